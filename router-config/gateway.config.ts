@@ -1,0 +1,115 @@
+// Hive Gateway configuration for crmgraph.
+//
+// `hive-gateway` auto-loads this file (gateway.config.ts) from its working
+// directory, so run it from router-config/ (`npm start`). See README.md.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
+import { SUBGRAPHS } from './compose.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const env = process.env;
+
+/** Client headers passed through to every subgraph (HTTP and WebSocket). */
+const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'x-api-secret', 'x-request-id'] as const;
+
+/**
+ * Collect the forwarded headers into `context.forwardedHeaders` with
+ * lower-case names.
+ *
+ * `context.headers` holds the HTTP request headers. For graphql-ws clients,
+ * the gateway sets it to `{...upgradeHeaders, ...connectionParams}`, so a
+ * connectionParams value wins over an upgrade header. connectionParams keys
+ * keep whatever case the client used (`Authorization` is common), so match
+ * names case-insensitively; the last match wins, which is the connectionParams value.
+ */
+const collectForwardedHeaders: GatewayPlugin = {
+  onContextBuilding({ context, extendContext }) {
+    const source = ((context as any).headers ?? {}) as Record<string, unknown>;
+    const forwarded: Record<string, string> = {};
+    for (const key of Object.keys(source)) {
+      const name = key.toLowerCase();
+      const value = source[key];
+      if ((FORWARDED_HEADERS as readonly string[]).includes(name) && typeof value === 'string' && value !== '') {
+        forwarded[name] = value;
+      }
+    }
+    extendContext({ forwardedHeaders: forwarded } as any);
+  },
+};
+
+/** `[name, '{context.forwardedHeaders.<name>}']` pairs for transport interpolation. */
+const interpolated = FORWARDED_HEADERS.map(
+  (name) => [name, `{context.forwardedHeaders.${name}}`] as [string, string],
+);
+
+/**
+ * Per-subgraph location overrides from CRMGRAPH_<NAME>_URL (the same variables
+ * compose.mjs reads). These let the gateway run against the checked-in
+ * supergraph in docker without recomposing. Without the variable, the URL
+ * baked into the supergraph is used.
+ */
+const locationOverrides = Object.fromEntries(
+  SUBGRAPHS.flatMap(({ name }: { name: string }) => {
+    const url = env[`CRMGRAPH_${name.toUpperCase()}_URL`]?.trim();
+    return url ? [[name, { location: url }]] : [];
+  }),
+);
+
+export const gatewayConfig = defineConfig({
+  // Precedence: a positional path given to `hive-gateway supergraph <path>`
+  // overrides this setting.
+  supergraph: env.CRMGRAPH_SUPERGRAPH || resolve(HERE, '..', 'schema', 'supergraph.graphql'),
+
+  // Precedence: --host/--port flags and the HOST/PORT env vars (both read by
+  // the CLI) override these values.
+  host: env.CRMGRAPH_GATEWAY_HOST || '127.0.0.1',
+  port: Number(env.CRMGRAPH_GATEWAY_PORT || 4000),
+
+  logging: (env.CRMGRAPH_GATEWAY_LOG_LEVEL as any) || 'info',
+
+  // GET /graphql with Accept: text/html serves the Hive Laboratory UI.
+  graphiql: true,
+
+  // Errors that subgraphs return are GraphQLErrors. They pass through
+  // unmasked with their message, path and extensions ({code, field}).
+  // Masking applies only to unexpected errors inside the gateway (they become
+  // "Unexpected error."), so keep it on.
+  maskedErrors: true,
+  // By default the gateway adds extensions.serviceName to every subgraph
+  // error, and adds code DOWNSTREAM_SERVICE_ERROR when the error has no code.
+  // Turn that off so that subgraph errors reach clients unchanged.
+  subgraphErrors: false,
+
+  plugins: () => [collectForwardedHeaders],
+
+  // Client -> subgraph headers over HTTP (queries, mutations, _entities calls).
+  propagateHeaders: {
+    fromClientToSubgraphs({ context }) {
+      return { ...((context as any).forwardedHeaders ?? {}) };
+    },
+  },
+
+  transportEntries: {
+    ...locationOverrides,
+    '*.http': {
+      options: {
+        // Each client request gets its own upstream requests. Identical
+        // concurrent queries are not collapsed into one.
+        deduplicateInflightRequests: false,
+        // Subscriptions go to the subgraphs over graphql-transport-ws.
+        // The default (HTTP SSE) does not work with Strawberry.
+        // propagateHeaders has no effect on WebSockets, so pass the headers
+        // both on the upgrade request and in the connection_init payload.
+        subscriptions: {
+          kind: 'ws',
+          location: '/graphql',
+          headers: interpolated,
+          options: {
+            connectionParams: Object.fromEntries(interpolated),
+          },
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,149 @@
+"""The `crmgraph` command: serve, migrate, seed, token, schema, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crmgraph.config import Settings, load_settings
+from crmgraph.errors import ServiceUnavailable
+from subgraphs.registry import NAMES
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    settings = load_settings()
+    try:
+        code: int = args.run(settings, args)
+    except ServiceUnavailable as exc:
+        print(f"crmgraph: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crmgraph", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run subgraphs (and the REST shim)")
+    serve.add_argument("names", nargs="*", choices=[*NAMES, []], metavar="SUBGRAPH",
+                       help=f"subgraphs to run: {', '.join(NAMES)}")  # fmt: skip
+    serve.add_argument("--all", action="store_true", help="all six subgraphs and the REST shim")
+    serve.add_argument("--rest", action="store_true", help="also run the REST shim")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--revision", default="head")
+    migrate.set_defaults(run=_migrate)
+
+    seed = commands.add_parser("seed", help="load the demo tenant when it is empty")
+    seed.set_defaults(run=_seed)
+
+    token = commands.add_parser("token", help="print a development JWT")
+    token.add_argument("--tenant", default="demo")
+    token.add_argument("--user", default=None, help="user id (uuid) for the sub claim")
+    token.add_argument("--role", action="append", default=None, help="repeatable")
+    token.add_argument("--hours", type=float, default=12.0)
+    token.set_defaults(run=_token)
+
+    schema = commands.add_parser("schema", help="write each subgraph's SDL")
+    schema.add_argument("--out", type=Path, default=Path("schema"))
+    schema.set_defaults(run=_schema)
+
+    check = commands.add_parser("check", help="check that the configured services answer")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.server import serve
+
+    names = list(NAMES) if args.all else list(args.names)
+    if not names and not args.rest:
+        print("crmgraph serve: name a subgraph, or pass --all", file=sys.stderr)
+        return 2
+    asyncio.run(serve(settings, names, rest=args.all or args.rest))
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.db.engine import create_engine, ping
+    from crmgraph.db.migrate import upgrade
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await ping(engine)
+        finally:
+            await engine.dispose()
+        await upgrade(settings, args.revision)
+
+    asyncio.run(run())
+    print(f"crmgraph: database at revision {args.revision}")
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.db.engine import create_engine, create_session_factory, ping
+    from crmgraph.demo import DEMO_TENANT, load_demo
+
+    async def run() -> bool:
+        engine = create_engine(settings)
+        try:
+            await ping(engine)
+            return await load_demo(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    loaded = asyncio.run(run())
+    print(f"crmgraph: demo tenant {DEMO_TENANT!r} " + ("loaded" if loaded else "already has data"))
+    return 0
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from crmgraph.auth import issue_token
+
+    roles = tuple(args.role or ["tenant_admin"])
+    print(issue_token(settings, tenant_id=args.tenant, user_id=args.user, roles=roles,
+                      ttl=timedelta(hours=args.hours)))  # fmt: skip
+    return 0
+
+
+def _schema(settings: Settings, args: argparse.Namespace) -> int:
+    from subgraphs.registry import load_schema
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in NAMES:
+        (args.out / f"{name}.graphql").write_text(load_schema(name).as_str() + "\n")
+    print(f"crmgraph: wrote {len(NAMES)} subgraph schemas to {args.out}/")
+    return 0
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.runtime import Runtime
+
+    async def run() -> bool:
+        runtime = await Runtime.open(settings)
+        try:
+            checks = await runtime.health()
+        finally:
+            await runtime.close()
+        for c in checks:
+            print(f"{c.service:9} {'up' if c.ok else 'DOWN':5} {c.url}  {c.detail}")
+        return all(c.ok for c in checks)
+
+    return 0 if asyncio.run(run()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

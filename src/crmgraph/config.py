@@ -1,0 +1,69 @@
+"""Settings: the only place that reads the environment; the mode follows from the URLs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RUN_DIR = Path(".run")
+
+# Development-only signing key for `crmgraph token` and embedded mode. Production sets
+# JWT_SECRET (or, from issue 4 on, a JWKS URL / PEM) explicitly.
+DEV_JWT_SECRET = "crmgraph-local-development-key-not-for-production"
+
+
+class Mode(StrEnum):
+    EMBEDDED = "embedded"
+    FULL = "full"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    database_url: str = Field(default=f"sqlite+aiosqlite:///{RUN_DIR}/crmgraph.db")
+    redis_url: str = Field(default="memory://")
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "crmgraph-dev"
+    jwt_audience: str = "crm-api"
+    jwt_leeway_seconds: int = 30
+    # When set, requests without credentials act as a tenant admin of this tenant. `make run`
+    # sets it to `demo` so GraphiQL works out of the box; never set it in production.
+    anonymous_tenant: str | None = None
+
+    host: str = "127.0.0.1"
+    rest_port: int = 8000
+    sql_echo: bool = False
+    debug: bool = False
+    db_pool_size: int = 10
+    max_page_size: int = 100
+
+    @cached_property
+    def mode(self) -> Mode:
+        return Mode.EMBEDDED if self.database_url.startswith("sqlite") else Mode.FULL
+
+    @property
+    def graph_backend(self) -> str:
+        return "neo4j" if self.neo4j_uri else "sql"
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    userinfo = netloc[0].split(":", 1)[0] + ":***"
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+
+
+def load_settings() -> Settings:
+    return Settings()

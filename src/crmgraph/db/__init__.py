@@ -1,0 +1,1 @@
+"""Relational storage: models, engine, tenancy scoping and migrations."""

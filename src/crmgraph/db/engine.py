@@ -1,0 +1,64 @@
+"""Engine and session factory for PostgreSQL (asyncpg) or SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from crmgraph.config import Settings, mask_url
+from crmgraph.errors import ServiceUnavailable
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=settings.sql_echo)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    # WAL lets the relay and request handlers read while one writes; FKs are off by default.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: objects returned by a mutation stay readable after its commit
+    # without an implicit (and under asyncio, forbidden) lazy refresh.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> str:
+    """The server version; raises ServiceUnavailable naming the URL (password masked)."""
+    try:
+        async with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                version = (await conn.execute(text("select sqlite_version()"))).scalar_one()
+            else:
+                version = (await conn.execute(text("show server_version"))).scalar_one()
+    except Exception as exc:  # any driver or network failure means the same to the caller
+        name = "SQLite" if engine.dialect.name == "sqlite" else "PostgreSQL"
+        url = mask_url(engine.url.render_as_string(hide_password=False))
+        raise ServiceUnavailable(name, url, _reason(exc)) from exc
+    return str(version)
+
+
+def _reason(exc: BaseException) -> str:
+    message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return message[0] if message else type(exc).__name__

@@ -1,0 +1,40 @@
+"""Tenancy in one place: every statement on tenant-owned rows goes through scoped()."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crmgraph.db.models import TenantRow
+from crmgraph.errors import DomainError, ErrorCode
+
+T = TypeVar("T", bound=tuple[Any, ...])
+M = TypeVar("M", bound=TenantRow)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking: the tenant every query is filtered by, and the acting user."""
+
+    tenant_id: str
+    user_id: UUID | None = None
+    roles: tuple[str, ...] = ()
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+
+def scoped(stmt: Select[T], model: type[TenantRow], scope: Scope) -> Select[T]:
+    return stmt.where(model.tenant_id == scope.tenant_id)
+
+
+async def get_scoped(
+    session: AsyncSession, model: type[M], id_: UUID, *, scope: Scope, field: str = "id"
+) -> M:
+    """The row of this tenant with that id, or NOT_FOUND naming the input field."""
+    row = await session.get(model, id_)
+    if row is None or row.tenant_id != scope.tenant_id:
+        raise DomainError(ErrorCode.NOT_FOUND, f"{model.__name__} {id_} not found", field=field)
+    return row

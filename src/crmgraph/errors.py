@@ -1,0 +1,54 @@
+"""Error codes and the one exception domain code raises; mapped for GraphQL and REST elsewhere."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
+    INTEGRATION_ERROR = "INTEGRATION_ERROR"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.VALIDATION_ERROR: 400,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.RATE_LIMIT_EXCEEDED: 429,
+    ErrorCode.INTEGRATION_ERROR: 502,
+    ErrorCode.INTERNAL_SERVER_ERROR: 500,
+}
+
+
+class DomainError(Exception):
+    """A failure the caller can act on: it carries a code and, for input errors, the field."""
+
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"code": self.code.value, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
+class ServiceUnavailable(Exception):
+    """A backing service (PostgreSQL, Redis, Neo4j) cannot be reached or is misconfigured."""
+
+    def __init__(self, service: str, url: str, reason: str) -> None:
+        super().__init__(f"{service} unreachable at {url}: {reason}")
+        self.service = service
+        self.url = url
+        self.reason = reason

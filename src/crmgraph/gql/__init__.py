@@ -1,0 +1,1 @@
+"""GraphQL helpers shared by the subgraphs: context, errors, connections, schema, app."""

@@ -1,0 +1,62 @@
+"""Error mapping for GraphQL: DomainError to extensions {code, field}; anything else masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from crmgraph.errors import DomainError, ErrorCode
+
+log = logging.getLogger("crmgraph.gql")
+
+
+def map_error(error: GraphQLError, *, debug: bool = False) -> GraphQLError:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        # Syntax and validation errors: already client-facing.
+        extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+        return _with(error, error.message, extensions)
+    if isinstance(original, DomainError):
+        extensions = {"code": original.code.value}
+        if original.field is not None:
+            extensions["field"] = original.field
+        return _with(error, original.message, extensions)
+    message = error.message if debug else "Internal server error"
+    return _with(error, message, {"code": ErrorCode.INTERNAL_SERVER_ERROR.value})
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, DomainError | GraphQLError)
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, str]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+class DomainErrors(SchemaExtension):
+    """Rewrites the errors of every operation once it has run (pre-execution ones included)."""
+
+    debug = False
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        # graphql-core's or Strawberry's ExecutionResult: both have a settable .errors.
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [map_error(e, debug=self.debug) for e in errors]  # type: ignore[union-attr]
+        pre = self.execution_context.pre_execution_errors
+        if pre:
+            self.execution_context.pre_execution_errors = [map_error(e) for e in pre]

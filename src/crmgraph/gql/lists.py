@@ -1,0 +1,40 @@
+"""Root list fields as connections: one scoped, keyset-paginated statement plus a lazy count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from crmgraph.db.models import TenantRow
+from crmgraph.db.pagination import PageArgs, count, fetch_page
+from crmgraph.db.scoping import scoped
+from crmgraph.gql.connections import Connection, to_connection
+from crmgraph.gql.context import Context
+
+T = TypeVar("T")
+M = TypeVar("M", bound=TenantRow)
+
+
+async def root_connection(
+    context: Context, model: type[M], node: Callable[[M], T], args: PageArgs
+) -> Connection[T]:
+    stmt = scoped(select(model), model, context.scope)
+    async with context.session() as session:
+        page = await fetch_page(session, stmt, model, args, context.runtime.settings.max_page_size)
+
+    async def total() -> int:
+        async with context.session() as session:
+            return await count(session, stmt)
+
+    return to_connection(page, node, total)
+
+
+async def root_list(
+    context: Context, model: type[M], node: Callable[[M], T], *order_by: Any
+) -> list[T]:
+    """Every row of model in the caller's tenant: for small, bounded sets (pipelines)."""
+    stmt = scoped(select(model), model, context.scope).order_by(*order_by)
+    async with context.session() as session:
+        return [node(row) for row in await session.scalars(stmt)]

@@ -1,0 +1,1 @@
+"""Graph questions (hierarchy, attribution) behind one port with Neo4j and SQL adapters."""

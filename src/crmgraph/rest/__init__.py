@@ -1,0 +1,1 @@
+"""The REST shim: health, OpenAPI, and (later) webhooks in and out."""

@@ -1,0 +1,86 @@
+"""The process-wide resources (engine, bus, graph store), opened and closed in one place."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from broadcaster import Broadcast
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from crmgraph.config import Settings, mask_url
+from crmgraph.db import engine as db_engine
+from crmgraph.errors import ServiceUnavailable
+from crmgraph.events import bus
+from crmgraph.graph.neo4j_store import Neo4jGraphStore
+from crmgraph.graph.port import GraphStore
+from crmgraph.graph.sql_store import SqlGraphStore
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    service: str
+    url: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broadcast: Broadcast
+    graph: GraphStore
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        """Connect everything; ServiceUnavailable names the first service that does not answer."""
+        engine = db_engine.create_engine(settings)
+        graph: GraphStore = (
+            Neo4jGraphStore(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+            if settings.neo4j_uri
+            else SqlGraphStore(engine)
+        )
+        broadcast = bus.create_broadcast(settings.redis_url)
+        runtime = cls(settings, engine, db_engine.create_session_factory(engine), broadcast, graph)
+        try:
+            await db_engine.ping(engine)
+            await bus.ping(settings.redis_url)
+            await graph.ping()
+            await broadcast.connect()
+        except BaseException:
+            await runtime._close_quietly()
+            raise
+        return runtime
+
+    async def close(self) -> None:
+        await self.broadcast.disconnect()
+        await self.graph.close()
+        await self.engine.dispose()
+
+    async def _close_quietly(self) -> None:
+        for close in (self.graph.close, self.engine.dispose):
+            try:
+                await close()
+            except Exception:  # closing after a failed open: the first error is the one to show
+                pass
+
+    async def health(self) -> list[ServiceHealth]:
+        """Each dependency's status, checked concurrently."""
+        db_url = mask_url(self.engine.url.render_as_string(hide_password=False))
+        checks = {
+            "database": (db_url, db_engine.ping(self.engine)),
+            "pubsub": (mask_url(self.settings.redis_url), bus.ping(self.settings.redis_url)),
+            "graph": (self.settings.neo4j_uri or "sql", self.graph.ping()),
+        }
+        results = await asyncio.gather(*(c for _, c in checks.values()), return_exceptions=True)
+        out = []
+        for (service, (url, _)), result in zip(checks.items(), results, strict=True):
+            if isinstance(result, ServiceUnavailable):
+                out.append(ServiceHealth(service, url, False, result.reason))
+            elif isinstance(result, BaseException):
+                out.append(ServiceHealth(service, url, False, type(result).__name__))
+            else:
+                out.append(ServiceHealth(service, url, True, result))
+        return out

@@ -1,0 +1,84 @@
+"""Run subgraphs and the REST shim: one uvicorn server per port, all in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from crmgraph.config import Settings
+from crmgraph.gql.app import create_subgraph_app
+from crmgraph.rest.app import create_rest_app
+from crmgraph.runtime import Runtime
+from subgraphs.registry import PORTS, load_schema
+
+log = logging.getLogger("crmgraph.server")
+
+
+class _Server(uvicorn.Server):
+    # Several servers share one process: the runner, not each server, owns the signals.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Servers:
+    """The uvicorn servers of one process; stop() asks them all to exit."""
+
+    servers: list[_Server] = field(default_factory=list)
+
+    def add(self, app: ASGIApp, host: str, port: int, log_level: str) -> None:
+        config = uvicorn.Config(
+            app, host=host, port=port, lifespan="off", log_level=log_level, access_log=False
+        )
+        self.servers.append(_Server(config))
+
+    async def run(self) -> None:
+        await asyncio.gather(*(s.serve() for s in self.servers))
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.should_exit = True
+
+    @property
+    def started(self) -> bool:
+        return all(s.started for s in self.servers)
+
+
+def build_servers(
+    runtime: Runtime,
+    names: Sequence[str],
+    *,
+    rest: bool,
+    ports: dict[str, int] | None = None,
+    log_level: str = "info",
+) -> Servers:
+    settings: Settings = runtime.settings
+    ports = {**PORTS, **(ports or {})}
+    servers = Servers()
+    for name in names:
+        app = create_subgraph_app(name, load_schema(name), runtime)
+        servers.add(app, settings.host, ports[name], log_level)
+    if rest:
+        servers.add(create_rest_app(runtime), settings.host, settings.rest_port, log_level)
+    return servers
+
+
+async def serve(settings: Settings, names: Sequence[str], *, rest: bool) -> None:
+    """Open the runtime, serve until SIGINT/SIGTERM, close the runtime."""
+    runtime = await Runtime.open(settings)
+    servers = build_servers(runtime, names, rest=rest)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, servers.stop)
+    try:
+        await servers.run()
+    finally:
+        await runtime.close()

@@ -1,0 +1,1 @@
+"""The six federation subgraphs; each package builds one Strawberry schema and app."""

@@ -1,0 +1,1 @@
+"""accounts subgraph: owns Account (companies and their parent/child hierarchy)."""

@@ -1,0 +1,75 @@
+"""GraphQL types of the accounts subgraph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from crmgraph.db import models
+from crmgraph.gql.context import Info
+from crmgraph.gql.ids import parse_id
+from crmgraph.gql.shared_types import Address
+
+
+@strawberry.enum
+class AccountType(Enum):
+    PROSPECT = "PROSPECT"
+    CUSTOMER = "CUSTOMER"
+    PARTNER = "PARTNER"
+    VENDOR = "VENDOR"
+    COMPETITOR = "COMPETITOR"
+    OTHER = "OTHER"
+
+
+@strawberry.federation.type(keys=["id"], description="A customer company.")
+class Account:
+    id: strawberry.ID
+    name: str
+    website: str | None
+    industry: str | None
+    employees: int | None
+    annual_revenue: float | None
+    type: AccountType
+    address: Address | None
+    custom_fields: JSON | None
+    created_at: datetime
+    updated_at: datetime
+    parent_account_id: strawberry.Private[UUID | None]
+
+    @classmethod
+    def from_row(cls, row: models.Account) -> Account:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            website=row.website,
+            industry=row.industry,
+            employees=row.employees,
+            annual_revenue=None if row.annual_revenue is None else float(row.annual_revenue),
+            type=AccountType(row.type),
+            address=Address.from_json(row.address),
+            custom_fields=row.custom_fields,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            parent_account_id=row.parent_account_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Account | None:
+        row = await info.context.loaders.account_by_id.load(parse_id(id))
+        return None if row is None else cls.from_row(row)
+
+    @strawberry.field(description="The account this one belongs to, if any.")
+    async def parent_account(self, info: Info) -> Account | None:
+        if self.parent_account_id is None:
+            return None
+        row = await info.context.loaders.account_by_id.load(self.parent_account_id)
+        return None if row is None else Account.from_row(row)
+
+    @strawberry.field(description="Accounts directly below this one, by name.")
+    async def child_accounts(self, info: Info) -> list[Account]:
+        rows = await info.context.loaders.child_accounts_by_parent.load(parse_id(self.id))
+        return [Account.from_row(row) for row in rows]

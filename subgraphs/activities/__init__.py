@@ -1,0 +1,1 @@
+"""activities subgraph: owns Task, Event and Communication (the Activity union)."""

@@ -1,0 +1,1 @@
+"""contacts subgraph: owns Contact and adds Account.contacts."""

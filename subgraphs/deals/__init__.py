@@ -1,0 +1,1 @@
+"""deals subgraph: owns Deal and adds Contact.deals and Account.deals."""

@@ -1,0 +1,10 @@
+"""The deals subgraph schema."""
+
+from __future__ import annotations
+
+from crmgraph.gql.schema import build_schema
+from subgraphs.deals.mutations import Mutation
+from subgraphs.deals.queries import Query
+from subgraphs.deals.types import Account, Contact, Deal, Pipeline
+
+schema = build_schema(query=Query, mutation=Mutation, types=[Deal, Contact, Account, Pipeline])

@@ -1,0 +1,1 @@
+"""leads subgraph: owns Lead."""

@@ -1,0 +1,1 @@
+"""pipelines subgraph: owns Pipeline and PipelineStage."""

@@ -345,6 +345,7 @@ java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F' =
 
 # Neo4j 5.26 supports Java 17 and 21 only (Temurin 25 is NOT supported).
 neo4j_java_home() {
+    if [[ -n ${NEO4J_JAVA:-} ]]; then echo "$NEO4J_JAVA"; return 0; fi
     if [[ -n ${CRMGRAPH_NEO4J_JAVA_HOME:-} ]]; then echo "$CRMGRAPH_NEO4J_JAVA_HOME"; return 0; fi
     local c
     for c in ${JAVA_HOME:-} /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/java-21-openjdk-* /usr/lib/jvm/*; do
@@ -357,13 +358,16 @@ neo4j_java_home() {
 neo4j_assembled() { [[ -f $NEO4J_HOME/lib/.crmgraph-version && $(<"$NEO4J_HOME/lib/.crmgraph-version") == "$NEO4J_VERSION" ]]; }
 
 neo4j_packages() {
-    neo4j_java_home >/dev/null || echo openjdk-17-jre-headless
+    NEO4J_JAVA=$(neo4j_java_home) || echo openjdk-17-jre-headless
     command -v curl >/dev/null || echo curl
     neo4j_assembled || command -v mvn >/dev/null || echo maven
 }
 
 # bin/neo4j / bin/neo4j-admin with the right JAVA_HOME.
-neo4j_cmd() { JAVA_HOME=$NEO4J_JAVA NEO4J_HOME=$NEO4J_HOME NEO4J_CONF=$NEO4J_HOME/conf "$SCRIPT_DIR/neo4j/bin/$1" "${@:2}"; }
+neo4j_cmd() {
+    env JAVA_HOME="$NEO4J_JAVA" NEO4J_HOME="$NEO4J_HOME" NEO4J_CONF="$NEO4J_HOME/conf" \
+        "$SCRIPT_DIR/neo4j/bin/$1" "${@:2}"
+}
 
 # Resolve org.neo4j:neo4j + runtime deps into $NEO4J_HOME/lib.  The Maven
 # repository lives in .run/cache/m2, so re-assembling (or a wiped lib/) never
@@ -380,7 +384,7 @@ neo4j_assemble() {
         -DoutputDirectory="$NEO4J_HOME/lib.tmp" </dev/null >"$log" 2>&1 ||
         fail neo4j "$log" "could not fetch Neo4j $NEO4J_VERSION from Maven Central"
     echo "$NEO4J_VERSION" >"$NEO4J_HOME/lib.tmp/.crmgraph-version"
-    rm -rf "$NEO4J_HOME/lib"
+    rm -rf "${NEO4J_HOME:?}/lib"
     mv "$NEO4J_HOME/lib.tmp" "$NEO4J_HOME/lib"
 }
 
@@ -423,7 +427,14 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
 EOF
 }
 
-neo4j_running() { [[ -d $NEO4J_HOME/lib ]] && neo4j_cmd neo4j status >/dev/null 2>&1; }
+# Same check as `bin/neo4j status` (pid file + live process) without paying
+# ~1s for a JVM start.
+neo4j_running() {
+    local pidfile=$NEO4J_HOME/run/neo4j.pid pid
+    [[ -f $pidfile ]] || return 1
+    pid=$(<"$pidfile")
+    [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'org.neo4j.server.CommunityEntryPoint'
+}
 
 # HTTP status of a real Cypher query through the transactional endpoint
 # (000 = nothing listening yet, 200 = ok, 401 = wrong password).
@@ -434,8 +445,10 @@ neo4j_query_status() {
         "http://127.0.0.1:$NEO4J_HTTP_PORT/db/neo4j/tx/commit" 2>/dev/null || true
 }
 
-# Non-blocking part of start: neo4j start daemonizes, so PostgreSQL and Redis
-# come up while the JVM boots; neo4j_wait checks readiness afterwards.
+# Non-blocking part of start.  `bin/neo4j start` daemonizes the server but
+# itself only returns once the server is nearly up (~10s), so run it in the
+# background: PostgreSQL and Redis start meanwhile; neo4j_wait collects it.
+NEO4J_LAUNCH_PID=
 neo4j_launch() {
     neo4j_external && return 0
     NEO4J_JAVA=$(neo4j_java_home) || fail neo4j "$NEO4J_LOG" "no Java 17/21 found (set CRMGRAPH_NEO4J_JAVA_HOME)"
@@ -448,10 +461,11 @@ neo4j_launch() {
             >"$NEO4J_HOME/logs/set-initial-password.log" 2>&1 ||
             fail neo4j "$NEO4J_HOME/logs/set-initial-password.log" "neo4j-admin dbms set-initial-password failed"
     fi
-    # Neo4j recommends >= 40000 open files; raise the soft limit if allowed.
-    ulimit -n 40000 2>/dev/null || true
-    neo4j_cmd neo4j start >"$NEO4J_HOME/logs/start.log" 2>&1 ||
-        fail neo4j "$NEO4J_HOME/logs/start.log" "bin/neo4j start failed"
+    # Neo4j recommends >= 40000 open files (it warns otherwise); containers
+    # often forbid raising the hard limit, then at least use all of it.
+    ulimit -n 40000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    neo4j_cmd neo4j start >"$NEO4J_HOME/logs/start.log" 2>&1 </dev/null &
+    NEO4J_LAUNCH_PID=$!
 }
 
 neo4j_ready() {
@@ -463,6 +477,9 @@ neo4j_ready() {
 
 neo4j_wait() {
     if neo4j_external; then say neo4j external "$(mask_url "$NEO4J_URI")"; return; fi
+    if [[ -n $NEO4J_LAUNCH_PID ]]; then
+        wait "$NEO4J_LAUNCH_PID" || fail neo4j "$NEO4J_HOME/logs/start.log" "bin/neo4j start failed"
+    fi
     local deadline=$((SECONDS + START_TIMEOUT)) rc
     while :; do
         rc=0; neo4j_ready || rc=$?
@@ -475,16 +492,25 @@ neo4j_wait() {
     say neo4j ready "bolt://neo4j:***@127.0.0.1:$NEO4J_BOLT_PORT (Neo4j $NEO4J_VERSION)"
 }
 
-neo4j_stop() {
-    if ! NEO4J_JAVA=$(neo4j_java_home) || ! neo4j_running; then say neo4j down ""; return; fi
-    neo4j_cmd neo4j stop >"$NEO4J_HOME/logs/stop.log" 2>&1 ||
-        fail neo4j "$NEO4J_HOME/logs/stop.log" "bin/neo4j stop failed"
+# Like start, `bin/neo4j stop` (SIGTERM + polling, ~4s) runs in the background
+# while PostgreSQL and Redis stop; neo4j_stop_wait reports the result.
+NEO4J_STOP_PID=
+neo4j_stop_begin() {
+    neo4j_running || return 0
+    NEO4J_JAVA=$(neo4j_java_home) || fail neo4j "$NEO4J_LOG" "no Java 17/21 found to run bin/neo4j stop"
+    neo4j_cmd neo4j stop >"$NEO4J_HOME/logs/stop.log" 2>&1 </dev/null &
+    NEO4J_STOP_PID=$!
+}
+
+neo4j_stop_wait() {
+    if [[ -z $NEO4J_STOP_PID ]]; then say neo4j down ""; return; fi
+    wait "$NEO4J_STOP_PID" || fail neo4j "$NEO4J_HOME/logs/stop.log" "bin/neo4j stop failed"
     say neo4j stopped ""
 }
 
 neo4j_status() {
     if neo4j_external; then say neo4j external "$(mask_url "$NEO4J_URI")"; return 0; fi
-    if NEO4J_JAVA=$(neo4j_java_home) && neo4j_running && port_open "$NEO4J_BOLT_PORT"; then
+    if neo4j_running && port_open "$NEO4J_BOLT_PORT"; then
         say neo4j up "bolt://neo4j:***@127.0.0.1:$NEO4J_BOLT_PORT"
     else
         say neo4j down ""; return 1
@@ -495,10 +521,11 @@ neo4j_status() {
 
 cmd_start() {
     ensure_run_dir
-    local pkgs=()
-    pg_external || pkgs+=($(pg_packages))
-    redis_external || pkgs+=($(redis_packages))
-    neo4j_external || pkgs+=($(neo4j_packages))
+    local missing="" pkgs=()
+    pg_external || missing+=" $(pg_packages)"
+    redis_external || missing+=" $(redis_packages)"
+    neo4j_external || missing+=" $(neo4j_packages)"
+    read -ra pkgs <<<"$missing"
     install_packages ${pkgs[@]+"${pkgs[@]}"}
 
     neo4j_launch # slowest to boot: kick it off first
@@ -510,9 +537,10 @@ cmd_start() {
 cmd_stop() {
     # Stops the local servers even when an external URL is set: if they are
     # running they are ours.
-    neo4j_stop
+    neo4j_stop_begin
     pg_stop
     redis_stop
+    neo4j_stop_wait
 }
 
 cmd_status() {

@@ -34,8 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run subgraphs (and the REST shim)")
-    serve.add_argument("names", nargs="*", choices=[*NAMES, []], metavar="SUBGRAPH",
-                       help=f"subgraphs to run: {', '.join(NAMES)}")  # fmt: skip
+    serve.add_argument(
+        "names",
+        nargs="*",
+        choices=[*NAMES, []],
+        metavar="SUBGRAPH",
+        help=f"subgraphs to run: {', '.join(NAMES)}",
+    )
     serve.add_argument("--all", action="store_true", help="all six subgraphs and the REST shim")
     serve.add_argument("--rest", action="store_true", help="also run the REST shim")
     serve.set_defaults(run=_serve)
@@ -114,8 +119,15 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     from crmgraph.auth import issue_token
 
     roles = tuple(args.role or ["tenant_admin"])
-    print(issue_token(settings, tenant_id=args.tenant, user_id=args.user, roles=roles,
-                      ttl=timedelta(hours=args.hours)))  # fmt: skip
+    print(
+        issue_token(
+            settings,
+            tenant_id=args.tenant,
+            user_id=args.user,
+            roles=roles,
+            ttl=timedelta(hours=args.hours),
+        )
+    )
     return 0
 
 

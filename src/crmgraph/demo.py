@@ -14,8 +14,13 @@ from crmgraph.domain import accounts, activities, contacts, deals, leads, pipeli
 
 DEMO_TENANT = "demo"
 
-STAGES = (("Lead", 10), ("Qualification", 25), ("Proposal", 50), ("Negotiation", 75),
-          ("Closed Won", 100))  # fmt: skip
+STAGES = (
+    ("Lead", 10),
+    ("Qualification", 25),
+    ("Proposal", 50),
+    ("Negotiation", 75),
+    ("Closed Won", 100),
+)
 
 # (name, industry, employees, parent name)
 ACCOUNTS = (
@@ -69,10 +74,15 @@ async def load_demo(sessions: async_sessionmaker[AsyncSession]) -> bool:
     if await is_loaded(sessions):
         return False
     async with sessions() as session, session.begin():
-        admin = models.User(tenant_id=DEMO_TENANT, email="admin@demo.example", name="Demo Admin",
-                            role="tenant_admin")  # fmt: skip
-        rep = models.User(tenant_id=DEMO_TENANT, email="rep@demo.example", name="Sam Seller",
-                          role="sales_rep")  # fmt: skip
+        admin = models.User(
+            tenant_id=DEMO_TENANT,
+            email="admin@demo.example",
+            name="Demo Admin",
+            role="tenant_admin",
+        )
+        rep = models.User(
+            tenant_id=DEMO_TENANT, email="rep@demo.example", name="Sam Seller", role="sales_rep"
+        )
         session.add_all([admin, rep])
         await session.flush()
         scope = Scope(tenant_id=DEMO_TENANT, user_id=admin.id, roles=("tenant_admin",))
@@ -167,6 +177,12 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
         await leads.create_lead(
             session,
             scope=scope,
-            data=leads.NewLead(first_name=first, last_name=last, email=email, company=company,
-                               source=source, score=score),  # fmt: skip
+            data=leads.NewLead(
+                first_name=first,
+                last_name=last,
+                email=email,
+                company=company,
+                source=source,
+                score=score,
+            ),
         )

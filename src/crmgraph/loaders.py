@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from aiodataloader import DataLoader
@@ -28,7 +28,7 @@ class Loader(Generic[K, V]):
     """A typed face on aiodataloader: loads of one event-loop tick become one batch call."""
 
     def __init__(self, batch: Callable[[list[K]], Awaitable[list[V]]]) -> None:
-        self._loader: Any = DataLoader(batch_load_fn=batch)
+        self._loader: Any = DataLoader(batch_load_fn=cast(Any, batch))
 
     async def load(self, key: K) -> V:
         result: V = await self._loader.load(key)
@@ -168,7 +168,7 @@ class Loaders:
             pages: dict[ParentPage, Page[M]] = {}
             async with self._sessions() as session:
                 for args, parents in by_args.items():
-                    for parent, page in (await self._pages(session, model, fk, parents, args)):
+                    for parent, page in await self._pages(session, model, fk, parents, args):
                         pages[(parent, args)] = page
             return [pages[key] for key in keys]
 
@@ -191,4 +191,6 @@ class Loaders:
         grouped: dict[UUID, list[M]] = defaultdict(list)
         for found in await session.scalars(stmt):
             grouped[getattr(found, fk.key)].append(found)
-        return [(parent, to_page(grouped.get(parent, []), size, forward, args)) for parent in parents]
+        return [
+            (parent, to_page(grouped.get(parent, []), size, forward, args)) for parent in parents
+        ]

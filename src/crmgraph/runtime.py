@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from broadcaster import Broadcast
@@ -60,11 +61,10 @@ class Runtime:
         await self.engine.dispose()
 
     async def _close_quietly(self) -> None:
+        # Closing after a failed open: the first error is the one to show.
         for close in (self.graph.close, self.engine.dispose):
-            try:
+            with contextlib.suppress(Exception):
                 await close()
-            except Exception:  # closing after a failed open: the first error is the one to show
-                pass
 
     async def health(self) -> list[ServiceHealth]:
         """Each dependency's status, checked concurrently."""

@@ -8,7 +8,7 @@ from strawberry.scalars import JSON
 from crmgraph.domain import accounts
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
-from crmgraph.gql.shared_types import AddressInput, address_json
+from crmgraph.gql.shared_types import AddressInput, address_json, json_object
 from subgraphs.accounts.types import Account, AccountType
 
 
@@ -34,7 +34,7 @@ class CreateAccountInput:
             type=self.type.value,
             parent_account_id=parse_optional_id(self.parent_account_id, field="parentAccountId"),
             address=address_json(self.address),
-            custom_fields=self.custom_fields,
+            custom_fields=json_object(self.custom_fields, field="customFields"),
         )
 
 

@@ -7,7 +7,6 @@ import strawberry
 from crmgraph.db import models
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
-from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_connection
 from subgraphs.accounts.types import Account
 
@@ -30,4 +29,3 @@ class Query:
     ) -> Connection[Account]:
         args = page_args(first, after, last, before, pagination)
         return await root_connection(info.context, models.Account, Account.from_row, args)
-

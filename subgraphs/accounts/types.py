@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from crmgraph.db import models
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.shared_types import Address
+from crmgraph.gql.shared_types import Address, json_out
 
 
 @strawberry.enum
@@ -51,7 +51,7 @@ class Account:
             annual_revenue=None if row.annual_revenue is None else float(row.annual_revenue),
             type=AccountType(row.type),
             address=Address.from_json(row.address),
-            custom_fields=row.custom_fields,
+            custom_fields=json_out(row.custom_fields),
             created_at=row.created_at,
             updated_at=row.updated_at,
             parent_account_id=row.parent_account_id,

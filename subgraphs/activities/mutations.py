@@ -18,7 +18,9 @@ class RelatedEntityInput:
     id: strawberry.ID
 
     def to_domain(self) -> activities.RelatedRef:
-        return activities.RelatedRef(type=self.type.value, id=parse_id(self.id, field="relatedTo.id"))
+        return activities.RelatedRef(
+            type=self.type.value, id=parse_id(self.id, field="relatedTo.id")
+        )
 
 
 @strawberry.input
@@ -77,7 +79,9 @@ class EventPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a task, optionally about a contact, lead, account or deal.")
+    @strawberry.mutation(
+        description="Create a task, optionally about a contact, lead, account or deal."
+    )
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskPayload:
         data = input.to_domain()
         row = await info.context.write(

@@ -17,7 +17,9 @@ class Query:
     async def activity(self, info: Info, id: strawberry.ID) -> Activity | None:
         loaders = info.context.loaders
         key = parse_id(id)
-        task, event = await asyncio.gather(loaders.task_by_id.load(key), loaders.event_by_id.load(key))
+        task, event = await asyncio.gather(
+            loaders.task_by_id.load(key), loaders.event_by_id.load(key)
+        )
         if task is not None:
             return Task.from_row(task)
         return None if event is None else Event.from_row(event)

@@ -8,11 +8,11 @@ from typing import Annotated
 from uuid import UUID
 
 import strawberry
-from strawberry.federation.schema_directives import Key
 
 from crmgraph.db import models
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.shared_types import REFERENCE_ONLY
 
 
 @strawberry.enum
@@ -40,29 +40,27 @@ class RelatedEntityType(Enum):
 
 
 # Entities owned elsewhere, referenced by id only.
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=REFERENCE_ONLY)
 class Contact:
     id: strawberry.ID
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=REFERENCE_ONLY)
 class Lead:
     id: strawberry.ID
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=REFERENCE_ONLY)
 class Account:
     id: strawberry.ID
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=REFERENCE_ONLY)
 class Deal:
     id: strawberry.ID
 
 
-RelatedEntity = Annotated[
-    Contact | Lead | Account | Deal, strawberry.union("RelatedEntity")
-]
+RelatedEntity = Annotated[Contact | Lead | Account | Deal, strawberry.union("RelatedEntity")]
 STUBS: dict[str, type[Contact | Lead | Account | Deal]] = {
     "CONTACT": Contact,
     "LEAD": Lead,

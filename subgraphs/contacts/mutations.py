@@ -8,7 +8,7 @@ from strawberry.scalars import JSON
 from crmgraph.domain import contacts
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
-from crmgraph.gql.shared_types import AddressInput, address_json
+from crmgraph.gql.shared_types import AddressInput, address_json, json_object
 from subgraphs.contacts.types import Contact
 
 
@@ -34,7 +34,7 @@ class CreateContactInput:
             job_title=self.job_title,
             account_id=parse_optional_id(self.account_id, field="accountId"),
             address=address_json(self.address),
-            custom_fields=self.custom_fields,
+            custom_fields=json_object(self.custom_fields, field="customFields"),
         )
 
 

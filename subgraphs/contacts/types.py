@@ -14,7 +14,7 @@ from crmgraph.domain.contacts import full_name
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.shared_types import Address
+from crmgraph.gql.shared_types import Address, json_out
 
 
 @strawberry.federation.type(keys=["id"], description="A person, usually at an account.")
@@ -43,7 +43,7 @@ class Contact:
             company=row.company,
             job_title=row.job_title,
             address=Address.from_json(row.address),
-            custom_fields=row.custom_fields,
+            custom_fields=json_out(row.custom_fields),
             created_at=row.created_at,
             updated_at=row.updated_at,
             account_id=row.account_id,

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from crmgraph.domain import deals
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
+from crmgraph.gql.shared_types import json_object
 from subgraphs.deals.types import Deal
 
 
@@ -51,7 +52,7 @@ class CreateDealInput:
             account_id=parse_optional_id(self.account_id, field="accountId"),
             expected_close_date=self.expected_close_date,
             description=self.description,
-            custom_fields=self.custom_fields,
+            custom_fields=json_object(self.custom_fields, field="customFields"),
         )
 
 

@@ -8,7 +8,6 @@ from enum import Enum
 from uuid import UUID
 
 import strawberry
-from strawberry.federation.schema_directives import Key
 from strawberry.scalars import JSON
 
 from crmgraph.db import models
@@ -16,6 +15,7 @@ from crmgraph.db.pagination import Page, PageArgs
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from crmgraph.loaders import Loader, ParentPage
 
 
@@ -26,7 +26,7 @@ class DealStatus(Enum):
     LOST = "LOST"
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=REFERENCE_ONLY)
 class Pipeline:
     id: strawberry.ID
 
@@ -62,7 +62,7 @@ class Deal:
             expected_close_date=row.expected_close_date,
             actual_close_date=row.actual_close_date,
             description=row.description,
-            custom_fields=row.custom_fields,
+            custom_fields=json_out(row.custom_fields),
             created_at=row.created_at,
             updated_at=row.updated_at,
             stage_id=row.stage_id,
@@ -81,7 +81,7 @@ class Deal:
         stage = await info.context.loaders.stage_by_id.load(self.stage_id)
         return "" if stage is None else stage.name
 
-    @strawberry.field(description="value × probability / 100.")
+    @strawberry.field(description="value * probability / 100.")
     def weighted_value(self) -> float:
         return float(Decimal(str(self.value)) * self.probability / 100)
 

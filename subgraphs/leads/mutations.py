@@ -7,6 +7,7 @@ from strawberry.scalars import JSON
 
 from crmgraph.domain import leads
 from crmgraph.gql.context import Info
+from crmgraph.gql.shared_types import json_object
 from subgraphs.leads.types import Lead, LeadStatus
 
 
@@ -34,7 +35,7 @@ class CreateLeadInput:
             job_title=self.job_title,
             status=self.status.value,
             score=self.score,
-            custom_fields=self.custom_fields,
+            custom_fields=json_object(self.custom_fields, field="customFields"),
         )
 
 

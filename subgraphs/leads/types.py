@@ -13,6 +13,7 @@ from crmgraph.domain.contacts import full_name
 from crmgraph.domain.leads import QUALIFIED_SCORE
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.shared_types import json_out
 
 
 @strawberry.enum
@@ -53,7 +54,7 @@ class Lead:
             source=row.source,
             status=LeadStatus(row.status),
             score=row.score,
-            custom_fields=row.custom_fields,
+            custom_fields=json_out(row.custom_fields),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -37,7 +37,7 @@ Money = Numeric(18, 2)
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
         list[str]: JSONType,
@@ -169,9 +169,7 @@ class PipelineStage(TenantRow, Base):
     __tablename__ = "pipeline_stages"
     __table_args__ = (UniqueConstraint("pipeline_id", "position"),)
 
-    pipeline_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("pipelines.id", ondelete="CASCADE")
-    )
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     # "order" in the API; a reserved word in SQL.
     position: Mapped[int]

@@ -94,13 +94,13 @@ def to_page(rows: list[M], size: int, forward: bool, args: PageArgs) -> Page[M]:
 
 
 async def fetch_page(
-    session: AsyncSession, stmt: Select[tuple[M]], model: type[M], args: PageArgs, max_size: int
+    session: AsyncSession, stmt: Select[M], model: type[M], args: PageArgs, max_size: int
 ) -> Page[M]:
     size, forward = page_size(args, max_size)
     rows = list((await session.scalars(keyset(stmt, model, args, forward).limit(size + 1))).all())
     return to_page(rows, size, forward, args)
 
 
-async def count(session: AsyncSession, stmt: Select[tuple[M]]) -> int:
+async def count(session: AsyncSession, stmt: Select[Any]) -> int:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return int(total or 0)

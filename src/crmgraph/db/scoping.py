@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar, TypeVarTuple
 from uuid import UUID
 
 from sqlalchemy import Select
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db.models import TenantRow
 from crmgraph.errors import DomainError, ErrorCode
 
-T = TypeVar("T", bound=tuple[Any, ...])
+Ts = TypeVarTuple("Ts")
 M = TypeVar("M", bound=TenantRow)
 
 
@@ -26,7 +26,9 @@ class Scope:
     permissions: frozenset[str] = field(default_factory=frozenset)
 
 
-def scoped(stmt: Select[T], model: type[TenantRow], scope: Scope) -> Select[T]:
+def scoped(
+    stmt: Select[*Ts], model: type[TenantRow], scope: Scope
+) -> Select[*Ts]:
     return stmt.where(model.tenant_id == scope.tenant_id)
 
 

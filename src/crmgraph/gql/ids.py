@@ -11,7 +11,9 @@ def parse_id(value: str, *, field: str = "id") -> UUID:
     try:
         return UUID(str(value))
     except ValueError as exc:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"{field} is not a valid id", field=field) from exc
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, f"{field} is not a valid id", field=field
+        ) from exc
 
 
 def parse_optional_id(value: str | None, *, field: str) -> UUID | None:

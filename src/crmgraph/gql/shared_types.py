@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+from strawberry.scalars import JSON
+
+from crmgraph.errors import DomainError, ErrorCode
 
 
 @strawberry.federation.type(shareable=True, description="A postal address.")
@@ -49,3 +54,20 @@ class AddressInput:
 
 def address_json(value: AddressInput | None) -> dict[str, Any] | None:
     return None if value is None else value.to_json()
+
+
+def json_out(value: dict[str, Any] | None) -> JSON | None:
+    return None if value is None else JSON(value)
+
+
+def json_object(value: JSON | None, *, field: str) -> dict[str, Any] | None:
+    """customFields and the like must be JSON objects (not lists or scalars)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"{field} must be a JSON object", field=field)
+    return {str(k): v for k, v in value.items()}
+
+
+# For entities owned by another subgraph that this one only points at.
+REFERENCE_ONLY = [Key(fields=FieldSet("id"), resolvable=False)]

@@ -29,8 +29,8 @@ def _run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     url = config.get_main_option("sqlalchemy.url")
-    settings = load_settings() if not url else load_settings().model_copy(
-        update={"database_url": url}
+    settings = (
+        load_settings() if not url else load_settings().model_copy(update={"database_url": url})
     )
     engine = create_engine(settings)
     try:

@@ -1,0 +1,63 @@
+# crmgraph: `make run` (embedded mode, everything local) and `make test` (real services).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ROUTER := router-config
+SERVICES := scripts/services.sh
+
+.PHONY: help install run services services-stop services-status migrate seed schema \
+        schema-check lint test test-unit clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(ROUTER)/node_modules/.installed: $(ROUTER)/package.json $(ROUTER)/package-lock.json
+	cd $(ROUTER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed $(ROUTER)/node_modules/.installed  ## create .venv, install Python and npm dependencies
+
+run: install  ## embedded mode: SQLite, in-memory pub/sub; router with GraphiQL on :4000
+	scripts/run.sh
+
+services:  ## start PostgreSQL, Redis and Neo4j under .run/ (installs them when missing)
+	$(SERVICES) start
+
+services-stop:  ## stop the services started by `make services`
+	$(SERVICES) stop
+
+services-status:
+	$(SERVICES) status
+
+migrate: $(BIN)/.installed  ## apply migrations to DATABASE_URL (default: the embedded SQLite file)
+	$(BIN)/crmgraph migrate
+
+seed: migrate  ## load the demo tenant when it is empty
+	$(BIN)/crmgraph seed
+
+schema: install  ## regenerate schema/*.graphql from the code and recompose the supergraph
+	$(BIN)/crmgraph schema --out schema
+	cd $(ROUTER) && node compose.mjs
+
+lint: $(BIN)/.installed  ## ruff and mypy --strict
+	$(BIN)/ruff check src subgraphs tests bench
+	$(BIN)/ruff format --check src subgraphs tests bench
+	$(BIN)/mypy src subgraphs
+
+test: install services lint  ## start the real services, lint, run every test
+	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
+
+test-unit: $(BIN)/.installed  ## the tests that need no services
+	$(BIN)/pytest -q tests/unit
+
+clean:  ## remove the virtualenv, node_modules and .run (stop services first)
+	rm -rf $(VENV) $(ROUTER)/node_modules .run

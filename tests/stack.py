@@ -1,0 +1,165 @@
+"""A running crmgraph for tests: our subgraphs and REST shim in a background thread, and the
+real Hive Gateway (a Node subprocess) composed against them. Nothing is replaced or mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import event
+
+from crmgraph.auth import issue_token
+from crmgraph.config import Settings
+from crmgraph.runtime import Runtime
+from crmgraph.server import Servers, build_servers
+from subgraphs.registry import NAMES, PORTS
+
+ROOT = Path(__file__).resolve().parents[1]
+ROUTER = ROOT / "router-config"
+R = TypeVar("R")
+
+
+class Stack:
+    def __init__(self, settings: Settings, *, port_offset: int, workdir: Path) -> None:
+        self.settings = settings.model_copy(update={"rest_port": 8000 + port_offset})
+        self.ports = {name: port + port_offset for name, port in PORTS.items()}
+        self.router_port = 4000 + port_offset
+        self.rest_url = f"http://127.0.0.1:{self.settings.rest_port}"
+        self.router_url = f"http://127.0.0.1:{self.router_port}/graphql"
+        self.workdir = workdir
+        self.statements = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._servers: Servers | None = None
+        self._serving: Future[None] | None = None
+        self._router: subprocess.Popen[bytes] | None = None
+        self.runtime: Runtime
+
+    # lifecycle
+    def start(self) -> None:
+        self._thread.start()
+        self.runtime = self.call(lambda: Runtime.open(self.settings))
+        event.listen(self.runtime.engine.sync_engine, "before_cursor_execute", self._count)
+        self._servers = build_servers(
+            self.runtime, NAMES, rest=True, ports=self.ports, log_level="warning"
+        )
+        self._serving = asyncio.run_coroutine_threadsafe(self._servers.run(), self._loop)
+        _wait(lambda: self._servers is not None and self._servers.started, "subgraphs")
+        self._start_router()
+
+    def stop(self) -> None:
+        if self._router is not None:
+            self._router.terminate()
+            self._router.wait(timeout=10)
+        if self._servers is not None and self._serving is not None:
+            self._servers.stop()
+            self._serving.result(timeout=10)
+        self.call(self.runtime.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    def _start_router(self) -> None:
+        env = {**os.environ, **self._subgraph_env()}
+        supergraph = self.workdir / "supergraph.graphql"
+        subprocess.run(
+            ["node", "compose.mjs", "--out", str(supergraph)],
+            cwd=ROUTER,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        env["CRMGRAPH_SUPERGRAPH"] = str(supergraph)
+        env["CRMGRAPH_GATEWAY_PORT"] = str(self.router_port)
+        log = (self.workdir / "router.log").open("wb")
+        self._router = subprocess.Popen(
+            [
+                str(ROUTER / "node_modules/.bin/hive-gateway"),
+                "supergraph",
+                str(supergraph),
+                "--port",
+                str(self.router_port),
+            ],
+            cwd=ROUTER,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        health = f"http://127.0.0.1:{self.router_port}/healthcheck"
+        _wait(lambda: self._router_ready(health), "router", timeout=60)
+
+    def _router_ready(self, url: str) -> bool:
+        assert self._router is not None
+        if self._router.poll() is not None:
+            raise RuntimeError(
+                f"router exited: {(self.workdir / 'router.log').read_text()[-2000:]}"
+            )
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _subgraph_env(self) -> dict[str, str]:
+        return {
+            f"CRMGRAPH_{name.upper()}_URL": f"http://127.0.0.1:{port}/graphql"
+            for name, port in self.ports.items()
+        }
+
+    # helpers for tests
+    def call(self, make: Callable[[], Awaitable[R]]) -> R:
+        """Run a coroutine on the stack's event loop (where its engine lives) and wait."""
+
+        async def run() -> R:
+            return await make()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=60)
+
+    def token(self, tenant: str, **claims: Any) -> str:
+        return issue_token(self.settings, tenant_id=tenant, **claims)
+
+    def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        tenant: str | None = None,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if tenant is not None:
+            sent["authorization"] = f"Bearer {self.token(tenant)}"
+        return httpx.post(
+            url or self.router_url,
+            json={"query": query, "variables": variables or {}},
+            headers=sent,
+            timeout=30,
+        )
+
+    @contextmanager
+    def counting_statements(self) -> Iterator[list[int]]:
+        """Yields a one-item list that holds, on exit, the SQL statements run inside."""
+        box = [0]
+        before = self.statements
+        yield box
+        box[0] = self.statements - before
+
+    def _count(self, *_: object) -> None:
+        self.statements += 1
+
+
+def _wait(ready: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready after {timeout}s")

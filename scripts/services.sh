@@ -552,14 +552,19 @@ cmd_status() {
 }
 
 cmd_env() {
-    # Externally provided values win, so `eval` keeps pointing at them.
-    printf 'export %s=%q\n' \
-        DATABASE_URL "${DATABASE_URL:-$LOCAL_DATABASE_URL}" \
-        TEST_DATABASE_URL "${TEST_DATABASE_URL:-$LOCAL_TEST_DATABASE_URL}" \
-        REDIS_URL "${REDIS_URL:-$LOCAL_REDIS_URL}" \
-        NEO4J_URI "${NEO4J_URI:-$LOCAL_NEO4J_URI}" \
-        NEO4J_USER "${NEO4J_USER:-$NEO4J_LOCAL_USER}" \
-        NEO4J_PASSWORD "${NEO4J_PASSWORD:-$NEO4J_LOCAL_PASSWORD}"
+    # Externally provided values win, so `eval` keeps pointing at them.  The
+    # companion variables of an external service (TEST_DATABASE_URL, Neo4j
+    # credentials) are only printed if set: local defaults would be wrong.
+    export_line() { [[ -z $2 ]] || printf 'export %s=%q\n' "$1" "$2"; }
+    local pg_test=$LOCAL_TEST_DATABASE_URL neo4j_user=$NEO4J_LOCAL_USER neo4j_password=$NEO4J_LOCAL_PASSWORD
+    if pg_external; then pg_test=""; fi
+    if neo4j_external; then neo4j_user="" neo4j_password=""; fi
+    export_line DATABASE_URL "${DATABASE_URL:-$LOCAL_DATABASE_URL}"
+    export_line TEST_DATABASE_URL "${TEST_DATABASE_URL:-$pg_test}"
+    export_line REDIS_URL "${REDIS_URL:-$LOCAL_REDIS_URL}"
+    export_line NEO4J_URI "${NEO4J_URI:-$LOCAL_NEO4J_URI}"
+    export_line NEO4J_USER "${NEO4J_USER:-$neo4j_user}"
+    export_line NEO4J_PASSWORD "${NEO4J_PASSWORD:-$neo4j_password}"
 }
 
 case ${1:-} in

@@ -26,9 +26,7 @@ class Scope:
     permissions: frozenset[str] = field(default_factory=frozenset)
 
 
-def scoped(
-    stmt: Select[*Ts], model: type[TenantRow], scope: Scope
-) -> Select[*Ts]:
+def scoped(stmt: Select[*Ts], model: type[TenantRow], scope: Scope) -> Select[*Ts]:
     return stmt.where(model.tenant_id == scope.tenant_id)
 
 

@@ -66,15 +66,17 @@ say() {
     if [[ -n ${3:-} ]]; then printf '%-8s  %-8s  %s\n' "$1" "$2" "$3"; else printf '%-8s  %s\n' "$1" "$2"; fi
 }
 
-# Print the failure line + the last 20 lines of the log, then exit non-zero.
-fail() { # service logfile message
-    local service=$1 log=$2 msg=$3
+# Print the failure line + the last 20 lines of the log (and of any extra
+# logs given), then exit non-zero.
+fail() { # service logfile message [extra_logfile...]
+    local service=$1 log=$2 msg=$3 f
     printf '%-8s  %-8s  %s (log: %s)\n' "$service" "FAILED" "$msg" "$log" >&2
-    if [[ -f $log ]]; then
-        echo "----- last 20 lines of $log -----" >&2
-        tail -n 20 "$log" >&2
-        echo "-----" >&2
-    fi
+    for f in "$log" "${@:4}"; do
+        [[ -f $f ]] || continue
+        echo "----- last 20 lines of $f -----" >&2
+        tail -n 20 "$f" >&2
+    done
+    echo "-----" >&2
     exit 1
 }
 
@@ -94,6 +96,14 @@ redis_external() { is_external "${REDIS_URL:-}" "$LOCAL_REDIS_URL"; }
 neo4j_external() { is_external "${NEO4J_URI:-}" "$LOCAL_NEO4J_URI"; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Fail fast (instead of a cryptic bind error after a timeout) when another
+# process already listens on a port we are about to use.
+require_free_port() { # service port logfile
+    if port_open "$2"; then
+        fail "$1" "$3" "port 127.0.0.1:$2 is already in use by another process (override with CRMGRAPH_*_PORT)"
+    fi
+}
 
 # Poll "$@" once a second until it succeeds or START_TIMEOUT expires.
 wait_until() {
@@ -241,6 +251,7 @@ pg_start() {
     if pg_external; then say postgres external "$(mask_url "$DATABASE_URL")"; return; fi
     pg_init
     if ! pg_running; then
+        require_free_port postgres "$PG_PORT" "$PG_LOG"
         as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$START_TIMEOUT" -s \
             >/dev/null 2>&1 || fail postgres "$PG_LOG" "pg_ctl start failed"
     fi
@@ -274,7 +285,8 @@ pg_status() {
 
 redis_packages() { command -v redis-server >/dev/null && command -v redis-cli >/dev/null || echo redis-server; }
 
-redis_ping() { [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
+# `timeout`: redis-cli would block forever on a port held by a non-Redis process.
+redis_ping() { [[ $(timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
 
 redis_pid_alive() { [[ -f $REDIS_PID ]] && kill -0 "$(cat "$REDIS_PID")" 2>/dev/null; }
 
@@ -300,9 +312,7 @@ redis_start() {
     local url="redis://127.0.0.1:$REDIS_PORT/0"
     if redis_external; then say redis external "$(mask_url "$REDIS_URL")"; return; fi
     if ! redis_pid_alive; then
-        if redis_ping; then
-            fail redis "$REDIS_LOG" "port $REDIS_PORT already serves a Redis that is not ours"
-        fi
+        require_free_port redis "$REDIS_PORT" "$REDIS_LOG"
         redis_write_conf
         # Config errors are printed on stderr before the logfile is opened.
         redis-server "$REDIS_CONF" >>"$REDIS_LOG" 2>&1 || fail redis "$REDIS_LOG" "redis-server failed to start"
@@ -315,7 +325,7 @@ redis_stop() {
     if redis_pid_alive; then
         local pid
         pid=$(cat "$REDIS_PID")
-        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+        timeout 10 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
         local i
         for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         if kill -0 "$pid" 2>/dev/null; then kill "$pid"; fi
@@ -454,6 +464,8 @@ neo4j_launch() {
     NEO4J_JAVA=$(neo4j_java_home) || fail neo4j "$NEO4J_LOG" "no Java 17/21 found (set CRMGRAPH_NEO4J_JAVA_HOME)"
     neo4j_assemble
     neo4j_running && return 0
+    require_free_port neo4j "$NEO4J_BOLT_PORT" "$NEO4J_LOG"
+    require_free_port neo4j "$NEO4J_HTTP_PORT" "$NEO4J_LOG"
     neo4j_write_conf
     if [[ ! -d $NEO4J_HOME/data/databases/system ]]; then
         # Only effective before the very first start (it seeds data/dbms/auth.ini).
@@ -478,7 +490,9 @@ neo4j_ready() {
 neo4j_wait() {
     if neo4j_external; then say neo4j external "$(mask_url "$NEO4J_URI")"; return; fi
     if [[ -n $NEO4J_LAUNCH_PID ]]; then
-        wait "$NEO4J_LAUNCH_PID" || fail neo4j "$NEO4J_HOME/logs/start.log" "bin/neo4j start failed"
+        # neo4j.log has the cause; start.log has launcher errors (e.g. Java).
+        wait "$NEO4J_LAUNCH_PID" ||
+            fail neo4j "$NEO4J_LOG" "bin/neo4j start failed" "$NEO4J_HOME/logs/start.log"
     fi
     local deadline=$((SECONDS + START_TIMEOUT)) rc
     while :; do

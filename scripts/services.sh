@@ -19,8 +19,9 @@
 #   CRMGRAPH_NEO4J_JAVA_HOME [first Java 17/21 found]
 #   CRMGRAPH_START_TIMEOUT [180]  seconds to wait for each service to become ready
 # If DATABASE_URL / REDIS_URL / NEO4J_URI are already set (and differ from the
-# local URLs this script would print), that service is treated as external and
-# neither started nor stopped.
+# local URLs this script would print), that service is treated as external:
+# `start` skips it and `status`/`env` report the external URL (`stop` still
+# stops a local server of ours if one happens to run).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -77,6 +78,10 @@ fail() { # service logfile message [extra_logfile...]
         tail -n 20 "$f" >&2
     done
     echo "-----" >&2
+    # Do not leave a background `bin/neo4j start|stop` racing with whatever
+    # the caller does next (e.g. a cleanup `stop`).
+    local pid
+    for pid in ${NEO4J_LAUNCH_PID:-} ${NEO4J_STOP_PID:-}; do wait "$pid" 2>/dev/null || true; done
     exit 1
 }
 
@@ -356,7 +361,10 @@ java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F' =
 # Neo4j 5.26 supports Java 17 and 21 only (Temurin 25 is NOT supported).
 neo4j_java_home() {
     if [[ -n ${NEO4J_JAVA:-} ]]; then echo "$NEO4J_JAVA"; return 0; fi
-    if [[ -n ${CRMGRAPH_NEO4J_JAVA_HOME:-} ]]; then echo "$CRMGRAPH_NEO4J_JAVA_HOME"; return 0; fi
+    if [[ -n ${CRMGRAPH_NEO4J_JAVA_HOME:-} ]]; then
+        [[ -x $CRMGRAPH_NEO4J_JAVA_HOME/bin/java ]] || return 1
+        echo "$CRMGRAPH_NEO4J_JAVA_HOME"; return 0
+    fi
     local c
     for c in ${JAVA_HOME:-} /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/java-21-openjdk-* /usr/lib/jvm/*; do
         [[ -x $c/bin/java ]] || continue
@@ -368,7 +376,7 @@ neo4j_java_home() {
 neo4j_assembled() { [[ -f $NEO4J_HOME/lib/.crmgraph-version && $(<"$NEO4J_HOME/lib/.crmgraph-version") == "$NEO4J_VERSION" ]]; }
 
 neo4j_packages() {
-    NEO4J_JAVA=$(neo4j_java_home) || echo openjdk-17-jre-headless
+    [[ -n ${CRMGRAPH_NEO4J_JAVA_HOME:-} ]] || neo4j_java_home >/dev/null || echo openjdk-17-jre-headless
     command -v curl >/dev/null || echo curl
     neo4j_assembled || command -v mvn >/dev/null || echo maven
 }
@@ -380,19 +388,23 @@ neo4j_cmd() {
 }
 
 # Resolve org.neo4j:neo4j + runtime deps into $NEO4J_HOME/lib.  The Maven
-# repository lives in .run/cache/m2, so re-assembling (or a wiped lib/) never
-# re-downloads.
+# repository lives in .run/cache/m2 and is tried offline first, so re-assembling
+# (new checkout of lib/, wiped .run/neo4j) never touches the network again.
 neo4j_assemble() {
     neo4j_assembled && return 0
     local log=$RUN_DIR/neo4j-assemble.log
-    note "assembling Neo4j $NEO4J_VERSION from Maven Central (one-time, ~130 MB; log: $log)"
+    local mvn_args=(-B -ntp -Dstyle.color=never -f "$SCRIPT_DIR/neo4j/pom.xml"
+        -Dmaven.repo.local="$CACHE_DIR/m2" -Dneo4j.version="$NEO4J_VERSION"
+        dependency:copy-dependencies -DincludeScope=runtime
+        -DoutputDirectory="$NEO4J_HOME/lib.tmp")
     mkdir -p "$NEO4J_HOME"
     rm -rf "$NEO4J_HOME/lib.tmp"
-    JAVA_HOME=$NEO4J_JAVA mvn -B -ntp -f "$SCRIPT_DIR/neo4j/pom.xml" \
-        -Dmaven.repo.local="$CACHE_DIR/m2" -Dneo4j.version="$NEO4J_VERSION" \
-        dependency:copy-dependencies -DincludeScope=runtime \
-        -DoutputDirectory="$NEO4J_HOME/lib.tmp" </dev/null >"$log" 2>&1 ||
-        fail neo4j "$log" "could not fetch Neo4j $NEO4J_VERSION from Maven Central"
+    if ! JAVA_HOME=$NEO4J_JAVA mvn -o "${mvn_args[@]}" </dev/null >"$log" 2>&1; then
+        note "downloading Neo4j $NEO4J_VERSION from Maven Central (one-time, ~130 MB; log: $log)"
+        rm -rf "$NEO4J_HOME/lib.tmp"
+        JAVA_HOME=$NEO4J_JAVA mvn "${mvn_args[@]}" </dev/null >"$log" 2>&1 ||
+            fail neo4j "$log" "could not fetch Neo4j $NEO4J_VERSION from Maven Central"
+    fi
     echo "$NEO4J_VERSION" >"$NEO4J_HOME/lib.tmp/.crmgraph-version"
     rm -rf "${NEO4J_HOME:?}/lib"
     mv "$NEO4J_HOME/lib.tmp" "$NEO4J_HOME/lib"
@@ -461,7 +473,7 @@ neo4j_query_status() {
 NEO4J_LAUNCH_PID=
 neo4j_launch() {
     neo4j_external && return 0
-    NEO4J_JAVA=$(neo4j_java_home) || fail neo4j "$NEO4J_LOG" "no Java 17/21 found (set CRMGRAPH_NEO4J_JAVA_HOME)"
+    NEO4J_JAVA=$(neo4j_java_home) || fail neo4j "$NEO4J_LOG" "no usable Java 17/21 (CRMGRAPH_NEO4J_JAVA_HOME=${CRMGRAPH_NEO4J_JAVA_HOME:-unset})"
     neo4j_assemble
     neo4j_running && return 0
     require_free_port neo4j "$NEO4J_BOLT_PORT" "$NEO4J_LOG"
@@ -491,8 +503,9 @@ neo4j_wait() {
     if neo4j_external; then say neo4j external "$(mask_url "$NEO4J_URI")"; return; fi
     if [[ -n $NEO4J_LAUNCH_PID ]]; then
         # neo4j.log has the cause; start.log has launcher errors (e.g. Java).
-        wait "$NEO4J_LAUNCH_PID" ||
-            fail neo4j "$NEO4J_LOG" "bin/neo4j start failed" "$NEO4J_HOME/logs/start.log"
+        local pid=$NEO4J_LAUNCH_PID
+        NEO4J_LAUNCH_PID=
+        wait "$pid" || fail neo4j "$NEO4J_LOG" "bin/neo4j start failed" "$NEO4J_HOME/logs/start.log"
     fi
     local deadline=$((SECONDS + START_TIMEOUT)) rc
     while :; do
@@ -518,7 +531,9 @@ neo4j_stop_begin() {
 
 neo4j_stop_wait() {
     if [[ -z $NEO4J_STOP_PID ]]; then say neo4j down ""; return; fi
-    wait "$NEO4J_STOP_PID" || fail neo4j "$NEO4J_HOME/logs/stop.log" "bin/neo4j stop failed"
+    local pid=$NEO4J_STOP_PID
+    NEO4J_STOP_PID=
+    wait "$pid" || fail neo4j "$NEO4J_HOME/logs/stop.log" "bin/neo4j stop failed"
     say neo4j stopped ""
 }
 

@@ -151,7 +151,7 @@ class Loaders:
                 select(fk, func.count()).where(fk.in_(parents)).group_by(fk), model, self._scope
             )
             async with self._sessions() as session:
-                counts = {parent: int(n) for parent, n in (await session.execute(stmt)).tuples()}
+                counts = {parent: int(n) for parent, n in await session.execute(stmt)}
             return [counts.get(parent, 0) for parent in parents]
 
         return Loader(batch)

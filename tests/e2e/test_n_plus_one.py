@@ -46,5 +46,6 @@ def test_page_of_50_deals_runs_no_more_statements_than_page_of_5(stack: Stack, t
         assert all(e["node"]["contact"]["account"]["name"] for e in body["data"]["deals"]["edges"])
         counts[n] = statements[0]
 
+    print(f"SQL statements per page: {counts}")
     assert counts[50] <= counts[5], counts
     assert counts[5] <= 5, counts

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from crmgraph.config import Settings, load_settings
 from crmgraph.errors import ServiceUnavailable
 from subgraphs.registry import NAMES
@@ -18,7 +20,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            print(f"crmgraph: invalid {name}: {error['msg']}", file=sys.stderr)
+        return 2
     try:
         code: int = args.run(settings, args)
     except ServiceUnavailable as exc:

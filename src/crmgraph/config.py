@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RUN_DIR = Path(".run")
@@ -45,6 +45,34 @@ class Settings(BaseSettings):
     debug: bool = False
     db_pool_size: int = 10
     max_page_size: int = 100
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_driver(cls, url: str) -> str:
+        """Plain postgresql:// URLs get the asyncpg driver; anything else unknown is refused."""
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            return url
+        if url.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+        raise ValueError("must be a postgresql:// or sqlite+aiosqlite:// URL")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _pubsub_scheme(cls, url: str) -> str:
+        if not url.startswith(("redis://", "rediss://", "memory://")):
+            raise ValueError("must be a redis://, rediss:// or memory:// URL")
+        return url
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _neo4j_scheme(cls, url: str | None) -> str | None:
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if url and not url.startswith(schemes):
+            raise ValueError("must be a bolt:// or neo4j:// URI")
+        return url or None
 
     @cached_property
     def mode(self) -> Mode:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crmgraph.config import Settings
@@ -37,26 +38,35 @@ def service_settings() -> Settings:
     )
 
 
-async def reset_database(settings: Settings) -> None:
-    """An empty public schema, then every migration: each run tests the migrations too."""
-    engine = create_async_engine(settings.database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    await upgrade(settings)
+# Test runs may overlap (several developers, one machine): each gets its own ports.
+PORT_OFFSET = int(os.environ.get("CRMGRAPH_TEST_PORT_OFFSET", "10000"))
+
+
+async def admin(settings: Settings, statement: str) -> None:
+    engine = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def pg_settings() -> Settings:
-    settings = service_settings()
-    asyncio.run(reset_database(settings))
-    return settings
+def pg_settings() -> Iterator[Settings]:
+    """A new database for this run, built by every migration (so they are tested too)."""
+    base = service_settings()
+    name = f"crmgraph_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(base, f'CREATE DATABASE "{name}"'))
+    url = make_url(base.database_url).set(database=name)
+    settings = base.model_copy(update={"database_url": url.render_as_string(hide_password=False)})
+    asyncio.run(upgrade(settings))
+    yield settings
+    asyncio.run(admin(base, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
 def stack(pg_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(pg_settings, port_offset=10000, workdir=tmp_path_factory.mktemp("stack"))
+    running = Stack(pg_settings, port_offset=PORT_OFFSET, workdir=tmp_path_factory.mktemp("stack"))
     running.start()
     yield running
     running.stop()

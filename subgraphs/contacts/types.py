@@ -9,12 +9,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.db import models
+from crmgraph.db.filtering import Filter
 from crmgraph.db.pagination import PageArgs
 from crmgraph.domain.contacts import full_name
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import Address, json_out
+from crmgraph.loaders import ChildPage
 
 
 @strawberry.federation.type(keys=["id"], description="A person, usually at an account.")
@@ -77,7 +79,9 @@ class Account:
     ) -> Connection[Contact]:
         loaders = info.context.loaders
         account_id = parse_id(self.id)
-        page = await loaders.contacts_by_account.load((account_id, PageArgs(first, after)))
+        page = await loaders.contacts_by_account.load(ChildPage(account_id, PageArgs(first, after)))
         return to_connection(
-            page, Contact.from_row, lambda: loaders.contact_count_by_account.load(account_id)
+            page,
+            Contact.from_row,
+            lambda: loaders.contact_count_by_account.load((account_id, Filter())),
         )

@@ -11,12 +11,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.db import models
+from crmgraph.db.filtering import Filter
 from crmgraph.db.pagination import Page, PageArgs
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
-from crmgraph.loaders import Loader, ParentPage
+from crmgraph.loaders import ChildPage, Loader
 
 
 @strawberry.enum
@@ -99,13 +100,13 @@ class Deal:
 
 
 async def deal_connection(
-    pages: Loader[ParentPage, Page[models.Deal]],
-    counts: Loader[UUID, int],
+    pages: Loader[ChildPage, Page[models.Deal]],
+    counts: Loader[tuple[UUID, Filter], int],
     parent_id: UUID,
     args: PageArgs,
 ) -> Connection[Deal]:
-    page = await pages.load((parent_id, args))
-    return to_connection(page, Deal.from_row, lambda: counts.load(parent_id))
+    page = await pages.load(ChildPage(parent_id, args))
+    return to_connection(page, Deal.from_row, lambda: counts.load((parent_id, Filter())))
 
 
 @strawberry.federation.type(keys=["id"])

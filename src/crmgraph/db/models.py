@@ -41,6 +41,7 @@ class Base(AsyncAttrs, DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
         list[str]: JSONType,
+        list[dict[str, Any]]: JSONType,
     }
 
 
@@ -119,7 +120,18 @@ class Lead(TenantRow, Base):
     custom_fields: Mapped[dict[str, Any] | None]
     qualification_notes: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    next_action: Mapped[str | None] = mapped_column(Text)
     converted_at: Mapped[datetime | None]
+    # What convertLead made of the lead (use_alter: these tables point back at leads).
+    converted_contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", use_alter=True)
+    )
+    converted_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", use_alter=True)
+    )
+    converted_deal_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("deals.id", use_alter=True)
+    )
 
 
 class LeadScoreHistory(TenantRow, Base):
@@ -174,7 +186,7 @@ class PipelineStage(TenantRow, Base):
     # "order" in the API; a reserved word in SQL.
     position: Mapped[int]
     probability: Mapped[int]
-    automation_rules: Mapped[dict[str, Any] | None]
+    automation_rules: Mapped[list[dict[str, Any]] | None]
 
 
 class Deal(TenantRow, Base):
@@ -239,6 +251,7 @@ class Task(RelatedTo, TenantRow, Base):
     priority: Mapped[str] = mapped_column(String(16), default="MEDIUM")
     status: Mapped[str] = mapped_column(String(16), default="PENDING")
     assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[datetime | None]
     # Set once when the due notification has been emitted, so a restart does not repeat it.
     due_notified_at: Mapped[datetime | None]
 

@@ -1,4 +1,9 @@
-"""Keyset pagination over (created_at, id): cursors stay valid when rows are inserted."""
+"""Keyset pagination over (sort column, id): cursors stay valid when rows are inserted.
+
+Ordering puts NULLs after every value in ascending order and before them in descending
+order (PostgreSQL's default, spelled out so SQLite agrees). The id breaks ties, so the
+order is total and every row is visited exactly once.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,25 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crmgraph.db.filtering import column
 from crmgraph.db.models import TenantRow
 from crmgraph.errors import DomainError, ErrorCode
 
 M = TypeVar("M", bound=TenantRow)
 DEFAULT_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Sort:
+    column: str = "created_at"
+    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,22 +43,48 @@ class PageArgs:
 @dataclass(frozen=True)
 class Page(Generic[M]):
     rows: list[M]
+    cursors: list[str]
     has_next: bool
     has_previous: bool
 
 
-def encode_cursor(row: TenantRow) -> str:
-    raw = json.dumps([row.created_at.isoformat(), str(row.id)], separators=(",", ":"))
+def encode_cursor(row: TenantRow, sort: Sort) -> str:
+    value = getattr(row, sort.column)
+    raw = json.dumps([sort.column, _dump(value), str(row.id)], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, field: str) -> tuple[datetime, UUID]:
+def decode_cursor(
+    cursor: str, sort: Sort, model: type[TenantRow], *, field: str
+) -> tuple[Any, UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created, id_ = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created), UUID(id_)
-    except (ValueError, TypeError) as exc:
+        name, value, id_ = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if name != sort.column:
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR, "the cursor belongs to another sort order", field=field
+            )
+        return _load(value, column(model, name).type.python_type), UUID(id_)
+    except (ValueError, TypeError, AttributeError, NotImplementedError) as exc:
         raise DomainError(ErrorCode.VALIDATION_ERROR, "invalid cursor", field=field) from exc
+
+
+def _dump(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+def _load(value: object, python_type: type) -> object:
+    if value is None:
+        return None
+    if python_type is datetime:
+        return datetime.fromisoformat(str(value))
+    if python_type in (Decimal, UUID, int, float, str):
+        return python_type(str(value))
+    raise ValueError("unsupported sort column type")
 
 
 def page_size(args: PageArgs, max_size: int) -> tuple[int, bool]:
@@ -63,42 +102,65 @@ def page_size(args: PageArgs, max_size: int) -> tuple[int, bool]:
     return size, forward
 
 
-def between_cursors(stmt: Select[Any], model: type[TenantRow], args: PageArgs) -> Select[Any]:
+def ordering(model: type[TenantRow], sort: Sort, forward: bool) -> tuple[Any, Any]:
+    """ORDER BY for travelling forward (the sort) or backward (its reverse)."""
+    col, ascending = column(model, sort.column), sort.descending != forward
+    if ascending:
+        return col.asc().nulls_last(), model.id.asc()
+    return col.desc().nulls_first(), model.id.desc()
+
+
+def _beyond(
+    model: type[TenantRow], sort: Sort, value: Any, id_: UUID, ascending: bool
+) -> ColumnElement[bool]:
+    """Rows strictly past (value, id) in the order (sort column, id) ascending or not."""
+    col = column(model, sort.column)
+    if ascending:  # NULLS LAST
+        if value is None:
+            return and_(col.is_(None), model.id > id_)
+        return or_(col > value, and_(col == value, model.id > id_), col.is_(None))
+    if value is None:  # DESC NULLS FIRST
+        return or_(and_(col.is_(None), model.id < id_), col.is_not(None))
+    return or_(col < value, and_(col == value, model.id < id_))
+
+
+def between_cursors(
+    stmt: Select[Any], model: type[TenantRow], sort: Sort, args: PageArgs
+) -> Select[Any]:
     """stmt narrowed to the rows strictly after `after` and before `before`."""
-    key = tuple_(model.created_at, model.id)
     if args.after is not None:
-        stmt = stmt.where(key > tuple_(*decode_cursor(args.after, field="after")))
+        value, id_ = decode_cursor(args.after, sort, model, field="after")
+        stmt = stmt.where(_beyond(model, sort, value, id_, ascending=not sort.descending))
     if args.before is not None:
-        stmt = stmt.where(key < tuple_(*decode_cursor(args.before, field="before")))
+        value, id_ = decode_cursor(args.before, sort, model, field="before")
+        stmt = stmt.where(_beyond(model, sort, value, id_, ascending=sort.descending))
     return stmt
 
 
-def ordering(model: type[TenantRow], forward: bool) -> tuple[Any, Any]:
-    if forward:
-        return model.created_at.asc(), model.id.asc()
-    return model.created_at.desc(), model.id.desc()
-
-
-def keyset(stmt: Select[Any], model: type[M], args: PageArgs, forward: bool) -> Select[Any]:
-    return between_cursors(stmt, model, args).order_by(*ordering(model, forward))
-
-
-def to_page(rows: list[M], size: int, forward: bool, args: PageArgs) -> Page[M]:
+def to_page(rows: list[M], size: int, forward: bool, args: PageArgs, sort: Sort) -> Page[M]:
     """The page from up to size+1 rows fetched in the direction of travel."""
     more = len(rows) > size
     rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    cursors = [encode_cursor(row, sort) for row in rows]
     if forward:
-        return Page(rows=rows, has_next=more, has_previous=args.after is not None)
-    rows.reverse()
-    return Page(rows=rows, has_next=args.before is not None, has_previous=more)
+        return Page(rows, cursors, has_next=more, has_previous=args.after is not None)
+    return Page(rows, cursors, has_next=args.before is not None, has_previous=more)
 
 
 async def fetch_page(
-    session: AsyncSession, stmt: Select[M], model: type[M], args: PageArgs, max_size: int
+    session: AsyncSession,
+    stmt: Select[M],
+    model: type[M],
+    args: PageArgs,
+    max_size: int,
+    sort: Sort = Sort(),
 ) -> Page[M]:
     size, forward = page_size(args, max_size)
-    rows = list((await session.scalars(keyset(stmt, model, args, forward).limit(size + 1))).all())
-    return to_page(rows, size, forward, args)
+    query = between_cursors(stmt, model, sort, args).order_by(*ordering(model, sort, forward))
+    rows = list((await session.scalars(query.limit(size + 1))).all())
+    return to_page(rows, size, forward, args, sort)
 
 
 async def count(session: AsyncSession, stmt: Select[Any]) -> int:

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 import strawberry
 
 from crmgraph.db.models import TenantRow
-from crmgraph.db.pagination import Page, PageArgs, encode_cursor
+from crmgraph.db.pagination import Page, PageArgs
 from crmgraph.errors import DomainError, ErrorCode
 
 T = TypeVar("T")
@@ -70,7 +70,10 @@ def page_args(
 def to_connection(
     page: Page[M], node: Callable[[M], T], total: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
-    edges = [Edge(node=node(row), cursor=encode_cursor(row)) for row in page.rows]
+    edges = [
+        Edge(node=node(row), cursor=cursor)
+        for row, cursor in zip(page.rows, page.cursors, strict=True)
+    ]
     info = PageInfo(
         has_next_page=page.has_next,
         has_previous_page=page.has_previous,

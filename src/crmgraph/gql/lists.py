@@ -1,4 +1,4 @@
-"""Root list fields as connections: one scoped, keyset-paginated statement plus a lazy count."""
+"""Root list fields: one scoped, filtered, keyset-paginated statement plus a lazy count."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from crmgraph.db.filtering import Filter, predicates
 from crmgraph.db.models import TenantRow
-from crmgraph.db.pagination import PageArgs, count, fetch_page
+from crmgraph.db.pagination import PageArgs, Sort, count, fetch_page
 from crmgraph.db.scoping import scoped
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Context
@@ -18,11 +19,18 @@ M = TypeVar("M", bound=TenantRow)
 
 
 async def root_connection(
-    context: Context, model: type[M], node: Callable[[M], T], args: PageArgs
+    context: Context,
+    model: type[M],
+    node: Callable[[M], T],
+    args: PageArgs,
+    spec: Filter = Filter(),
+    sort: Sort = Sort(),
 ) -> Connection[T]:
-    stmt = scoped(select(model), model, context.scope)
+    scope = context.scope
+    stmt = scoped(select(model), model, scope).where(*predicates(model, spec, scope))
+    max_size = context.runtime.settings.max_page_size
     async with context.session() as session:
-        page = await fetch_page(session, stmt, model, args, context.runtime.settings.max_page_size)
+        page = await fetch_page(session, stmt, model, args, max_size, sort)
 
     async def total() -> int:
         async with context.session() as session:

@@ -1,0 +1,164 @@
+"""Loader building blocks: each batch is one tenant-filtered statement, results in key order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+from uuid import UUID
+
+from aiodataloader import DataLoader
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from crmgraph.db import models
+from crmgraph.db.filtering import Filter, predicates
+from crmgraph.db.pagination import (
+    Page,
+    PageArgs,
+    Sort,
+    between_cursors,
+    ordering,
+    page_size,
+    to_page,
+)
+from crmgraph.db.scoping import Scope, scoped
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+M = TypeVar("M", bound=models.TenantRow)
+
+
+@dataclass(frozen=True)
+class ChildPage:
+    """Key of a paginated child list: the parent, the page, and optional filter and sort."""
+
+    parent: UUID
+    args: PageArgs = PageArgs()
+    filter: Filter = Filter()
+    sort: Sort = Sort()
+
+
+class Loader(Generic[K, V]):
+    """A typed face on aiodataloader: loads of one event-loop tick become one batch call."""
+
+    def __init__(self, batch: Callable[[list[K]], Awaitable[list[V]]]) -> None:
+        self._loader: Any = DataLoader(batch_load_fn=cast(Any, batch))
+
+    async def load(self, key: K) -> V:
+        result: V = await self._loader.load(key)
+        return result
+
+    async def load_many(self, keys: Sequence[K]) -> list[V]:
+        result: list[V] = await self._loader.load_many(keys)
+        return result
+
+
+class LoaderBase:
+    """Builders shared by the loader groups; subclasses declare cached_property loaders."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], scope: Scope, max_page_size: int
+    ) -> None:
+        self._sessions = session_factory
+        self._scope = scope
+        self._max_page_size = max_page_size
+
+    def by_id(self, model: type[M]) -> Loader[UUID, M | None]:
+        async def batch(ids: list[UUID]) -> list[M | None]:
+            stmt = scoped(select(model).where(model.id.in_(ids)), model, self._scope)
+            async with self._sessions() as session:
+                found = {row.id: row for row in await session.scalars(stmt)}
+            return [found.get(id_) for id_ in ids]
+
+        return Loader(batch)
+
+    def all_by(
+        self, model: type[M], fk: InstrumentedAttribute[Any], *, order: tuple[Any, ...]
+    ) -> Loader[UUID, list[M]]:
+        async def batch(parents: list[UUID]) -> list[list[M]]:
+            stmt = scoped(select(model).where(fk.in_(parents)), model, self._scope)
+            grouped: dict[UUID, list[M]] = defaultdict(list)
+            async with self._sessions() as session:
+                for row in await session.scalars(stmt.order_by(*order)):
+                    grouped[getattr(row, fk.key)].append(row)
+            return [grouped.get(parent, []) for parent in parents]
+
+        return Loader(batch)
+
+    def aggregate_by(
+        self, model: type[M], fk: InstrumentedAttribute[Any], *values: Any
+    ) -> Loader[tuple[UUID, Filter], tuple[Any, ...]]:
+        """Per parent and filter: the aggregate expressions `values` (e.g. count, sum)."""
+
+        async def batch(keys: list[tuple[UUID, Filter]]) -> list[tuple[Any, ...]]:
+            by_filter: dict[Filter, list[UUID]] = defaultdict(list)
+            for parent, spec in keys:
+                by_filter[spec].append(parent)
+            found: dict[tuple[UUID, Filter], tuple[Any, ...]] = {}
+            async with self._sessions() as session:
+                for spec, parents in by_filter.items():
+                    stmt = scoped(select(fk, *values), model, self._scope).where(
+                        fk.in_(parents), *predicates(model, spec, self._scope)
+                    )
+                    for row in await session.execute(stmt.group_by(fk)):
+                        found[(row[0], spec)] = tuple(row[1:])
+            empty = tuple(None for _ in values)
+            return [found.get(key, empty) for key in keys]
+
+        return Loader(batch)
+
+    def count_by(
+        self, model: type[M], fk: InstrumentedAttribute[Any]
+    ) -> Loader[tuple[UUID, Filter], int]:
+        counts = self.aggregate_by(model, fk, func.count())
+
+        async def batch(keys: list[tuple[UUID, Filter]]) -> list[int]:
+            return [int(found[0] or 0) for found in await counts.load_many(keys)]
+
+        return Loader(batch)
+
+    def page_by(self, model: type[M], fk: InstrumentedAttribute[Any]) -> Loader[ChildPage, Page[M]]:
+        """Pages of children for many parents: one window-function statement per page shape."""
+
+        async def batch(keys: list[ChildPage]) -> list[Page[M]]:
+            shapes: dict[tuple[PageArgs, Filter, Sort], list[UUID]] = defaultdict(list)
+            for key in keys:
+                shapes[(key.args, key.filter, key.sort)].append(key.parent)
+            pages: dict[ChildPage, Page[M]] = {}
+            async with self._sessions() as session:
+                for (args, spec, sort), parents in shapes.items():
+                    found = await self._pages(session, model, fk, parents, args, spec, sort)
+                    for parent, page in found:
+                        pages[ChildPage(parent, args, spec, sort)] = page
+            return [pages[key] for key in keys]
+
+        return Loader(batch)
+
+    async def _pages(
+        self,
+        session: AsyncSession,
+        model: type[M],
+        fk: InstrumentedAttribute[Any],
+        parents: list[UUID],
+        args: PageArgs,
+        spec: Filter,
+        sort: Sort,
+    ) -> list[tuple[UUID, Page[M]]]:
+        size, forward = page_size(args, self._max_page_size)
+        rank = func.row_number().over(partition_by=fk, order_by=ordering(model, sort, forward))
+        inner = scoped(select(model, rank.label("rank")), model, self._scope).where(
+            fk.in_(parents), *predicates(model, spec, self._scope)
+        )
+        sub = between_cursors(inner, model, sort, args).subquery()
+        row = aliased(model, sub)
+        stmt = select(row).where(sub.c.rank <= size + 1).order_by(sub.c.rank)
+        grouped: dict[UUID, list[M]] = defaultdict(list)
+        for found in await session.scalars(stmt):
+            grouped[getattr(found, fk.key)].append(found)
+        return [
+            (parent, to_page(grouped.get(parent, []), size, forward, args, sort))
+            for parent in parents
+        ]

@@ -73,3 +73,27 @@ class Account:
     async def child_accounts(self, info: Info) -> list[Account]:
         rows = await info.context.loaders.child_accounts_by_parent.load(parse_id(self.id))
         return [Account.from_row(row) for row in rows]
+
+
+@strawberry.federation.type(keys=["id"], description="A member of the tenant's staff.")
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+    role: str
+    team: str | None
+
+    @classmethod
+    def from_row(cls, row: models.User) -> User:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            email=row.email,
+            name=row.name,
+            role=row.role,
+            team=row.team,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
+        row = await info.context.loaders.user_by_id.load(parse_id(id))
+        return None if row is None else cls.from_row(row)

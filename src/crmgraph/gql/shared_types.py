@@ -71,3 +71,9 @@ def json_object(value: JSON | None, *, field: str) -> dict[str, Any] | None:
 
 # For entities owned by another subgraph that this one only points at.
 REFERENCE_ONLY = [Key(fields=FieldSet("id"), resolvable=False)]
+
+
+@strawberry.federation.type(shareable=True, description="The result of a delete.")
+class DeletePayload:
+    id: strawberry.ID = strawberry.field(description="The id of the deleted object.")
+    deleted: bool = True

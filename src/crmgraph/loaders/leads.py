@@ -1,4 +1,4 @@
-"""Loaders over leads."""
+"""Loaders over leads and their score history."""
 
 from __future__ import annotations
 
@@ -13,3 +13,9 @@ class LeadLoaders(LoaderBase):
     @cached_property
     def lead_by_id(self) -> Loader[UUID, models.Lead | None]:
         return self.by_id(models.Lead)
+
+    @cached_property
+    def score_history_by_lead(self) -> Loader[UUID, list[models.LeadScoreHistory]]:
+        """Newest first; a lead's history is short (one row per score change)."""
+        hist = models.LeadScoreHistory
+        return self.all_by(hist, hist.lead_id, order=(hist.created_at.desc(), hist.id.desc()))

@@ -1,1 +1,1 @@
-"""leads subgraph: owns Lead."""
+"""leads subgraph: owns Lead and adds Contact.leadSource."""

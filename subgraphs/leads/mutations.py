@@ -2,46 +2,39 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import strawberry
-from strawberry.scalars import JSON
 
 from crmgraph.domain import leads
 from crmgraph.gql.context import Info
-from crmgraph.gql.shared_types import json_object
-from subgraphs.leads.types import Lead, LeadStatus
-
-
-@strawberry.input
-class CreateLeadInput:
-    first_name: str
-    last_name: str
-    email: str
-    source: str
-    phone: str | None = None
-    company: str | None = None
-    job_title: str | None = None
-    status: LeadStatus = LeadStatus.NEW
-    score: int = 0
-    custom_fields: JSON | None = None
-
-    def to_domain(self) -> leads.NewLead:
-        return leads.NewLead(
-            first_name=self.first_name,
-            last_name=self.last_name,
-            email=self.email,
-            source=self.source,
-            phone=self.phone,
-            company=self.company,
-            job_title=self.job_title,
-            status=self.status.value,
-            score=self.score,
-            custom_fields=json_object(self.custom_fields, field="customFields"),
-        )
+from crmgraph.gql.ids import parse_id
+from crmgraph.gql.shared_types import DeletePayload
+from subgraphs.leads.inputs import (
+    ConvertLeadInput,
+    CreateLeadInput,
+    QualifyLeadInput,
+    ScoringFactorInput,
+    UpdateLeadInput,
+)
+from subgraphs.leads.types import Account, Contact, Deal, Lead, LeadScore
 
 
 @strawberry.type
 class LeadPayload:
     lead: Lead
+
+
+@strawberry.type(description="The converted lead and what it became (null: not made).")
+class ConvertLeadPayload:
+    lead: Lead
+    contact: Contact | None
+    account: Account | None
+    deal: Deal | None
+
+
+def _id(value: UUID) -> strawberry.ID:
+    return strawberry.ID(str(value))
 
 
 @strawberry.type
@@ -53,3 +46,67 @@ class Mutation:
             lambda session, scope: leads.create_lead(session, scope=scope, data=data)
         )
         return LeadPayload(lead=Lead.from_row(row))
+
+    @strawberry.mutation(description="Change the given fields of a lead.")
+    async def update_lead(
+        self, info: Info, id: strawberry.ID, input: UpdateLeadInput
+    ) -> LeadPayload:
+        lead_id, changes = parse_id(id), input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: leads.update_lead(
+                session, scope=scope, lead_id=lead_id, changes=changes
+            )
+        )
+        return LeadPayload(lead=Lead.from_row(row))
+
+    @strawberry.mutation(description="Delete a lead; contacts converted from it stay.")
+    async def delete_lead(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        lead_id = parse_id(id)
+        await info.context.write(
+            lambda session, scope: leads.delete_lead(session, scope=scope, lead_id=lead_id)
+        )
+        return DeletePayload(id=id)
+
+    @strawberry.mutation(description="Mark a lead QUALIFIED, with notes and a new score.")
+    async def qualify_lead(
+        self, info: Info, lead_id: strawberry.ID, input: QualifyLeadInput
+    ) -> LeadPayload:
+        key, data = parse_id(lead_id, field="leadId"), input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: leads.qualify_lead(session, scope=scope, lead_id=key, data=data)
+        )
+        return LeadPayload(lead=Lead.from_row(row))
+
+    @strawberry.mutation(description="Set a lead's score and record why in its history.")
+    async def update_lead_score(
+        self,
+        info: Info,
+        lead_id: strawberry.ID,
+        score: int,
+        scoring_factors: list[ScoringFactorInput] | None = None,
+    ) -> LeadScore:
+        key = parse_id(lead_id, field="leadId")
+        factors = tuple(f.to_domain() for f in scoring_factors or ())
+        lead, history = await info.context.write(
+            lambda session, scope: leads.update_lead_score(
+                session, scope=scope, lead_id=key, score=score, factors=factors
+            )
+        )
+        return LeadScore.of(lead, history)
+
+    @strawberry.mutation(
+        description="Turn a lead into a contact, an account and optionally a deal, atomically."
+    )
+    async def convert_lead(
+        self, info: Info, lead_id: strawberry.ID, input: ConvertLeadInput
+    ) -> ConvertLeadPayload:
+        key, data = parse_id(lead_id, field="leadId"), input.to_domain()
+        done = await info.context.write(
+            lambda session, scope: leads.convert_lead(session, scope=scope, lead_id=key, data=data)
+        )
+        return ConvertLeadPayload(
+            lead=Lead.from_row(done.lead),
+            contact=None if done.contact is None else Contact(id=_id(done.contact.id)),
+            account=None if done.account is None else Account(id=_id(done.account.id)),
+            deal=None if done.deal is None else Deal(id=_id(done.deal.id)),
+        )

@@ -5,6 +5,6 @@ from __future__ import annotations
 from crmgraph.gql.schema import build_schema
 from subgraphs.leads.mutations import Mutation
 from subgraphs.leads.queries import Query
-from subgraphs.leads.types import Lead
+from subgraphs.leads.types import Account, Contact, Deal, Lead, User
 
-schema = build_schema(query=Query, mutation=Mutation, types=[Lead])
+schema = build_schema(query=Query, mutation=Mutation, types=[Lead, Contact, Account, Deal, User])

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.db import models
+from crmgraph.domain import leads
 from crmgraph.domain.contacts import full_name
 from crmgraph.domain.leads import QUALIFIED_SCORE
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.shared_types import json_out
+from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 
 
 @strawberry.enum
@@ -23,6 +25,55 @@ class LeadStatus(Enum):
     QUALIFIED = "QUALIFIED"
     UNQUALIFIED = "UNQUALIFIED"
     CONVERTED = "CONVERTED"
+
+
+@strawberry.federation.type(keys=REFERENCE_ONLY)
+class User:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=REFERENCE_ONLY)
+class Account:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=REFERENCE_ONLY)
+class Deal:
+    id: strawberry.ID
+
+
+def _ref_id(value: UUID | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+@strawberry.type(description="One reason a lead's score changed.")
+class ScoringFactor:
+    factor: str
+    points: int | None
+    reason: str | None
+
+    @classmethod
+    def from_domain(cls, factor: leads.ScoringFactor) -> ScoringFactor:
+        return cls(factor=factor.factor, points=factor.points, reason=factor.reason)
+
+
+@strawberry.type(description="One change of a lead's score.")
+class LeadScoreHistory:
+    id: strawberry.ID
+    previous_score: int
+    new_score: int
+    scoring_factors: list[ScoringFactor]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.LeadScoreHistory) -> LeadScoreHistory:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            previous_score=row.previous_score,
+            new_score=row.new_score,
+            scoring_factors=[ScoringFactor.from_domain(f) for f in leads.factors_of(row)],
+            created_at=row.created_at,
+        )
 
 
 @strawberry.federation.type(keys=["id"], description="A prospect not yet converted.")
@@ -38,8 +89,12 @@ class Lead:
     status: LeadStatus
     score: int
     custom_fields: JSON | None
+    qualification_notes: str | None = strawberry.field(description="Set by qualifyLead.")
+    next_action: str | None = strawberry.field(description="Set by qualifyLead.")
+    converted_at: datetime | None = strawberry.field(description="When convertLead ran.")
     created_at: datetime
     updated_at: datetime
+    owner_id: strawberry.Private[UUID | None]
 
     @classmethod
     def from_row(cls, row: models.Lead) -> Lead:
@@ -55,14 +110,28 @@ class Lead:
             status=LeadStatus(row.status),
             score=row.score,
             custom_fields=json_out(row.custom_fields),
+            qualification_notes=row.qualification_notes,
+            next_action=row.next_action,
+            converted_at=row.converted_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            owner_id=row.owner_id,
         )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Lead | None:
         row = await info.context.loaders.lead_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+    @strawberry.field(description="The user who owns the lead.")
+    def owner(self) -> User | None:
+        owner_id = _ref_id(self.owner_id)
+        return None if owner_id is None else User(id=owner_id)
+
+    @strawberry.field(description="Every score change, newest first.")
+    async def scoring_history(self, info: Info) -> list[LeadScoreHistory]:
+        rows = await info.context.loaders.score_history_by_lead.load(parse_id(self.id))
+        return [LeadScoreHistory.from_row(row) for row in rows]
 
     @strawberry.field(description="First and last name.")
     def full_name(self) -> str:
@@ -77,3 +146,55 @@ class Lead:
     @strawberry.field(description="Whole days since the lead was created.")
     def days_since_created(self) -> int:
         return (datetime.now(UTC) - self.created_at).days
+
+
+@strawberry.type(description="A lead's current score and its latest change.")
+class LeadScore:
+    lead: Lead
+    score: int = strawberry.field(description="The score now.")
+    new_score: int = strawberry.field(description="The same as score (leadScoreChanged's name).")
+    previous_score: int | None = strawberry.field(description="Before the latest change.")
+    scoring_factors: list[ScoringFactor] = strawberry.field(
+        description="Why the latest change happened."
+    )
+    timestamp: datetime | None = strawberry.field(
+        description="When the latest change happened; null for a lead never rescored."
+    )
+
+    @classmethod
+    def of(cls, lead: models.Lead, latest: models.LeadScoreHistory | None) -> LeadScore:
+        if latest is None:
+            return cls(
+                lead=Lead.from_row(lead),
+                score=lead.score,
+                new_score=lead.score,
+                previous_score=None,
+                scoring_factors=[],
+                timestamp=None,
+            )
+        return cls(
+            lead=Lead.from_row(lead),
+            score=lead.score,
+            new_score=latest.new_score,
+            previous_score=latest.previous_score,
+            scoring_factors=[ScoringFactor.from_domain(f) for f in leads.factors_of(latest)],
+            timestamp=latest.created_at,
+        )
+
+
+@strawberry.federation.type(keys=["id"])
+class Contact:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Contact:
+        return cls(id=id)
+
+    @strawberry.field(description="The lead this contact was converted from.")
+    async def lead_source(self, info: Info) -> Lead | None:
+        loaders = info.context.loaders
+        contact = await loaders.contact_by_id.load(parse_id(self.id))
+        if contact is None or contact.lead_id is None:
+            return None
+        row = await loaders.lead_by_id.load(contact.lead_id)
+        return None if row is None else Lead.from_row(row)

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from crmgraph.db import models
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
+from crmgraph.gql.entity_filters import AccountFilter, filter_of
+from crmgraph.gql.filters import SortDirection, sort_of
 from crmgraph.gql.lists import root_connection
-from subgraphs.accounts.types import Account
+from subgraphs.accounts.types import Account, User
+
+
+@strawberry.enum
+class AccountSortField(Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    NAME = "name"
+    INDUSTRY = "industry"
+    TYPE = "type"
+    EMPLOYEES = "employees"
+    ANNUAL_REVENUE = "annual_revenue"
+
+
+@strawberry.input(description="Order of an account list; the id breaks ties.")
+class AccountSort:
+    field: AccountSortField
+    direction: SortDirection = SortDirection.ASC
 
 
 @strawberry.type
@@ -17,15 +38,25 @@ class Query:
     async def account(self, info: Info, id: strawberry.ID) -> Account | None:
         return await Account.resolve_reference(info, id)
 
-    @strawberry.field(description="Accounts, oldest first.")
+    @strawberry.field(description="Accounts matching filter, oldest first unless sorted.")
     async def accounts(
         self,
         info: Info,
+        filter: AccountFilter | None = None,
+        sort: AccountSort | None = None,
+        pagination: PaginationInput | None = None,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        pagination: PaginationInput | None = None,
     ) -> Connection[Account]:
         args = page_args(first, after, last, before, pagination)
-        return await root_connection(info.context, models.Account, Account.from_row, args)
+        order = sort_of(sort.field if sort else None, sort.direction if sort else None,
+                        {f.value: f.value for f in AccountSortField})  # fmt: skip
+        return await root_connection(
+            info.context, models.Account, Account.from_row, args, filter_of(filter), order
+        )
+
+    @strawberry.field(description="One user of the caller's tenant by id.")
+    async def user(self, info: Info, id: strawberry.ID) -> User | None:
+        return await User.resolve_reference(info, id)

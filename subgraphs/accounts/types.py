@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from uuid import UUID
 
 import strawberry
@@ -11,18 +10,9 @@ from strawberry.scalars import JSON
 
 from crmgraph.db import models
 from crmgraph.gql.context import Info
+from crmgraph.gql.entity_filters import AccountType
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import Address, json_out
-
-
-@strawberry.enum
-class AccountType(Enum):
-    PROSPECT = "PROSPECT"
-    CUSTOMER = "CUSTOMER"
-    PARTNER = "PARTNER"
-    VENDOR = "VENDOR"
-    COMPETITOR = "COMPETITOR"
-    OTHER = "OTHER"
 
 
 @strawberry.federation.type(keys=["id"], description="A customer company.")
@@ -97,3 +87,34 @@ class User:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
         row = await info.context.loaders.user_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+
+@strawberry.type(description="A typed link between two accounts (subsidiary, partner, ...).")
+class AccountRelationship:
+    id: strawberry.ID
+    relationship_type: str
+    description: str | None
+    created_at: datetime
+    account_id: strawberry.Private[UUID]
+    related_account_id: strawberry.Private[UUID]
+
+    @classmethod
+    def from_row(cls, row: models.AccountRelationship) -> AccountRelationship:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            relationship_type=row.relationship_type,
+            description=row.description,
+            created_at=row.created_at,
+            account_id=row.account_id,
+            related_account_id=row.related_account_id,
+        )
+
+    @strawberry.field
+    async def account(self, info: Info) -> Account | None:
+        row = await info.context.loaders.account_by_id.load(self.account_id)
+        return None if row is None else Account.from_row(row)
+
+    @strawberry.field
+    async def related_account(self, info: Info) -> Account | None:
+        row = await info.context.loaders.account_by_id.load(self.related_account_id)
+        return None if row is None else Account.from_row(row)

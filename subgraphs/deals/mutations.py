@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.domain import deals
 from crmgraph.gql.context import Info
-from crmgraph.gql.ids import parse_optional_id
-from crmgraph.gql.shared_types import json_object
-from subgraphs.deals.types import Deal
+from crmgraph.gql.ids import parse_id, parse_optional_id
+from crmgraph.gql.inputs import given
+from crmgraph.gql.shared_types import DeletePayload, json_object
+from subgraphs.deals.types import Deal, DealStageChange
 
 
 @strawberry.input
@@ -56,9 +58,36 @@ class CreateDealInput:
         )
 
 
+@strawberry.input(
+    description="Only the fields given change; null clears an optional field. "
+    "The stage changes through moveDealStage."
+)
+class UpdateDealInput:
+    title: str | None = strawberry.UNSET
+    value: float | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    probability: int | None = strawberry.UNSET
+    contact_id: strawberry.ID | None = strawberry.UNSET
+    account_id: strawberry.ID | None = strawberry.UNSET
+    expected_close_date: datetime | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    custom_fields: JSON | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, Any]:
+        return given(
+            self,
+            contact_id=lambda v: parse_id(v, field="contactId"),
+            account_id=lambda v: parse_id(v, field="accountId"),
+            custom_fields=lambda v: json_object(v, field="customFields"),
+        )
+
+
 @strawberry.type
 class DealPayload:
     deal: Deal
+    stage_change: DealStageChange | None = strawberry.field(
+        default=None, description="The recorded move, for moveDealStage."
+    )
 
 
 @strawberry.type
@@ -70,3 +99,38 @@ class Mutation:
             lambda session, scope: deals.create_deal(session, scope=scope, data=data)
         )
         return DealPayload(deal=Deal.from_row(row))
+
+    @strawberry.mutation(description="Change some fields of a deal.")
+    async def update_deal(
+        self, info: Info, id: strawberry.ID, input: UpdateDealInput
+    ) -> DealPayload:
+        deal_id, changes = parse_id(id), input.changes()
+        row = await info.context.write(
+            lambda session, scope: deals.update_deal(
+                session, scope=scope, deal_id=deal_id, changes=changes
+            )
+        )
+        return DealPayload(deal=Deal.from_row(row))
+
+    @strawberry.mutation(
+        description="Move a deal to another stage of its pipeline, recording who, when, "
+        "from, to and why. A 100% stage wins the deal, a 0% stage loses it."
+    )
+    async def move_deal_stage(
+        self, info: Info, deal_id: strawberry.ID, stage_id: strawberry.ID, reason: str | None = None
+    ) -> DealPayload:
+        deal, stage = parse_id(deal_id, field="dealId"), parse_id(stage_id, field="stageId")
+        row, change = await info.context.write(
+            lambda session, scope: deals.move_deal_stage(
+                session, scope=scope, deal_id=deal, stage_id=stage, reason=reason
+            )
+        )
+        return DealPayload(deal=Deal.from_row(row), stage_change=DealStageChange(row=change))
+
+    @strawberry.mutation(description="Delete a deal and its stage history.")
+    async def delete_deal(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        deal_id = parse_id(id)
+        await info.context.write(
+            lambda session, scope: deals.delete_deal(session, scope=scope, deal_id=deal_id)
+        )
+        return DeletePayload(id=id)

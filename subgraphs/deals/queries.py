@@ -7,8 +7,12 @@ import strawberry
 from crmgraph.db import models
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
+from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
+from subgraphs.deals.filters import DealFilter, DealSort, DealSortField, deal_filter
 from subgraphs.deals.types import Deal
+
+SORT_COLUMNS = {f.value: f.value for f in DealSortField}
 
 
 @strawberry.type
@@ -17,15 +21,21 @@ class Query:
     async def deal(self, info: Info, id: strawberry.ID) -> Deal | None:
         return await Deal.resolve_reference(info, id)
 
-    @strawberry.field(description="Deals, oldest first.")
+    @strawberry.field(description="Deals matching filter, oldest first unless sorted.")
     async def deals(
         self,
         info: Info,
+        filter: DealFilter | None = None,
+        sort: DealSort | None = None,
+        pagination: PaginationInput | None = None,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        pagination: PaginationInput | None = None,
     ) -> Connection[Deal]:
         args = page_args(first, after, last, before, pagination)
-        return await root_connection(info.context, models.Deal, Deal.from_row, args)
+        order = sort_of(sort.field if sort else None, sort.direction if sort else None,
+                        SORT_COLUMNS)  # fmt: skip
+        return await root_connection(
+            info.context, models.Deal, Deal.from_row, args, deal_filter(filter), order
+        )

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.db import models
-from crmgraph.db.filtering import Filter
+from crmgraph.db.filtering import Condition, Filter
 from crmgraph.db.pagination import Page, PageArgs
+from crmgraph.domain import deals
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from crmgraph.loaders import ChildPage, Loader
+from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
 
-
-@strawberry.enum
-class DealStatus(Enum):
-    ACTIVE = "ACTIVE"
-    WON = "WON"
-    LOST = "LOST"
+ACTIVE_DEALS = Filter((Condition("status", "eq", "ACTIVE"),))
 
 
 @strawberry.federation.type(keys=REFERENCE_ONLY)
-class Pipeline:
+class User:
     id: strawberry.ID
+
+
+def user(id_: UUID | None) -> User | None:
+    return None if id_ is None else User(id=strawberry.ID(str(id_)))
 
 
 @strawberry.federation.type(keys=["id"], description="A sales opportunity in a pipeline stage.")
@@ -46,10 +47,7 @@ class Deal:
     custom_fields: JSON | None
     created_at: datetime
     updated_at: datetime
-    stage_id: strawberry.Private[UUID]
-    pipeline_id: strawberry.Private[UUID]
-    contact_id: strawberry.Private[UUID | None]
-    account_id: strawberry.Private[UUID | None]
+    row: strawberry.Private[models.Deal]
 
     @classmethod
     def from_row(cls, row: models.Deal) -> Deal:
@@ -66,10 +64,7 @@ class Deal:
             custom_fields=json_out(row.custom_fields),
             created_at=row.created_at,
             updated_at=row.updated_at,
-            stage_id=row.stage_id,
-            pipeline_id=row.pipeline_id,
-            contact_id=row.contact_id,
-            account_id=row.account_id,
+            row=row,
         )
 
     @classmethod
@@ -79,24 +74,81 @@ class Deal:
 
     @strawberry.field(description="Name of the pipeline stage the deal is in.")
     async def stage(self, info: Info) -> str:
-        stage = await info.context.loaders.stage_by_id.load(self.stage_id)
+        stage = await info.context.loaders.stage_by_id.load(self.row.stage_id)
         return "" if stage is None else stage.name
+
+    @strawberry.field(description="The stage the deal is in.")
+    def pipeline_stage(self) -> PipelineStage:
+        return PipelineStage(id=strawberry.ID(str(self.row.stage_id)))
 
     @strawberry.field(description="value * probability / 100.")
     def weighted_value(self) -> float:
-        return float(Decimal(str(self.value)) * self.probability / 100)
+        return float(Decimal(self.row.value) * self.probability / 100)
+
+    @strawberry.field(description="Whole days since the deal entered its current stage.")
+    def days_in_stage(self) -> int:
+        return deals.days_in_stage(self.row)
+
+    @strawberry.field(description="Still ACTIVE after its expected close date.")
+    def is_overdue(self) -> bool:
+        return deals.is_overdue(self.row)
 
     @strawberry.field
     def pipeline(self) -> Pipeline:
-        return Pipeline(id=strawberry.ID(str(self.pipeline_id)))
+        return Pipeline(id=strawberry.ID(str(self.row.pipeline_id)))
 
     @strawberry.field
     def contact(self) -> Contact | None:
-        return None if self.contact_id is None else Contact(id=strawberry.ID(str(self.contact_id)))
+        contact_id = self.row.contact_id
+        return None if contact_id is None else Contact(id=strawberry.ID(str(contact_id)))
 
     @strawberry.field
     def account(self) -> Account | None:
-        return None if self.account_id is None else Account(id=strawberry.ID(str(self.account_id)))
+        account_id = self.row.account_id
+        return None if account_id is None else Account(id=strawberry.ID(str(account_id)))
+
+    @strawberry.field(description="The user who owns the deal; null for integration-made deals.")
+    def owner(self) -> User | None:
+        return user(self.row.owner_id)
+
+    @strawberry.field(description="Every stage move, oldest first (creation included).")
+    async def stage_history(self, info: Info) -> list[DealStageChange]:
+        rows = await info.context.loaders.stage_changes_by_deal.load(self.row.id)
+        return [DealStageChange(row=row) for row in rows]
+
+
+@strawberry.type(description="A move of a deal from one stage to another.")
+class DealStageChange:
+    row: strawberry.Private[models.DealStageChange]
+
+    @strawberry.field
+    async def deal(self, info: Info) -> Deal | None:
+        found = await info.context.loaders.deal_by_id.load(self.row.deal_id)
+        return None if found is None else Deal.from_row(found)
+
+    @strawberry.field(description="Name of the stage left; null for the creation.")
+    async def previous_stage(self, info: Info) -> str | None:
+        if self.row.from_stage_id is None:
+            return None
+        stage = await info.context.loaders.stage_by_id.load(self.row.from_stage_id)
+        return None if stage is None else stage.name
+
+    @strawberry.field(description="Name of the stage entered.")
+    async def new_stage(self, info: Info) -> str:
+        stage = await info.context.loaders.stage_by_id.load(self.row.to_stage_id)
+        return "" if stage is None else stage.name
+
+    @strawberry.field
+    def changed_by(self) -> User | None:
+        return user(self.row.changed_by_id)
+
+    @strawberry.field
+    def reason(self) -> str | None:
+        return self.row.reason
+
+    @strawberry.field
+    def timestamp(self) -> datetime:
+        return self.row.created_at
 
 
 async def deal_connection(
@@ -104,9 +156,10 @@ async def deal_connection(
     counts: Loader[tuple[UUID, Filter], int],
     parent_id: UUID,
     args: PageArgs,
+    spec: Filter,
 ) -> Connection[Deal]:
-    page = await pages.load(ChildPage(parent_id, args))
-    return to_connection(page, Deal.from_row, lambda: counts.load((parent_id, Filter())))
+    page = await pages.load(ChildPage(parent_id, args, spec))
+    return to_connection(page, Deal.from_row, lambda: counts.load((parent_id, spec)))
 
 
 @strawberry.federation.type(keys=["id"])
@@ -119,15 +172,24 @@ class Contact:
 
     @strawberry.field(description="Deals with this contact, oldest first.")
     async def deals(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: DealFilter | None = None,
     ) -> Connection[Deal]:
         loaders = info.context.loaders
         return await deal_connection(
-            loaders.deals_by_contact,
-            loaders.deal_count_by_contact,
-            parse_id(self.id),
-            PageArgs(first, after),
+            loaders.deals_by_contact, loaders.deal_count_by_contact,
+            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
+        )  # fmt: skip
+
+    @strawberry.field(description="Total value of the contact's ACTIVE deals.")
+    async def deal_value(self, info: Info) -> float:
+        totals = await info.context.loaders.deal_totals_by_contact.load(
+            (parse_id(self.id), ACTIVE_DEALS)
         )
+        return float(totals[0] or 0)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -140,12 +202,110 @@ class Account:
 
     @strawberry.field(description="Deals with this account, oldest first.")
     async def deals(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: DealFilter | None = None,
     ) -> Connection[Deal]:
         loaders = info.context.loaders
         return await deal_connection(
-            loaders.deals_by_account,
-            loaders.deal_count_by_account,
-            parse_id(self.id),
-            PageArgs(first, after),
+            loaders.deals_by_account, loaders.deal_count_by_account,
+            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
+        )  # fmt: skip
+
+    @strawberry.field(description="Total value of the account's ACTIVE deals.")
+    async def total_deal_value(self, info: Info) -> float:
+        totals = await info.context.loaders.deal_totals_by_account.load(
+            (parse_id(self.id), ACTIVE_DEALS)
         )
+        return float(totals[0] or 0)
+
+    @strawberry.field(description="Number of the account's ACTIVE deals.")
+    async def active_deal_count(self, info: Info) -> int:
+        totals = await info.context.loaders.deal_totals_by_account.load(
+            (parse_id(self.id), ACTIVE_DEALS)
+        )
+        return int(totals[1] or 0)
+
+
+@strawberry.federation.type(keys=["id"])
+class Pipeline:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Pipeline:
+        return cls(id=id)
+
+    @strawberry.field(description="Deals in this pipeline, oldest first.")
+    async def deals(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: DealFilter | None = None,
+    ) -> Connection[Deal]:
+        loaders = info.context.loaders
+        return await deal_connection(
+            loaders.deals_by_pipeline, loaders.deal_count_by_pipeline,
+            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
+        )  # fmt: skip
+
+
+@strawberry.federation.type(keys=["id"])
+class PipelineStage:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> PipelineStage:
+        return cls(id=id)
+
+    @strawberry.field(description="Deals in this stage, oldest first.")
+    async def deals(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: DealFilter | None = None,
+    ) -> Connection[Deal]:
+        loaders = info.context.loaders
+        return await deal_connection(
+            loaders.deals_by_stage, loaders.deal_count_by_stage,
+            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
+        )  # fmt: skip
+
+
+@strawberry.federation.type(keys=["id"])
+class CustomerOverview:
+    """The customer id is a contact's or an account's: deals are that contact's or account's."""
+
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> CustomerOverview:
+        return cls(id=id)
+
+    async def _deals(self, info: Info) -> list[models.Deal]:
+        loaders, key = info.context.loaders, parse_id(self.id, field="customerId")
+        by_contact, by_account = await asyncio.gather(
+            loaders.deals_by_contact.load(
+                ChildPage(key, PageArgs(first=info.context.runtime.settings.max_page_size))
+            ),
+            loaders.deals_by_account.load(
+                ChildPage(key, PageArgs(first=info.context.runtime.settings.max_page_size))
+            ),
+        )
+        return by_contact.rows or by_account.rows
+
+    @strawberry.field(description="The customer's deals, oldest first (at most 100).")
+    async def deals(self, info: Info) -> list[Deal]:
+        return [Deal.from_row(row) for row in await self._deals(info)]
+
+    @strawberry.field(description="Total value of the customer's ACTIVE deals.")
+    async def total_value(self, info: Info) -> float:
+        loaders, key = info.context.loaders, parse_id(self.id, field="customerId")
+        by_contact, by_account = await asyncio.gather(
+            loaders.deal_totals_by_contact.load((key, ACTIVE_DEALS)),
+            loaders.deal_totals_by_account.load((key, ACTIVE_DEALS)),
+        )
+        return float(by_contact[0] or by_account[0] or 0)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    Uuid,
     UniqueConstraint,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
@@ -33,6 +34,9 @@ NAMING_CONVENTION = {
 }
 
 Money = Numeric(18, 2)
+# User ids come from the identity provider's tokens (the `sub` claim), so they are not
+# foreign keys: the users table is a directory of the users we know, not a gate on writes.
+UserRef = Uuid()
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -83,7 +87,7 @@ class Account(TenantRow, Base):
     address: Mapped[dict[str, Any] | None]
     custom_fields: Mapped[dict[str, Any] | None]
     parent_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)
 
 
 class AccountRelationship(TenantRow, Base):
@@ -119,7 +123,7 @@ class Lead(TenantRow, Base):
     score: Mapped[int] = mapped_column(Integer, default=0)
     custom_fields: Mapped[dict[str, Any] | None]
     qualification_notes: Mapped[str | None] = mapped_column(Text)
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)
     next_action: Mapped[str | None] = mapped_column(Text)
     converted_at: Mapped[datetime | None]
     # What convertLead made of the lead (use_alter: these tables point back at leads).
@@ -164,7 +168,7 @@ class Contact(TenantRow, Base):
     address: Mapped[dict[str, Any] | None]
     custom_fields: Mapped[dict[str, Any] | None]
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)
     # The lead this contact was converted from (Contact.leadSource).
     lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id"))
 
@@ -215,7 +219,7 @@ class Deal(TenantRow, Base):
     custom_fields: Mapped[dict[str, Any] | None]
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -226,7 +230,7 @@ class DealStageChange(TenantRow, Base):
     deal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
     from_stage_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pipeline_stages.id"))
     to_stage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipeline_stages.id"))
-    changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    changed_by_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)
     reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -250,7 +254,7 @@ class Task(RelatedTo, TenantRow, Base):
     due_date: Mapped[datetime | None]
     priority: Mapped[str] = mapped_column(String(16), default="MEDIUM")
     status: Mapped[str] = mapped_column(String(16), default="PENDING")
-    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)
     completed_at: Mapped[datetime | None]
     # Set once when the due notification has been emitted, so a restart does not repeat it.
     due_notified_at: Mapped[datetime | None]

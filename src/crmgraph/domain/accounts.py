@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped
 from crmgraph.domain import validation
+from crmgraph.domain.changes import Rule, apply_changes, require
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
 ACCOUNT_TYPES = ("PROSPECT", "CUSTOMER", "PARTNER", "VENDOR", "COMPETITOR", "OTHER")
+RELATIONSHIP_TYPES = ("PARENT", "SUBSIDIARY", "PARTNER", "RESELLER", "VENDOR", "CUSTOMER",
+                      "COMPETITOR", "OTHER")  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +35,26 @@ class NewAccount:
     custom_fields: dict[str, Any] | None = None
 
 
+def _employees(value: int) -> int:
+    if value < 0:
+        raise validation.invalid("employees", "employees must not be negative")
+    return value
+
+
+def _type(value: str) -> str:
+    if value not in ACCOUNT_TYPES:
+        raise validation.invalid("type", f"type must be one of {', '.join(ACCOUNT_TYPES)}")
+    return value
+
+
+RULES: dict[str, Rule] = {
+    "name": lambda v: validation.required_text(v, field="name"),
+    "employees": _employees,
+    "type": _type,
+    "annual_revenue": lambda v: validation.non_negative_money(v, field="annualRevenue"),
+}
+
+
 async def create_account(
     session: AsyncSession, *, scope: Scope, data: NewAccount
 ) -> models.Account:
@@ -36,27 +62,120 @@ async def create_account(
         await get_scoped(
             session, models.Account, data.parent_account_id, scope=scope, field="parentAccountId"
         )
-    if data.employees is not None and data.employees < 0:
-        raise validation.invalid("employees", "employees must not be negative")
-    if data.type not in ACCOUNT_TYPES:
-        raise validation.invalid("type", f"type must be one of {', '.join(ACCOUNT_TYPES)}")
     account = models.Account(
         tenant_id=scope.tenant_id,
-        name=validation.required_text(data.name, field="name"),
         website=data.website,
         industry=data.industry,
-        employees=data.employees,
-        annual_revenue=(
-            None
-            if data.annual_revenue is None
-            else validation.non_negative_money(data.annual_revenue, field="annualRevenue")
-        ),
-        type=data.type,
         parent_account_id=data.parent_account_id,
         address=data.address,
         custom_fields=data.custom_fields,
         owner_id=scope.user_id,
     )
+    apply_changes(
+        account,
+        {"name": data.name, "employees": data.employees, "type": data.type,
+         "annual_revenue": data.annual_revenue},
+        RULES,
+    )  # fmt: skip
     session.add(account)
     await outbox.record(session, scope=scope, topic="account.created", row=account)
     return account
+
+
+async def update_account(
+    session: AsyncSession, *, scope: Scope, account_id: UUID, changes: Mapping[str, Any]
+) -> models.Account:
+    """changes maps column names to new values; only those are touched."""
+    account = await get_scoped(session, models.Account, account_id, scope=scope)
+    require(changes, ("name", "name"), ("type", "type"))
+    if changes.get("parent_account_id") is not None:
+        await _check_parent(session, scope, account.id, changes["parent_account_id"])
+    apply_changes(account, changes, RULES)
+    await outbox.record(session, scope=scope, topic="account.updated", row=account)
+    return account
+
+
+async def _check_parent(
+    session: AsyncSession, scope: Scope, account_id: UUID, parent_id: UUID
+) -> None:
+    """The new parent exists and is not the account itself or one of its descendants."""
+    seen: set[UUID] = set()
+    current: UUID | None = parent_id
+    while current is not None:
+        if current == account_id:
+            raise validation.invalid("parentAccountId", "an account cannot be its own ancestor")
+        if current in seen:
+            break
+        seen.add(current)
+        parent = await get_scoped(session, models.Account, current, scope=scope,
+                                  field="parentAccountId")  # fmt: skip
+        current = parent.parent_account_id
+
+
+async def delete_account(session: AsyncSession, *, scope: Scope, account_id: UUID) -> UUID:
+    """Contacts, deals and child accounts of the account stay, unlinked from it."""
+    account = await get_scoped(session, models.Account, account_id, scope=scope)
+    await outbox.record(session, scope=scope, topic="account.deleted", row=account)
+    for model, fk in ((models.Contact, models.Contact.account_id),
+                      (models.Deal, models.Deal.account_id),
+                      (models.Account, models.Account.parent_account_id),
+                      (models.Lead, models.Lead.converted_account_id)):  # fmt: skip
+        await session.execute(
+            update(model)
+            .where(model.tenant_id == scope.tenant_id, fk == account_id)
+            .values({fk.key: None})
+        )
+    rels = models.AccountRelationship
+    for row in await session.scalars(
+        select(rels).where(
+            (rels.account_id == account_id) | (rels.related_account_id == account_id)
+        )
+    ):
+        await session.delete(row)
+    await session.delete(account)
+    return account_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewRelationship:
+    account_id: UUID
+    related_account_id: UUID
+    relationship_type: str
+    description: str | None = None
+
+
+async def create_account_relationship(
+    session: AsyncSession, *, scope: Scope, data: NewRelationship
+) -> models.AccountRelationship:
+    if data.account_id == data.related_account_id:
+        raise validation.invalid("relatedAccountId", "an account cannot be related to itself")
+    if data.relationship_type not in RELATIONSHIP_TYPES:
+        raise validation.invalid(
+            "relationshipType", f"relationshipType must be one of {', '.join(RELATIONSHIP_TYPES)}"
+        )
+    await get_scoped(session, models.Account, data.account_id, scope=scope, field="accountId")
+    await get_scoped(
+        session, models.Account, data.related_account_id, scope=scope, field="relatedAccountId"
+    )
+    rels = models.AccountRelationship
+    existing = await session.scalar(
+        select(rels.id).where(
+            rels.account_id == data.account_id,
+            rels.related_account_id == data.related_account_id,
+            rels.relationship_type == data.relationship_type,
+        )
+    )
+    if existing is not None:
+        raise DomainError(ErrorCode.CONFLICT, "this relationship exists already",
+                          field="relationshipType")  # fmt: skip
+    relationship = models.AccountRelationship(
+        tenant_id=scope.tenant_id,
+        account_id=data.account_id,
+        related_account_id=data.related_account_id,
+        relationship_type=data.relationship_type,
+        description=data.description,
+    )
+    session.add(relationship)
+    await outbox.record(session, scope=scope, topic="account.relationship_created",
+                        row=relationship)  # fmt: skip
+    return relationship

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.db.filtering import Filter, predicates
+from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import validation
+from crmgraph.domain.changes import Rule, apply_changes, require
 from crmgraph.events import outbox
 
 
@@ -27,9 +31,17 @@ class NewContact:
     custom_fields: dict[str, Any] | None = None
 
 
+RULES: dict[str, Rule] = {
+    "first_name": lambda v: validation.required_text(v, field="firstName", max_length=100),
+    "last_name": lambda v: validation.required_text(v, field="lastName", max_length=100),
+    "email": validation.optional_email,
+}
+
+
 async def create_contact(
     session: AsyncSession, *, scope: Scope, data: NewContact
 ) -> models.Contact:
+    """Without a company, a contact at an account takes the account's name."""
     company = data.company
     if data.account_id is not None:
         account = await get_scoped(
@@ -38,9 +50,6 @@ async def create_contact(
         company = company or account.name
     contact = models.Contact(
         tenant_id=scope.tenant_id,
-        first_name=validation.required_text(data.first_name, field="firstName", max_length=100),
-        last_name=validation.required_text(data.last_name, field="lastName", max_length=100),
-        email=validation.optional_email(data.email),
         phone=data.phone,
         company=company,
         job_title=data.job_title,
@@ -49,9 +58,72 @@ async def create_contact(
         custom_fields=data.custom_fields,
         owner_id=scope.user_id,
     )
+    apply_changes(
+        contact,
+        {"first_name": data.first_name, "last_name": data.last_name, "email": data.email},
+        RULES,
+    )
     session.add(contact)
     await outbox.record(session, scope=scope, topic="contact.created", row=contact)
     return contact
+
+
+async def update_contact(
+    session: AsyncSession, *, scope: Scope, contact_id: UUID, changes: Mapping[str, Any]
+) -> models.Contact:
+    contact = await get_scoped(session, models.Contact, contact_id, scope=scope)
+    require(changes, ("first_name", "firstName"), ("last_name", "lastName"))
+    if changes.get("account_id") is not None:
+        await get_scoped(session, models.Account, changes["account_id"], scope=scope,
+                         field="accountId")  # fmt: skip
+    apply_changes(contact, changes, RULES)
+    await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
+    return contact
+
+
+async def delete_contact(session: AsyncSession, *, scope: Scope, contact_id: UUID) -> UUID:
+    """Deals with the contact stay, without a contact."""
+    contact = await get_scoped(session, models.Contact, contact_id, scope=scope)
+    await outbox.record(session, scope=scope, topic="contact.deleted", row=contact)
+    await session.execute(
+        update(models.Deal)
+        .where(models.Deal.tenant_id == scope.tenant_id, models.Deal.contact_id == contact_id)
+        .values(contact_id=None)
+    )
+    await session.execute(
+        update(models.Lead)
+        .where(models.Lead.tenant_id == scope.tenant_id,
+               models.Lead.converted_contact_id == contact_id)
+        .values(converted_contact_id=None)
+    )  # fmt: skip
+    await session.delete(contact)
+    return contact_id
+
+
+def search_statement(scope: Scope, query: str, spec: Filter) -> Select[models.Contact]:
+    """Contacts whose first, last or full name, email or company contains every word of
+    query (ignoring case), best-known first: by last name, first name."""
+    c = models.Contact
+    stmt = scoped(select(c), c, scope).where(*predicates(c, spec, scope))
+    full_name = func.lower(c.first_name + " " + c.last_name)
+    for word in query.lower().split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                full_name.like(pattern, escape="\\"),
+                func.lower(func.coalesce(c.email, "")).like(pattern, escape="\\"),
+                func.lower(func.coalesce(c.company, "")).like(pattern, escape="\\"),
+            )
+        )
+    return stmt.order_by(c.last_name, c.first_name, c.id)
+
+
+async def search_contacts(
+    session: AsyncSession, *, scope: Scope, query: str, spec: Filter, limit: int
+) -> list[models.Contact]:
+    if not query.strip():
+        raise validation.invalid("query", "query must not be empty")
+    return list(await session.scalars(search_statement(scope, query, spec).limit(limit)))
 
 
 def full_name(first_name: str, last_name: str) -> str:

@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
+from crmgraph.db.types import utcnow
 from crmgraph.domain import validation
+from crmgraph.domain.changes import Rule, apply_changes, require
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
+
+RULES: dict[str, Rule] = {
+    "title": lambda v: validation.required_text(v, field="title"),
+    "value": lambda v: validation.non_negative_money(v, field="value"),
+    "currency": validation.currency,
+    "probability": lambda v: validation.percentage(v, field="probability"),
+}
+STATUSES = ("ACTIVE", "WON", "LOST")
+
+
+def status_for_stage(stage: models.PipelineStage) -> str:
+    """A stage at 100% closes the deal as won and one at 0% as lost; others keep it open."""
+    if stage.probability == 100:
+        return "WON"
+    if stage.probability == 0:
+        return "LOST"
+    return "ACTIVE"
+
+
+def days_in_stage(deal: models.Deal, now: datetime | None = None) -> int:
+    return max(0, ((now or datetime.now(UTC)) - deal.stage_entered_at).days)
+
+
+def is_overdue(deal: models.Deal, now: datetime | None = None) -> bool:
+    """Still open after its expected close date."""
+    close = deal.expected_close_date
+    return deal.status == "ACTIVE" and close is not None and close < (now or datetime.now(UTC))
 
 
 @dataclass(frozen=True, kw_only=True)
 class NewDeal:
     title: str
-    value: float
+    value: float | Decimal
     currency: str = "USD"
     pipeline_id: UUID | None = None
     stage_id: UUID | None = None
@@ -45,6 +77,7 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
     if account_id is not None:
         await get_scoped(session, models.Account, account_id, scope=scope, field="accountId")
     probability = stage.probability if data.probability is None else data.probability
+    status = status_for_stage(stage)
     deal = models.Deal(
         tenant_id=scope.tenant_id,
         title=validation.required_text(data.title, field="title"),
@@ -52,6 +85,8 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
         currency=validation.currency(data.currency),
         pipeline_id=pipeline.id,
         stage_id=stage.id,
+        status=status,
+        actual_close_date=None if status == "ACTIVE" else utcnow(),
         probability=validation.percentage(probability, field="probability"),
         contact_id=data.contact_id,
         account_id=account_id,
@@ -61,8 +96,89 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
         owner_id=scope.user_id,
     )
     session.add(deal)
+    await session.flush()
+    session.add(
+        models.DealStageChange(
+            tenant_id=scope.tenant_id, deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id,
+            changed_by_id=scope.user_id, reason="created",
+        )
+    )  # fmt: skip
     await outbox.record(session, scope=scope, topic="deal.created", row=deal)
     return deal
+
+
+async def update_deal(
+    session: AsyncSession, *, scope: Scope, deal_id: UUID, changes: Mapping[str, Any]
+) -> models.Deal:
+    """Partial update. The stage changes only through move_deal_stage, so its history is kept."""
+    deal = await get_scoped(session, models.Deal, deal_id, scope=scope)
+    require(changes, ("title", "title"), ("value", "value"), ("currency", "currency"),
+            ("probability", "probability"))  # fmt: skip
+    changes = dict(changes)
+    if changes.get("contact_id") is not None:
+        contact = await get_scoped(
+            session, models.Contact, changes["contact_id"], scope=scope, field="contactId"
+        )
+        if "account_id" not in changes and deal.account_id is None:
+            changes["account_id"] = contact.account_id
+    if changes.get("account_id") is not None:
+        await get_scoped(session, models.Account, changes["account_id"], scope=scope,
+                         field="accountId")  # fmt: skip
+    apply_changes(deal, changes, RULES)
+    await outbox.record(session, scope=scope, topic="deal.updated", row=deal)
+    return deal
+
+
+async def move_deal_stage(
+    session: AsyncSession, *, scope: Scope, deal_id: UUID, stage_id: UUID, reason: str | None
+) -> tuple[models.Deal, models.DealStageChange]:
+    """Move to another stage of the deal's pipeline, recording who, when, from, to and why.
+    The deal takes the stage's probability and status (won at 100%, lost at 0%)."""
+    deal = await get_scoped(session, models.Deal, deal_id, scope=scope, field="dealId")
+    stage = await session.get(models.PipelineStage, stage_id)
+    if stage is None or stage.tenant_id != scope.tenant_id:
+        raise DomainError(ErrorCode.NOT_FOUND, f"PipelineStage {stage_id} not found",
+                          field="stageId")  # fmt: skip
+    if stage.pipeline_id != deal.pipeline_id:
+        raise validation.invalid("stageId", "the stage is not in the deal's pipeline")
+    if stage.id == deal.stage_id:
+        raise DomainError(ErrorCode.CONFLICT, "the deal is in that stage already", field="stageId")
+    change = models.DealStageChange(
+        tenant_id=scope.tenant_id,
+        deal_id=deal.id,
+        from_stage_id=deal.stage_id,
+        to_stage_id=stage.id,
+        changed_by_id=scope.user_id,
+        reason=reason,
+    )
+    session.add(change)
+    now = utcnow()
+    deal.stage_id = stage.id
+    deal.stage_entered_at = now
+    deal.probability = stage.probability
+    deal.status = status_for_stage(stage)
+    deal.actual_close_date = None if deal.status == "ACTIVE" else now
+    await outbox.record(
+        session,
+        scope=scope,
+        topic="deal.stage_changed",
+        row=deal,
+        extra={"from_stage_id": str(change.from_stage_id), "to_stage_id": str(stage.id),
+               "reason": reason},
+    )  # fmt: skip
+    return deal, change
+
+
+async def delete_deal(session: AsyncSession, *, scope: Scope, deal_id: UUID) -> UUID:
+    deal = await get_scoped(session, models.Deal, deal_id, scope=scope)
+    await outbox.record(session, scope=scope, topic="deal.deleted", row=deal)
+    await session.execute(
+        update(models.Lead)
+        .where(models.Lead.tenant_id == scope.tenant_id, models.Lead.converted_deal_id == deal_id)
+        .values(converted_deal_id=None)
+    )
+    await session.delete(deal)
+    return deal_id
 
 
 async def _pipeline(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 from uuid import UUID
+
+from sqlalchemy import func
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Filter
@@ -31,3 +34,36 @@ class DealLoaders(LoaderBase):
     @cached_property
     def deal_count_by_contact(self) -> Loader[tuple[UUID, Filter], int]:
         return self.count_by(models.Deal, models.Deal.contact_id)
+
+    @cached_property
+    def deals_by_pipeline(self) -> Loader[ChildPage, Page[models.Deal]]:
+        return self.page_by(models.Deal, models.Deal.pipeline_id)
+
+    @cached_property
+    def deals_by_stage(self) -> Loader[ChildPage, Page[models.Deal]]:
+        return self.page_by(models.Deal, models.Deal.stage_id)
+
+    @cached_property
+    def deal_count_by_pipeline(self) -> Loader[tuple[UUID, Filter], int]:
+        return self.count_by(models.Deal, models.Deal.pipeline_id)
+
+    @cached_property
+    def deal_count_by_stage(self) -> Loader[tuple[UUID, Filter], int]:
+        return self.count_by(models.Deal, models.Deal.stage_id)
+
+    @cached_property
+    def deal_totals_by_contact(self) -> Loader[tuple[UUID, Filter], tuple[Any, ...]]:
+        """(sum of value, count) of a contact's deals matching the filter."""
+        deal = models.Deal
+        return self.aggregate_by(deal, deal.contact_id, func.sum(deal.value), func.count())
+
+    @cached_property
+    def deal_totals_by_account(self) -> Loader[tuple[UUID, Filter], tuple[Any, ...]]:
+        """(sum of value, count) of an account's deals matching the filter."""
+        deal = models.Deal
+        return self.aggregate_by(deal, deal.account_id, func.sum(deal.value), func.count())
+
+    @cached_property
+    def stage_changes_by_deal(self) -> Loader[UUID, list[models.DealStageChange]]:
+        change = models.DealStageChange
+        return self.all_by(change, change.deal_id, order=(change.created_at, change.id))

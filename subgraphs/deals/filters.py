@@ -1,0 +1,105 @@
+"""DealFilter and DealSort of the deals subgraph."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from crmgraph.db.filtering import Condition, Filter, JsonCondition, Related
+from crmgraph.gql.entity_filters import AccountFilter, ContactFilter
+from crmgraph.gql.filters import (
+    DateTimeFilter,
+    FloatFilter,
+    IDFilter,
+    IntFilter,
+    JSONFilter,
+    SortDirection,
+    StringFilter,
+    conditions,
+    id_conditions,
+    json_conditions,
+)
+
+
+@strawberry.enum
+class DealStatus(Enum):
+    ACTIVE = "ACTIVE"
+    WON = "WON"
+    LOST = "LOST"
+
+
+@strawberry.input(description="Filter deals; all given conditions must hold.")
+class DealFilter:
+    id: IDFilter | None = None
+    title: StringFilter | None = None
+    value: FloatFilter | None = None
+    stage: StringFilter | None = strawberry.field(
+        default=None, description="The stage's name; eq/in/ne/nin ignore case."
+    )
+    status: DealStatus | None = None
+    pipeline_id: IDFilter | None = None
+    stage_id: IDFilter | None = None
+    contact_id: IDFilter | None = None
+    account_id: IDFilter | None = None
+    owner_id: IDFilter | None = None
+    currency: StringFilter | None = None
+    expected_close_date: DateTimeFilter | None = None
+    actual_close_date: DateTimeFilter | None = None
+    probability: IntFilter | None = None
+    created_at: DateTimeFilter | None = None
+    updated_at: DateTimeFilter | None = None
+    custom_fields: JSONFilter | None = None
+    account: AccountFilter | None = strawberry.field(
+        default=None, description="Deals whose account matches."
+    )
+    contact: ContactFilter | None = strawberry.field(
+        default=None, description="Deals whose contact matches."
+    )
+
+    def to_filter(self) -> Filter:
+        found: list[Condition | JsonCondition | Related] = [
+            *json_conditions("custom_fields", self.custom_fields)
+        ]
+        for name, field in (("id", "id"), ("pipeline_id", "pipelineId"), ("stage_id", "stageId"),
+                            ("contact_id", "contactId"), ("account_id", "accountId"),
+                            ("owner_id", "ownerId")):  # fmt: skip
+            found += id_conditions(name, getattr(self, name), field=f"filter.{field}")
+        for name in ("title", "value", "currency", "expected_close_date", "actual_close_date",
+                     "probability", "created_at", "updated_at"):  # fmt: skip
+            found += conditions(name, getattr(self, name))
+        if self.status is not None:
+            found.append(Condition("status", "eq", self.status.value))
+        if self.stage is not None:
+            found.append(
+                Related("stage", Filter(tuple(conditions("name", self.stage, ignore_case=True))))
+            )
+        if self.account is not None:
+            found.append(Related("account", self.account.to_filter()))
+        if self.contact is not None:
+            found.append(Related("contact", self.contact.to_filter()))
+        return Filter(tuple(found))
+
+
+def deal_filter(spec: DealFilter | None) -> Filter:
+    return Filter() if spec is None else spec.to_filter()
+
+
+@strawberry.enum
+class DealSortField(Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    TITLE = "title"
+    VALUE = "value"
+    CURRENCY = "currency"
+    PROBABILITY = "probability"
+    STATUS = "status"
+    EXPECTED_CLOSE_DATE = "expected_close_date"
+    ACTUAL_CLOSE_DATE = "actual_close_date"
+    STAGE_ENTERED_AT = "stage_entered_at"
+
+
+@strawberry.input(description="Order of a deal list; the id breaks ties.")
+class DealSort:
+    field: DealSortField
+    direction: SortDirection = SortDirection.ASC

@@ -75,7 +75,7 @@ async def make_deal_world(
                     value=Decimal(rng.choice([5000, 10000, 25000, 50000, 50000, 100000, 150000])),
                     stage_id=stages[
                         rng.choice(["Lead", "Qualification", "Proposal", "Negotiation"])
-                    ].id,  # fmt: skip
+                    ].id,
                     contact_id=contact_id,
                     account_id=None if contact_id else rng.choice(account_ids),
                     expected_close_date=rng.choice(

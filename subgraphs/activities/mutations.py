@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 
 from crmgraph.domain import activities
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id, parse_optional_id
-from subgraphs.activities.types import Event, Priority, RelatedEntityType, Task, TaskStatus
+from crmgraph.gql.shared_types import DeletePayload
+from subgraphs.activities.inputs import RelatedEntityInput
+from subgraphs.activities.types import (
+    Communication,
+    CommunicationDirection,
+    CommunicationType,
+    Event,
+    Priority,
+    Task,
+    TaskStatus,
+)
 
 
-@strawberry.input(description="The entity an activity is about.")
-class RelatedEntityInput:
-    type: RelatedEntityType
-    id: strawberry.ID
+def _ref(value: RelatedEntityInput | None) -> activities.RelatedRef | None:
+    return None if value is None else value.to_domain()
 
-    def to_domain(self) -> activities.RelatedRef:
-        return activities.RelatedRef(
-            type=self.type.value, id=parse_id(self.id, field="relatedTo.id")
-        )
+
+def _ids(values: list[strawberry.ID] | None, *, field: str) -> tuple[UUID, ...]:
+    return tuple(parse_id(v, field=field) for v in values or [])
 
 
 @strawberry.input
@@ -43,7 +51,29 @@ class CreateTaskInput:
             priority=self.priority.value,
             status=self.status.value,
             assigned_to_id=parse_optional_id(self.assigned_to, field="assignedTo"),
-            related_to=None if self.related_to is None else self.related_to.to_domain(),
+            related_to=_ref(self.related_to),
+        )
+
+
+@strawberry.input(description="Fields to change; omitted or null fields keep their value.")
+class UpdateTaskInput:
+    title: str | None = None
+    description: str | None = None
+    due_date: datetime | None = None
+    priority: Priority | None = None
+    status: TaskStatus | None = None
+    assigned_to: strawberry.ID | None = None
+    related_to: RelatedEntityInput | None = None
+
+    def to_domain(self) -> activities.TaskChanges:
+        return activities.TaskChanges(
+            title=self.title,
+            description=self.description,
+            due_date=self.due_date,
+            priority=None if self.priority is None else self.priority.value,
+            status=None if self.status is None else self.status.value,
+            assigned_to_id=parse_optional_id(self.assigned_to, field="assignedTo"),
+            related_to=_ref(self.related_to),
         )
 
 
@@ -54,6 +84,9 @@ class CreateEventInput:
     end_time: datetime
     description: str | None = None
     location: str | None = None
+    attendees: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="User ids of this tenant."
+    )
     related_to: RelatedEntityInput | None = None
 
     def to_domain(self) -> activities.NewEvent:
@@ -63,7 +96,58 @@ class CreateEventInput:
             end_time=self.end_time,
             description=self.description,
             location=self.location,
-            related_to=None if self.related_to is None else self.related_to.to_domain(),
+            attendee_ids=_ids(self.attendees, field="attendees"),
+            related_to=_ref(self.related_to),
+        )
+
+
+@strawberry.input(description="Fields to change; omitted or null fields keep their value.")
+class UpdateEventInput:
+    title: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    description: str | None = None
+    location: str | None = None
+    attendees: list[strawberry.ID] | None = None
+    related_to: RelatedEntityInput | None = None
+
+    def to_domain(self) -> activities.EventChanges:
+        return activities.EventChanges(
+            title=self.title,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            description=self.description,
+            location=self.location,
+            attendee_ids=None
+            if self.attendees is None
+            else _ids(self.attendees, field="attendees"),
+            related_to=_ref(self.related_to),
+        )
+
+
+@strawberry.input
+class CommunicationInput:
+    type: CommunicationType
+    direction: CommunicationDirection
+    content: str
+    subject: str | None = None
+    timestamp: datetime | None = strawberry.field(
+        default=None, description="When it took place; defaults to now."
+    )
+    participants: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Contact ids of this tenant."
+    )
+    related_to: RelatedEntityInput | None = None
+
+    def to_domain(self) -> activities.NewCommunication:
+        return activities.NewCommunication(
+            type=self.type.value,
+            direction=self.direction.value,
+            content=self.content,
+            subject=self.subject,
+            timestamp=self.timestamp,
+            participant_ids=_ids(self.participants, field="participants"),
+            related_to=_ref(self.related_to),
         )
 
 
@@ -78,6 +162,11 @@ class EventPayload:
 
 
 @strawberry.type
+class CommunicationPayload:
+    communication: Communication
+
+
+@strawberry.type
 class Mutation:
     @strawberry.mutation(
         description="Create a task, optionally about a contact, lead, account or deal."
@@ -89,6 +178,36 @@ class Mutation:
         )
         return TaskPayload(task=Task.from_row(row))
 
+    @strawberry.mutation(description="Change a task; COMPLETED stamps its completion time.")
+    async def update_task(
+        self, info: Info, id: strawberry.ID, input: UpdateTaskInput
+    ) -> TaskPayload:
+        task_id, changes = parse_id(id), input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: activities.update_task(
+                session, scope=scope, task_id=task_id, changes=changes
+            )
+        )
+        return TaskPayload(task=Task.from_row(row))
+
+    @strawberry.mutation(
+        description="Mark a task COMPLETED now; completing it twice is a CONFLICT."
+    )
+    async def complete_task(self, info: Info, id: strawberry.ID) -> TaskPayload:
+        task_id = parse_id(id)
+        row = await info.context.write(
+            lambda session, scope: activities.complete_task(session, scope=scope, task_id=task_id)
+        )
+        return TaskPayload(task=Task.from_row(row))
+
+    @strawberry.mutation(description="Delete a task.")
+    async def delete_task(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        task_id = parse_id(id)
+        await info.context.write(
+            lambda session, scope: activities.delete_task(session, scope=scope, task_id=task_id)
+        )
+        return DeletePayload(id=id)
+
     @strawberry.mutation(description="Create a calendar event; endTime must not precede startTime.")
     async def create_event(self, info: Info, input: CreateEventInput) -> EventPayload:
         data = input.to_domain()
@@ -96,3 +215,36 @@ class Mutation:
             lambda session, scope: activities.create_event(session, scope=scope, data=data)
         )
         return EventPayload(event=Event.from_row(row))
+
+    @strawberry.mutation(description="Change an event; endTime must not precede startTime.")
+    async def update_event(
+        self, info: Info, id: strawberry.ID, input: UpdateEventInput
+    ) -> EventPayload:
+        event_id, changes = parse_id(id), input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: activities.update_event(
+                session, scope=scope, event_id=event_id, changes=changes
+            )
+        )
+        return EventPayload(event=Event.from_row(row))
+
+    @strawberry.mutation(description="Delete an event.")
+    async def delete_event(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        event_id = parse_id(id)
+        await info.context.write(
+            lambda session, scope: activities.delete_event(session, scope=scope, event_id=event_id)
+        )
+        return DeletePayload(id=id)
+
+    @strawberry.mutation(
+        description="Log an email, call, meeting, message or note with contacts, optionally "
+        "about a contact, lead, account or deal."
+    )
+    async def log_communication(
+        self, info: Info, input: CommunicationInput
+    ) -> CommunicationPayload:
+        data = input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: activities.log_communication(session, scope=scope, data=data)
+        )
+        return CommunicationPayload(communication=Communication.from_row(row))

@@ -5,8 +5,19 @@ from __future__ import annotations
 from crmgraph.gql.schema import build_schema
 from subgraphs.activities.mutations import Mutation
 from subgraphs.activities.queries import Query
-from subgraphs.activities.types import Account, Contact, Deal, Event, Lead, Task
+from subgraphs.activities.types import (
+    Account,
+    Communication,
+    Contact,
+    CustomerOverview,
+    Deal,
+    Event,
+    Lead,
+    Task,
+)
 
 schema = build_schema(
-    query=Query, mutation=Mutation, types=[Task, Event, Contact, Lead, Account, Deal]
+    query=Query,
+    mutation=Mutation,
+    types=[Task, Event, Communication, Contact, Lead, Account, Deal, CustomerOverview],
 )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import validation
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
 RELATED_MODELS: dict[str, type[models.TenantRow]] = {
@@ -19,12 +22,56 @@ RELATED_MODELS: dict[str, type[models.TenantRow]] = {
     "ACCOUNT": models.Account,
     "DEAL": models.Deal,
 }
+PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
+TASK_STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED")
+COMMUNICATION_TYPES = ("EMAIL", "CALL", "MEETING", "SMS", "CHAT", "NOTE")
+DIRECTIONS = ("INBOUND", "OUTBOUND")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RelatedRef:
     type: str
     id: UUID
+
+
+async def check_related(session: AsyncSession, scope: Scope, ref: RelatedRef | None) -> None:
+    """The related entity must exist in the caller's tenant."""
+    if ref is None:
+        return
+    model = RELATED_MODELS.get(ref.type)
+    if model is None:
+        raise validation.invalid("relatedTo.type", f"unknown entity type {ref.type}")
+    await get_scoped(session, model, ref.id, scope=scope, field="relatedTo")
+
+
+async def check_all_exist(
+    session: AsyncSession,
+    scope: Scope,
+    model: type[models.TenantRow],
+    ids: Iterable[UUID],
+    *,
+    field: str,
+) -> None:
+    """Every id names a row of model in the caller's tenant (one statement), else NOT_FOUND."""
+    wanted = set(ids)
+    if not wanted:
+        return
+    stmt = scoped(select(model.id).where(model.id.in_(wanted)), model, scope)
+    missing = wanted - set(await session.scalars(stmt))
+    if missing:
+        names = ", ".join(sorted(str(m) for m in missing))
+        raise DomainError(ErrorCode.NOT_FOUND, f"{model.__name__} {names} not found", field=field)
+
+
+def _one_of(value: str, allowed: tuple[str, ...], *, field: str) -> str:
+    if value not in allowed:
+        raise validation.invalid(field, f"{field} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _link(row: models.Task | models.Event | models.Communication, ref: RelatedRef | None) -> None:
+    row.related_type = None if ref is None else ref.type
+    row.related_id = None if ref is None else ref.id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,32 +85,88 @@ class NewTask:
     related_to: RelatedRef | None = None
 
 
-async def check_related(session: AsyncSession, scope: Scope, ref: RelatedRef | None) -> None:
-    """The related entity must exist in the caller's tenant."""
-    if ref is None:
-        return
-    model = RELATED_MODELS.get(ref.type)
-    if model is None:
-        raise validation.invalid("relatedTo.type", f"unknown entity type {ref.type}")
-    await get_scoped(session, model, ref.id, scope=scope, field="relatedTo.id")
-
-
 async def create_task(session: AsyncSession, *, scope: Scope, data: NewTask) -> models.Task:
+    """Without assigned_to_id the task is the caller's (unassigned for a token without user)."""
     await check_related(session, scope, data.related_to)
+    if data.assigned_to_id is not None:
+        await check_all_exist(
+            session, scope, models.User, [data.assigned_to_id], field="assignedTo"
+        )
+    status = _one_of(data.status, TASK_STATUSES, field="status")
     task = models.Task(
         tenant_id=scope.tenant_id,
         title=validation.required_text(data.title, field="title"),
         description=data.description,
         due_date=data.due_date,
-        priority=data.priority,
-        status=data.status,
+        priority=_one_of(data.priority, PRIORITIES, field="priority"),
+        status=status,
         assigned_to_id=data.assigned_to_id or scope.user_id,
-        related_type=data.related_to.type if data.related_to else None,
-        related_id=data.related_to.id if data.related_to else None,
+        completed_at=datetime.now(UTC) if status == "COMPLETED" else None,
     )
+    _link(task, data.related_to)
     session.add(task)
     await outbox.record(session, scope=scope, topic="activity.created", row=task)
     return task
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskChanges:
+    """Fields to change; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    due_date: datetime | None = None
+    priority: str | None = None
+    status: str | None = None
+    assigned_to_id: UUID | None = None
+    related_to: RelatedRef | None = None
+
+
+async def update_task(
+    session: AsyncSession, *, scope: Scope, task_id: UUID, changes: TaskChanges
+) -> models.Task:
+    """Moving to COMPLETED stamps completed_at; moving away from it clears it."""
+    task = await get_scoped(session, models.Task, task_id, scope=scope)
+    await check_related(session, scope, changes.related_to)
+    if changes.assigned_to_id is not None:
+        await check_all_exist(
+            session, scope, models.User, [changes.assigned_to_id], field="assignedTo"
+        )
+    if changes.title is not None:
+        task.title = validation.required_text(changes.title, field="title")
+    if changes.description is not None:
+        task.description = changes.description
+    if changes.due_date is not None:
+        task.due_date = changes.due_date
+    if changes.priority is not None:
+        task.priority = _one_of(changes.priority, PRIORITIES, field="priority")
+    if changes.status is not None and changes.status != task.status:
+        task.status = _one_of(changes.status, TASK_STATUSES, field="status")
+        task.completed_at = datetime.now(UTC) if task.status == "COMPLETED" else None
+    if changes.assigned_to_id is not None:
+        task.assigned_to_id = changes.assigned_to_id
+    if changes.related_to is not None:
+        _link(task, changes.related_to)
+    await outbox.record(session, scope=scope, topic="activity.updated", row=task)
+    return task
+
+
+async def complete_task(session: AsyncSession, *, scope: Scope, task_id: UUID) -> models.Task:
+    """Completing a task twice is a CONFLICT, so completed_at keeps the first completion."""
+    task = await get_scoped(session, models.Task, task_id, scope=scope)
+    if task.status == "COMPLETED":
+        raise DomainError(ErrorCode.CONFLICT, "the task is already completed", field="id")
+    task.status = "COMPLETED"
+    task.completed_at = datetime.now(UTC)
+    await outbox.record(session, scope=scope, topic="task.completed", row=task)
+    return task
+
+
+async def delete_task(session: AsyncSession, *, scope: Scope, task_id: UUID) -> UUID:
+    task = await get_scoped(session, models.Task, task_id, scope=scope)
+    await outbox.record(session, scope=scope, topic="activity.deleted", row=task)
+    await session.delete(task)
+    return task_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,10 +180,16 @@ class NewEvent:
     related_to: RelatedRef | None = None
 
 
-async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -> models.Event:
-    if data.end_time < data.start_time:
+def _check_times(start: datetime, end: datetime) -> None:
+    if end < start:
         raise validation.invalid("endTime", "endTime must not be before startTime")
+
+
+async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -> models.Event:
+    """attendee_ids are users of the caller's tenant."""
+    _check_times(data.start_time, data.end_time)
     await check_related(session, scope, data.related_to)
+    await check_all_exist(session, scope, models.User, data.attendee_ids, field="attendees")
     event = models.Event(
         tenant_id=scope.tenant_id,
         title=validation.required_text(data.title, field="title"),
@@ -88,10 +197,91 @@ async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -
         start_time=data.start_time,
         end_time=data.end_time,
         location=data.location,
-        attendee_ids=[str(a) for a in data.attendee_ids],
-        related_type=data.related_to.type if data.related_to else None,
-        related_id=data.related_to.id if data.related_to else None,
+        attendee_ids=[str(a) for a in dict.fromkeys(data.attendee_ids)],
     )
+    _link(event, data.related_to)
     session.add(event)
     await outbox.record(session, scope=scope, topic="activity.created", row=event)
     return event
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventChanges:
+    """Fields to change; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    location: str | None = None
+    attendee_ids: tuple[UUID, ...] | None = None
+    related_to: RelatedRef | None = None
+
+
+async def update_event(
+    session: AsyncSession, *, scope: Scope, event_id: UUID, changes: EventChanges
+) -> models.Event:
+    """The resulting endTime must not precede the resulting startTime."""
+    event = await get_scoped(session, models.Event, event_id, scope=scope)
+    _check_times(changes.start_time or event.start_time, changes.end_time or event.end_time)
+    await check_related(session, scope, changes.related_to)
+    if changes.attendee_ids is not None:
+        await check_all_exist(session, scope, models.User, changes.attendee_ids, field="attendees")
+        event.attendee_ids = [str(a) for a in dict.fromkeys(changes.attendee_ids)]
+    if changes.title is not None:
+        event.title = validation.required_text(changes.title, field="title")
+    if changes.description is not None:
+        event.description = changes.description
+    if changes.start_time is not None:
+        event.start_time = changes.start_time
+    if changes.end_time is not None:
+        event.end_time = changes.end_time
+    if changes.location is not None:
+        event.location = changes.location
+    if changes.related_to is not None:
+        _link(event, changes.related_to)
+    await outbox.record(session, scope=scope, topic="activity.updated", row=event)
+    return event
+
+
+async def delete_event(session: AsyncSession, *, scope: Scope, event_id: UUID) -> UUID:
+    event = await get_scoped(session, models.Event, event_id, scope=scope)
+    await outbox.record(session, scope=scope, topic="activity.deleted", row=event)
+    await session.delete(event)
+    return event_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewCommunication:
+    type: str
+    direction: str
+    content: str
+    subject: str | None = None
+    timestamp: datetime | None = None
+    participant_ids: tuple[UUID, ...] = ()
+    related_to: RelatedRef | None = None
+
+
+async def log_communication(
+    session: AsyncSession, *, scope: Scope, data: NewCommunication
+) -> models.Communication:
+    """timestamp defaults to now; participant_ids are contacts of the caller's tenant."""
+    await check_related(session, scope, data.related_to)
+    await check_all_exist(
+        session, scope, models.Contact, data.participant_ids, field="participants"
+    )
+    communication = models.Communication(
+        tenant_id=scope.tenant_id,
+        type=_one_of(data.type, COMMUNICATION_TYPES, field="type"),
+        direction=_one_of(data.direction, DIRECTIONS, field="direction"),
+        subject=data.subject,
+        content=validation.required_text(data.content, field="content", max_length=100_000),
+        occurred_at=data.timestamp or datetime.now(UTC),
+        participant_ids=[str(p) for p in dict.fromkeys(data.participant_ids)],
+    )
+    if data.subject is not None and len(data.subject) > 500:
+        raise validation.invalid("subject", "subject is longer than 500 characters")
+    _link(communication, data.related_to)
+    session.add(communication)
+    await outbox.record(session, scope=scope, topic="activity.created", row=communication)
+    return communication

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from crmgraph.db import models
+from crmgraph.db.scoping import Scope
+from crmgraph.domain import leads
 from tests.stack import Stack
 
 CREATE = """mutation($input: CreateLeadInput!) { createLead(input: $input) { lead { id } } }"""
@@ -269,3 +271,28 @@ def test_delete_lead_removes_it_and_records_an_event(stack: Stack, tenant: str) 
     assert stack.call(lambda: topics(stack, lead_id)) == [
         "lead.created", "lead.scored", "lead.deleted"
     ]  # fmt: skip
+
+
+async def make_scored_leads(stack: Stack, tenant: str, n: int) -> None:
+    scope = Scope(tenant_id=tenant)
+    async with stack.runtime.sessions() as session, session.begin():
+        for i in range(n):
+            data = leads.NewLead(first_name="L", last_name=str(i), email=f"l{i}@x.com", source="S")
+            lead = await leads.create_lead(session, scope=scope, data=data)
+            await leads.update_lead_score(session, scope=scope, lead_id=lead.id, score=i)
+
+
+def test_page_of_30_leads_with_history_runs_no_more_statements_than_page_of_3(
+    stack: Stack, tenant: str
+) -> None:
+    stack.call(lambda: make_scored_leads(stack, tenant, 30))
+    query = """query($n: Int!) { leads(first: $n) { edges { node {
+      fullName owner { id } scoringHistory { newScore } } } } }"""
+    counts = {}
+    for n in (3, 30):
+        with stack.counting_statements() as statements:
+            edges = ok(stack, query, tenant, n=n)["leads"]["edges"]
+        assert [e["node"]["scoringHistory"] for e in edges] == [[{"newScore": i}] for i in range(n)]
+        counts[n] = statements[0]
+
+    assert counts[30] <= counts[3], counts

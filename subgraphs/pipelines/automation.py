@@ -1,0 +1,110 @@
+"""Stage automation rules as GraphQL types and inputs, both shapes of the API design."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from crmgraph.domain import pipelines
+from crmgraph.gql.shared_types import json_object
+
+
+@strawberry.type(description="A test a deal must pass for the rule to act.")
+class AutomationCondition:
+    field: str = strawberry.field(description="The deal field compared, e.g. value.")
+    operator: str = strawberry.field(description="e.g. greater_than, equals.")
+    value: JSON | None = strawberry.field(description="Any JSON value the field is compared to.")
+
+
+@strawberry.type(description="One step of a rule with a list of actions.")
+class AutomationAction:
+    type: str = strawberry.field(description="e.g. assign_user, create_task.")
+    parameters: JSON = strawberry.field(
+        description="The action's other keys as one object, e.g. {userId} or {title, dueInHours}."
+    )
+
+
+@strawberry.type(
+    description="What a stage does when its trigger fires: either one `action` with "
+    "`parameters`, or `conditions` and a list of `actions`."
+)
+class AutomationRule:
+    trigger: str = strawberry.field(description="e.g. stage_entered, deal_entered_stage.")
+    action: str | None = strawberry.field(description="The single action, e.g. create_task.")
+    parameters: JSON | None = strawberry.field(description="Parameters of the single action.")
+    conditions: list[AutomationCondition] = strawberry.field(
+        description="All must hold for the actions to run; empty means always."
+    )
+    actions: list[AutomationAction]
+
+    @classmethod
+    def from_domain(cls, rule: pipelines.AutomationRule) -> AutomationRule:
+        return cls(
+            trigger=rule.trigger,
+            action=rule.action,
+            parameters=None if rule.parameters is None else JSON(rule.parameters),
+            conditions=[
+                AutomationCondition(field=c.field, operator=c.operator, value=JSON(c.value))
+                for c in rule.conditions
+            ],
+            actions=[
+                AutomationAction(type=a.type, parameters=JSON(a.parameters)) for a in rule.actions
+            ],
+        )
+
+
+def rules_out(raw: list[dict[str, Any]] | None) -> list[AutomationRule]:
+    return [AutomationRule.from_domain(rule) for rule in pipelines.rules_from_json(raw)]
+
+
+@strawberry.input(description="A test a deal must pass for the rule to act.")
+class AutomationConditionInput:
+    field: str
+    operator: str
+    value: JSON | None = None
+
+
+@strawberry.input(description="One step of a rule with a list of actions.")
+class AutomationActionInput:
+    type: str
+    parameters: JSON | None = strawberry.field(
+        default=None, description="The action's other keys as one object (not `type`)."
+    )
+
+
+@strawberry.input(
+    description="Either `action` with `parameters`, or `conditions` and `actions` (or both)."
+)
+class AutomationRuleInput:
+    trigger: str
+    action: str | None = None
+    parameters: JSON | None = None
+    conditions: list[AutomationConditionInput] | None = None
+    actions: list[AutomationActionInput] | None = None
+
+    def to_domain(self, *, field: str) -> pipelines.AutomationRule:
+        return pipelines.AutomationRule(
+            trigger=self.trigger,
+            action=self.action,
+            parameters=json_object(self.parameters, field=f"{field}.parameters"),
+            conditions=tuple(
+                pipelines.RuleCondition(field=c.field, operator=c.operator, value=c.value)
+                for c in self.conditions or ()
+            ),
+            actions=tuple(
+                pipelines.RuleAction(
+                    type=a.type,
+                    parameters=json_object(a.parameters, field=f"{field}.actions.{j}.parameters")
+                    or {},
+                )
+                for j, a in enumerate(self.actions or ())
+            ),
+        )
+
+
+def rules_in(
+    rules: list[AutomationRuleInput], *, field: str = "automationRules"
+) -> tuple[pipelines.AutomationRule, ...]:
+    return tuple(rule.to_domain(field=f"{field}.{i}") for i, rule in enumerate(rules))

@@ -111,11 +111,10 @@ def checked_changes(current_status: str, changes: LeadChanges) -> dict[str, Any]
     if changes.score is not UNSET:
         out["score"] = validation.percentage(_not_null(changes.score, "score"), field="score")
     if changes.status is not UNSET:
-        status = settable_status(_not_null(changes.status, "status"))
-        if current_status == "CONVERTED" and status != "CONVERTED":
+        if current_status == "CONVERTED":
             raise DomainError(ErrorCode.CONFLICT, "a converted lead keeps its status",
                               field="status")  # fmt: skip
-        out["status"] = status
+        out["status"] = settable_status(_not_null(changes.status, "status"))
     return out
 
 

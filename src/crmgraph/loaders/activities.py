@@ -265,7 +265,7 @@ class ActivityLoaders(LoaderBase):
                         )
                         .group_by(sub.c.related_id)
                     )
-                    for parent, n in (await session.execute(stmt)).tuples():
+                    for parent, n in await session.execute(stmt):
                         counts[RelatedCount(types, parent, spec)] = int(n)
             return [counts.get(key, 0) for key in keys]
 

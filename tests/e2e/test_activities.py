@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import accounts, activities, contacts, deals, pipelines
+from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
 from tests.stack import Stack
 
 R = TypeVar("R")
@@ -478,3 +478,96 @@ def test_deal_activities_of_50_deals_run_as_many_statements_as_of_5(
 
     print(f"SQL statements per page: {counts}")
     assert counts[50] == counts[5], counts
+
+
+SORTED = """query($filter: ActivityFilter, $first: Int, $after: String, $last: Int,
+                 $before: String) {
+  activities(filter: $filter, sort: {field: OCCURRED_AT, direction: DESC},
+             first: $first, after: $after, last: $last, before: $before) {
+    edges { node { ... on Task { title } ... on Communication { subject } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount } }"""
+
+
+def titles(page: dict[str, Any]) -> list[str]:
+    return [e["node"].get("title") or e["node"]["subject"] for e in page["edges"]]
+
+
+def test_activities_filter_by_kind_relation_assignee_and_time(stack: Stack, tenant: str) -> None:
+    async def setup(session: AsyncSession, scope: Scope) -> tuple[UUID, UUID]:
+        user = models.User(tenant_id=tenant, email="rep@example.com", name="Rep")
+        session.add(user)
+        await make_pipeline(session, scope)
+        deal = await make_deal(session, scope, "Engine")
+        ref = activities.RelatedRef(type="DEAL", id=deal.id)
+        hour = timedelta(hours=1)
+        await session.flush()
+        for i in range(4):
+            mine = user.id if i % 2 else None
+            data = task(f"T{i}", ref, due_date=NOW - i * hour, assigned_to_id=mine)
+            await activities.create_task(session, scope=scope, data=data)
+            at = NOW - i * hour - hour / 2
+            await activities.log_communication(session, scope=scope, data=note(f"C{i}", at, ref))
+        await activities.create_event(session, scope=scope, data=event("Demo", NOW, ref))
+        await activities.create_task(session, scope=scope, data=task("Unrelated", None))
+        return deal.id, user.id
+
+    deal_id, user_id = seed(stack, tenant, setup)
+    about = {"type": ["TASK", "COMMUNICATION"], "relatedTo": {"type": "DEAL", "id": str(deal_id)}}
+
+    first = ok(stack, SORTED, tenant, filter=about, first=3)["activities"]
+    second = ok(stack, SORTED, tenant, filter=about, first=3, after=first["pageInfo"]["endCursor"])
+    back = ok(stack, SORTED, tenant, filter=about, last=3, before=first["pageInfo"]["endCursor"])
+
+    assert (titles(first), first["totalCount"]) == (["T0", "C0", "T1"], 8)
+    assert titles(second["activities"]) == ["C1", "T2", "C2"]
+    assert titles(back["activities"]) == ["T0", "C0"]
+    assert back["activities"]["pageInfo"]["hasPreviousPage"] is False
+    assigned = {"assignedTo": {"eq": str(user_id)}}
+    assert titles(ok(stack, SORTED, tenant, filter=assigned)["activities"]) == ["T1", "T3"]
+    recent = {**about, "type": ["TASK"], "occurredAt": {"gte": iso(NOW - timedelta(minutes=45))}}
+    assert titles(ok(stack, SORTED, tenant, filter=recent)["activities"]) == ["T0"]
+
+
+def test_cursor_of_another_order_is_a_validation_error(stack: Stack, tenant: str) -> None:
+    seed(
+        stack,
+        tenant,
+        lambda s, scope: activities.create_task(s, scope=scope, data=task("Only", None)),
+    )
+    page = ok(stack, SORTED, tenant, first=1)["activities"]
+    query = "query($a: String) { activities(after: $a) { totalCount } }"
+
+    assert errors(stack, query, tenant, a=page["pageInfo"]["endCursor"]) == [
+        ("VALIDATION_ERROR", "after")
+    ]
+    assert errors(stack, query, tenant, a="garbage") == [("VALIDATION_ERROR", "after")]
+
+
+LEAD = """query($id: ID!) { lead(id: $id) { firstName lastActivity { ... on Communication {
+  subject isRecent } } activities(first: 1) { totalCount } } }"""
+
+
+def test_lead_last_activity_and_activities_through_the_router(stack: Stack, tenant: str) -> None:
+    async def setup(session: AsyncSession, scope: Scope) -> UUID:
+        lead = await leads.create_lead(
+            session,
+            scope=scope,
+            data=leads.NewLead(first_name="Lin", last_name="Lee", email="l@x.io", source="web"),
+        )
+        ref = activities.RelatedRef(type="LEAD", id=lead.id)
+        old = note("Intro", NOW - timedelta(days=30), ref)
+        await activities.log_communication(session, scope=scope, data=old)
+        await activities.log_communication(
+            session, scope=scope, data=note("Reply", NOW - timedelta(days=1), ref)
+        )
+        return lead.id
+
+    lead_id = seed(stack, tenant, setup)
+
+    assert ok(stack, LEAD, tenant, id=str(lead_id)) == {
+        "lead": {
+            "firstName": "Lin",
+            "lastActivity": {"subject": "Reply", "isRecent": True},
+            "activities": {"totalCount": 2},
+        }
+    }

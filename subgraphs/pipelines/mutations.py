@@ -68,7 +68,8 @@ class UpdateStageInput:
     probability: int | None = strawberry.UNSET
     order: int | None = strawberry.UNSET
     automation_rules: list[AutomationRuleInput] | None = strawberry.field(
-        default=strawberry.UNSET, description="Replaces all rules of the stage; [] removes them."
+        default=strawberry.UNSET,
+        description="Replaces all rules of the stage; [] or null removes them.",
     )
 
     def to_domain(self) -> pipelines.StageChanges:

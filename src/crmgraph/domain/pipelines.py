@@ -151,6 +151,8 @@ async def delete_pipeline(session: AsyncSession, *, scope: Scope, pipeline_id: U
 async def add_pipeline_stage(
     session: AsyncSession, *, scope: Scope, pipeline_id: UUID, data: NewStage
 ) -> models.PipelineStage:
+    """The new stage may carry automation rules, which (as in update_pipeline_stage) will need
+    the pipelines:manage permission, checked on the GraphQL field."""
     pipeline = await get_scoped(
         session, models.Pipeline, pipeline_id, scope=scope, field="pipelineId"
     )

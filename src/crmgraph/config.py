@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = "crmgraph-dev"
     jwt_audience: str = "crm-api"
     jwt_leeway_seconds: int = 30
+    # The identity provider's keys: a JWKS URL, or one PEM public key (text or a file path).
+    jwt_jwks_url: str | None = None
+    jwt_public_key: str | None = None
+    # crmgraph's own signing key for integration tokens (RS256, PEM text or path).
+    jwt_private_key: str | None = None
+    jwt_key_id: str = "crmgraph-1"
     # When set, requests without credentials act as a tenant admin of this tenant. `make run`
     # sets it to `demo` so GraphiQL works out of the box; never set it in production.
     anonymous_tenant: str | None = None
@@ -74,6 +80,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a bolt:// or neo4j:// URI")
         return url or None
 
+    def jwt_public_key_pem(self) -> str | None:
+        return _pem(self.jwt_public_key)
+
+    def jwt_private_key_pem(self) -> str | None:
+        return _pem(self.jwt_private_key)
+
     @cached_property
     def mode(self) -> Mode:
         return Mode.EMBEDDED if self.database_url.startswith("sqlite") else Mode.FULL
@@ -81,6 +93,15 @@ class Settings(BaseSettings):
     @property
     def graph_backend(self) -> str:
         return "neo4j" if self.neo4j_uri else "sql"
+
+
+def _pem(value: str | None) -> str | None:
+    """PEM text as given, or read from the file it names."""
+    if not value:
+        return None
+    if "-----BEGIN" in value:
+        return value
+    return Path(value).read_text()
 
 
 def mask_url(url: str) -> str:

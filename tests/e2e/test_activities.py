@@ -524,6 +524,7 @@ def test_activities_filter_by_kind_relation_assignee_and_time(stack: Stack, tena
     assert back["activities"]["pageInfo"]["hasPreviousPage"] is False
     assigned = {"assignedTo": {"eq": str(user_id)}}
     assert titles(ok(stack, SORTED, tenant, filter=assigned)["activities"]) == ["T1", "T3"]
+    assert ok(stack, SORTED, tenant, filter={"type": []})["activities"]["totalCount"] == 0
     recent = {**about, "type": ["TASK"], "occurredAt": {"gte": iso(NOW - timedelta(minutes=45))}}
     assert titles(ok(stack, SORTED, tenant, filter=recent)["activities"]) == ["T0"]
 
@@ -571,3 +572,32 @@ def test_lead_last_activity_and_activities_through_the_router(stack: Stack, tena
             "activities": {"totalCount": 2},
         }
     }
+
+
+ASSIGNED = """mutation($title: String!) { createTask(input: {title: $title}) {
+  task { title assignedTo { id name } } } }"""
+
+
+def test_new_task_is_assigned_to_the_calling_user_when_the_tenant_knows_them(
+    stack: Stack, tenant: str
+) -> None:
+    async def add_user(session: AsyncSession, scope: Scope) -> UUID:
+        user = models.User(tenant_id=tenant, email="rep@example.com", name="Rep")
+        session.add(user)
+        await session.flush()
+        return user.id
+
+    user_id = seed(stack, tenant, add_user)
+    as_user = {"authorization": f"Bearer {stack.token(tenant, user_id=user_id)}"}
+    stranger = {"authorization": f"Bearer {stack.token(tenant, user_id=UUID(int=7))}"}
+    mine = stack.graphql(ASSIGNED, {"title": "Mine"}, headers=as_user).json()
+    nobody = stack.graphql(ASSIGNED, {"title": "Nobody's"}, headers=stranger).json()
+
+    assert mine == {
+        "data": {
+            "createTask": {
+                "task": {"title": "Mine", "assignedTo": {"id": str(user_id), "name": "Rep"}}
+            }
+        }
+    }
+    assert nobody == {"data": {"createTask": {"task": {"title": "Nobody's", "assignedTo": None}}}}

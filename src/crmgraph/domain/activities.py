@@ -86,12 +86,17 @@ class NewTask:
 
 
 async def create_task(session: AsyncSession, *, scope: Scope, data: NewTask) -> models.Task:
-    """Without assigned_to_id the task is the caller's (unassigned for a token without user)."""
+    """Without assigned_to_id the task is the caller's when the caller is a user of the
+    tenant, and unassigned otherwise (development tokens, API clients)."""
     await check_related(session, scope, data.related_to)
-    if data.assigned_to_id is not None:
-        await check_all_exist(
-            session, scope, models.User, [data.assigned_to_id], field="assignedTo"
+    assignee = data.assigned_to_id
+    if assignee is not None:
+        await check_all_exist(session, scope, models.User, [assignee], field="assignedTo")
+    elif scope.user_id is not None:
+        stmt = scoped(
+            select(models.User.id).where(models.User.id == scope.user_id), models.User, scope
         )
+        assignee = await session.scalar(stmt)
     status = _one_of(data.status, TASK_STATUSES, field="status")
     task = models.Task(
         tenant_id=scope.tenant_id,
@@ -100,7 +105,7 @@ async def create_task(session: AsyncSession, *, scope: Scope, data: NewTask) -> 
         due_date=data.due_date,
         priority=_one_of(data.priority, PRIORITIES, field="priority"),
         status=status,
-        assigned_to_id=data.assigned_to_id or scope.user_id,
+        assigned_to_id=assignee,
         completed_at=datetime.now(UTC) if status == "COMPLETED" else None,
     )
     _link(task, data.related_to)

@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     literal,
     null,
@@ -116,10 +117,11 @@ def feed(scope: Scope, kinds: tuple[str, ...] = KINDS) -> Subquery:
             c, "COMMUNICATION", c.occurred_at, no_user, literal(0, Integer), scope
         ),
     }
-    unknown = set(kinds) - set(branches)
-    if unknown or not kinds:
+    if set(kinds) - set(branches):
         raise DomainError(ErrorCode.VALIDATION_ERROR, "unknown activity kind", field="type")
-    return union_all(*(branches[k] for k in KINDS if k in kinds)).subquery("activity_feed")
+    # No kind at all matches nothing (feed_predicates adds false()), like `in: []` elsewhere.
+    chosen = [branches[k] for k in KINDS if k in kinds] or list(branches.values())
+    return union_all(*chosen).subquery("activity_feed")
 
 
 def _branch(
@@ -144,7 +146,7 @@ def _branch(
 
 
 def feed_predicates(sub: Subquery, spec: ActivitySpec) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = []
+    out: list[ColumnElement[bool]] = [] if spec.kinds else [false()]
     if spec.related_types is not None:
         out.append(sub.c.related_type.in_(spec.related_types))
     if spec.related_id is not None:

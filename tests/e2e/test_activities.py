@@ -431,20 +431,14 @@ def test_customer_overview_lists_contact_activities_and_last_interaction(
         return contact.id
 
     cid = str(seed(stack, tenant, setup))
-    query = """query($r: [_Any!]!) { _entities(representations: $r) { ... on CustomerOverview {
-      lastInteraction activities { __typename } } } }"""
-    url = f"http://127.0.0.1:{stack.ports['activities']}/graphql"
-    reps = [{"__typename": "CustomerOverview", "id": cid}]
-    body = stack.graphql(query, {"r": reps}, tenant=tenant, url=url).json()
+    query = """query($id: ID!) { customerOverview(customerId: $id) {
+      contact { fullName } lastInteraction activities { __typename } } }"""
 
-    assert body == {
-        "data": {
-            "_entities": [
-                {
-                    "lastInteraction": iso(NOW - timedelta(hours=5)),
-                    "activities": [{"__typename": "Event"}, {"__typename": "Communication"}],
-                }
-            ]
+    assert ok(stack, query, tenant, id=cid) == {
+        "customerOverview": {
+            "contact": {"fullName": "A B"},
+            "lastInteraction": iso(NOW - timedelta(hours=5)),
+            "activities": [{"__typename": "Event"}, {"__typename": "Communication"}],
         }
     }
 

@@ -595,3 +595,26 @@ def test_new_task_is_assigned_to_the_calling_user_when_the_tenant_knows_them(
         }
     }
     assert nobody == {"data": {"createTask": {"task": {"title": "Nobody's", "assignedTo": None}}}}
+
+
+def test_updating_a_task_to_completed_stamps_and_records_completion(
+    stack: Stack, tenant: str
+) -> None:
+    created = ok(stack, 'mutation { createTask(input: {title: "Call"}) { task { id } } }', tenant)
+    tid = created["createTask"]["task"]["id"]
+    done = """mutation($id: ID!) { updateTask(id: $id, input: {status: COMPLETED}) {
+      task { status completedAt isOverdue } } }"""
+
+    task_ = ok(stack, done, tenant, id=tid)["updateTask"]["task"]
+
+    assert (task_["status"], task_["completedAt"] is not None, task_["isOverdue"]) == (
+        "COMPLETED",
+        True,
+        False,
+    )
+
+    async def topics(session: AsyncSession, scope: Scope) -> list[str]:
+        stmt = select(models.OutboxEvent.topic).where(models.OutboxEvent.aggregate_id == UUID(tid))
+        return list(await session.scalars(stmt.order_by(models.OutboxEvent.sequence)))
+
+    assert seed(stack, tenant, topics) == ["activity.created", "activity.updated", "task.completed"]

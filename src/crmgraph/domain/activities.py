@@ -130,7 +130,8 @@ class TaskChanges:
 async def update_task(
     session: AsyncSession, *, scope: Scope, task_id: UUID, changes: TaskChanges
 ) -> models.Task:
-    """Moving to COMPLETED stamps completed_at; moving away from it clears it."""
+    """Moving to COMPLETED stamps completed_at (and records task.completed too); moving away
+    from it clears it."""
     task = await get_scoped(session, models.Task, task_id, scope=scope)
     await check_related(session, scope, changes.related_to)
     if changes.assigned_to_id is not None:
@@ -145,14 +146,18 @@ async def update_task(
         task.due_date = changes.due_date
     if changes.priority is not None:
         task.priority = _one_of(changes.priority, PRIORITIES, field="priority")
+    completed = False
     if changes.status is not None and changes.status != task.status:
         task.status = _one_of(changes.status, TASK_STATUSES, field="status")
-        task.completed_at = datetime.now(UTC) if task.status == "COMPLETED" else None
+        completed = task.status == "COMPLETED"
+        task.completed_at = datetime.now(UTC) if completed else None
     if changes.assigned_to_id is not None:
         task.assigned_to_id = changes.assigned_to_id
     if changes.related_to is not None:
         _link(task, changes.related_to)
     await outbox.record(session, scope=scope, topic="activity.updated", row=task)
+    if completed:
+        await outbox.record(session, scope=scope, topic="task.completed", row=task)
     return task
 
 

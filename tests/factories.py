@@ -45,14 +45,22 @@ async def make_deal_world(
     async with sessions() as session, session.begin():
         _, stages = await make_pipeline(session, scope)
         account_ids = []
-        for i, industry in enumerate(["Technology", "Technology", "Finance", None, "Technology"]):
+        for i, industry in enumerate(
+            ["Technology", "Technology", "Finance", "Technology", "Technology"]
+        ):
             account = await accounts.create_account(
                 session, scope=scope, data=accounts.NewAccount(name=f"A{i}", industry=industry)
             )
             account_ids.append(account.id)
         contact_ids = []
         for i in range(10):
-            domain = ["enterprise.com", "ENTERPRISE.COM", "other.org", "enterprise.co"][i % 4]
+            domain = [
+                "enterprise.com",
+                "ENTERPRISE.COM",
+                "other.org",
+                "enterprise.com",
+                "enterprise.co",
+            ][i % 5]
             contact = await contacts.create_contact(
                 session,
                 scope=scope,
@@ -74,12 +82,12 @@ async def make_deal_world(
                     title=f"Deal {i}",
                     value=Decimal(rng.choice([5000, 10000, 25000, 50000, 50000, 100000, 150000])),
                     stage_id=stages[
-                        rng.choice(["Lead", "Qualification", "Proposal", "Negotiation"])
+                        rng.choice(["Qualification", "Proposal", "Proposal", "Lead"])
                     ].id,
                     contact_id=contact_id,
                     account_id=None if contact_id else rng.choice(account_ids),
                     expected_close_date=rng.choice(
-                        [None, *(start + timedelta(days=d) for d in range(0, 180, 9))]
+                        [None, *(start + timedelta(days=d) for d in range(0, 150, 5))]
                     ),
                 ),
             )

@@ -8,6 +8,8 @@ export DATABASE_URL="${DATABASE_URL:-sqlite+aiosqlite:///.run/crmgraph.db}"
 export REDIS_URL="${REDIS_URL:-memory://}"
 # Requests without a token act as an admin of the demo tenant: a local convenience only.
 export ANONYMOUS_TENANT="${ANONYMOUS_TENANT-demo}"
+# Accept HS256 tokens signed with the development key (what `crmgraph token` signs with).
+export JWT_SECRET="${JWT_SECRET:-crmgraph-local-development-key-not-for-production}"
 mkdir -p .run
 
 .venv/bin/crmgraph migrate

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from crmgraph.config import Settings
+from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
 from tests.stack import Stack
 
@@ -35,6 +35,7 @@ def service_settings() -> Settings:
         neo4j_user=os.environ.get("NEO4J_USER", "neo4j"),
         neo4j_password=os.environ["NEO4J_PASSWORD"],
         anonymous_tenant=None,
+        jwt_secret=DEV_JWT_SECRET,
     )
 
 

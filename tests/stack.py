@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import event
 
-from crmgraph.auth import issue_token
+from crmgraph.auth.tokens import issue_token
 from crmgraph.config import Settings
 from crmgraph.runtime import Runtime
 from crmgraph.server import Servers, build_servers
@@ -122,8 +122,19 @@ class Stack:
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=60)
 
-    def token(self, tenant: str, **claims: Any) -> str:
-        return issue_token(self.settings, tenant_id=tenant, **claims)
+    def token(
+        self,
+        tenant: str,
+        *,
+        user_id: Any = None,
+        roles: tuple[str, ...] = ("tenant_admin",),
+        permissions: tuple[str, ...] = (),
+        **extra: Any,
+    ) -> str:
+        """A token the stack accepts: tenant admin unless roles say otherwise."""
+        subject = str(user_id) if user_id is not None else f"dev:{tenant}"
+        return issue_token(self.settings, tenant_id=tenant, subject=subject, roles=roles,
+                           permissions=permissions, extra=extra)  # fmt: skip
 
     def graphql(
         self,

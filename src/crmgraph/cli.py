@@ -60,10 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", help="load the demo tenant when it is empty")
     seed.set_defaults(run=_seed)
 
-    token = commands.add_parser("token", help="print a development JWT")
+    token = commands.add_parser("token", help="print a JWT for local development or tests")
     token.add_argument("--tenant", default="demo")
-    token.add_argument("--user", default=None, help="user id (uuid) for the sub claim")
-    token.add_argument("--role", action="append", default=None, help="repeatable")
+    token.add_argument("--user", default=None, help="the sub claim (a user id); default dev:TENANT")
+    token.add_argument("--role", action="append", default=None,
+                       help="repeatable; default tenant_admin")  # fmt: skip
+    token.add_argument("--permission", action="append", default=None, help="repeatable")
     token.add_argument("--hours", type=float, default=12.0)
     token.set_defaults(run=_token)
 
@@ -124,18 +126,23 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
 def _token(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from crmgraph.auth import issue_token
+    from crmgraph.auth.tokens import issue_token
+    from crmgraph.config import DEV_JWT_SECRET
 
-    roles = tuple(args.role or ["tenant_admin"])
-    print(
-        issue_token(
-            settings,
-            tenant_id=args.tenant,
-            user_id=args.user,
-            roles=roles,
-            ttl=timedelta(hours=args.hours),
-        )
+    if not (settings.jwt_secret or settings.jwt_private_key):
+        # Same key `make run` configures the servers with; say so, since others won't accept it.
+        print("crmgraph: no JWT_SECRET/JWT_PRIVATE_KEY set; signing with the development key",
+              file=sys.stderr)  # fmt: skip
+        settings = settings.model_copy(update={"jwt_secret": DEV_JWT_SECRET})
+    token = issue_token(
+        settings,
+        tenant_id=args.tenant,
+        subject=args.user or f"dev:{args.tenant}",
+        roles=tuple(args.role or ["tenant_admin"]),
+        permissions=tuple(args.permission or ()),
+        ttl=timedelta(hours=args.hours),
     )
+    print(token)
     return 0
 
 

@@ -12,8 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RUN_DIR = Path(".run")
 
-# Development-only signing key for `crmgraph token` and embedded mode. Production sets
-# JWT_SECRET (or, from issue 4 on, a JWKS URL / PEM) explicitly.
+# Development-only HS256 key: `make run` sets JWT_SECRET to it, and `crmgraph token` signs
+# with it when no key is configured. Production configures JWT_JWKS_URL or JWT_PUBLIC_KEY.
 DEV_JWT_SECRET = "crmgraph-local-development-key-not-for-production"
 
 
@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
 
-    jwt_secret: str = DEV_JWT_SECRET
+    # HS256 tokens are accepted only when this is set.
+    jwt_secret: str | None = None
     jwt_issuer: str = "crmgraph-dev"
     jwt_audience: str = "crm-api"
     jwt_leeway_seconds: int = 30

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from broadcaster import Broadcast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from crmgraph.auth.authenticate import Authenticator
 from crmgraph.config import Settings, mask_url
 from crmgraph.db import engine as db_engine
 from crmgraph.errors import ServiceUnavailable
@@ -33,6 +34,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     broadcast: Broadcast
     graph: GraphStore
+    authenticator: Authenticator
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -44,7 +46,14 @@ class Runtime:
             else SqlGraphStore(engine)
         )
         broadcast = bus.create_broadcast(settings.redis_url)
-        runtime = cls(settings, engine, db_engine.create_session_factory(engine), broadcast, graph)
+        runtime = cls(
+            settings,
+            engine,
+            db_engine.create_session_factory(engine),
+            broadcast,
+            graph,
+            Authenticator(settings),
+        )
         try:
             await db_engine.ping(engine)
             await bus.ping(settings.redis_url)

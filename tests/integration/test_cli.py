@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jwt
 
-from crmgraph.config import Settings
+from crmgraph.config import DEV_JWT_SECRET, Settings
 
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
 
@@ -86,9 +86,10 @@ def test_token_is_a_jwt_for_the_tenant() -> None:
     result = run("token", "--tenant", "acme", "--role", "sales_rep")
     settings = Settings()
 
+    assert "development key" in result.stderr
     claims = jwt.decode(
         result.stdout.strip(),
-        settings.jwt_secret,
+        DEV_JWT_SECRET,
         algorithms=["HS256"],
         audience=settings.jwt_audience,
     )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from crmgraph.config import Settings
+from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
 from crmgraph.demo import CONTACTS, DEALS, load_demo
 from tests.conftest import PORT_OFFSET
@@ -25,6 +25,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         redis_url="memory://",
         neo4j_uri=None,
         anonymous_tenant="demo",
+        jwt_secret=DEV_JWT_SECRET,
     )
     asyncio.run(upgrade(settings))
     stack = Stack(settings, port_offset=PORT_OFFSET + 100, workdir=workdir)

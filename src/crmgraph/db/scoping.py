@@ -18,12 +18,18 @@ M = TypeVar("M", bound=TenantRow)
 
 @dataclass(frozen=True)
 class Scope:
-    """Who is asking: the tenant every query is filtered by, and the acting user."""
+    """Who is asking: the tenant every query is filtered by, the acting user or API key, and
+    what they may do. Built by crmgraph.auth.authenticate; domain code only reads it."""
 
     tenant_id: str
     user_id: UUID | None = None
     roles: tuple[str, ...] = ()
     permissions: frozenset[str] = field(default_factory=frozenset)
+    subject: str | None = None
+    kind: str = "user"  # user | api_key | anonymous | system
+    api_key_id: UUID | None = None
+    rate_tier: str = "authenticated_user"
+    team: str | None = None
 
 
 def scoped(stmt: Select[*Ts], model: type[TenantRow], scope: Scope) -> Select[*Ts]:

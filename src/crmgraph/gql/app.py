@@ -22,7 +22,7 @@ class CrmGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(runtime=self.runtime, request=request, response=response)
+        return await Context.build(self.runtime, request, response)
 
 
 def create_subgraph_app(name: str, schema: Schema, runtime: Runtime) -> Starlette:

@@ -13,9 +13,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
-from crmgraph.auth import scope_from_headers
 from crmgraph.db.scoping import Scope
-from crmgraph.errors import DomainError
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.loaders import Loaders
 from crmgraph.runtime import Runtime
 
@@ -28,17 +27,20 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None = None
     connection_params: dict[str, Any] | None = field(default=None)
+    _auth: Scope | DomainError | None = None
 
-    @cached_property
-    def _auth(self) -> Scope | DomainError:
-        headers = {k.lower(): v for k, v in self.request.headers.items()}
-        for key, value in (self.connection_params or {}).items():
-            if isinstance(value, str):
-                headers[key.lower()] = value
+    @classmethod
+    async def build(
+        cls, runtime: Runtime, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        """Authenticates the request once; a failure surfaces when a field needs the scope."""
+        context = cls(runtime=runtime, request=request, response=response)
+        headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            return scope_from_headers(headers, self.runtime.settings)
+            context._auth = await runtime.authenticator.authenticate(headers)
         except DomainError as exc:
-            return exc
+            context._auth = exc
+        return context
 
     @property
     def scope(self) -> Scope:
@@ -46,6 +48,8 @@ class Context:
         auth = self._auth
         if isinstance(auth, DomainError):
             raise auth
+        if auth is None:
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "missing credentials")
         return auth
 
     @cached_property

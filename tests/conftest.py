@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
+from tests.identity_provider import ISSUER, IdentityProvider
 from tests.stack import Stack
 
 REQUIRED = ("TEST_DATABASE_URL", "REDIS_URL", "NEO4J_URI", "NEO4J_PASSWORD")
@@ -53,9 +54,20 @@ async def admin(settings: Settings, statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_settings() -> Iterator[Settings]:
+def identity_provider() -> Iterator[IdentityProvider]:
+    """The customer's identity provider: its JWKS is what the stack trusts for RS256."""
+    idp = IdentityProvider(port=9000 + PORT_OFFSET // 10)
+    idp.start()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_settings(identity_provider: IdentityProvider) -> Iterator[Settings]:
     """A new database for this run, built by every migration (so they are tested too)."""
-    base = service_settings()
+    base = service_settings().model_copy(
+        update={"jwt_jwks_url": identity_provider.url, "jwt_issuer": f"crmgraph-test,{ISSUER}"}
+    )
     name = f"crmgraph_test_{uuid.uuid4().hex[:10]}"
     asyncio.run(admin(base, f'CREATE DATABASE "{name}"'))
     url = make_url(base.database_url).set(database=name)

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
 
     # HS256 tokens are accepted only when this is set.
     jwt_secret: str | None = None
+    # Accepted `iss` values, comma-separated; tokens crmgraph issues carry the first.
     jwt_issuer: str = "crmgraph-dev"
     jwt_audience: str = "crm-api"
     jwt_leeway_seconds: int = 30
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
         if url and not url.startswith(schemes):
             raise ValueError("must be a bolt:// or neo4j:// URI")
         return url or None
+
+    @property
+    def jwt_issuers(self) -> list[str]:
+        return [i.strip() for i in self.jwt_issuer.split(",") if i.strip()]
 
     def jwt_public_key_pem(self) -> str | None:
         return _pem(self.jwt_public_key)

@@ -24,7 +24,9 @@ from crmgraph.config import Settings
 from crmgraph.errors import DomainError, ErrorCode
 
 ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
-JWKS_REFRESH_SECONDS = 30.0
+# Unknown kids refetch the JWKS, but not more often than this: random kids must not turn
+# crmgraph into a flood against the identity provider.
+JWKS_REFRESH_SECONDS = 2.0
 
 
 def unauthenticated(message: str) -> DomainError:
@@ -91,7 +93,7 @@ class TokenVerifier:
                 key,
                 algorithms=[algorithm],
                 audience=self._settings.jwt_audience,
-                issuer=self._settings.jwt_issuer,
+                issuer=self._settings.jwt_issuers,
                 leeway=self._settings.jwt_leeway_seconds,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
@@ -121,7 +123,7 @@ def issue_token(
     """A token crmgraph itself accepts (integrations, local development)."""
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
-        "iss": settings.jwt_issuer,
+        "iss": settings.jwt_issuers[0],
         "aud": settings.jwt_audience,
         "sub": subject,
         "iat": now,

@@ -6,9 +6,14 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
 import { SUBGRAPHS } from './compose.mjs';
+import { corsFor, corsOriginsFromEnv, securityHeaders } from './http-security.ts';
+import { abuseLimitPlugins, limitsFromEnv } from './limits.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
+const limits = limitsFromEnv(env);
+/** CRMGRAPH_DEBUG (or DEBUG) = true: masked errors carry the original message and stack. */
+const debug = ['1', 'true', 'yes'].includes((env.CRMGRAPH_DEBUG ?? env.DEBUG ?? '').toLowerCase());
 
 /** Client headers passed through to every subgraph (HTTP and WebSocket). */
 const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'x-api-secret', 'x-request-id'] as const;
@@ -74,14 +79,23 @@ export const gatewayConfig = defineConfig({
   // Errors that subgraphs return are GraphQLErrors. They pass through
   // unmasked with their message, path and extensions ({code, field}).
   // Masking applies only to unexpected errors inside the gateway (they become
-  // "Unexpected error."), so keep it on.
-  maskedErrors: true,
+  // "Unexpected error."), so keep it on. isDev would add the original message
+  // and stack to extensions; Yoga turns it on for NODE_ENV=development, so
+  // tie it to our debug switch instead.
+  maskedErrors: { isDev: debug },
   // By default the gateway adds extensions.serviceName to every subgraph
   // error, and adds code DOWNSTREAM_SERVICE_ERROR when the error has no code.
   // Turn that off so that subgraph errors reach clients unchanged.
   subgraphErrors: false,
 
-  plugins: () => [collectForwardedHeaders],
+  // Introspection off also hides "Did you mean ...?" in validation errors,
+  // which would otherwise spell the schema out field by field.
+  disableIntrospection: !limits.introspection,
+  blockFieldSuggestions: !limits.introspection,
+
+  cors: corsFor(corsOriginsFromEnv(env)),
+
+  plugins: () => [securityHeaders, ...abuseLimitPlugins(limits), collectForwardedHeaders],
 
   // Client -> subgraph headers over HTTP (queries, mutations, _entities calls).
   propagateHeaders: {

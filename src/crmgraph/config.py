@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RUN_DIR = Path(".run")
@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     debug: bool = False
     db_pool_size: int = 10
     max_page_size: int = 100
+    # Browser origins allowed by CORS, comma-separated; `*` stands for one host label
+    # (`https://*.example.com`). The router reads the same CRMGRAPH_CORS_ORIGINS.
+    cors_origins: str = Field(
+        default="http://localhost:3000,https://localhost:3000,http://localhost:4000,http://127.0.0.1:4000",
+        validation_alias=AliasChoices("CRMGRAPH_CORS_ORIGINS", "cors_origins"),
+    )
 
     @field_validator("database_url")
     @classmethod

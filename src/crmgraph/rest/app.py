@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from crmgraph import __version__
 from crmgraph.rest.envelope import envelope
+from crmgraph.rest.security import security_middleware
 from crmgraph.runtime import Runtime
 
 OPENAPI: dict[str, Any] = {
@@ -103,4 +104,7 @@ def create_rest_app(runtime: Runtime) -> Starlette:
     async def openapi(_: Request) -> JSONResponse:
         return JSONResponse(OPENAPI)
 
-    return Starlette(routes=[Route("/health", health), Route("/openapi.json", openapi)])
+    return Starlette(
+        routes=[Route("/health", health), Route("/openapi.json", openapi)],
+        middleware=security_middleware(runtime.settings),
+    )

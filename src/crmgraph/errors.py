@@ -31,16 +31,26 @@ HTTP_STATUS: dict[ErrorCode, int] = {
 class DomainError(Exception):
     """A failure the caller can act on: it carries a code and, for input errors, the field."""
 
-    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        field: str | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.details = details or {}
 
-    def as_dict(self) -> dict[str, str]:
-        out = {"code": self.code.value, "message": self.message}
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"code": self.code.value, "message": self.message}
         if self.field is not None:
             out["field"] = self.field
+        if self.details:
+            out["details"] = self.details
         return out
 
 

@@ -12,6 +12,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import AccountType
 from crmgraph.gql.ids import parse_id, parse_optional_id
 from crmgraph.gql.inputs import given
+from crmgraph.gql.permissions import Owner, account_owner, can
 from crmgraph.gql.shared_types import AddressInput, DeletePayload, address_json, json_object
 from subgraphs.accounts.types import Account, AccountRelationship
 
@@ -94,7 +95,10 @@ class AccountRelationshipPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create an account, optionally below a parent account.")
+    @strawberry.mutation(
+        permission_classes=[can("accounts:write")],
+        description="Create an account, optionally below a parent account.",
+    )
     async def create_account(self, info: Info, input: CreateAccountInput) -> AccountPayload:
         data = input.to_domain()
         row = await info.context.write(
@@ -102,7 +106,10 @@ class Mutation:
         )
         return AccountPayload(account=Account.from_row(row))
 
-    @strawberry.mutation(description="Change some fields of an account.")
+    @strawberry.mutation(
+        permission_classes=[can("accounts:write", owner=Owner("id", account_owner))],
+        description="Change some fields of an account.",
+    )
     async def update_account(
         self, info: Info, id: strawberry.ID, input: UpdateAccountInput
     ) -> AccountPayload:
@@ -114,7 +121,10 @@ class Mutation:
         )
         return AccountPayload(account=Account.from_row(row))
 
-    @strawberry.mutation(description="Delete an account; its contacts and deals stay, unlinked.")
+    @strawberry.mutation(
+        permission_classes=[can("accounts:delete", owner=Owner("id", account_owner))],
+        description="Delete an account; its contacts and deals stay, unlinked.",
+    )
     async def delete_account(self, info: Info, id: strawberry.ID) -> DeletePayload:
         account_id = parse_id(id)
         await info.context.write(
@@ -124,7 +134,10 @@ class Mutation:
         )
         return DeletePayload(id=id)
 
-    @strawberry.mutation(description="Link two accounts (subsidiary, partner, ...).")
+    @strawberry.mutation(
+        permission_classes=[can("accounts:write")],
+        description="Link two accounts (subsidiary, partner, ...).",
+    )
     async def create_account_relationship(
         self, info: Info, input: AccountRelationshipInput
     ) -> AccountRelationshipPayload:

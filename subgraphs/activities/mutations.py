@@ -10,6 +10,7 @@ import strawberry
 from crmgraph.domain import activities
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id, parse_optional_id
+from crmgraph.gql.permissions import Owner, can, task_owner
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.activities.inputs import RelatedEntityInput
 from subgraphs.activities.types import (
@@ -169,7 +170,8 @@ class CommunicationPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Create a task, optionally about a contact, lead, account or deal."
+        permission_classes=[can("activities:write")],
+        description="Create a task, optionally about a contact, lead, account or deal.",
     )
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskPayload:
         data = input.to_domain()
@@ -178,7 +180,10 @@ class Mutation:
         )
         return TaskPayload(task=Task.from_row(row))
 
-    @strawberry.mutation(description="Change a task; COMPLETED stamps its completion time.")
+    @strawberry.mutation(
+        permission_classes=[can("activities:write", owner=Owner("id", task_owner))],
+        description="Change a task; COMPLETED stamps its completion time.",
+    )
     async def update_task(
         self, info: Info, id: strawberry.ID, input: UpdateTaskInput
     ) -> TaskPayload:
@@ -191,7 +196,8 @@ class Mutation:
         return TaskPayload(task=Task.from_row(row))
 
     @strawberry.mutation(
-        description="Mark a task COMPLETED now; completing it twice is a CONFLICT."
+        permission_classes=[can("activities:write", owner=Owner("id", task_owner))],
+        description="Mark a task COMPLETED now; completing it twice is a CONFLICT.",
     )
     async def complete_task(self, info: Info, id: strawberry.ID) -> TaskPayload:
         task_id = parse_id(id)
@@ -200,7 +206,10 @@ class Mutation:
         )
         return TaskPayload(task=Task.from_row(row))
 
-    @strawberry.mutation(description="Delete a task.")
+    @strawberry.mutation(
+        permission_classes=[can("activities:delete", owner=Owner("id", task_owner))],
+        description="Delete a task.",
+    )
     async def delete_task(self, info: Info, id: strawberry.ID) -> DeletePayload:
         task_id = parse_id(id)
         await info.context.write(
@@ -208,7 +217,10 @@ class Mutation:
         )
         return DeletePayload(id=id)
 
-    @strawberry.mutation(description="Create a calendar event; endTime must not precede startTime.")
+    @strawberry.mutation(
+        permission_classes=[can("activities:write")],
+        description="Create a calendar event; endTime must not precede startTime.",
+    )
     async def create_event(self, info: Info, input: CreateEventInput) -> EventPayload:
         data = input.to_domain()
         row = await info.context.write(
@@ -216,7 +228,10 @@ class Mutation:
         )
         return EventPayload(event=Event.from_row(row))
 
-    @strawberry.mutation(description="Change an event; endTime must not precede startTime.")
+    @strawberry.mutation(
+        permission_classes=[can("activities:write")],
+        description="Change an event; endTime must not precede startTime.",
+    )
     async def update_event(
         self, info: Info, id: strawberry.ID, input: UpdateEventInput
     ) -> EventPayload:
@@ -228,7 +243,9 @@ class Mutation:
         )
         return EventPayload(event=Event.from_row(row))
 
-    @strawberry.mutation(description="Delete an event.")
+    @strawberry.mutation(
+        permission_classes=[can("activities:delete")], description="Delete an event."
+    )
     async def delete_event(self, info: Info, id: strawberry.ID) -> DeletePayload:
         event_id = parse_id(id)
         await info.context.write(
@@ -237,8 +254,9 @@ class Mutation:
         return DeletePayload(id=id)
 
     @strawberry.mutation(
+        permission_classes=[can("activities:write")],
         description="Log an email, call, meeting, message or note with contacts, optionally "
-        "about a contact, lead, account or deal."
+        "about a contact, lead, account or deal.",
     )
     async def log_communication(
         self, info: Info, input: CommunicationInput

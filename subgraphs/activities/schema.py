@@ -20,4 +20,5 @@ schema = build_schema(
     query=Query,
     mutation=Mutation,
     types=[Task, Event, Communication, Contact, Lead, Account, Deal, CustomerOverview],
+    owned={"Task": "activities", "Event": "activities", "Communication": "activities"},
 )

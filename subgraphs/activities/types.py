@@ -15,6 +15,7 @@ from crmgraph.db.pagination import Page, PageArgs, Sort
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY
 from crmgraph.loaders.activities import (
     ActivityRow,
@@ -89,7 +90,10 @@ class HasActivities:
     def _related(self) -> tuple[tuple[str, ...], UUID]:
         return (type(self).__name__.upper(),), parse_id(self.id)
 
-    @strawberry.field(description="Activities about this entity, oldest first unless sorted.")
+    @strawberry.field(
+        permission_classes=[can("activities:read")],
+        description="Activities about this entity, oldest first unless sorted.",
+    )
     async def activities(
         self,
         info: Info,
@@ -110,8 +114,9 @@ class HasActivities:
         )
 
     @strawberry.field(
+        permission_classes=[can("activities:read")],
         description="The latest activity that has already happened (by occurrence time: task "
-        "dueDate or createdAt, event startTime, communication timestamp)."
+        "dueDate or createdAt, event startTime, communication timestamp).",
     )
     async def last_activity(self, info: Info) -> Activity | None:
         types, parent = self._related()
@@ -122,7 +127,8 @@ class HasActivities:
 @strawberry.type
 class HasNextActivity(HasActivities):
     @strawberry.field(
-        description="The earliest open task due from now on, or event starting from now on."
+        permission_classes=[can("activities:read")],
+        description="The earliest open task due from now on, or event starting from now on.",
     )
     async def next_activity(self, info: Info) -> Activity | None:
         types, parent = self._related()
@@ -325,15 +331,19 @@ class CustomerOverview:
         return cls(id=id)
 
     @strawberry.field(
+        permission_classes=[can("activities:read")],
         description="Activities about the contact or account, newest first by occurrence "
-        "time, at most the maximum page size (100 by default)."
+        "time, at most the maximum page size (100 by default).",
     )
     async def activities(self, info: Info) -> list[Activity]:
         size = info.context.runtime.settings.max_page_size
         key = RelatedPage(CUSTOMER, parse_id(self.id), PageArgs(size), sort=NEWEST_FIRST)
         return [activity_node(row) for row in (await _page(info, key)).rows]
 
-    @strawberry.field(description="When the latest activity that has already happened occurred.")
+    @strawberry.field(
+        permission_classes=[can("activities:read")],
+        description="When the latest activity that has already happened occurred.",
+    )
     async def last_interaction(self, info: Info) -> datetime | None:
         past = ActivitySpec(past_at=info.context.loaders.activity_now)
         key = RelatedPage(CUSTOMER, parse_id(self.id), PageArgs(1), past, NEWEST_FIRST)

@@ -11,6 +11,7 @@ from crmgraph.domain import contacts
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id, parse_optional_id
 from crmgraph.gql.inputs import given
+from crmgraph.gql.permissions import Owner, can, contact_owner
 from crmgraph.gql.shared_types import AddressInput, DeletePayload, address_json, json_object
 from subgraphs.contacts.types import Contact
 
@@ -69,7 +70,10 @@ class ContactPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a contact, optionally at an account.")
+    @strawberry.mutation(
+        permission_classes=[can("contacts:write")],
+        description="Create a contact, optionally at an account.",
+    )
     async def create_contact(self, info: Info, input: CreateContactInput) -> ContactPayload:
         data = input.to_domain()
         row = await info.context.write(
@@ -77,7 +81,10 @@ class Mutation:
         )
         return ContactPayload(contact=Contact.from_row(row))
 
-    @strawberry.mutation(description="Change some fields of a contact.")
+    @strawberry.mutation(
+        permission_classes=[can("contacts:write", owner=Owner("id", contact_owner))],
+        description="Change some fields of a contact.",
+    )
     async def update_contact(
         self, info: Info, id: strawberry.ID, input: UpdateContactInput
     ) -> ContactPayload:
@@ -89,7 +96,10 @@ class Mutation:
         )
         return ContactPayload(contact=Contact.from_row(row))
 
-    @strawberry.mutation(description="Delete a contact; its deals stay, without a contact.")
+    @strawberry.mutation(
+        permission_classes=[can("contacts:delete", owner=Owner("id", contact_owner))],
+        description="Delete a contact; its deals stay, without a contact.",
+    )
     async def delete_contact(self, info: Info, id: strawberry.ID) -> DeletePayload:
         contact_id = parse_id(id)
         await info.context.write(

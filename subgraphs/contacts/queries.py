@@ -13,6 +13,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import ContactFilter, filter_of
 from crmgraph.gql.filters import SortDirection, sort_of
 from crmgraph.gql.lists import root_connection
+from crmgraph.gql.permissions import can
 from subgraphs.contacts.types import Contact, CustomerOverview, customer_overview
 
 
@@ -35,11 +36,14 @@ class ContactSort:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One contact by id.")
+    @strawberry.field(permission_classes=[can("contacts:read")], description="One contact by id.")
     async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
         return await Contact.resolve_reference(info, id)
 
-    @strawberry.field(description="Contacts matching filter, oldest first unless sorted.")
+    @strawberry.field(
+        permission_classes=[can("contacts:read")],
+        description="Contacts matching filter, oldest first unless sorted.",
+    )
     async def contacts(
         self,
         info: Info,
@@ -59,8 +63,9 @@ class Query:
         )
 
     @strawberry.field(
+        permission_classes=[can("contacts:read")],
         description="Contacts whose name, email or company contain every word of query "
-        "(ignoring case), by last name; at most the maximum page size (100)."
+        "(ignoring case), by last name; at most the maximum page size (100).",
     )
     async def search_contacts(
         self, info: Info, query: str, filters: ContactFilter | None = None
@@ -77,8 +82,9 @@ class Query:
         return [Contact.from_row(row) for row in rows]
 
     @strawberry.field(
+        permission_classes=[can("contacts:read")],
         description="A customer (contact or account id) with its deals and activities, "
-        "gathered from several subgraphs."
+        "gathered from several subgraphs.",
     )
     async def customer_overview(
         self, info: Info, customer_id: strawberry.ID

@@ -7,4 +7,9 @@ from subgraphs.contacts.mutations import Mutation
 from subgraphs.contacts.queries import Query
 from subgraphs.contacts.types import Account, Contact, CustomerOverview
 
-schema = build_schema(query=Query, mutation=Mutation, types=[Contact, Account, CustomerOverview])
+schema = build_schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Contact, Account, CustomerOverview],
+    owned={"Contact": "contacts", "CustomerOverview": "contacts"},
+)

@@ -16,6 +16,7 @@ from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import ContactFilter, filter_of
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import Address, json_out
 from crmgraph.loaders import ChildPage
 
@@ -74,7 +75,10 @@ class Account:
     def resolve_reference(cls, id: strawberry.ID) -> Account:
         return cls(id=id)
 
-    @strawberry.field(description="Contacts at this account, oldest first.")
+    @strawberry.field(
+        permission_classes=[can("contacts:read")],
+        description="Contacts at this account, oldest first.",
+    )
     async def contacts(
         self,
         info: Info,

@@ -19,4 +19,5 @@ schema = build_schema(
     query=Query,
     mutation=Mutation,
     types=[Deal, Contact, Account, Pipeline, PipelineStage, CustomerOverview, User],
+    owned={"Deal": "deals"},
 )

@@ -17,6 +17,7 @@ from crmgraph.domain import deals
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from crmgraph.loaders import ChildPage, Loader
 from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
@@ -170,7 +171,9 @@ class Contact:
     def resolve_reference(cls, id: strawberry.ID) -> Contact:
         return cls(id=id)
 
-    @strawberry.field(description="Deals with this contact, oldest first.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")], description="Deals with this contact, oldest first."
+    )
     async def deals(
         self,
         info: Info,
@@ -184,7 +187,10 @@ class Contact:
             parse_id(self.id), PageArgs(first, after), deal_filter(filter),
         )  # fmt: skip
 
-    @strawberry.field(description="Total value of the contact's ACTIVE deals.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")],
+        description="Total value of the contact's ACTIVE deals.",
+    )
     async def deal_value(self, info: Info) -> float:
         totals = await info.context.loaders.deal_totals_by_contact.load(
             (parse_id(self.id), ACTIVE_DEALS)
@@ -200,7 +206,9 @@ class Account:
     def resolve_reference(cls, id: strawberry.ID) -> Account:
         return cls(id=id)
 
-    @strawberry.field(description="Deals with this account, oldest first.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")], description="Deals with this account, oldest first."
+    )
     async def deals(
         self,
         info: Info,
@@ -214,14 +222,19 @@ class Account:
             parse_id(self.id), PageArgs(first, after), deal_filter(filter),
         )  # fmt: skip
 
-    @strawberry.field(description="Total value of the account's ACTIVE deals.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")],
+        description="Total value of the account's ACTIVE deals.",
+    )
     async def total_deal_value(self, info: Info) -> float:
         totals = await info.context.loaders.deal_totals_by_account.load(
             (parse_id(self.id), ACTIVE_DEALS)
         )
         return float(totals[0] or 0)
 
-    @strawberry.field(description="Number of the account's ACTIVE deals.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")], description="Number of the account's ACTIVE deals."
+    )
     async def active_deal_count(self, info: Info) -> int:
         totals = await info.context.loaders.deal_totals_by_account.load(
             (parse_id(self.id), ACTIVE_DEALS)
@@ -237,7 +250,9 @@ class Pipeline:
     def resolve_reference(cls, id: strawberry.ID) -> Pipeline:
         return cls(id=id)
 
-    @strawberry.field(description="Deals in this pipeline, oldest first.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")], description="Deals in this pipeline, oldest first."
+    )
     async def deals(
         self,
         info: Info,
@@ -260,7 +275,9 @@ class PipelineStage:
     def resolve_reference(cls, id: strawberry.ID) -> PipelineStage:
         return cls(id=id)
 
-    @strawberry.field(description="Deals in this stage, oldest first.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")], description="Deals in this stage, oldest first."
+    )
     async def deals(
         self,
         info: Info,
@@ -297,11 +314,17 @@ class CustomerOverview:
         )
         return by_contact.rows or by_account.rows
 
-    @strawberry.field(description="The customer's deals, oldest first (at most 100).")
+    @strawberry.field(
+        permission_classes=[can("deals:read")],
+        description="The customer's deals, oldest first (at most 100).",
+    )
     async def deals(self, info: Info) -> list[Deal]:
         return [Deal.from_row(row) for row in await self._deals(info)]
 
-    @strawberry.field(description="Total value of the customer's ACTIVE deals.")
+    @strawberry.field(
+        permission_classes=[can("deals:read")],
+        description="Total value of the customer's ACTIVE deals.",
+    )
     async def total_value(self, info: Info) -> float:
         loaders, key = info.context.loaders, parse_id(self.id, field="customerId")
         by_contact, by_account = await asyncio.gather(

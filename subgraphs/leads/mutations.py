@@ -9,6 +9,7 @@ import strawberry
 from crmgraph.domain import leads
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.permissions import Owner, can, lead_owner
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.leads.inputs import (
     ConvertLeadInput,
@@ -39,7 +40,7 @@ def _id(value: UUID) -> strawberry.ID:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a lead.")
+    @strawberry.mutation(permission_classes=[can("leads:write")], description="Create a lead.")
     async def create_lead(self, info: Info, input: CreateLeadInput) -> LeadPayload:
         data = input.to_domain()
         row = await info.context.write(
@@ -47,7 +48,10 @@ class Mutation:
         )
         return LeadPayload(lead=Lead.from_row(row))
 
-    @strawberry.mutation(description="Change the given fields of a lead.")
+    @strawberry.mutation(
+        permission_classes=[can("leads:write", owner=Owner("id", lead_owner))],
+        description="Change the given fields of a lead.",
+    )
     async def update_lead(
         self, info: Info, id: strawberry.ID, input: UpdateLeadInput
     ) -> LeadPayload:
@@ -59,7 +63,10 @@ class Mutation:
         )
         return LeadPayload(lead=Lead.from_row(row))
 
-    @strawberry.mutation(description="Delete a lead; contacts converted from it stay.")
+    @strawberry.mutation(
+        permission_classes=[can("leads:delete", owner=Owner("id", lead_owner))],
+        description="Delete a lead; contacts converted from it stay.",
+    )
     async def delete_lead(self, info: Info, id: strawberry.ID) -> DeletePayload:
         lead_id = parse_id(id)
         await info.context.write(
@@ -67,7 +74,10 @@ class Mutation:
         )
         return DeletePayload(id=id)
 
-    @strawberry.mutation(description="Mark a lead QUALIFIED, with notes and a new score.")
+    @strawberry.mutation(
+        permission_classes=[can("leads:write", owner=Owner("lead_id", lead_owner))],
+        description="Mark a lead QUALIFIED, with notes and a new score.",
+    )
     async def qualify_lead(
         self, info: Info, lead_id: strawberry.ID, input: QualifyLeadInput
     ) -> LeadPayload:
@@ -77,7 +87,10 @@ class Mutation:
         )
         return LeadPayload(lead=Lead.from_row(row))
 
-    @strawberry.mutation(description="Set a lead's score and record why in its history.")
+    @strawberry.mutation(
+        permission_classes=[can("leads:write", owner=Owner("lead_id", lead_owner))],
+        description="Set a lead's score and record why in its history.",
+    )
     async def update_lead_score(
         self,
         info: Info,
@@ -95,7 +108,8 @@ class Mutation:
         return LeadScore.of(lead, history)
 
     @strawberry.mutation(
-        description="Turn a lead into a contact, an account and optionally a deal, atomically."
+        permission_classes=[can("leads:write", owner=Owner("lead_id", lead_owner))],
+        description="Turn a lead into a contact, an account and optionally a deal, atomically.",
     )
     async def convert_lead(
         self, info: Info, lead_id: strawberry.ID, input: ConvertLeadInput

@@ -7,4 +7,9 @@ from subgraphs.leads.mutations import Mutation
 from subgraphs.leads.queries import Query
 from subgraphs.leads.types import Account, Contact, Deal, Lead, User
 
-schema = build_schema(query=Query, mutation=Mutation, types=[Lead, Contact, Account, Deal, User])
+schema = build_schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Lead, Contact, Account, Deal, User],
+    owned={"Lead": "leads"},
+)

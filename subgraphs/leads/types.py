@@ -15,6 +15,7 @@ from crmgraph.domain.contacts import full_name
 from crmgraph.domain.leads import QUALIFIED_SCORE
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 
 
@@ -190,7 +191,10 @@ class Contact:
     def resolve_reference(cls, id: strawberry.ID) -> Contact:
         return cls(id=id)
 
-    @strawberry.field(description="The lead this contact was converted from.")
+    @strawberry.field(
+        permission_classes=[can("leads:read")],
+        description="The lead this contact was converted from.",
+    )
     async def lead_source(self, info: Info) -> Lead | None:
         loaders = info.context.loaders
         contact = await loaders.contact_by_id.load(parse_id(self.id))

@@ -9,6 +9,7 @@ import strawberry
 from crmgraph.domain import pipelines
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.pipelines.automation import AutomationRuleInput, rules_in
 from subgraphs.pipelines.types import Pipeline, PipelineStage
@@ -96,7 +97,10 @@ class StagePayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a pipeline with its stages.")
+    @strawberry.mutation(
+        permission_classes=[can("pipelines:write")],
+        description="Create a pipeline with its stages.",
+    )
     async def create_pipeline(self, info: Info, input: CreatePipelineInput) -> PipelinePayload:
         data = input.to_domain()
         pipeline, _ = await info.context.write(
@@ -104,7 +108,10 @@ class Mutation:
         )
         return PipelinePayload(pipeline=Pipeline.from_row(pipeline))
 
-    @strawberry.mutation(description="Rename a pipeline or change its description.")
+    @strawberry.mutation(
+        permission_classes=[can("pipelines:write")],
+        description="Rename a pipeline or change its description.",
+    )
     async def update_pipeline(
         self, info: Info, id: strawberry.ID, input: UpdatePipelineInput
     ) -> PipelinePayload:
@@ -117,7 +124,8 @@ class Mutation:
         return PipelinePayload(pipeline=Pipeline.from_row(pipeline))
 
     @strawberry.mutation(
-        description="Delete a pipeline and its stages; CONFLICT while deals use it."
+        permission_classes=[can("pipelines:delete")],
+        description="Delete a pipeline and its stages; CONFLICT while deals use it.",
     )
     async def delete_pipeline(self, info: Info, id: strawberry.ID) -> DeletePayload:
         pipeline_id = parse_id(id)
@@ -128,7 +136,10 @@ class Mutation:
         )
         return DeletePayload(id=id)
 
-    @strawberry.mutation(description="Add a stage; its order must be free in the pipeline.")
+    @strawberry.mutation(
+        permission_classes=[can("pipelines:write")],
+        description="Add a stage; its order must be free in the pipeline.",
+    )
     async def add_pipeline_stage(
         self, info: Info, pipeline_id: strawberry.ID, input: StageInput
     ) -> StagePayload:
@@ -141,8 +152,9 @@ class Mutation:
         return StagePayload(stage=PipelineStage.from_row(stage))
 
     @strawberry.mutation(
+        permission_classes=[can("pipelines:manage")],
         description="Change a stage of the pipeline: name, probability (0 to 100), order "
-        "(free in the pipeline) or automation rules."
+        "(free in the pipeline) or automation rules.",
     )
     async def update_pipeline_stage(
         self,
@@ -161,7 +173,8 @@ class Mutation:
         return StagePayload(stage=PipelineStage.from_row(stage))
 
     @strawberry.mutation(
-        description="Remove a stage no deal is or was in; a pipeline keeps at least one."
+        permission_classes=[can("pipelines:write")],
+        description="Remove a stage no deal is or was in; a pipeline keeps at least one.",
     )
     async def remove_pipeline_stage(
         self, info: Info, pipeline_id: strawberry.ID, stage_id: strawberry.ID

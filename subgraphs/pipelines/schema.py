@@ -7,4 +7,9 @@ from subgraphs.pipelines.mutations import Mutation
 from subgraphs.pipelines.queries import Query
 from subgraphs.pipelines.types import Pipeline, PipelineStage
 
-schema = build_schema(query=Query, mutation=Mutation, types=[Pipeline, PipelineStage])
+schema = build_schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Pipeline, PipelineStage],
+    owned={"Pipeline": "pipelines", "PipelineStage": "pipelines"},
+)

@@ -74,6 +74,8 @@ def _level(permission: str, resource: str, action: str) -> str | None:
         return None
     rest = parts[1:]
     level = "tenant"
+    if len(rest) == 2 and rest[0] in LEVELS:  # `users:team:read` = users:read at team level
+        rest = [rest[1], rest[0]]
     if rest[-1] in LEVELS:
         level = rest[-1]
         rest = rest[:-1]

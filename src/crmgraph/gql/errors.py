@@ -15,6 +15,7 @@ log = logging.getLogger("crmgraph.gql")
 
 def map_error(error: GraphQLError, *, debug: bool = False) -> GraphQLError:
     original = error.original_error
+    extensions: dict[str, object]
     if original is None or isinstance(original, GraphQLError):
         # Syntax and validation errors: already client-facing.
         extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
@@ -23,6 +24,7 @@ def map_error(error: GraphQLError, *, debug: bool = False) -> GraphQLError:
         extensions = {"code": original.code.value}
         if original.field is not None:
             extensions["field"] = original.field
+        extensions.update(original.details)
         return _with(error, original.message, extensions)
     message = error.message if debug else "Internal server error"
     return _with(error, message, {"code": ErrorCode.INTERNAL_SERVER_ERROR.value})
@@ -33,7 +35,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
-def _with(error: GraphQLError, message: str, extensions: dict[str, str]) -> GraphQLError:
+def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,

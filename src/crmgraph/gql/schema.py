@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema import FederationAny
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from crmgraph.auth import rbac
+from crmgraph.gql.context import Info
 from crmgraph.gql.errors import DomainErrors, is_unexpected
+from crmgraph.gql.permissions import deny
 
 log = logging.getLogger("crmgraph.gql")
 
@@ -19,6 +23,21 @@ FEDERATION_VERSION = "2.9"
 
 
 class SubgraphSchema(strawberry.federation.Schema):
+    """owned maps the entity types this subgraph owns to their resource (Deal: deals), so the
+    router's _entities lookups need the same read permission as the root fields."""
+
+    owned: Mapping[str, str] = {}
+
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        scope = info.context.scope
+        for typename in {r.get("__typename") for r in representations}:  # type: ignore[attr-defined]
+            resource = self.owned.get(str(typename))
+            if resource and not rbac.grant(scope.permissions, resource, "read").allowed:
+                deny(scope, (f"{resource}:read",), f"_entities:{typename}")
+        return super().entities_resolver(info, representations)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -29,15 +48,21 @@ class SubgraphSchema(strawberry.federation.Schema):
 
 
 def build_schema(
-    *, query: type, mutation: type | None = None, types: Sequence[type] = ()
+    *,
+    query: type,
+    mutation: type | None = None,
+    types: Sequence[type] = (),
+    owned: Mapping[str, str] | None = None,
 ) -> SubgraphSchema:
     kwargs: dict[str, Any] = {}
     if mutation is not None:
         kwargs["mutation"] = mutation
-    return SubgraphSchema(
+    schema = SubgraphSchema(
         query=query,
         types=list(types),
         extensions=[DomainErrors],
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
         **kwargs,
     )
+    schema.owned = dict(owned or {})
+    return schema

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strawberry
-from strawberry.federation.schema import FederationAny
 from graphql import GraphQLError
+from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext
 
 from crmgraph.auth import rbac

@@ -1,0 +1,389 @@
+"""Abuse limits at the router: refused before any subgraph runs, each with its own code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_deals_api import GET_DEALS_WITH_COMPLEX_FILTER
+from tests.stack import ROUTER, Stack, _wait
+
+# 004's "AccountHierarchyWithDeals" with `hierarchy { parent children }` spelled as the
+# fields that exist today; 004's own version is one level deeper (10), still under 12.
+ACCOUNT_HIERARCHY_WITH_DEALS = """
+query AccountHierarchyWithDeals($accountId: ID!) {
+  account(id: $accountId) {
+    id
+    name
+    parentAccount { id name totalDealValue }
+    childAccounts {
+      id
+      name
+      contacts(first: 10) {
+        edges {
+          node {
+            fullName
+            jobTitle
+            deals(filter: { status: ACTIVE }) {
+              edges { node { title value stage probability } }
+            }
+          }
+        }
+      }
+    }
+    deals(filter: { status: ACTIVE }) {
+      edges {
+        node {
+          title
+          value
+          stage
+          contact { fullName }
+          nextActivity {
+            ... on Task { title dueDate }
+            ... on Event { title startTime }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def nested(depth: int) -> str:
+    """A valid query `depth` fields deep: deals > edges > node > contact > (account > ...)."""
+    chain = ["deals(first: 1)", "edges", "node", "contact"]
+    cycle = ["account", "contacts(first: 1)", "edges", "node"]
+    while len(chain) < depth - 1:
+        chain.append(cycle[(len(chain) - 4) % len(cycle)])
+    leaf = "id" if chain[-1] in ("node", "contact", "account") else "__typename"
+    return "{ " + " { ".join(chain) + " { " + leaf + " }" * len(chain) + " }"
+
+
+def refused(stack: Stack, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+    """The errors of a request that must not reach any subgraph."""
+    with stack.counting_statements() as statements:
+        response = stack.graphql(query, variables, **kw)
+    assert statements[0] == 0
+    body = response.json()
+    assert body.get("data") is None, body
+    return body["errors"]
+
+
+def codes(errors: list[dict[str, Any]]) -> list[str]:
+    return [e["extensions"]["code"] for e in errors]
+
+
+def test_query_deeper_than_the_limit_is_refused_before_any_subgraph_runs(
+    stack: Stack, tenant: str
+) -> None:
+    errors = refused(stack, nested(13), tenant=tenant)
+
+    assert codes(errors) == ["MAX_DEPTH_EXCEEDED"]
+    assert errors[0]["message"] == "Query depth limit of 12 exceeded, found 13."
+    assert errors[0]["extensions"]["limit"] == 12
+
+
+def test_query_at_the_depth_limit_runs(stack: Stack, tenant: str) -> None:
+    body = stack.graphql(nested(12), tenant=tenant).json()
+
+    assert body == {"data": {"deals": {"edges": []}}}
+
+
+def test_fragments_do_not_count_as_depth(stack: Stack, tenant: str) -> None:
+    head, tail = "{ deals(first: 1) { ", " } }"
+    inner = nested(12).removeprefix(head).removesuffix(tail)
+    query = head + "...Page" + tail + " fragment Page on DealConnection { " + inner + " }"
+
+    assert stack.graphql(query, tenant=tenant).json() == {"data": {"deals": {"edges": []}}}
+
+
+def test_too_many_aliases_are_refused(stack: Stack, tenant: str) -> None:
+    query = "{ " + " ".join(f"a{i}: deals(first: 1) {{ totalCount }}" for i in range(31)) + " }"
+
+    errors = refused(stack, query, tenant=tenant)
+
+    assert codes(errors) == ["MAX_ALIASES_EXCEEDED"]
+    assert errors[0]["message"] == "Aliases limit of 30 exceeded, found 31."
+
+
+def test_thirty_aliases_are_accepted(stack: Stack, tenant: str) -> None:
+    query = "{ " + " ".join(f"a{i}: deals(first: 1) {{ totalCount }}" for i in range(30)) + " }"
+
+    body = stack.graphql(query, tenant=tenant).json()
+
+    assert body == {"data": {f"a{i}": {"totalCount": 0} for i in range(30)}}
+
+
+def test_lists_in_lists_over_the_cost_limit_are_refused(stack: Stack, tenant: str) -> None:
+    query = """{ deals(first: 100) { edges { node { title
+        activities(first: 100) { edges { node { ... on Task { title } } } } } } } }"""
+
+    errors = refused(stack, query, tenant=tenant)
+
+    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert errors[0]["extensions"]["cost"] == {"estimated": 10100, "max": 8000}
+
+
+def test_cost_reads_page_sizes_from_variables_and_pagination(stack: Stack, tenant: str) -> None:
+    query = """query($n: Int) { contacts(pagination: {first: $n}) { edges { node {
+        deals(first: $n) { edges { node { title } } } } } } }"""
+
+    errors = refused(stack, query, {"n": 90}, tenant=tenant)
+    accepted = stack.graphql(query, {"n": 80}, tenant=tenant).json()
+
+    assert errors[0]["extensions"]["cost"] == {"estimated": 90 + 90 * 90, "max": 8000}
+    assert accepted == {"data": {"contacts": {"edges": []}}}
+
+
+def test_missing_page_size_costs_the_default_page(stack: Stack, tenant: str) -> None:
+    # 20 contacts x 20 deals x 20 activities, each list without first.
+    query = """{ contacts { edges { node { deals { edges { node {
+        activities { edges { node { __typename } } } } } } } } } }"""
+
+    errors = refused(stack, query, tenant=tenant)
+
+    assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 8000
+
+
+def test_too_many_tokens_are_refused(stack: Stack, tenant: str) -> None:
+    query = "{ deals(first: 1) { " + "totalCount " * 2000 + "} }"
+
+    errors = refused(stack, query, tenant=tenant)
+
+    assert codes(errors) == ["MAX_TOKENS_EXCEEDED"]
+    assert errors[0]["message"] == "Token limit of 2000 exceeded."
+
+
+def test_body_over_one_megabyte_is_refused_with_413(stack: Stack, tenant: str) -> None:
+    padding = " " * 1_000_001
+    with stack.counting_statements() as statements:
+        response = httpx.post(
+            stack.router_url,
+            content=json.dumps({"query": "{ __typename }" + padding}),
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
+
+    assert statements[0] == 0
+    assert response.status_code == 413
+    assert codes(response.json()["errors"]) == ["REQUEST_ENTITY_TOO_LARGE"]
+
+
+def test_chunked_body_over_the_limit_is_refused(stack: Stack) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"query": "{ __typename }'
+        for _ in range(20):
+            yield b" " * 100_000
+        yield b'"}'
+
+    response = httpx.post(
+        stack.router_url,
+        content=chunks(),
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+
+    assert response.status_code == 413
+    assert codes(response.json()["errors"]) == ["REQUEST_ENTITY_TOO_LARGE"]
+
+
+def test_complex_filter_query_of_the_design_is_within_every_limit(
+    stack: Stack, tenant: str
+) -> None:
+    query = GET_DEALS_WITH_COMPLEX_FILTER.replace(', after: "cursor123"', "")
+
+    body = stack.graphql(query, tenant=tenant).json()
+
+    assert body.get("errors") is None, body
+    assert body["data"]["deals"]["totalCount"] == 0
+
+
+def test_account_hierarchy_query_of_the_design_is_within_every_limit(
+    stack: Stack, tenant: str
+) -> None:
+    created = stack.graphql(
+        'mutation { createAccount(input: {name: "Root"}) { account { id } } }', tenant=tenant
+    ).json()
+    account_id = created["data"]["createAccount"]["account"]["id"]
+
+    body = stack.graphql(
+        ACCOUNT_HIERARCHY_WITH_DEALS, {"accountId": account_id}, tenant=tenant
+    ).json()
+
+    assert body == {
+        "data": {
+            "account": {
+                "id": account_id,
+                "name": "Root",
+                "parentAccount": None,
+                "childAccounts": [],
+                "deals": {"edges": []},
+            }
+        }
+    }
+
+
+def test_field_suggestions_are_shown_while_introspection_is_on(stack: Stack, tenant: str) -> None:
+    errors = stack.graphql("{ deals(first: 1) { totalCont } }", tenant=tenant).json()["errors"]
+
+    assert 'Did you mean "totalCount"?' in errors[0]["message"]
+
+
+# A second router with introspection off, one subgraph answering 500 with a traceback and
+# one down, and NODE_ENV=development (which turns Yoga's error details on by default).
+
+
+class _Failing(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = b'Traceback (most recent call last):\n  File "/srv/deals.py"\nRuntimeError: boom'
+        self.send_response(500)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def locked_router(stack: Stack) -> Iterator[str]:
+    failing = HTTPServer(("127.0.0.1", 0), _Failing)
+    threading.Thread(target=failing.serve_forever, daemon=True).start()
+    with HTTPServer(("127.0.0.1", 0), _Failing) as closed:
+        down = closed.server_address[1]  # a port nothing listens on once closed
+    port = stack.router_port + 50
+    env = {
+        **os.environ,
+        **stack._subgraph_env(),
+        "CRMGRAPH_DEALS_URL": f"http://127.0.0.1:{failing.server_address[1]}/graphql",
+        "CRMGRAPH_LEADS_URL": f"http://127.0.0.1:{down}/graphql",
+        "CRMGRAPH_INTROSPECTION": "false",
+        "CRMGRAPH_DEBUG": "false",
+        "NODE_ENV": "development",
+    }
+    env.pop("DEBUG", None)
+    supergraph = stack.workdir / "supergraph.graphql"
+    log = (stack.workdir / "locked-router.log").open("wb")
+    router = subprocess.Popen(
+        [
+            str(ROUTER / "node_modules/.bin/hive-gateway"),
+            "supergraph",
+            str(supergraph),
+            "--port",
+            str(port),
+        ],
+        cwd=ROUTER,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def ready() -> bool:
+        if router.poll() is not None:
+            raise RuntimeError((stack.workdir / "locked-router.log").read_text()[-2000:])
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthcheck", timeout=1).is_success
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait(ready, "locked router", timeout=60)
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        router.terminate()
+        router.wait(timeout=10)
+        failing.shutdown()
+        log.close()
+
+
+def test_introspection_can_be_turned_off(stack: Stack, tenant: str, locked_router: str) -> None:
+    errors = refused(stack, "{ __schema { types { name } } }", tenant=tenant, url=locked_router)
+
+    assert "introspection has been disabled" in errors[0]["message"]
+
+
+def test_type_lookup_is_refused_without_introspection(
+    stack: Stack, tenant: str, locked_router: str
+) -> None:
+    errors = refused(stack, '{ __type(name: "Deal") { name } }', tenant=tenant, url=locked_router)
+
+    assert "introspection has been disabled" in errors[0]["message"]
+
+
+def test_typename_still_works_without_introspection(
+    stack: Stack, tenant: str, locked_router: str
+) -> None:
+    body = stack.graphql("{ __typename }", tenant=tenant, url=locked_router).json()
+
+    assert body == {"data": {"__typename": "Query"}}
+
+
+def test_no_field_suggestions_without_introspection(
+    stack: Stack, tenant: str, locked_router: str
+) -> None:
+    query = "{ contacts(first: 1) { totalCont } }"
+
+    errors = stack.graphql(query, tenant=tenant, url=locked_router).json()["errors"]
+
+    assert "Did you mean" not in errors[0]["message"]
+    assert "totalCount" not in errors[0]["message"]
+
+
+def test_subgraph_500_reaches_the_client_without_its_traceback(
+    stack: Stack, tenant: str, locked_router: str
+) -> None:
+    body = stack.graphql("{ deals(first: 1) { totalCount } }", tenant=tenant, url=locked_router)
+
+    assert body.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Unexpected error.",
+                "path": ["deals"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        ],
+    }
+
+
+def test_subgraph_that_is_down_is_reported_without_details(
+    stack: Stack, tenant: str, locked_router: str
+) -> None:
+    body = stack.graphql("{ leads(first: 1) { totalCount } }", tenant=tenant, url=locked_router)
+
+    assert body.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Unexpected error.",
+                "path": ["leads"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        ],
+    }
+
+
+def test_subgraph_errors_keep_code_and_field_on_the_locked_router(
+    stack: Stack, tenant: str, locked_router: str
+) -> None:
+    body = stack.graphql(
+        'mutation { createContact(input: {firstName: "A", lastName: "B", email: "not-mail"})'
+        " { contact { id } } }",
+        tenant=tenant,
+        url=locked_router,
+    ).json()
+
+    assert [(e["message"], e["extensions"]) for e in body["errors"]] == [
+        ("Invalid email format", {"code": "VALIDATION_ERROR", "field": "email"})
+    ]

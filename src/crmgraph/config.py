@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # sets it to `demo` so GraphiQL works out of the box; never set it in production.
     anonymous_tenant: str | None = None
 
+    # How long a tenant's role overrides are cached per process, in seconds.
+    auth_cache_seconds: float = 10.0
+    # Peers whose X-Forwarded-For is believed (the router); comma-separated addresses.
+    trusted_proxies: str = "127.0.0.1,::1"
+
     host: str = "127.0.0.1"
     rest_port: int = 8000
     sql_echo: bool = False
@@ -87,6 +92,10 @@ class Settings(BaseSettings):
         if url and not url.startswith(schemes):
             raise ValueError("must be a bolt:// or neo4j:// URI")
         return url or None
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def jwt_issuers(self) -> list[str]:

@@ -46,13 +46,14 @@ class Runtime:
             else SqlGraphStore(engine)
         )
         broadcast = bus.create_broadcast(settings.redis_url)
+        sessions = db_engine.create_session_factory(engine)
         runtime = cls(
             settings,
             engine,
-            db_engine.create_session_factory(engine),
+            sessions,
             broadcast,
             graph,
-            Authenticator(settings),
+            Authenticator(settings, sessions),
         )
         try:
             await db_engine.ping(engine)

@@ -1,31 +1,41 @@
 """The one entry point from request credentials to a Scope (or UNAUTHENTICATED).
 
 Order: `Authorization: Bearer <jwt>`, then `X-API-Key` + `X-API-Secret`, then, only when
-ANONYMOUS_TENANT is configured (local `make run`), an anonymous tenant admin.
+ANONYMOUS_TENANT is configured (local `make run`), an anonymous tenant admin. Roles map to
+permissions through auth.rbac, or a tenant's own tenant_roles rows (cached briefly).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from crmgraph.auth import rbac
+from crmgraph.auth.api_key_auth import scope_for_key, verify_api_key
 from crmgraph.auth.tokens import TokenVerifier, unauthenticated
 from crmgraph.config import Settings
+from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.security_log import security_event
 
 
 class Authenticator:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._settings = settings
+        self._sessions = sessions
         self._tokens = TokenVerifier(settings)
+        self._roles: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {}
 
-    async def authenticate(self, headers: Mapping[str, str]) -> Scope:
-        """headers: lower-case names. Failures are logged as security events, then raised."""
+    async def authenticate(self, headers: Mapping[str, str], peer: str | None = None) -> Scope:
+        """headers: lower-case names; peer: the address the request came from. Failures are
+        logged as security events, then raised."""
         try:
-            return await self._authenticate(headers)
+            return await self._authenticate(headers, client_ip(headers, peer, self._settings))
         except Exception as exc:
             security_event(
                 "authentication_failed",
@@ -36,15 +46,21 @@ class Authenticator:
             )  # fmt: skip
             raise
 
-    async def _authenticate(self, headers: Mapping[str, str]) -> Scope:
+    async def _authenticate(self, headers: Mapping[str, str], ip: str | None) -> Scope:
         authorization = headers.get("authorization")
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise unauthenticated("Authorization must be 'Bearer <token>'")
-            return scope_from_claims(await self._tokens.verify(token.strip()))
+            claims = await self._tokens.verify(token.strip())
+            tenant = claims.get("tenant_id")
+            overrides = await self.role_overrides(tenant) if isinstance(tenant, str) else {}
+            return scope_from_claims(claims, overrides)
         if headers.get("x-api-key"):
-            raise unauthenticated("invalid API key")
+            key = await verify_api_key(
+                self._sessions, headers["x-api-key"], headers.get("x-api-secret", ""), ip
+            )
+            return scope_for_key(key)
         if self._settings.anonymous_tenant:
             return Scope(
                 tenant_id=self._settings.anonymous_tenant,
@@ -54,13 +70,37 @@ class Authenticator:
             )
         raise unauthenticated("missing credentials: send Authorization: Bearer <token>")
 
+    async def role_overrides(self, tenant_id: str) -> dict[str, tuple[str, ...]]:
+        cached = self._roles.get(tenant_id)
+        if cached is not None and time.monotonic() - cached[0] < self._settings.auth_cache_seconds:
+            return cached[1]
+        roles = models.TenantRole
+        async with self._sessions() as session:
+            rows = await session.scalars(select(roles).where(roles.tenant_id == tenant_id))
+            found = {row.role: tuple(row.permissions) for row in rows}
+        self._roles[tenant_id] = (time.monotonic(), found)
+        return found
 
-def scope_from_claims(claims: Mapping[str, Any]) -> Scope:
+
+def client_ip(headers: Mapping[str, str], peer: str | None, settings: Settings) -> str | None:
+    """The caller's address: X-Forwarded-For's first hop when the peer is a trusted proxy
+    (the router), else the peer itself."""
+    forwarded = headers.get("x-forwarded-for")
+    if forwarded and peer in settings.trusted_proxy_list:
+        return forwarded.split(",")[0].strip()
+    return peer
+
+
+def scope_from_claims(
+    claims: Mapping[str, Any], overrides: Mapping[str, tuple[str, ...]] | None = None
+) -> Scope:
     """The claims of 004's access token: sub, tenant_id, user_roles, permissions, scope."""
     tenant_id = claims.get("tenant_id")
     if not isinstance(tenant_id, str) or not tenant_id:
         raise unauthenticated("invalid token: no tenant_id claim")
     roles = tuple(str(r) for r in _list(claims.get("user_roles")))
+    if "system_admin" in roles and overrides:
+        overrides = {k: v for k, v in overrides.items() if k != "system_admin"}
     granted = {str(p) for p in _list(claims.get("permissions"))}
     granted |= set(str(claims.get("scope") or "").split())
     subject = str(claims["sub"])
@@ -68,7 +108,7 @@ def scope_from_claims(claims: Mapping[str, Any]) -> Scope:
         tenant_id=tenant_id,
         user_id=_uuid(subject),
         roles=roles,
-        permissions=rbac.permissions_for(roles) | frozenset(granted),
+        permissions=rbac.permissions_for(roles, overrides) | frozenset(granted),
         subject=subject,
         kind="api_key" if claims.get("api_key_id") else "user",
         api_key_id=_uuid(str(claims.get("api_key_id") or "")),

@@ -37,7 +37,8 @@ class Context:
         context = cls(runtime=runtime, request=request, response=response)
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            context._auth = await runtime.authenticator.authenticate(headers)
+            peer = request.client.host if request.client else None
+            context._auth = await runtime.authenticator.authenticate(headers, peer)
         except DomainError as exc:
             context._auth = exc
         return context

@@ -16,7 +16,7 @@ def envelope(
     data: Any,
     *,
     success: bool = True,
-    errors: list[dict[str, str]] | None = None,
+    errors: list[dict[str, object]] | None = None,
 ) -> dict[str, Any]:
     request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex[:16]}"
     return {

@@ -1,0 +1,69 @@
+"""POST /api-keys and DELETE /api-keys/{key_id} (tenant admins)."""
+
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from crmgraph.domain import api_keys
+from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.rest.auth import scope_of
+from crmgraph.rest.envelope import envelope
+from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated
+from crmgraph.runtime import Runtime
+
+
+def api_key_routes(runtime: Runtime) -> list[Route]:
+    async def create(request: Request) -> JSONResponse:
+        scope = await scope_of(request, runtime, needs="api_keys:write")
+        try:
+            body = ApiKeyCreate.model_validate_json(await request.body())
+        except (ValidationError, json.JSONDecodeError) as exc:
+            raise invalid_body(exc) from exc
+        data = api_keys.NewApiKey(
+            name=body.name,
+            description=body.description,
+            permissions=tuple(body.permissions),
+            rate_limit_tier=body.rate_limit_tier,
+            expires_at=body.expires_at,
+            ip_allowlist=tuple(body.ip_whitelist),
+        )
+        async with runtime.sessions() as session, session.begin():
+            key, secret = await api_keys.create_api_key(session, scope=scope, data=data)
+        created = ApiKeyCreated(
+            id=str(key.id),
+            name=key.name,
+            key=key.key,
+            secret=secret,
+            permissions=list(key.permissions),
+            rate_limit_tier=key.rate_limit_tier,
+            expires_at=key.expires_at,
+            ip_whitelist=list(key.ip_allowlist or []),
+            created_at=key.created_at,
+        )
+        return JSONResponse(envelope(request, created.model_dump(mode="json")), status_code=201)
+
+    async def revoke(request: Request) -> JSONResponse:
+        scope = await scope_of(request, runtime, needs="api_keys:write")
+        try:
+            key_id = UUID(request.path_params["key_id"])
+        except ValueError as exc:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, "not a key id", field="key_id") from exc
+        async with runtime.sessions() as session, session.begin():
+            key = await api_keys.revoke_api_key(session, scope=scope, key_id=key_id)
+        data = {
+            "id": str(key.id),
+            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        }
+        return JSONResponse(envelope(request, data))
+
+    return [
+        Route("/api-keys", create, methods=["POST"]),
+        Route("/api-keys/{key_id}", revoke, methods=["DELETE"]),
+    ]

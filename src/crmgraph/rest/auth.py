@@ -1,0 +1,30 @@
+"""REST authentication and permission checks, through the same Authenticator as GraphQL."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from crmgraph.auth import rbac
+from crmgraph.db.scoping import Scope
+from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.runtime import Runtime
+from crmgraph.security_log import security_event
+
+
+async def scope_of(request: Request, runtime: Runtime, *, needs: str) -> Scope:
+    """The caller's scope, required to hold `needs` (resource:action) at tenant level."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    peer = request.client.host if request.client else None
+    scope = await runtime.authenticator.authenticate(headers, peer)
+    resource, action = needs.split(":", 1)
+    grant = rbac.grant(scope.permissions, resource, action)
+    if not grant.allowed or grant.level != "tenant":
+        security_event("permission_denied", tenant_id=scope.tenant_id, subject=scope.subject,
+                       path=request.url.path, required=[needs])  # fmt: skip
+        raise DomainError(
+            ErrorCode.FORBIDDEN,
+            "Insufficient permissions",
+            details={"required_permissions": [needs],
+                     "user_permissions": sorted(scope.permissions)},
+        )  # fmt: skip
+    return scope

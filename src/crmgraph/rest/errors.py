@@ -1,0 +1,39 @@
+"""REST error mapping: DomainError and bad input to the design's error envelope and status."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from crmgraph.errors import HTTP_STATUS, DomainError, ErrorCode
+from crmgraph.rest.envelope import envelope
+
+# The design's REST bodies say UNAUTHORIZED where GraphQL says UNAUTHENTICATED.
+REST_CODES = {ErrorCode.UNAUTHENTICATED: "UNAUTHORIZED"}
+
+
+def error_response(request: Request, error: DomainError) -> JSONResponse:
+    body = error.as_dict()
+    body["code"] = REST_CODES.get(error.code, error.code.value)
+    headers = {"WWW-Authenticate": "Bearer"} if error.code is ErrorCode.UNAUTHENTICATED else None
+    return JSONResponse(
+        envelope(request, None, success=False, errors=[body]),
+        status_code=HTTP_STATUS[error.code],
+        headers=headers,
+    )
+
+
+async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return error_response(request, exc)
+
+
+def invalid_body(exc: ValidationError | json.JSONDecodeError) -> DomainError:
+    if isinstance(exc, json.JSONDecodeError):
+        return DomainError(ErrorCode.VALIDATION_ERROR, "the body is not valid JSON")
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    return DomainError(ErrorCode.VALIDATION_ERROR, first["msg"], field=field)

@@ -1,0 +1,55 @@
+"""POST /oauth2/token: the client_credentials grant for integrations (API key → short JWT)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from crmgraph.auth.api_key_auth import verify_api_key
+from crmgraph.auth.authenticate import client_ip
+from crmgraph.auth.tokens import issue_token
+from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.payloads import TokenRequest, TokenResponse
+from crmgraph.runtime import Runtime
+
+TOKEN_TTL = timedelta(minutes=15)
+
+
+def oauth_routes(runtime: Runtime) -> list[Route]:
+    async def token(request: Request) -> JSONResponse:
+        try:
+            if request.headers.get("content-type", "").startswith("application/x-www-form"):
+                form = await request.form()
+                body = TokenRequest.model_validate({k: str(v) for k, v in form.items()})
+            else:
+                body = TokenRequest.model_validate_json(await request.body())
+        except (ValidationError, json.JSONDecodeError) as exc:
+            raise invalid_body(exc) from exc
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        peer = request.client.host if request.client else None
+        key = await verify_api_key(
+            runtime.sessions, body.client_id, body.client_secret,
+            client_ip(headers, peer, runtime.settings),
+        )  # fmt: skip
+        requested = set((body.scope or "").split())
+        granted = [p for p in key.permissions if not requested or p in requested]
+        access = issue_token(
+            runtime.settings,
+            tenant_id=key.tenant_id,
+            subject=f"api_key:{key.id}",
+            permissions=tuple(granted),
+            ttl=TOKEN_TTL,
+            extra={"api_key_id": str(key.id), "rate_limit_tier": key.rate_limit_tier},
+        )
+        response = TokenResponse(
+            access_token=access, expires_in=int(TOKEN_TTL.total_seconds()), scope=" ".join(granted)
+        )
+        # OAuth2 (RFC 6749 5.1): the token response is the bare object, not our envelope.
+        return JSONResponse(response.model_dump(), headers={"Cache-Control": "no-store"})
+
+    return [Route("/oauth2/token", token, methods=["POST"])]

@@ -1,0 +1,165 @@
+"""The REST shim's OpenAPI 3.1 document: hand-written paths, schemas from the pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from crmgraph import __version__
+from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "crmgraph REST shim",
+        "version": __version__,
+        "description": "Health and webhooks beside the federated GraphQL API at :4000/graphql.",
+    },
+    "paths": {
+        "/health": {
+            "get": {
+                "summary": "Each dependency's status",
+                "responses": {
+                    "200": {
+                        "description": "Every dependency answers",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
+                        },
+                    },
+                    "503": {
+                        "description": "At least one dependency does not answer",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
+                        },
+                    },
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "ServiceStatus": {
+                "type": "object",
+                "required": ["status", "url", "detail"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["up", "down"]},
+                    "url": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+            },
+            "Health": {
+                "type": "object",
+                "required": ["success", "data", "meta", "errors"],
+                "properties": {
+                    "success": {"type": "boolean"},
+                    "data": {
+                        "type": "object",
+                        "required": ["status", "mode", "services"],
+                        "properties": {
+                            "status": {"type": "string", "enum": ["ok", "degraded"]},
+                            "mode": {"type": "string", "enum": ["embedded", "full"]},
+                            "services": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "$ref": "#/components/schemas/ServiceStatus"
+                                },
+                            },
+                        },
+                    },
+                    "meta": {"type": "object"},
+                    "errors": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        }
+    },
+}
+
+
+ERROR = {
+    "description": "The error envelope",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+}
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
+
+
+OPENAPI["paths"].update(
+    {
+        "/api-keys": {
+            "post": {
+                "summary": "Create an API key (tenant admins); the secret is shown only here",
+                "security": BEARER,
+                "requestBody": {"required": True, "content": _json(ApiKeyCreate)},
+                "responses": {
+                    "201": {"description": "Created", "content": _json(ApiKeyCreated)},
+                    "400": ERROR, "401": ERROR, "403": ERROR,
+                },
+            }
+        },
+        "/api-keys/{key_id}": {
+            "delete": {
+                "summary": "Revoke an API key",
+                "security": BEARER,
+                "parameters": [{"name": "key_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "uuid"}}],
+                "responses": {"200": {"description": "Revoked"}, "400": ERROR, "401": ERROR,
+                              "403": ERROR, "404": ERROR, "409": ERROR},
+            }
+        },
+        "/oauth2/token": {
+            "post": {
+                "summary": "client_credentials: exchange an API key for a short-lived JWT",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        **_json(TokenRequest),
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"$ref": "#/components/schemas/TokenRequest"}
+                        },
+                    },
+                },
+                "responses": {
+                    "200": {"description": "A bearer token", "content": _json(TokenResponse)},
+                    "400": ERROR, "401": ERROR,
+                },
+            }
+        },
+    }
+)  # fmt: skip
+OPENAPI["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+for _model in (ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse):
+    OPENAPI["components"]["schemas"][_model.__name__] = _model.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+OPENAPI["components"]["schemas"]["ErrorEnvelope"] = {
+    "type": "object",
+    "required": ["success", "data", "meta", "errors"],
+    "properties": {
+        "success": {"const": False},
+        "data": {"type": "null"},
+        "meta": {"type": "object"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "field": {"type": "string"},
+                    "details": {"type": "object"},
+                },
+            },
+        },
+    },
+}

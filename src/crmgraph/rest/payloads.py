@@ -1,0 +1,49 @@
+"""Pydantic payloads of the REST shim (names and fields as the API design writes them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    permissions: list[str] = Field(default_factory=list)
+    rate_limit_tier: str = "api_integration"
+    expires_at: datetime | None = None
+    ip_whitelist: list[str] = Field(default_factory=list)
+
+
+class ApiKeyCreated(BaseModel):
+    id: str
+    name: str
+    key: str
+    secret: str
+    permissions: list[str]
+    rate_limit_tier: str
+    expires_at: datetime | None
+    ip_whitelist: list[str]
+    created_at: datetime
+
+
+class TokenRequest(BaseModel):
+    """client_credentials: client_id is the API key, client_secret its secret."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    grant_type: Literal["client_credentials"]
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
+    scope: str | None = None
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    scope: str

@@ -83,11 +83,12 @@ class Authenticator:
 
 
 def client_ip(headers: Mapping[str, str], peer: str | None, settings: Settings) -> str | None:
-    """The caller's address: X-Forwarded-For's first hop when the peer is a trusted proxy
-    (the router), else the peer itself."""
+    """The caller's address. Behind a trusted proxy (the router), the last X-Forwarded-For
+    entry: the router appends the address its client connected from, and anything before it
+    came from that client and proves nothing."""
     forwarded = headers.get("x-forwarded-for")
     if forwarded and peer in settings.trusted_proxy_list:
-        return forwarded.split(",")[0].strip()
+        return forwarded.split(",")[-1].strip()
     return peer
 
 

@@ -14,6 +14,7 @@ import {
   getNamedType,
   getNullableType,
   GraphQLError,
+  isAbstractType,
   isCompositeType,
   isInterfaceType,
   isListType,
@@ -23,13 +24,14 @@ import {
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
+  type GraphQLNamedType,
   type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
 
-/** Page size assumed for a connection without first/last, and for a plain list. */
+/** Page size assumed for a connection without first/last, and for a plain list of rows. */
 export const DEFAULT_PAGE_SIZE = 20;
 
 export interface Limits {
@@ -141,7 +143,8 @@ function limitBodySize(limit: number): GatewayPlugin {
  * The estimated cost of one operation: each object an operation can return
  * costs 1, times the page sizes of the lists around it. A connection's page is
  * `first`, `last`, `pagination.first` or `pagination.last` (else 20); a plain
- * list is assumed to hold 20. Connection, edge and PageInfo wrappers and
+ * list of objects with an id (`childAccounts`, `stages`) is assumed to hold
+ * 20, a list of values (`conditions`) to add nothing. Connection, edge and PageInfo wrappers and
  * scalars cost nothing, so `deals(first: 20) { edges { node { id } } }` costs 20.
  */
 export function operationCost(
@@ -177,7 +180,7 @@ export function operationCost(
             : undefined;
         if (!field || selection.name.value.startsWith('__')) continue;
         const named = getNamedType(field.type);
-        const inner = factor * listSize(field, parent, selection, variables);
+        const inner = factor * listSize(schema, field, parent, selection, variables);
         if (isCompositeType(named) && !isWrapper(named.name)) cost += inner;
         if (selection.selectionSet && isCompositeType(named)) {
           cost += walk(selection.selectionSet, named, inner, spreading);
@@ -205,6 +208,7 @@ const isWrapper = (typeName: string): boolean =>
   typeName === 'PageInfo' || typeName.endsWith('Connection') || typeName.endsWith('Edge');
 
 function listSize(
+  schema: GraphQLSchema,
   field: GraphQLField<unknown, unknown>,
   parent: GraphQLCompositeType,
   node: Parameters<typeof getArgumentValues>[1],
@@ -224,10 +228,21 @@ function listSize(
     return sizes.length ? Math.max(...sizes) : DEFAULT_PAGE_SIZE;
   }
   if (isListType(getNullableType(field.type))) {
-    // A connection's edges are already sized by the connection's page.
-    return parent.name.endsWith('Connection') ? 1 : DEFAULT_PAGE_SIZE;
+    // A connection's edges are already sized by the connection's page, and a
+    // list of values (stage history, rule conditions) comes with its owner's row.
+    const named = getNamedType(field.type);
+    return !parent.name.endsWith('Connection') && isEntity(schema, named) ? DEFAULT_PAGE_SIZE : 1;
   }
   return 1;
+}
+
+/**
+ * A row of its own: an object with an `id`, or an abstract type with such
+ * members. (The gateway's schema no longer carries the supergraph's `@key`s.)
+ */
+function isEntity(schema: GraphQLSchema, type: GraphQLNamedType): boolean {
+  if (isAbstractType(type)) return schema.getPossibleTypes(type).some((t) => isEntity(schema, t));
+  return isObjectType(type) && 'id' in type.getFields();
 }
 
 /** Refuses operations whose estimated cost is over `maxCost`, before execution. */

@@ -154,6 +154,21 @@ def test_missing_page_size_costs_the_default_page(stack: Stack, tenant: str) -> 
     assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 8000
 
 
+def test_plain_lists_of_rows_cost_the_default_page_and_lists_of_values_nothing(
+    stack: Stack, tenant: str
+) -> None:
+    rows = "{ pipelines { stages { deals(first: 20) { edges { node { id } } } } } }"
+    values = (
+        "{ pipelines { stages { automationRules { conditions { field } actions { type } } } } }"
+    )
+
+    errors = refused(stack, rows, tenant=tenant)
+    body = stack.graphql(values, tenant=tenant).json()
+
+    assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 8000
+    assert body == {"data": {"pipelines": []}}
+
+
 def test_too_many_tokens_are_refused(stack: Stack, tenant: str) -> None:
     query = "{ deals(first: 1) { " + "totalCount " * 2000 + "} }"
 

@@ -157,14 +157,18 @@ class Stack:
 
     @contextmanager
     def counting_statements(self) -> Iterator[list[int]]:
-        """Yields a one-item list that holds, on exit, the SQL statements run inside."""
+        """Yields a one-item list that holds, on exit, the SQL statements run inside.
+
+        The per-tenant role lookup of authentication is left out: it is cached per process,
+        so it runs on a tenant's first request only and says nothing about the query."""
         box = [0]
         before = self.statements
         yield box
         box[0] = self.statements - before
 
-    def _count(self, *_: object) -> None:
-        self.statements += 1
+    def _count(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM tenant_roles" not in statement:
+            self.statements += 1
 
 
 def _wait(ready: Callable[[], bool], what: str, timeout: float = 30) -> None:

@@ -17,6 +17,14 @@ const debug = ['1', 'true', 'yes'].includes((env.CRMGRAPH_DEBUG ?? env.DEBUG ?? 
 
 /** Client headers passed through to every subgraph (HTTP and WebSocket). */
 const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'x-api-secret', 'x-request-id'] as const;
+/** Sent to every subgraph too, but set by the router: the client's list plus its address. */
+const ALL_FORWARDED = [...FORWARDED_HEADERS, 'x-forwarded-for'] as const;
+
+/** The address the client connected from (IPv4-mapped IPv6 written as IPv4). */
+function peerAddress(context: any): string | undefined {
+  const address: string | undefined = context.req?.socket?.remoteAddress ?? context.request?.ip;
+  return address?.startsWith('::ffff:') ? address.slice(7) : address;
+}
 
 /**
  * Collect the forwarded headers into `context.forwardedHeaders` with
@@ -39,12 +47,19 @@ const collectForwardedHeaders: GatewayPlugin = {
         forwarded[name] = value;
       }
     }
+    // The subgraphs believe only the last hop (the one the router appends), so a client
+    // cannot pass for another address by sending X-Forwarded-For itself.
+    const claimed = source['x-forwarded-for'] ?? source['X-Forwarded-For'];
+    const peer = peerAddress(context);
+    if (peer) {
+      forwarded['x-forwarded-for'] = typeof claimed === 'string' && claimed ? `${claimed}, ${peer}` : peer;
+    }
     extendContext({ forwardedHeaders: forwarded } as any);
   },
 };
 
 /** `[name, '{context.forwardedHeaders.<name>}']` pairs for transport interpolation. */
-const interpolated = FORWARDED_HEADERS.map(
+const interpolated = ALL_FORWARDED.map(
   (name) => [name, `{context.forwardedHeaders.${name}}`] as [string, string],
 );
 

@@ -35,8 +35,17 @@ class Servers:
     servers: list[_Server] = field(default_factory=list)
 
     def add(self, app: ASGIApp, host: str, port: int, log_level: str) -> None:
+        # proxy_headers off: uvicorn would otherwise replace the peer address with the
+        # first untrusted X-Forwarded-For hop, which a client can write; auth.authenticate
+        # reads the router's hop itself.
         config = uvicorn.Config(
-            app, host=host, port=port, lifespan="off", log_level=log_level, access_log=False
+            app,
+            host=host,
+            port=port,
+            lifespan="off",
+            log_level=log_level,
+            access_log=False,
+            proxy_headers=False,
         )
         self.servers.append(_Server(config))
 

@@ -141,3 +141,16 @@ def test_rest_api_keys_need_an_admin(stack: Stack, tenant: str) -> None:
     assert response.json()["errors"][0]["details"]["required_permissions"] == ["api_keys:write"]
     anonymous = httpx.post(f"{stack.rest_url}/api-keys", json={"name": "k"})
     assert anonymous.status_code == 401
+
+
+def test_allow_list_sees_the_clients_address_through_the_router(stack: Stack, tenant: str) -> None:
+    # Connect from 127.0.0.2: only the router's X-Forwarded-For can tell the subgraph that.
+    only_two = create_key(stack, tenant, permissions=["deals:read"], ipWhitelist=["127.0.0.2"])
+    headers = {"x-api-key": only_two["apiKey"]["key"], "x-api-secret": only_two["secret"]}
+
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as client:
+        from_two = client.post(stack.router_url, json={"query": DEALS}, headers=headers).json()
+    from_one = httpx.post(stack.router_url, json={"query": DEALS}, headers=headers).json()
+
+    assert from_two == {"data": {"deals": {"totalCount": 0}}}
+    assert codes(from_one) == ["UNAUTHENTICATED"]

@@ -21,6 +21,9 @@ from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
 TIERS = ("api_integration", "premium_integration", "authenticated_user")
+# The public key names its rate-limit tier (ck_int_..., ck_pre_...), so the router can pick
+# the tier's bucket before anything is verified; a forged key only fails sooner.
+TIER_CODES = {"api_integration": "int", "premium_integration": "pre", "authenticated_user": "usr"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +83,7 @@ async def create_api_key(
         tenant_id=scope.tenant_id,
         name=validation.required_text(data.name, field="name", max_length=200),
         description=data.description,
-        key="ck_" + secrets.token_urlsafe(18),
+        key=f"ck_{TIER_CODES[data.rate_limit_tier]}_" + secrets.token_urlsafe(18),
         secret_hash=hash_secret(secret),
         permissions=list(data.permissions),
         rate_limit_tier=data.rate_limit_tier,

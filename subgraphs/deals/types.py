@@ -19,7 +19,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
-from crmgraph.loaders import ChildPage, Loader
+from crmgraph.loaders import ChildPage, Loader, Loaders
 from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
 
 ACTIVE_DEALS = Filter((Condition("status", "eq", "ACTIVE"),))
@@ -152,27 +152,20 @@ class DealStageChange:
         return self.row.created_at
 
 
-async def deal_connection(
-    pages: Loader[ChildPage, Page[models.Deal]],
-    counts: Loader[tuple[UUID, Filter], int],
-    parent_id: UUID,
-    args: PageArgs,
-    spec: Filter,
-) -> Connection[Deal]:
-    page = await pages.load(ChildPage(parent_id, args, spec))
-    return to_connection(page, Deal.from_row, lambda: counts.load((parent_id, spec)))
+DealLoaderPair = tuple[Loader[ChildPage, Page[models.Deal]], Loader[tuple[UUID, Filter], int]]
 
 
-@strawberry.federation.type(keys=["id"])
-class Contact:
+@strawberry.type
+class HasDeals:
+    """`deals` on an entity owned elsewhere; subclasses say which loaders page its deals."""
+
     id: strawberry.ID
 
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Contact:
-        return cls(id=id)
+    def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
+        raise NotImplementedError
 
     @strawberry.field(
-        permission_classes=[can("deals:read")], description="Deals with this contact, oldest first."
+        permission_classes=[can("deals:read")], description="Deals linked to it, oldest first."
     )
     async def deals(
         self,
@@ -181,11 +174,20 @@ class Contact:
         after: str | None = None,
         filter: DealFilter | None = None,
     ) -> Connection[Deal]:
-        loaders = info.context.loaders
-        return await deal_connection(
-            loaders.deals_by_contact, loaders.deal_count_by_contact,
-            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
-        )  # fmt: skip
+        pages, counts = self._deal_loaders(info.context.loaders)
+        parent, spec = parse_id(self.id), deal_filter(filter)
+        page = await pages.load(ChildPage(parent, PageArgs(first, after), spec))
+        return to_connection(page, Deal.from_row, lambda: counts.load((parent, spec)))
+
+
+@strawberry.federation.type(keys=["id"])
+class Contact(HasDeals):
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Contact:
+        return cls(id=id)
+
+    def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
+        return loaders.deals_by_contact, loaders.deal_count_by_contact
 
     @strawberry.field(
         permission_classes=[can("deals:read")],
@@ -199,28 +201,13 @@ class Contact:
 
 
 @strawberry.federation.type(keys=["id"])
-class Account:
-    id: strawberry.ID
-
+class Account(HasDeals):
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Account:
         return cls(id=id)
 
-    @strawberry.field(
-        permission_classes=[can("deals:read")], description="Deals with this account, oldest first."
-    )
-    async def deals(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: DealFilter | None = None,
-    ) -> Connection[Deal]:
-        loaders = info.context.loaders
-        return await deal_connection(
-            loaders.deals_by_account, loaders.deal_count_by_account,
-            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
-        )  # fmt: skip
+    def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
+        return loaders.deals_by_account, loaders.deal_count_by_account
 
     @strawberry.field(
         permission_classes=[can("deals:read")],
@@ -243,53 +230,23 @@ class Account:
 
 
 @strawberry.federation.type(keys=["id"])
-class Pipeline:
-    id: strawberry.ID
-
+class Pipeline(HasDeals):
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Pipeline:
         return cls(id=id)
 
-    @strawberry.field(
-        permission_classes=[can("deals:read")], description="Deals in this pipeline, oldest first."
-    )
-    async def deals(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: DealFilter | None = None,
-    ) -> Connection[Deal]:
-        loaders = info.context.loaders
-        return await deal_connection(
-            loaders.deals_by_pipeline, loaders.deal_count_by_pipeline,
-            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
-        )  # fmt: skip
+    def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
+        return loaders.deals_by_pipeline, loaders.deal_count_by_pipeline
 
 
 @strawberry.federation.type(keys=["id"])
-class PipelineStage:
-    id: strawberry.ID
-
+class PipelineStage(HasDeals):
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> PipelineStage:
         return cls(id=id)
 
-    @strawberry.field(
-        permission_classes=[can("deals:read")], description="Deals in this stage, oldest first."
-    )
-    async def deals(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: DealFilter | None = None,
-    ) -> Connection[Deal]:
-        loaders = info.context.loaders
-        return await deal_connection(
-            loaders.deals_by_stage, loaders.deal_count_by_stage,
-            parse_id(self.id), PageArgs(first, after), deal_filter(filter),
-        )  # fmt: skip
+    def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
+        return loaders.deals_by_stage, loaders.deal_count_by_stage
 
 
 @strawberry.federation.type(keys=["id"])

@@ -1,4 +1,4 @@
-"""The `crmgraph` command: serve, migrate, seed, token, schema, check."""
+"""The `crmgraph` command: serve, relay, migrate, seed, token, schema, check."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rest", action="store_true", help="also run the REST shim")
     serve.set_defaults(run=_serve)
 
+    relay = commands.add_parser("relay", help="run only the outbox relay (publishes events)")
+    relay.set_defaults(run=_relay)
+
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--revision", default="head")
     migrate.set_defaults(run=_migrate)
@@ -86,6 +89,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print("crmgraph serve: name a subgraph, or pass --all", file=sys.stderr)
         return 2
     asyncio.run(serve(settings, names, rest=args.all or args.rest))
+    return 0
+
+
+def _relay(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.server import relay
+
+    asyncio.run(relay(settings))
     return 0
 
 

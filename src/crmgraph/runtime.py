@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from broadcaster import Broadcast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,6 +14,7 @@ from crmgraph.config import Settings, mask_url
 from crmgraph.db import engine as db_engine
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.events import bus
+from crmgraph.events.relay import Relay
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.port import GraphStore
 from crmgraph.graph.sql_store import SqlGraphStore
@@ -35,6 +36,7 @@ class Runtime:
     broadcast: Broadcast
     graph: GraphStore
     authenticator: Authenticator
+    _relay_engines: list[AsyncEngine] = field(default_factory=list)
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -65,9 +67,19 @@ class Runtime:
             raise
         return runtime
 
+    def create_relay(self) -> Relay:
+        """A relay on an engine of its own: its polling never waits for, or holds, a
+        connection that requests need. close() disposes of it."""
+        engine = db_engine.create_engine(self.settings)
+        self._relay_engines.append(engine)
+        sessions = db_engine.create_session_factory(engine)
+        return Relay(sessions, self.broadcast, redis_url=self.settings.redis_url)
+
     async def close(self) -> None:
         await self.broadcast.disconnect()
         await self.graph.close()
+        for engine in self._relay_engines:
+            await engine.dispose()
         await self.engine.dispose()
 
     async def _close_quietly(self) -> None:

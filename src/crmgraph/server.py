@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from crmgraph.config import Settings
+from crmgraph.events.relay import Relay, serve_relay
 from crmgraph.gql.app import create_subgraph_app
 from crmgraph.rest.app import create_rest_app
 from crmgraph.runtime import Runtime
@@ -33,6 +34,7 @@ class Servers:
     """The uvicorn servers of one process; stop() asks them all to exit."""
 
     servers: list[_Server] = field(default_factory=list)
+    relay: Relay | None = None
 
     def add(self, app: ASGIApp, host: str, port: int, log_level: str) -> None:
         # proxy_headers off: uvicorn would otherwise replace the peer address with the
@@ -50,7 +52,15 @@ class Servers:
         self.servers.append(_Server(config))
 
     async def run(self) -> None:
-        await asyncio.gather(*(s.serve() for s in self.servers))
+        """Serve until stop(); the outbox relay runs alongside, as long as the servers do."""
+        relay = None if self.relay is None else asyncio.create_task(self.relay.run())
+        try:
+            await asyncio.gather(*(s.serve() for s in self.servers))
+        finally:
+            if relay is not None:
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
 
     def stop(self) -> None:
         for server in self.servers:
@@ -68,10 +78,13 @@ def build_servers(
     rest: bool,
     ports: dict[str, int] | None = None,
     log_level: str = "info",
+    relay: bool = True,
 ) -> Servers:
+    """relay: also run the outbox relay in this process (every server process does, so
+    events flow in any deployment; `crmgraph relay` adds dedicated ones)."""
     settings: Settings = runtime.settings
     ports = {**PORTS, **(ports or {})}
-    servers = Servers()
+    servers = Servers(relay=runtime.create_relay() if relay else None)
     for name in names:
         app = create_subgraph_app(name, load_schema(name), runtime)
         servers.add(app, settings.host, ports[name], log_level)
@@ -89,5 +102,19 @@ async def serve(settings: Settings, names: Sequence[str], *, rest: bool) -> None
         loop.add_signal_handler(sig, servers.stop)
     try:
         await servers.run()
+    finally:
+        await runtime.close()
+
+
+async def relay(settings: Settings) -> None:
+    """`crmgraph relay`: only the outbox relay, until SIGINT/SIGTERM."""
+    runtime = await Runtime.open(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("outbox relay running")
+    try:
+        await serve_relay(runtime.create_relay(), stop)
     finally:
         await runtime.close()

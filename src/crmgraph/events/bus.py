@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
 from broadcaster import Broadcast
 from redis.asyncio import Redis
 
 from crmgraph.config import mask_url
+from crmgraph.db.models import OutboxEvent
 from crmgraph.errors import ServiceUnavailable
+from crmgraph.events.redis_backend import ResilientRedisBackend
 
 
 def channel_for(tenant_id: str, topic: str) -> str:
@@ -15,7 +22,51 @@ def channel_for(tenant_id: str, topic: str) -> str:
 
 
 def create_broadcast(url: str) -> Broadcast:
+    if urlparse(url).scheme in ("redis", "rediss"):
+        return Broadcast(backend=ResilientRedisBackend(url))
     return Broadcast(url)
+
+
+@dataclass(frozen=True)
+class BusEvent:
+    """An outbox row as published: `id` is the outbox id (SSE's event id), `event_id` the
+    unique id consumers drop duplicates by, `sequence` the per-aggregate order."""
+
+    id: int
+    event_id: str
+    topic: str
+    tenant_id: str
+    aggregate_id: str
+    sequence: int
+    payload: dict[str, Any]
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: OutboxEvent) -> BusEvent:
+        return cls(
+            id=row.id,
+            event_id=str(row.event_id),
+            topic=row.topic,
+            tenant_id=row.tenant_id,
+            aggregate_id=str(row.aggregate_id),
+            sequence=row.sequence,
+            payload=row.payload,
+            created_at=row.created_at.isoformat(),
+        )
+
+    def encode(self) -> str:
+        return json.dumps(self.__dict__, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, message: str) -> BusEvent:
+        data = json.loads(message)
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The row's columns at the time of the event."""
+        data = self.payload.get("data")
+        return data if isinstance(data, dict) else {}
 
 
 async def ping(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from crmgraph.gql.schema import build_schema
 from subgraphs.deals.mutations import Mutation
 from subgraphs.deals.queries import Query
+from subgraphs.deals.subscriptions import Subscription
 from subgraphs.deals.types import (
     Account,
     Contact,
@@ -18,6 +19,7 @@ from subgraphs.deals.types import (
 schema = build_schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Deal, Contact, Account, Pipeline, PipelineStage, CustomerOverview, User],
     owned={"Deal": "deals"},
 )

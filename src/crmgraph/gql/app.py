@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -9,15 +12,64 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.unset import UnsetType
 
+from crmgraph.errors import DomainError
 from crmgraph.gql.context import Context
+from crmgraph.gql.errors import map_error
 from crmgraph.runtime import Runtime
+
+# Server pings on idle WebSockets (graphql-transport-ws `ping`; clients answer `pong`), so
+# proxies keep them open and dead peers show up.
+KEEP_ALIVE_SECONDS = 15.0
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle(self) -> None:
+        pinger = asyncio.create_task(self._keep_alive())
+        try:
+            await super().handle()
+        finally:
+            pinger.cancel()
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(KEEP_ALIVE_SECONDS)
+            if self.connection_acknowledged:
+                with contextlib.suppress(Exception):
+                    await self.send_message({"type": "ping"})
+
+    async def _handle_pre_execution_error(
+        self, operation: Operation[Context, None], result: PreExecutionError
+    ) -> None:
+        # A subscription resolver that fails before its first event (no credentials, no
+        # permission) answers like graphql-js does: `next` with the errors, then `complete`.
+        # An `error` message is for invalid documents; the router would mask these as
+        # "Unexpected error." and drop the code.
+        if result.errors and all(isinstance(e.original_error, DomainError) for e in result.errors):
+            errors = [map_error(e) for e in result.errors]
+            await operation.send_next(ExecutionResult(data=None, errors=errors))
+            return
+        await super()._handle_pre_execution_error(operation, result)
 
 
 class CrmGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, schema: Schema, runtime: Runtime) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.runtime = runtime
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # Never refuse here: a subscription without valid credentials then fails with
+        # UNAUTHENTICATED in its errors, which the router passes on unchanged.
+        await context.authenticate_connection()
+        return None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

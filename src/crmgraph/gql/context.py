@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
@@ -15,6 +15,8 @@ from strawberry.types import Info as StrawberryInfo
 
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.events.bus import BusEvent
+from crmgraph.events.stream import tenant_events
 from crmgraph.loaders import Loaders
 from crmgraph.runtime import Runtime
 
@@ -33,15 +35,28 @@ class Context:
     async def build(
         cls, runtime: Runtime, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        """Authenticates the request once; a failure surfaces when a field needs the scope."""
+        """Authenticates the request once; a failure surfaces when a field needs the scope.
+        A WebSocket is authenticated at connection_init instead (authenticate_connection)."""
         context = cls(runtime=runtime, request=request, response=response)
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        try:
-            peer = request.client.host if request.client else None
-            context._auth = await runtime.authenticator.authenticate(headers, peer)
-        except DomainError as exc:
-            context._auth = exc
+        if not isinstance(request, WebSocket):
+            await context._authenticate({k.lower(): v for k, v in request.headers.items()})
         return context
+
+    async def authenticate_connection(self) -> None:
+        """WebSocket: credentials from the connection_init payload (graphql-ws
+        connectionParams), else from the upgrade request's headers."""
+        headers = {k.lower(): v for k, v in self.request.headers.items()}
+        for key, value in (self.connection_params or {}).items():
+            if isinstance(value, str) and value:
+                headers[key.lower()] = value
+        await self._authenticate(headers)
+
+    async def _authenticate(self, headers: dict[str, str]) -> None:
+        peer = self.request.client.host if self.request.client else None
+        try:
+            self._auth = await self.runtime.authenticator.authenticate(headers, peer)
+        except DomainError as exc:
+            self._auth = exc
 
     @property
     def scope(self) -> Scope:
@@ -56,6 +71,14 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self.runtime.sessions, self.scope, self.runtime.settings.max_page_size)
+
+    async def events(self, *topics: str) -> AsyncIterator[BusEvent]:
+        """The caller's tenant's events on topics, duplicates dropped. Each comes with fresh
+        loaders: a WebSocket's context lives as long as the connection, and its cached rows
+        would otherwise be as old."""
+        async for event in tenant_events(self.runtime.broadcast, self.scope.tenant_id, topics):
+            self.__dict__.pop("loaders", None)
+            yield event
 
     def session(self) -> AsyncSession:
         return self.runtime.sessions()

@@ -51,12 +51,15 @@ def build_schema(
     *,
     query: type,
     mutation: type | None = None,
+    subscription: type | None = None,
     types: Sequence[type] = (),
     owned: Mapping[str, str] | None = None,
 ) -> SubgraphSchema:
     kwargs: dict[str, Any] = {}
     if mutation is not None:
         kwargs["mutation"] = mutation
+    if subscription is not None:
+        kwargs["subscription"] = subscription
     schema = SubgraphSchema(
         query=query,
         types=list(types),

@@ -1,0 +1,76 @@
+"""Subscription fields of the deals subgraph: live deal changes of the caller's tenant."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from crmgraph.db import models
+from crmgraph.events.bus import BusEvent
+from crmgraph.gql.context import Info
+from crmgraph.gql.ids import parse_optional_id
+from crmgraph.gql.permissions import can
+from subgraphs.deals.types import Deal, DealStageChange
+
+DEAL_CHANGES = ("deal.created", "deal.updated", "deal.stage_changed")
+
+
+def _uuid(value: object) -> UUID | None:
+    return None if value in (None, "None") else UUID(str(value))
+
+
+def stage_change_of(event: BusEvent) -> DealStageChange:
+    """The recorded move, rebuilt from its deal.stage_changed event."""
+    payload = event.payload
+    row = models.DealStageChange(
+        tenant_id=event.tenant_id,
+        deal_id=UUID(event.aggregate_id),
+        from_stage_id=_uuid(payload.get("from_stage_id")),
+        to_stage_id=_uuid(payload.get("to_stage_id")),
+        changed_by_id=_uuid(payload.get("actor_id")),
+        reason=payload.get("reason"),
+        created_at=datetime.fromisoformat(event.created_at),
+    )
+    return DealStageChange(row=row)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[can("deals:read")],
+        description="Each move of a deal to another stage, as it happens: of one deal "
+        "(dealId), of the deals of one pipeline (pipelineId), or of every deal.",
+    )
+    async def deal_stage_changed(
+        self,
+        info: Info,
+        deal_id: strawberry.ID | None = None,
+        pipeline_id: strawberry.ID | None = None,
+    ) -> AsyncGenerator[DealStageChange, None]:
+        deal = parse_optional_id(deal_id, field="dealId")
+        pipeline = parse_optional_id(pipeline_id, field="pipelineId")
+        async for event in info.context.events("deal.stage_changed"):
+            if deal is not None and event.aggregate_id != str(deal):
+                continue
+            if pipeline is not None and event.data.get("pipeline_id") != str(pipeline):
+                continue
+            yield stage_change_of(event)
+
+    @strawberry.subscription(
+        permission_classes=[can("deals:read")],
+        description="A deal as it is after each change (created, updated or moved), in one "
+        "pipeline (pipelineId) or in all.",
+    )
+    async def deal_updated(
+        self, info: Info, pipeline_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[Deal, None]:
+        pipeline = parse_optional_id(pipeline_id, field="pipelineId")
+        async for event in info.context.events(*DEAL_CHANGES):
+            if pipeline is not None and event.data.get("pipeline_id") != str(pipeline):
+                continue
+            row = await info.context.loaders.deal_by_id.load(UUID(event.aggregate_id))
+            if row is not None:  # deleted since
+                yield Deal.from_row(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from crmgraph.gql.schema import build_schema
 from subgraphs.activities.mutations import Mutation
 from subgraphs.activities.queries import Query
+from subgraphs.activities.subscriptions import Subscription
 from subgraphs.activities.types import (
     Account,
     Communication,
@@ -19,6 +20,7 @@ from subgraphs.activities.types import (
 schema = build_schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Task, Event, Communication, Contact, Lead, Account, Deal, CustomerOverview],
     owned={"Task": "activities", "Event": "activities", "Communication": "activities"},
 )

@@ -32,10 +32,15 @@ class Recent:
 
 
 async def tenant_events(
-    broadcast: Broadcast, tenant_id: str, topics: Sequence[str]
+    broadcast: Broadcast,
+    tenant_id: str,
+    topics: Sequence[str],
+    *,
+    ready: asyncio.Event | None = None,
 ) -> AsyncIterator[BusEvent]:
     """Events of tenant_id on topics, in arrival order, each at most once. The channels
-    carry the tenant, so another tenant's events never arrive; a mismatch is dropped too."""
+    carry the tenant, so another tenant's events never arrive; a mismatch is dropped too.
+    ready is set once subscribed: what is published from then on arrives."""
     merged: asyncio.Queue[Event] = asyncio.Queue()
     async with AsyncExitStack() as stack:
         forwarders = []
@@ -46,6 +51,8 @@ async def tenant_events(
             forwarders.append(asyncio.create_task(_forward(subscriber, merged)))
         # Registered last, so it runs first: stop forwarding before unsubscribing.
         stack.callback(lambda: [task.cancel() for task in forwarders])
+        if ready is not None:
+            ready.set()
         recent = Recent()
         while True:
             event = BusEvent.decode((await merged.get()).message)

@@ -14,6 +14,7 @@ from crmgraph.rest.errors import domain_error
 from crmgraph.rest.oauth import oauth_routes
 from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.security import security_middleware
+from crmgraph.rest.sse import sse_routes
 from crmgraph.runtime import Runtime
 
 
@@ -40,6 +41,7 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             Route("/openapi.json", openapi),
             *api_key_routes(runtime),
             *oauth_routes(runtime),
+            *sse_routes(runtime),
         ],
         middleware=security_middleware(runtime.settings),
         exception_handlers={DomainError: domain_error},

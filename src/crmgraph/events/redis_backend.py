@@ -23,6 +23,7 @@ log = logging.getLogger("crmgraph.events.bus")
 # Always subscribed, so the pub/sub connection is listened to even with no subscribers.
 _KEEPALIVE_CHANNEL = "crmgraph:bus:keepalive"
 MAX_RECONNECT_DELAY = 0.5
+CONNECT_WAIT = 5.0
 
 
 class ResilientRedisBackend(BroadcastBackend):
@@ -35,7 +36,11 @@ class ResilientRedisBackend(BroadcastBackend):
         self.connected = asyncio.Event()
 
     async def connect(self) -> None:
+        """Returns once listening (a subscription made after it is live), or after
+        CONNECT_WAIT seconds with Redis down; the listener keeps trying either way."""
         self._listener = asyncio.create_task(self._listen(), name="crmgraph-bus-listener")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), CONNECT_WAIT)
 
     async def disconnect(self) -> None:
         if self._listener is not None:

@@ -8,10 +8,13 @@ import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
 import { SUBGRAPHS } from './compose.mjs';
 import { corsFor, corsOriginsFromEnv, securityHeaders } from './http-security.ts';
 import { abuseLimitPlugins, limitsFromEnv } from './limits.ts';
+import { RateLimiter, rateLimitPlugin, rateLimitsFromEnv } from './rate-limit.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
 const limits = limitsFromEnv(env);
+/** One limiter (one Redis connection) for the process, however often plugins are built. */
+const rateLimiter = new RateLimiter(rateLimitsFromEnv(env));
 /** CRMGRAPH_DEBUG (or DEBUG) = true: masked errors carry the original message and stack. */
 const debug = ['1', 'true', 'yes'].includes((env.CRMGRAPH_DEBUG ?? env.DEBUG ?? '').toLowerCase());
 
@@ -110,7 +113,13 @@ export const gatewayConfig = defineConfig({
 
   cors: corsFor(corsOriginsFromEnv(env)),
 
-  plugins: () => [securityHeaders, ...abuseLimitPlugins(limits), collectForwardedHeaders],
+  // The rate limit wraps the request parser after the body-size limit does.
+  plugins: () => [
+    securityHeaders,
+    ...abuseLimitPlugins(limits),
+    rateLimitPlugin(rateLimiter),
+    collectForwardedHeaders,
+  ],
 
   // Client -> subgraph headers over HTTP (queries, mutations, _entities calls).
   propagateHeaders: {

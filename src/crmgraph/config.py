@@ -65,6 +65,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CRMGRAPH_CORS_ORIGINS", "cors_origins"),
     )
 
+    # Rate limits (REST shim; the router reads the same variables): JSON shaped like the
+    # design's tiers, merged over its defaults, e.g. {"authenticated_user": {"burst_limit": 3}}.
+    rate_limits: str | None = Field(
+        default=None, validation_alias=AliasChoices("CRMGRAPH_RATE_LIMITS", "rate_limits")
+    )
+    rate_limits_enabled: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("CRMGRAPH_RATE_LIMITS_ENABLED", "rate_limits_enabled"),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_driver(cls, url: str) -> str:

@@ -13,6 +13,7 @@ from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import domain_error
 from crmgraph.rest.oauth import oauth_routes
 from crmgraph.rest.openapi import OPENAPI
+from crmgraph.rest.rate_limit import rate_limit_middleware
 from crmgraph.rest.security import security_middleware
 from crmgraph.rest.sse import sse_routes
 from crmgraph.runtime import Runtime
@@ -43,6 +44,6 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             *oauth_routes(runtime),
             *sse_routes(runtime),
         ],
-        middleware=security_middleware(runtime.settings),
+        middleware=[*security_middleware(runtime.settings), rate_limit_middleware(runtime)],
         exception_handlers={DomainError: domain_error},
     )

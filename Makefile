@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install run services services-stop services-status migrate seed schema \
+.PHONY: help install run services services-stop services-status migrate seed schema bench \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -61,3 +61,7 @@ test-unit: $(BIN)/.installed  ## the tests that need no services
 
 clean:  ## remove the virtualenv, node_modules and .run (stop services first)
 	rm -rf $(VENV) $(ROUTER)/node_modules .run
+
+bench: install services  ## load the full stack with wrk; results in bench/results/ (see bench/README.md)
+	command -v wrk >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
+	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/run.py

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--all", action="store_true", help="all six subgraphs and the REST shim")
     serve.add_argument("--rest", action="store_true", help="also run the REST shim")
+    serve.add_argument(
+        "--port", type=int, default=None, help="one subgraph only; default: its registry port"
+    )
     serve.set_defaults(run=_serve)
 
     relay = commands.add_parser("relay", help="run only the outbox relay (publishes events)")
@@ -60,7 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--revision", default="head")
     migrate.set_defaults(run=_migrate)
 
-    seed = commands.add_parser("seed", help="load the demo tenant when it is empty")
+    seed = commands.add_parser(
+        "seed", help="load the demo tenant when it is empty, or (--scale) a benchmark data set"
+    )
+    seed.add_argument(
+        "--scale", type=float, default=None, help="1 = 10 tenants, 200,000 deals, ... (COPY)"
+    )
+    seed.add_argument("--seed", type=int, default=42, help="random seed of --scale")
     seed.set_defaults(run=_seed)
 
     token = commands.add_parser("token", help="print a JWT for local development or tests")
@@ -88,7 +97,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if not names and not args.rest:
         print("crmgraph serve: name a subgraph, or pass --all", file=sys.stderr)
         return 2
-    asyncio.run(serve(settings, names, rest=args.all or args.rest))
+    if args.port is not None and len(names) != 1:
+        print("crmgraph serve: --port needs exactly one subgraph", file=sys.stderr)
+        return 2
+    ports = {names[0]: args.port} if args.port is not None else None
+    asyncio.run(serve(settings, names, rest=args.all or args.rest, ports=ports))
     return 0
 
 
@@ -120,6 +133,9 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from crmgraph.db.engine import create_engine, create_session_factory, ping
     from crmgraph.demo import DEMO_TENANT, load_demo
 
+    if args.scale is not None:
+        return _seed_scale(settings, args)
+
     async def run() -> bool:
         engine = create_engine(settings)
         try:
@@ -130,6 +146,29 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
 
     loaded = asyncio.run(run())
     print(f"crmgraph: demo tenant {DEMO_TENANT!r} " + ("loaded" if loaded else "already has data"))
+    return 0
+
+
+def _seed_scale(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.dataset import load, stderr_progress
+    from crmgraph.db.engine import create_engine, ping
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await ping(engine)
+            report = await load(engine, scale=args.scale, seed=args.seed, progress=stderr_progress)
+        finally:
+            await engine.dispose()
+        total = sum(report.rows.values())
+        print(f"\ncrmgraph: {total:,} rows in {report.seconds:.1f} s "
+              f"({report.rows_per_second:,.0f} rows/s)")  # fmt: skip
+
+    try:
+        asyncio.run(run())
+    except ValueError as exc:
+        print(f"crmgraph seed: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -93,10 +93,12 @@ def build_servers(
     return servers
 
 
-async def serve(settings: Settings, names: Sequence[str], *, rest: bool) -> None:
+async def serve(
+    settings: Settings, names: Sequence[str], *, rest: bool, ports: dict[str, int] | None = None
+) -> None:
     """Open the runtime, serve until SIGINT/SIGTERM, close the runtime."""
     runtime = await Runtime.open(settings)
-    servers = build_servers(runtime, names, rest=rest)
+    servers = build_servers(runtime, names, rest=rest, ports=ports)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, servers.stop)

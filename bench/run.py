@@ -1,0 +1,303 @@
+"""`make bench`: the full stack (PostgreSQL, Redis, Neo4j, one process per subgraph, Hive
+Gateway) on a generated data set, loaded by wrk at several concurrency levels.
+
+Results go to bench/results/<date>-<sha>.json (a list "results" of {operation, target,
+concurrency, rps, p50_ms, p95_ms, p99_ms, errors, sql_per_request}, medians of the
+repetitions) and a Markdown table beside it. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from crmgraph.auth.tokens import issue_token
+from crmgraph.config import DEV_JWT_SECRET, Settings
+from crmgraph.dataset import load
+from crmgraph.db.engine import create_engine
+from crmgraph.db.migrate import upgrade
+from subgraphs.registry import PORTS
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+PORT_OFFSET = 20000  # away from `make run` and the tests
+TENANT = "bench00"
+
+DEAL_BY_ID = "query($id: ID!) { deal(id: $id) { id title value stage probability } }"
+DEALS_PAGE = """{ deals(first: 50) { edges { node { title value stage
+  contact { fullName email account { name } } account { name industry } } } } }"""
+COMPLEX = """{ deals(filter: { value: { gte: 10000, lte: 100000 }
+  stage: { in: ["qualification", "proposal"] }
+  expectedCloseDate: { gte: "2025-01-01", lte: "2025-06-30" }
+  account: { industry: { eq: "Technology" } } }
+  sort: { field: VALUE, direction: DESC } pagination: { first: 20 }) {
+  edges { node { id title value stage expectedCloseDate contact { fullName email company }
+  account { name industry } activities(first: 5) { edges { node {
+  ... on Task { title dueDate isOverdue } ... on Event { title startTime duration } } } } }
+  cursor } pageInfo { hasNextPage endCursor } totalCount } }"""
+OVERVIEW = """query($id: ID!) { customerOverview(customerId: $id) { contact { fullName }
+  account { name } deals { title value } totalValue lastInteraction } }"""
+
+
+@dataclass
+class Result:
+    operation: str
+    target: str
+    concurrency: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    sql_per_request: float | None
+
+
+def settings_for(database: str) -> Settings:
+    env = os.environ
+    url = make_url(env["DATABASE_URL"]).set(database=database)
+    return Settings(
+        database_url=url.render_as_string(hide_password=False),
+        redis_url=env["REDIS_URL"],
+        neo4j_uri=env["NEO4J_URI"],
+        neo4j_password=env["NEO4J_PASSWORD"],
+        jwt_secret=DEV_JWT_SECRET,
+    )
+
+
+async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str, list[str]]:
+    """A fresh database with the data set; returns ids to query."""
+    name = make_url(settings.database_url).database
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    await upgrade(settings)
+    engine = create_engine(settings)
+    try:
+        report = await load(engine, scale=scale, seed=42)
+        print(f"data set: {sum(report.rows.values()):,} rows in {report.seconds:.1f} s "
+              f"({report.rows_per_second:,.0f} rows/s)", file=sys.stderr)  # fmt: skip
+        async with engine.connect() as conn:
+            deals = [str(r[0]) for r in await conn.execute(text(
+                "SELECT id FROM deals WHERE tenant_id = :t LIMIT 500"), {"t": TENANT})]
+            contacts = [str(r[0]) for r in await conn.execute(text(
+                "SELECT contact_id FROM deals WHERE tenant_id = :t LIMIT 500"), {"t": TENANT})]
+            stages = [(str(r[0]), str(r[1])) for r in await conn.execute(text(
+                "SELECT d.id, s.id FROM deals d JOIN pipeline_stages s ON s.pipeline_id = "
+                "d.pipeline_id WHERE d.tenant_id = :t AND s.id <> d.stage_id AND d.status = "
+                "'ACTIVE' AND s.probability BETWEEN 1 AND 99 LIMIT 2000"), {"t": TENANT})]  # fmt: skip
+    finally:
+        await engine.dispose()
+    return {"deals": deals, "contacts": contacts,
+            "moves": [f"{d} {s}" for d, s in stages]}  # fmt: skip
+
+
+@contextmanager
+def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
+    """One process per subgraph plus the router; yields the URLs."""
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "JWT_SECRET": DEV_JWT_SECRET,
+           "REST_PORT": str(8000 + PORT_OFFSET)}  # fmt: skip
+    procs: list[subprocess.Popen[bytes]] = []
+    urls = {}
+    logs = workdir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, port in PORTS.items():
+            sub_env = {**env, f"{name.upper()}_PORT": str(port + PORT_OFFSET)}
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "crmgraph.cli", "serve", name, "--port",
+                 str(port + PORT_OFFSET)], env=sub_env, cwd=ROOT,
+                stdout=(logs / f"{name}.log").open("wb"), stderr=subprocess.STDOUT))  # fmt: skip
+            urls[name] = f"http://127.0.0.1:{port + PORT_OFFSET}/graphql"
+        supergraph = workdir / "supergraph.graphql"
+        sub_urls = {f"CRMGRAPH_{n.upper()}_URL": u for n, u in urls.items()}
+        subprocess.run(["node", "compose.mjs", "--out", str(supergraph)], cwd=ROOT / "router-config",
+                       env={**env, **sub_urls}, check=True, capture_output=True)  # fmt: skip
+        router_port = 4000 + PORT_OFFSET
+        procs.append(subprocess.Popen(
+            [str(ROOT / "router-config/node_modules/.bin/hive-gateway"), "supergraph",
+             str(supergraph), "--port", str(router_port)], cwd=ROOT / "router-config",
+            env={**env, **sub_urls, "CRMGRAPH_SUPERGRAPH": str(supergraph),
+                 "CRMGRAPH_GATEWAY_LOG_LEVEL": "error"},
+            stdout=(logs / "router.log").open("wb"), stderr=subprocess.STDOUT))  # fmt: skip
+        urls["router"] = f"http://127.0.0.1:{router_port}/graphql"
+        for name, url in urls.items():
+            health = url.replace("/graphql", "/healthcheck" if name == "router" else "/health")
+            _wait(health)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer")
+
+
+def bodies(operation: str, ids: dict[str, list[str]]) -> list[str]:
+    def body(query: str, variables: dict[str, Any] | None = None) -> str:
+        return json.dumps({"query": query, "variables": variables or {}})
+
+    if operation == "deal_by_id":
+        return [body(DEAL_BY_ID, {"id": i}) for i in ids["deals"]]
+    if operation == "deals_page_50":
+        return [body(DEALS_PAGE)]
+    if operation == "complex_filter":
+        return [body(COMPLEX)]
+    if operation == "customer_overview":
+        return [body(OVERVIEW, {"id": i}) for i in ids["contacts"]]
+    if operation == "move_deal_stage":
+        move = ("mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) "
+                "{ deal { id } } }")  # fmt: skip
+        # Each (deal, stage) pair once: a repeat would be a CONFLICT (already there).
+        return [body(move, {"d": pair.split()[0], "s": pair.split()[1]}) for pair in ids["moves"]]
+    raise ValueError(operation)
+
+
+async def transactions(settings: Settings) -> int:
+    """PostgreSQL's committed+rolled back transactions of the bench database. Each loader
+    batch and each mutation is one transaction, so this counts SQL round trips closely."""
+    engine = create_async_engine(settings.database_url)
+    async with engine.connect() as conn:
+        found = await conn.execute(text(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"))  # fmt: skip
+        value = int(found.scalar_one())
+    await engine.dispose()
+    return value
+
+
+def wrk(url: str, body_file: Path, token: str, concurrency: int, seconds: int) -> dict[str, int]:
+    threads = min(2, concurrency)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "graphql.lua"), url, "--", str(body_file), token],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    match = re.search(r"RESULT (\{.*\})", out.stdout)
+    if not match:
+        raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
+    found: dict[str, int] = json.loads(match.group(1))
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", 0.1)))
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 8)))
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--concurrency", default="1,8,32,128")
+    parser.add_argument("--operations", default="deal_by_id,deals_page_50,complex_filter,"
+                        "customer_overview,move_deal_stage")  # fmt: skip
+    args = parser.parse_args()
+    settings = settings_for("crmgraph_bench")
+    ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
+    token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
+    workdir = ROOT / ".run" / "bench"
+    results: list[Result] = []
+    with stack(settings, workdir) as urls:
+        for operation in args.operations.split(","):
+            body_file = workdir / f"{operation}.txt"
+            body_file.write_text("\n".join(bodies(operation, ids)) + "\n")
+            targets = {"router": urls["router"]}
+            if operation == "deal_by_id":
+                targets["subgraph"] = urls["deals"]
+            for target, url in targets.items():
+                wrk(url, body_file, token, 8, 2)  # warm-up, not measured
+                for concurrency in (int(c) for c in args.concurrency.split(",")):
+                    runs = []
+                    for _ in range(args.repetitions):
+                        before = asyncio.run(transactions(settings))
+                        found = wrk(url, body_file, token, concurrency, args.seconds)
+                        after = asyncio.run(transactions(settings))
+                        runs.append((found, (after - before) / max(1, found["requests"])))
+                    results.append(summarize(operation, target, concurrency, runs))
+                    print(json.dumps(asdict(results[-1])), file=sys.stderr)
+    write(results, args)
+    return 0
+
+
+def summarize(
+    operation: str, target: str, concurrency: int, runs: list[tuple[dict[str, int], float]]
+) -> Result:
+    def med(values: list[float]) -> float:
+        return round(statistics.median(values), 2)
+
+    return Result(
+        operation=operation,
+        target=target,
+        concurrency=concurrency,
+        rps=med([r["requests"] / (r["duration_us"] / 1e6) for r, _ in runs]),
+        p50_ms=med([r["p50_us"] / 1000 for r, _ in runs]),
+        p95_ms=med([r["p95_us"] / 1000 for r, _ in runs]),
+        p99_ms=med([r["p99_us"] / 1000 for r, _ in runs]),
+        errors=int(statistics.median([r["errors"] for r, _ in runs])),
+        sql_per_request=med([sql for _, sql in runs]),
+    )
+
+
+def write(results: list[Result], args: argparse.Namespace) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True, cwd=ROOT).stdout.strip() or "unknown"  # fmt: skip
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = RESULTS / f"{stamp}-{sha}.json"
+    machine = {"cores": os.cpu_count(), "python": platform.python_version(),
+               "platform": platform.platform(), "node": _version("node"),
+               "wrk": _version("wrk", "-v")}  # fmt: skip
+    document = {"machine": machine, "scale": args.scale, "seconds": args.seconds,
+                "repetitions": args.repetitions, "results": [asdict(r) for r in results]}  # fmt: skip
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    lines = ["| operation | target | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors "
+             "| SQL/req |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {r.operation} | {r.target} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms} | "
+              f"{r.p95_ms} | {r.p99_ms} | {r.errors} | {r.sql_per_request} |" for r in results]  # fmt: skip
+    path.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(f"bench: wrote {path.relative_to(ROOT)} and .md", file=sys.stderr)
+
+
+def _version(*command: str) -> str:
+    try:
+        out = subprocess.run(list(command) + (["--version"] if len(command) == 1 else []),
+                             capture_output=True, text=True, timeout=10)  # fmt: skip
+    except OSError:
+        return "missing"
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
 COPY subgraphs ./subgraphs
+COPY router-config/rate-limit.lua ./router-config/rate-limit.lua
 RUN pip install . && useradd --system --home /app crmgraph
 USER crmgraph
 # Listen on all interfaces inside the container; compose publishes only the router and REST.

@@ -96,28 +96,51 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
     engine = create_engine(settings)
     try:
         report = await load(engine, scale=scale, seed=42)
-        print(f"data set: {sum(report.rows.values()):,} rows in {report.seconds:.1f} s "
-              f"({report.rows_per_second:,.0f} rows/s)", file=sys.stderr)  # fmt: skip
+        print(
+            f"data set: {sum(report.rows.values()):,} rows in {report.seconds:.1f} s "
+            f"({report.rows_per_second:,.0f} rows/s)",
+            file=sys.stderr,
+        )
         async with engine.connect() as conn:
-            deals = [str(r[0]) for r in await conn.execute(text(
-                "SELECT id FROM deals WHERE tenant_id = :t LIMIT 500"), {"t": TENANT})]
-            contacts = [str(r[0]) for r in await conn.execute(text(
-                "SELECT contact_id FROM deals WHERE tenant_id = :t LIMIT 500"), {"t": TENANT})]
-            stages = [(str(r[0]), str(r[1])) for r in await conn.execute(text(
-                "SELECT d.id, s.id FROM deals d JOIN pipeline_stages s ON s.pipeline_id = "
-                "d.pipeline_id WHERE d.tenant_id = :t AND s.id <> d.stage_id AND d.status = "
-                "'ACTIVE' AND s.probability BETWEEN 1 AND 99 LIMIT 2000"), {"t": TENANT})]  # fmt: skip
+            deals = [
+                str(r[0])
+                for r in await conn.execute(
+                    text("SELECT id FROM deals WHERE tenant_id = :t LIMIT 500"), {"t": TENANT}
+                )
+            ]
+            contacts = [
+                str(r[0])
+                for r in await conn.execute(
+                    text("SELECT contact_id FROM deals WHERE tenant_id = :t LIMIT 500"),
+                    {"t": TENANT},
+                )
+            ]
+            stages = [
+                (str(r[0]), str(r[1]))
+                for r in await conn.execute(
+                    text(
+                        "SELECT d.id, s.id FROM deals d JOIN pipeline_stages s"
+                        " ON s.pipeline_id = d.pipeline_id WHERE d.tenant_id = :t"
+                        " AND s.id <> d.stage_id AND d.status = 'ACTIVE'"
+                        " AND s.probability BETWEEN 1 AND 99 LIMIT 2000"
+                    ),
+                    {"t": TENANT},
+                )
+            ]
     finally:
         await engine.dispose()
-    return {"deals": deals, "contacts": contacts,
-            "moves": [f"{d} {s}" for d, s in stages]}  # fmt: skip
+    return {"deals": deals, "contacts": contacts, "moves": [f"{d} {s}" for d, s in stages]}
 
 
 @contextmanager
 def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
     """One process per subgraph plus the router; yields the URLs."""
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "JWT_SECRET": DEV_JWT_SECRET,
-           "REST_PORT": str(8000 + PORT_OFFSET)}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "JWT_SECRET": DEV_JWT_SECRET,
+        "REST_PORT": str(8000 + PORT_OFFSET),
+    }
     procs: list[subprocess.Popen[bytes]] = []
     urls = {}
     logs = workdir / "logs"
@@ -125,22 +148,54 @@ def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
     try:
         for name, port in PORTS.items():
             sub_env = {**env, f"{name.upper()}_PORT": str(port + PORT_OFFSET)}
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "crmgraph.cli", "serve", name, "--port",
-                 str(port + PORT_OFFSET)], env=sub_env, cwd=ROOT,
-                stdout=(logs / f"{name}.log").open("wb"), stderr=subprocess.STDOUT))  # fmt: skip
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "crmgraph.cli",
+                        "serve",
+                        name,
+                        "--port",
+                        str(port + PORT_OFFSET),
+                    ],
+                    env=sub_env,
+                    cwd=ROOT,
+                    stdout=(logs / f"{name}.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
             urls[name] = f"http://127.0.0.1:{port + PORT_OFFSET}/graphql"
         supergraph = workdir / "supergraph.graphql"
         sub_urls = {f"CRMGRAPH_{n.upper()}_URL": u for n, u in urls.items()}
-        subprocess.run(["node", "compose.mjs", "--out", str(supergraph)], cwd=ROOT / "router-config",
-                       env={**env, **sub_urls}, check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["node", "compose.mjs", "--out", str(supergraph)],
+            cwd=ROOT / "router-config",
+            env={**env, **sub_urls},
+            check=True,
+            capture_output=True,
+        )
         router_port = 4000 + PORT_OFFSET
-        procs.append(subprocess.Popen(
-            [str(ROOT / "router-config/node_modules/.bin/hive-gateway"), "supergraph",
-             str(supergraph), "--port", str(router_port)], cwd=ROOT / "router-config",
-            env={**env, **sub_urls, "CRMGRAPH_SUPERGRAPH": str(supergraph),
-                 "CRMGRAPH_GATEWAY_LOG_LEVEL": "error"},
-            stdout=(logs / "router.log").open("wb"), stderr=subprocess.STDOUT))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(ROOT / "router-config/node_modules/.bin/hive-gateway"),
+                    "supergraph",
+                    str(supergraph),
+                    "--port",
+                    str(router_port),
+                ],
+                cwd=ROOT / "router-config",
+                env={
+                    **env,
+                    **sub_urls,
+                    "CRMGRAPH_SUPERGRAPH": str(supergraph),
+                    "CRMGRAPH_GATEWAY_LOG_LEVEL": "error",
+                },
+                stdout=(logs / "router.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
         urls["router"] = f"http://127.0.0.1:{router_port}/graphql"
         for name, url in urls.items():
             health = url.replace("/graphql", "/healthcheck" if name == "router" else "/health")
@@ -181,8 +236,9 @@ def bodies(operation: str, ids: dict[str, list[str]]) -> list[str]:
     if operation == "customer_overview":
         return [body(OVERVIEW, {"id": i}) for i in ids["contacts"]]
     if operation == "move_deal_stage":
-        move = ("mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) "
-                "{ deal { id } } }")  # fmt: skip
+        move = (
+            "mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) { deal { id } } }"
+        )
         # Each (deal, stage) pair once: a repeat would be a CONFLICT (already there).
         return [body(move, {"d": pair.split()[0], "s": pair.split()[1]}) for pair in ids["moves"]]
     raise ValueError(operation)
@@ -193,9 +249,12 @@ async def transactions(settings: Settings) -> int:
     batch and each mutation is one transaction, so this counts SQL round trips closely."""
     engine = create_async_engine(settings.database_url)
     async with engine.connect() as conn:
-        found = await conn.execute(text(
-            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
-            "WHERE datname = current_database()"))  # fmt: skip
+        found = await conn.execute(
+            text(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                "WHERE datname = current_database()"
+            )
+        )
         value = int(found.scalar_one())
     await engine.dispose()
     return value
@@ -204,10 +263,24 @@ async def transactions(settings: Settings) -> int:
 def wrk(url: str, body_file: Path, token: str, concurrency: int, seconds: int) -> dict[str, int]:
     threads = min(2, concurrency)
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", str(ROOT / "bench" / "graphql.lua"), url, "--", str(body_file), token],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{concurrency}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "graphql.lua"),
+            url,
+            "--",
+            str(body_file),
+            token,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     match = re.search(r"RESULT (\{.*\})", out.stdout)
     if not match:
         raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
@@ -221,8 +294,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 8)))
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32,128")
-    parser.add_argument("--operations", default="deal_by_id,deals_page_50,complex_filter,"
-                        "customer_overview,move_deal_stage")  # fmt: skip
+    parser.add_argument(
+        "--operations",
+        default="deal_by_id,deals_page_50,complex_filter,customer_overview,move_deal_stage",
+    )
     args = parser.parse_args()
     settings = settings_for("crmgraph_bench")
     ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
@@ -272,28 +347,51 @@ def summarize(
 
 def write(results: list[Result], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True, cwd=ROOT).stdout.strip() or "unknown"  # fmt: skip
+    sha = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        or "unknown"
+    )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     path = RESULTS / f"{stamp}-{sha}.json"
-    machine = {"cores": os.cpu_count(), "python": platform.python_version(),
-               "platform": platform.platform(), "node": _version("node"),
-               "wrk": _version("wrk", "-v")}  # fmt: skip
-    document = {"machine": machine, "scale": args.scale, "seconds": args.seconds,
-                "repetitions": args.repetitions, "results": [asdict(r) for r in results]}  # fmt: skip
+    machine = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "node": _version("node"),
+        "wrk": _version("wrk", "-v"),
+    }
+    document = {
+        "machine": machine,
+        "scale": args.scale,
+        "seconds": args.seconds,
+        "repetitions": args.repetitions,
+        "results": [asdict(r) for r in results],
+    }
     path.write_text(json.dumps(document, indent=2) + "\n")
-    lines = ["| operation | target | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors "
-             "| SQL/req |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    lines += [f"| {r.operation} | {r.target} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms} | "
-              f"{r.p95_ms} | {r.p99_ms} | {r.errors} | {r.sql_per_request} |" for r in results]  # fmt: skip
+    lines = [
+        "| operation | target | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors "
+        "| SQL/req |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.operation} | {r.target} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms} | "
+        f"{r.p95_ms} | {r.p99_ms} | {r.errors} | {r.sql_per_request} |"
+        for r in results
+    ]
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print(f"bench: wrote {path.relative_to(ROOT)} and .md", file=sys.stderr)
 
 
 def _version(*command: str) -> str:
     try:
-        out = subprocess.run(list(command) + (["--version"] if len(command) == 1 else []),
-                             capture_output=True, text=True, timeout=10)  # fmt: skip
+        out = subprocess.run(
+            list(command) + (["--version"] if len(command) == 1 else []),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except OSError:
         return "missing"
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""

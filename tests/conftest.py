@@ -37,6 +37,7 @@ def service_settings() -> Settings:
         neo4j_password=os.environ["NEO4J_PASSWORD"],
         anonymous_tenant=None,
         jwt_secret=DEV_JWT_SECRET,
+        rate_limits_enabled=False,  # see Stack._start_router; test_rate_limits enables them
     )
 
 

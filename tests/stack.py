@@ -79,6 +79,9 @@ class Stack:
         )
         env["CRMGRAPH_SUPERGRAPH"] = str(supergraph)
         env["CRMGRAPH_GATEWAY_PORT"] = str(self.router_port)
+        # Concurrent test runs share one Redis and one client address: rate limits would make
+        # unrelated tests interfere. tests/e2e/test_rate_limits.py starts its own routers.
+        env.setdefault("CRMGRAPH_RATE_LIMITS_ENABLED", "false")
         log = (self.workdir / "router.log").open("wb")
         self._router = subprocess.Popen(
             [

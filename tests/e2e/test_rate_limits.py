@@ -253,7 +253,9 @@ def test_requests_pass_without_limits_when_redis_is_down(
 
 @pytest.fixture(scope="module")
 def limited_rest(stack: Stack) -> Iterator[str]:
-    settings = stack.runtime.settings.model_copy(update={"rate_limits": json.dumps(LIMITS)})
+    settings = stack.runtime.settings.model_copy(
+        update={"rate_limits": json.dumps(LIMITS), "rate_limits_enabled": True}
+    )
     app = create_rest_app(dataclasses.replace(stack.runtime, settings=settings))
     port = stack.settings.rest_port + 60
     server = uvicorn.Server(

@@ -35,7 +35,13 @@ from crmgraph.security_log import security_event
 
 log = logging.getLogger("crmgraph.rate_limit")
 
-SCRIPT_PATH = Path(__file__).resolve().parents[3] / "router-config" / "rate-limit.lua"
+# One script for the router and the REST shim: router-config/rate-limit.lua in a checkout,
+# copied into this package by the wheel build (pyproject force-include) for installs.
+_CANDIDATES = (
+    Path(__file__).with_name("rate-limit.lua"),
+    Path(__file__).resolve().parents[3] / "router-config" / "rate-limit.lua",
+)
+SCRIPT_PATH = next((p for p in _CANDIDATES if p.exists()), _CANDIDATES[-1])
 KEY_PREFIX = "crmgraph:rl:"
 UNCOUNTED = frozenset({"/health", "/openapi.json"})
 

@@ -70,8 +70,14 @@ def with_api_key(stack: Stack, tenant: str, ids: Ids) -> Ids:
     return replace(ids, api_key=body["data"]["createApiKey"]["apiKey"]["id"])
 
 
+# Columns the background workers set on their own schedule (the relay marks events
+# published, the scheduler marks due tasks notified): bookkeeping, not the tenant's data.
+WORKER_COLUMNS = {"outbox_events": {"published_at"}, "tasks": {"due_notified_at"}}
+
+
 def tenant_rows(stack: Stack, tenant: str) -> Rows:
-    """Every row of the tenant in every table (the outbox included), in primary key order."""
+    """Every row of the tenant in every table (the outbox included), in primary key order,
+    less the worker bookkeeping columns."""
 
     async def run() -> Rows:
         out: Rows = {}
@@ -80,7 +86,10 @@ def tenant_rows(stack: Stack, tenant: str) -> Rows:
                 if "tenant_id" in table.c:
                     stmt = select(table).where(table.c.tenant_id == tenant)
                     result = await conn.execute(stmt.order_by(*table.primary_key.columns))
-                    out[table.name] = [dict(row) for row in result.mappings()]
+                    skip = WORKER_COLUMNS.get(table.name, set())
+                    out[table.name] = [
+                        {k: v for k, v in row.items() if k not in skip} for row in result.mappings()
+                    ]
         return out
 
     return stack.call(run)

@@ -28,6 +28,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
 }
 
 
+UNSTORABLE = "the input holds a value that cannot be stored (for example a NUL character)"
+
+
 class DomainError(Exception):
     """A failure the caller can act on: it carries a code and, for input errors, the field."""
 

@@ -154,3 +154,17 @@ def test_allow_list_sees_the_clients_address_through_the_router(stack: Stack, te
 
     assert from_two == {"data": {"deals": {"totalCount": 0}}}
     assert codes(from_one) == ["UNAUTHENTICATED"]
+
+
+def test_unstorable_input_is_a_400_not_a_500(stack: Stack, tenant: str) -> None:
+    admin = {"authorization": f"Bearer {stack.token(tenant)}"}
+
+    created = httpx.post(f"{stack.rest_url}/api-keys", json={"name": "k\u0000"}, headers=admin)
+    token = httpx.post(
+        f"{stack.rest_url}/oauth2/token",
+        json={"grant_type": "client_credentials", "client_id": "\u0000", "client_secret": "x"},
+    )
+
+    assert created.status_code == 400
+    assert created.json()["errors"][0]["code"] == "VALIDATION_ERROR"
+    assert token.status_code == 401

@@ -57,6 +57,8 @@ def pipelines(stack: Stack, tenant: str) -> tuple[dict[str, str], dict[str, str]
          "VALIDATION_ERROR", "employees"),
         ('createDeal(input: {title: "T", value: 1, currency: "dollars"}) { deal { id } }',
          "VALIDATION_ERROR", "currency"),
+        ('createContact(input: {firstName: "A\\u0000", lastName: "B"}) { contact { id } }',
+         "VALIDATION_ERROR", None),
     ],
 )  # fmt: skip
 def test_invalid_input_is_refused_and_changes_nothing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -17,9 +18,14 @@ from crmgraph.domain.api_keys import ip_allowed, secret_matches
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+KEY_FORMAT = re.compile(r"ck_[a-z]{3}_[A-Za-z0-9_-]{16,40}")
+
+
 async def verify_api_key(
     sessions: async_sessionmaker[AsyncSession], key: str, secret: str, client_ip: str | None
 ) -> models.ApiKey:
+    if not KEY_FORMAT.fullmatch(key):
+        raise unauthenticated("invalid API key")
     async with sessions() as session:
         found = await session.scalar(select(models.ApiKey).where(models.ApiKey.key == key))
     # One message for unknown key and wrong secret: no oracle for which keys exist.

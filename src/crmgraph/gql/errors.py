@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.db.errors import is_unstorable_value
+from crmgraph.errors import UNSTORABLE, DomainError, ErrorCode
 
 log = logging.getLogger("crmgraph.gql")
 
@@ -26,13 +27,18 @@ def map_error(error: GraphQLError, *, debug: bool = False) -> GraphQLError:
             extensions["field"] = original.field
         extensions.update(original.details)
         return _with(error, original.message, extensions)
+    if is_unstorable_value(original):
+        # The database refused a value (a NUL character, a number out of range): bad input.
+        return _with(error, UNSTORABLE, {"code": ErrorCode.VALIDATION_ERROR.value})
     message = error.message if debug else "Internal server error"
     return _with(error, message, {"code": ErrorCode.INTERNAL_SERVER_ERROR.value})
 
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, DomainError | GraphQLError)
+    if original is None or isinstance(original, DomainError | GraphQLError):
+        return False
+    return not is_unstorable_value(original)
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -10,7 +11,7 @@ from starlette.routing import Route
 from crmgraph.errors import DomainError
 from crmgraph.rest.api_keys import api_key_routes
 from crmgraph.rest.envelope import envelope
-from crmgraph.rest.errors import domain_error
+from crmgraph.rest.errors import data_error, domain_error
 from crmgraph.rest.oauth import oauth_routes
 from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.rate_limit import rate_limit_middleware
@@ -45,5 +46,5 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             *sse_routes(runtime),
         ],
         middleware=[*security_middleware(runtime.settings), rate_limit_middleware(runtime)],
-        exception_handlers={DomainError: domain_error},
+        exception_handlers={DomainError: domain_error, DBAPIError: data_error},
     )

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from crmgraph.errors import HTTP_STATUS, DomainError, ErrorCode
+from crmgraph.db.errors import is_unstorable_value
+from crmgraph.errors import HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
 from crmgraph.rest.envelope import envelope
 
 # The design's REST bodies say UNAUTHORIZED where GraphQL says UNAUTHENTICATED.
@@ -29,6 +30,14 @@ def error_response(request: Request, error: DomainError) -> JSONResponse:
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     return error_response(request, exc)
+
+
+async def data_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value the client sent: a 400, not a 500; other database
+    failures stay server errors."""
+    if not is_unstorable_value(exc):
+        raise exc
+    return error_response(request, DomainError(ErrorCode.VALIDATION_ERROR, UNSTORABLE))
 
 
 def invalid_body(exc: ValidationError | json.JSONDecodeError) -> DomainError:

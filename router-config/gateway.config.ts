@@ -19,7 +19,13 @@ const rateLimiter = new RateLimiter(rateLimitsFromEnv(env));
 const debug = ['1', 'true', 'yes'].includes((env.CRMGRAPH_DEBUG ?? env.DEBUG ?? '').toLowerCase());
 
 /** Client headers passed through to every subgraph (HTTP and WebSocket). */
-const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'x-api-secret', 'x-request-id'] as const;
+const FORWARDED_HEADERS = [
+  'authorization',
+  'x-api-key',
+  'x-api-secret',
+  'x-tenant-id',
+  'x-request-id',
+] as const;
 /** Sent to every subgraph too, but set by the router: the client's list plus its address. */
 const ALL_FORWARDED = [...FORWARDED_HEADERS, 'x-forwarded-for'] as const;
 

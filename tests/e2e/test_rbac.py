@@ -148,3 +148,18 @@ def test_tenant_can_override_a_roles_permissions(stack: Stack, tenant: str) -> N
     # the override replaced the built-in list: no contacts:read any more
     forbidden(as_role(stack, tenant, "sales_rep", "{ contacts { totalCount } }", rep),
               ["contacts:read"])  # fmt: skip
+
+
+def test_only_system_admins_may_act_in_another_tenant(stack: Stack, tenant: str) -> None:
+    pipeline(stack, tenant)
+    allowed(as_role(stack, tenant, "tenant_admin", CREATE_DEAL))
+    other = f"{tenant}_other"
+
+    def in_tenant(role: str) -> dict[str, Any]:
+        token = stack.token(other, roles=(role,))
+        headers = {"authorization": f"Bearer {token}", "x-tenant-id": tenant}
+        body: dict[str, Any] = stack.graphql("{ deals { totalCount } }", headers=headers).json()
+        return body
+
+    forbidden(in_tenant("tenant_admin"), ["*"])
+    assert allowed(in_tenant("system_admin")) == {"deals": {"totalCount": 1}}

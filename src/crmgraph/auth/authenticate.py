@@ -1,7 +1,9 @@
 """The one entry point from request credentials to a Scope (or UNAUTHENTICATED).
 
 Order: `Authorization: Bearer <jwt>`, then `X-API-Key` + `X-API-Secret`, then, only when
-ANONYMOUS_TENANT is configured (local `make run`), an anonymous tenant admin. Roles map to
+ANONYMOUS_TENANT is configured (local `make run`), an anonymous tenant admin. `X-Tenant-ID`
+(the design's tenant context header) may name another tenant only for a system admin, whose
+`*` permission spans tenants; for anyone else it must be their own tenant or absent. Roles map to
 permissions through auth.rbac, or a tenant's own tenant_roles rows (cached briefly).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +24,7 @@ from crmgraph.auth.tokens import TokenVerifier, unauthenticated
 from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.security_log import security_event
 
 
@@ -35,7 +39,7 @@ class Authenticator:
         """headers: lower-case names; peer: the address the request came from. Failures are
         logged as security events, then raised."""
         try:
-            return await self._authenticate(headers, client_ip(headers, peer, self._settings))
+            scope = await self._authenticate(headers, client_ip(headers, peer, self._settings))
         except Exception as exc:
             security_event(
                 "authentication_failed",
@@ -45,6 +49,7 @@ class Authenticator:
                     "api_key" if "x-api-key" in headers else "none"),
             )  # fmt: skip
             raise
+        return switch_tenant(scope, headers.get("x-tenant-id"))
 
     async def _authenticate(self, headers: Mapping[str, str], ip: str | None) -> Scope:
         authorization = headers.get("authorization")
@@ -80,6 +85,20 @@ class Authenticator:
             found = {row.role: tuple(row.permissions) for row in rows}
         self._roles[tenant_id] = (time.monotonic(), found)
         return found
+
+
+def switch_tenant(scope: Scope, tenant_id: str | None) -> Scope:
+    if not tenant_id or tenant_id == scope.tenant_id:
+        return scope
+    if "*" not in scope.permissions:
+        security_event("tenant_switch_denied", tenant_id=scope.tenant_id, subject=scope.subject,
+                       requested=tenant_id)  # fmt: skip
+        raise DomainError(
+            ErrorCode.FORBIDDEN,
+            "X-Tenant-ID names another tenant; only system admins may act in other tenants",
+            details={"required_permissions": ["*"], "user_permissions": sorted(scope.permissions)},
+        )
+    return replace(scope, tenant_id=tenant_id)
 
 
 def client_ip(headers: Mapping[str, str], peer: str | None, settings: Settings) -> str | None:

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install run services services-stop services-status migrate seed schema bench \
+.PHONY: help install run services services-stop services-status migrate seed schema bench bench-subscriptions \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -65,3 +65,6 @@ clean:  ## remove the virtualenv, node_modules and .run (stop services first)
 bench: install services  ## load the full stack with wrk; results in bench/results/ (see bench/README.md)
 	command -v wrk >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/run.py
+
+bench-subscriptions: install services  ## 1,000 WebSocket subscribers through the router (issue 5)
+	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/subscriptions.py

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 PORT_OFFSET = 20000  # away from `make run` and the tests
 TENANT = "bench00"
+PIDS: dict[str, int] = {}  # process ids of the running stack, by subgraph name and "router"
 
 DEAL_BY_ID = "query($id: ID!) { deal(id: $id) { id title value stage probability } }"
 DEALS_PAGE = """{ deals(first: 50) { edges { node { title value stage
@@ -84,7 +85,7 @@ def settings_for(database: str) -> Settings:
     )
 
 
-async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str, list[str]]:
+async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str, Any]:
     """A fresh database with the data set; returns ids to query."""
     name = make_url(settings.database_url).database
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -116,10 +117,10 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
                 )
             ]
             stages = [
-                (str(r[0]), str(r[1]))
+                (str(r[0]), str(r[1]), str(r[2]))
                 for r in await conn.execute(
                     text(
-                        "SELECT d.id, s.id FROM deals d JOIN pipeline_stages s"
+                        "SELECT d.id, s.id, d.pipeline_id FROM deals d JOIN pipeline_stages s"
                         " ON s.pipeline_id = d.pipeline_id WHERE d.tenant_id = :t"
                         " AND s.id <> d.stage_id AND d.status = 'ACTIVE'"
                         " AND s.probability BETWEEN 1 AND 99 LIMIT 2000"
@@ -129,7 +130,12 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
             ]
     finally:
         await engine.dispose()
-    return {"deals": deals, "contacts": contacts, "moves": [f"{d} {s}" for d, s in stages]}
+    return {
+        "deals": deals,
+        "contacts": contacts,
+        "moves": [f"{d} {s}" for d, s, _ in stages],
+        "pipeline_of": {d: p for d, _, p in stages},
+    }
 
 
 @contextmanager
@@ -200,6 +206,7 @@ def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
         for name, url in urls.items():
             health = url.replace("/graphql", "/healthcheck" if name == "router" else "/health")
             _wait(health)
+        PIDS.update({name: proc.pid for name, proc in zip([*PORTS, "router"], procs, strict=True)})
         yield urls
     finally:
         for proc in procs:
@@ -223,7 +230,7 @@ def _wait(url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"{url} did not answer")
 
 
-def bodies(operation: str, ids: dict[str, list[str]]) -> list[str]:
+def bodies(operation: str, ids: dict[str, Any]) -> list[str]:
     def body(query: str, variables: dict[str, Any] | None = None) -> str:
         return json.dumps({"query": query, "variables": variables or {}})
 

@@ -1,0 +1,147 @@
+"""Subscription fan-out: N WebSocket subscribers through the router (one token each, as N
+users), each subscribed to dealStageChanged(pipelineId); moveDealStage runs M times and every
+subscriber's receipt is timed against the event's own timestamp (written in the committing
+transaction, same machine clock). Reports p50/p99 delivery latency, deliveries missed, and the
+resident memory the router and the deals subgraph gain per subscriber.
+
+    .venv/bin/python bench/subscriptions.py --subscribers 1000 --events 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import PIDS, RESULTS, ROOT, TENANT, prepare, settings_for, stack
+
+from crmgraph.auth.tokens import issue_token
+
+SUBSCRIPTION = """subscription($p: ID!) { dealStageChanged(pipelineId: $p) {
+  deal { id title } newStage timestamp } }"""
+MOVE = "mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) { deal { id } } }"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def subscriber(url: str, token: str, pipeline: str, ready: asyncio.Event,
+                     received: list[float], stop: asyncio.Event) -> None:  # fmt: skip
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                                  max_queue=None, open_timeout=60) as ws:  # fmt: skip
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"authorization": f"Bearer {token}"}}))  # fmt: skip
+        while json.loads(await ws.recv())["type"] != "connection_ack":
+            pass
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": SUBSCRIPTION, "variables": {"p": pipeline}}}))  # fmt: skip
+        ready.set()
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+            except TimeoutError:
+                continue
+            message = json.loads(raw)
+            if message["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong"}))
+            elif message["type"] == "next":
+                data = message["payload"].get("data") or {}
+                change = data.get("dealStageChanged")
+                if change:
+                    sent = datetime.fromisoformat(change["timestamp"]).timestamp()
+                    received.append((time.time() - sent) * 1000)
+
+
+async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: int, m: int,
+                  ) -> dict[str, Any]:  # fmt: skip
+    ws_url = urls["router"].replace("http://", "ws://")
+    moves = [pair.split() for pair in ids["moves"]]
+    pipeline = ids["pipeline_of"][moves[0][0]]
+    moves = [(d, s) for d, s in moves if ids["pipeline_of"][d] == pipeline]
+    before = {name: rss_mb(pid) for name, pid in PIDS.items() if name in ("router", "deals")}
+    received: list[float] = []
+    stop = asyncio.Event()
+    readies = [asyncio.Event() for _ in range(n)]
+    tasks = []
+    for i in range(n):
+        token = issue_token(settings, tenant_id=TENANT, subject=f"user-{i}", roles=("sales_rep",))
+        tasks.append(asyncio.create_task(
+            subscriber(ws_url, token, pipeline, readies[i], received, stop)))  # fmt: skip
+        if i % 50 == 49:
+            await asyncio.sleep(0.05)  # do not stampede the router's accept queue
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
+    await asyncio.sleep(2)  # let upstream subscriptions settle
+    after = {name: rss_mb(pid) for name, pid in PIDS.items() if name in ("router", "deals")}
+    admin = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
+    used = set()
+    async with httpx.AsyncClient(
+        headers={"authorization": f"Bearer {admin}"}, timeout=120
+    ) as client:
+        sent = 0
+        for deal, stage in moves:
+            if deal in used:
+                continue
+            used.add(deal)
+            body = {"query": MOVE, "variables": {"d": deal, "s": stage}}
+            response = await client.post(urls["router"], json=body)
+            if "errors" not in response.json():
+                sent += 1
+                await asyncio.sleep(1.0)
+            if sent == m:
+                break
+    await asyncio.sleep(3)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = sorted(received)
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1)
+
+    return {
+        "subscribers": n,
+        "events": sent,
+        "deliveries": len(latencies),
+        "missed": sent * n - len(latencies),
+        "p50_ms": pct(50) if latencies else None,
+        "p99_ms": pct(99) if latencies else None,
+        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
+        "rss_mb_before": before,
+        "rss_mb_after": after,
+        "kb_per_subscriber": {k: round((after[k] - before[k]) * 1024 / n, 1) for k in before},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--scale", type=float, default=0.01)
+    args = parser.parse_args()
+    settings = settings_for("crmgraph_bench")
+    ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
+    with stack(settings, ROOT / ".run" / "bench") as urls:
+        result = asyncio.run(measure(urls, settings, ids, args.subscribers, args.events))
+    print(json.dumps(result, indent=2))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d")
+    (RESULTS / f"{stamp}-subscriptions.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

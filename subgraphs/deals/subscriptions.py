@@ -10,6 +10,7 @@ import strawberry
 
 from crmgraph.db import models
 from crmgraph.events.bus import BusEvent
+from crmgraph.events.outbox import from_snapshot
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
 from crmgraph.gql.permissions import can
@@ -34,7 +35,11 @@ def stage_change_of(event: BusEvent) -> DealStageChange:
         reason=payload.get("reason"),
         created_at=datetime.fromisoformat(event.created_at),
     )
-    return DealStageChange(row=row)
+    names = None
+    if "to_stage_name" in payload:
+        names = (payload.get("from_stage_name"), str(payload["to_stage_name"]))
+    deal = from_snapshot(models.Deal, event.data) if event.data.get("id") else None
+    return DealStageChange(row=row, deal_row=deal, stage_names=names)
 
 
 @strawberry.type

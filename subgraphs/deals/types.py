@@ -121,14 +121,19 @@ class Deal:
 @strawberry.type(description="A move of a deal from one stage to another.")
 class DealStageChange:
     row: strawberry.Private[models.DealStageChange]
+    # Filled from a live event, so that many subscribers need no query each.
+    deal_row: strawberry.Private[models.Deal | None] = None
+    stage_names: strawberry.Private[tuple[str | None, str] | None] = None
 
     @strawberry.field
     async def deal(self, info: Info) -> Deal | None:
-        found = await info.context.loaders.deal_by_id.load(self.row.deal_id)
+        found = self.deal_row or await info.context.loaders.deal_by_id.load(self.row.deal_id)
         return None if found is None else Deal.from_row(found)
 
     @strawberry.field(description="Name of the stage left; null for the creation.")
     async def previous_stage(self, info: Info) -> str | None:
+        if self.stage_names is not None:
+            return self.stage_names[0]
         if self.row.from_stage_id is None:
             return None
         stage = await info.context.loaders.stage_by_id.load(self.row.from_stage_id)
@@ -136,6 +141,8 @@ class DealStageChange:
 
     @strawberry.field(description="Name of the stage entered.")
     async def new_stage(self, info: Info) -> str:
+        if self.stage_names is not None:
+            return self.stage_names[1]
         stage = await info.context.loaders.stage_by_id.load(self.row.to_stage_id)
         return "" if stage is None else stage.name
 

@@ -143,6 +143,7 @@ async def move_deal_stage(
         raise validation.invalid("stageId", "the stage is not in the deal's pipeline")
     if stage.id == deal.stage_id:
         raise DomainError(ErrorCode.CONFLICT, "the deal is in that stage already", field="stageId")
+    previous = await session.get(models.PipelineStage, deal.stage_id)
     change = models.DealStageChange(
         tenant_id=scope.tenant_id,
         deal_id=deal.id,
@@ -163,8 +164,10 @@ async def move_deal_stage(
         scope=scope,
         topic="deal.stage_changed",
         row=deal,
+        # Stage names travel with the event so subscribers need no lookup per subscriber.
         extra={"from_stage_id": str(change.from_stage_id), "to_stage_id": str(stage.id),
-               "reason": reason},
+               "from_stage_name": previous.name if previous else None,
+               "to_stage_name": stage.name, "reason": reason},
     )  # fmt: skip
     return deal, change
 

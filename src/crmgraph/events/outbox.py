@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +13,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db.models import OutboxEvent, TenantRow
 from crmgraph.db.scoping import Scope
 
+T = TypeVar("T", bound=TenantRow)
+
 
 def snapshot(row: TenantRow) -> dict[str, Any]:
     """The row's columns as JSON-safe values."""
     return {col.key: _json_value(getattr(row, col.key)) for col in row.__table__.columns}  # type: ignore[attr-defined]
+
+
+def from_snapshot(model: type[T], data: dict[str, Any]) -> T:
+    """A detached row rebuilt from snapshot(): lets subscribers use an event's data without
+    a query per subscriber."""
+    values: dict[str, Any] = {}
+    for col in model.__table__.columns:  # type: ignore[attr-defined]
+        raw = data.get(col.key)
+        if raw is None:
+            values[col.key] = None
+            continue
+        kind = col.type.python_type
+        if kind is datetime:
+            values[col.key] = datetime.fromisoformat(raw)
+        elif kind in (uuid.UUID, Decimal):
+            values[col.key] = kind(str(raw))
+        else:
+            values[col.key] = raw
+    return model(**values)
 
 
 def _json_value(value: object) -> object:

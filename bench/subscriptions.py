@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -139,7 +140,11 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d")
-    (RESULTS / f"{stamp}-subscriptions.json").write_text(json.dumps(result, indent=2) + "\n")
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True, cwd=ROOT).stdout.strip() or "unknown"  # fmt: skip
+    result["machine"] = {"cores": os.cpu_count(), "note": "load client on the same machine"}
+    path = RESULTS / f"{stamp}-{sha}-subscriptions.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

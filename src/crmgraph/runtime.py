@@ -37,6 +37,7 @@ class Runtime:
     graph: GraphStore
     authenticator: Authenticator
     _relay_engines: list[AsyncEngine] = field(default_factory=list)
+    _relays: list[Relay] = field(default_factory=list)
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -73,7 +74,14 @@ class Runtime:
         engine = db_engine.create_engine(self.settings)
         self._relay_engines.append(engine)
         sessions = db_engine.create_session_factory(engine)
-        return Relay(sessions, self.broadcast, redis_url=self.settings.redis_url)
+        relay = Relay(sessions, self.broadcast, redis_url=self.settings.redis_url)
+        self._relays.append(relay)
+        return relay
+
+    def wake_relays(self) -> None:
+        """A write of this process committed: publish now rather than at the next poll."""
+        for relay in self._relays:
+            relay.wake()
 
     async def close(self) -> None:
         await self.broadcast.disconnect()

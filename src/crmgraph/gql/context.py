@@ -87,7 +87,9 @@ class Context:
         """Run change in one transaction: it commits on return and rolls back on any error."""
         scope = self.scope
         async with self.runtime.sessions() as session, session.begin():
-            return await change(session, scope)
+            result = await change(session, scope)
+        self.runtime.wake_relays()  # its outbox rows are committed now
+        return result
 
 
 Info = StrawberryInfo[Context, None]

@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -42,6 +42,18 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 PORT_OFFSET = 20000  # away from `make run` and the tests
 TENANT = "bench00"
+# The router's per-caller limits (1,000/min by default) would turn a load test into 429s;
+# raise them out of reach so the limiter still runs (its Redis round trips are counted).
+BENCH_RATE_LIMITS = json.dumps(
+    {
+        "authenticated_user": {
+            "requests_per_minute": 10**9,
+            "requests_per_hour": 10**9,
+            "requests_per_day": 10**9,
+            "burst_limit": 10**9,
+        }
+    }
+)
 PIDS: dict[str, int] = {}  # process ids of the running stack, by subgraph name and "router"
 
 DEAL_BY_ID = "query($id: ID!) { deal(id: $id) { id title value stage probability } }"
@@ -56,6 +68,22 @@ COMPLEX = """{ deals(filter: { value: { gte: 10000, lte: 100000 }
   account { name industry } activities(first: 5) { edges { node {
   ... on Task { title dueDate isOverdue } ... on Event { title startTime duration } } } } }
   cursor } pageInfo { hasNextPage endCursor } totalCount } }"""
+# PostGraphile 5 (amber preset) names: allDeals with condition/orderBy, rowId for the uuid
+# column (id is its global Node id), relations from the foreign keys (…ByContactId).
+# Tenant filtering through `condition`, as ours filter through the token's tenant.
+PG_DEAL_BY_ID = """query($id: UUID!) { allDeals(condition: { rowId: $id, tenantId: "bench00" }
+  first: 1) { nodes { rowId title value probability pipelineStageByStageId { name } } } }"""
+PG_DEALS_PAGE = """{ allDeals(first: 50, condition: { tenantId: "bench00" }
+  orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { title value
+  pipelineStageByStageId { name }
+  contactByContactId { firstName lastName email accountByAccountId { name } }
+  accountByAccountId { name industry } } } }"""
+PEERS = {"postgraphile", "sql"}  # side-by-side targets; they answer these operations only
+PEER_OPERATIONS = {"deal_by_id", "deals_page_50"}
+SQL_PATHS = {"deal_by_id": "/deal", "deals_page_50": "/deals"}
+PG_PORT = 5000 + PORT_OFFSET
+SQL_PORT = 6000 + PORT_OFFSET
+PG_DIR = ROOT / "bench" / "postgraphile"
 OVERVIEW = """query($id: ID!) { customerOverview(customerId: $id) { contact { fullName }
   account { name } deals { title value } totalValue lastInteraction } }"""
 
@@ -139,8 +167,11 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
 
 
 @contextmanager
-def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
-    """One process per subgraph plus the router; yields the URLs."""
+def stack(
+    settings: Settings, workdir: Path, peers: Collection[str] = ()
+) -> Iterator[dict[str, str]]:
+    """One process per subgraph plus the router, and the requested peers (postgraphile,
+    sql); yields the URLs."""
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -197,6 +228,7 @@ def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
                     **sub_urls,
                     "CRMGRAPH_SUPERGRAPH": str(supergraph),
                     "CRMGRAPH_GATEWAY_LOG_LEVEL": "error",
+                    "CRMGRAPH_RATE_LIMITS": BENCH_RATE_LIMITS,
                 },
                 stdout=(logs / "router.log").open("wb"),
                 stderr=subprocess.STDOUT,
@@ -207,6 +239,40 @@ def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
             health = url.replace("/graphql", "/healthcheck" if name == "router" else "/health")
             _wait(health)
         PIDS.update({name: proc.pid for name, proc in zip([*PORTS, "router"], procs, strict=True)})
+        if "postgraphile" in peers:
+            procs.append(_postgraphile(settings, logs))
+            PIDS["postgraphile"] = procs[-1].pid
+            urls["postgraphile"] = f"http://127.0.0.1:{PG_PORT}/graphql"
+            _wait_graphql(urls["postgraphile"])
+        if "sql" in peers:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "floor:app",
+                        "--app-dir",
+                        str(ROOT / "bench"),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(SQL_PORT),
+                        "--workers",
+                        "1",
+                        "--log-level",
+                        "warning",
+                        "--no-access-log",
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=(logs / "sql.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            PIDS["sql"] = procs[-1].pid
+            urls["sql"] = f"http://127.0.0.1:{SQL_PORT}"
+            _wait(urls["sql"] + "/health")
         yield urls
     finally:
         for proc in procs:
@@ -216,6 +282,48 @@ def stack(settings: Settings, workdir: Path) -> Iterator[dict[str, str]]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _postgraphile(settings: Settings, logs: Path) -> subprocess.Popen[bytes]:
+    """PostGraphile 5.1.5 on Node 22 (both pinned in bench/postgraphile), amber preset,
+    serving the bench database's public schema."""
+    node = PG_DIR / "node_modules" / "node" / "bin" / "node"
+    cli = PG_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
+    if not (node.exists() and cli.exists()):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PG_DIR, check=True)
+    dsn = make_url(settings.database_url).set(drivername="postgresql")
+    return subprocess.Popen(
+        [
+            str(node),
+            str(cli),
+            "--connection",
+            dsn.render_as_string(hide_password=False),
+            "--schema",
+            "public",
+            "--preset",
+            "postgraphile/presets/amber",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PG_PORT),
+        ],
+        cwd=PG_DIR,
+        env={**os.environ, "NODE_ENV": "production", "GRAPHILE_ENV": "production"},
+        stdout=(logs / "postgraphile.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_graphql(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(url, json={"query": "{ __typename }"}, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer")
 
 
 def _wait(url: str, timeout: float = 60) -> None:
@@ -230,9 +338,18 @@ def _wait(url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"{url} did not answer")
 
 
-def bodies(operation: str, ids: dict[str, Any]) -> list[str]:
+def bodies(operation: str, ids: dict[str, Any], target: str = "router") -> list[str]:
     def body(query: str, variables: dict[str, Any] | None = None) -> str:
         return json.dumps({"query": query, "variables": variables or {}})
+
+    if target == "postgraphile":
+        if operation == "deal_by_id":
+            return [body(PG_DEAL_BY_ID, {"id": i}) for i in ids["deals"]]
+        return [body(PG_DEALS_PAGE)]
+    if target == "sql":
+        if operation == "deal_by_id":
+            return [json.dumps({"id": i, "tenant": TENANT}) for i in ids["deals"]]
+        return [json.dumps({"tenant": TENANT})]
 
     if operation == "deal_by_id":
         return [body(DEAL_BY_ID, {"id": i}) for i in ids["deals"]]
@@ -305,20 +422,33 @@ def main() -> int:
         "--operations",
         default="deal_by_id,deals_page_50,complex_filter,customer_overview,move_deal_stage",
     )
+    parser.add_argument(
+        "--targets",
+        default="router,subgraph,postgraphile,sql",
+        help="router and subgraph are ours; postgraphile and sql are the peers",
+    )
     args = parser.parse_args()
+    wanted = set(args.targets.split(","))
+    operations = args.operations.split(",")
+    peers = wanted & PEERS if PEER_OPERATIONS & set(operations) else set()
     settings = settings_for("crmgraph_bench")
     ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
     token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
     workdir = ROOT / ".run" / "bench"
     results: list[Result] = []
-    with stack(settings, workdir) as urls:
-        for operation in args.operations.split(","):
-            body_file = workdir / f"{operation}.txt"
-            body_file.write_text("\n".join(bodies(operation, ids)) + "\n")
+    with stack(settings, workdir, peers) as urls:
+        for operation in operations:
             targets = {"router": urls["router"]}
             if operation == "deal_by_id":
                 targets["subgraph"] = urls["deals"]
+            if operation in PEER_OPERATIONS:
+                for peer in sorted(peers):
+                    targets[peer] = urls[peer] + (SQL_PATHS[operation] if peer == "sql" else "")
             for target, url in targets.items():
+                if target not in wanted:
+                    continue
+                body_file = workdir / f"{operation}-{target}.txt"
+                body_file.write_text("\n".join(bodies(operation, ids, target)) + "\n")
                 wrk(url, body_file, token, 8, 2)  # warm-up, not measured
                 for concurrency in (int(c) for c in args.concurrency.split(",")):
                     runs = []
@@ -368,6 +498,8 @@ def write(results: list[Result], args: argparse.Namespace) -> None:
         "platform": platform.platform(),
         "node": _version("node"),
         "wrk": _version("wrk", "-v"),
+        "postgraphile": _package_version("postgraphile"),
+        "postgraphile_node": _package_version("node"),
     }
     document = {
         "machine": machine,
@@ -387,8 +519,36 @@ def write(results: list[Result], args: argparse.Namespace) -> None:
         f"{r.p95_ms} | {r.p99_ms} | {r.errors} | {r.sql_per_request} |"
         for r in results
     ]
+    lines += ratios(results)
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print(f"bench: wrote {path.relative_to(ROOT)} and .md", file=sys.stderr)
+
+
+def ratios(results: list[Result]) -> list[str]:
+    """Markdown: ours/theirs req/s per operation and concurrency, against (c) PostGraphile
+    and (d) the SQL floor. Above 1 we are faster; 0.5 means half their throughput."""
+    rps = {(r.operation, r.target, r.concurrency): r.rps for r in results}
+    rows = []
+    for operation, target, concurrency in rps:
+        if target not in ("router", "subgraph"):
+            continue
+        cells = []
+        for peer in ("postgraphile", "sql"):
+            theirs = rps.get((operation, peer, concurrency))
+            ours = rps[(operation, target, concurrency)]
+            cells.append(f"{ours / theirs:.2f}" if theirs else "n/a")
+        if any(c != "n/a" for c in cells):
+            rows.append(f"| {operation} | {target} | {concurrency} | {cells[0]} | {cells[1]} |")
+    if not rows:
+        return []
+    return [
+        "",
+        "Ours/theirs req/s (above 1: ours is faster):",
+        "",
+        "| operation | ours | concurrency | (c) vs postgraphile | (d) vs sql |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _version(*command: str) -> str:
@@ -402,6 +562,11 @@ def _version(*command: str) -> str:
     except OSError:
         return "missing"
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+def _package_version(name: str) -> str:
+    found = PG_DIR / "node_modules" / name / "package.json"
+    return str(json.loads(found.read_text())["version"]) if found.exists() else "missing"
 
 
 if __name__ == "__main__":

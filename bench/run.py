@@ -427,14 +427,29 @@ def main() -> int:
         default="router,subgraph,postgraphile,sql",
         help="router and subgraph are ours; postgraphile and sql are the peers",
     )
+    parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="start the stack on the data set, print its URLs and a token, and wait "
+        "(for profiling by hand); --reuse skips reloading the data set",
+    )
+    parser.add_argument("--reuse", action="store_true", help="keep the existing bench database")
     args = parser.parse_args()
     wanted = set(args.targets.split(","))
     operations = args.operations.split(",")
     peers = wanted & PEERS if PEER_OPERATIONS & set(operations) else set()
     settings = settings_for("crmgraph_bench")
-    ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
-    token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
     workdir = ROOT / ".run" / "bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    ids_file = workdir / "ids.json"
+    if args.reuse and ids_file.exists():
+        ids = json.loads(ids_file.read_text())
+    else:
+        ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
+        ids_file.write_text(json.dumps(ids))
+    token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
+    if args.hold:
+        return hold(settings, workdir, peers, ids, token)
     results: list[Result] = []
     with stack(settings, workdir, peers) as urls:
         for operation in operations:
@@ -460,6 +475,28 @@ def main() -> int:
                     results.append(summarize(operation, target, concurrency, runs))
                     print(json.dumps(asdict(results[-1])), file=sys.stderr)
     write(results, args)
+    return 0
+
+
+def hold(
+    settings: Settings, workdir: Path, peers: Collection[str], ids: dict[str, Any], token: str
+) -> int:
+    """Keep the stack up for profiling: writes each operation's bodies beside the URLs."""
+    with stack(settings, workdir, peers) as urls:
+        for operation in ("deal_by_id", "deals_page_50", "complex_filter", "customer_overview"):
+            for target in ("router", *sorted(peers)):
+                if target in PEERS and operation not in PEER_OPERATIONS:
+                    continue
+                path = workdir / f"{operation}-{target}.txt"
+                path.write_text("\n".join(bodies(operation, ids, target)) + "\n")
+        (workdir / "token").write_text(token)
+        print(json.dumps({"urls": urls, "pids": PIDS, "workdir": str(workdir)}), flush=True)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on kill
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

@@ -14,6 +14,7 @@ from crmgraph.config import Settings, mask_url
 from crmgraph.db import engine as db_engine
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.events import bus
+from crmgraph.events.outbox_listener import asyncpg_dsn
 from crmgraph.events.relay import Relay
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.port import GraphStore
@@ -74,7 +75,12 @@ class Runtime:
         engine = db_engine.create_engine(self.settings)
         self._relay_engines.append(engine)
         sessions = db_engine.create_session_factory(engine)
-        relay = Relay(sessions, self.broadcast, redis_url=self.settings.redis_url)
+        relay = Relay(
+            sessions,
+            self.broadcast,
+            redis_url=self.settings.redis_url,
+            listen_dsn=asyncpg_dsn(self.settings.database_url),
+        )
         self._relays.append(relay)
         return relay
 

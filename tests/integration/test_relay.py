@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from crmgraph.db import models
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
 from crmgraph.events import bus
+from crmgraph.events.outbox_listener import asyncpg_dsn
 from crmgraph.events.relay import Relay
 from tests.conftest import admin
 
@@ -268,3 +270,47 @@ async def test_relay_on_sqlite_with_the_in_memory_bus(tmp_path: Path) -> None:
         await engine.dispose()
 
     assert [e.sequence for e in got] == [1, 2, 3]
+
+
+async def test_a_commit_anywhere_wakes_a_relay_that_polls_rarely(
+    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, relay_settings: Settings
+) -> None:
+    """The writer here is not the relay's process (no in-process wake): only PostgreSQL's
+    NOTIFY, sent by the outbox trigger at commit, can bring the event out before the poll.
+    The listener's connection is then terminated by the server and must come back."""
+    relay = Relay(
+        sessions,
+        broadcast,
+        redis_url=relay_settings.redis_url,
+        listen_dsn=asyncpg_dsn(relay_settings.database_url),
+        listening_poll_interval=60,
+    )
+    tenant = f"t_{uuid.uuid4().hex[:12]}"
+    task = asyncio.create_task(relay.run())
+    try:
+        async with broadcast.subscribe(bus.channel_for(tenant, "deal.updated")) as subscriber:
+            await wait_until(lambda: relay.listener is not None and relay.listener.connected)
+            await asyncio.sleep(0.3)  # past the wake-up the listener gives when it connects
+            await write_events(sessions, tenant, 1)
+            assert len(await receive(subscriber, 1, within=3)) == 1
+
+            await admin(
+                relay_settings,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN%' AND datname = current_database()",
+            )
+            await wait_until(lambda: relay.listener is not None and not relay.listener.connected)
+            await wait_until(lambda: relay.listener is not None and relay.listener.connected)
+            await asyncio.sleep(0.3)
+            await write_events(sessions, tenant, 1)
+            assert len(await receive(subscriber, 1, within=3)) == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 10) -> None:
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 (the condition is another task's state)
+            await asyncio.sleep(0.02)

@@ -24,6 +24,7 @@ from crmgraph.db.types import utcnow
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.events import bus
 from crmgraph.events.due_tasks import emit_due_tasks
+from crmgraph.events.outbox_listener import OutboxListener
 
 log = logging.getLogger("crmgraph.events.relay")
 
@@ -48,6 +49,8 @@ class Relay:
         redis_url: str,
         batch_size: int = 200,
         poll_interval: float = 0.05,
+        listen_dsn: str | None = None,
+        listening_poll_interval: float = 2.0,
         due_interval: float = 1.0,
         max_backoff: float = 5.0,
     ) -> None:
@@ -56,6 +59,9 @@ class Relay:
         self.redis_url = redis_url
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.listening_poll_interval = listening_poll_interval
+        # PostgreSQL: woken by NOTIFY from any process's commit, so polling can be rare.
+        self.listener = None if listen_dsn is None else OutboxListener(listen_dsn, self.wake)
         self.due_interval = due_interval
         self.max_backoff = max_backoff
         # A fault point for tests: awaited after publishing a batch, before its commit.
@@ -106,9 +112,29 @@ class Relay:
         async with self.sessions() as session, session.begin():
             return await emit_due_tasks(session)
 
+    @property
+    def idle_interval(self) -> float:
+        """How long to wait for a wake-up before looking anyway."""
+        if self.listener is not None and self.listener.connected:
+            return self.listening_poll_interval
+        return self.poll_interval
+
     async def run(self) -> None:
-        """Relay until cancelled. Failures are logged once per outage and retried with
-        exponential backoff; rows stay in the outbox meanwhile."""
+        """Relay until cancelled (with its NOTIFY listener, when it has one)."""
+        if self.listener is None:
+            await self._run()
+            return
+        listening = asyncio.create_task(self.listener.run(), name="crmgraph-outbox-listener")
+        try:
+            await self._run()
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    async def _run(self) -> None:
+        """Failures are logged once per outage and retried with exponential backoff; rows
+        stay in the outbox meanwhile."""
         backoff = 0.0
         failing: str | None = None
         loop = asyncio.get_running_loop()
@@ -138,7 +164,7 @@ class Relay:
             if count < self.batch_size:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    await asyncio.wait_for(self._wake.wait(), self.idle_interval)
 
 
 async def serve_relay(relay: Relay, stop: asyncio.Event) -> None:

@@ -48,7 +48,8 @@ class Stack:
     def start(self) -> None:
         self._thread.start()
         self.runtime = self.call(lambda: Runtime.open(self.settings))
-        event.listen(self.runtime.engine.sync_engine, "before_cursor_execute", self._count)
+        for engine in (self.runtime.engine, self.runtime.read_engine):
+            event.listen(engine.sync_engine, "before_cursor_execute", self._count)
         self._servers = build_servers(
             self.runtime, NAMES, rest=True, ports=self.ports, log_level="warning"
         )

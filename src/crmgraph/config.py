@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # sets it to `demo` so GraphiQL works out of the box; never set it in production.
     anonymous_tenant: str | None = None
 
-    # How long a tenant's role overrides are cached per process, in seconds.
+    # How long a tenant's role overrides and a verified token are cached per process, in seconds.
     auth_cache_seconds: float = 10.0
     # Peers whose X-Forwarded-For is believed (the router); comma-separated addresses.
     trusted_proxies: str = "127.0.0.1,::1"
@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     rest_port: int = 8000
     sql_echo: bool = False
     debug: bool = False
-    db_pool_size: int = 10
+    # Per process: the read pool keeps this many PostgreSQL connections (and opens as many more
+    # under load); the write pool half as many. A request holds one only while a query runs.
+    db_pool_size: int = 20
     max_page_size: int = 100
     # Browser origins allowed by CORS, comma-separated; `*` stands for one host label
     # (`https://*.example.com`). The router reads the same CRMGRAPH_CORS_ORIGINS.

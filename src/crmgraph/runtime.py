@@ -37,6 +37,9 @@ class Runtime:
     broadcast: Broadcast
     graph: GraphStore
     authenticator: Authenticator
+    # Read-only requests (loaders, lists): autocommit, one round trip per SELECT.
+    read_engine: AsyncEngine
+    read_sessions: async_sessionmaker[AsyncSession]
     _relay_engines: list[AsyncEngine] = field(default_factory=list)
     _relays: list[Relay] = field(default_factory=list)
 
@@ -51,6 +54,7 @@ class Runtime:
         )
         broadcast = bus.create_broadcast(settings.redis_url)
         sessions = db_engine.create_session_factory(engine)
+        read_engine = db_engine.create_engine(settings, reads=True)
         runtime = cls(
             settings,
             engine,
@@ -58,6 +62,8 @@ class Runtime:
             broadcast,
             graph,
             Authenticator(settings, sessions),
+            read_engine,
+            db_engine.create_session_factory(read_engine),
         )
         try:
             await db_engine.ping(engine)
@@ -72,7 +78,7 @@ class Runtime:
     def create_relay(self) -> Relay:
         """A relay on an engine of its own: its polling never waits for, or holds, a
         connection that requests need. close() disposes of it."""
-        engine = db_engine.create_engine(self.settings)
+        engine = db_engine.create_engine(self.settings, pool_size=2)
         self._relay_engines.append(engine)
         sessions = db_engine.create_session_factory(engine)
         relay = Relay(
@@ -94,11 +100,12 @@ class Runtime:
         await self.graph.close()
         for engine in self._relay_engines:
             await engine.dispose()
+        await self.read_engine.dispose()
         await self.engine.dispose()
 
     async def _close_quietly(self) -> None:
         # Closing after a failed open: the first error is the one to show.
-        for close in (self.graph.close, self.engine.dispose):
+        for close in (self.graph.close, self.read_engine.dispose, self.engine.dispose):
             with contextlib.suppress(Exception):
                 await close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,9 @@ ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 # Unknown kids refetch the JWKS, but not more often than this: random kids must not turn
 # crmgraph into a flood against the identity provider.
 JWKS_REFRESH_SECONDS = 2.0
+# Verified tokens are remembered (their exact text) so a client's every request does not pay
+# for signature checking again; bounded, and never past the token's exp.
+VERIFIED_CACHE_SIZE = 4096
 
 
 def unauthenticated(message: str) -> DomainError:
@@ -71,8 +75,24 @@ class TokenVerifier:
         self._settings = settings
         self._jwks = JwksCache(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
         self._pem = settings.jwt_public_key_pem()
+        self._verified: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
 
     async def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims. A token verified in the last auth_cache_seconds is taken from
+        memory until its exp (leeway included); failures are never cached."""
+        now = time.time()
+        hit = self._verified.get(token)
+        if hit is not None and now < hit[0]:
+            self._verified.move_to_end(token)
+            return hit[1]
+        claims = await self._verify(token)
+        expires = float(claims["exp"]) + self._settings.jwt_leeway_seconds
+        self._verified[token] = (min(expires, now + self._settings.auth_cache_seconds), claims)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,21 +19,41 @@ from crmgraph.config import Settings, mask_url
 from crmgraph.errors import ServiceUnavailable
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, reads: bool = False, pool_size: int | None = None
+) -> AsyncEngine:
+    """The engine for writes (and anything transactional), or with reads=True the engine for
+    read-only requests: autocommit, so a loader's SELECT is one round trip instead of
+    BEGIN + SELECT + ROLLBACK. Stale pooled connections are dropped at checkout when the
+    driver has seen them close (free); the write engine also pings before each checkout
+    (one more round trip, which writes can afford). pool_size: the pool's size and its
+    overflow (default DB_POOL_SIZE)."""
     url = make_url(settings.database_url)
+    options: dict[str, Any] = {"echo": settings.sql_echo}
+    if reads:
+        options["isolation_level"] = "AUTOCOMMIT"
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=settings.sql_echo)
+        engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        url,
-        echo=settings.sql_echo,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+    if pool_size is not None:
+        size = pool_size
+    else:
+        size = settings.db_pool_size if reads else max(2, settings.db_pool_size // 2)
+    engine = create_async_engine(
+        url, pool_size=size, max_overflow=size, pool_pre_ping=not reads, **options
     )
+    event.listen(engine.sync_engine, "checkout", _drop_if_closed)
+    return engine
+
+
+def _drop_if_closed(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+    # The driver notices a server-side close (restart, pg_terminate_backend) without a
+    # round trip; DisconnectionError makes the pool open a fresh connection instead.
+    if dbapi_connection.driver_connection.is_closed():
+        raise sa_exc.DisconnectionError("connection closed by the server")
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -70,7 +70,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.runtime.sessions, self.scope, self.runtime.settings.max_page_size)
+        return Loaders(self.runtime.read_sessions, self.scope, self.runtime.settings.max_page_size)
 
     async def events(self, *topics: str) -> AsyncIterator[BusEvent]:
         """The caller's tenant's events on topics, duplicates dropped. Each comes with fresh
@@ -81,7 +81,8 @@ class Context:
             yield event
 
     def session(self) -> AsyncSession:
-        return self.runtime.sessions()
+        """A session for reads only (autocommit); writes go through write()."""
+        return self.runtime.read_sessions()
 
     async def write(self, change: Callable[[AsyncSession, Scope], Awaitable[R]]) -> R:
         """Run change in one transaction: it commits on return and rolls back on any error."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -10,6 +11,7 @@ from strawberry.scalars import JSON
 
 from crmgraph.db import models
 from crmgraph.gql.context import Info
+from crmgraph.gql.entities import by_ids
 from crmgraph.gql.entity_filters import AccountType
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import Address, json_out
@@ -52,6 +54,10 @@ class Account:
         row = await info.context.loaders.account_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
 
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Account | None]:
+        return await by_ids(info.context.loaders.account_by_id, ids, cls.from_row)
+
     @strawberry.field(description="The account this one belongs to, if any.")
     async def parent_account(self, info: Info) -> Account | None:
         if self.parent_account_id is None:
@@ -87,6 +93,10 @@ class User:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
         row = await info.context.loaders.user_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[User | None]:
+        return await by_ids(info.context.loaders.user_by_id, ids, cls.from_row)
 
 
 @strawberry.type(description="A typed link between two accounts (subsidiary, partner, ...).")

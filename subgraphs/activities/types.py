@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -14,6 +14,7 @@ from crmgraph.db import models
 from crmgraph.db.pagination import Page, PageArgs, Sort
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
+from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY
@@ -217,6 +218,10 @@ class Task:
         row = await info.context.loaders.task_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
 
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Task | None]:
+        return await by_ids(info.context.loaders.task_by_id, ids, cls.from_row)
+
     @strawberry.field(description="Due in the past and not completed or cancelled.")
     def is_overdue(self) -> bool:
         open_ = self.status in (TaskStatus.PENDING, TaskStatus.IN_PROGRESS)
@@ -260,6 +265,10 @@ class Event:
         row = await info.context.loaders.event_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
 
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Event | None]:
+        return await by_ids(info.context.loaders.event_by_id, ids, cls.from_row)
+
     @strawberry.field(description="Length in whole minutes.")
     def duration(self) -> int:
         return int((self.end_time - self.start_time).total_seconds() // 60)
@@ -299,6 +308,10 @@ class Communication:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Communication | None:
         row = await info.context.loaders.communication_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Communication | None]:
+        return await by_ids(info.context.loaders.communication_by_id, ids, cls.from_row)
 
     @strawberry.field(description="Took place within the last 7 days (not in the future).")
     def is_recent(self) -> bool:

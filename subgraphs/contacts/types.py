@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -14,6 +15,7 @@ from crmgraph.db.pagination import PageArgs
 from crmgraph.domain.contacts import full_name
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
+from crmgraph.gql.entities import by_ids
 from crmgraph.gql.entity_filters import ContactFilter, filter_of
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.permissions import can
@@ -57,6 +59,10 @@ class Contact:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Contact | None:
         row = await info.context.loaders.contact_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Contact | None]:
+        return await by_ids(info.context.loaders.contact_by_id, ids, cls.from_row)
 
     @strawberry.field(description="First and last name.")
     def full_name(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -14,6 +15,7 @@ from crmgraph.domain import leads
 from crmgraph.domain.contacts import full_name
 from crmgraph.domain.leads import QUALIFIED_SCORE
 from crmgraph.gql.context import Info
+from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
@@ -123,6 +125,10 @@ class Lead:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Lead | None:
         row = await info.context.loaders.lead_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Lead | None]:
+        return await by_ids(info.context.loaders.lead_by_id, ids, cls.from_row)
 
     @strawberry.field(description="The user who owns the lead.")
     def owner(self) -> User | None:

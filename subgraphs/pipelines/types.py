@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
 from crmgraph.db import models
 from crmgraph.gql.context import Info
+from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.loaders.pipelines import whole_days
 from subgraphs.pipelines.automation import AutomationRule, rules_out
@@ -37,6 +39,10 @@ class PipelineStage:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> PipelineStage | None:
         row = await info.context.loaders.stage_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[PipelineStage | None]:
+        return await by_ids(info.context.loaders.stage_by_id, ids, cls.from_row)
 
     @strawberry.field(description="ACTIVE deals now in the stage.")
     async def deal_count(self, info: Info) -> int:
@@ -79,6 +85,10 @@ class Pipeline:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Pipeline | None:
         row = await info.context.loaders.pipeline_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Pipeline | None]:
+        return await by_ids(info.context.loaders.pipeline_by_id, ids, cls.from_row)
 
     @strawberry.field(description="Stages in order.")
     async def stages(self, info: Info) -> list[PipelineStage]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -64,6 +65,11 @@ class CrmGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: Schema, runtime: Runtime) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.runtime = runtime
+
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than json.dumps on a 50-item page. A str, not bytes:
+        # Strawberry sends bytes as binary WebSocket frames, and graphql-ws wants text.
+        return orjson.dumps(data).decode()
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # Never refuse here: a subscription without valid credentials then fails with

@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=None, help="one subgraph only; default: its registry port"
     )
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="bind with SO_REUSEPORT: start several such processes to share a port (workers)",
+    )
     serve.set_defaults(run=_serve)
 
     relay = commands.add_parser("relay", help="run only the outbox relay (publishes events)")
@@ -111,7 +116,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print("crmgraph serve: --port needs exactly one subgraph", file=sys.stderr)
         return 2
     ports = {names[0]: args.port} if args.port is not None else None
-    run_fast(serve(settings, names, rest=args.all or args.rest, ports=ports))
+    run_fast(
+        serve(settings, names, rest=args.all or args.rest, ports=ports, reuse_port=args.reuse_port)
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -35,6 +36,10 @@ class Servers:
 
     servers: list[_Server] = field(default_factory=list)
     relay: Relay | None = None
+    # reuse_port: bind with SO_REUSEPORT, so several processes can serve one port and the
+    # kernel spreads connections over them (`crmgraph serve NAME --reuse-port`, run N times).
+    reuse_port: bool = False
+    _sockets: dict[int, list[socket.socket]] = field(default_factory=dict)
 
     def add(self, app: ASGIApp, host: str, port: int, log_level: str) -> None:
         # proxy_headers off: uvicorn would otherwise replace the peer address with the
@@ -50,12 +55,20 @@ class Servers:
             proxy_headers=False,
         )
         self.servers.append(_Server(config))
+        if self.reuse_port:
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            self._sockets[len(self.servers) - 1] = [sock]
 
     async def run(self) -> None:
         """Serve until stop(); the outbox relay runs alongside, as long as the servers do."""
         relay = None if self.relay is None else asyncio.create_task(self.relay.run())
         try:
-            await asyncio.gather(*(s.serve() for s in self.servers))
+            await asyncio.gather(
+                *(s.serve(sockets=self._sockets.get(n)) for n, s in enumerate(self.servers))
+            )
         finally:
             if relay is not None:
                 relay.cancel()
@@ -79,12 +92,13 @@ def build_servers(
     ports: dict[str, int] | None = None,
     log_level: str = "info",
     relay: bool = True,
+    reuse_port: bool = False,
 ) -> Servers:
     """relay: also run the outbox relay in this process (every server process does, so
     events flow in any deployment; `crmgraph relay` adds dedicated ones)."""
     settings: Settings = runtime.settings
     ports = {**PORTS, **(ports or {})}
-    servers = Servers(relay=runtime.create_relay() if relay else None)
+    servers = Servers(relay=runtime.create_relay() if relay else None, reuse_port=reuse_port)
     for name in names:
         app = create_subgraph_app(name, load_schema(name), runtime)
         servers.add(app, settings.host, ports[name], log_level)
@@ -94,11 +108,16 @@ def build_servers(
 
 
 async def serve(
-    settings: Settings, names: Sequence[str], *, rest: bool, ports: dict[str, int] | None = None
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    rest: bool,
+    ports: dict[str, int] | None = None,
+    reuse_port: bool = False,
 ) -> None:
     """Open the runtime, serve until SIGINT/SIGTERM, close the runtime."""
     runtime = await Runtime.open(settings)
-    servers = build_servers(runtime, names, rest=rest, ports=ports)
+    servers = build_servers(runtime, names, rest=rest, ports=ports, reuse_port=reuse_port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, servers.stop)

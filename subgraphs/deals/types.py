@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 from uuid import UUID
 
 import strawberry
@@ -16,10 +18,11 @@ from crmgraph.db.pagination import Page, PageArgs
 from crmgraph.domain import deals
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
+from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
-from crmgraph.loaders import ChildPage, Loader, Loaders
+from crmgraph.loaders import MISSING, ChildPage, Loader, Loaders
 from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
 
 ACTIVE_DEALS = Filter((Condition("status", "eq", "ACTIVE"),))
@@ -73,9 +76,25 @@ class Deal:
         row = await info.context.loaders.deal_by_id.load(parse_id(id))
         return None if row is None else cls.from_row(row)
 
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Deal | None]:
+        found = await by_ids(info.context.loaders.deal_by_id, ids, cls.from_row)
+        await with_stages(info.context.loaders, [d.row for d in found if d is not None])
+        return found
+
     @strawberry.field(description="Name of the pipeline stage the deal is in.")
-    async def stage(self, info: Info) -> str:
-        stage = await info.context.loaders.stage_by_id.load(self.row.stage_id)
+    def stage(self, info: Info) -> str:
+        # Synchronous when the list that made this deal prefetched its stages (with_stages):
+        # an async field would cost every deal of a page a task of its own. Otherwise an
+        # awaitable, which graphql-core awaits like an async resolver's.
+        loader = info.context.loaders.stage_by_id
+        stage = loader.peek(self.row.stage_id)
+        if stage is MISSING:
+            return cast(str, self._stage_name(loader))
+        return "" if stage is None else stage.name
+
+    async def _stage_name(self, loader: Loader[UUID, models.PipelineStage | None]) -> str:
+        stage = await loader.load(self.row.stage_id)
         return "" if stage is None else stage.name
 
     @strawberry.field(description="The stage the deal is in.")
@@ -116,6 +135,11 @@ class Deal:
     async def stage_history(self, info: Info) -> list[DealStageChange]:
         rows = await info.context.loaders.stage_changes_by_deal.load(self.row.id)
         return [DealStageChange(row=row) for row in rows]
+
+
+async def with_stages(loaders: Loaders, rows: Sequence[models.Deal]) -> None:
+    """Prefetch the stages of a list of deals in one batch, so Deal.stage needs no await."""
+    await loaders.stage_by_id.load_many(list({row.stage_id for row in rows}))
 
 
 @strawberry.type(description="A move of a deal from one stage to another.")
@@ -184,6 +208,7 @@ class HasDeals:
         pages, counts = self._deal_loaders(info.context.loaders)
         parent, spec = parse_id(self.id), deal_filter(filter)
         page = await pages.load(ChildPage(parent, PageArgs(first, after), spec))
+        await with_stages(info.context.loaders, page.rows)
         return to_connection(page, Deal.from_row, lambda: counts.load((parent, spec)))
 
 

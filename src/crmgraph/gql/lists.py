@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -25,12 +25,17 @@ async def root_connection(
     args: PageArgs,
     spec: Filter = Filter(),
     sort: Sort = Sort(),
+    prefetch: Callable[[Sequence[M]], Awaitable[object]] | None = None,
 ) -> Connection[T]:
+    """prefetch(rows): loads what every node's fields will ask for, in one batch, before the
+    nodes resolve (see crmgraph.loaders.base.Loader.peek)."""
     scope = context.scope
     stmt = scoped(select(model), model, scope).where(*predicates(model, spec, scope))
     max_size = context.runtime.settings.max_page_size
     async with context.session() as session:
         page = await fetch_page(session, stmt, model, args, max_size, sort)
+    if prefetch is not None:
+        await prefetch(page.rows)
 
     async def total() -> int:
         async with context.session() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,13 @@ class ChildPage:
     sort: Sort = Sort()
 
 
+class Missing(enum.Enum):
+    MISSING = "missing"
+
+
+MISSING = Missing.MISSING
+
+
 class Loader(Generic[K, V]):
     """A typed face on aiodataloader: loads of one event-loop tick become one batch call."""
 
@@ -54,6 +62,15 @@ class Loader(Generic[K, V]):
     async def load_many(self, keys: Sequence[K]) -> list[V]:
         result: list[V] = await self._loader.load_many(keys)
         return result
+
+    def peek(self, key: K) -> V | Missing:
+        """The value for key if this loader has already loaded it, else MISSING: lets a
+        resolver answer without an await when a list resolver prefetched with load_many."""
+        future = self._loader._cache.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return MISSING
+        value: V = future.result()
+        return value
 
 
 class LoaderBase:

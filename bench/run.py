@@ -168,10 +168,16 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
 
 @contextmanager
 def stack(
-    settings: Settings, workdir: Path, peers: Collection[str] = ()
+    settings: Settings,
+    workdir: Path,
+    peers: Collection[str] = (),
+    workers: dict[str, int] | None = None,
 ) -> Iterator[dict[str, str]]:
-    """One process per subgraph plus the router, and the requested peers (postgraphile,
-    sql); yields the URLs."""
+    """One process per subgraph (workers: more for some, sharing the port with
+    SO_REUSEPORT) plus the router, and the requested peers (postgraphile, sql); yields the
+    URLs."""
+    workers = workers or {}
+    names: list[str] = []
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -185,23 +191,20 @@ def stack(
     try:
         for name, port in PORTS.items():
             sub_env = {**env, f"{name.upper()}_PORT": str(port + PORT_OFFSET)}
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "crmgraph.cli",
-                        "serve",
-                        name,
-                        "--port",
-                        str(port + PORT_OFFSET),
-                    ],
-                    env=sub_env,
-                    cwd=ROOT,
-                    stdout=(logs / f"{name}.log").open("wb"),
-                    stderr=subprocess.STDOUT,
+            command = [sys.executable, "-m", "crmgraph.cli", "serve", name]
+            command += ["--port", str(port + PORT_OFFSET)]
+            count = workers.get(name, 1)
+            for n in range(count):
+                procs.append(
+                    subprocess.Popen(
+                        command + (["--reuse-port"] if count > 1 else []),
+                        env=sub_env,
+                        cwd=ROOT,
+                        stdout=(logs / f"{name}{'' if n == 0 else n + 1}.log").open("wb"),
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
+                names.append(name if n == 0 else f"{name}{n + 1}")
             urls[name] = f"http://127.0.0.1:{port + PORT_OFFSET}/graphql"
         supergraph = workdir / "supergraph.graphql"
         sub_urls = {f"CRMGRAPH_{n.upper()}_URL": u for n, u in urls.items()}
@@ -238,7 +241,7 @@ def stack(
         for name, url in urls.items():
             health = url.replace("/graphql", "/healthcheck" if name == "router" else "/health")
             _wait(health)
-        PIDS.update({name: proc.pid for name, proc in zip([*PORTS, "router"], procs, strict=True)})
+        PIDS.update({name: proc.pid for name, proc in zip([*names, "router"], procs, strict=True)})
         if "postgraphile" in peers:
             procs.append(_postgraphile(settings, logs))
             PIDS["postgraphile"] = procs[-1].pid
@@ -434,6 +437,12 @@ def main() -> int:
         "(for profiling by hand); --reuse skips reloading the data set",
     )
     parser.add_argument("--reuse", action="store_true", help="keep the existing bench database")
+    parser.add_argument(
+        "--workers",
+        default=os.environ.get("BENCH_WORKERS", ""),
+        help="processes per subgraph where more than one, e.g. deals=2,contacts=2 "
+        "(they share the port with SO_REUSEPORT)",
+    )
     args = parser.parse_args()
     wanted = set(args.targets.split(","))
     operations = args.operations.split(",")
@@ -448,10 +457,14 @@ def main() -> int:
         ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
         ids_file.write_text(json.dumps(ids))
     token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
+    workers = {
+        name: int(count)
+        for name, _, count in (w.partition("=") for w in args.workers.split(",") if w)
+    }
     if args.hold:
-        return hold(settings, workdir, peers, ids, token)
+        return hold(settings, workdir, peers, ids, token, workers)
     results: list[Result] = []
-    with stack(settings, workdir, peers) as urls:
+    with stack(settings, workdir, peers, workers) as urls:
         for operation in operations:
             targets = {"router": urls["router"]}
             if operation == "deal_by_id":
@@ -479,10 +492,15 @@ def main() -> int:
 
 
 def hold(
-    settings: Settings, workdir: Path, peers: Collection[str], ids: dict[str, Any], token: str
+    settings: Settings,
+    workdir: Path,
+    peers: Collection[str],
+    ids: dict[str, Any],
+    token: str,
+    workers: dict[str, int],
 ) -> int:
     """Keep the stack up for profiling: writes each operation's bodies beside the URLs."""
-    with stack(settings, workdir, peers) as urls:
+    with stack(settings, workdir, peers, workers) as urls:
         for operation in ("deal_by_id", "deals_page_50", "complex_filter", "customer_overview"):
             for target in ("router", *sorted(peers)):
                 if target in PEERS and operation not in PEER_OPERATIONS:

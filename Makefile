@@ -64,6 +64,7 @@ clean:  ## remove the virtualenv, node_modules and .run (stop services first)
 
 bench: install services  ## load the full stack with wrk; results in bench/results/ (see bench/README.md)
 	command -v wrk >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
+	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/run.py
 
 bench-subscriptions: install services  ## 1,000 WebSocket subscribers through the router (issue 5)

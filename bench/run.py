@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from plot import plot  # bench/plot.py: the script's directory is on sys.path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -576,7 +577,8 @@ def write(results: list[Result], args: argparse.Namespace) -> None:
     ]
     lines += ratios(results)
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print(f"bench: wrote {path.relative_to(ROOT)} and .md", file=sys.stderr)
+    plot(path)
+    print(f"bench: wrote {path.relative_to(ROOT)}, .md and .png", file=sys.stderr)
 
 
 def ratios(results: list[Result]) -> list[str]:

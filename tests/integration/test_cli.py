@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import jwt
 
 from crmgraph.config import DEV_JWT_SECRET, Settings
+from tests.conftest import PORT_OFFSET
 
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
 
@@ -94,3 +97,38 @@ def test_token_is_a_jwt_for_the_tenant() -> None:
         audience=settings.jwt_audience,
     )
     assert (claims["tenant_id"], claims["user_roles"]) == ("acme", ["sales_rep"])
+
+
+def test_serve_reuse_port_lets_two_processes_share_a_port(pg_settings: Settings) -> None:
+    """Workers: two `serve --reuse-port` processes listen on one port (the kernel spreads
+    connections over them); without the flag the second one would fail to bind and exit."""
+    port = 7006 + PORT_OFFSET
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_settings.database_url,
+        "REDIS_URL": pg_settings.redis_url,
+        "NEO4J_URI": pg_settings.neo4j_uri or "",
+        "NEO4J_PASSWORD": pg_settings.neo4j_password,
+    }
+    command = [CRMGRAPH, "serve", "pipelines", "--port", str(port), "--reuse-port"]
+    workers = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        listening: set[str] = set()
+        while time.monotonic() < deadline:
+            assert all(w.poll() is None for w in workers), "a worker exited (port in use?)"
+            found = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True,
+                                   text=True).stdout  # fmt: skip
+            listening = {pid for w in workers if (pid := f"pid={w.pid},") in found}
+            if len(listening) == 2:
+                break
+            time.sleep(0.2)
+        assert len(listening) == 2
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=20)

@@ -34,6 +34,12 @@ SUBSCRIPTION = """subscription($p: ID!) { dealStageChanged(pipelineId: $p) {
 MOVE = "mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) { deal { id } } }"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -90,6 +96,9 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
     after = {name: rss_mb(pid) for name, pid in PIDS.items() if name in ("router", "deals")}
     admin = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
     used = set()
+    measured = {"client": os.getpid()}
+    measured.update({k: v for k, v in PIDS.items() if k in ("router", "deals")})
+    cpu_before = {name: cpu_seconds(pid) for name, pid in measured.items()}
     async with httpx.AsyncClient(
         headers={"authorization": f"Bearer {admin}"}, timeout=120
     ) as client:
@@ -106,6 +115,7 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
             if sent == m:
                 break
     await asyncio.sleep(3)
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in measured.items()}
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies = sorted(received)
@@ -124,6 +134,11 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
         "rss_mb_before": before,
         "rss_mb_after": after,
         "kb_per_subscriber": {k: round((after[k] - before[k]) * 1024 / n, 1) for k in before},
+        # Where the time goes: CPU per delivered message while the events flowed (the load
+        # client is a process on the same two cores).
+        "cpu_ms_per_delivery": {
+            k: round(1000 * v / max(1, len(latencies)), 3) for k, v in cpu.items()
+        },
     }
 
 

@@ -11,6 +11,7 @@ import strawberry
 from crmgraph.db import models
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.outbox import from_snapshot
+from crmgraph.events.stream import once_per_event
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
 from crmgraph.gql.permissions import can
@@ -23,6 +24,7 @@ def _uuid(value: object) -> UUID | None:
     return None if value in (None, "None") else UUID(str(value))
 
 
+@once_per_event
 def stage_change_of(event: BusEvent) -> DealStageChange:
     """The recorded move, rebuilt from its deal.stage_changed event."""
     payload = event.payload

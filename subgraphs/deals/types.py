@@ -149,26 +149,36 @@ class DealStageChange:
     deal_row: strawberry.Private[models.Deal | None] = None
     stage_names: strawberry.Private[tuple[str | None, str] | None] = None
 
+    # Synchronous when the change came from a live event (deal and stage names travel with
+    # it), so that each of many subscribers costs no coroutine; else an awaitable, which
+    # graphql-core awaits like an async resolver's.
     @strawberry.field
-    async def deal(self, info: Info) -> Deal | None:
-        found = self.deal_row or await info.context.loaders.deal_by_id.load(self.row.deal_id)
+    def deal(self, info: Info) -> Deal | None:
+        if self.deal_row is not None:
+            return Deal.from_row(self.deal_row)
+        return cast(Deal | None, self._deal(info))
+
+    async def _deal(self, info: Info) -> Deal | None:
+        found = await info.context.loaders.deal_by_id.load(self.row.deal_id)
         return None if found is None else Deal.from_row(found)
 
     @strawberry.field(description="Name of the stage left; null for the creation.")
-    async def previous_stage(self, info: Info) -> str | None:
+    def previous_stage(self, info: Info) -> str | None:
         if self.stage_names is not None:
             return self.stage_names[0]
         if self.row.from_stage_id is None:
             return None
-        stage = await info.context.loaders.stage_by_id.load(self.row.from_stage_id)
-        return None if stage is None else stage.name
+        return cast(str | None, self._stage_name(info, self.row.from_stage_id, None))
 
     @strawberry.field(description="Name of the stage entered.")
-    async def new_stage(self, info: Info) -> str:
+    def new_stage(self, info: Info) -> str:
         if self.stage_names is not None:
             return self.stage_names[1]
-        stage = await info.context.loaders.stage_by_id.load(self.row.to_stage_id)
-        return "" if stage is None else stage.name
+        return cast(str, self._stage_name(info, self.row.to_stage_id, ""))
+
+    async def _stage_name(self, info: Info, stage_id: UUID, missing: str | None) -> str | None:
+        stage = await info.context.loaders.stage_by_id.load(stage_id)
+        return missing if stage is None else stage.name
 
     @strawberry.field
     def changed_by(self) -> User | None:

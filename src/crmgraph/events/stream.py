@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
+from typing import TypeVar
 
 from broadcaster import Broadcast, Event
 from broadcaster._base import Subscriber
@@ -29,6 +31,30 @@ class Recent:
         if len(self._keys) > self.size:
             self._keys.popitem(last=False)
         return False
+
+
+# Every subscriber of a process receives the same message: decode it once. The events are
+# shared between subscribers from here on, so nothing may change them.
+_decode = functools.lru_cache(maxsize=256)(BusEvent.decode)
+
+E = TypeVar("E")
+
+
+def once_per_event(build: Callable[[BusEvent], E]) -> Callable[[BusEvent], E]:
+    """build(event), computed once per event_id in this process (the last 256 events): what
+    a subscription makes of an event is the same for each of its subscribers, so a thousand
+    subscribers cost one build. The result is shared: it must not be changed."""
+    cache: OrderedDict[str, E] = OrderedDict()
+
+    def cached(event: BusEvent) -> E:
+        found = cache.get(event.event_id)
+        if found is None:
+            found = cache[event.event_id] = build(event)
+            if len(cache) > 256:
+                cache.popitem(last=False)
+        return found
+
+    return cached
 
 
 async def tenant_events(
@@ -55,7 +81,7 @@ async def tenant_events(
             ready.set()
         recent = Recent()
         while True:
-            event = BusEvent.decode((await merged.get()).message)
+            event = _decode((await merged.get()).message)
             if event.tenant_id == tenant_id and not recent.seen(event.event_id):
                 yield event
 

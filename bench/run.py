@@ -418,7 +418,7 @@ def wrk(url: str, body_file: Path, token: str, concurrency: int, seconds: int) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", 0.1)))
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", 1.0)))
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 8)))
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32,128")
@@ -440,7 +440,7 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the existing bench database")
     parser.add_argument(
         "--workers",
-        default=os.environ.get("BENCH_WORKERS", ""),
+        default=os.environ.get("BENCH_WORKERS", "deals=2"),
         help="processes per subgraph where more than one, e.g. deals=2,contacts=2 "
         "(they share the port with SO_REUSEPORT)",
     )

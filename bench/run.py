@@ -388,6 +388,24 @@ async def transactions(settings: Settings) -> int:
     return value
 
 
+def check_answer(url: str, body_file: Path, token: str) -> None:
+    """Before measuring: the first request must answer real data (no errors, no null or
+    empty top-level field), so a broken build or a stale data set cannot pass for a fast
+    one (wrk only counts HTTP failures and `errors`)."""
+    body = body_file.read_text().splitlines()[0]
+    response = httpx.post(
+        url,
+        content=body,
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        timeout=30,
+    )
+    answer = response.json() if response.status_code == 200 else {}
+    data = answer.get("data")
+    top = next(iter(data.values()), None) if isinstance(data, dict) else data
+    if answer.get("errors") or not top or top in ({"edges": []}, {"nodes": []}):
+        raise RuntimeError(f"{url} answered no data for {body[:120]}: {response.text[:300]}")
+
+
 def wrk(url: str, body_file: Path, token: str, concurrency: int, seconds: int) -> dict[str, int]:
     threads = min(2, concurrency)
     out = subprocess.run(
@@ -478,6 +496,8 @@ def main() -> int:
                     continue
                 body_file = workdir / f"{operation}-{target}.txt"
                 body_file.write_text("\n".join(bodies(operation, ids, target)) + "\n")
+                if operation != "move_deal_stage":  # a check would use up a move
+                    check_answer(url, body_file, token)
                 wrk(url, body_file, token, 8, 2)  # warm-up, not measured
                 for concurrency in (int(c) for c in args.concurrency.split(",")):
                     runs = []

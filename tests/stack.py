@@ -53,6 +53,11 @@ class Stack:
         self._servers = build_servers(
             self.runtime, NAMES, rest=True, ports=self.ports, log_level="warning"
         )
+        # Requests each subgraph received (the servers come in NAMES order): lets a test see
+        # which subgraphs the router called. Counting only; the apps are the real ones.
+        self.requests = dict.fromkeys(NAMES, 0)
+        for name, server in zip(NAMES, self._servers.servers, strict=False):
+            server.config.app = self._counted(name, server.config.app)
         self._serving = asyncio.run_coroutine_threadsafe(self._servers.run(), self._loop)
         _wait(lambda: self._servers is not None and self._servers.started, "subgraphs")
         self._start_router()
@@ -169,6 +174,14 @@ class Stack:
         before = self.statements
         yield box
         box[0] = self.statements - before
+
+    def _counted(self, name: str, app: Any) -> Any:
+        async def counted(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"] == "/graphql":
+                self.requests[name] += 1
+            await app(scope, receive, send)
+
+        return counted
 
     def _count(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
         if "FROM tenant_roles" not in statement:

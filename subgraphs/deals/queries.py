@@ -11,7 +11,7 @@ from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
 from crmgraph.gql.permissions import can
 from subgraphs.deals.filters import DealFilter, DealSort, DealSortField, deal_filter
-from subgraphs.deals.types import Deal, with_stages
+from subgraphs.deals.types import Deal, prefetch_cards
 
 SORT_COLUMNS = {f.value: f.value for f in DealSortField}
 
@@ -40,8 +40,7 @@ class Query:
         args = page_args(first, after, last, before, pagination)
         order = sort_of(sort.field if sort else None, sort.direction if sort else None,
                         SORT_COLUMNS)  # fmt: skip
-        loaders = info.context.loaders
         return await root_connection(
             info.context, models.Deal, Deal.from_row, args, deal_filter(filter), order,
-            prefetch=lambda rows: with_stages(loaders, rows),
+            prefetch=lambda rows: prefetch_cards(info, rows),
         )  # fmt: skip

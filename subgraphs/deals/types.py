@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import strawberry
@@ -16,16 +16,26 @@ from crmgraph.db import models
 from crmgraph.db.filtering import Condition, Filter
 from crmgraph.db.pagination import Page, PageArgs
 from crmgraph.domain import deals
+from crmgraph.domain.contacts import full_name
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.permissions import can
+from crmgraph.gql.provided import prefetch, provided
+from crmgraph.gql.selection import selected_names
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from crmgraph.loaders import MISSING, ChildPage, Loader, Loaders
 from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
 
 ACTIVE_DEALS = Filter((Condition("status", "eq", "ACTIVE"),))
+# What the deals subgraph answers itself about a deal's contact and account (@provides):
+# the fields of a deal list's usual card. Anything else comes from their own subgraphs.
+ACCOUNT_PROVIDES = "name industry"
+# The key goes in too: Contact.account is external here, so without it `account { id }`
+# would send the router to the contacts subgraph.
+CONTACT_PROVIDES = f"firstName lastName fullName email company account {{ id {ACCOUNT_PROVIDES} }}"
+T = TypeVar("T")
 
 
 @strawberry.federation.type(keys=REFERENCE_ONLY)
@@ -35,6 +45,10 @@ class User:
 
 def user(id_: UUID | None) -> User | None:
     return None if id_ is None else User(id=strawberry.ID(str(id_)))
+
+
+def account_stub(id_: UUID | None) -> Account | None:
+    return None if id_ is None else Account(id=strawberry.ID(str(id_)))
 
 
 @strawberry.federation.type(keys=["id"], description="A sales opportunity in a pipeline stage.")
@@ -79,12 +93,12 @@ class Deal:
     @classmethod
     async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Deal | None]:
         found = await by_ids(info.context.loaders.deal_by_id, ids, cls.from_row)
-        await with_stages(info.context.loaders, [d.row for d in found if d is not None])
+        await prefetch_cards(info, [d.row for d in found if d is not None])
         return found
 
     @strawberry.field(description="Name of the pipeline stage the deal is in.")
     def stage(self, info: Info) -> str:
-        # Synchronous when the list that made this deal prefetched its stages (with_stages):
+        # Synchronous when the list that made this deal prefetched its stages (prefetch_cards):
         # an async field would cost every deal of a page a task of its own. Otherwise an
         # awaitable, which graphql-core awaits like an async resolver's.
         loader = info.context.loaders.stage_by_id
@@ -117,15 +131,14 @@ class Deal:
     def pipeline(self) -> Pipeline:
         return Pipeline(id=strawberry.ID(str(self.row.pipeline_id)))
 
-    @strawberry.field
+    @strawberry.federation.field(provides=[CONTACT_PROVIDES])
     def contact(self) -> Contact | None:
         contact_id = self.row.contact_id
         return None if contact_id is None else Contact(id=strawberry.ID(str(contact_id)))
 
-    @strawberry.field
+    @strawberry.federation.field(provides=[ACCOUNT_PROVIDES])
     def account(self) -> Account | None:
-        account_id = self.row.account_id
-        return None if account_id is None else Account(id=strawberry.ID(str(account_id)))
+        return account_stub(self.row.account_id)
 
     @strawberry.field(description="The user who owns the deal; null for integration-made deals.")
     def owner(self) -> User | None:
@@ -137,9 +150,24 @@ class Deal:
         return [DealStageChange(row=row) for row in rows]
 
 
-async def with_stages(loaders: Loaders, rows: Sequence[models.Deal]) -> None:
-    """Prefetch the stages of a list of deals in one batch, so Deal.stage needs no await."""
-    await loaders.stage_by_id.load_many(list({row.stage_id for row in rows}))
+async def prefetch_cards(info: Info, rows: Sequence[models.Deal]) -> None:
+    """Load, a batch each, what the query will ask of these deals: their stages, and the
+    contacts and accounts it reads along the provided paths. Deal.stage and the provided
+    fields then answer without an await (a task per deal and field, otherwise)."""
+    names = selected_names(info)
+    loaders = info.context.loaders
+    wanted = []
+    if "stage" in names:
+        wanted.append(prefetch(loaders.stage_by_id, [row.stage_id for row in rows]))
+    if "account" in names:
+        wanted.append(prefetch(loaders.account_by_id, [row.account_id for row in rows]))
+    if "contact" in names:
+        wanted.append(prefetch(loaders.contact_by_id, [row.contact_id for row in rows]))
+    await asyncio.gather(*wanted)
+    if "contact" in names and "account" in names:  # contact { account { name } }
+        contacts = [loaders.contact_by_id.peek(row.contact_id) for row in rows if row.contact_id]
+        accounts = [c.account_id for c in contacts if isinstance(c, models.Contact)]
+        await prefetch(loaders.account_by_id, accounts)
 
 
 @strawberry.type(description="A move of a deal from one stage to another.")
@@ -218,15 +246,46 @@ class HasDeals:
         pages, counts = self._deal_loaders(info.context.loaders)
         parent, spec = parse_id(self.id), deal_filter(filter)
         page = await pages.load(ChildPage(parent, PageArgs(first, after), spec))
-        await with_stages(info.context.loaders, page.rows)
+        await prefetch_cards(info, page.rows)
         return to_connection(page, Deal.from_row, lambda: counts.load((parent, spec)))
 
 
 @strawberry.federation.type(keys=["id"])
 class Contact(HasDeals):
+    """Owned by contacts. The fields marked external are provided along Deal.contact
+    (crmgraph.gql.provided): a deal list with its contacts is answered here."""
+
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Contact:
         return cls(id=id)
+
+    def _row(self, info: Info, read: Callable[[models.Contact], T]) -> T:
+        loader = info.context.loaders.contact_by_id
+        return provided(info, "contacts", loader, parse_id(self.id), read)
+
+    @strawberry.federation.field(external=True)
+    def first_name(self, info: Info) -> str:
+        return self._row(info, lambda row: row.first_name)
+
+    @strawberry.federation.field(external=True)
+    def last_name(self, info: Info) -> str:
+        return self._row(info, lambda row: row.last_name)
+
+    @strawberry.federation.field(external=True)
+    def full_name(self, info: Info) -> str:
+        return self._row(info, lambda row: full_name(row.first_name, row.last_name))
+
+    @strawberry.federation.field(external=True)
+    def email(self, info: Info) -> str | None:
+        return self._row(info, lambda row: row.email)
+
+    @strawberry.federation.field(external=True)
+    def company(self, info: Info) -> str | None:
+        return self._row(info, lambda row: row.company)
+
+    @strawberry.federation.field(external=True)
+    def account(self, info: Info) -> Account | None:
+        return self._row(info, lambda row: account_stub(row.account_id))
 
     def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
         return loaders.deals_by_contact, loaders.deal_count_by_contact
@@ -244,9 +303,24 @@ class Contact(HasDeals):
 
 @strawberry.federation.type(keys=["id"])
 class Account(HasDeals):
+    """Owned by accounts; name and industry are provided along Deal.account and
+    Deal.contact.account (crmgraph.gql.provided)."""
+
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Account:
         return cls(id=id)
+
+    def _row(self, info: Info, read: Callable[[models.Account], T]) -> T:
+        loader = info.context.loaders.account_by_id
+        return provided(info, "accounts", loader, parse_id(self.id), read)
+
+    @strawberry.federation.field(external=True)
+    def name(self, info: Info) -> str:
+        return self._row(info, lambda row: row.name)
+
+    @strawberry.federation.field(external=True)
+    def industry(self, info: Info) -> str | None:
+        return self._row(info, lambda row: row.industry)
 
     def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
         return loaders.deals_by_account, loaders.deal_count_by_account

@@ -299,8 +299,14 @@ async def test_a_commit_anywhere_wakes_a_relay_that_polls_rarely(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE query LIKE 'LISTEN%' AND datname = current_database()",
             )
-            await wait_until(lambda: relay.listener is not None and not relay.listener.connected)
-            await wait_until(lambda: relay.listener is not None and relay.listener.connected)
+            # Reconnected: a second connection, listening (it may take less than a poll).
+            await wait_until(
+                lambda: (
+                    relay.listener is not None
+                    and relay.listener.connections == 2
+                    and relay.listener.connected
+                )
+            )
             await asyncio.sleep(0.3)
             await write_events(sessions, tenant, 1)
             assert len(await receive(subscriber, 1, within=3)) == 1

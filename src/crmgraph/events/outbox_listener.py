@@ -33,13 +33,15 @@ def asyncpg_dsn(database_url: str) -> str | None:
 
 class OutboxListener:
     """LISTEN on CHANNEL and call on_notify for each notification; reconnect when the
-    connection drops. `connected` says whether notifications are being heard now."""
+    connection drops. `connected` says whether notifications are being heard now,
+    `connections` how many connections it has opened so far."""
 
     def __init__(self, dsn: str, on_notify: Callable[[], None], max_backoff: float = 5.0) -> None:
         self.dsn = dsn
         self.on_notify = on_notify
         self.max_backoff = max_backoff
         self.connected = False
+        self.connections = 0
 
     async def run(self) -> None:
         backoff = 0.0
@@ -69,6 +71,7 @@ class OutboxListener:
         conn.add_termination_listener(lambda _conn: lost.set())
         await conn.add_listener(CHANNEL, lambda *_args: self.on_notify())
         self.connected = True
+        self.connections += 1
         # Rows committed before LISTEN took effect would otherwise wait for a poll.
         self.on_notify()
         await lost.wait()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.permissions import can
-from crmgraph.gql.provided import prefetch, provided
+from crmgraph.gql.provided import card, prefetch
 from crmgraph.gql.selection import selected_names
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from crmgraph.loaders import MISSING, ChildPage, Loader, Loaders
@@ -31,10 +32,12 @@ from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
 ACTIVE_DEALS = Filter((Condition("status", "eq", "ACTIVE"),))
 # What the deals subgraph answers itself about a deal's contact and account (@provides):
 # the fields of a deal list's usual card. Anything else comes from their own subgraphs.
-ACCOUNT_PROVIDES = "name industry"
+ACCOUNT_FIELDS = ("name", "industry")
+CONTACT_FIELDS = ("firstName", "lastName", "fullName", "email", "company", "account")
+ACCOUNT_PROVIDES = " ".join(ACCOUNT_FIELDS)
 # The key goes in too: Contact.account is external here, so without it `account { id }`
 # would send the router to the contacts subgraph.
-CONTACT_PROVIDES = f"firstName lastName fullName email company account {{ id {ACCOUNT_PROVIDES} }}"
+CONTACT_PROVIDES = " ".join(CONTACT_FIELDS) + f" {{ id {ACCOUNT_PROVIDES} }}"
 T = TypeVar("T")
 
 
@@ -47,8 +50,13 @@ def user(id_: UUID | None) -> User | None:
     return None if id_ is None else User(id=strawberry.ID(str(id_)))
 
 
-def account_stub(id_: UUID | None) -> Account | None:
-    return None if id_ is None else Account(id=strawberry.ID(str(id_)))
+def account_card(info: Info, id_: UUID | None) -> Account | None:
+    """An account along a provided path: with name and industry when the query asks."""
+    if id_ is None:
+        return None
+    loader = info.context.loaders.account_by_id
+    stub = partial(Account, id=strawberry.ID(str(id_)))
+    return card(info, "accounts", ACCOUNT_FIELDS, loader, id_, Account.card, stub)
 
 
 @strawberry.federation.type(keys=["id"], description="A sales opportunity in a pipeline stage.")
@@ -132,13 +140,17 @@ class Deal:
         return Pipeline(id=strawberry.ID(str(self.row.pipeline_id)))
 
     @strawberry.federation.field(provides=[CONTACT_PROVIDES])
-    def contact(self) -> Contact | None:
-        contact_id = self.row.contact_id
-        return None if contact_id is None else Contact(id=strawberry.ID(str(contact_id)))
+    def contact(self, info: Info) -> Contact | None:
+        id_ = self.row.contact_id
+        if id_ is None:
+            return None
+        loader = info.context.loaders.contact_by_id
+        stub = partial(Contact, id=strawberry.ID(str(id_)))
+        return card(info, "contacts", CONTACT_FIELDS, loader, id_, Contact.card, stub)
 
     @strawberry.federation.field(provides=[ACCOUNT_PROVIDES])
-    def account(self) -> Account | None:
-        return account_stub(self.row.account_id)
+    def account(self, info: Info) -> Account | None:
+        return account_card(info, self.row.account_id)
 
     @strawberry.field(description="The user who owns the deal; null for integration-made deals.")
     def owner(self) -> User | None:
@@ -253,39 +265,35 @@ class HasDeals:
 @strawberry.federation.type(keys=["id"])
 class Contact(HasDeals):
     """Owned by contacts. The fields marked external are provided along Deal.contact
-    (crmgraph.gql.provided): a deal list with its contacts is answered here."""
+    (crmgraph.gql.provided): a deal list with its contacts is answered here. They hold
+    values only in a contact made by Deal.contact for a query that asks for them."""
+
+    first_name: str = strawberry.federation.field(external=True, default=None)
+    last_name: str = strawberry.federation.field(external=True, default=None)
+    full_name: str = strawberry.federation.field(external=True, default=None)
+    email: str | None = strawberry.federation.field(external=True, default=None)
+    company: str | None = strawberry.federation.field(external=True, default=None)
+    account_id: strawberry.Private[UUID | None] = None
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Contact:
         return cls(id=id)
 
-    def _row(self, info: Info, read: Callable[[models.Contact], T]) -> T:
-        loader = info.context.loaders.contact_by_id
-        return provided(info, "contacts", loader, parse_id(self.id), read)
-
-    @strawberry.federation.field(external=True)
-    def first_name(self, info: Info) -> str:
-        return self._row(info, lambda row: row.first_name)
-
-    @strawberry.federation.field(external=True)
-    def last_name(self, info: Info) -> str:
-        return self._row(info, lambda row: row.last_name)
-
-    @strawberry.federation.field(external=True)
-    def full_name(self, info: Info) -> str:
-        return self._row(info, lambda row: full_name(row.first_name, row.last_name))
-
-    @strawberry.federation.field(external=True)
-    def email(self, info: Info) -> str | None:
-        return self._row(info, lambda row: row.email)
-
-    @strawberry.federation.field(external=True)
-    def company(self, info: Info) -> str | None:
-        return self._row(info, lambda row: row.company)
+    @classmethod
+    def card(cls, row: models.Contact) -> Contact:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            full_name=full_name(row.first_name, row.last_name),
+            email=row.email,
+            company=row.company,
+            account_id=row.account_id,
+        )
 
     @strawberry.federation.field(external=True)
     def account(self, info: Info) -> Account | None:
-        return self._row(info, lambda row: account_stub(row.account_id))
+        return account_card(info, self.account_id)
 
     def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
         return loaders.deals_by_contact, loaders.deal_count_by_contact
@@ -304,23 +312,18 @@ class Contact(HasDeals):
 @strawberry.federation.type(keys=["id"])
 class Account(HasDeals):
     """Owned by accounts; name and industry are provided along Deal.account and
-    Deal.contact.account (crmgraph.gql.provided)."""
+    Deal.contact.account (crmgraph.gql.provided), and hold values only there."""
+
+    name: str = strawberry.federation.field(external=True, default=None)
+    industry: str | None = strawberry.federation.field(external=True, default=None)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Account:
         return cls(id=id)
 
-    def _row(self, info: Info, read: Callable[[models.Account], T]) -> T:
-        loader = info.context.loaders.account_by_id
-        return provided(info, "accounts", loader, parse_id(self.id), read)
-
-    @strawberry.federation.field(external=True)
-    def name(self, info: Info) -> str:
-        return self._row(info, lambda row: row.name)
-
-    @strawberry.federation.field(external=True)
-    def industry(self, info: Info) -> str | None:
-        return self._row(info, lambda row: row.industry)
+    @classmethod
+    def card(cls, row: models.Account) -> Account:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, industry=row.industry)
 
     def _deal_loaders(self, loaders: Loaders) -> DealLoaderPair:
         return loaders.deals_by_account, loaders.deal_count_by_account

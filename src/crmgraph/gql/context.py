@@ -30,6 +30,8 @@ class Context:
     response: Response | WebSocket | None = None
     connection_params: dict[str, Any] | None = field(default=None)
     _auth: Scope | DomainError | None = None
+    # crmgraph.gql.selection.child_names, per query position (id of its field node).
+    selections: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     async def build(

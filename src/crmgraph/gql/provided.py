@@ -6,13 +6,15 @@ every contact of a page (one fewer hop, and no `_entities` call of 50 representa
 fields stay owned by their subgraph; the providing one reads the same rows through the same
 tenant-scoped loaders and builds the values with the same domain functions.
 
-Permissions: the owner's `_entities` needs `<resource>:read`, so a provided field needs it
-too, checked here (cheaply and synchronously, once per field).
+card() fills the entity's provided fields as plain data when the field that returns it is
+resolved (so each of them is a plain attribute to graphql-core, its cheapest kind of field),
+and only when the query asks for any of them. Permissions: the owner's `_entities` needs
+`<resource>:read`, so asking for a provided field needs it too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -20,43 +22,49 @@ from crmgraph.auth import rbac
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Info
 from crmgraph.gql.permissions import deny
+from crmgraph.gql.selection import child_names
 from crmgraph.loaders import MISSING, Loader
 
 Row = TypeVar("Row")
 T = TypeVar("T")
 
 
-def provided(
+def card(
     info: Info,
     resource: str,
+    provided: Collection[str],
     loader: Loader[UUID, Row | None],
     key: UUID,
-    read: Callable[[Row], T],
+    build: Callable[[Row], T],
+    stub: Callable[[], T],
 ) -> T:
-    """read(row) of the row key names: at once when the loader already holds it (a list
-    prefetched it), else an awaitable graphql-core awaits (typed as the value, as Strawberry
-    takes the field's type from the annotation)."""
+    """The entity key names for this field: stub() when the query asks none of the provided
+    fields, else build(row): at once when the loader already holds the row (a list
+    prefetched it), else an awaitable that graphql-core awaits (typed as the value, since
+    Strawberry reads the field's type from the annotation)."""
+    if child_names(info).isdisjoint(provided):
+        return stub()
     scope = info.context.scope
     if not rbac.grant(scope.permissions, resource, "read").allowed:
         deny(scope, (f"{resource}:read",), info.field_name)
     row = loader.peek(key)
     if row is MISSING:
-        return _later(loader, key, read)  # type: ignore[return-value]
-    return _read(row, key, read)
+        return _later(loader, key, build)  # type: ignore[return-value]
+    return _build(row, key, build)
 
 
-async def _later(loader: Loader[UUID, Row | None], key: UUID, read: Callable[[Row], T]) -> T:
-    return _read(await loader.load(key), key, read)
+async def _later(loader: Loader[UUID, Row | None], key: UUID, build: Callable[[Row], T]) -> T:
+    return _build(await loader.load(key), key, build)
 
 
-def _read(row: Any, key: UUID, read: Callable[[Row], T]) -> T:
-    if row is None:  # another tenant's, or deleted since: say so rather than invent a value
+def _build(row: Any, key: UUID, build: Callable[[Row], T]) -> T:
+    if row is None:  # another tenant's, or deleted since: say so rather than invent values
         raise DomainError(ErrorCode.NOT_FOUND, f"{key} not found")
-    return read(row)
+    return build(row)
 
 
 async def prefetch(loader: Loader[UUID, Any], keys: list[UUID | None]) -> None:
-    """Load keys in one batch so provided() answers without an await."""
+    """Load keys in one batch so card() answers without an await."""
     wanted = list({key for key in keys if key is not None})
     if wanted:
         await loader.load_many(wanted)

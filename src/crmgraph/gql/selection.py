@@ -32,3 +32,27 @@ def selected_names(info: Info) -> frozenset[str]:
                 if fragment is not None:
                     stack.append(fragment.selection_set)
     return frozenset(names)
+
+
+def child_names(info: Info) -> frozenset[str]:
+    """The field names directly below this field (through fragments), computed once per
+    request and query position: a list of 50 deals asks it 50 times."""
+    raw = info._raw_info
+    memo = info.context.selections
+    key = id(raw.field_nodes[0])
+    found = memo.get(key)
+    if found is None:
+        names: set[str] = set()
+        stack = [n.selection_set for n in raw.field_nodes if n.selection_set]
+        while stack:
+            for node in stack.pop().selections:
+                if isinstance(node, FieldNode):
+                    names.add(node.name.value)
+                elif isinstance(node, InlineFragmentNode):
+                    stack.append(node.selection_set)
+                elif isinstance(node, FragmentSpreadNode):
+                    fragment = raw.fragments.get(node.name.value)
+                    if fragment is not None:
+                        stack.append(fragment.selection_set)
+        found = memo[key] = frozenset(names)
+    return found

@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,17 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_processes(read: Callable[[int], float]) -> dict[str, float]:
+    """read(pid) summed over the router's and the deals subgraph's processes (all of its
+    workers: deals, deals2, ...)."""
+    found = {"router": 0.0, "deals": 0.0}
+    for name, pid in PIDS.items():
+        base = name.rstrip("0123456789")
+        if base in found:
+            found[base] += read(pid)
+    return found
 
 
 def rss_mb(pid: int) -> float:
@@ -80,7 +92,7 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
     moves = [pair.split() for pair in ids["moves"]]
     pipeline = ids["pipeline_of"][moves[0][0]]
     moves = [(d, s) for d, s in moves if ids["pipeline_of"][d] == pipeline]
-    before = {name: rss_mb(pid) for name, pid in PIDS.items() if name in ("router", "deals")}
+    before = measure_processes(rss_mb)
     received: list[float] = []
     stop = asyncio.Event()
     readies = [asyncio.Event() for _ in range(n)]
@@ -93,12 +105,10 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
             await asyncio.sleep(0.05)  # do not stampede the router's accept queue
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
     await asyncio.sleep(2)  # let upstream subscriptions settle
-    after = {name: rss_mb(pid) for name, pid in PIDS.items() if name in ("router", "deals")}
+    after = measure_processes(rss_mb)
     admin = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
     used = set()
-    measured = {"client": os.getpid()}
-    measured.update({k: v for k, v in PIDS.items() if k in ("router", "deals")})
-    cpu_before = {name: cpu_seconds(pid) for name, pid in measured.items()}
+    cpu_before = {"client": cpu_seconds(os.getpid()), **measure_processes(cpu_seconds)}
     async with httpx.AsyncClient(
         headers={"authorization": f"Bearer {admin}"}, timeout=120
     ) as client:
@@ -115,7 +125,8 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
             if sent == m:
                 break
     await asyncio.sleep(3)
-    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in measured.items()}
+    cpu_after = {"client": cpu_seconds(os.getpid()), **measure_processes(cpu_seconds)}
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies = sorted(received)
@@ -147,10 +158,19 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument(
+        "--workers",
+        default=os.environ.get("BENCH_WORKERS", "deals=2"),
+        help="processes per subgraph where more than one, as for bench/run.py",
+    )
     args = parser.parse_args()
+    workers = {
+        name: int(count)
+        for name, _, count in (w.partition("=") for w in args.workers.split(",") if w)
+    }
     settings = settings_for("crmgraph_bench")
     ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
-    with stack(settings, ROOT / ".run" / "bench") as urls:
+    with stack(settings, ROOT / ".run" / "bench", workers=workers) as urls:
         result = asyncio.run(measure(urls, settings, ids, args.subscribers, args.events))
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -158,6 +178,7 @@ def main() -> int:
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                          text=True, cwd=ROOT).stdout.strip() or "unknown"  # fmt: skip
     result["machine"] = {"cores": os.cpu_count(), "note": "load client on the same machine"}
+    result["workers"] = workers
     path = RESULTS / f"{stamp}-{sha}-subscriptions.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -93,7 +93,7 @@ class Runtime:
     def wake_relays(self) -> None:
         """A write of this process committed: publish now rather than at the next poll."""
         for relay in self._relays:
-            relay.wake()
+            relay.wake_after_write()
 
     async def close(self) -> None:
         await self.broadcast.disconnect()

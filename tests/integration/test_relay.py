@@ -320,3 +320,54 @@ async def wait_until(condition: Callable[[], bool], within: float = 10) -> None:
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110 (the condition is another task's state)
             await asyncio.sleep(0.02)
+
+
+async def test_one_relay_leads_and_another_takes_over_when_its_process_dies(
+    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, relay_settings: Settings
+) -> None:
+    """Of two relays, one holds the leader lock and hears NOTIFY; the other follows. When the
+    leader stops (its connection, and the session lock with it, goes away), the follower
+    becomes leader within its follow interval and publishes a commit at once."""
+
+    def make() -> Relay:
+        relay = Relay(
+            sessions,
+            broadcast,
+            redis_url=relay_settings.redis_url,
+            listen_dsn=asyncpg_dsn(relay_settings.database_url),
+            listening_poll_interval=60,
+        )
+        assert relay.listener is not None
+        relay.listener.follow_interval = 0.2
+        return relay
+
+    relays = [make(), make()]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    tenant = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        async with broadcast.subscribe(bus.channel_for(tenant, "deal.updated")) as subscriber:
+            await wait_until(
+                lambda: (
+                    sorted((r.listener.connected, r.listener.following) for r in relays)  # type: ignore[union-attr]
+                    == [(False, True), (True, False)]
+                )
+            )
+            leader = next(n for n, r in enumerate(relays) if r.listener.connected)  # type: ignore[union-attr]
+            await asyncio.sleep(0.3)
+            await write_events(sessions, tenant, 1)
+            assert len(await receive(subscriber, 1, within=3)) == 1
+
+            tasks[leader].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await tasks[leader]
+            follower = relays[1 - leader].listener
+            await wait_until(lambda: follower is not None and follower.connected)
+            await asyncio.sleep(0.3)
+            await write_events(sessions, tenant, 1)
+            assert len(await receive(subscriber, 1, within=3)) == 1
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,11 +1,15 @@
-"""Wakes outbox relays of every process when any process commits an outbox row.
+"""Wakes one outbox relay, the leader, whenever any process commits an outbox row.
 
 PostgreSQL only: a statement trigger on outbox_events (migration 0005) runs
 `pg_notify('crmgraph_outbox', '')`, which PostgreSQL delivers when the writing transaction
-commits and never for a rollback. One LISTEN connection per relay hears it and wakes the
-relay, so relays can poll rarely (the poll stays as the safety net: a notification lost while
-the connection is down is caught by the next poll, and the relay polls fast until the
-connection is back).
+commits and never for a rollback. Every process runs a relay; the one whose listener holds
+a session advisory lock is the leader: it LISTENs and publishes at once. The others are
+followers: they poll rarely, as a safety net, and try for the lock at each poll, so when
+the leader's process dies (its session, and with it the lock, ends) another takes over within
+a poll. Waking all relays on every commit would have them all contend for the one publisher
+turn (a transaction each, in every process, per write).
+
+A relay whose listener cannot reach PostgreSQL polls fast until it can.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger("crmgraph.events.outbox_listener")
 
 CHANNEL = "crmgraph_outbox"
+# Any constant shared by every listener: the key of the leader's session lock.
+_LEADER_LOCK_KEY = 0x6372_6D67_7270_6802  # "crmgrph\x02"
 
 
 def asyncpg_dsn(database_url: str) -> str | None:
@@ -32,15 +38,24 @@ def asyncpg_dsn(database_url: str) -> str | None:
 
 
 class OutboxListener:
-    """LISTEN on CHANNEL and call on_notify for each notification; reconnect when the
-    connection drops. `connected` says whether notifications are being heard now,
-    `connections` how many connections it has opened so far."""
+    """Become the leader and LISTEN on CHANNEL, calling on_notify for each notification;
+    reconnect when the connection drops. `connected` says whether this listener is the
+    leader and hearing notifications now, `following` whether another one is (this one
+    tries again every follow_interval), `connections` how many times it became leader."""
 
-    def __init__(self, dsn: str, on_notify: Callable[[], None], max_backoff: float = 5.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        on_notify: Callable[[], None],
+        max_backoff: float = 5.0,
+        follow_interval: float = 2.0,
+    ) -> None:
         self.dsn = dsn
         self.on_notify = on_notify
         self.max_backoff = max_backoff
+        self.follow_interval = follow_interval
         self.connected = False
+        self.following = False
         self.connections = 0
 
     async def run(self) -> None:
@@ -55,15 +70,24 @@ class OutboxListener:
                 await asyncio.sleep(backoff)
                 continue
             backoff = 0.0
+            leader = False
             try:
-                await self._listen(conn)
-                log.warning("outbox listener lost its connection; reconnecting")
+                leader = bool(
+                    await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK_KEY)
+                )
+                if leader:
+                    self.following = False
+                    await self._listen(conn)
+                    log.warning("outbox listener lost its connection; reconnecting")
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("outbox listener failed: %s", exc)
             finally:
                 self.connected = False
                 with contextlib.suppress(Exception):
                     await conn.close(timeout=1)
+            if not leader:
+                self.following = True
+                await asyncio.sleep(self.follow_interval)
 
     async def _listen(self, conn: asyncpg.Connection) -> None:
         """Until the connection is lost."""

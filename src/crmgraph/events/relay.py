@@ -72,6 +72,12 @@ class Relay:
         """Look for new rows now instead of at the next poll."""
         self._wake.set()
 
+    def wake_after_write(self) -> None:
+        """A write of this process committed. A follower leaves it to the leader, which the
+        outbox trigger's NOTIFY wakes (crmgraph.events.outbox_listener)."""
+        if self.listener is None or not self.listener.following:
+            self._wake.set()
+
     async def relay_batch(self) -> int:
         """Publish one batch; returns its size (0 when another relay holds the turn)."""
         async with self.sessions() as session, session.begin():
@@ -115,7 +121,7 @@ class Relay:
     @property
     def idle_interval(self) -> float:
         """How long to wait for a wake-up before looking anyway."""
-        if self.listener is not None and self.listener.connected:
+        if self.listener is not None and (self.listener.connected or self.listener.following):
             return self.listening_poll_interval
         return self.poll_interval
 

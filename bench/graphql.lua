@@ -1,5 +1,8 @@
 -- wrk script: POST GraphQL bodies from bench/bodies.txt (one JSON body per line), round robin,
 -- and print a JSON summary (percentiles, requests, errors) at the end.
+-- Arguments: the bodies file, a bearer token, and wrk's thread count: with several lines,
+-- each thread takes its own share of them (line i goes to thread i mod threads), so two
+-- threads never send the same mutation at once.
 -- A response is an error when it is not 200 or its body carries "errors".
 local bodies = {}
 local counter = 0
@@ -8,10 +11,17 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("thread_index", #threads - 1)
 end
 
 function init(args)
-  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+  local all = {}
+  for line in io.lines(args[1]) do all[#all + 1] = line end
+  local count = tonumber(args[3] or "1") or 1
+  if thread_index == nil or thread_index >= count then thread_index = 0; count = 1 end
+  for i, line in ipairs(all) do
+    if #all < count or (i - 1) % count == thread_index then bodies[#bodies + 1] = line end
+  end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   if args[2] and args[2] ~= "" then wrk.headers["Authorization"] = "Bearer " .. args[2] end

@@ -146,10 +146,11 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
                 )
             ]
             stages = [
-                (str(r[0]), str(r[1]), str(r[2]))
+                (str(r[0]), str(r[1]), str(r[2]), str(r[3]))
                 for r in await conn.execute(
                     text(
-                        "SELECT d.id, s.id, d.pipeline_id FROM deals d JOIN pipeline_stages s"
+                        "SELECT d.id, s.id, d.pipeline_id, d.stage_id FROM deals d"
+                        " JOIN pipeline_stages s"
                         " ON s.pipeline_id = d.pipeline_id WHERE d.tenant_id = :t"
                         " AND s.id <> d.stage_id AND d.status = 'ACTIVE'"
                         " AND s.probability BETWEEN 1 AND 99 LIMIT 2000"
@@ -162,8 +163,9 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
     return {
         "deals": deals,
         "contacts": contacts,
-        "moves": [f"{d} {s}" for d, s, _ in stages],
-        "pipeline_of": {d: p for d, _, p in stages},
+        "moves": [f"{d} {s}" for d, s, _, _ in stages],
+        "pipeline_of": {d: p for d, _, p, _ in stages},
+        "stage_of": {d: c for d, _, _, c in stages},
     }
 
 
@@ -367,9 +369,35 @@ def bodies(operation: str, ids: dict[str, Any], target: str = "router") -> list[
         move = (
             "mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) { deal { id } } }"
         )
-        # Each (deal, stage) pair once: a repeat would be a CONFLICT (already there).
-        return [body(move, {"d": pair.split()[0], "s": pair.split()[1]}) for pair in ids["moves"]]
+        return [body(move, {"d": d, "s": s}) for d, s in back_and_forth(ids["moves"])]
     raise ValueError(operation)
+
+
+def back_and_forth(pairs: list[str], passes: int = 4) -> list[tuple[str, str]]:
+    """Moves that never ask for the stage a deal is already in (a CONFLICT): each deal with
+    two other stages A and B goes to A, B, A, B, ..., one pass over all deals at a time, so
+    the list can be replayed in a loop. An even number of deals keeps each deal on one wrk
+    thread (graphql.lua shares lines out by index)."""
+    stages: dict[str, list[str]] = {}
+    for pair in pairs:
+        deal, stage = pair.split()
+        stages.setdefault(deal, []).append(stage)
+    deals = [d for d, found in stages.items() if len(found) >= 2]
+    deals = deals[: len(deals) - len(deals) % 2]
+    return [(d, stages[d][n % 2]) for n in range(passes) for d in deals]
+
+
+async def reset_stages(settings: Settings, ids: dict[str, Any]) -> None:
+    """Put the moved deals back in the stage they started in (neither A nor B of
+    back_and_forth), so that each wrk run, which starts at the first line again, asks for
+    no stage a deal is already in. Bench setup, straight in SQL."""
+    engine = create_async_engine(settings.database_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE deals SET stage_id = CAST(:s AS uuid) WHERE id = CAST(:d AS uuid)"),
+            [{"d": d, "s": s} for d, s in ids["stage_of"].items()],
+        )
+    await engine.dispose()
 
 
 async def transactions(settings: Settings) -> int:
@@ -422,6 +450,7 @@ def wrk(url: str, body_file: Path, token: str, concurrency: int, seconds: int) -
             "--",
             str(body_file),
             token,
+            str(threads),
         ],
         capture_output=True,
         text=True,
@@ -502,6 +531,8 @@ def main() -> int:
                 for concurrency in (int(c) for c in args.concurrency.split(",")):
                     runs = []
                     for _ in range(args.repetitions):
+                        if operation == "move_deal_stage":
+                            asyncio.run(reset_stages(settings, ids))
                         before = asyncio.run(transactions(settings))
                         found = wrk(url, body_file, token, concurrency, args.seconds)
                         after = asyncio.run(transactions(settings))

@@ -99,7 +99,9 @@ def test_token_is_a_jwt_for_the_tenant() -> None:
     assert (claims["tenant_id"], claims["user_roles"]) == ("acme", ["sales_rep"])
 
 
-def test_serve_reuse_port_lets_two_processes_share_a_port(pg_settings: Settings) -> None:
+def test_serve_reuse_port_lets_two_processes_share_a_port(
+    pg_settings: Settings, tmp_path: Path
+) -> None:
     """Workers: two `serve --reuse-port` processes listen on one port (the kernel spreads
     connections over them); without the flag the second one would fail to bind and exit."""
     port = 7006 + PORT_OFFSET
@@ -111,15 +113,18 @@ def test_serve_reuse_port_lets_two_processes_share_a_port(pg_settings: Settings)
         "NEO4J_PASSWORD": pg_settings.neo4j_password,
     }
     command = [CRMGRAPH, "serve", "pipelines", "--port", str(port), "--reuse-port"]
-    workers = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(2)
-    ]
+    # Logs to a file, not a pipe nobody reads (a full pipe would block the server).
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        workers = [
+            subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+            for _ in range(2)
+        ]
     try:
         deadline = time.monotonic() + 60
         listening: set[str] = set()
         while time.monotonic() < deadline:
-            assert all(w.poll() is None for w in workers), "a worker exited (port in use?)"
+            assert all(w.poll() is None for w in workers), log.read_text()[-2000:]
             found = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True,
                                    text=True).stdout  # fmt: skip
             listening = {pid for w in workers if (pid := f"pid={w.pid},") in found}

@@ -62,10 +62,11 @@ test-unit: $(BIN)/.installed  ## the tests that need no services
 clean:  ## remove the virtualenv, node_modules and .run (stop services first)
 	rm -rf $(VENV) $(ROUTER)/node_modules .run
 
-bench: install services  ## load the full stack with wrk; results in bench/results/ (see bench/README.md)
+bench: install services  ## wrk through the full stack, then the fan-out; results in bench/results/ (bench/README.md)
 	command -v wrk >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/run.py
+	$(MAKE) bench-subscriptions
 
-bench-subscriptions: install services  ## 1,000 WebSocket subscribers through the router (issue 5)
+bench-subscriptions: install services  ## 1,000 WebSocket subscribers through the router (Go client, issue 5)
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/subscriptions.py

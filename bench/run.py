@@ -153,7 +153,8 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
                         " JOIN pipeline_stages s"
                         " ON s.pipeline_id = d.pipeline_id WHERE d.tenant_id = :t"
                         " AND s.id <> d.stage_id AND d.status = 'ACTIVE'"
-                        " AND s.probability BETWEEN 1 AND 99 LIMIT 2000"
+                        " AND s.probability BETWEEN 1 AND 99 ORDER BY d.id, s.position"
+                        " LIMIT 2000"
                     ),
                     {"t": TENANT},
                 )
@@ -486,6 +487,13 @@ def main() -> int:
     )
     parser.add_argument("--reuse", action="store_true", help="keep the existing bench database")
     parser.add_argument(
+        "--merge-into",
+        default="",
+        help="a results .json of an earlier run: replace its rows of the operations run now "
+        "(and rewrite its .md and .png); --rerun-reason says why, recorded in the file",
+    )
+    parser.add_argument("--rerun-reason", default="")
+    parser.add_argument(
         "--workers",
         default=os.environ.get("BENCH_WORKERS", "deals=2"),
         help="processes per subgraph where more than one, e.g. deals=2,contacts=2 "
@@ -524,7 +532,10 @@ def main() -> int:
                 if target not in wanted:
                     continue
                 body_file = workdir / f"{operation}-{target}.txt"
-                body_file.write_text("\n".join(bodies(operation, ids, target)) + "\n")
+                lines = bodies(operation, ids, target)
+                if not lines:
+                    raise RuntimeError(f"no request bodies for {operation} ({target})")
+                body_file.write_text("\n".join(lines) + "\n")
                 if operation != "move_deal_stage":  # a check would use up a move
                     check_answer(url, body_file, token)
                 wrk(url, body_file, token, 8, 2)  # warm-up, not measured
@@ -608,13 +619,29 @@ def write(results: list[Result], args: argparse.Namespace) -> None:
         "postgraphile": _package_version("postgraphile"),
         "postgraphile_node": _package_version("node"),
     }
-    document = {
+    document: dict[str, Any] = {
         "machine": machine,
         "scale": args.scale,
         "seconds": args.seconds,
         "repetitions": args.repetitions,
         "results": [asdict(r) for r in results],
     }
+    if args.merge_into:
+        # A rerun of some operations replaces their rows in an earlier full run's file and
+        # says so there; the file keeps its name (the earlier run's commit).
+        path = Path(args.merge_into)
+        earlier = json.loads(path.read_text())
+        redone = {(r.operation, r.target, r.concurrency) for r in results}
+        earlier["results"] = [
+            r for r in earlier["results"]
+            if (r["operation"], r["target"], r["concurrency"]) not in redone
+        ] + document["results"]  # fmt: skip
+        earlier.setdefault("reruns", []).append(
+            {"commit": sha, "operations": sorted({r.operation for r in results}),
+             "why": args.rerun_reason, "machine": machine}
+        )  # fmt: skip
+        document = earlier
+        results = [Result(**r) for r in earlier["results"]]
     path.write_text(json.dumps(document, indent=2) + "\n")
     lines = [
         "| operation | target | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors "

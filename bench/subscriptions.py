@@ -86,29 +86,92 @@ async def subscriber(url: str, token: str, pipeline: str, ready: asyncio.Event,
                     received.append((time.time() - sent) * 1000)
 
 
+class PythonClient:
+    """n subscribers in this process (websockets): simple, but it spends about 0.11 ms of
+    CPU per delivery on the cores the system under test uses."""
+
+    def __init__(self, url: str, pipeline: str) -> None:
+        self.url, self.pipeline = url, pipeline
+        self.received: list[float] = []
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.pid = os.getpid()
+
+    async def start(self, tokens: list[str]) -> None:
+        readies = [asyncio.Event() for _ in tokens]
+        for i, token in enumerate(tokens):
+            listen = subscriber(
+                self.url, token, self.pipeline, readies[i], self.received, self.stop_event
+            )
+            self.tasks.append(asyncio.create_task(listen))
+            if i % 50 == 49:
+                await asyncio.sleep(0.05)  # do not stampede the router's accept queue
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
+
+    async def stop(self) -> list[float]:
+        self.stop_event.set()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        return self.received
+
+
+class GoClient:
+    """n subscribers in bench/fanout (Go, gorilla/websocket), built on first use."""
+
+    def __init__(self, url: str, pipeline: str) -> None:
+        self.url, self.pipeline = url, pipeline
+        self.process: asyncio.subprocess.Process | None = None
+        self.pid = 0
+
+    async def start(self, tokens: list[str]) -> None:
+        binary = ROOT / ".run" / "bench" / "fanout"
+        build = await asyncio.create_subprocess_exec(
+            "go", "build", "-o", str(binary), ".", cwd=ROOT / "bench" / "fanout"
+        )
+        if await build.wait() != 0:
+            raise RuntimeError("go build of bench/fanout failed")
+        token_file = ROOT / ".run" / "bench" / "fanout-tokens.txt"
+        token_file.write_text("\n".join(tokens) + "\n")
+        self.process = await asyncio.create_subprocess_exec(
+            str(binary), "-url", self.url, "-tokens", str(token_file), "-query", SUBSCRIPTION,
+            "-variables", json.dumps({"p": self.pipeline}),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        self.pid = self.process.pid
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=300)
+        if not line.startswith(b"READY"):
+            raise RuntimeError(f"fanout client: {line!r}")
+        if int(line.split()[1]) != len(tokens):
+            raise RuntimeError(f"fanout client: only {line.decode().strip()} of {len(tokens)}")
+
+    async def stop(self) -> list[float]:
+        assert self.process is not None and self.process.stdin and self.process.stdout
+        self.process.stdin.close()
+        out = json.loads(await asyncio.wait_for(self.process.stdout.readline(), timeout=60))
+        await self.process.wait()
+        if out["errors"]:
+            raise RuntimeError(f"fanout client: {out['errors']} errors")
+        return [float(v) for v in out["latencies_ms"] or []]
+
+
 async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: int, m: int,
-                  ) -> dict[str, Any]:  # fmt: skip
+                  client_kind: str = "go") -> dict[str, Any]:  # fmt: skip
     ws_url = urls["router"].replace("http://", "ws://")
     moves = [pair.split() for pair in ids["moves"]]
     pipeline = ids["pipeline_of"][moves[0][0]]
     moves = [(d, s) for d, s in moves if ids["pipeline_of"][d] == pipeline]
     before = measure_processes(rss_mb)
-    received: list[float] = []
-    stop = asyncio.Event()
-    readies = [asyncio.Event() for _ in range(n)]
-    tasks = []
-    for i in range(n):
-        token = issue_token(settings, tenant_id=TENANT, subject=f"user-{i}", roles=("sales_rep",))
-        tasks.append(asyncio.create_task(
-            subscriber(ws_url, token, pipeline, readies[i], received, stop)))  # fmt: skip
-        if i % 50 == 49:
-            await asyncio.sleep(0.05)  # do not stampede the router's accept queue
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
+    tokens = [
+        issue_token(settings, tenant_id=TENANT, subject=f"user-{i}", roles=("sales_rep",))
+        for i in range(n)
+    ]
+    subscribers = (GoClient if client_kind == "go" else PythonClient)(ws_url, pipeline)
+    await subscribers.start(tokens)
     await asyncio.sleep(2)  # let upstream subscriptions settle
     after = measure_processes(rss_mb)
     admin = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
     used = set()
-    cpu_before = {"client": cpu_seconds(os.getpid()), **measure_processes(cpu_seconds)}
+    cpu_before = {"client": cpu_seconds(subscribers.pid), **measure_processes(cpu_seconds)}
     async with httpx.AsyncClient(
         headers={"authorization": f"Bearer {admin}"}, timeout=120
     ) as client:
@@ -125,17 +188,16 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
             if sent == m:
                 break
     await asyncio.sleep(3)
-    cpu_after = {"client": cpu_seconds(os.getpid()), **measure_processes(cpu_seconds)}
+    cpu_after = {"client": cpu_seconds(subscribers.pid), **measure_processes(cpu_seconds)}
     cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    latencies = sorted(received)
+    latencies = sorted(await subscribers.stop())
 
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1)
 
     return {
         "subscribers": n,
+        "client": client_kind,
         "events": sent,
         "deliveries": len(latencies),
         "missed": sent * n - len(latencies),
@@ -159,6 +221,12 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument(
+        "--client",
+        choices=("go", "python"),
+        default="go",
+        help="the subscribers: bench/fanout (Go, default) or this process (websockets)",
+    )
+    parser.add_argument(
         "--workers",
         default=os.environ.get("BENCH_WORKERS", "deals=2"),
         help="processes per subgraph where more than one, as for bench/run.py",
@@ -171,7 +239,9 @@ def main() -> int:
     settings = settings_for("crmgraph_bench")
     ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
     with stack(settings, ROOT / ".run" / "bench", workers=workers) as urls:
-        result = asyncio.run(measure(urls, settings, ids, args.subscribers, args.events))
+        result = asyncio.run(
+            measure(urls, settings, ids, args.subscribers, args.events, args.client)
+        )
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d")

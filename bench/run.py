@@ -629,7 +629,7 @@ def write(results: list[Result], args: argparse.Namespace) -> None:
     if args.merge_into:
         # A rerun of some operations replaces their rows in an earlier full run's file and
         # says so there; the file keeps its name (the earlier run's commit).
-        path = Path(args.merge_into)
+        path = Path(args.merge_into).resolve()
         earlier = json.loads(path.read_text())
         redone = {(r.operation, r.target, r.concurrency) for r in results}
         earlier["results"] = [

@@ -236,6 +236,8 @@ def stack(
                     "CRMGRAPH_SUPERGRAPH": str(supergraph),
                     "CRMGRAPH_GATEWAY_LOG_LEVEL": "error",
                     "CRMGRAPH_RATE_LIMITS": BENCH_RATE_LIMITS,
+                    # Hive Gateway's worker processes (node cluster); 1 = a single process.
+                    "FORK": str(workers.get("router", 1)),
                 },
                 stdout=(logs / "router.log").open("wb"),
                 stderr=subprocess.STDOUT,

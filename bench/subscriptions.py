@@ -48,7 +48,16 @@ def measure_processes(read: Callable[[int], float]) -> dict[str, float]:
     for name, pid in PIDS.items():
         base = name.rstrip("0123456789")
         if base in found:
-            found[base] += read(pid)
+            found[base] += sum(read(p) for p in [pid, *descendants(pid)])
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Child processes, recursively (Hive Gateway's workers when it forks)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
     return found
 
 
@@ -147,7 +156,8 @@ class GoClient:
     async def stop(self) -> list[float]:
         assert self.process is not None and self.process.stdin and self.process.stdout
         self.process.stdin.close()
-        out = json.loads(await asyncio.wait_for(self.process.stdout.readline(), timeout=60))
+        # One JSON line of 20,000 numbers: read to the end (readline stops at 64 KB).
+        out = json.loads(await asyncio.wait_for(self.process.stdout.read(), timeout=60))
         await self.process.wait()
         if out["errors"]:
             raise RuntimeError(f"fanout client: {out['errors']} errors")
@@ -155,7 +165,10 @@ class GoClient:
 
 
 async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: int, m: int,
-                  client_kind: str = "go") -> dict[str, Any]:  # fmt: skip
+                  client_kind: str = "go", used: set[str] | None = None,
+                  ) -> dict[str, Any]:  # fmt: skip
+    """One run: n fresh subscribers, m events; deals in `used` are not moved again (a
+    repeated move would be a CONFLICT), and the ones moved now are added to it."""
     ws_url = urls["router"].replace("http://", "ws://")
     moves = [pair.split() for pair in ids["moves"]]
     pipeline = ids["pipeline_of"][moves[0][0]]
@@ -170,7 +183,7 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
     await asyncio.sleep(2)  # let upstream subscriptions settle
     after = measure_processes(rss_mb)
     admin = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
-    used = set()
+    used = set() if used is None else used
     cpu_before = {"client": cpu_seconds(subscribers.pid), **measure_processes(cpu_seconds)}
     async with httpx.AsyncClient(
         headers={"authorization": f"Bearer {admin}"}, timeout=120
@@ -215,11 +228,41 @@ async def measure(urls: dict[str, str], settings: Any, ids: dict[str, Any], n: i
     }
 
 
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the runs (each run kept under "runs")."""
+
+    def median(key: str) -> float | None:
+        values = [r[key] for r in runs if r[key] is not None]
+        return round(statistics.median(values), 1) if values else None
+
+    def median_of(key: str) -> dict[str, float]:
+        return {
+            name: round(statistics.median(r[key][name] for r in runs), 3) for name in runs[0][key]
+        }
+
+    return {
+        "subscribers": runs[0]["subscribers"],
+        "client": runs[0]["client"],
+        "repetitions": len(runs),
+        "events": sum(r["events"] for r in runs),
+        "deliveries": sum(r["deliveries"] for r in runs),
+        "missed": sum(r["missed"] for r in runs),
+        "p50_ms": median("p50_ms"),
+        "p99_ms": median("p99_ms"),
+        # The first run's: later runs start with memory the earlier subscribers left behind
+        # (not returned to the system), so their growth understates.
+        "kb_per_subscriber": runs[0]["kb_per_subscriber"],
+        "cpu_ms_per_delivery": median_of("cpu_ms_per_delivery"),
+        "runs": runs,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument("--repetitions", type=int, default=3, help="runs; medians reported")
     parser.add_argument(
         "--client",
         choices=("go", "python"),
@@ -228,8 +271,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--workers",
-        default=os.environ.get("BENCH_WORKERS", "deals=2"),
-        help="processes per subgraph where more than one, as for bench/run.py",
+        default=os.environ.get("BENCH_FANOUT_WORKERS", "deals=2,router=2"),
+        help="processes per subgraph where more than one, as for bench/run.py; router=N "
+        "forks Hive Gateway into N workers (it relays every message on one thread otherwise)",
     )
     args = parser.parse_args()
     workers = {
@@ -238,10 +282,15 @@ def main() -> int:
     }
     settings = settings_for("crmgraph_bench")
     ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
+    used: set[str] = set()
     with stack(settings, ROOT / ".run" / "bench", workers=workers) as urls:
-        result = asyncio.run(
-            measure(urls, settings, ids, args.subscribers, args.events, args.client)
-        )
+        runs = [
+            asyncio.run(
+                measure(urls, settings, ids, args.subscribers, args.events, args.client, used)
+            )
+            for _ in range(args.repetitions)
+        ]
+    result = summary(runs)
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d")

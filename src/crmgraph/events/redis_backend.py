@@ -39,8 +39,9 @@ class ResilientRedisBackend(BroadcastBackend):
         """Returns once listening (a subscription made after it is live), or after
         CONNECT_WAIT seconds with Redis down; the listener keeps trying either way."""
         self._listener = asyncio.create_task(self._listen(), name="crmgraph-bus-listener")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.connected.wait(), CONNECT_WAIT)
+        with contextlib.suppress(TimeoutError):  # asyncio.timeout: see events.relay
+            async with asyncio.timeout(CONNECT_WAIT):
+                await self.connected.wait()
 
     async def disconnect(self) -> None:
         if self._listener is not None:

@@ -169,8 +169,12 @@ class Relay:
                 failing, backoff = None, 0.0
             if count < self.batch_size:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
+                # cancellation that arrives as the wake-up does, and the relay would then
+                # outlive its server's shutdown.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_interval)
+                    async with asyncio.timeout(self.idle_interval):
+                        await self._wake.wait()
 
 
 async def serve_relay(relay: Relay, stop: asyncio.Event) -> None:

@@ -111,8 +111,9 @@ async def feed(
                 if for_user(event, user_id):
                     yield frame(event)
         while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
+            try:  # asyncio.timeout, not wait_for: see crmgraph.events.relay
+                async with asyncio.timeout(KEEP_ALIVE_SECONDS):
+                    event = await queue.get()
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue

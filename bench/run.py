@@ -419,6 +419,12 @@ async def transactions(settings: Settings) -> int:
     return value
 
 
+def parse_workers(text: str) -> dict[str, int]:
+    """`deals=2,router=2` -> {"deals": 2, "router": 2}: processes per subgraph (router: Hive
+    Gateway's forked workers) where more than one."""
+    return {name: int(n) for name, _, n in (w.partition("=") for w in text.split(",") if w)}
+
+
 def check_answer(url: str, body_file: Path, token: str) -> None:
     """Before measuring: the first request must answer real data (no errors, no null or
     empty top-level field), so a broken build or a stale data set cannot pass for a fast
@@ -515,10 +521,7 @@ def main() -> int:
         ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
         ids_file.write_text(json.dumps(ids))
     token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
-    workers = {
-        name: int(count)
-        for name, _, count in (w.partition("=") for w in args.workers.split(",") if w)
-    }
+    workers = parse_workers(args.workers)
     if args.hold:
         return hold(settings, workdir, peers, ids, token, workers)
     results: list[Result] = []

@@ -26,7 +26,7 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PIDS, RESULTS, ROOT, TENANT, prepare, settings_for, stack
+from run import PIDS, RESULTS, ROOT, TENANT, parse_workers, prepare, settings_for, stack
 
 from crmgraph.auth.tokens import issue_token
 
@@ -276,10 +276,7 @@ def main() -> int:
         "forks Hive Gateway into N workers (it relays every message on one thread otherwise)",
     )
     args = parser.parse_args()
-    workers = {
-        name: int(count)
-        for name, _, count in (w.partition("=") for w in args.workers.split(",") if w)
-    }
+    workers = parse_workers(args.workers)
     settings = settings_for("crmgraph_bench")
     ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
     used: set[str] = set()

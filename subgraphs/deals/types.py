@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -26,7 +26,7 @@ from crmgraph.gql.permissions import can
 from crmgraph.gql.provided import card, prefetch
 from crmgraph.gql.selection import selected_names
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
-from crmgraph.loaders import MISSING, ChildPage, Loader, Loaders
+from crmgraph.loaders import ChildPage, Loader, Loaders
 from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
 
 ACTIVE_DEALS = Filter((Condition("status", "eq", "ACTIVE"),))
@@ -48,6 +48,14 @@ class User:
 
 def user(id_: UUID | None) -> User | None:
     return None if id_ is None else User(id=strawberry.ID(str(id_)))
+
+
+def stage_name(stage: models.PipelineStage | None) -> str:
+    return "" if stage is None else stage.name
+
+
+def deal_of(row: models.Deal | None) -> Deal | None:
+    return None if row is None else Deal.from_row(row)
 
 
 def account_card(info: Info, id_: UUID | None) -> Account | None:
@@ -106,18 +114,8 @@ class Deal:
 
     @strawberry.field(description="Name of the pipeline stage the deal is in.")
     def stage(self, info: Info) -> str:
-        # Synchronous when the list that made this deal prefetched its stages (prefetch_cards):
-        # an async field would cost every deal of a page a task of its own. Otherwise an
-        # awaitable, which graphql-core awaits like an async resolver's.
-        loader = info.context.loaders.stage_by_id
-        stage = loader.peek(self.row.stage_id)
-        if stage is MISSING:
-            return cast(str, self._stage_name(loader))
-        return "" if stage is None else stage.name
-
-    async def _stage_name(self, loader: Loader[UUID, models.PipelineStage | None]) -> str:
-        stage = await loader.load(self.row.stage_id)
-        return "" if stage is None else stage.name
+        # Synchronous when the list that made this deal prefetched its stages (prefetch_cards).
+        return info.context.loaders.stage_by_id.now_or_later(self.row.stage_id, stage_name)
 
     @strawberry.field(description="The stage the deal is in.")
     def pipeline_stage(self) -> PipelineStage:
@@ -190,17 +188,12 @@ class DealStageChange:
     stage_names: strawberry.Private[tuple[str | None, str] | None] = None
 
     # Synchronous when the change came from a live event (deal and stage names travel with
-    # it), so that each of many subscribers costs no coroutine; else an awaitable, which
-    # graphql-core awaits like an async resolver's.
+    # it), so that each of many subscribers costs no coroutine.
     @strawberry.field
     def deal(self, info: Info) -> Deal | None:
         if self.deal_row is not None:
             return Deal.from_row(self.deal_row)
-        return cast(Deal | None, self._deal(info))
-
-    async def _deal(self, info: Info) -> Deal | None:
-        found = await info.context.loaders.deal_by_id.load(self.row.deal_id)
-        return None if found is None else Deal.from_row(found)
+        return info.context.loaders.deal_by_id.now_or_later(self.row.deal_id, deal_of)
 
     @strawberry.field(description="Name of the stage left; null for the creation.")
     def previous_stage(self, info: Info) -> str | None:
@@ -208,17 +201,14 @@ class DealStageChange:
             return self.stage_names[0]
         if self.row.from_stage_id is None:
             return None
-        return cast(str | None, self._stage_name(info, self.row.from_stage_id, None))
+        stages = info.context.loaders.stage_by_id
+        return stages.now_or_later(self.row.from_stage_id, lambda s: None if s is None else s.name)
 
     @strawberry.field(description="Name of the stage entered.")
     def new_stage(self, info: Info) -> str:
         if self.stage_names is not None:
             return self.stage_names[1]
-        return cast(str, self._stage_name(info, self.row.to_stage_id, ""))
-
-    async def _stage_name(self, info: Info, stage_id: UUID, missing: str | None) -> str | None:
-        stage = await info.context.loaders.stage_by_id.load(stage_id)
-        return missing if stage is None else stage.name
+        return info.context.loaders.stage_by_id.now_or_later(self.row.to_stage_id, stage_name)
 
     @strawberry.field
     def changed_by(self) -> User | None:

@@ -278,13 +278,7 @@ async def test_a_commit_anywhere_wakes_a_relay_that_polls_rarely(
     """The writer here is not the relay's process (no in-process wake): only PostgreSQL's
     NOTIFY, sent by the outbox trigger at commit, can bring the event out before the poll.
     The listener's connection is then terminated by the server and must come back."""
-    relay = Relay(
-        sessions,
-        broadcast,
-        redis_url=relay_settings.redis_url,
-        listen_dsn=asyncpg_dsn(relay_settings.database_url),
-        listening_poll_interval=60,
-    )
+    relay = listening_relay(sessions, broadcast, relay_settings)
     tenant = f"t_{uuid.uuid4().hex[:12]}"
     task = asyncio.create_task(relay.run())
     try:
@@ -316,6 +310,20 @@ async def test_a_commit_anywhere_wakes_a_relay_that_polls_rarely(
             await task
 
 
+def listening_relay(
+    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, settings: Settings
+) -> Relay:
+    """A relay with its NOTIFY listener that polls only once a minute: what it publishes
+    within seconds, a notification brought out."""
+    return Relay(
+        sessions,
+        broadcast,
+        redis_url=settings.redis_url,
+        listen_dsn=asyncpg_dsn(settings.database_url),
+        listening_poll_interval=60,
+    )
+
+
 async def wait_until(condition: Callable[[], bool], within: float = 10) -> None:
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110 (the condition is another task's state)
@@ -330,13 +338,7 @@ async def test_one_relay_leads_and_another_takes_over_when_its_process_dies(
     becomes leader within its follow interval and publishes a commit at once."""
 
     def make() -> Relay:
-        relay = Relay(
-            sessions,
-            broadcast,
-            redis_url=relay_settings.redis_url,
-            listen_dsn=asyncpg_dsn(relay_settings.database_url),
-            listening_poll_interval=60,
-        )
+        relay = listening_relay(sessions, broadcast, relay_settings)
         assert relay.listener is not None
         relay.listener.follow_interval = 0.2
         return relay

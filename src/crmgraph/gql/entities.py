@@ -12,17 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
+from crmgraph.gql.ids import uuid_or_none
 from crmgraph.loaders import Loader
 
 Row = TypeVar("Row")
 T = TypeVar("T")
-
-
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        return None
 
 
 async def by_ids(
@@ -30,7 +24,7 @@ async def by_ids(
 ) -> list[T | None]:
     """build(row) for each id, None where the id names no row of the caller's tenant (or is
     not an id at all: such a representation cannot name an entity)."""
-    parsed = [_uuid(i) for i in ids]
+    parsed = [uuid_or_none(i) for i in ids]
     rows = await loader.load_many([p for p in parsed if p is not None])
     found = iter(rows)
     return [None if p is None or (row := next(found)) is None else build(row) for p in parsed]

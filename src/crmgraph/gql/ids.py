@@ -16,5 +16,14 @@ def parse_id(value: str, *, field: str = "id") -> UUID:
         ) from exc
 
 
+def uuid_or_none(value: object) -> UUID | None:
+    """The UUID value names, or None when it is not one (no error: for lookups where a
+    malformed id simply names nothing)."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
 def parse_optional_id(value: str | None, *, field: str) -> UUID | None:
     return None if value is None else parse_id(value, field=field)

@@ -23,7 +23,7 @@ from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Info
 from crmgraph.gql.permissions import deny
 from crmgraph.gql.selection import child_names
-from crmgraph.loaders import MISSING, Loader
+from crmgraph.loaders import Loader
 
 Row = TypeVar("Row")
 T = TypeVar("T")
@@ -40,24 +40,16 @@ def card(
 ) -> T:
     """The entity key names for this field: stub() when the query asks none of the provided
     fields, else build(row): at once when the loader already holds the row (a list
-    prefetched it), else an awaitable that graphql-core awaits (typed as the value, since
-    Strawberry reads the field's type from the annotation)."""
+    prefetched it), else later (Loader.now_or_later)."""
     if child_names(info).isdisjoint(provided):
         return stub()
     scope = info.context.scope
     if not rbac.grant(scope.permissions, resource, "read").allowed:
         deny(scope, (f"{resource}:read",), info.field_name)
-    row = loader.peek(key)
-    if row is MISSING:
-        return _later(loader, key, build)  # type: ignore[return-value]
-    return _build(row, key, build)
+    return loader.now_or_later(key, lambda row: _build(row, key, build))
 
 
-async def _later(loader: Loader[UUID, Row | None], key: UUID, build: Callable[[Row], T]) -> T:
-    return _build(await loader.load(key), key, build)
-
-
-def _build(row: Any, key: UUID, build: Callable[[Row], T]) -> T:
+def _build(row: Row | None, key: UUID, build: Callable[[Row], T]) -> T:
     if row is None:  # another tenant's, or deleted since: say so rather than invent values
         raise DomainError(ErrorCode.NOT_FOUND, f"{key} not found")
     return build(row)

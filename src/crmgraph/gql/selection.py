@@ -14,6 +14,21 @@ from crmgraph.gql.context import Info
 def selected_names(info: Info) -> frozenset[str]:
     """Every field name (as written in the query, camelCase) anywhere below this field,
     through fragments."""
+    return _names(info, deep=True)
+
+
+def child_names(info: Info) -> frozenset[str]:
+    """The field names directly below this field (through fragments), computed once per
+    request and query position: a list of 50 deals asks it 50 times."""
+    memo = info.context.selections
+    key = id(info._raw_info.field_nodes[0])
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _names(info, deep=False)
+    return found
+
+
+def _names(info: Info, *, deep: bool) -> frozenset[str]:
     raw = info._raw_info
     names: set[str] = set()
     stack: list[SelectionSetNode] = [n.selection_set for n in raw.field_nodes if n.selection_set]
@@ -22,7 +37,7 @@ def selected_names(info: Info) -> frozenset[str]:
         for node in stack.pop().selections:
             if isinstance(node, FieldNode):
                 names.add(node.name.value)
-                if node.selection_set:
+                if deep and node.selection_set:
                     stack.append(node.selection_set)
             elif isinstance(node, InlineFragmentNode):
                 stack.append(node.selection_set)
@@ -32,27 +47,3 @@ def selected_names(info: Info) -> frozenset[str]:
                 if fragment is not None:
                     stack.append(fragment.selection_set)
     return frozenset(names)
-
-
-def child_names(info: Info) -> frozenset[str]:
-    """The field names directly below this field (through fragments), computed once per
-    request and query position: a list of 50 deals asks it 50 times."""
-    raw = info._raw_info
-    memo = info.context.selections
-    key = id(raw.field_nodes[0])
-    found = memo.get(key)
-    if found is None:
-        names: set[str] = set()
-        stack = [n.selection_set for n in raw.field_nodes if n.selection_set]
-        while stack:
-            for node in stack.pop().selections:
-                if isinstance(node, FieldNode):
-                    names.add(node.name.value)
-                elif isinstance(node, InlineFragmentNode):
-                    stack.append(node.selection_set)
-                elif isinstance(node, FragmentSpreadNode):
-                    fragment = raw.fragments.get(node.name.value)
-                    if fragment is not None:
-                        stack.append(fragment.selection_set)
-        found = memo[key] = frozenset(names)
-    return found

@@ -48,9 +48,11 @@ def test_request_without_token_is_unauthenticated(stack: Stack) -> None:
 def test_router_forwards_authorization_to_entity_lookups(stack: Stack, tenant: str) -> None:
     # The account lives in tenant; the contact subgraph resolves Account.contacts through
     # _entities, which must see the same caller to find anything.
-    account = stack.graphql(
+    created = stack.graphql(
         'mutation { createAccount(input: {name: "Fwd"}) { account { id } } }', tenant=tenant
-    ).json()["data"]["createAccount"]["account"]
+    ).json()
+    assert "errors" not in created, created  # failed once (data null), body not kept
+    account = created["data"]["createAccount"]["account"]
     stack.graphql(
         'mutation($a: ID!) { createContact(input: {firstName: "F", lastName: "W", accountId: $a})'
         " { contact { id } } }",

@@ -28,19 +28,15 @@ pids+=($!)
 (cd router-config && exec node_modules/.bin/hive-gateway supergraph) > .run/router.log 2>&1 &
 pids+=($!)
 
+# One line per process that is not up yet, then the banner (scripts/wait-for.sh is quiet).
 wait_for() {  # name url
-  for _ in $(seq 1 120); do
-    if curl -fsS -o /dev/null "$2"; then return 0; fi
-    for pid in "${pids[@]}"; do
-      kill -0 "$pid" 2>/dev/null || { echo "crmgraph: $1 exited; see .run/*.log" >&2; tail -20 .run/subgraphs.log .run/router.log >&2; exit 1; }
-    done
-    sleep 0.5
-  done
-  echo "crmgraph: $1 did not answer at $2 within 60 s; see .run/*.log" >&2
-  exit 1
+  if ! scripts/wait-for.sh "$1" "$2" 60 "${pids[@]}"; then
+    tail -20 .run/subgraphs.log .run/router.log >&2
+    exit 1
+  fi
 }
-wait_for "REST shim" http://127.0.0.1:8000/health
-wait_for "router" http://127.0.0.1:4000/healthcheck
+wait_for "the subgraphs and REST shim" http://127.0.0.1:8000/health
+wait_for "the router" http://127.0.0.1:4000/healthcheck
 
 token=$(.venv/bin/crmgraph token --tenant demo)
 cat <<MSG

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +34,38 @@ def test_subgraphs_use_the_full_stack() -> None:
     assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert env["REDIS_URL"].startswith("redis://")
     assert env["NEO4J_URI"].startswith("bolt://")
+
+
+SECRET_NAMES = re.compile(r"SECRET|PASSWORD|_KEY$|_AUTH$|TOKEN")
+REQUIRED = re.compile(r"\$\{(\w+):\?[^}]+\}")
+
+
+def environments() -> list[tuple[str, str, str]]:
+    """(service, variable, value) for every environment entry of every service."""
+    return [
+        (service, name, str(value))
+        for service, spec in compose().items()
+        for name, value in (spec.get("environment") or {}).items()
+    ]
+
+
+def test_no_secret_has_a_default() -> None:
+    """Compose refuses to start without each secret (`${VAR:?...}`), never falls back to one."""
+    secrets = [(s, n, v) for s, n, v in environments() if SECRET_NAMES.search(n)]
+    assert {n for _, n, _ in secrets} >= {"JWT_SECRET", "NEO4J_PASSWORD", "POSTGRES_PASSWORD"}
+
+    assert [(s, n) for s, n, v in secrets if not REQUIRED.fullmatch(v.split("/")[-1])] == []
+
+
+def test_database_url_password_is_required() -> None:
+    for service, name, value in environments():
+        if name == "DATABASE_URL":
+            password = value.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+            assert REQUIRED.fullmatch(password), service
+
+
+def test_published_ports_are_loopback_unless_asked() -> None:
+    published = [port for spec in compose().values() for port in spec.get("ports", ())]
+
+    assert published
+    assert all(str(port).startswith("${CRMGRAPH_BIND:-127.0.0.1}:") for port in published)

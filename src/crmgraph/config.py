@@ -54,6 +54,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     rest_port: int = 8000
+    # Request bodies larger than this get 413 from the REST shim (the router has its own,
+    # CRMGRAPH_MAX_BODY_BYTES).
+    rest_max_body_bytes: int = Field(default=1_048_576, gt=0)
     sql_echo: bool = False
     debug: bool = False
     # Per process: the read pool keeps this many PostgreSQL connections (and opens as many more

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from crmgraph.errors import DomainError
 from crmgraph.rest.api_keys import api_key_routes
+from crmgraph.rest.body_limit import BodyLimitMiddleware
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import data_error, domain_error
 from crmgraph.rest.oauth import oauth_routes
@@ -45,6 +47,12 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             *oauth_routes(runtime),
             *sse_routes(runtime),
         ],
-        middleware=[*security_middleware(runtime.settings), rate_limit_middleware(runtime)],
+        # Oversized bodies are refused before they are counted or read; the 413 still gets
+        # the security and CORS headers.
+        middleware=[
+            *security_middleware(runtime.settings),
+            Middleware(BodyLimitMiddleware, limit=runtime.settings.rest_max_body_bytes),
+            rate_limit_middleware(runtime),
+        ],
         exception_handlers={DomainError: domain_error, DBAPIError: data_error},
     )

@@ -102,7 +102,7 @@ OPENAPI["paths"].update(
                 "requestBody": {"required": True, "content": _json(ApiKeyCreate)},
                 "responses": {
                     "201": {"description": "Created", "content": _json(ApiKeyCreated)},
-                    "400": ERROR, "401": ERROR, "403": ERROR,
+                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR,
                 },
             }
         },
@@ -130,7 +130,7 @@ OPENAPI["paths"].update(
                 },
                 "responses": {
                     "200": {"description": "A bearer token", "content": _json(TokenResponse)},
-                    "400": ERROR, "401": ERROR,
+                    "400": ERROR, "401": ERROR, "413": ERROR,
                 },
             }
         },

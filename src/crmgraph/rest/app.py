@@ -1,4 +1,4 @@
-"""The REST shim's Starlette app: health, OpenAPI, API keys and the OAuth2 token endpoint."""
+"""The REST shim's Starlette app: health, OpenAPI, API keys, the OAuth2 token endpoint, SSE."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from starlette.routing import Route
 from crmgraph.errors import DomainError
 from crmgraph.rest.api_keys import api_key_routes
 from crmgraph.rest.body_limit import BodyLimitMiddleware
-from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import data_error, domain_error
+from crmgraph.rest.health import health_routes
 from crmgraph.rest.oauth import oauth_routes
 from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.rate_limit import rate_limit_middleware
@@ -23,25 +23,12 @@ from crmgraph.runtime import Runtime
 
 
 def create_rest_app(runtime: Runtime) -> Starlette:
-    async def health(request: Request) -> JSONResponse:
-        checks = await runtime.health()
-        ok = all(c.ok for c in checks)
-        data = {
-            "status": "ok" if ok else "degraded",
-            "mode": runtime.settings.mode.value,
-            "services": {
-                c.service: {"status": "up" if c.ok else "down", "url": c.url, "detail": c.detail}
-                for c in checks
-            },
-        }
-        return JSONResponse(envelope(request, data, success=ok), status_code=200 if ok else 503)
-
     async def openapi(_: Request) -> JSONResponse:
         return JSONResponse(OPENAPI)
 
     return Starlette(
         routes=[
-            Route("/health", health),
+            *health_routes(runtime),
             Route("/openapi.json", openapi),
             *api_key_routes(runtime),
             *oauth_routes(runtime),

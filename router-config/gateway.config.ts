@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
 import { SUBGRAPHS } from './compose.mjs';
 import { corsFor, corsOriginsFromEnv, securityHeaders } from './http-security.ts';
+import { csrfPrevention } from './http-security.ts';
 import { abuseLimitPlugins, limitsFromEnv } from './limits.ts';
 import { RateLimiter, rateLimitPlugin, rateLimitsFromEnv } from './rate-limit.ts';
 
@@ -122,6 +123,7 @@ export const gatewayConfig = defineConfig({
   // The rate limit wraps the request parser after the body-size limit does.
   plugins: () => [
     securityHeaders,
+    csrfPrevention,
     ...abuseLimitPlugins(limits),
     rateLimitPlugin(rateLimiter),
     collectForwardedHeaders,

@@ -1,7 +1,8 @@
 // Security headers and CORS for every gateway response ("Security Headers and
-// CORS" in the API design). The REST shim sends the same set
-// (src/crmgraph/rest/security.py); keep the two in step.
+// CORS" in the API design), and CSRF prevention for GraphQL requests. The REST
+// shim sends the same headers (src/crmgraph/rest/security.py); keep the two in step.
 import type { GatewayPlugin } from '@graphql-hive/gateway';
+import { GraphQLError } from 'graphql';
 
 /** Origins allowed when CRMGRAPH_CORS_ORIGINS is unset: local front ends and GraphiQL. */
 export const DEFAULT_CORS_ORIGINS = [
@@ -112,3 +113,59 @@ export function corsFor(origins: string[]) {
     };
   };
 }
+
+/**
+ * The request bodies the gateway parses as JSON. (Apollo Router lists
+ * application/graphql-response+json instead, but that is a response type, and
+ * Yoga parses application/graphql+json, not it.)
+ */
+export const JSON_CONTENT_TYPES = ['application/json', 'application/graphql+json'];
+
+/**
+ * Headers a browser cannot add to a cross-site request without a CORS
+ * preflight, which CORS then refuses for unlisted origins: Apollo's two and
+ * Yoga's default. Any one of them, with a value, lets a GET through.
+ */
+export const CSRF_PREFLIGHT_HEADERS = [
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'x-graphql-yoga-csrf',
+];
+
+/** The media type of a Content-Type value, without parameters; null when absent. */
+function mediaType(value: string | null): string | null {
+  const type = value?.split(';')[0].trim().toLowerCase();
+  return type ? type : null;
+}
+
+/**
+ * CSRF prevention, as Apollo Router does it. A browser sends a cross-site
+ * request without a preflight only when it is "simple": GET, or POST with a
+ * form, multipart or text/plain body (or none), and no custom header. So:
+ * - a body that is not JSON, or a POST without Content-Type, is refused with
+ *   415 `INVALID_CONTENT_TYPE_HEADER` (a GET with a non-JSON Content-Type too,
+ *   as Apollo Router 2.12.1 does);
+ * - a GET with neither a JSON Content-Type nor one of CSRF_PREFLIGHT_HEADERS is
+ *   refused with 400 `CSRF_ERROR`.
+ * It runs when the request is parsed, before anything is planned or executed;
+ * the GraphiQL page (GET, Accept: text/html) is answered before that.
+ */
+export const csrfPrevention: GatewayPlugin = {
+  onRequestParse({ request }) {
+    const type = mediaType(request.headers.get('content-type'));
+    if (type !== null ? !JSON_CONTENT_TYPES.includes(type) : request.method === 'POST') {
+      throw new GraphQLError(
+        `'content-type' header must be one of: ${JSON_CONTENT_TYPES.map((t) => `"${t}"`).join(' or ')}`,
+        { extensions: { code: 'INVALID_CONTENT_TYPE_HEADER', http: { status: 415 } } },
+      );
+    }
+    if (type === null && !CSRF_PREFLIGHT_HEADERS.some((name) => request.headers.get(name))) {
+      throw new GraphQLError(
+        'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). ' +
+          'Send a Content-Type: application/json header, or a non-empty value for one of: ' +
+          `${CSRF_PREFLIGHT_HEADERS.join(', ')}`,
+        { extensions: { code: 'CSRF_ERROR', http: { status: 400 } } },
+      );
+    }
+  },
+} as GatewayPlugin;

@@ -7,7 +7,15 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-sqlite+aiosqlite:///.run/crmgraph.db}"
 export REDIS_URL="${REDIS_URL:-memory://}"
 # Requests without a token act as an admin of the demo tenant: a local convenience only.
+# crmgraph refuses it unless HOST is loopback; the router must stay on loopback too.
 export ANONYMOUS_TENANT="${ANONYMOUS_TENANT-demo}"
+case "${CRMGRAPH_GATEWAY_HOST:-127.0.0.1}" in
+  127.*|::1|localhost) ;;
+  *) if [ -n "$ANONYMOUS_TENANT" ]; then
+       echo "crmgraph: ANONYMOUS_TENANT needs the router on loopback, not CRMGRAPH_GATEWAY_HOST=$CRMGRAPH_GATEWAY_HOST; set ANONYMOUS_TENANT= to require tokens" >&2
+       exit 2
+     fi ;;
+esac
 # Accept HS256 tokens signed with the development key (what `crmgraph token` signs with).
 export JWT_SECRET="${JWT_SECRET:-crmgraph-local-development-key-not-for-production}"
 mkdir -p .run

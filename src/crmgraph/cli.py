@@ -25,8 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ValidationError as exc:
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            print(f"crmgraph: invalid {name}: {error['msg']}", file=sys.stderr)
+            # A validator's own words, without pydantic's "Value error, " in front.
+            message = str(error.get("ctx", {}).get("error", error["msg"]))
+            where = f"invalid {str(error['loc'][0]).upper()}: " if error["loc"] else ""
+            print(f"crmgraph: {where}{message}", file=sys.stderr)
         return 2
     try:
         code: int = args.run(settings, args)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RUN_DIR = Path(".run")
@@ -44,7 +45,8 @@ class Settings(BaseSettings):
     jwt_private_key: str | None = None
     jwt_key_id: str = "crmgraph-1"
     # When set, requests without credentials act as a tenant admin of this tenant. `make run`
-    # sets it to `demo` so GraphiQL works out of the box; never set it in production.
+    # sets it to `demo` so GraphiQL works out of the box; refused outside the embedded mode
+    # on loopback (see _anonymous_only_in_the_local_demo).
     anonymous_tenant: str | None = None
 
     # How long a tenant's role overrides and a verified token are cached per process, in seconds.
@@ -54,6 +56,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     rest_port: int = 8000
+    # Request bodies larger than this get 413 from the REST shim (the router has its own,
+    # CRMGRAPH_MAX_BODY_BYTES).
+    rest_max_body_bytes: int = Field(default=1_048_576, gt=0)
     sql_echo: bool = False
     debug: bool = False
     # Per process: the read pool keeps this many PostgreSQL connections (and opens as many more
@@ -105,6 +110,20 @@ class Settings(BaseSettings):
             raise ValueError("must be a bolt:// or neo4j:// URI")
         return url or None
 
+    @model_validator(mode="after")
+    def _anonymous_only_in_the_local_demo(self) -> Settings:
+        """Anonymous requests act as a tenant admin: acceptable for the demo on one's own
+        machine, never where anyone else can connect or on a shared database."""
+        embedded = _mode_of(self.database_url) is Mode.EMBEDDED
+        if self.anonymous_tenant and not (embedded and is_loopback(self.host)):
+            raise ValueError(
+                "ANONYMOUS_TENANT is only for the embedded demo on this machine (a SQLite "
+                "DATABASE_URL and HOST 127.0.0.1, ::1 or localhost); here the mode is "
+                f"{_mode_of(self.database_url)} and HOST {self.host}. Unset ANONYMOUS_TENANT "
+                "and send a token"
+            )
+        return self
+
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
@@ -121,11 +140,25 @@ class Settings(BaseSettings):
 
     @cached_property
     def mode(self) -> Mode:
-        return Mode.EMBEDDED if self.database_url.startswith("sqlite") else Mode.FULL
+        return _mode_of(self.database_url)
 
     @property
     def graph_backend(self) -> str:
         return "neo4j" if self.neo4j_uri else "sql"
+
+
+def _mode_of(database_url: str) -> Mode:
+    return Mode.EMBEDDED if database_url.startswith("sqlite") else Mode.FULL
+
+
+def is_loopback(host: str) -> bool:
+    """Does listening on `host` keep every other machine out?"""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _pem(value: str | None) -> str | None:

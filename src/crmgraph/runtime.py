@@ -109,6 +109,10 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await close()
 
+    async def ready(self) -> bool:
+        """Does every dependency answer? All that an unauthenticated /health may tell."""
+        return all(check.ok for check in await self.health())
+
     async def health(self) -> list[ServiceHealth]:
         """Each dependency's status, checked concurrently."""
         db_url = mask_url(self.engine.url.render_as_string(hide_password=False))

@@ -137,3 +137,67 @@ def test_serve_reuse_port_lets_two_processes_share_a_port(
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=20)
+
+
+def serve_refused(**env: str) -> subprocess.CompletedProcess[str]:
+    """`crmgraph serve --rest` that must exit at once; one that starts anyway is killed and
+    reported as the failure it is."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS", "NEO4J"))}
+    env = {**keep, "REST_PORT": str(7010 + PORT_OFFSET), **env}
+    with subprocess.Popen(
+        [CRMGRAPH, "serve", "--rest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    ) as process:  # fmt: skip
+        try:
+            stdout, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+            raise AssertionError(f"crmgraph serve started anyway: {stderr[-2000:]}") from None
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def test_anonymous_tenant_is_refused_in_full_mode(pg_settings: Settings) -> None:
+    result = serve_refused(
+        ANONYMOUS_TENANT="demo",
+        DATABASE_URL=pg_settings.database_url,
+        REDIS_URL=pg_settings.redis_url,
+        NEO4J_URI=pg_settings.neo4j_uri or "",
+        NEO4J_PASSWORD=pg_settings.neo4j_password,
+    )
+
+    assert_one_clear_line(result, "ANONYMOUS_TENANT", "mode is full")
+
+
+def test_anonymous_tenant_is_refused_off_loopback(tmp_path: Path) -> None:
+    result = serve_refused(
+        ANONYMOUS_TENANT="demo",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/crm.db",
+        HOST="0.0.0.0",
+    )
+
+    assert_one_clear_line(result, "ANONYMOUS_TENANT", "HOST 0.0.0.0")
+
+
+def test_anonymous_tenant_serves_the_embedded_demo_on_loopback(tmp_path: Path) -> None:
+    port = 7010 + PORT_OFFSET
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS", "NEO4J"))}
+    env |= {"ANONYMOUS_TENANT": "demo", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/crm.db",
+            "HOST": "127.0.0.1", "REST_PORT": str(port)}  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([CRMGRAPH, "serve", "--rest"], env=env, stdout=out,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while status is None and time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()[-2000:]
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -60,11 +60,17 @@ def test_demo_loads_once(embedded: Stack) -> None:
     assert embedded.call(lambda: load_demo(embedded.runtime.sessions)) is False
 
 
-def test_health_reports_embedded_backends(embedded: Stack) -> None:
+def test_health_reports_embedded_backends_to_a_system_admin(embedded: Stack) -> None:
     import httpx
 
-    body = httpx.get(f"{embedded.rest_url}/health").json()
+    # Without a token the demo acts as a tenant admin, which sees only the status.
+    plain = httpx.get(f"{embedded.rest_url}/health").json()
+    admin = embedded.token("demo", roles=("system_admin",))
+    body = httpx.get(
+        f"{embedded.rest_url}/health/details", headers={"authorization": f"Bearer {admin}"}
+    ).json()
 
+    assert plain["data"] == {"status": "ok"}
     assert body["success"] is True
     assert body["data"]["mode"] == "embedded"
     assert {k: v["status"] for k, v in body["data"]["services"].items()} == {

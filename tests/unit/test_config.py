@@ -1,6 +1,9 @@
-"""Settings: mode from the URLs, passwords masked in messages."""
+"""Settings: mode from the URLs, passwords masked in messages, ANONYMOUS_TENANT kept local."""
 
 from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
 
 from crmgraph.config import Mode, Settings, mask_url
 
@@ -15,3 +18,20 @@ def test_mask_url_hides_only_the_password() -> None:
         "postgresql+asyncpg://crm:***@db:5432/crm"
     )
     assert mask_url("redis://localhost:6379/0") == "redis://localhost:6379/0"
+
+
+def test_anonymous_tenant_is_allowed_only_embedded_on_loopback() -> None:
+    demo = {"anonymous_tenant": "demo", "database_url": "sqlite+aiosqlite:///x.db"}
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
+        assert Settings(**demo, host=host).anonymous_tenant == "demo"
+    for host in ("0.0.0.0", "::", "10.0.0.5", "crm.example.com"):
+        with pytest.raises(ValidationError, match="ANONYMOUS_TENANT is only for the embedded"):
+            Settings(**demo, host=host)
+    with pytest.raises(ValidationError, match=r"the mode is full and HOST 127\.0\.0\.1"):
+        Settings(**demo | {"database_url": "postgresql://u:p@h/db"}, host="127.0.0.1")
+
+
+def test_without_anonymous_tenant_any_host_and_mode_are_fine() -> None:
+    settings = Settings(anonymous_tenant="", database_url="postgresql://u:p@h/db", host="0.0.0.0")
+
+    assert settings.mode is Mode.FULL

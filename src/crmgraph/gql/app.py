@@ -23,6 +23,7 @@ from strawberry.types.unset import UnsetType
 from crmgraph.errors import DomainError
 from crmgraph.gql.context import Context
 from crmgraph.gql.errors import map_error
+from crmgraph.health import status_of
 from crmgraph.runtime import Runtime
 
 # Server pings on idle WebSockets (graphql-transport-ws `ping`; clients answer `pong`), so
@@ -87,7 +88,10 @@ def create_subgraph_app(name: str, schema: Schema, runtime: Runtime) -> Starlett
     graphql = CrmGraphQL(schema, runtime)
 
     async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"subgraph": name, "status": "ok"})
+        # Readiness for anyone (compose's healthchecks): no names, addresses or versions.
+        ok = await runtime.ready()
+        status, code = status_of(ok)
+        return JSONResponse({"status": status}, status_code=code)
 
     return Starlette(
         routes=[

@@ -10,15 +10,23 @@ from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
 
+# The system admin's permission: it spans tenants, which a tenant admin's `tenant:*` does not.
+SYSTEM_ADMIN = "*"
+
 
 async def scope_of(request: Request, runtime: Runtime, *, needs: str) -> Scope:
-    """The caller's scope, required to hold `needs` (resource:action) at tenant level."""
+    """The caller's scope, required to hold `needs` (resource:action) at tenant level, or,
+    for SYSTEM_ADMIN, the `*` permission itself."""
     headers = {k.lower(): v for k, v in request.headers.items()}
     peer = request.client.host if request.client else None
     scope = await runtime.authenticator.authenticate(headers, peer)
-    resource, action = needs.split(":", 1)
-    grant = rbac.grant(scope.permissions, resource, action)
-    if not grant.allowed or grant.level != "tenant":
+    if needs == SYSTEM_ADMIN:
+        allowed = SYSTEM_ADMIN in scope.permissions
+    else:
+        resource, action = needs.split(":", 1)
+        grant = rbac.grant(scope.permissions, resource, action)
+        allowed = grant.allowed and grant.level == "tenant"
+    if not allowed:
         security_event("permission_denied", tenant_id=scope.tenant_id, subject=scope.subject,
                        path=request.url.path, required=[needs])  # fmt: skip
         raise DomainError(

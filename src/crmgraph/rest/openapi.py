@@ -9,6 +9,31 @@ from pydantic import BaseModel
 from crmgraph import __version__
 from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse
 
+READY: dict[str, Any] = {"type": "string", "enum": ["ok", "unavailable"]}
+
+
+def _envelope(data: dict[str, Any]) -> dict[str, Any]:
+    """The success envelope of the API design around `data`."""
+    return {
+        "type": "object",
+        "required": ["success", "data", "meta", "errors"],
+        "properties": {
+            "success": {"type": "boolean"},
+            "data": data,
+            "meta": {"type": "object"},
+            "errors": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+
+
+def _readiness(schema: str) -> dict[str, Any]:
+    body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    return {
+        "200": {"description": "Every dependency answers", "content": body},
+        "503": {"description": "At least one dependency does not answer", "content": body},
+    }
+
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -19,20 +44,19 @@ OPENAPI: dict[str, Any] = {
     "paths": {
         "/health": {
             "get": {
-                "summary": "Each dependency's status",
+                "summary": "Readiness, for anyone: does every dependency answer?",
+                "responses": _readiness("Health"),
+            }
+        },
+        "/health/details": {
+            "get": {
+                "summary": "Each dependency's status, address (password masked) and version; "
+                "system admins only",
+                "security": [{"bearer": []}],
                 "responses": {
-                    "200": {
-                        "description": "Every dependency answers",
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
-                        },
-                    },
-                    "503": {
-                        "description": "At least one dependency does not answer",
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
-                        },
-                    },
+                    **_readiness("HealthDetails"),
+                    "401": {"$ref": "#/components/responses/Error"},
+                    "403": {"$ref": "#/components/responses/Error"},
                 },
             }
         },
@@ -54,33 +78,31 @@ OPENAPI: dict[str, Any] = {
                     "detail": {"type": "string"},
                 },
             },
-            "Health": {
-                "type": "object",
-                "required": ["success", "data", "meta", "errors"],
-                "properties": {
-                    "success": {"type": "boolean"},
-                    "data": {
-                        "type": "object",
-                        "required": ["status", "mode", "services"],
-                        "properties": {
-                            "status": {"type": "string", "enum": ["ok", "degraded"]},
-                            "mode": {"type": "string", "enum": ["embedded", "full"]},
-                            "services": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "$ref": "#/components/schemas/ServiceStatus"
-                                },
-                            },
+            "Health": _envelope(
+                {
+                    "type": "object",
+                    "required": ["status"],
+                    "additionalProperties": False,
+                    "properties": {"status": READY},
+                }
+            ),
+            "HealthDetails": _envelope(
+                {
+                    "type": "object",
+                    "required": ["status", "mode", "services"],
+                    "properties": {
+                        "status": READY,
+                        "mode": {"type": "string", "enum": ["embedded", "full"]},
+                        "services": {
+                            "type": "object",
+                            "additionalProperties": {"$ref": "#/components/schemas/ServiceStatus"},
                         },
                     },
-                    "meta": {"type": "object"},
-                    "errors": {"type": "array", "items": {"type": "object"}},
-                },
-            },
+                }
+            ),
         }
     },
 }
-
 
 ERROR = {
     "description": "The error envelope",
@@ -102,7 +124,7 @@ OPENAPI["paths"].update(
                 "requestBody": {"required": True, "content": _json(ApiKeyCreate)},
                 "responses": {
                     "201": {"description": "Created", "content": _json(ApiKeyCreated)},
-                    "400": ERROR, "401": ERROR, "403": ERROR,
+                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR,
                 },
             }
         },
@@ -130,13 +152,14 @@ OPENAPI["paths"].update(
                 },
                 "responses": {
                     "200": {"description": "A bearer token", "content": _json(TokenResponse)},
-                    "400": ERROR, "401": ERROR,
+                    "400": ERROR, "401": ERROR, "413": ERROR,
                 },
             }
         },
     }
 )  # fmt: skip
 OPENAPI["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+OPENAPI["components"]["responses"] = {"Error": ERROR}
 for _model in (ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse):
     OPENAPI["components"]["schemas"][_model.__name__] = _model.model_json_schema(
         ref_template="#/components/schemas/{model}"

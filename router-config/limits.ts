@@ -260,7 +260,7 @@ function listSize(
   }
   if (!isListType(getNullableType(field.type))) return 1;
   // A connection's edges are sized by the connection's page.
-  if (isWrapper(parent.name)) return 1;
+  if (parent.name.endsWith('Connection') && field.name === 'edges') return 1;
   // An undeclared list (the unit test keeps there being none) is priced as a full page.
   return LIST_SIZES[`${parent.name}.${field.name}`] ?? MAX_PAGE_SIZE;
 }

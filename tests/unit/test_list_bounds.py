@@ -63,7 +63,8 @@ def unsliced_lists() -> set[str]:
         for field_name, field in type_.fields.items():
             if not is_list_type(get_nullable_type(field.type)) or SLICING & set(field.args):
                 continue
-            if is_leaf_type(get_named_type(field.type)) or name.endswith("Connection"):
+            edges = name.endswith("Connection") and field_name == "edges"
+            if is_leaf_type(get_named_type(field.type)) or edges:
                 continue
             found.add(f"{name}.{field_name}")
     return found

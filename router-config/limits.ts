@@ -14,7 +14,6 @@ import {
   getNamedType,
   getNullableType,
   GraphQLError,
-  isAbstractType,
   isCompositeType,
   isInterfaceType,
   isListType,
@@ -24,15 +23,47 @@ import {
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
-  type GraphQLNamedType,
   type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
 
-/** Page size assumed for a connection without first/last, and for a plain list of rows. */
+/** The page a connection returns without first/last (the subgraphs' DEFAULT_PAGE_SIZE). */
 export const DEFAULT_PAGE_SIZE = 20;
+
+/** The subgraphs' largest page (Settings.max_page_size's default). */
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * The most items each list field without a slicing argument returns, keyed `Type.field`.
+ * Each is a true bound that the subgraphs enforce: src/crmgraph/domain/bounds.py (refused
+ * on write or cut on read), or the maximum page size. tests/unit/test_list_bounds.py checks
+ * that every list field of the supergraph is sliced or listed here, and that these numbers
+ * are the subgraphs'. Lists of scalars and enums are left out: leaves cost nothing.
+ */
+export const LIST_SIZES: Readonly<Record<string, number>> = {
+  'Account.childAccounts': 20,
+  'AutomationRule.actions': 10,
+  'AutomationRule.conditions': 10,
+  'Communication.participants': 50,
+  'CustomerOverview.activities': MAX_PAGE_SIZE,
+  'CustomerOverview.deals': MAX_PAGE_SIZE,
+  'Deal.stageHistory': 100,
+  'Event.attendees': 50,
+  'Lead.scoringHistory': 100,
+  'LeadScore.scoringFactors': 20,
+  'LeadScoreHistory.scoringFactors': 20,
+  'Pipeline.stages': 20,
+  'PipelineStage.automationRules': 10,
+  'Query.activityTimeline': MAX_PAGE_SIZE,
+  'Query.apiKeys': 100,
+  'Query.pipelines': 20,
+  'Query.searchContacts': MAX_PAGE_SIZE,
+};
+
+/** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */
+const SLICING_ARGUMENTS = ['first', 'last', 'pagination'];
 
 export interface Limits {
   maxDepth: number;
@@ -140,12 +171,13 @@ function limitBodySize(limit: number): GatewayPlugin {
 }
 
 /**
- * The estimated cost of one operation: each object an operation can return
- * costs 1, times the page sizes of the lists around it. A connection's page is
- * `first`, `last`, `pagination.first` or `pagination.last` (else 20); a plain
- * list of objects with an id (`childAccounts`, `stages`) is assumed to hold
- * 20, a list of values (`conditions`) to add nothing. Connection, edge and PageInfo wrappers and
- * scalars cost nothing, so `deals(first: 20) { edges { node { id } } }` costs 20.
+ * The estimated cost of one operation, as Apollo Router's demand control and
+ * GitHub's node count estimate it: every object (or interface or union) field
+ * costs 1 at every level, times the sizes of the lists around it. A connection's
+ * size is `first`, `last`, `pagination.first` or `pagination.last` (variables are
+ * read), else DEFAULT_PAGE_SIZE; any other list's is its bound in LIST_SIZES.
+ * Connection, edge and PageInfo wrappers and scalars cost nothing, so
+ * `deals(first: 20) { edges { node { id } } }` costs 20.
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -180,7 +212,7 @@ export function operationCost(
             : undefined;
         if (!field || selection.name.value.startsWith('__')) continue;
         const named = getNamedType(field.type);
-        const inner = factor * listSize(schema, field, parent, selection, variables);
+        const inner = factor * listSize(field, parent, selection, variables);
         if (isCompositeType(named) && !isWrapper(named.name)) cost += inner;
         if (selection.selectionSet && isCompositeType(named)) {
           cost += walk(selection.selectionSet, named, inner, spreading);
@@ -208,13 +240,12 @@ const isWrapper = (typeName: string): boolean =>
   typeName === 'PageInfo' || typeName.endsWith('Connection') || typeName.endsWith('Edge');
 
 function listSize(
-  schema: GraphQLSchema,
   field: GraphQLField<unknown, unknown>,
   parent: GraphQLCompositeType,
   node: Parameters<typeof getArgumentValues>[1],
   variables: Record<string, unknown>,
 ): number {
-  const slicing = field.args.some((arg) => ['first', 'last', 'pagination'].includes(arg.name));
+  const slicing = field.args.some((arg) => SLICING_ARGUMENTS.includes(arg.name));
   if (slicing) {
     let args: Record<string, any> = {};
     try {
@@ -227,22 +258,11 @@ function listSize(
     );
     return sizes.length ? Math.max(...sizes) : DEFAULT_PAGE_SIZE;
   }
-  if (isListType(getNullableType(field.type))) {
-    // A connection's edges are already sized by the connection's page, and a
-    // list of values (stage history, rule conditions) comes with its owner's row.
-    const named = getNamedType(field.type);
-    return !parent.name.endsWith('Connection') && isEntity(schema, named) ? DEFAULT_PAGE_SIZE : 1;
-  }
-  return 1;
-}
-
-/**
- * A row of its own: an object with an `id`, or an abstract type with such
- * members. (The gateway's schema no longer carries the supergraph's `@key`s.)
- */
-function isEntity(schema: GraphQLSchema, type: GraphQLNamedType): boolean {
-  if (isAbstractType(type)) return schema.getPossibleTypes(type).some((t) => isEntity(schema, t));
-  return isObjectType(type) && 'id' in type.getFields();
+  if (!isListType(getNullableType(field.type))) return 1;
+  // A connection's edges are sized by the connection's page.
+  if (parent.name.endsWith('Connection') && field.name === 'edges') return 1;
+  // An undeclared list (the unit test keeps there being none) is priced as a full page.
+  return LIST_SIZES[`${parent.name}.${field.name}`] ?? MAX_PAGE_SIZE;
 }
 
 /** Refuses operations whose estimated cost is over `maxCost`, before execution. */

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
+from tests.router_limits import declared_sizes, ts_constant
 
 SUPERGRAPH_PATH = Path(__file__).resolve().parents[1] / "schema" / "supergraph.graphql"
 # Fields that follow the clock, left out of before/after snapshots.
@@ -366,7 +367,8 @@ MAX_TOKENS, MAX_DEPTH, MAX_COST, PAGE = 1900, 10, 7000, 20
 
 def _cost(schema: GraphQLSchema, node: Any, parent: GraphQLNamedType, factor: int) -> int:
     """The router's estimate: each object costs 1 times the page sizes of the lists around
-    it (a connection's `first`, else 20; a plain list 20); wrappers and scalars cost 0."""
+    it (a connection's `first`, else 20; a plain list its LIST_SIZES entry); wrappers and
+    scalars cost 0."""
     cost = 0
     for sel in node.selection_set.selections if node.selection_set else ():
         if isinstance(sel, InlineFragmentNode):
@@ -385,7 +387,10 @@ def _cost(schema: GraphQLSchema, node: Any, parent: GraphQLNamedType, factor: in
             ]
             size = max(given, default=PAGE)
         elif is_list_type(get_nullable_type(field.type)):
-            size = 1 if parent.name.endswith("Connection") else PAGE
+            declared = declared_sizes().get(
+                f"{parent.name}.{sel.name.value}", ts_constant("MAX_PAGE_SIZE")
+            )
+            size = 1 if parent.name.endswith("Connection") else declared
         inner = factor * size
         wrapper = named.name == "PageInfo" or named.name.endswith(("Connection", "Edge"))
         if not is_leaf_type(named) and not wrapper:

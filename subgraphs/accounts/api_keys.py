@@ -92,7 +92,7 @@ class ApiKeyQuery:
     api_keys: list[ApiKey] = strawberry.field(
         resolver=list_keys,
         permission_classes=[can("api_keys:read")],
-        description="The tenant's API keys (never their secrets).",
+        description="The tenant's first 100 API keys, oldest first (never their secrets).",
     )
 
 

@@ -65,7 +65,10 @@ class Account:
         row = await info.context.loaders.account_by_id.load(self.parent_account_id)
         return None if row is None else Account.from_row(row)
 
-    @strawberry.field(description="Accounts directly below this one, by name.")
+    @strawberry.field(
+        description="The first 20 accounts directly below this one, by name; "
+        "accounts(filter: {parentAccountId: {eq: ...}}) pages through all of them."
+    )
     async def child_accounts(self, info: Info) -> list[Account]:
         rows = await info.context.loaders.child_accounts_by_parent.load(parse_id(self.id))
         return [Account.from_row(row) for row in rows]

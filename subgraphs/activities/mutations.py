@@ -86,7 +86,7 @@ class CreateEventInput:
     description: str | None = None
     location: str | None = None
     attendees: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="User ids of this tenant."
+        default=None, description="User ids of this tenant, at most 50."
     )
     related_to: RelatedEntityInput | None = None
 
@@ -136,7 +136,7 @@ class CommunicationInput:
         default=None, description="When it took place; defaults to now."
     )
     participants: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Contact ids of this tenant."
+        default=None, description="Contact ids of this tenant, at most 50."
     )
     related_to: RelatedEntityInput | None = None
 

@@ -154,10 +154,10 @@ class Deal:
     def owner(self) -> User | None:
         return user(self.row.owner_id)
 
-    @strawberry.field(description="Every stage move, oldest first (creation included).")
+    @strawberry.field(description="The latest 100 stage moves (creation included), oldest first.")
     async def stage_history(self, info: Info) -> list[DealStageChange]:
         rows = await info.context.loaders.stage_changes_by_deal.load(self.row.id)
-        return [DealStageChange(row=row) for row in rows]
+        return [DealStageChange(row=row) for row in reversed(rows)]
 
 
 async def prefetch_cards(info: Info, rows: Sequence[models.Deal]) -> None:

@@ -135,7 +135,7 @@ class Lead:
         owner_id = _ref_id(self.owner_id)
         return None if owner_id is None else User(id=owner_id)
 
-    @strawberry.field(description="Every score change, newest first.")
+    @strawberry.field(description="The latest 100 score changes, newest first.")
     async def scoring_history(self, info: Info) -> list[LeadScoreHistory]:
         rows = await info.context.loaders.score_history_by_lead.load(parse_id(self.id))
         return [LeadScoreHistory.from_row(row) for row in rows]

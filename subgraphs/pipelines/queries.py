@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from crmgraph.db import models
+from crmgraph.domain import bounds
 from crmgraph.gql.context import Info
 from crmgraph.gql.lists import root_list
 from crmgraph.gql.permissions import can
@@ -19,8 +20,15 @@ class Query:
 
     @strawberry.field(
         permission_classes=[can("pipelines:read")],
-        description="All pipelines of the tenant, oldest first.",
+        description="The tenant's pipelines (at most 20), oldest first.",
     )
     async def pipelines(self, info: Info) -> list[Pipeline]:
         model = models.Pipeline
-        return await root_list(info.context, model, Pipeline.from_row, model.created_at, model.id)
+        return await root_list(
+            info.context,
+            model,
+            Pipeline.from_row,
+            model.created_at,
+            model.id,
+            limit=bounds.PIPELINES,
+        )

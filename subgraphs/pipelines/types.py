@@ -90,7 +90,7 @@ class Pipeline:
     async def resolve_references(cls, info: Info, ids: list[Any]) -> list[Pipeline | None]:
         return await by_ids(info.context.loaders.pipeline_by_id, ids, cls.from_row)
 
-    @strawberry.field(description="Stages in order.")
+    @strawberry.field(description="Stages in order (a pipeline has at most 20).")
     async def stages(self, info: Info) -> list[PipelineStage]:
         rows = await info.context.loaders.stages_by_pipeline.load(parse_id(self.id))
         return [PipelineStage.from_row(row) for row in rows]

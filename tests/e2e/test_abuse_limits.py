@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -70,9 +71,11 @@ def nested(depth: int) -> str:
 
 def refused(stack: Stack, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
     """The errors of a request that must not reach any subgraph."""
+    requests = dict(stack.requests)
     with stack.counting_statements() as statements:
         response = stack.graphql(query, variables, **kw)
     assert statements[0] == 0
+    assert stack.requests == requests
     body = response.json()
     assert body.get("data") is None, body
     return body["errors"]
@@ -154,19 +157,61 @@ def test_missing_page_size_costs_the_default_page(stack: Stack, tenant: str) -> 
     assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 8000
 
 
-def test_plain_lists_of_rows_cost_the_default_page_and_lists_of_values_nothing(
-    stack: Stack, tenant: str
-) -> None:
-    rows = "{ pipelines { stages { deals(first: 20) { edges { node { id } } } } } }"
-    values = (
-        "{ pipelines { stages { automationRules { conditions { field } actions { type } } } } }"
-    )
+def test_plain_lists_cost_their_declared_bound_at_every_level(stack: Stack, tenant: str) -> None:
+    # 20 pipelines x 20 stages x 10 rules x 10 conditions (limits.ts LIST_SIZES).
+    values = "{ pipelines { stages { automationRules { conditions { field } } } } }"
+    rules = "{ pipelines { id stages { id automationRules { trigger } } } }"
 
-    errors = refused(stack, rows, tenant=tenant)
-    body = stack.graphql(values, tenant=tenant).json()
+    errors = refused(stack, values, tenant=tenant)
+    body = stack.graphql(rules, tenant=tenant).json()
 
-    assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 8000
+    assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 4_000 + 40_000
     assert body == {"data": {"pipelines": []}}
+
+
+# Six fields deep. DealStageChange has no id, yet each stageHistory holds up to 100 moves.
+STAGE_HISTORY_CYCLE = """query($id: ID!) { deal(id: $id) { stageHistory { deal {
+    stageHistory { deal { id } } } } } }"""
+CHILD_ACCOUNTS_CYCLE = """query($id: ID!) { account(id: $id) { childAccounts { childAccounts {
+    childAccounts { childAccounts { id } } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("query", "estimated"),
+    [
+        (STAGE_HISTORY_CYCLE, 1 + 100 + 100 + 10_000 + 10_000),
+        (CHILD_ACCOUNTS_CYCLE, 1 + 20 + 400 + 8_000 + 160_000),
+    ],
+    ids=["stageHistory", "childAccounts"],
+)
+def test_cycle_is_priced_at_every_level(
+    stack: Stack, tenant: str, query: str, estimated: int
+) -> None:
+    errors = refused(stack, query, {"id": str(uuid.uuid4())}, tenant=tenant)
+
+    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert errors[0]["extensions"]["cost"]["estimated"] == estimated
+
+
+def test_wide_alias_attack_on_a_small_list_is_refused(stack: Stack, tenant: str) -> None:
+    # 30 aliases (the alias limit), each 301: a deal, its history and two objects per move.
+    one = "deal(id: $id) { stageHistory { changedBy { id } deal { id } } }"
+    query = "query($id: ID!) { " + " ".join(f"a{i}: {one}" for i in range(30)) + " }"
+
+    errors = refused(stack, query, {"id": str(uuid.uuid4())}, tenant=tenant)
+
+    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert errors[0]["extensions"]["cost"]["estimated"] == 30 * (1 + 100 + 100 + 100)
+
+
+def test_aliases_inside_a_nested_list_multiply_its_size(stack: Stack, tenant: str) -> None:
+    aliases = " ".join(f"a{i}: stageHistory {{ newStage }}" for i in range(30))
+    query = "{ deals(first: 100) { edges { node { " + aliases + " } } } }"
+
+    errors = refused(stack, query, tenant=tenant)
+
+    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert errors[0]["extensions"]["cost"]["estimated"] == 100 + 30 * 100 * 100
 
 
 def test_too_many_tokens_are_refused(stack: Stack, tenant: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
-from crmgraph.domain import validation
+from crmgraph.domain import bounds, validation
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
@@ -198,6 +198,7 @@ def _check_times(start: datetime, end: datetime) -> None:
 async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -> models.Event:
     """attendee_ids are users of the caller's tenant."""
     _check_times(data.start_time, data.end_time)
+    validation.at_most(data.attendee_ids, bounds.ATTENDEES, field="attendees")
     await check_related(session, scope, data.related_to)
     await check_all_exist(session, scope, models.User, data.attendee_ids, field="attendees")
     event = models.Event(
@@ -232,6 +233,8 @@ async def update_event(
     session: AsyncSession, *, scope: Scope, event_id: UUID, changes: EventChanges
 ) -> models.Event:
     """The resulting endTime must not precede the resulting startTime."""
+    if changes.attendee_ids is not None:
+        validation.at_most(changes.attendee_ids, bounds.ATTENDEES, field="attendees")
     event = await get_scoped(session, models.Event, event_id, scope=scope)
     _check_times(changes.start_time or event.start_time, changes.end_time or event.end_time)
     await check_related(session, scope, changes.related_to)
@@ -276,6 +279,7 @@ async def log_communication(
     session: AsyncSession, *, scope: Scope, data: NewCommunication
 ) -> models.Communication:
     """timestamp defaults to now; participant_ids are contacts of the caller's tenant."""
+    validation.at_most(data.participant_ids, bounds.PARTICIPANTS, field="participants")
     await check_related(session, scope, data.related_to)
     await check_all_exist(
         session, scope, models.Contact, data.participant_ids, field="participants"

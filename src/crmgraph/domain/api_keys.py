@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.db.types import utcnow
-from crmgraph.domain import validation
+from crmgraph.domain import bounds, validation
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
@@ -115,5 +115,5 @@ async def revoke_api_key(session: AsyncSession, *, scope: Scope, key_id: UUID) -
 
 async def list_api_keys(session: AsyncSession, *, scope: Scope) -> list[models.ApiKey]:
     k = models.ApiKey
-    stmt = scoped(select(k), k, scope).order_by(k.created_at, k.id)
+    stmt = scoped(select(k), k, scope).order_by(k.created_at, k.id).limit(bounds.API_KEYS)
     return list(await session.scalars(stmt))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
-from crmgraph.domain import validation
+from crmgraph.domain import bounds, validation
 from crmgraph.domain.accounts import NewAccount, create_account
 from crmgraph.domain.contacts import NewContact, create_contact, full_name
 from crmgraph.domain.deals import NewDeal, create_deal
@@ -194,6 +194,7 @@ async def update_lead_score(
     factors: tuple[ScoringFactor, ...] = (),
 ) -> tuple[models.Lead, models.LeadScoreHistory]:
     """Always records a history row, even when the score stays the same."""
+    validation.at_most(factors, bounds.SCORING_FACTORS, field="scoringFactors")
     lead = await get_scoped(session, models.Lead, lead_id, scope=scope, field="leadId")
     validation.percentage(score, field="score")
     for i, f in enumerate(factors):
@@ -210,7 +211,8 @@ def factors_json(factors: tuple[ScoringFactor, ...]) -> dict[str, Any]:
 
 
 def factors_of(row: models.LeadScoreHistory) -> list[ScoringFactor]:
-    raw = (row.factors or {}).get("factors") or []
+    # Rows other clients wrote are cut to the bound the router prices this list by.
+    raw = ((row.factors or {}).get("factors") or [])[: bounds.SCORING_FACTORS]
     return [ScoringFactor(factor=str(f["factor"]), points=f.get("points"),
                           reason=f.get("reason")) for f in raw]  # fmt: skip
 

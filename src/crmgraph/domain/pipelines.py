@@ -8,13 +8,13 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.db.types import utcnow
-from crmgraph.domain import validation
+from crmgraph.domain import bounds, validation
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
@@ -90,12 +90,16 @@ async def create_pipeline(
     """A pipeline needs at least one stage; stage orders are unique within it."""
     if not data.stages:
         raise validation.invalid("stages", "a pipeline needs at least one stage")
+    validation.at_most(data.stages, bounds.PIPELINE_STAGES, field="stages")
     orders = [s.order for s in data.stages]
     if len(set(orders)) != len(orders):
         raise validation.invalid("stages", "stage orders must be unique")
+    name = validation.required_text(data.name, field="name", max_length=200)
+    pipelines = scoped(select(models.Pipeline.id), models.Pipeline, scope)
+    await _check_room(session, pipelines, bounds.PIPELINES, "a tenant has at most {} pipelines")
     pipeline = models.Pipeline(
         tenant_id=scope.tenant_id,
-        name=validation.required_text(data.name, field="name", max_length=200),
+        name=name,
         description=data.description,
     )
     session.add(pipeline)
@@ -157,6 +161,9 @@ async def add_pipeline_stage(
         session, models.Pipeline, pipeline_id, scope=scope, field="pipelineId"
     )
     await _check_order_free(session, pipeline_id, data.order, stage_id=None)
+    st = models.PipelineStage
+    stages = select(st.id).where(st.pipeline_id == pipeline_id)
+    await _check_room(session, stages, bounds.PIPELINE_STAGES, "a pipeline has at most {} stages")
     stage = _new_stage(scope, pipeline, data, field="")
     session.add(stage)
     await _record_stage_change(session, scope, pipeline, stage, change="stage_added")
@@ -220,6 +227,7 @@ def rules_to_json(
 ) -> list[dict[str, Any]]:
     """The stored form is the API design's JSON: keys are left out when empty, and an
     action's parameters sit beside its type ({"type": "assign_user", "userId": ...})."""
+    validation.at_most(rules, bounds.AUTOMATION_RULES, field=field)
     return [_rule_json(rule, field=f"{field}.{i}") for i, rule in enumerate(rules)]
 
 
@@ -227,7 +235,8 @@ def rules_from_json(raw: object) -> list[AutomationRule]:
     """Tolerant of rows written by other clients: unknown keys are dropped, odd types skipped."""
     if not isinstance(raw, list):
         return []
-    return [_rule(item) for item in raw if isinstance(item, dict)]
+    # Cut to the bounds the router prices these lists by, whoever wrote the row.
+    return [_rule(item) for item in raw if isinstance(item, dict)][: bounds.AUTOMATION_RULES]
 
 
 def _rule_json(rule: AutomationRule, *, field: str) -> dict[str, Any]:
@@ -240,6 +249,8 @@ def _rule_json(rule: AutomationRule, *, field: str) -> dict[str, Any]:
         )
     if rule.parameters is not None:
         out["parameters"] = rule.parameters
+    validation.at_most(rule.conditions, bounds.RULE_CONDITIONS, field=f"{field}.conditions")
+    validation.at_most(rule.actions, bounds.RULE_ACTIONS, field=f"{field}.actions")
     if rule.conditions:
         out["conditions"] = [
             {
@@ -279,14 +290,14 @@ def _rule(raw: dict[str, Any]) -> AutomationRule:
                 operator=str(c.get("operator", "")),
                 value=c.get("value"),
             )
-            for c in _dicts(raw.get("conditions"))
+            for c in _dicts(raw.get("conditions"))[: bounds.RULE_CONDITIONS]
         ),
         actions=tuple(
             RuleAction(
                 type=str(a.get("type", "")),
                 parameters={k: v for k, v in a.items() if k != "type"},
             )
-            for a in _dicts(raw.get("actions"))
+            for a in _dicts(raw.get("actions"))[: bounds.RULE_ACTIONS]
         ),
     )
 
@@ -318,6 +329,13 @@ async def _pipeline_stage(
     if stage.pipeline_id != pipeline.id:
         raise validation.invalid("stageId", "the stage is not in this pipeline")
     return pipeline, stage
+
+
+async def _check_room(session: AsyncSession, rows: Select[Any], limit: int, message: str) -> None:
+    """CONFLICT when `rows` already holds `limit` rows (a bound of crmgraph.domain.bounds)."""
+    found = await session.scalar(select(func.count()).select_from(rows.subquery()))
+    if (found or 0) >= limit:
+        raise DomainError(ErrorCode.CONFLICT, message.format(limit))
 
 
 async def _check_order_free(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sized
 from decimal import Decimal
 
 from crmgraph.errors import DomainError, ErrorCode
@@ -22,6 +23,12 @@ def required_text(value: str, *, field: str, max_length: int = 300) -> str:
     if len(value) > max_length:
         raise invalid(field, f"{field} is longer than {max_length} characters")
     return value
+
+
+def at_most(items: Sized, limit: int, *, field: str) -> None:
+    """A list the client writes holds at most `limit` items (see crmgraph.domain.bounds)."""
+    if len(items) > limit:
+        raise invalid(field, f"{field} must have at most {limit} items, got {len(items)}")
 
 
 def optional_email(value: str | None, *, field: str = "email") -> str | None:

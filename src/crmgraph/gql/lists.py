@@ -45,9 +45,10 @@ async def root_connection(
 
 
 async def root_list(
-    context: Context, model: type[M], node: Callable[[M], T], *order_by: Any
+    context: Context, model: type[M], node: Callable[[M], T], *order_by: Any, limit: int
 ) -> list[T]:
-    """Every row of model in the caller's tenant: for small, bounded sets (pipelines)."""
-    stmt = scoped(select(model), model, context.scope).order_by(*order_by)
+    """The first `limit` rows of model in the caller's tenant (pipelines): a bound from
+    crmgraph.domain.bounds, which the router's cost limit prices the list by."""
+    stmt = scoped(select(model), model, context.scope).order_by(*order_by).limit(limit)
     async with context.session() as session:
         return [node(row) for row in await session.scalars(stmt)]

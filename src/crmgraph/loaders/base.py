@@ -107,13 +107,19 @@ class LoaderBase:
         return Loader(batch)
 
     def all_by(
-        self, model: type[M], fk: InstrumentedAttribute[Any], *, order: tuple[Any, ...]
+        self, model: type[M], fk: InstrumentedAttribute[Any], *, order: tuple[Any, ...], limit: int
     ) -> Loader[UUID, list[M]]:
+        """The first `limit` children of each parent in `order` (a bound from
+        crmgraph.domain.bounds, which the router's cost limit prices the list by)."""
+
         async def batch(parents: list[UUID]) -> list[list[M]]:
-            stmt = scoped(select(model).where(fk.in_(parents)), model, self._scope)
+            rank = func.row_number().over(partition_by=fk, order_by=order)
+            inner = scoped(select(model, rank.label("rank")), model, self._scope)
+            sub = inner.where(fk.in_(parents)).subquery()
+            stmt = select(aliased(model, sub)).where(sub.c.rank <= limit).order_by(sub.c.rank)
             grouped: dict[UUID, list[M]] = defaultdict(list)
             async with self._sessions() as session:
-                for row in await session.scalars(stmt.order_by(*order)):
+                for row in await session.scalars(stmt):
                     grouped[getattr(row, fk.key)].append(row)
             return [grouped.get(parent, []) for parent in parents]
 

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from crmgraph.db import models
 from crmgraph.db.filtering import Filter
 from crmgraph.db.pagination import Page
+from crmgraph.domain import bounds
 from crmgraph.loaders.base import ChildPage, Loader, LoaderBase
 
 
@@ -65,5 +66,7 @@ class DealLoaders(LoaderBase):
 
     @cached_property
     def stage_changes_by_deal(self) -> Loader[UUID, list[models.DealStageChange]]:
+        """The latest moves, newest first."""
         change = models.DealStageChange
-        return self.all_by(change, change.deal_id, order=(change.created_at, change.id))
+        newest_first = (change.created_at.desc(), change.id.desc())
+        return self.all_by(change, change.deal_id, order=newest_first, limit=bounds.STAGE_HISTORY)

@@ -6,6 +6,7 @@ from functools import cached_property
 from uuid import UUID
 
 from crmgraph.db import models
+from crmgraph.domain import bounds
 from crmgraph.loaders.base import Loader, LoaderBase
 
 
@@ -16,6 +17,7 @@ class LeadLoaders(LoaderBase):
 
     @cached_property
     def score_history_by_lead(self) -> Loader[UUID, list[models.LeadScoreHistory]]:
-        """Newest first; a lead's history is short (one row per score change)."""
+        """The latest changes, newest first."""
         hist = models.LeadScoreHistory
-        return self.all_by(hist, hist.lead_id, order=(hist.created_at.desc(), hist.id.desc()))
+        newest_first = (hist.created_at.desc(), hist.id.desc())
+        return self.all_by(hist, hist.lead_id, order=newest_first, limit=bounds.SCORING_HISTORY)

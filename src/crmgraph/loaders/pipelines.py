@@ -18,6 +18,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from crmgraph.db import models
 from crmgraph.db.filtering import Condition, Filter
 from crmgraph.db.types import UTCDateTime
+from crmgraph.domain import bounds
 from crmgraph.loaders.base import Loader, LoaderBase
 
 DAY = 86400
@@ -77,7 +78,8 @@ class PipelineLoaders(LoaderBase):
     @cached_property
     def stages_by_pipeline(self) -> Loader[UUID, list[models.PipelineStage]]:
         st = models.PipelineStage
-        return self.all_by(st, st.pipeline_id, order=(st.position,))
+        order = (st.position, st.id)
+        return self.all_by(st, st.pipeline_id, order=order, limit=bounds.PIPELINE_STAGES)
 
     @cached_property
     def pipeline_metrics(self) -> Loader[UUID, PipelineMetrics]:

@@ -1,0 +1,30 @@
+"""The most items each plain (unpaginated) list field of the API returns.
+
+The router's cost limit prices these lists by exactly these numbers (LIST_SIZES in
+router-config/limits.ts; tests/unit/test_list_bounds.py keeps the two equal), so each must
+be a true bound: lists the client writes are refused beyond it (VALIDATION_ERROR), lists of
+rows that grow on their own are cut to it when read. Paginated lists are bounded by
+Settings.max_page_size instead. Nested lists multiply (a pipeline's stages' rules' conditions
+cost 20 x 10 x 10), so the bounds are kept small.
+"""
+
+from __future__ import annotations
+
+# Rows: refused beyond the bound on write, and cut to it on read (which holds even when two
+# writes race past the check).
+PIPELINES = 20  # Query.pipelines, oldest first
+PIPELINE_STAGES = 20  # Pipeline.stages
+
+# Rows that grow on their own, cut on read (the rest stay reachable elsewhere).
+CHILD_ACCOUNTS = 20  # Account.childAccounts, by name; accounts(filter: {parentAccountId}) pages
+STAGE_HISTORY = 100  # Deal.stageHistory: the latest moves
+SCORING_HISTORY = 100  # Lead.scoringHistory: the latest changes
+API_KEYS = 100  # Query.apiKeys, oldest first
+
+# Lists the client writes, refused beyond the bound.
+PARTICIPANTS = 50  # Communication.participants
+ATTENDEES = 50  # Event.attendees
+SCORING_FACTORS = 20  # LeadScore.scoringFactors, LeadScoreHistory.scoringFactors
+AUTOMATION_RULES = 10  # PipelineStage.automationRules
+RULE_CONDITIONS = 10  # AutomationRule.conditions
+RULE_ACTIONS = 10  # AutomationRule.actions

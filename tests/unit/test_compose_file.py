@@ -33,3 +33,14 @@ def test_subgraphs_use_the_full_stack() -> None:
     assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert env["REDIS_URL"].startswith("redis://")
     assert env["NEO4J_URI"].startswith("bolt://")
+
+
+def test_the_router_asks_the_rest_shim_with_the_shared_secret() -> None:
+    services = compose()
+    router, rest = services["router"]["environment"], services["rest"]
+
+    assert router["CRMGRAPH_AUTH_URL"] == "http://rest:8000/internal/introspect"
+    assert rest["command"] == ["serve", "--rest"]
+    secret = router["CRMGRAPH_ROUTER_SECRET"]
+    assert secret.startswith("${CRMGRAPH_ROUTER_SECRET:?")
+    assert services["deals"]["environment"]["CRMGRAPH_ROUTER_SECRET"] == secret

@@ -1,4 +1,5 @@
-"""The REST shim's Starlette app: health, OpenAPI, API keys and the OAuth2 token endpoint."""
+"""The REST shim's Starlette app: health, OpenAPI, API keys, the OAuth2 token endpoint and the
+router's credential introspection."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from crmgraph.errors import DomainError
 from crmgraph.rest.api_keys import api_key_routes
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import data_error, domain_error
+from crmgraph.rest.introspect import introspect_routes
 from crmgraph.rest.oauth import oauth_routes
 from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.rate_limit import rate_limit_middleware
@@ -43,6 +45,7 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             Route("/openapi.json", openapi),
             *api_key_routes(runtime),
             *oauth_routes(runtime),
+            *introspect_routes(runtime),
             *sse_routes(runtime),
         ],
         middleware=[*security_middleware(runtime.settings), rate_limit_middleware(runtime)],

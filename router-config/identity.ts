@@ -4,7 +4,15 @@
 // Answers are cached per credential for a few seconds. A request without credentials counts
 // against its client address; while the shim does not answer, so does every request.
 import { createHash } from 'node:crypto';
-import type { Caller, Tier } from './rate-limit.ts';
+
+export const TIERS = ['authenticated_user', 'api_integration', 'premium_integration'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export interface Caller {
+  /** Who shares a bucket: `user:<tenant>:<sub>`, `key:<api key id>` or `ip:<address>`. */
+  bucket: string;
+  tier: Tier;
+}
 
 /** The headers that carry credentials, as the REST shim's Authenticator reads them. */
 export const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-api-secret'] as const;
@@ -35,7 +43,6 @@ export function identityFromEnv(env: NodeJS.ProcessEnv): IdentityConfig {
 export type Identity = { caller: Caller } | { refused: string };
 
 const MAX_CACHED = 10_000;
-const KNOWN_TIERS: readonly string[] = ['authenticated_user', 'api_integration', 'premium_integration'];
 
 /**
  * The three credential headers of a header source whose names may be in any case (a
@@ -110,7 +117,7 @@ export class Identifier {
       if (response.status !== 200) throw new Error(`${this.config.url} answered ${response.status}`);
       const body = (await response.json()) as Record<string, any>;
       if (body.active === true && typeof body.bucket === 'string' && body.bucket) {
-        const tier = (KNOWN_TIERS.includes(body.tier) ? body.tier : 'authenticated_user') as Tier;
+        const tier: Tier = (TIERS as readonly unknown[]).includes(body.tier) ? body.tier : 'authenticated_user';
         return { caller: { bucket: body.bucket, tier } };
       }
       if (body.active === false) return { refused: String(body.error?.message ?? 'invalid credentials') };

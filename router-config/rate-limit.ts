@@ -15,14 +15,21 @@ import { fileURLToPath } from 'node:url';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError, Kind, parse, type DocumentNode } from 'graphql';
 import { Redis } from 'ioredis';
-import { credentialsOf, Identifier, identityFromEnv, type IdentityConfig, type Identity } from './identity.ts';
+import {
+  credentialsOf,
+  Identifier,
+  identityFromEnv,
+  TIERS,
+  type Caller,
+  type Identity,
+  type IdentityConfig,
+  type Tier,
+} from './identity.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCRIPT = readFileSync(resolve(HERE, 'rate-limit.lua'), 'utf8');
 export const KEY_PREFIX = 'crmgraph:rl:';
 
-export const TIERS = ['authenticated_user', 'api_integration', 'premium_integration'] as const;
-export type Tier = (typeof TIERS)[number];
 
 export interface TierLimits {
   requests_per_minute: number;
@@ -126,12 +133,6 @@ export function rateLimitsFromEnv(env: NodeJS.ProcessEnv): RateLimits {
     operations,
     identity: identityFromEnv(env),
   };
-}
-
-export interface Caller {
-  /** Who shares a bucket: `user:<tenant>:<sub>`, `key:<api key>` or `ip:<address>`. */
-  bucket: string;
-  tier: Tier;
 }
 
 /** Redis keys of one caller share a hash slot (`{...}`), so the script is cluster-safe. */

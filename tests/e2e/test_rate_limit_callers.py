@@ -5,6 +5,7 @@ forged credentials refused before they touch any bucket, and anonymous callers p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -323,3 +324,21 @@ def test_introspection_answers_only_the_router(stack: Stack, tenant: str) -> Non
                   "message": "invalid token: Signature verification failed"},
     }  # fmt: skip
     assert no_body.status_code == 400
+
+
+def test_without_a_router_secret_introspection_answers_nobody(stack: Stack, tenant: str) -> None:
+    settings = stack.runtime.settings.model_copy(update={"router_secret": None})
+    app = create_rest_app(dataclasses.replace(stack.runtime, settings=settings))
+    token = stack.token(tenant)
+    body = {"headers": {"authorization": f"Bearer {token}"}}
+
+    async def ask(headers: dict[str, str]) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://shim") as client:
+            return await client.post("/internal/introspect", json=body, headers=headers)
+
+    tries = ({}, {"x-router-secret": ""}, {"x-router-secret": "None"})
+    answers = [asyncio.run(ask(headers)) for headers in tries]
+
+    assert [a.status_code for a in answers] == [401] * 3
+    assert all(a.json()["errors"][0]["code"] == "UNAUTHORIZED" for a in answers)

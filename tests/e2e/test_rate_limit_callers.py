@@ -119,6 +119,25 @@ def test_websocket_queries_and_mutations_use_the_http_bucket(
     assert fourth.status_code == 429
 
 
+def test_a_subscription_counts_once_when_it_starts(stack: Stack, tenant: str, router: str) -> None:
+    token = stack.token(tenant)
+
+    async def subscribed_then_http() -> tuple[httpx.Response, httpx.Response]:
+        params = {"authorization": f"Bearer {token}"}
+        async with connect(ws(router), params=params) as socket:
+            await socket.subscribe(DEAL_UPDATES)
+            # A query after it on the same socket: its answer means the subscription's
+            # `subscribe` message was handled (and counted) before.
+            await socket.subscribe(DEALS)
+            assert (await asyncio.wait_for(socket.receive(), 15))["type"] == "next"
+            return post(stack, router, DEALS, token), post(stack, router, DEALS, token)
+
+    third, fourth = asyncio.run(subscribed_then_http())
+
+    assert third.headers["X-RateLimit-Remaining"] == "0"
+    assert fourth.status_code == 429
+
+
 def test_http_requests_exhaust_the_bucket_for_websocket_operations(
     stack: Stack, tenant: str, router: str
 ) -> None:

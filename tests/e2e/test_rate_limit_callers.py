@@ -151,13 +151,14 @@ def test_http_requests_exhaust_the_bucket_for_websocket_operations(
 
 
 def test_a_forged_token_naming_a_victim_is_refused_and_costs_the_victim_nothing(
-    stack: Stack, tenant: str, router: str
+    stack: Stack, tenant: str, router: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     victim = stack.token(tenant, user_id="victim")
     first = post(stack, router, DEALS, victim)
     before = requests_to_subgraphs(stack)
     # The victim's tenant and subject, and a tier of the forger's choosing.
     fake = forged(stack, tenant, "victim", rate_limit_tier="premium_integration")
+    caplog.clear()
 
     refusals = [post(stack, router, DEALS, fake) for _ in range(4)]
     as_fake = {"authorization": f"Bearer {fake}"}
@@ -177,6 +178,9 @@ def test_a_forged_token_naming_a_victim_is_refused_and_costs_the_victim_nothing(
     assert first.headers["X-RateLimit-Remaining"] == "2"
     assert second.headers["X-RateLimit-Remaining"] == "1"
     assert second.headers["X-RateLimit-Limit"] == "6"
+    # The shim verified the forged token once: the router keeps its answer for a while.
+    failures = [r for r in caplog.records if "authentication_failed" in r.getMessage()]
+    assert len(failures) == 1
 
 
 def create_key(stack: Stack, tenant: str, tier: str = "api_integration") -> dict[str, str]:

@@ -4,23 +4,32 @@
 // run of rate-limit.lua in Redis (REDIS_URL), or the same algorithm in memory without Redis.
 // The REST shim runs the same script (src/crmgraph/rest/rate_limit.py).
 //
-// Callers are told apart before anything is verified (the subgraphs verify): a Bearer
-// token's tenant_id and sub, an X-API-Key, else the client's address. A forged credential
-// gets a bucket of its own and is then refused by the subgraphs.
+// Callers are counted by verified identity only (identity.ts asks the REST shim), else by
+// client address; credentials that do not verify are refused before any bucket is touched.
+// Every operation counts: HTTP requests as they are parsed, graphql-ws operations (queries,
+// mutations and subscriptions alike) as each `subscribe` message arrives.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
-import { Kind, parse, type DocumentNode } from 'graphql';
+import { GraphQLError, Kind, parse, type DocumentNode } from 'graphql';
 import { Redis } from 'ioredis';
+import {
+  credentialsOf,
+  Identifier,
+  identityFromEnv,
+  TIERS,
+  type Caller,
+  type Identity,
+  type IdentityConfig,
+  type Tier,
+} from './identity.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCRIPT = readFileSync(resolve(HERE, 'rate-limit.lua'), 'utf8');
 export const KEY_PREFIX = 'crmgraph:rl:';
 
-export const TIERS = ['authenticated_user', 'api_integration', 'premium_integration'] as const;
-export type Tier = (typeof TIERS)[number];
 
 export interface TierLimits {
   requests_per_minute: number;
@@ -35,6 +44,8 @@ export interface RateLimits {
   tiers: Record<Tier, TierLimits>;
   /** Per caller, per root field, per minute. */
   operations: Record<string, number>;
+  /** Where verified identities come from. */
+  identity: IdentityConfig;
 }
 
 export const DEFAULT_TIERS: Record<Tier, TierLimits> = {
@@ -120,51 +131,8 @@ export function rateLimitsFromEnv(env: NodeJS.ProcessEnv): RateLimits {
     redisUrl: env.REDIS_URL?.trim() || 'memory://',
     tiers,
     operations,
+    identity: identityFromEnv(env),
   };
-}
-
-export interface Caller {
-  /** Who shares a bucket: `user:<tenant>:<sub>`, `key:<api key>` or `ip:<address>`. */
-  bucket: string;
-  tier: Tier;
-}
-
-const API_KEY_TIERS: Record<string, Tier> = {
-  ck_int_: 'api_integration',
-  ck_pre_: 'premium_integration',
-  ck_usr_: 'authenticated_user',
-};
-
-/** The unverified claims of a JWT, or null when it is not one. */
-function claimsOf(token: string): Record<string, unknown> | null {
-  const payload = token.split('.')[1];
-  if (!payload) return null;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    return claims && typeof claims === 'object' ? claims : null;
-  } catch {
-    return null;
-  }
-}
-
-export function callerOf(headers: Headers, address: string | undefined): Caller {
-  const auth = headers.get('authorization')?.trim();
-  if (auth?.toLowerCase().startsWith('bearer ')) {
-    const claims = claimsOf(auth.slice(7).trim());
-    const tenant = claims?.tenant_id;
-    const sub = claims?.sub;
-    if (typeof tenant === 'string' && tenant && (typeof sub === 'string' || typeof sub === 'number')) {
-      const claimed = claims?.rate_limit_tier;
-      const tier = (TIERS as readonly unknown[]).includes(claimed) ? (claimed as Tier) : 'authenticated_user';
-      return { bucket: `user:${tenant}:${sub}`, tier };
-    }
-  }
-  const key = headers.get('x-api-key')?.trim();
-  if (key) {
-    const prefix = Object.keys(API_KEY_TIERS).find((p) => key.startsWith(p));
-    return { bucket: `key:${key}`, tier: prefix ? API_KEY_TIERS[prefix] : 'authenticated_user' };
-  }
-  return { bucket: `ip:${address ?? 'unknown'}`, tier: 'authenticated_user' };
 }
 
 /** Redis keys of one caller share a hash slot (`{...}`), so the script is cluster-safe. */
@@ -253,9 +221,12 @@ export class RateLimiter {
   private redis?: Redis;
   private memory?: MemoryStore;
   private warnedAt = 0;
+  /** Verifies credentials (only while limits are on: the subgraphs verify in any case). */
+  readonly identifier?: Identifier;
 
   constructor(readonly limits: RateLimits) {
     if (!limits.enabled) return;
+    this.identifier = new Identifier(limits.identity);
     if (limits.redisUrl.startsWith('memory://')) {
       this.memory = new MemoryStore();
       return;
@@ -403,39 +374,74 @@ function peerOf(serverContext: any): string | undefined {
   return address?.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
+const UNAUTHENTICATED = 'UNAUTHENTICATED';
+
+/** The answer to credentials that did not verify; no bucket was touched. */
+function unauthenticatedBody(message: string): Record<string, unknown> {
+  return { errors: [{ message, extensions: { code: UNAUTHENTICATED } }] };
+}
+
+function logRefusal(caller: Caller, requestId: unknown, decision: Decision): void {
+  console.warn(
+    JSON.stringify({
+      event: 'rate_limit_exceeded',
+      at: new Date().toISOString(),
+      bucket: caller.bucket,
+      tier: caller.tier,
+      request_id: typeof requestId === 'string' && requestId ? requestId : randomUUID(),
+      ...decision.refusedBy,
+      retry_after: decision.retryAfter,
+    }),
+  );
+}
+
+/** One count for one HTTP request or one graphql-ws operation: refused, or the decision. */
+async function count(
+  limiter: RateLimiter,
+  identity: Identity,
+  fields: string[],
+  requestId: unknown,
+): Promise<{ refused: string } | { decision: Decision | null }> {
+  if ('refused' in identity) return identity;
+  const decision = await limiter.hit(identity.caller, fields);
+  if (decision && !decision.allowed) logRefusal(identity.caller, requestId, decision);
+  return { decision };
+}
+
 /**
  * Counts every GraphQL request once its parameters are read, before the document is
- * validated or planned, so a refused request reaches no subgraph. Wraps the request
- * parser, so list it after plugins that also wrap it (the body-size limit).
+ * validated or planned, so a refused request reaches no subgraph; and every operation sent
+ * over graphql-ws the same way, against the same bucket. Wraps the request parser, so list
+ * it after plugins that also wrap it (the body-size limit).
  */
 export function rateLimitPlugin(limiter: RateLimiter): GatewayPlugin {
   const decided = new WeakMap<Request, Decision>();
+  const identifier = limiter.identifier;
+  const fieldsOf = (params: any) =>
+    expensiveFields(params?.query, params?.operationName, limiter.limits.operations);
   return {
     onRequestParse({ request, serverContext, requestParser, setRequestParser, fetchAPI }) {
-      if (!requestParser || !limiter.limits.enabled) return;
+      if (!requestParser || !identifier) return;
       setRequestParser(async (req: Request) => {
         const params = await requestParser(req);
         if (params instanceof fetchAPI.Response || params instanceof Response) return params;
         const all = Array.isArray(params) ? params : [params];
-        const fields = [
-          ...new Set(all.flatMap((p) => expensiveFields(p.query, p.operationName, limiter.limits.operations))),
-        ].sort();
-        const caller = callerOf(request.headers, peerOf(serverContext));
-        const decision = await limiter.hit(caller, fields);
+        const fields = [...new Set(all.flatMap(fieldsOf))].sort();
+        const identity = await identifier.identify(
+          credentialsOf(Object.fromEntries(request.headers)),
+          peerOf(serverContext),
+        );
+        const counted = await count(limiter, identity, fields, request.headers.get('x-request-id'));
+        if ('refused' in counted) {
+          return new fetchAPI.Response(JSON.stringify(unauthenticatedBody(counted.refused)), {
+            status: 401,
+            headers: { 'content-type': 'application/json; charset=utf-8', 'WWW-Authenticate': 'Bearer' },
+          });
+        }
+        const { decision } = counted;
         if (!decision) return params;
         decided.set(request, decision);
         if (decision.allowed) return params;
-        console.warn(
-          JSON.stringify({
-            event: 'rate_limit_exceeded',
-            at: new Date().toISOString(),
-            bucket: caller.bucket,
-            tier: caller.tier,
-            request_id: request.headers.get('x-request-id') ?? randomUUID(),
-            ...decision.refusedBy,
-            retry_after: decision.retryAfter,
-          }),
-        );
         return new fetchAPI.Response(JSON.stringify(tooManyRequestsBody(decision)), {
           status: 429,
           // onResponse adds the X-RateLimit headers, as to every counted request.
@@ -445,6 +451,23 @@ export function rateLimitPlugin(limiter: RateLimiter): GatewayPlugin {
           },
         });
       });
+    },
+    // graphql-ws: the gateway runs each `subscribe` message through Yoga's params pipeline
+    // with a context holding connectionParams (HTTP contexts have none, and were counted above).
+    async onParams({ params, context, setResult }: any) {
+      if (!identifier || !context || !('connectionParams' in context)) return;
+      const upgrade = context.req?.headers as Record<string, unknown> | undefined;
+      const identity = await identifier.identify(
+        credentialsOf(upgrade, context.connectionParams),
+        peerOf(context),
+      );
+      const counted = await count(limiter, identity, fieldsOf(params), upgrade?.['x-request-id']);
+      if ('refused' in counted) {
+        setResult({ errors: [new GraphQLError(counted.refused, { extensions: { code: UNAUTHENTICATED } })] });
+      } else if (counted.decision && !counted.decision.allowed) {
+        const [error] = tooManyRequestsBody(counted.decision).errors as Array<{ message: string; extensions: any }>;
+        setResult({ errors: [new GraphQLError(error.message, { extensions: error.extensions })] });
+      }
     },
     // The Redis socket (and its reconnect timer) would keep the process alive after SIGTERM.
     onDispose() {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import threading
 import time
@@ -30,7 +31,10 @@ R = TypeVar("R")
 
 class Stack:
     def __init__(self, settings: Settings, *, port_offset: int, workdir: Path) -> None:
-        self.settings = settings.model_copy(update={"rest_port": 8000 + port_offset})
+        self.settings = settings.model_copy(update={
+            "rest_port": 8000 + port_offset,
+            "router_secret": settings.router_secret or secrets.token_urlsafe(32),
+        })  # fmt: skip
         self.ports = {name: port + port_offset for name, port in PORTS.items()}
         self.router_port = 4000 + port_offset
         self.rest_url = f"http://127.0.0.1:{self.settings.rest_port}"
@@ -74,7 +78,7 @@ class Stack:
         self._thread.join(timeout=5)
 
     def _start_router(self) -> None:
-        env = {**os.environ, **self._subgraph_env()}
+        env = {**os.environ, **self._router_env()}
         supergraph = self.workdir / "supergraph.graphql"
         subprocess.run(
             ["node", "compose.mjs", "--out", str(supergraph)],
@@ -120,6 +124,15 @@ class Stack:
         return {
             f"CRMGRAPH_{name.upper()}_URL": f"http://127.0.0.1:{port}/graphql"
             for name, port in self.ports.items()
+        }
+
+    def _router_env(self) -> dict[str, str]:
+        """Subgraph URLs, and where and how the router asks the REST shim who a caller is."""
+        assert self.settings.router_secret is not None
+        return {
+            **self._subgraph_env(),
+            "CRMGRAPH_AUTH_URL": f"{self.rest_url}/internal/introspect",
+            "CRMGRAPH_ROUTER_SECRET": self.settings.router_secret,
         }
 
     # helpers for tests

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CRMGRAPH_RATE_LIMITS_ENABLED", "rate_limits_enabled"),
     )
 
+    # Shared by the router and the Python services: the router sends it as `x-router-secret`,
+    # and /internal/introspect answers only requests that carry it. No default: unset, the
+    # endpoint answers nobody.
+    router_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("CRMGRAPH_ROUTER_SECRET", "router_secret")
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_driver(cls, url: str) -> str:

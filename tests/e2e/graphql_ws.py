@@ -41,13 +41,19 @@ class GraphQLWebSocket:
 
 @asynccontextmanager
 async def connect(
-    url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    url: str,
+    *,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> AsyncIterator[GraphQLWebSocket]:
-    """Connected and acknowledged (connection_init with params as its payload)."""
+    """Connected and acknowledged (connection_init with params as its payload); source: the
+    local address to connect from (any 127.x.y.z on Linux)."""
     async with websockets.connect(
         url,
         subprotocols=[PROTOCOL],
         additional_headers=headers,  # type: ignore[list-item]
+        **({"local_addr": (source, 0)} if source else {}),
     ) as socket:
         client = GraphQLWebSocket(socket)
         await client.send({"type": "connection_init", "payload": params or {}})

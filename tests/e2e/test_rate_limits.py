@@ -42,7 +42,7 @@ def start_router(stack: Stack, port: int, name: str, **env: str) -> subprocess.P
         [str(ROUTER / "node_modules/.bin/hive-gateway"), "supergraph",
          str(stack.workdir / "supergraph.graphql"), "--port", str(port)],
         cwd=ROUTER,
-        env={**os.environ, **stack._subgraph_env(), **env},
+        env={**os.environ, **stack._router_env(), **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip

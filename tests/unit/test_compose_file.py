@@ -69,3 +69,12 @@ def test_published_ports_are_loopback_unless_asked() -> None:
 
     assert published
     assert all(str(port).startswith("${CRMGRAPH_BIND:-127.0.0.1}:") for port in published)
+def test_the_router_asks_the_rest_shim_with_the_shared_secret() -> None:
+    services = compose()
+    router, rest = services["router"]["environment"], services["rest"]
+
+    assert router["CRMGRAPH_AUTH_URL"] == "http://rest:8000/internal/introspect"
+    assert rest["command"] == ["serve", "--rest"]
+    secret = router["CRMGRAPH_ROUTER_SECRET"]
+    assert secret.startswith("${CRMGRAPH_ROUTER_SECRET:?")
+    assert services["deals"]["environment"]["CRMGRAPH_ROUTER_SECRET"] == secret

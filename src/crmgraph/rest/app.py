@@ -1,4 +1,5 @@
-"""The REST shim's Starlette app: health, OpenAPI, API keys, the OAuth2 token endpoint, SSE."""
+"""The REST shim's Starlette app: health, OpenAPI, API keys, the OAuth2 token endpoint, SSE and
+the router's credential introspection."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from crmgraph.rest.api_keys import api_key_routes
 from crmgraph.rest.body_limit import BodyLimitMiddleware
 from crmgraph.rest.errors import data_error, domain_error
 from crmgraph.rest.health import health_routes
+from crmgraph.rest.introspect import introspect_routes
 from crmgraph.rest.oauth import oauth_routes
 from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.rate_limit import rate_limit_middleware
@@ -32,6 +34,7 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             Route("/openapi.json", openapi),
             *api_key_routes(runtime),
             *oauth_routes(runtime),
+            *introspect_routes(runtime),
             *sse_routes(runtime),
         ],
         # Oversized bodies are refused before they are counted or read; the 413 still gets

@@ -47,3 +47,13 @@ class TokenResponse(BaseModel):
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
     scope: str
+
+
+class IntrospectionRequest(BaseModel):
+    """What the router asks /internal/introspect: a request's credential headers (lower-case
+    names) and the address its client connected from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headers: dict[str, str] = Field(default_factory=dict)
+    address: str | None = None

@@ -1,13 +1,13 @@
 """The REST shim's rate limits: the router's tiers, buckets and Lua script, as ASGI middleware.
 
 router-config/rate-limit.ts is the other half; both run router-config/rate-limit.lua, so a
-caller's counters are the same whether it calls the router or the REST shim.
+caller's counters are the same whether it calls the router or the REST shim. Whom a request
+counts against is crmgraph.rest.callers' answer: credentials that do not verify get 401 before
+any bucket is touched.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import logging
@@ -15,10 +15,10 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -26,10 +26,15 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crmgraph.auth.authenticate import client_ip
+from crmgraph.auth.authenticate import Authenticator, client_ip
 from crmgraph.config import Settings
+from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.rest.callers import TIERS, Caller, Tier, identify
+from crmgraph.rest.errors import error_response
+from crmgraph.rest.introspect import PATH as INTROSPECT
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
 
@@ -43,15 +48,8 @@ _CANDIDATES = (
 )
 SCRIPT_PATH = next((p for p in _CANDIDATES if p.exists()), _CANDIDATES[-1])
 KEY_PREFIX = "crmgraph:rl:"
-UNCOUNTED = frozenset({"/health", "/openapi.json"})
-
-Tier = Literal["authenticated_user", "api_integration", "premium_integration"]
-TIERS: tuple[Tier, ...] = ("authenticated_user", "api_integration", "premium_integration")
-API_KEY_TIERS: dict[str, Tier] = {
-    "ck_int_": "api_integration",
-    "ck_pre_": "premium_integration",
-    "ck_usr_": "authenticated_user",
-}
+# The router's own questions are not a caller's requests (and carry the caller's credentials).
+UNCOUNTED = frozenset({"/health", "/openapi.json", INTROSPECT})
 
 
 @dataclass(frozen=True)
@@ -119,43 +117,6 @@ def _positive(where: str, value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"CRMGRAPH_RATE_LIMITS: {where} must be a positive integer")
     return value
-
-
-@dataclass(frozen=True)
-class Caller:
-    bucket: str
-    tier: Tier
-
-
-def _claims(token: str) -> dict[str, object] | None:
-    """The JWT's payload, unverified: only to pick a bucket; authentication verifies it."""
-    parts = token.split(".")
-    if len(parts) < 2:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    return claims if isinstance(claims, dict) else None
-
-
-def caller_of(headers: Mapping[str, str], address: str | None) -> Caller:
-    """Bearer tenant_id:sub, else the X-API-Key, else the client address (lower-case headers)."""
-    auth = headers.get("authorization", "").strip()
-    if auth.lower().startswith("bearer "):
-        claims = _claims(auth[7:].strip()) or {}
-        tenant, sub = claims.get("tenant_id"), claims.get("sub")
-        if isinstance(tenant, str) and tenant and isinstance(sub, str | int):
-            claimed = claims.get("rate_limit_tier")
-            return Caller(f"user:{tenant}:{sub}", _tier(t for t in TIERS if t == claimed))
-    key = headers.get("x-api-key", "").strip()
-    if key:
-        return Caller(f"key:{key}", _tier(t for p, t in API_KEY_TIERS.items() if key.startswith(p)))
-    return Caller(f"ip:{address or 'unknown'}", "authenticated_user")
-
-
-def _tier(matches: Iterator[Tier]) -> Tier:
-    return next(matches, "authenticated_user")
 
 
 def keys_for(bucket: str, fields: Sequence[str]) -> list[str]:
@@ -351,20 +312,32 @@ class RateLimiter:
 
 
 class RateLimitMiddleware:
-    """Counts every HTTP request except /health and /openapi.json; over a limit, 429."""
+    """Counts every HTTP request except /health, /openapi.json and the router's introspection;
+    over a limit, 429; credentials that do not verify, 401 (counted nowhere)."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, settings: Settings, authenticator: Authenticator
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.settings = settings
+        self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNCOUNTED:
+        if scope["type"] != "http" or scope["path"] in UNCOUNTED or not self.limiter.limits.enabled:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         peer = scope["client"][0] if scope.get("client") else None
-        caller = caller_of(headers, client_ip(headers, peer, self.settings))
+        try:
+            caller, _ = await identify(
+                self.authenticator, headers, client_ip(headers, peer, self.settings)
+            )
+        except DomainError as exc:
+            if exc.code is not ErrorCode.UNAUTHENTICATED:
+                raise
+            await error_response(Request(scope), exc)(scope, receive, send)
+            return
         decision = await self.limiter.hit(caller)
         if decision is None:
             await self.app(scope, receive, send)
@@ -408,4 +381,6 @@ def _with_headers(send: Send, extra: dict[str, str]) -> Send:
 def rate_limit_middleware(runtime: Runtime) -> Middleware:
     settings = runtime.settings
     limiter = RateLimiter(rate_limits_from(settings), settings.redis_url)
-    return Middleware(RateLimitMiddleware, limiter=limiter, settings=settings)
+    return Middleware(
+        RateLimitMiddleware, limiter=limiter, settings=settings, authenticator=runtime.authenticator
+    )

@@ -1,9 +1,8 @@
-"""The REST shim's limiter without I/O: who is counted, the configuration, the in-memory
-algorithm (the Redis script's twin) and the 429 body."""
+"""The REST shim's limiter without I/O: the configuration, the in-memory algorithm (the Redis
+script's twin) and the 429 body. Who is counted: test_callers.py."""
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -17,47 +16,9 @@ from crmgraph.rest.rate_limit import (
     RateLimiter,
     RateLimits,
     TierLimits,
-    caller_of,
     keys_for,
     rate_limits_from,
 )
-
-
-def unsigned(claims: dict[str, object]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"eyJhbGciOiJIUzI1NiJ9.{payload}.forged"
-
-
-def test_bearer_token_counts_its_tenant_and_subject_without_verification() -> None:
-    token = unsigned({"tenant_id": "acme", "sub": "u1", "rate_limit_tier": "premium_integration"})
-
-    assert caller_of({"authorization": f"Bearer {token}"}, "10.0.0.1") == Caller(
-        "user:acme:u1", "premium_integration"
-    )
-
-
-def test_unknown_tier_claim_falls_back_to_authenticated_user() -> None:
-    token = unsigned({"tenant_id": "acme", "sub": "u1", "rate_limit_tier": "unlimited"})
-
-    assert caller_of({"authorization": f"Bearer {token}"}, None).tier == "authenticated_user"
-
-
-@pytest.mark.parametrize(
-    ("key", "tier"),
-    [
-        ("ck_int_abc", "api_integration"),
-        ("ck_pre_abc", "premium_integration"),
-        ("ck_usr_abc", "authenticated_user"),
-        ("something", "authenticated_user"),
-    ],
-)
-def test_api_key_prefix_names_the_tier(key: str, tier: str) -> None:
-    assert caller_of({"x-api-key": key}, "10.0.0.1") == Caller(f"key:{key}", tier)  # type: ignore[arg-type]
-
-
-def test_no_or_unreadable_credentials_count_the_client_address() -> None:
-    assert caller_of({}, "10.0.0.1") == Caller("ip:10.0.0.1", "authenticated_user")
-    assert caller_of({"authorization": "Bearer not-a-jwt"}, "10.0.0.2").bucket == "ip:10.0.0.2"
 
 
 def test_keys_share_one_hash_slot_and_odd_buckets_are_hashed() -> None:

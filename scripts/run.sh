@@ -10,6 +10,8 @@ export REDIS_URL="${REDIS_URL:-memory://}"
 export ANONYMOUS_TENANT="${ANONYMOUS_TENANT-demo}"
 # Accept HS256 tokens signed with the development key (what `crmgraph token` signs with).
 export JWT_SECRET="${JWT_SECRET:-crmgraph-local-development-key-not-for-production}"
+# The router's secret, which the subgraphs require on every request: a fresh one each run.
+export CRMGRAPH_ROUTER_SECRET="${CRMGRAPH_ROUTER_SECRET:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 mkdir -p .run
 
 .venv/bin/crmgraph migrate

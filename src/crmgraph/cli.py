@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from crmgraph.config import Settings, load_settings
-from crmgraph.errors import ServiceUnavailable
+from crmgraph.errors import ConfigurationError, ServiceUnavailable
 from subgraphs.registry import NAMES
 
 
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = args.run(settings, args)
-    except ServiceUnavailable as exc:
+    except (ConfigurationError, ServiceUnavailable) as exc:
         print(f"crmgraph: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

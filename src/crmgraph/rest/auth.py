@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from crmgraph.auth import rbac
+from crmgraph.auth.authenticate import client_ip
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.runtime import Runtime
@@ -15,7 +16,9 @@ async def scope_of(request: Request, runtime: Runtime, *, needs: str) -> Scope:
     """The caller's scope, required to hold `needs` (resource:action) at tenant level."""
     headers = {k.lower(): v for k, v in request.headers.items()}
     peer = request.client.host if request.client else None
-    scope = await runtime.authenticator.authenticate(headers, peer)
+    scope = await runtime.authenticator.authenticate(
+        headers, client_ip(headers, peer, runtime.settings)
+    )
     resource, action = needs.split(":", 1)
     grant = rbac.grant(scope.permissions, resource, action)
     if not grant.allowed or grant.level != "tenant":

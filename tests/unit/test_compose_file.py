@@ -33,3 +33,11 @@ def test_subgraphs_use_the_full_stack() -> None:
     assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert env["REDIS_URL"].startswith("redis://")
     assert env["NEO4J_URI"].startswith("bolt://")
+
+
+def test_router_and_subgraphs_require_the_router_secret() -> None:
+    """No default: compose refuses to start until CRMGRAPH_ROUTER_SECRET is set."""
+    services = compose()
+    for name in [*PORTS, "router"]:
+        secret = services[name]["environment"]["CRMGRAPH_ROUTER_SECRET"]
+        assert secret.startswith("${CRMGRAPH_ROUTER_SECRET:?"), (name, secret)

@@ -42,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crmgraph", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run subgraphs (and the REST shim)")
+    serve = commands.add_parser(
+        "serve", help="run subgraphs (they need CRMGRAPH_ROUTER_SECRET) and the REST shim"
+    )
     serve.add_argument(
         "names",
         nargs="*",

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -56,6 +57,9 @@ BENCH_RATE_LIMITS = json.dumps(
     }
 )
 PIDS: dict[str, int] = {}  # process ids of the running stack, by subgraph name and "router"
+# The router's secret, one per run; every process started here inherits it: the subgraphs
+# and the router, and wrk (bench/graphql.lua sends it, for the subgraph measured directly).
+ROUTER_SECRET = os.environ.setdefault("CRMGRAPH_ROUTER_SECRET", secrets.token_hex(32))
 
 DEAL_BY_ID = "query($id: ID!) { deal(id: $id) { id title value stage probability } }"
 DEALS_PAGE = """{ deals(first: 50) { edges { node { title value stage
@@ -433,7 +437,11 @@ def check_answer(url: str, body_file: Path, token: str) -> None:
     response = httpx.post(
         url,
         content=body,
-        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        headers={
+            "authorization": f"Bearer {token}",
+            "content-type": "application/json",
+            "x-router-secret": ROUTER_SECRET,
+        },
         timeout=30,
     )
     answer = response.json() if response.status_code == 200 else {}
@@ -576,6 +584,7 @@ def hold(
                 path = workdir / f"{operation}-{target}.txt"
                 path.write_text("\n".join(bodies(operation, ids, target)) + "\n")
         (workdir / "token").write_text(token)
+        (workdir / "router-secret").write_text(ROUTER_SECRET)  # for subgraphs called directly
         print(json.dumps({"urls": urls, "pids": PIDS, "workdir": str(workdir)}), flush=True)
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on kill
         try:

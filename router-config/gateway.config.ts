@@ -19,6 +19,22 @@ const rateLimiter = new RateLimiter(rateLimitsFromEnv(env));
 /** CRMGRAPH_DEBUG (or DEBUG) = true: masked errors carry the original message and stack. */
 const debug = ['1', 'true', 'yes'].includes((env.CRMGRAPH_DEBUG ?? env.DEBUG ?? '').toLowerCase());
 
+/**
+ * CRMGRAPH_ROUTER_SECRET: sent to every subgraph as `x-router-secret`; the subgraphs refuse
+ * any request without it. No default, so the gateway does not start without one.
+ */
+function routerSecretFromEnv(env: NodeJS.ProcessEnv): string {
+  const secret = env.CRMGRAPH_ROUTER_SECRET ?? '';
+  if (secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret) || /[{}]/.test(secret)) {
+    throw new Error(
+      'CRMGRAPH_ROUTER_SECRET must be set to the secret the subgraphs share: at least 32 ' +
+        'printable characters without spaces or braces (make one with: openssl rand -hex 32)',
+    );
+  }
+  return secret;
+}
+const ROUTER_SECRET = routerSecretFromEnv(env);
+
 /** Client headers passed through to every subgraph (HTTP and WebSocket). */
 const FORWARDED_HEADERS = [
   'authorization',
@@ -72,6 +88,12 @@ const collectForwardedHeaders: GatewayPlugin = {
 const interpolated = ALL_FORWARDED.map(
   (name) => [name, `{context.forwardedHeaders.${name}}`] as [string, string],
 );
+/**
+ * The subgraph WebSocket's upgrade headers: the client's, and the router's secret, which the
+ * subgraph checks before it accepts the upgrade. (A literal: braces are refused above, so
+ * interpolation leaves it as it is.)
+ */
+const upgradeHeaders: [string, string][] = [...interpolated, ['x-router-secret', ROUTER_SECRET]];
 
 /**
  * Per-subgraph location overrides from CRMGRAPH_<NAME>_URL (the same variables
@@ -129,10 +151,11 @@ export const gatewayConfig = defineConfig({
     collectForwardedHeaders,
   ],
 
-  // Client -> subgraph headers over HTTP (queries, mutations, _entities calls).
+  // Client -> subgraph headers over HTTP (queries, mutations, _entities calls), and the
+  // router's secret, never the client's: x-router-secret is not in FORWARDED_HEADERS.
   propagateHeaders: {
     fromClientToSubgraphs({ context }) {
-      return { ...((context as any).forwardedHeaders ?? {}) };
+      return { ...((context as any).forwardedHeaders ?? {}), 'x-router-secret': ROUTER_SECRET };
     },
   },
 
@@ -150,7 +173,7 @@ export const gatewayConfig = defineConfig({
         subscriptions: {
           kind: 'ws',
           location: '/graphql',
-          headers: interpolated,
+          headers: upgradeHeaders,
           options: {
             connectionParams: Object.fromEntries(interpolated),
           },

@@ -18,9 +18,9 @@ case "${CRMGRAPH_GATEWAY_HOST:-127.0.0.1}" in
 esac
 # Accept HS256 tokens signed with the development key (what `crmgraph token` signs with).
 export JWT_SECRET="${JWT_SECRET:-crmgraph-local-development-key-not-for-production}"
-# The router proves itself to the REST shim with this (rate limits ask it who a caller is);
-# a fresh random one per run unless given.
-export CRMGRAPH_ROUTER_SECRET="${CRMGRAPH_ROUTER_SECRET:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+# The router's secret: the subgraphs require it on every request, and the REST shim answers
+# the router's questions about callers (rate limits) only with it. A fresh one each run.
+export CRMGRAPH_ROUTER_SECRET="${CRMGRAPH_ROUTER_SECRET:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 mkdir -p .run
 
 .venv/bin/crmgraph migrate

@@ -31,10 +31,11 @@ R = TypeVar("R")
 
 class Stack:
     def __init__(self, settings: Settings, *, port_offset: int, workdir: Path) -> None:
-        self.settings = settings.model_copy(update={
-            "rest_port": 8000 + port_offset,
-            "router_secret": settings.router_secret or secrets.token_urlsafe(32),
-        })  # fmt: skip
+        # A fresh router secret per stack: its router sends it, its subgraphs require it.
+        self.router_secret = secrets.token_urlsafe(32)
+        self.settings = settings.model_copy(
+            update={"rest_port": 8000 + port_offset, "router_secret": self.router_secret}
+        )
         self.ports = {name: port + port_offset for name, port in PORTS.items()}
         self.router_port = 4000 + port_offset
         self.rest_url = f"http://127.0.0.1:{self.settings.rest_port}"
@@ -121,9 +122,10 @@ class Stack:
             return False
 
     def _subgraph_env(self) -> dict[str, str]:
+        """What a router needs to reach this stack's subgraphs: their URLs and the secret."""
         return {
-            f"CRMGRAPH_{name.upper()}_URL": f"http://127.0.0.1:{port}/graphql"
-            for name, port in self.ports.items()
+            **{f"CRMGRAPH_{name.upper()}_URL": self.subgraph_url(name) for name in self.ports},
+            "CRMGRAPH_ROUTER_SECRET": self.router_secret,
         }
 
     def _router_env(self) -> dict[str, str]:
@@ -134,6 +136,9 @@ class Stack:
             "CRMGRAPH_AUTH_URL": f"{self.rest_url}/internal/introspect",
             "CRMGRAPH_ROUTER_SECRET": self.settings.router_secret,
         }
+
+    def subgraph_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}/graphql"
 
     # helpers for tests
     def call(self, make: Callable[[], Awaitable[R]]) -> R:

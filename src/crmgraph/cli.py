@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from crmgraph.config import Settings, load_settings
-from crmgraph.errors import ServiceUnavailable
+from crmgraph.errors import ConfigurationError, ServiceUnavailable
 from subgraphs.registry import NAMES
 
 
@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = args.run(settings, args)
-    except ServiceUnavailable as exc:
+    except (ConfigurationError, ServiceUnavailable) as exc:
         print(f"crmgraph: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crmgraph", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run subgraphs (and the REST shim)")
+    serve = commands.add_parser(
+        "serve", help="run subgraphs (they need CRMGRAPH_ROUTER_SECRET) and the REST shim"
+    )
     serve.add_argument(
         "names",
         nargs="*",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,9 @@ RUN_DIR = Path(".run")
 # Development-only HS256 key: `make run` sets JWT_SECRET to it, and `crmgraph token` signs
 # with it when no key is configured. Production configures JWT_JWKS_URL or JWT_PUBLIC_KEY.
 DEV_JWT_SECRET = "crmgraph-local-development-key-not-for-production"
+# The router's secret (CRMGRAPH_ROUTER_SECRET): router-config/gateway.config.ts checks the same.
+MIN_ROUTER_SECRET = 32
+MAKE_SECRET = "make one with: openssl rand -hex 32"
 
 
 class Mode(StrEnum):
@@ -51,8 +55,18 @@ class Settings(BaseSettings):
 
     # How long a tenant's role overrides and a verified token are cached per process, in seconds.
     auth_cache_seconds: float = 10.0
-    # Peers whose X-Forwarded-For is believed (the router); comma-separated addresses.
-    trusted_proxies: str = "127.0.0.1,::1"
+    # The REST shim believes X-Forwarded-For only from these peers (a reverse proxy in front of
+    # it); comma-separated addresses. Subgraphs believe the router's by its secret instead.
+    trusted_proxies: str = ""
+    # Shared by the router and the Python services: subgraphs refuse every request (but
+    # /health) without it in x-router-secret, and the REST shim's /internal/introspect answers
+    # only requests that carry it. No default: `crmgraph serve` refuses to start subgraphs
+    # without it; unset, introspection answers nobody.
+    router_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CRMGRAPH_ROUTER_SECRET", "router_secret"),
+        repr=False,
+    )
 
     host: str = "127.0.0.1"
     rest_port: int = 8000
@@ -80,13 +94,6 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = Field(
         default=True,
         validation_alias=AliasChoices("CRMGRAPH_RATE_LIMITS_ENABLED", "rate_limits_enabled"),
-    )
-
-    # Shared by the router and the Python services: the router sends it as `x-router-secret`,
-    # and /internal/introspect answers only requests that carry it. No default: unset, the
-    # endpoint answers nobody.
-    router_secret: str | None = Field(
-        default=None, validation_alias=AliasChoices("CRMGRAPH_ROUTER_SECRET", "router_secret")
     )
 
     @field_validator("database_url")
@@ -130,6 +137,17 @@ class Settings(BaseSettings):
                 "and send a token"
             )
         return self
+
+    @field_validator("router_secret")
+    @classmethod
+    def _long_secret(cls, secret: str | None) -> str | None:
+        """The router's own rule: long, and sendable as a header value as it is."""
+        if secret and not re.fullmatch(rf"[\x21-\x7a|~]{{{MIN_ROUTER_SECRET},}}", secret):
+            raise ValueError(
+                f"must be at least {MIN_ROUTER_SECRET} printable characters without spaces or "
+                f"braces ({MAKE_SECRET})"
+            )
+        return secret or None
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -67,3 +67,7 @@ class ServiceUnavailable(Exception):
         self.service = service
         self.url = url
         self.reason = reason
+
+
+class ConfigurationError(Exception):
+    """A setting a command needs is missing or unusable; the CLI prints it and exits with 2."""

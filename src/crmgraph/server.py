@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from crmgraph.config import Settings
 from crmgraph.events.relay import Relay, serve_relay
 from crmgraph.gql.app import create_subgraph_app
+from crmgraph.gql.router_gate import require_router_secret
 from crmgraph.rest.app import create_rest_app
 from crmgraph.runtime import Runtime
 from subgraphs.registry import PORTS, load_schema
@@ -46,8 +47,8 @@ class Servers:
 
     def add(self, app: ASGIApp, host: str, port: int, log_level: str) -> None:
         # proxy_headers off: uvicorn would otherwise replace the peer address with the
-        # first untrusted X-Forwarded-For hop, which a client can write; auth.authenticate
-        # reads the router's hop itself.
+        # first untrusted X-Forwarded-For hop, which a client can write. Subgraphs believe the
+        # router's hop by its secret (gql.router_gate), the REST shim only TRUSTED_PROXIES'.
         config = uvicorn.Config(
             app,
             host=host,
@@ -119,6 +120,8 @@ async def serve(
     reuse_port: bool = False,
 ) -> None:
     """Open the runtime, serve until SIGINT/SIGTERM, close the runtime."""
+    if names:  # before connecting anywhere: a subgraph without the router's secret won't run
+        require_router_secret(settings)
     runtime = await Runtime.open(settings)
     servers = build_servers(runtime, names, rest=rest, ports=ports, reuse_port=reuse_port)
     settle_garbage_collector()

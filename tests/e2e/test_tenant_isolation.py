@@ -281,17 +281,18 @@ def test_every_entity_has_an_owner() -> None:
 def test_entities_of_other_tenant_ids_are_null(
     stack: Stack, world: World, typename: str, graph: str
 ) -> None:
-    """Straight to the subgraph, as the router would ask it. The owner loads nothing; the
-    subgraphs that only extend the type add nothing an unknown id would not get."""
+    """Straight to the subgraph, as the router would ask it (with its secret). The owner loads
+    nothing; the subgraphs that only extend the type add nothing an unknown id would not get."""
     sel = selection(SCHEMA, SCHEMA.type_map[typename], 1, graph=graph, omit=frozenset({"id"}))
     query = (
         f"query($r: [_Any!]!) {{ _entities(representations: $r) {{ ... on {typename} {sel} }} }}"
     )
-    url = f"http://127.0.0.1:{stack.ports[SUBGRAPHS[graph]]}/graphql"
+    url = stack.subgraph_url(SUBGRAPHS[graph])
+    router = {"x-router-secret": stack.router_secret}
 
     def lookup(ids: Ids) -> Any:
         refs = [{"__typename": typename, "id": id_} for id_ in ENTITY_IDS[typename](ids)]
-        return post(stack, query, {"r": refs}, world.b, url=url)
+        return post(stack, query, {"r": refs}, world.b, url=url, headers=router)
 
     body, ghost = lookup(world.ids_a), world.ids_a.faked()
     assert set(codes(body)) <= {"NOT_FOUND"}, body

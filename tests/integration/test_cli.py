@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -18,7 +19,8 @@ CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS", "NEO4J"))}
+    settings = ("DATABASE", "REDIS", "NEO4J", "CRMGRAPH_ROUTER_SECRET")
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(settings)}
     return subprocess.run(
         [CRMGRAPH, *args], env={**keep, **env}, capture_output=True, text=True, timeout=60
     )
@@ -85,6 +87,17 @@ def test_unknown_database_scheme_is_refused() -> None:
     assert_one_clear_line(result, "DATABASE_URL", "postgresql://")
 
 
+def test_serve_refuses_to_start_subgraphs_without_a_router_secret(pg_settings: Settings) -> None:
+    full = {"DATABASE_URL": pg_settings.database_url, "REDIS_URL": pg_settings.redis_url}
+    port = str(7007 + PORT_OFFSET)
+
+    missing = run("serve", "deals", "--port", port, **full)
+    short = run("serve", "deals", "--port", port, **full, CRMGRAPH_ROUTER_SECRET="0123456789")
+
+    assert_one_clear_line(missing, "CRMGRAPH_ROUTER_SECRET", "openssl rand -hex 32")
+    assert_one_clear_line(short, "CRMGRAPH_ROUTER_SECRET", "at least 32 printable characters")
+
+
 def test_token_is_a_jwt_for_the_tenant() -> None:
     result = run("token", "--tenant", "acme", "--role", "sales_rep")
     settings = Settings()
@@ -111,6 +124,7 @@ def test_serve_reuse_port_lets_two_processes_share_a_port(
         "REDIS_URL": pg_settings.redis_url,
         "NEO4J_URI": pg_settings.neo4j_uri or "",
         "NEO4J_PASSWORD": pg_settings.neo4j_password,
+        "CRMGRAPH_ROUTER_SECRET": secrets.token_hex(32),
     }
     command = [CRMGRAPH, "serve", "pipelines", "--port", str(port), "--reuse-port"]
     # Logs to a file, not a pipe nobody reads (a full pipe would block the server).

@@ -69,6 +69,8 @@ def test_published_ports_are_loopback_unless_asked() -> None:
 
     assert published
     assert all(str(port).startswith("${CRMGRAPH_BIND:-127.0.0.1}:") for port in published)
+
+
 def test_the_router_asks_the_rest_shim_with_the_shared_secret() -> None:
     services = compose()
     router, rest = services["router"]["environment"], services["rest"]
@@ -78,3 +80,11 @@ def test_the_router_asks_the_rest_shim_with_the_shared_secret() -> None:
     secret = router["CRMGRAPH_ROUTER_SECRET"]
     assert secret.startswith("${CRMGRAPH_ROUTER_SECRET:?")
     assert services["deals"]["environment"]["CRMGRAPH_ROUTER_SECRET"] == secret
+
+
+def test_router_and_subgraphs_require_the_router_secret() -> None:
+    """No default: compose refuses to start until CRMGRAPH_ROUTER_SECRET is set."""
+    services = compose()
+    for name in [*PORTS, "router"]:
+        secret = services[name]["environment"]["CRMGRAPH_ROUTER_SECRET"]
+        assert secret.startswith("${CRMGRAPH_ROUTER_SECRET:?"), (name, secret)

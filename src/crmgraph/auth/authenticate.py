@@ -35,11 +35,12 @@ class Authenticator:
         self._tokens = TokenVerifier(settings)
         self._roles: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {}
 
-    async def authenticate(self, headers: Mapping[str, str], peer: str | None = None) -> Scope:
-        """headers: lower-case names; peer: the address the request came from. Failures are
-        logged as security events, then raised."""
+    async def authenticate(self, headers: Mapping[str, str], client: str | None = None) -> Scope:
+        """headers: lower-case names; client: the caller's address, as the app established it
+        (subgraphs: gql.router_gate; REST: client_ip). Failures are logged as security
+        events, then raised."""
         try:
-            scope = await self._authenticate(headers, client_ip(headers, peer, self._settings))
+            scope = await self._authenticate(headers, client)
         except Exception as exc:
             security_event(
                 "authentication_failed",
@@ -102,9 +103,9 @@ def switch_tenant(scope: Scope, tenant_id: str | None) -> Scope:
 
 
 def client_ip(headers: Mapping[str, str], peer: str | None, settings: Settings) -> str | None:
-    """The caller's address. Behind a trusted proxy (the router), the last X-Forwarded-For
-    entry: the router appends the address its client connected from, and anything before it
-    came from that client and proves nothing."""
+    """The REST shim's caller. Behind a trusted proxy (TRUSTED_PROXIES), the last
+    X-Forwarded-For entry: the proxy appends the address its client connected from, and
+    anything before it came from that client and proves nothing."""
     forwarded = headers.get("x-forwarded-for")
     if forwarded and peer in settings.trusted_proxy_list:
         return forwarded.split(",")[-1].strip()

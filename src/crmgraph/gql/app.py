@@ -1,4 +1,5 @@
-"""The ASGI app of one subgraph: Strawberry's GraphQL endpoint with our context, plus /health."""
+"""The ASGI app of one subgraph: Strawberry's GraphQL endpoint with our context, plus /health,
+behind the router's secret (gql.router_gate)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
@@ -23,6 +25,7 @@ from strawberry.types.unset import UnsetType
 from crmgraph.errors import DomainError
 from crmgraph.gql.context import Context
 from crmgraph.gql.errors import map_error
+from crmgraph.gql.router_gate import RouterOnly, require_router_secret
 from crmgraph.health import status_of
 from crmgraph.runtime import Runtime
 
@@ -84,7 +87,8 @@ class CrmGraphQL(GraphQL[Context, None]):
         return await Context.build(self.runtime, request, response)
 
 
-def create_subgraph_app(name: str, schema: Schema, runtime: Runtime) -> Starlette:
+def create_subgraph_app(name: str, schema: Schema, runtime: Runtime) -> ASGIApp:
+    secret = require_router_secret(runtime.settings)
     graphql = CrmGraphQL(schema, runtime)
 
     async def health(_: Request) -> JSONResponse:
@@ -93,10 +97,11 @@ def create_subgraph_app(name: str, schema: Schema, runtime: Runtime) -> Starlett
         status, code = status_of(ok)
         return JSONResponse({"status": status}, status_code=code)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
         ]
     )
+    return RouterOnly(app, secret)

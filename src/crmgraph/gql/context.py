@@ -54,9 +54,10 @@ class Context:
         await self._authenticate(headers)
 
     async def _authenticate(self, headers: dict[str, str]) -> None:
-        peer = self.request.client.host if self.request.client else None
+        # The client's address: gql.router_gate has put the router's X-Forwarded-For hop here.
+        client = self.request.client.host if self.request.client else None
         try:
-            self._auth = await self.runtime.authenticator.authenticate(headers, peer)
+            self._auth = await self.runtime.authenticator.authenticate(headers, client)
         except DomainError as exc:
             self._auth = exc
 

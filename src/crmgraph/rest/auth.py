@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from crmgraph.auth import rbac
+from crmgraph.auth.authenticate import client_ip
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.runtime import Runtime
@@ -19,7 +20,9 @@ async def scope_of(request: Request, runtime: Runtime, *, needs: str) -> Scope:
     for SYSTEM_ADMIN, the `*` permission itself."""
     headers = {k.lower(): v for k, v in request.headers.items()}
     peer = request.client.host if request.client else None
-    scope = await runtime.authenticator.authenticate(headers, peer)
+    scope = await runtime.authenticator.authenticate(
+        headers, client_ip(headers, peer, runtime.settings)
+    )
     if needs == SYSTEM_ADMIN:
         allowed = SYSTEM_ADMIN in scope.permissions
     else:

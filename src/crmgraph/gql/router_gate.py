@@ -1,0 +1,79 @@
+"""Subgraphs answer only the router: the one check of its shared secret, and of whose
+X-Forwarded-For is believed.
+
+The router sends CRMGRAPH_ROUTER_SECRET in `x-router-secret` on every subgraph request (HTTP
+and the WebSocket upgrade). Anything else reaching a subgraph port, a local process included,
+gets 401 UNAUTHENTICATED, except GET /health. On a request that carries the secret, the last
+X-Forwarded-For entry (the hop the router appends: the address its client connected from)
+becomes the ASGI client address, as uvicorn's proxy-headers middleware would do for a trusted
+proxy; without the secret nothing of the request is believed, because nothing of it runs.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketClose
+
+from crmgraph.config import MAKE_SECRET, Settings
+from crmgraph.errors import ConfigurationError, DomainError, ErrorCode
+from crmgraph.security_log import security_event
+
+HEADER = "x-router-secret"
+OPEN_PATHS = frozenset({"/health"})
+REFUSED = DomainError(
+    ErrorCode.UNAUTHENTICATED,
+    "subgraphs answer only the router: send the request through the router",
+)
+
+
+def require_router_secret(settings: Settings) -> str:
+    """The secret, or ConfigurationError: subgraphs never run without one."""
+    if not settings.router_secret:
+        raise ConfigurationError(
+            "CRMGRAPH_ROUTER_SECRET is not set: subgraphs accept only requests from the router, "
+            f"which sends the same value; {MAKE_SECRET}"
+        )
+    return settings.router_secret
+
+
+class RouterOnly:
+    """ASGI middleware around a subgraph app; see the module docstring."""
+
+    def __init__(self, app: ASGIApp, secret: str) -> None:
+        self.app = app
+        self._secret = secret.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        sent = headers.get(HEADER, "").encode("latin-1")
+        if not hmac.compare_digest(sent, self._secret):
+            security_event("router_secret_refused", path=scope["path"],
+                           peer=scope["client"][0] if scope.get("client") else None,
+                           request_id=headers.get("x-request-id"),
+                           reason="wrong" if sent else "missing")  # fmt: skip
+            await _refuse(scope, receive, send)
+            return
+        forwarded = headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        if forwarded:
+            scope = {**scope, "client": (forwarded, 0)}
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    """401 with the GraphQL error body; on a WebSocket, as the answer to its upgrade."""
+    error = {"message": REFUSED.message, "extensions": {"code": REFUSED.code.value}}
+    response = JSONResponse({"errors": [error]}, status_code=401)
+    if scope["type"] == "http":
+        await response(scope, receive, send)
+        return
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await WebSocket(scope, receive, send).send_denial_response(response)
+    else:  # the server cannot answer an upgrade with a body: a bare 403
+        await WebSocketClose()(scope, receive, send)

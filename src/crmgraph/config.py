@@ -49,6 +49,10 @@ class Settings(BaseSettings):
 
     # How long a tenant's role overrides and a verified token are cached per process, in seconds.
     auth_cache_seconds: float = 10.0
+    # An API key's state (revoked, expired, allow-list) is re-read after this many seconds, for
+    # X-API-Key requests and the tokens /oauth2/token issued; open subscriptions and SSE
+    # streams re-check their credentials this often.
+    credential_check_seconds: float = Field(default=2.0, gt=0, le=10)
     # Peers whose X-Forwarded-For is believed (the router); comma-separated addresses.
     trusted_proxies: str = "127.0.0.1,::1"
 

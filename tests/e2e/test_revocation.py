@@ -1,0 +1,112 @@
+"""Revoking an API key, or taking an address off its allow-list, ends what it already opened:
+tokens issued from it by /oauth2/token. Through the real router and REST shim; each change is
+polled for, never slept on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from crmgraph.db import models
+from tests.e2e.test_api_keys import DEALS, codes, create_key
+from tests.stack import Stack
+
+# Requests see a change within CREDENTIAL_CHECK_SECONDS (2 s by default): allow a margin for
+# a loaded machine.
+WITHIN = 10.0
+REVOKE = "mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }"
+
+
+def oauth_token(stack: Stack, created: dict[str, Any]) -> str:
+    response = httpx.post(
+        f"{stack.rest_url}/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": created["apiKey"]["key"],
+              "client_secret": created["secret"]},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def router_post(stack: Stack, headers: dict[str, str], source: str = "127.0.0.1") -> Any:
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, timeout=30) as client:
+        return client.post(stack.router_url, json={"query": DEALS}, headers=headers).json()
+
+
+def eventually(answer: Callable[[], Any], done: Callable[[Any], bool]) -> Any:
+    """answer(), asked again until done(it) or WITHIN seconds have passed (then the last)."""
+    deadline = time.monotonic() + WITHIN
+    while True:
+        last = answer()
+        if done(last) or time.monotonic() > deadline:
+            return last
+        time.sleep(0.1)
+
+
+def refused(body: Any) -> bool:
+    return codes(body) == ["UNAUTHENTICATED"]
+
+
+def set_allow_list(stack: Stack, created: dict[str, Any], allowed: list[str]) -> None:
+    """What an admin changing the key's allow-list in the database does."""
+
+    async def run() -> None:
+        async with stack.runtime.sessions() as session, session.begin():
+            await session.execute(
+                update(models.ApiKey)
+                .where(models.ApiKey.key == created["apiKey"]["key"])
+                .values(ip_allowlist=allowed)
+            )
+
+    stack.call(run)
+
+
+def revoke(stack: Stack, tenant: str, created: dict[str, Any]) -> None:
+    body = stack.graphql(REVOKE, {"id": created["apiKey"]["id"]}, tenant=tenant).json()
+    assert body["data"]["revokeApiKey"]["apiKey"]["revokedAt"] is not None, body
+
+
+def test_oauth_token_stops_working_when_its_key_is_revoked(stack: Stack, tenant: str) -> None:
+    created = create_key(stack, tenant, permissions=["deals:read"])
+    bearer = {"authorization": f"Bearer {oauth_token(stack, created)}"}
+    assert router_post(stack, bearer) == {"data": {"deals": {"totalCount": 0}}}
+
+    revoke(stack, tenant, created)
+    after = eventually(lambda: router_post(stack, bearer), refused)
+
+    assert refused(after), after
+    assert "revoked" in after["errors"][0]["message"]
+
+
+def test_oauth_token_keeps_to_the_keys_allow_list(stack: Stack, tenant: str) -> None:
+    created = create_key(stack, tenant, permissions=["deals:read"], ipWhitelist=["127.0.0.1"])
+    bearer = {"authorization": f"Bearer {oauth_token(stack, created)}"}
+
+    assert router_post(stack, bearer) == {"data": {"deals": {"totalCount": 0}}}
+    # The token was issued to 127.0.0.1; sent from 127.0.0.2 it must not work.
+    assert refused(router_post(stack, bearer, source="127.0.0.2"))
+
+    set_allow_list(stack, created, ["127.0.0.2"])
+    after = eventually(lambda: router_post(stack, bearer), refused)
+
+    assert refused(after), after
+    assert router_post(stack, bearer, source="127.0.0.2") == {"data": {"deals": {"totalCount": 0}}}
+
+
+def test_api_key_stops_working_when_the_allow_list_drops_the_address(
+    stack: Stack, tenant: str
+) -> None:
+    created = create_key(stack, tenant, permissions=["deals:read"], ipWhitelist=["127.0.0.1"])
+    headers = {"x-api-key": created["apiKey"]["key"], "x-api-secret": created["secret"]}
+    assert router_post(stack, headers) == {"data": {"deals": {"totalCount": 0}}}
+
+    set_allow_list(stack, created, ["127.0.0.2"])
+    after = eventually(lambda: router_post(stack, headers), refused)
+
+    assert refused(after), after
+    assert "not allowed from 127.0.0.1" in after["errors"][0]["message"]

@@ -1,24 +1,31 @@
 """Revoking an API key, or taking an address off its allow-list, ends what it already opened:
-tokens issued from it by /oauth2/token. Through the real router and REST shim; each change is
-polled for, never slept on."""
+tokens issued from it by /oauth2/token, and open WebSocket subscriptions and SSE streams.
+Through the real router and REST shim; each change is polled for, never slept on."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 from sqlalchemy import update
 
 from crmgraph.db import models
+from tests.e2e.graphql_ws import connect
 from tests.e2e.test_api_keys import DEALS, codes, create_key
+from tests.e2e.test_subscriptions import mutate, next_event, subscribed, ws_url
+from tests.e2e.test_subscriptions_more import CREATE_TASK, make_user
+from tests.e2e.test_subscriptions_sse import feed
 from tests.stack import Stack
 
-# Requests see a change within CREDENTIAL_CHECK_SECONDS (2 s by default): allow a margin for
-# a loaded machine.
+# Requests see a change within CREDENTIAL_CHECK_SECONDS (2 s by default), open subscriptions
+# within twice that: allow a margin for a loaded machine.
 WITHIN = 10.0
 REVOKE = "mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }"
+NEW_ACTIVITY = "subscription($u: ID!) { newActivity(userId: $u) { ... on Task { title } } }"
 
 
 def oauth_token(stack: Stack, created: dict[str, Any]) -> str:
@@ -110,3 +117,59 @@ def test_api_key_stops_working_when_the_allow_list_drops_the_address(
 
     assert refused(after), after
     assert "not allowed from 127.0.0.1" in after["errors"][0]["message"]
+
+
+async def test_open_subscription_ends_when_its_key_is_revoked(stack: Stack, tenant: str) -> None:
+    ada = make_user(stack, tenant, "ada")
+    created = create_key(stack, tenant, permissions=["activities:read"])
+    params = {"authorization": f"Bearer {oauth_token(stack, created)}"}
+    async with connect(ws_url(stack), params=params) as client:
+        id_ = await subscribed(client, NEW_ACTIVITY, u=ada)
+        await mutate(stack, tenant, CREATE_TASK, input={"title": "Call", "assignedTo": ada})
+        assert await next_event(client, id_) == {"data": {"newActivity": {"title": "Call"}}}
+
+        await asyncio.to_thread(revoke, stack, tenant, created)
+        ended = await next_event(client, id_, within=WITHIN)
+        async with asyncio.timeout(2):
+            complete = await client.receive()
+
+    assert ended["data"] is None
+    assert [e["extensions"]["code"] for e in ended["errors"]] == ["UNAUTHENTICATED"]
+    assert "revoked" in ended["errors"][0]["message"]
+    assert complete == {"id": id_, "type": "complete"}
+
+
+async def sse_event(lines: AsyncIterator[str], within: float) -> tuple[str, dict[str, Any]]:
+    """The next event's name (`message` unless named) and data, skipping comments."""
+    name, data = "message", None
+    async with asyncio.timeout(within):
+        async for line in lines:
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+            elif line == "" and data is not None:
+                return name, data
+    raise AssertionError("the stream ended")
+
+
+async def test_open_sse_stream_ends_when_its_key_is_revoked(stack: Stack, tenant: str) -> None:
+    ada = make_user(stack, tenant, "ada")
+    created = create_key(stack, tenant, permissions=["activities:read"])
+    headers = {"x-api-key": created["apiKey"]["key"], "x-api-secret": created["secret"]}
+    admin = {"authorization": f"Bearer {stack.token(tenant)}"}
+    async with feed(stack, tenant, ada, credentials=headers) as live:
+        await mutate(stack, tenant, CREATE_TASK, input={"title": "Call", "assignedTo": ada})
+        first = await sse_event(live.lines, within=3)
+        assert first[0] == "message" and first[1]["data"]["title"] == "Call", first
+
+        async with httpx.AsyncClient(base_url=stack.rest_url) as client:
+            deleted = await client.delete(f"/api-keys/{created['apiKey']['id']}", headers=admin)
+        assert deleted.status_code == 200, deleted.text
+        name, error = await sse_event(live.lines, within=WITHIN)
+        rest = [line async for line in live.lines]
+
+    assert name == "error"
+    assert error["errors"][0]["code"] == "UNAUTHORIZED"
+    assert "revoked" in error["errors"][0]["message"]
+    assert rest == []  # the server closed the stream

@@ -139,6 +139,34 @@ async def test_open_subscription_ends_when_its_key_is_revoked(stack: Stack, tena
     assert complete == {"id": id_, "type": "complete"}
 
 
+async def test_each_operation_on_an_open_websocket_checks_the_key_again(
+    stack: Stack, tenant: str
+) -> None:
+    # Straight to a subgraph: the router sends only subscriptions over WebSocket, and shares
+    # one subgraph connection between those with the same credentials.
+    created = create_key(stack, tenant, permissions=["deals:read"])
+    params = {"x-api-key": created["apiKey"]["key"], "x-api-secret": created["secret"]}
+    async with connect(f"ws://127.0.0.1:{stack.ports['deals']}/graphql", params=params) as client:
+
+        async def ask() -> Any:
+            id_ = await client.subscribe(DEALS)
+            answer = await next_event(client, id_)
+            async with asyncio.timeout(2):
+                assert await client.receive() == {"id": id_, "type": "complete"}
+            return answer
+
+        assert await ask() == {"data": {"deals": {"totalCount": 0}}}
+        await asyncio.to_thread(revoke, stack, tenant, created)
+        for _ in range(int(WITHIN / 0.1)):
+            after = await ask()
+            if refused(after):
+                break
+            await asyncio.sleep(0.1)
+
+    assert refused(after), after
+    assert after["errors"][0]["message"] == "API key revoked"
+
+
 async def sse_event(lines: AsyncIterator[str], within: float) -> tuple[str, dict[str, Any]]:
     """The next event's name (`message` unless named) and data, skipping comments."""
     name, data = "message", None

@@ -61,11 +61,12 @@ class Authenticator:
                 raise unauthenticated("Authorization must be 'Bearer <token>'")
             claims = await self._tokens.verify(token.strip())
             tenant = claims.get("tenant_id")
+            overrides = await self.role_overrides(tenant) if isinstance(tenant, str) else {}
+            scope = scope_from_claims(claims, overrides)
             if claims.get("api_key_id"):
                 # A token issued for an API key is only as good as the key is now.
-                await self.api_keys.recheck(str(claims["api_key_id"]), str(tenant), ip)
-            overrides = await self.role_overrides(tenant) if isinstance(tenant, str) else {}
-            return scope_from_claims(claims, overrides)
+                await self.api_keys.recheck(str(claims["api_key_id"]), scope.tenant_id, ip)
+            return scope
         if headers.get("x-api-key"):
             key = await self.api_keys.verify(
                 headers["x-api-key"], headers.get("x-api-secret", ""), ip

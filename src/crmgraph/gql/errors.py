@@ -56,7 +56,8 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
 
 
 class DomainErrors(SchemaExtension):
-    """Rewrites the errors of every operation once it has run (pre-execution ones included)."""
+    """Rewrites the errors of every operation once it has run (pre-execution ones included),
+    and of each subscription result as it is sent."""
 
     debug = False
     _streamed = False

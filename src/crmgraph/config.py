@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     # How long a tenant's role overrides and a verified token are cached per process, in seconds.
     auth_cache_seconds: float = 10.0
+    # An API key's state (revoked, expired, allow-list) is re-read after this many seconds, for
+    # X-API-Key requests and the tokens /oauth2/token issued; open subscriptions and SSE
+    # streams re-check their credentials this often.
+    credential_check_seconds: float = Field(default=2.0, gt=0, le=10)
     # The REST shim believes X-Forwarded-For only from these peers (a reverse proxy in front of
     # it); comma-separated addresses. Subgraphs believe the router's by its secret instead.
     trusted_proxies: str = ""

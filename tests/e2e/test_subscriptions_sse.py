@@ -36,9 +36,13 @@ class Feed:
 
 @asynccontextmanager
 async def feed(
-    stack: Stack, tenant: str, user: str, last_id: int | None = None
+    stack: Stack,
+    tenant: str,
+    user: str,
+    last_id: int | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> AsyncIterator[Feed]:
-    headers = bearer(stack, tenant)
+    headers = credentials or bearer(stack, tenant)
     if last_id is not None:
         headers["last-event-id"] = str(last_id)
     async with (

@@ -4,7 +4,8 @@ Order: `Authorization: Bearer <jwt>`, then `X-API-Key` + `X-API-Secret`, then, o
 ANONYMOUS_TENANT is configured (local `make run`), an anonymous tenant admin. `X-Tenant-ID`
 (the design's tenant context header) may name another tenant only for a system admin, whose
 `*` permission spans tenants; for anyone else it must be their own tenant or absent. Roles map to
-permissions through auth.rbac, or a tenant's own tenant_roles rows (cached briefly).
+permissions through auth.rbac, or a tenant's own tenant_roles rows (cached briefly). A token
+/oauth2/token issued (it names its key in `api_key_id`) works only while that key would.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.auth import rbac
-from crmgraph.auth.api_key_auth import scope_for_key, verify_api_key
+from crmgraph.auth.api_key_auth import ApiKeys, scope_for_key
 from crmgraph.auth.tokens import TokenVerifier, unauthenticated
 from crmgraph.config import Settings
 from crmgraph.db import models
@@ -33,6 +34,7 @@ class Authenticator:
         self._settings = settings
         self._sessions = sessions
         self._tokens = TokenVerifier(settings)
+        self.api_keys = ApiKeys(settings, sessions)
         self._roles: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {}
 
     async def authenticate(self, headers: Mapping[str, str], client: str | None = None) -> Scope:
@@ -61,10 +63,14 @@ class Authenticator:
             claims = await self._tokens.verify(token.strip())
             tenant = claims.get("tenant_id")
             overrides = await self.role_overrides(tenant) if isinstance(tenant, str) else {}
-            return scope_from_claims(claims, overrides)
+            scope = scope_from_claims(claims, overrides)
+            if claims.get("api_key_id"):
+                # A token issued for an API key is only as good as the key is now.
+                await self.api_keys.recheck(str(claims["api_key_id"]), scope.tenant_id, ip)
+            return scope
         if headers.get("x-api-key"):
-            key = await verify_api_key(
-                self._sessions, headers["x-api-key"], headers.get("x-api-secret", ""), ip
+            key = await self.api_keys.verify(
+                headers["x-api-key"], headers.get("x-api-secret", ""), ip
             )
             return scope_for_key(key)
         if self._settings.anonymous_tenant:

@@ -49,6 +49,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 with contextlib.suppress(Exception):
                     await self.send_message({"type": "ping"})
 
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # Each operation checks the connection's credentials again, not only connection_init:
+        # a key revoked since must not start anything on a connection opened before.
+        await self.context.authenticate_connection()
+        await super().run_operation(operation)
+
     async def _handle_pre_execution_error(
         self, operation: Operation[Context, None], result: PreExecutionError
     ) -> None:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from crmgraph.auth.recheck import rechecked
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
@@ -46,7 +47,8 @@ class Context:
 
     async def authenticate_connection(self) -> None:
         """WebSocket: credentials from the connection_init payload (graphql-ws
-        connectionParams), else from the upgrade request's headers."""
+        connectionParams), else from the upgrade request's headers. Run again before each
+        operation on the connection and while a subscription is open (reauthenticate)."""
         headers = {k.lower(): v for k, v in self.request.headers.items()}
         for key, value in (self.connection_params or {}).items():
             if isinstance(value, str) and value:
@@ -60,6 +62,12 @@ class Context:
             self._auth = await self.runtime.authenticator.authenticate(headers, client)
         except DomainError as exc:
             self._auth = exc
+
+    async def reauthenticate(self) -> Scope:
+        """The same credentials checked again (a key may have been revoked since); raises
+        the failure, which later fields of the connection see too."""
+        await self.authenticate_connection()
+        return self.scope
 
     @property
     def scope(self) -> Scope:
@@ -78,8 +86,11 @@ class Context:
     async def events(self, *topics: str) -> AsyncIterator[BusEvent]:
         """The caller's tenant's events on topics, duplicates dropped. Each comes with fresh
         loaders: a WebSocket's context lives as long as the connection, and its cached rows
-        would otherwise be as old."""
-        async for event in tenant_events(self.runtime.broadcast, self.scope.tenant_id, topics):
+        would otherwise be as old. Every subscription reads here, so here its credentials
+        are re-checked while it is open; once they fail it ends with UNAUTHENTICATED."""
+        stream = tenant_events(self.runtime.broadcast, self.scope.tenant_id, topics)
+        every = self.runtime.settings.credential_check_seconds
+        async for event in rechecked(stream, self.reauthenticate, every):
             self.__dict__.pop("loaders", None)
             yield event
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import StreamExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from crmgraph.db.errors import is_unstorable_value
 from crmgraph.errors import UNSTORABLE, DomainError, ErrorCode
@@ -54,17 +56,29 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
 
 
 class DomainErrors(SchemaExtension):
-    """Rewrites the errors of every operation once it has run (pre-execution ones included)."""
+    """Rewrites the errors of every operation once it has run (pre-execution ones included),
+    and of each subscription result as it is sent."""
 
     debug = False
+    _streamed = False
 
     def on_operation(self) -> Iterator[None]:
         yield
         # graphql-core's or Strawberry's ExecutionResult: both have a settable .errors.
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
-        if errors:
+        if errors and not self._streamed:
             result.errors = [map_error(e, debug=self.debug) for e in errors]  # type: ignore[union-attr]
         pre = self.execution_context.pre_execution_errors
         if pre:
             self.execution_context.pre_execution_errors = [map_error(e) for e in pre]
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # A subscription's results are sent one by one, before on_operation's end: rewrite
+        # each event's errors (a credential revoked mid-stream, a failing field) as it goes.
+        # Pre-execution errors are left to crmgraph.gql.app, which needs their originals.
+        errors = getattr(result, "errors", None)
+        if errors and not isinstance(result, PreExecutionError):
+            self._streamed = True
+            result.errors = [map_error(e, debug=self.debug) for e in errors]  # type: ignore[union-attr]
+        yield

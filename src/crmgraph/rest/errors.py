@@ -16,9 +16,13 @@ from crmgraph.rest.envelope import envelope
 REST_CODES = {ErrorCode.UNAUTHENTICATED: "UNAUTHORIZED"}
 
 
+def error_body(error: DomainError) -> dict[str, object]:
+    """One entry of the envelope's `errors`, as REST names its code."""
+    return {**error.as_dict(), "code": REST_CODES.get(error.code, error.code.value)}
+
+
 def error_response(request: Request, error: DomainError) -> JSONResponse:
-    body = error.as_dict()
-    body["code"] = REST_CODES.get(error.code, error.code.value)
+    body = error_body(error)
     headers = {"WWW-Authenticate": "Bearer"} if error.code is ErrorCode.UNAUTHENTICATED else None
     return JSONResponse(
         envelope(request, None, success=False, errors=[body]),

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from crmgraph.auth.api_key_auth import verify_api_key
 from crmgraph.auth.authenticate import client_ip
 from crmgraph.auth.tokens import issue_token
 from crmgraph.rest.errors import invalid_body
@@ -32,9 +31,9 @@ def oauth_routes(runtime: Runtime) -> list[Route]:
             raise invalid_body(exc) from exc
         headers = {k.lower(): v for k, v in request.headers.items()}
         peer = request.client.host if request.client else None
-        key = await verify_api_key(
-            runtime.sessions, body.client_id, body.client_secret,
-            client_ip(headers, peer, runtime.settings),
+        key = await runtime.authenticator.api_keys.verify(
+            body.client_id, body.client_secret, client_ip(headers, peer, runtime.settings),
+            fresh=True,
         )  # fmt: skip
         requested = set((body.scope or "").split())
         granted = [p for p in key.permissions if not requested or p in requested]
@@ -44,6 +43,7 @@ def oauth_routes(runtime: Runtime) -> list[Route]:
             subject=f"api_key:{key.id}",
             permissions=tuple(granted),
             ttl=TOKEN_TTL,
+            # api_key_id: every request with this token checks the key again.
             extra={"api_key_id": str(key.id), "rate_limit_tier": key.rate_limit_tier},
         )
         response = TokenResponse(

@@ -2,7 +2,9 @@
 
 Each event is `id: <outbox id>` + `data: {"type": <topic>, "data": {...}}`. A client that
 reconnects with Last-Event-ID first gets what it missed, read from the outbox, then the live
-events from the bus; an event is never sent twice on one stream.
+events from the bus; an event is never sent twice on one stream. The request's credentials
+are checked again every CREDENTIAL_CHECK_SECONDS; once they fail (a key revoked), the stream
+ends with an `event: error` carrying the REST error body.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+from crmgraph.auth.recheck import rechecked
 from crmgraph.db.models import OutboxEvent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.stream import tenant_events
 from crmgraph.rest.auth import scope_of
+from crmgraph.rest.errors import error_body
 from crmgraph.runtime import Runtime
 
 TOPICS = ("task.due", "activity.created", "deal.updated", "deal.stage_changed", "lead.scored")
@@ -127,6 +131,25 @@ async def feed(
         await live.aclose()  # type: ignore[attr-defined]
 
 
+def error_frame(error: DomainError) -> str:
+    return f"event: error\ndata: {json.dumps({'type': 'error', 'errors': [error_body(error)]})}\n\n"
+
+
+async def until_revoked(
+    runtime: Runtime, request: Request, frames: AsyncIterator[str]
+) -> AsyncIterator[str]:
+    """frames while the request's credentials still pass, then an error event."""
+
+    async def check() -> None:
+        await scope_of(request, runtime, needs="activities:read")
+
+    try:
+        async for chunk in rechecked(frames, check, runtime.settings.credential_check_seconds):
+            yield chunk
+    except DomainError as exc:
+        yield error_frame(exc)
+
+
 def sse_routes(runtime: Runtime) -> list[Route]:
     async def activity_feed(request: Request) -> StreamingResponse:
         scope = await scope_of(request, runtime, needs="activities:read")
@@ -139,7 +162,7 @@ def sse_routes(runtime: Runtime) -> list[Route]:
         last = request.headers.get("last-event-id")
         last_id = int(last) if last and last.isdigit() else None
         return StreamingResponse(
-            feed(runtime, scope.tenant_id, user, last_id),
+            until_revoked(runtime, request, feed(runtime, scope.tenant_id, user, last_id)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

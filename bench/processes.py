@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -72,6 +73,34 @@ def only_running(groups: dict[str, list[int]], keep: Iterable[str]) -> Iterator[
         yield
     finally:
         _signal(stopped, signal.SIGCONT)
+
+
+def wait_quiet(pids: Iterable[int], window: float = 0.5, timeout: float = 30) -> None:
+    """Until the processes (children included) use under 5 % of a core over `window`: wrk
+    leaves requests in flight when it stops, and they still run. Without the wait they
+    would eat into the next run, or finish a move after the stages were reset (a CONFLICT
+    in the next run), or be stopped half done with a peer."""
+    roots = list(pids)
+    deadline = time.monotonic() + timeout
+    before = _cpu(roots)
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = _cpu(roots)
+        if now - before < 0.05 * window:
+            return
+        before = now
+
+
+def _cpu(roots: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the processes and their children."""
+    ticks = 0
+    for pid in (p for root in roots for p in tree(root)):
+        try:
+            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def terminate(procs: Iterable[subprocess.Popen[bytes]]) -> None:

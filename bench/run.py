@@ -29,7 +29,7 @@ import httpx
 import report
 from answers import agree, fetch_answers  # bench/*.py: the script's directory is on sys.path
 from load import WrkRun, run_wrk, write_answers
-from processes import PG_DIR, node, only_running, terminate
+from processes import PG_DIR, node, only_running, terminate, wait_quiet
 from report import Result, summarize
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -578,10 +578,12 @@ class Point:
     token: str
 
     def load(self, concurrency: int, seconds: int) -> WrkRun:
-        return run_wrk(
+        found = run_wrk(
             self.url, self.body_file, self.answers_file, concurrency, seconds, self.token,
             headers_for(self.target),
         )  # fmt: skip
+        wait_quiet(pid for group in serves(self.target) for pid in GROUPS.get(group, []))
+        return found
 
 
 def measure(

@@ -43,7 +43,6 @@ from crmgraph.db.migrate import upgrade
 from subgraphs.registry import PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 PORT_OFFSET = 20000  # away from `make run` and the tests
 TENANT = "bench00"
 # The router's per-caller limits (1,000/min by default) would turn a load test into 429s;

@@ -75,7 +75,7 @@ def only_running(groups: dict[str, list[int]], keep: Iterable[str]) -> Iterator[
         _signal(stopped, signal.SIGCONT)
 
 
-def wait_quiet(pids: Iterable[int], window: float = 0.5, timeout: float = 30) -> None:
+def wait_quiet(pids: Iterable[int], window: float = 0.5, timeout: float = 30) -> bool:
     """Until the processes (children included) use under 5 % of a core over `window`: wrk
     leaves requests in flight when it stops, and they still run. Without the wait they
     would eat into the next run, or finish a move after the stages were reset (a CONFLICT
@@ -87,8 +87,9 @@ def wait_quiet(pids: Iterable[int], window: float = 0.5, timeout: float = 30) ->
         time.sleep(window)
         now = _cpu(roots)
         if now - before < 0.05 * window:
-            return
+            return True
         before = now
+    return False
 
 
 def _cpu(roots: list[int]) -> float:

@@ -581,7 +581,8 @@ class Point:
             self.url, self.body_file, self.answers_file, concurrency, seconds, self.token,
             headers_for(self.target),
         )  # fmt: skip
-        wait_quiet(pid for group in serves(self.target) for pid in GROUPS.get(group, []))
+        if not wait_quiet(pid for group in serves(self.target) for pid in GROUPS.get(group, [])):
+            print(f"bench: {self.target} still busy 30 s after wrk stopped", file=sys.stderr)
         return found
 
 

@@ -22,8 +22,16 @@ MUTATIONS = {"move_deal_stage"}
 PG_RELATIONS = {"pipelineStageByStageId", "contactByContactId", "accountByAccountId"}
 
 
+class WrongAnswer(RuntimeError):
+    """A target answered a body wrong before measuring: it is not measured."""
+
+    def __init__(self, target: str, message: str) -> None:
+        super().__init__(message)
+        self.target = target
+
+
 def fetch_answers(
-    url: str, operation: str, lines: list[str], headers: dict[str, str]
+    target: str, url: str, operation: str, lines: list[str], headers: dict[str, str]
 ) -> list[bytes]:
     """The answer to each line: asked once per distinct body (per deal for a mutation)."""
     answers: dict[str, bytes] = {}
@@ -32,8 +40,11 @@ def fetch_answers(
         for line in lines:
             key = _key(operation, line)
             if key not in answers:
-                response = c.post(url, content=line)
-                _check(url, line, response)
+                try:
+                    response = c.post(url, content=line)
+                except httpx.HTTPError as error:
+                    raise WrongAnswer(target, f"{url} failed: {error!r}") from error
+                _check(target, url, line, response)
                 answers[key] = response.content
             found.append(answers[key])
     return found
@@ -50,9 +61,10 @@ def agree(operation: str, answers: dict[str, list[bytes]]) -> None:
                 canonical(operation, target, theirs),
             )
             if mine != other:
-                raise RuntimeError(
+                raise WrongAnswer(
+                    target,
                     f"{operation}: {target} and {reference} disagree on body {n + 1}:\n"
-                    f"  {reference}: {mine}\n  {target}: {other}"
+                    f"  {reference}: {mine}\n  {target}: {other}",
                 )
 
 
@@ -109,7 +121,7 @@ def _key(operation: str, line: str) -> str:
     return line
 
 
-def _check(url: str, line: str, response: httpx.Response) -> None:
+def _check(target: str, url: str, line: str, response: httpx.Response) -> None:
     """HTTP 200, no errors, and data: no null, empty list or empty page at the top."""
     problem = ""
     try:
@@ -125,4 +137,6 @@ def _check(url: str, line: str, response: httpx.Response) -> None:
     elif not top or top in ({"edges": []}, {"nodes": []}):
         problem = "no data"
     if problem:
-        raise RuntimeError(f"{url} answered {problem} to {line[:120]}: {response.text[:300]}")
+        raise WrongAnswer(
+            target, f"{url} answered {problem} to {line[:120]}: {response.text[:300]}"
+        )

@@ -69,12 +69,18 @@ def summarize(
     )
 
 
-def failure(operation: str, target: str, phase: str, run: WrkRun | Result) -> dict[str, Any]:
-    """A point with wrong answers or errors, as the results file lists it."""
+def failure(
+    operation: str, target: str, phase: str, run: WrkRun | Result | Exception
+) -> dict[str, Any]:
+    """A point with wrong answers or errors, as the results file lists it; an exception:
+    the target answered wrong before measuring (bench/answers.py), so it was not measured."""
+    if isinstance(run, Exception):
+        return {"operation": operation, "target": target, "phase": phase, "requests": 0,
+                "wrong": 1, "socket_errors": 0, "first_wrong": str(run)[:1000]}  # fmt: skip
     return {
         "operation": operation,
         "target": target,
-        "phase": phase,  # "warm-up" or "c=<concurrency>"
+        "phase": phase,  # "answers", "warm-up" or "c=<concurrency>"
         "requests": run.requests,
         "wrong": run.wrong,
         "socket_errors": run.socket_errors,

@@ -27,7 +27,11 @@ from typing import Any
 
 import httpx
 import report
-from answers import agree, fetch_answers  # bench/*.py: the script's directory is on sys.path
+from answers import (
+    WrongAnswer,
+    agree,
+    fetch_answers,
+)  # bench/*.py: the script's directory is on sys.path
 from load import WrkRun, run_wrk, write_answers
 from processes import PG_DIR, node, only_running, terminate, wait_quiet
 from report import Result, summarize
@@ -524,7 +528,12 @@ def main() -> int:
                 for peer in sorted(peers):
                     targets[peer] = urls[peer] + (SQL_PATHS[operation] if peer == "sql" else "")
             targets = {t: u for t, u in targets.items() if t in wanted}
-            files = expect(settings, workdir, operation, targets, ids, token)
+            try:
+                files = expect(settings, workdir, operation, targets, ids, token)
+            except WrongAnswer as wrong:  # no target of this operation is measured
+                failures.append(report.failure(operation, wrong.target, "answers", wrong))
+                print(f"bench: {wrong}", file=sys.stderr)
+                continue
             for target, url in targets.items():
                 with only_running(GROUPS, serves(target)):
                     point = Point(operation, target, url, *files[target], token)
@@ -639,7 +648,7 @@ def expect(
         answers_file = body_file.with_suffix(".answers")
         body_file.write_text("\n".join(lines) + "\n")
         auth = {"authorization": f"Bearer {token}", **headers_for(target)}
-        answers[target] = fetch_answers(url, operation, lines, auth)
+        answers[target] = fetch_answers(target, url, operation, lines, auth)
         write_answers(answers_file, answers[target])
         files[target] = (body_file, answers_file)
     agree(operation, answers)

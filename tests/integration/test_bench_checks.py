@@ -28,6 +28,7 @@ def server() -> Iterator[tuple[str, list[Answer]]]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes
 
         def do_POST(self) -> None:
             status, payload = answer[0](self.rfile.read(int(self.headers["Content-Length"])))

@@ -1,9 +1,11 @@
 """`make bench`: the full stack (PostgreSQL, Redis, Neo4j, one process per subgraph, Hive
 Gateway) on a generated data set, loaded by wrk at several concurrency levels.
 
+Every answer is checked (bench/answers.py, bench/graphql.lua): req/s counts correct answers
+only, and a run with any wrong answer or error exits non-zero and names the failing points.
 Results go to bench/results/<date>-<sha>.json (a list "results" of {operation, target,
-concurrency, rps, p50_ms, p95_ms, p99_ms, errors, sql_per_request}, medians of the
-repetitions) and a Markdown table beside it. See bench/README.md.
+concurrency, rps, p50_ms, p95_ms, p99_ms, errors, ...}, medians of the repetitions, with the
+commit measured) and a Markdown table beside it. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -12,23 +14,27 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import re
 import secrets
 import signal
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from plot import plot  # bench/plot.py: the script's directory is on sys.path
+import report
+from answers import (
+    WrongAnswer,
+    agree,
+    fetch_answers,
+)  # bench/*.py: the script's directory is on sys.path
+from load import WrkRun, run_wrk, write_answers
+from processes import PG_DIR, node, only_running, terminate, wait_quiet
+from report import Result, summarize
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -41,7 +47,6 @@ from crmgraph.db.migrate import upgrade
 from subgraphs.registry import PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 PORT_OFFSET = 20000  # away from `make run` and the tests
 TENANT = "bench00"
 # The router's per-caller limits (1,000/min by default) would turn a load test into 429s;
@@ -57,9 +62,14 @@ BENCH_RATE_LIMITS = json.dumps(
     }
 )
 PIDS: dict[str, int] = {}  # process ids of the running stack, by subgraph name and "router"
-# The router's secret, one per run; every process started here inherits it: the subgraphs
-# and the router, and wrk (bench/graphql.lua sends it, for the subgraph measured directly).
-ROUTER_SECRET = os.environ.setdefault("CRMGRAPH_ROUTER_SECRET", secrets.token_hex(32))
+# The processes of each part of the stack, by subgraph name, "router" and peer: while a
+# target is measured only the parts that serve it run (SERVES), the others are stopped.
+GROUPS: dict[str, list[int]] = {}
+# Subgraphs take requests only from the router (issue 11): the router and a direct call
+# (the `subgraph` target, fetch_answers and wrk) share this per-run secret.
+ROUTER_SECRET = secrets.token_urlsafe(32)
+ROUTER_SECRET_HEADER = "x-router-secret"
+WARMUP_CONCURRENCY = 8
 
 DEAL_BY_ID = "query($id: ID!) { deal(id: $id) { id title value stage probability } }"
 DEALS_PAGE = """{ deals(first: 50) { edges { node { title value stage
@@ -88,22 +98,8 @@ PEER_OPERATIONS = {"deal_by_id", "deals_page_50"}
 SQL_PATHS = {"deal_by_id": "/deal", "deals_page_50": "/deals"}
 PG_PORT = 5000 + PORT_OFFSET
 SQL_PORT = 6000 + PORT_OFFSET
-PG_DIR = ROOT / "bench" / "postgraphile"
 OVERVIEW = """query($id: ID!) { customerOverview(customerId: $id) { contact { fullName }
   account { name } deals { title value } totalValue lastInteraction } }"""
-
-
-@dataclass
-class Result:
-    operation: str
-    target: str
-    concurrency: int
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    errors: int
-    sql_per_request: float | None
 
 
 def settings_for(database: str) -> Settings:
@@ -180,10 +176,12 @@ def stack(
     workdir: Path,
     peers: Collection[str] = (),
     workers: dict[str, int] | None = None,
+    peer_workers: int = 1,
 ) -> Iterator[dict[str, str]]:
     """One process per subgraph (workers: more for some, sharing the port with
-    SO_REUSEPORT) plus the router, and the requested peers (postgraphile, sql); yields the
-    URLs."""
+    SO_REUSEPORT) plus the router, and the requested peers (postgraphile, sql) with
+    peer_workers worker processes each; yields the URLs. The processes started here are
+    the ones GROUPS lists."""
     workers = workers or {}
     names: list[str] = []
     env = {
@@ -191,6 +189,7 @@ def stack(
         "DATABASE_URL": settings.database_url,
         "JWT_SECRET": DEV_JWT_SECRET,
         "REST_PORT": str(8000 + PORT_OFFSET),
+        "CRMGRAPH_ROUTER_SECRET": ROUTER_SECRET,
     }
     procs: list[subprocess.Popen[bytes]] = []
     urls = {}
@@ -213,21 +212,38 @@ def stack(
                     )
                 )
                 names.append(name if n == 0 else f"{name}{n + 1}")
+                GROUPS.setdefault(name, []).append(procs[-1].pid)
             urls[name] = f"http://127.0.0.1:{port + PORT_OFFSET}/graphql"
         supergraph = workdir / "supergraph.graphql"
         sub_urls = {f"CRMGRAPH_{n.upper()}_URL": u for n, u in urls.items()}
         subprocess.run(
-            ["node", "compose.mjs", "--out", str(supergraph)],
+            [str(node()), "compose.mjs", "--out", str(supergraph)],
             cwd=ROOT / "router-config",
             env={**env, **sub_urls},
             check=True,
             capture_output=True,
         )
+        # The REST shim tells the router who a caller is (verified identity for the rate
+        # limits, cached 5 s per credential): measured with the router, as deployed.
+        rest_url = f"http://127.0.0.1:{8000 + PORT_OFFSET}"
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "crmgraph.cli", "serve", "--rest"],
+                env=env,
+                cwd=ROOT,
+                stdout=(logs / "rest.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        rest_pid = procs[-1].pid
+        _wait(f"{rest_url}/health")
         router_port = 4000 + PORT_OFFSET
         procs.append(
             subprocess.Popen(
                 [
-                    str(ROOT / "router-config/node_modules/.bin/hive-gateway"),
+                    # The same Node binary as PostGraphile's (processes.node), not the PATH's.
+                    str(node()),
+                    str(ROOT / "router-config/node_modules/@graphql-hive/gateway/dist/bin.js"),
                     "supergraph",
                     str(supergraph),
                     "--port",
@@ -240,6 +256,7 @@ def stack(
                     "CRMGRAPH_SUPERGRAPH": str(supergraph),
                     "CRMGRAPH_GATEWAY_LOG_LEVEL": "error",
                     "CRMGRAPH_RATE_LIMITS": BENCH_RATE_LIMITS,
+                    "CRMGRAPH_AUTH_URL": f"{rest_url}/internal/introspect",
                     # Hive Gateway's worker processes (node cluster); 1 = a single process.
                     "FORK": str(workers.get("router", 1)),
                 },
@@ -251,10 +268,14 @@ def stack(
         for name, url in urls.items():
             health = url.replace("/graphql", "/healthcheck" if name == "router" else "/health")
             _wait(health)
-        PIDS.update({name: proc.pid for name, proc in zip([*names, "router"], procs, strict=True)})
+        PIDS.update(
+            {name: proc.pid for name, proc in zip([*names, "rest", "router"], procs, strict=True)}
+        )
+        GROUPS["router"] = [procs[-1].pid, rest_pid]
         if "postgraphile" in peers:
-            procs.append(_postgraphile(settings, logs))
+            procs.append(_postgraphile(settings, logs, peer_workers))
             PIDS["postgraphile"] = procs[-1].pid
+            GROUPS["postgraphile"] = [procs[-1].pid]
             urls["postgraphile"] = f"http://127.0.0.1:{PG_PORT}/graphql"
             _wait_graphql(urls["postgraphile"])
         if "sql" in peers:
@@ -272,7 +293,7 @@ def stack(
                         "--port",
                         str(SQL_PORT),
                         "--workers",
-                        "1",
+                        str(peer_workers),
                         "--log-level",
                         "warning",
                         "--no-access-log",
@@ -284,31 +305,25 @@ def stack(
                 )
             )
             PIDS["sql"] = procs[-1].pid
+            GROUPS["sql"] = [procs[-1].pid]
             urls["sql"] = f"http://127.0.0.1:{SQL_PORT}"
             _wait(urls["sql"] + "/health")
         yield urls
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        terminate(procs)
+        GROUPS.clear()
 
 
-def _postgraphile(settings: Settings, logs: Path) -> subprocess.Popen[bytes]:
+def _postgraphile(settings: Settings, logs: Path, workers: int) -> subprocess.Popen[bytes]:
     """PostGraphile 5.1.5 on Node 22 (both pinned in bench/postgraphile), amber preset,
-    serving the bench database's public schema."""
-    node = PG_DIR / "node_modules" / "node" / "bin" / "node"
-    cli = PG_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
-    if not (node.exists() and cli.exists()):
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PG_DIR, check=True)
+    serving the bench database's public schema, in `workers` cluster workers
+    (bench/postgraphile/cluster.js)."""
     dsn = make_url(settings.database_url).set(drivername="postgresql")
     return subprocess.Popen(
         [
-            str(node),
-            str(cli),
+            str(node()),
+            str(PG_DIR / "cluster.js"),
+            str(workers),
             "--connection",
             dsn.render_as_string(hide_password=False),
             "--schema",
@@ -429,55 +444,26 @@ def parse_workers(text: str) -> dict[str, int]:
     return {name: int(n) for name, _, n in (w.partition("=") for w in text.split(",") if w)}
 
 
-def check_answer(url: str, body_file: Path, token: str) -> None:
-    """Before measuring: the first request must answer real data (no errors, no null or
-    empty top-level field), so a broken build or a stale data set cannot pass for a fast
-    one (wrk only counts HTTP failures and `errors`)."""
-    body = body_file.read_text().splitlines()[0]
-    response = httpx.post(
-        url,
-        content=body,
-        headers={
-            "authorization": f"Bearer {token}",
-            "content-type": "application/json",
-            "x-router-secret": ROUTER_SECRET,
-        },
-        timeout=30,
-    )
-    answer = response.json() if response.status_code == 200 else {}
-    data = answer.get("data")
-    top = next(iter(data.values()), None) if isinstance(data, dict) else data
-    if answer.get("errors") or not top or top in ({"edges": []}, {"nodes": []}):
-        raise RuntimeError(f"{url} answered no data for {body[:120]}: {response.text[:300]}")
+def peer_workers_for(workers: dict[str, int]) -> int:
+    """The peers' worker processes: as many as crmgraph has on the path of the operations
+    they answer (deal by id and the page are answered by the deals subgraph alone, behind
+    the router): the router's workers plus the deals processes. 3 with the defaults."""
+    return workers.get("router", 1) + workers.get("deals", 1)
 
 
-def wrk(url: str, body_file: Path, token: str, concurrency: int, seconds: int) -> dict[str, int]:
-    threads = min(2, concurrency)
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{concurrency}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(ROOT / "bench" / "graphql.lua"),
-            url,
-            "--",
-            str(body_file),
-            token,
-            str(threads),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    match = re.search(r"RESULT (\{.*\})", out.stdout)
-    if not match:
-        raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
-    found: dict[str, int] = json.loads(match.group(1))
-    return found
+def serves(target: str) -> set[str]:
+    """The GROUPS that run while `target` is measured; every other one is stopped."""
+    if target == "router":
+        return {*PORTS, "router"}
+    if target == "subgraph":
+        return {"deals"}
+    return {target}
+
+
+def headers_for(target: str) -> dict[str, str]:
+    """Headers besides the bearer token (which the peers ignore): a direct call to a
+    subgraph carries what the router would send it."""
+    return {ROUTER_SECRET_HEADER: ROUTER_SECRET} if target == "subgraph" else {}
 
 
 def main() -> int:
@@ -513,12 +499,26 @@ def main() -> int:
         "--workers",
         default=os.environ.get("BENCH_WORKERS", "deals=2"),
         help="processes per subgraph where more than one, e.g. deals=2,contacts=2 "
-        "(they share the port with SO_REUSEPORT)",
+        "(they share the port with SO_REUSEPORT); router=N: Hive Gateway's workers",
+    )
+    parser.add_argument(
+        "--peer-workers",
+        type=int,
+        default=0,
+        help="worker processes of PostGraphile and of the SQL floor; default: the router's "
+        "workers plus the deals processes (crmgraph's processes on the peers' operations)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=int(os.environ.get("BENCH_WARMUP", 5)),
+        help=f"seconds of wrk at {WARMUP_CONCURRENCY} clients before each target is measured",
     )
     args = parser.parse_args()
     wanted = set(args.targets.split(","))
     operations = args.operations.split(",")
     peers = wanted & PEERS if PEER_OPERATIONS & set(operations) else set()
+    measured = report.commit()  # before anything is written into the tree
     settings = settings_for("crmgraph_bench")
     workdir = ROOT / ".run" / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -527,13 +527,16 @@ def main() -> int:
         ids = json.loads(ids_file.read_text())
     else:
         ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
+        ids["scale"] = args.scale  # what a later --reuse measures
         ids_file.write_text(json.dumps(ids))
     token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
     workers = parse_workers(args.workers)
+    peer_workers = args.peer_workers or peer_workers_for(workers)
     if args.hold:
-        return hold(settings, workdir, peers, ids, token, workers)
+        return hold(settings, workdir, peers, ids, token, workers, peer_workers)
     results: list[Result] = []
-    with stack(settings, workdir, peers, workers) as urls:
+    failures: list[dict[str, Any]] = []
+    with stack(settings, workdir, peers, workers, peer_workers) as urls:
         for operation in operations:
             targets = {"router": urls["router"]}
             if operation == "deal_by_id":
@@ -541,30 +544,132 @@ def main() -> int:
             if operation in PEER_OPERATIONS:
                 for peer in sorted(peers):
                     targets[peer] = urls[peer] + (SQL_PATHS[operation] if peer == "sql" else "")
+            targets = {t: u for t, u in targets.items() if t in wanted}
+            try:
+                files = expect(settings, workdir, operation, targets, ids, token)
+            except WrongAnswer as wrong:  # no target of this operation is measured
+                failures.append(report.failure(operation, wrong.target, "answers", wrong))
+                print(f"bench: {wrong}", file=sys.stderr)
+                continue
             for target, url in targets.items():
-                if target not in wanted:
-                    continue
-                body_file = workdir / f"{operation}-{target}.txt"
-                lines = bodies(operation, ids, target)
-                if not lines:
-                    raise RuntimeError(f"no request bodies for {operation} ({target})")
-                body_file.write_text("\n".join(lines) + "\n")
-                if operation != "move_deal_stage":  # a check would use up a move
-                    check_answer(url, body_file, token)
-                wrk(url, body_file, token, 8, 2)  # warm-up, not measured
-                for concurrency in (int(c) for c in args.concurrency.split(",")):
-                    runs = []
-                    for _ in range(args.repetitions):
-                        if operation == "move_deal_stage":
-                            asyncio.run(reset_stages(settings, ids))
-                        before = asyncio.run(transactions(settings))
-                        found = wrk(url, body_file, token, concurrency, args.seconds)
-                        after = asyncio.run(transactions(settings))
-                        runs.append((found, (after - before) / max(1, found["requests"])))
-                    results.append(summarize(operation, target, concurrency, runs))
-                    print(json.dumps(asdict(results[-1])), file=sys.stderr)
-    write(results, args)
-    return 0
+                with only_running(GROUPS, serves(target)):
+                    point = Point(operation, target, url, *files[target], token)
+                    measure(point, args, settings, ids, results, failures)
+    run = {
+        "commit": measured,
+        "scale": ids.get("scale", args.scale),
+        "seconds": args.seconds,
+        "repetitions": args.repetitions,
+        "processes": {
+            "crmgraph": {
+                **{name: workers.get(name, 1) for name in PORTS},
+                "router": workers.get("router", 1),
+            },
+            "postgraphile": peer_workers if "postgraphile" in peers else 0,
+            "sql": peer_workers if "sql" in peers else 0,
+            "rule": "peers: as many workers as the router's plus the deals subgraph's processes"
+            " (crmgraph's processes on deal by id and the page); only the measured side runs,"
+            " the other is stopped (SIGSTOP)",
+        },
+        "warmup": {
+            "answers": "each distinct body once, in order, every target running",
+            "seconds": args.warmup,
+            "concurrency": WARMUP_CONCURRENCY,
+            "bodies": "the measured bodies",
+        },
+    }
+    if args.rerun_reason:
+        run["why"] = args.rerun_reason
+    report.write(results, failures, run, args.merge_into)
+    for found in failures:
+        print(
+            f"bench: FAILED {found['operation']} {found['target']} {found['phase']}: "
+            f"{found['wrong']} wrong answers, {found['socket_errors']} socket errors of "
+            f"{found['requests']}; first wrong: {found['first_wrong'][:200]}",
+            file=sys.stderr,
+        )
+    return 1 if failures else 0
+
+
+@dataclass
+class Point:
+    """One target of one operation, with the files wrk sends and checks against."""
+
+    operation: str
+    target: str
+    url: str
+    body_file: Path
+    answers_file: Path
+    token: str
+
+    def load(self, concurrency: int, seconds: int) -> WrkRun:
+        found = run_wrk(
+            self.url, self.body_file, self.answers_file, concurrency, seconds, self.token,
+            headers_for(self.target),
+        )  # fmt: skip
+        if not wait_quiet(pid for group in serves(self.target) for pid in GROUPS.get(group, [])):
+            print(f"bench: {self.target} still busy 30 s after wrk stopped", file=sys.stderr)
+        return found
+
+
+def measure(
+    point: Point,
+    args: argparse.Namespace,
+    settings: Settings,
+    ids: dict[str, Any],
+    results: list[Result],
+    failures: list[dict[str, Any]],
+) -> None:
+    """The warm-up (the same for every target), then each concurrency's repetitions; a
+    point with any wrong answer or error goes to `failures`."""
+    operation, target = point.operation, point.target
+    if operation == "move_deal_stage":
+        asyncio.run(reset_stages(settings, ids))
+    warm = point.load(WARMUP_CONCURRENCY, args.warmup)
+    if warm.failures:
+        failures.append(report.failure(operation, target, "warm-up", warm))
+    for concurrency in (int(c) for c in args.concurrency.split(",")):
+        runs = []
+        for _ in range(args.repetitions):
+            if operation == "move_deal_stage":
+                asyncio.run(reset_stages(settings, ids))
+            before = asyncio.run(transactions(settings))
+            found = point.load(concurrency, args.seconds)
+            after = asyncio.run(transactions(settings))
+            runs.append((found, (after - before) / max(1, found.requests)))
+        results.append(summarize(operation, target, concurrency, runs))
+        print(json.dumps(asdict(results[-1])), file=sys.stderr)
+        if results[-1].errors:
+            failures.append(report.failure(operation, target, f"c={concurrency}", results[-1]))
+
+
+def expect(
+    settings: Settings,
+    workdir: Path,
+    operation: str,
+    targets: dict[str, str],
+    ids: dict[str, Any],
+    token: str,
+) -> dict[str, tuple[Path, Path]]:
+    """Each target's bodies file and verified answers file (bench/answers.py): every target
+    answers every distinct body once and all agree, before any is measured."""
+    answers: dict[str, list[bytes]] = {}
+    files = {}
+    if operation == "move_deal_stage":
+        asyncio.run(reset_stages(settings, ids))
+    for target, url in targets.items():
+        lines = bodies(operation, ids, target)
+        if not lines:
+            raise RuntimeError(f"no request bodies for {operation} ({target})")
+        body_file = workdir / f"{operation}-{target}.txt"
+        answers_file = body_file.with_suffix(".answers")
+        body_file.write_text("\n".join(lines) + "\n")
+        auth = {"authorization": f"Bearer {token}", **headers_for(target)}
+        answers[target] = fetch_answers(target, url, operation, lines, auth)
+        write_answers(answers_file, answers[target])
+        files[target] = (body_file, answers_file)
+    agree(operation, answers)
+    return files
 
 
 def hold(
@@ -574,9 +679,10 @@ def hold(
     ids: dict[str, Any],
     token: str,
     workers: dict[str, int],
+    peer_workers: int,
 ) -> int:
     """Keep the stack up for profiling: writes each operation's bodies beside the URLs."""
-    with stack(settings, workdir, peers, workers) as urls:
+    with stack(settings, workdir, peers, workers, peer_workers) as urls:
         for operation in ("deal_by_id", "deals_page_50", "complex_filter", "customer_overview"):
             for target in ("router", *sorted(peers)):
                 if target in PEERS and operation not in PEER_OPERATIONS:
@@ -593,129 +699,6 @@ def hold(
         except KeyboardInterrupt:
             pass
     return 0
-
-
-def summarize(
-    operation: str, target: str, concurrency: int, runs: list[tuple[dict[str, int], float]]
-) -> Result:
-    def med(values: list[float]) -> float:
-        return round(statistics.median(values), 2)
-
-    return Result(
-        operation=operation,
-        target=target,
-        concurrency=concurrency,
-        rps=med([r["requests"] / (r["duration_us"] / 1e6) for r, _ in runs]),
-        p50_ms=med([r["p50_us"] / 1000 for r, _ in runs]),
-        p95_ms=med([r["p95_us"] / 1000 for r, _ in runs]),
-        p99_ms=med([r["p99_us"] / 1000 for r, _ in runs]),
-        errors=int(statistics.median([r["errors"] for r, _ in runs])),
-        sql_per_request=med([sql for _, sql in runs]),
-    )
-
-
-def write(results: list[Result], args: argparse.Namespace) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    sha = (
-        subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip()
-        or "unknown"
-    )
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    path = RESULTS / f"{stamp}-{sha}.json"
-    machine = {
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "node": _version("node"),
-        "wrk": _version("wrk", "-v"),
-        "postgraphile": _package_version("postgraphile"),
-        "postgraphile_node": _package_version("node"),
-    }
-    document: dict[str, Any] = {
-        "machine": machine,
-        "scale": args.scale,
-        "seconds": args.seconds,
-        "repetitions": args.repetitions,
-        "results": [asdict(r) for r in results],
-    }
-    if args.merge_into:
-        # A rerun of some operations replaces their rows in an earlier full run's file and
-        # says so there; the file keeps its name (the earlier run's commit).
-        path = Path(args.merge_into).resolve()
-        earlier = json.loads(path.read_text())
-        redone = {(r.operation, r.target, r.concurrency) for r in results}
-        earlier["results"] = [
-            r for r in earlier["results"]
-            if (r["operation"], r["target"], r["concurrency"]) not in redone
-        ] + document["results"]  # fmt: skip
-        earlier.setdefault("reruns", []).append(
-            {"commit": sha, "operations": sorted({r.operation for r in results}),
-             "why": args.rerun_reason, "machine": machine}
-        )  # fmt: skip
-        document = earlier
-        results = [Result(**r) for r in earlier["results"]]
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    lines = [
-        "| operation | target | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors "
-        "| SQL/req |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r.operation} | {r.target} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms} | "
-        f"{r.p95_ms} | {r.p99_ms} | {r.errors} | {r.sql_per_request} |"
-        for r in results
-    ]
-    lines += ratios(results)
-    path.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    plot(path)
-    print(f"bench: wrote {path.relative_to(ROOT)}, .md and .png", file=sys.stderr)
-
-
-def ratios(results: list[Result]) -> list[str]:
-    """Markdown: ours/theirs req/s per operation and concurrency, against (c) PostGraphile
-    and (d) the SQL floor. Above 1 we are faster; 0.5 means half their throughput."""
-    rps = {(r.operation, r.target, r.concurrency): r.rps for r in results}
-    rows = []
-    for operation, target, concurrency in rps:
-        if target not in ("router", "subgraph"):
-            continue
-        cells = []
-        for peer in ("postgraphile", "sql"):
-            theirs = rps.get((operation, peer, concurrency))
-            ours = rps[(operation, target, concurrency)]
-            cells.append(f"{ours / theirs:.2f}" if theirs else "n/a")
-        if any(c != "n/a" for c in cells):
-            rows.append(f"| {operation} | {target} | {concurrency} | {cells[0]} | {cells[1]} |")
-    if not rows:
-        return []
-    return [
-        "",
-        "Ours/theirs req/s (above 1: ours is faster):",
-        "",
-        "| operation | ours | concurrency | (c) vs postgraphile | (d) vs sql |",
-        "|---|---|---|---|---|",
-        *rows,
-    ]
-
-
-def _version(*command: str) -> str:
-    try:
-        out = subprocess.run(
-            list(command) + (["--version"] if len(command) == 1 else []),
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except OSError:
-        return "missing"
-    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
-
-
-def _package_version(name: str) -> str:
-    found = PG_DIR / "node_modules" / name / "package.json"
-    return str(json.loads(found.read_text())["version"]) if found.exists() else "missing"
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,7 +25,9 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PIDS, RESULTS, ROOT, TENANT, parse_workers, prepare, settings_for, stack
+from processes import node_version
+from report import RESULTS, commit
+from run import PIDS, ROOT, TENANT, parse_workers, prepare, settings_for, stack
 
 from crmgraph.auth.tokens import issue_token
 
@@ -280,6 +281,7 @@ def main() -> int:
     settings = settings_for("crmgraph_bench")
     ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
     used: set[str] = set()
+    measured = commit()  # before anything is written into the tree
     with stack(settings, ROOT / ".run" / "bench", workers=workers) as urls:
         runs = [
             asyncio.run(
@@ -291,9 +293,10 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d")
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True, cwd=ROOT).stdout.strip() or "unknown"  # fmt: skip
-    result["machine"] = {"cores": os.cpu_count(), "note": "load client on the same machine"}
+    sha = measured["sha"][:7] + ("-dirty" if measured["dirty"] else "")
+    result["commit"] = measured
+    result["machine"] = {"cores": os.cpu_count(), "note": "load client on the same machine",
+                         "node": node_version()}  # fmt: skip
     result["workers"] = workers
     path = RESULTS / f"{stamp}-{sha}-subscriptions.json"
     path.write_text(json.dumps(result, indent=2) + "\n")

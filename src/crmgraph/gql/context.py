@@ -16,7 +16,7 @@ from strawberry.types import Info as StrawberryInfo
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.stream import tenant_events
+from crmgraph.events.stream import readable_events
 from crmgraph.loaders import Loaders
 from crmgraph.runtime import Runtime
 
@@ -75,10 +75,10 @@ class Context:
         return Loaders(self.runtime.read_sessions, self.scope, self.runtime.settings.max_page_size)
 
     async def events(self, *topics: str) -> AsyncIterator[BusEvent]:
-        """The caller's tenant's events on topics, duplicates dropped. Each comes with fresh
-        loaders: a WebSocket's context lives as long as the connection, and its cached rows
-        would otherwise be as old."""
-        async for event in tenant_events(self.runtime.broadcast, self.scope.tenant_id, topics):
+        """The caller's tenant's events on topics that its permissions may read, duplicates
+        dropped. Each comes with fresh loaders: a WebSocket's context lives as long as the
+        connection, and its cached rows would otherwise be as old."""
+        async for event in readable_events(self.runtime.broadcast, self.scope, topics):
             self.__dict__.pop("loaders", None)
             yield event
 

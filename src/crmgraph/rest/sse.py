@@ -20,9 +20,10 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from crmgraph.db.models import OutboxEvent
+from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.stream import tenant_events
+from crmgraph.events.stream import readable_events, visible
 from crmgraph.rest.auth import scope_of
 from crmgraph.runtime import Runtime
 
@@ -87,10 +88,12 @@ async def backlog(runtime: Runtime, tenant_id: str, after: int) -> list[BusEvent
 
 
 async def feed(
-    runtime: Runtime, tenant_id: str, user_id: str, last_id: int | None
+    runtime: Runtime, scope: Scope, user_id: str, last_id: int | None
 ) -> AsyncIterator[str]:
+    """Only events the caller's permissions may read (a deal's need deals:read), live or
+    replayed: the same filter as the subscriptions."""
     subscribed = asyncio.Event()
-    live = tenant_events(runtime.broadcast, tenant_id, TOPICS, ready=subscribed)
+    live = readable_events(runtime.broadcast, scope, TOPICS, ready=subscribed)
     queue: asyncio.Queue[BusEvent] = asyncio.Queue()
 
     async def listen() -> None:
@@ -105,10 +108,10 @@ async def feed(
         sent = -1 if last_id is None else last_id
         seen: set[int] = set()
         if last_id is not None:
-            for event in await backlog(runtime, tenant_id, last_id):
+            for event in await backlog(runtime, scope.tenant_id, last_id):
                 seen.add(event.id)
                 sent = max(sent, event.id)
-                if for_user(event, user_id):
+                if visible(scope, event) and for_user(event, user_id):
                     yield frame(event)
         while True:
             try:  # asyncio.timeout, not wait_for: see crmgraph.events.relay
@@ -139,7 +142,7 @@ def sse_routes(runtime: Runtime) -> list[Route]:
         last = request.headers.get("last-event-id")
         last_id = int(last) if last and last.isdigit() else None
         return StreamingResponse(
-            feed(runtime, scope.tenant_id, user, last_id),
+            feed(runtime, scope, user, last_id),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

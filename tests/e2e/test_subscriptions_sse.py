@@ -36,9 +36,10 @@ class Feed:
 
 @asynccontextmanager
 async def feed(
-    stack: Stack, tenant: str, user: str, last_id: int | None = None
+    stack: Stack, tenant: str, user: str, last_id: int | None = None, **token: Any
 ) -> AsyncIterator[Feed]:
-    headers = bearer(stack, tenant)
+    """user's feed, asked with a token of stack.token(tenant, **token) (a tenant admin's)."""
+    headers = bearer(stack, tenant, **token)
     if last_id is not None:
         headers["last-event-id"] = str(last_id)
     async with (

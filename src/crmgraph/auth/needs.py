@@ -12,8 +12,9 @@ only at the `own` (or `team`) level then passes only for rows it (or its team) o
 makes a need apply only to some arguments (convertLead needs deals:write when it makes one).
 
 ENTITIES gives each entity type the permission `_entities` needs on every subgraph, as the
-query reading it would; EVENTS gives each domain event's aggregate the permission a
-subscriber or SSE listener needs to receive it: the read permission of what it carries.
+query reading it would; ROUTES the REST shim's routes theirs; EVENTS gives each domain
+event's aggregate the permission a subscriber or SSE listener needs to receive it: the read
+permission of what it carries.
 """
 
 from __future__ import annotations
@@ -188,6 +189,14 @@ ENTITIES: Mapping[str, str] = {
     "Communication": "activities:read",
     "Pipeline": "pipelines:read",
     "PipelineStage": "pipelines:read",
+}
+
+# The REST shim's routes that act for a caller (crmgraph.rest.auth.scope_of checks them at
+# the tenant level); /health, /openapi.json and /oauth2/token take no caller's credentials.
+ROUTES: Mapping[str, str] = {
+    "POST /api-keys": "api_keys:write",
+    "DELETE /api-keys/{key_id}": "api_keys:write",
+    "GET /sse/activity-feed": "activities:read",
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+from crmgraph.auth.needs import ROUTES
 from crmgraph.db.models import OutboxEvent
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
@@ -132,7 +133,7 @@ async def feed(
 
 def sse_routes(runtime: Runtime) -> list[Route]:
     async def activity_feed(request: Request) -> StreamingResponse:
-        scope = await scope_of(request, runtime, needs="activities:read")
+        scope = await scope_of(request, runtime, needs=ROUTES["GET /sse/activity-feed"])
         user_id = request.query_params.get("user_id", "")
         try:
             user = str(UUID(user_id))

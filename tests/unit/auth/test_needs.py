@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 import strawberry
 from graphql import GraphQLObjectType
@@ -11,7 +13,10 @@ from strawberry.types.base import get_object_definition
 from crmgraph.auth import needs
 from crmgraph.gql.permissions import Checked, attach, declared
 from crmgraph.gql.schema import build_schema
+from crmgraph.rest.api_keys import api_key_routes
 from crmgraph.rest.sse import TOPICS as SSE_TOPICS
+from crmgraph.rest.sse import sse_routes
+from crmgraph.runtime import Runtime
 from subgraphs.deals.subscriptions import DEAL_CHANGES
 from subgraphs.pipelines.subscriptions import DEAL_EVENTS
 from subgraphs.registry import NAMES, load_schema
@@ -143,3 +148,12 @@ def test_events_need_the_read_permission_of_what_they_carry(
     held: set[str], topic: str, receives: bool
 ) -> None:
     assert needs.may_receive(held, topic) is receives
+
+
+def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
+    nobody = cast(Runtime, None)  # routes only keep it for their requests
+    routes = [*api_key_routes(nobody), *sse_routes(nobody)]
+    served = {
+        f"{method} {r.path}" for r in routes for method in r.methods or () if method != "HEAD"
+    }
+    assert set(needs.ROUTES) == served

@@ -1,5 +1,5 @@
-"""What every operation needs: the one table the GraphQL fields, `_entities`, subscriptions
-and the SSE feed read their permission checks from.
+"""What every operation needs: the one table the GraphQL fields, `_entities`, subscriptions,
+the SSE feed and the REST routes read their permission checks from.
 
 FIELDS maps `Type.field` of the supergraph to the needs its resolver checks, all of which
 must pass; a need passes with any one of its permissions (`resource:action`). Every field of

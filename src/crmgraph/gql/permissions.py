@@ -16,6 +16,7 @@ from uuid import UUID
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema.name_converter import NameConverter
 from strawberry.types.base import get_object_definition
+from strawberry.utils.str_converters import to_camel_case
 
 from crmgraph.auth import needs
 from crmgraph.db.scoping import Scope
@@ -88,7 +89,7 @@ async def _passes(info: Info, scope: Scope, need: needs.Need, args: Mapping[str,
     raw_id = needs.argument(args, need.owner.argument)
     if raw_id is None or scope.user_id is None:
         return False
-    field = need.owner.argument.rsplit(".", 1)[-1]
+    field = to_camel_case(need.owner.argument.rsplit(".", 1)[-1])  # as the client sent it
     loaders = info.context.loaders
     owner_id = await OWNER_OF[need.owner.row](loaders, parse_id(str(raw_id), field=field))
     if owner_id is None:

@@ -5,12 +5,16 @@ being the positive control for the ones it must not get."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import Counter
 from contextlib import AsyncExitStack
 from typing import Any
 
 from crmgraph.auth import rbac
+from crmgraph.events.bus import channel_for
+from subgraphs.deals.subscriptions import DEAL_CHANGES
+from subgraphs.pipelines.subscriptions import DEAL_EVENTS
 from tests.e2e.graphql_ws import GraphQLWebSocket, connect
 from tests.e2e.test_rbac import override_role, pipeline
 from tests.e2e.test_subscriptions import bearer, ws_url
@@ -95,6 +99,10 @@ async def test_sse_feed_sends_each_role_only_the_events_it_may_read(
     assert live["support_agent"] == Counter({"activity.created": 2})
 
 
+# The topics each subscription listens on, to see when all have joined the bus.
+TOPICS = {"dealStageChanged": ("deal.stage_changed",), "dealUpdated": DEAL_CHANGES,
+          "pipelineMetricsUpdated": DEAL_EVENTS, "leadScoreChanged": ("lead.scored",),
+          "newActivity": ("activity.created",)}  # fmt: skip
 SUBSCRIPTIONS = {
     # name: (document, the permission the field needs, the one its events need)
     "dealStageChanged": ("subscription($p: ID) { dealStageChanged(pipelineId: $p) { reason } }",
@@ -119,6 +127,21 @@ def outcome(held: frozenset[str], name: str) -> str:
     if not rbac.grant(held, *field_needs.split(":", 1)).allowed:
         return "FORBIDDEN"
     return "event" if rbac.grant(held, *event_needs.split(":", 1)).allowed else "nothing"
+
+
+def all_listening(stack: Stack, tenant: str, subscriptions: int) -> None:
+    """Waits until the subgraphs hold that many subscribers on the tenant's channels (what
+    the router set up, seen in the bus of the stack's process), so no event is missed."""
+    channels = {channel_for(tenant, t) for topics in TOPICS.values() for t in topics}
+
+    async def count() -> int:
+        held = stack.runtime.broadcast._subscribers  # observed, not changed
+        return sum(len(held.get(channel, ())) for channel in channels)
+
+    deadline = time.monotonic() + 20
+    while stack.call(count) < subscriptions:
+        assert time.monotonic() < deadline, "the subscriptions did not reach the bus in 20 s"
+        time.sleep(0.05)
 
 
 async def outcomes(client: GraphQLWebSocket, ids: dict[str, str], wanted: int) -> dict[str, str]:
@@ -172,7 +195,13 @@ async def test_subscriptions_send_each_role_only_the_events_it_may_read(
                 used = {k: v for k, v in variables.items() if f"${k}" in document}
                 ids[name] = await client.subscribe(document, used)
             clients[role] = (client, ids)
-        await asyncio.sleep(1)  # the subgraphs join the bus channels
+        listening = sum(
+            len(set(TOPICS[name]))
+            for held in roles.values()
+            for name in SUBSCRIPTIONS
+            if outcome(held, name) != "FORBIDDEN"
+        )
+        await asyncio.to_thread(all_listening, stack, tenant, listening)
         await write(stack, tenant, ada, MOVE, d=deal, s=stages["Proposal"])
         await write(stack, tenant, ada, SCORE, l=lead)
         await write(stack, tenant, ada, TASK, t="Call", u=ada)

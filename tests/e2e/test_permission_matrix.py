@@ -37,7 +37,6 @@ ENTITIES = [(t, g) for t, graphs in sorted(entity_types(SCHEMA).items()) for g i
 # Arguments other than the isolation cases' first: convertLead making a deal as well.
 ARGS = {
     ("mutation", "convertLead"): lambda a: {"leadId": a.lead, "input": {"createDeal": True}},
-    ("mutation", "revokeApiKey"): lambda a: {"id": a.api_key},
 }
 
 

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmgraph.auth import rbac
@@ -20,6 +21,7 @@ from tests.e2e.test_rbac import override_role, pipeline
 from tests.e2e.test_subscriptions import bearer, ws_url
 from tests.e2e.test_subscriptions_more import make_user
 from tests.e2e.test_subscriptions_sse import Feed, feed
+from tests.isolation_cases import load_supergraph
 from tests.stack import Stack
 
 ROLES = sorted(rbac.ROLE_PERMISSIONS)
@@ -41,8 +43,8 @@ async def write(stack: Stack, tenant: str, user: str, query: str, **variables: A
     return body["data"]
 
 
-TASK = """mutation($t: String!, $u: ID!) { createTask(input: {title: $t, assignedTo: $u}) {
-  task { id } } }"""
+TASK = """mutation($t: String!, $u: ID!, $due: DateTime) {
+  createTask(input: {title: $t, assignedTo: $u, dueDate: $due}) { task { id } } }"""
 DEAL = 'mutation { createDeal(input: {title: "Deal", value: 10}) { deal { id } } }'
 UPDATE_DEAL = "mutation($id: ID!) { updateDeal(id: $id, input: {value: 20}) { deal { id } } }"
 MOVE = "mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) { deal { id } } }"
@@ -102,7 +104,7 @@ async def test_sse_feed_sends_each_role_only_the_events_it_may_read(
 # The topics each subscription listens on, to see when all have joined the bus.
 TOPICS = {"dealStageChanged": ("deal.stage_changed",), "dealUpdated": DEAL_CHANGES,
           "pipelineMetricsUpdated": DEAL_EVENTS, "leadScoreChanged": ("lead.scored",),
-          "newActivity": ("activity.created",)}  # fmt: skip
+          "newActivity": ("activity.created",), "taskDue": ("task.due",)}  # fmt: skip
 SUBSCRIPTIONS = {
     # name: (document, the permission the field needs, the one its events need)
     "dealStageChanged": ("subscription($p: ID) { dealStageChanged(pipelineId: $p) { reason } }",
@@ -116,6 +118,8 @@ SUBSCRIPTIONS = {
                          "leads:read", "leads:read"),
     "newActivity": ("subscription($u: ID!) { newActivity(userId: $u) { __typename } }",
                     "activities:read", "activities:read"),
+    "taskDue": ("subscription($u: ID!) { taskDue(userId: $u) { title } }",
+                "activities:read", "activities:read"),
 }  # fmt: skip
 # A tenant's own role that reads pipelines but not deals: pipelineMetricsUpdated is allowed,
 # but each of its events is a deal's change, so none may come.
@@ -172,6 +176,12 @@ async def outcomes(client: GraphQLWebSocket, ids: dict[str, str], wanted: int) -
     return {name: got.get(name, "nothing") for name in ids}
 
 
+def test_the_matrix_has_every_subscription() -> None:
+    subscription = load_supergraph().subscription_type
+    assert subscription is not None
+    assert set(SUBSCRIPTIONS) == set(TOPICS) == set(subscription.fields)
+
+
 async def test_subscriptions_send_each_role_only_the_events_it_may_read(
     stack: Stack, tenant: str
 ) -> None:
@@ -204,7 +214,8 @@ async def test_subscriptions_send_each_role_only_the_events_it_may_read(
         await asyncio.to_thread(all_listening, stack, tenant, listening)
         await write(stack, tenant, ada, MOVE, d=deal, s=stages["Proposal"])
         await write(stack, tenant, ada, SCORE, l=lead)
-        await write(stack, tenant, ada, TASK, t="Call", u=ada)
+        soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+        await write(stack, tenant, ada, TASK, t="Call", u=ada, due=soon)
         got = {}
         for role, (client, ids) in clients.items():
             wanted = {name: outcome(roles[role], name) for name in SUBSCRIPTIONS}

@@ -425,7 +425,11 @@ def fitted(schema: GraphQLSchema, render: Callable[[int], str]) -> str:
     raise AssertionError(f"no selection fits the router's limits: {render(0)}")
 
 
-def operation(schema: GraphQLSchema, kind: str, name: str, arguments: dict[str, Any]) -> str:
+def operation(
+    schema: GraphQLSchema, kind: str, name: str, arguments: dict[str, Any], *, shallow: bool = False
+) -> str:
+    """The field with every field below it that fits the router's limits; shallow: only
+    __typename below it (so that no other field's permission check runs)."""
     root = schema.query_type if kind == "query" else schema.mutation_type
     assert root is not None
     field = root.fields[name]
@@ -436,6 +440,8 @@ def operation(schema: GraphQLSchema, kind: str, name: str, arguments: dict[str, 
     inner = get_named_type(field.type)
     if is_leaf_type(inner):
         return f"{head} {{ {call} }}"
+    if shallow:
+        return f"{head} {{ {call} {{ __typename }} }}"
     return fitted(schema, lambda depth: f"{head} {{ {call} {selection(schema, inner, depth)} }}")
 
 

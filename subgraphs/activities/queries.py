@@ -10,7 +10,6 @@ from crmgraph.db.pagination import PageArgs
 from crmgraph.gql.connections import Connection, PaginationInput, page_args, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from crmgraph.loaders.activities import RelatedPage
 from subgraphs.activities.inputs import (
     ActivityFilter,
@@ -25,7 +24,6 @@ from subgraphs.activities.types import NEWEST_FIRST, Activity, activity_node
 @strawberry.type
 class Query:
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="One task, event or communication by id.",
     )
     async def activity(self, info: Info, id: strawberry.ID) -> Activity | None:
@@ -40,7 +38,6 @@ class Query:
         return activity_node(found[0]) if found else None
 
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="Tasks, events and communications together, oldest created first unless "
         "sorted; cursors stay valid when activities are added.",
     )
@@ -62,7 +59,6 @@ class Query:
         return to_connection(page, activity_node, lambda: loaders.activity_count(spec))
 
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="Activities about one entity, newest first by occurrence time (task "
         "dueDate or createdAt, event startTime, communication timestamp); at most the maximum "
         "page size (100 by default): page through activities(filter: {relatedTo}) for more.",

@@ -22,5 +22,4 @@ schema = build_schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[Task, Event, Communication, Contact, Lead, Account, Deal, CustomerOverview],
-    owned={"Task": "activities", "Event": "activities", "Communication": "activities"},
 )

@@ -10,7 +10,6 @@ import strawberry
 from crmgraph.events.bus import BusEvent
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from subgraphs.activities.types import Activity, Communication, Event, Task
 
 
@@ -40,7 +39,6 @@ async def activity_of(info: Info, event: BusEvent) -> Activity | None:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        permission_classes=[can("activities:read")],
         description="Each activity created for the user: a task assigned to them, an event "
         "they attend, or any activity they logged.",
     )
@@ -55,7 +53,6 @@ class Subscription:
                     yield activity
 
     @strawberry.subscription(
-        permission_classes=[can("activities:read")],
         description="Each open task assigned to the user, once, when its due date passes.",
     )
     async def task_due(self, info: Info, user_id: strawberry.ID) -> AsyncGenerator[Task, None]:

@@ -16,7 +16,6 @@ from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY
 from crmgraph.loaders.activities import (
     ActivityRow,
@@ -92,7 +91,6 @@ class HasActivities:
         return (type(self).__name__.upper(),), parse_id(self.id)
 
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="Activities about this entity, oldest first unless sorted.",
     )
     async def activities(
@@ -115,7 +113,6 @@ class HasActivities:
         )
 
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="The latest activity that has already happened (by occurrence time: task "
         "dueDate or createdAt, event startTime, communication timestamp).",
     )
@@ -128,7 +125,6 @@ class HasActivities:
 @strawberry.type
 class HasNextActivity(HasActivities):
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="The earliest open task due from now on, or event starting from now on.",
     )
     async def next_activity(self, info: Info) -> Activity | None:
@@ -344,7 +340,6 @@ class CustomerOverview:
         return cls(id=id)
 
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="Activities about the contact or account, newest first by occurrence "
         "time, at most the maximum page size (100 by default).",
     )
@@ -354,7 +349,6 @@ class CustomerOverview:
         return [activity_node(row) for row in (await _page(info, key)).rows]
 
     @strawberry.field(
-        permission_classes=[can("activities:read")],
         description="When the latest activity that has already happened occurred.",
     )
     async def last_interaction(self, info: Info) -> datetime | None:

@@ -13,7 +13,6 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import ContactFilter, filter_of
 from crmgraph.gql.filters import SortDirection, sort_of
 from crmgraph.gql.lists import root_connection
-from crmgraph.gql.permissions import can
 from subgraphs.contacts.types import Contact, CustomerOverview, customer_overview
 
 
@@ -36,12 +35,11 @@ class ContactSort:
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=[can("contacts:read")], description="One contact by id.")
+    @strawberry.field(description="One contact by id.")
     async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
         return await Contact.resolve_reference(info, id)
 
     @strawberry.field(
-        permission_classes=[can("contacts:read")],
         description="Contacts matching filter, oldest first unless sorted.",
     )
     async def contacts(
@@ -63,7 +61,6 @@ class Query:
         )
 
     @strawberry.field(
-        permission_classes=[can("contacts:read")],
         description="Contacts whose name, email or company contain every word of query "
         "(ignoring case), by last name; at most the maximum page size (100).",
     )
@@ -82,7 +79,6 @@ class Query:
         return [Contact.from_row(row) for row in rows]
 
     @strawberry.field(
-        permission_classes=[can("contacts:read")],
         description="A customer (contact or account id) with its deals and activities, "
         "gathered from several subgraphs.",
     )

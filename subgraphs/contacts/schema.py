@@ -11,5 +11,4 @@ schema = build_schema(
     query=Query,
     mutation=Mutation,
     types=[Contact, Account, CustomerOverview],
-    owned={"Contact": "contacts", "CustomerOverview": "contacts"},
 )

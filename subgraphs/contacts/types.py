@@ -18,7 +18,6 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.entity_filters import ContactFilter, filter_of
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import Address, json_out
 from crmgraph.loaders import ChildPage
 
@@ -82,7 +81,6 @@ class Account:
         return cls(id=id)
 
     @strawberry.field(
-        permission_classes=[can("contacts:read")],
         description="Contacts at this account, oldest first.",
     )
     async def contacts(

@@ -12,7 +12,6 @@ from crmgraph.domain import deals
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id, parse_optional_id
 from crmgraph.gql.inputs import given
-from crmgraph.gql.permissions import Owner, can, deal_owner
 from crmgraph.gql.shared_types import DeletePayload, json_object
 from subgraphs.deals.types import Deal, DealStageChange
 
@@ -93,9 +92,7 @@ class DealPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        permission_classes=[can("deals:write")], description="Create a deal in a pipeline stage."
-    )
+    @strawberry.mutation(description="Create a deal in a pipeline stage.")
     async def create_deal(self, info: Info, input: CreateDealInput) -> DealPayload:
         data = input.to_domain()
         row = await info.context.write(
@@ -104,7 +101,6 @@ class Mutation:
         return DealPayload(deal=Deal.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("deals:write", owner=Owner("id", deal_owner))],
         description="Change some fields of a deal.",
     )
     async def update_deal(
@@ -119,9 +115,6 @@ class Mutation:
         return DealPayload(deal=Deal.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[
-            can("deals:move_stage", "deals:write", owner=Owner("deal_id", deal_owner))
-        ],
         description="Move a deal to another stage of its pipeline, recording who, when, "
         "from, to and why. A 100% stage wins the deal, a 0% stage loses it.",
     )
@@ -137,7 +130,6 @@ class Mutation:
         return DealPayload(deal=Deal.from_row(row), stage_change=DealStageChange(row=change))
 
     @strawberry.mutation(
-        permission_classes=[can("deals:delete", owner=Owner("id", deal_owner))],
         description="Delete a deal and its stage history.",
     )
     async def delete_deal(self, info: Info, id: strawberry.ID) -> DeletePayload:

@@ -9,7 +9,6 @@ from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
-from crmgraph.gql.permissions import can
 from subgraphs.deals.filters import DealFilter, DealSort, DealSortField, deal_filter
 from subgraphs.deals.types import Deal, prefetch_cards
 
@@ -18,12 +17,11 @@ SORT_COLUMNS = {f.value: f.value for f in DealSortField}
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=[can("deals:read")], description="One deal by id.")
+    @strawberry.field(description="One deal by id.")
     async def deal(self, info: Info, id: strawberry.ID) -> Deal | None:
         return await Deal.resolve_reference(info, id)
 
     @strawberry.field(
-        permission_classes=[can("deals:read")],
         description="Deals matching filter, oldest first unless sorted.",
     )
     async def deals(

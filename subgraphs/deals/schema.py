@@ -21,5 +21,4 @@ schema = build_schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[Deal, Contact, Account, Pipeline, PipelineStage, CustomerOverview, User],
-    owned={"Deal": "deals"},
 )

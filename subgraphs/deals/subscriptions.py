@@ -14,7 +14,6 @@ from crmgraph.events.outbox import from_snapshot
 from crmgraph.events.stream import once_per_event
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
-from crmgraph.gql.permissions import can
 from subgraphs.deals.types import Deal, DealStageChange
 
 DEAL_CHANGES = ("deal.created", "deal.updated", "deal.stage_changed")
@@ -47,7 +46,6 @@ def stage_change_of(event: BusEvent) -> DealStageChange:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        permission_classes=[can("deals:read")],
         description="Each move of a deal to another stage, as it happens: of one deal "
         "(dealId), of the deals of one pipeline (pipelineId), or of every deal.",
     )
@@ -67,7 +65,6 @@ class Subscription:
             yield stage_change_of(event)
 
     @strawberry.subscription(
-        permission_classes=[can("deals:read")],
         description="A deal as it is after each change (created, updated or moved), in one "
         "pipeline (pipelineId) or in all.",
     )

@@ -9,7 +9,6 @@ import strawberry
 from crmgraph.domain import leads
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import Owner, can, lead_owner
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.leads.inputs import (
     ConvertLeadInput,
@@ -40,7 +39,7 @@ def _id(value: UUID) -> strawberry.ID:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=[can("leads:write")], description="Create a lead.")
+    @strawberry.mutation(description="Create a lead.")
     async def create_lead(self, info: Info, input: CreateLeadInput) -> LeadPayload:
         data = input.to_domain()
         row = await info.context.write(
@@ -49,7 +48,6 @@ class Mutation:
         return LeadPayload(lead=Lead.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("leads:write", owner=Owner("id", lead_owner))],
         description="Change the given fields of a lead.",
     )
     async def update_lead(
@@ -64,7 +62,6 @@ class Mutation:
         return LeadPayload(lead=Lead.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("leads:delete", owner=Owner("id", lead_owner))],
         description="Delete a lead; contacts converted from it stay.",
     )
     async def delete_lead(self, info: Info, id: strawberry.ID) -> DeletePayload:
@@ -75,7 +72,6 @@ class Mutation:
         return DeletePayload(id=id)
 
     @strawberry.mutation(
-        permission_classes=[can("leads:write", owner=Owner("lead_id", lead_owner))],
         description="Mark a lead QUALIFIED, with notes and a new score.",
     )
     async def qualify_lead(
@@ -88,7 +84,6 @@ class Mutation:
         return LeadPayload(lead=Lead.from_row(row))
 
     @strawberry.mutation(
-        permission_classes=[can("leads:write", owner=Owner("lead_id", lead_owner))],
         description="Set a lead's score and record why in its history.",
     )
     async def update_lead_score(
@@ -108,7 +103,6 @@ class Mutation:
         return LeadScore.of(lead, history)
 
     @strawberry.mutation(
-        permission_classes=[can("leads:write", owner=Owner("lead_id", lead_owner))],
         description="Turn a lead into a contact, an account and optionally a deal, atomically.",
     )
     async def convert_lead(

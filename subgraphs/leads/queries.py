@@ -9,19 +9,17 @@ from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_connection
-from crmgraph.gql.permissions import can
 from subgraphs.leads.filters import LeadFilter, LeadSort, lead_filter, lead_sort
 from subgraphs.leads.types import Lead, LeadScore
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=[can("leads:read")], description="One lead by id.")
+    @strawberry.field(description="One lead by id.")
     async def lead(self, info: Info, id: strawberry.ID) -> Lead | None:
         return await Lead.resolve_reference(info, id)
 
     @strawberry.field(
-        permission_classes=[can("leads:read")],
         description="Leads matching filter, oldest first unless sorted.",
     )
     async def leads(
@@ -39,9 +37,7 @@ class Query:
         spec, order = lead_filter(filter), lead_sort(sort)
         return await root_connection(info.context, models.Lead, Lead.from_row, args, spec, order)
 
-    @strawberry.field(
-        permission_classes=[can("leads:read")], description="A lead's score and its latest change."
-    )
+    @strawberry.field(description="A lead's score and its latest change.")
     async def lead_scoring(self, info: Info, lead_id: strawberry.ID) -> LeadScore | None:
         loaders = info.context.loaders
         key = parse_id(lead_id, field="leadId")

@@ -13,5 +13,4 @@ schema = build_schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[Lead, Contact, Account, Deal, User],
-    owned={"Lead": "leads"},
 )

@@ -10,14 +10,12 @@ import strawberry
 from crmgraph.db import models
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from subgraphs.leads.types import LeadScore
 
 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        permission_classes=[can("leads:read")],
         description="Each rescoring of the lead: previous and new score, and why.",
     )
     async def lead_score_changed(

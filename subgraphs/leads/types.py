@@ -17,7 +17,6 @@ from crmgraph.domain.leads import QUALIFIED_SCORE
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 
 
@@ -198,7 +197,6 @@ class Contact:
         return cls(id=id)
 
     @strawberry.field(
-        permission_classes=[can("leads:read")],
         description="The lead this contact was converted from.",
     )
     async def lead_source(self, info: Info) -> Lead | None:

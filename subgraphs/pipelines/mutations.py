@@ -9,7 +9,6 @@ import strawberry
 from crmgraph.domain import pipelines
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.pipelines.automation import AutomationRuleInput, rules_in
 from subgraphs.pipelines.types import Pipeline, PipelineStage
@@ -98,7 +97,6 @@ class StagePayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        permission_classes=[can("pipelines:write")],
         description="Create a pipeline with its stages.",
     )
     async def create_pipeline(self, info: Info, input: CreatePipelineInput) -> PipelinePayload:
@@ -109,7 +107,6 @@ class Mutation:
         return PipelinePayload(pipeline=Pipeline.from_row(pipeline))
 
     @strawberry.mutation(
-        permission_classes=[can("pipelines:write")],
         description="Rename a pipeline or change its description.",
     )
     async def update_pipeline(
@@ -124,7 +121,6 @@ class Mutation:
         return PipelinePayload(pipeline=Pipeline.from_row(pipeline))
 
     @strawberry.mutation(
-        permission_classes=[can("pipelines:delete")],
         description="Delete a pipeline and its stages; CONFLICT while deals use it.",
     )
     async def delete_pipeline(self, info: Info, id: strawberry.ID) -> DeletePayload:
@@ -137,7 +133,6 @@ class Mutation:
         return DeletePayload(id=id)
 
     @strawberry.mutation(
-        permission_classes=[can("pipelines:write")],
         description="Add a stage; its order must be free in the pipeline.",
     )
     async def add_pipeline_stage(
@@ -152,7 +147,6 @@ class Mutation:
         return StagePayload(stage=PipelineStage.from_row(stage))
 
     @strawberry.mutation(
-        permission_classes=[can("pipelines:manage")],
         description="Change a stage of the pipeline: name, probability (0 to 100), order "
         "(free in the pipeline) or automation rules.",
     )
@@ -173,7 +167,6 @@ class Mutation:
         return StagePayload(stage=PipelineStage.from_row(stage))
 
     @strawberry.mutation(
-        permission_classes=[can("pipelines:write")],
         description="Remove a stage no deal is or was in; a pipeline keeps at least one.",
     )
     async def remove_pipeline_stage(

@@ -8,18 +8,16 @@ from crmgraph.db import models
 from crmgraph.domain import bounds
 from crmgraph.gql.context import Info
 from crmgraph.gql.lists import root_list
-from crmgraph.gql.permissions import can
 from subgraphs.pipelines.types import Pipeline
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=[can("pipelines:read")], description="One pipeline by id.")
+    @strawberry.field(description="One pipeline by id.")
     async def pipeline(self, info: Info, id: strawberry.ID) -> Pipeline | None:
         return await Pipeline.resolve_reference(info, id)
 
     @strawberry.field(
-        permission_classes=[can("pipelines:read")],
         description="The tenant's pipelines (at most 20), oldest first.",
     )
     async def pipelines(self, info: Info) -> list[Pipeline]:

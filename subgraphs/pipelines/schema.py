@@ -13,5 +13,4 @@ schema = build_schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[Pipeline, PipelineStage],
-    owned={"Pipeline": "pipelines", "PipelineStage": "pipelines"},
 )

@@ -9,7 +9,6 @@ import strawberry
 
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.gql.permissions import can
 from crmgraph.loaders.pipelines import whole_days
 from subgraphs.pipelines.types import Pipeline
 
@@ -38,7 +37,6 @@ class PipelineMetrics:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        permission_classes=[can("pipelines:read")],
         description="The pipeline's figures, again after each deal created, changed, moved "
         "or deleted in it.",
     )

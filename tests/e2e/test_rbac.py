@@ -54,6 +54,19 @@ def pipeline(stack: Stack, tenant: str) -> dict[str, str]:
     return stack.call(run)
 
 
+def override_role(stack: Stack, tenant: str, role: str, *permissions: str) -> None:
+    """The tenant's own list for role (tenant_roles), before the tenant's first request:
+    authentication caches a tenant's roles per process."""
+
+    async def run() -> None:
+        async with stack.runtime.sessions() as session, session.begin():
+            await session.execute(insert(models.TenantRole).values(
+                tenant_id=tenant, role=role, permissions=list(permissions)
+            ))  # fmt: skip
+
+    stack.call(run)
+
+
 def test_sales_rep_updates_own_deal_but_not_a_colleagues(stack: Stack, tenant: str) -> None:
     pipeline(stack, tenant)
     rep, colleague = uuid.uuid4(), uuid.uuid4()
@@ -132,14 +145,7 @@ def test_tenant_can_override_a_roles_permissions(stack: Stack, tenant: str) -> N
     pipeline(stack, tenant)
     rep = uuid.uuid4()
 
-    async def grant_delete() -> None:
-        async with stack.runtime.sessions() as session, session.begin():
-            await session.execute(insert(models.TenantRole).values(
-                tenant_id=tenant, role="sales_rep",
-                permissions=["deals:read", "deals:write:own", "deals:delete:own"],
-            ))  # fmt: skip
-
-    stack.call(grant_delete)
+    override_role(stack, tenant, "sales_rep", "deals:read", "deals:write:own", "deals:delete:own")
     deal = allowed(as_role(stack, tenant, "sales_rep", CREATE_DEAL, rep))["createDeal"]["deal"]
 
     assert allowed(as_role(stack, tenant, "sales_rep", DELETE_DEAL, rep, id=deal["id"])) == {
@@ -163,3 +169,103 @@ def test_only_system_admins_may_act_in_another_tenant(stack: Stack, tenant: str)
 
     forbidden(in_tenant("tenant_admin"), ["*"])
     assert allowed(in_tenant("system_admin")) == {"deals": {"totalCount": 1}}
+
+
+CREATE_EVENT = """mutation { createEvent(input: {title: "Demo", startTime: "2030-01-01T10:00:00Z",
+  endTime: "2030-01-01T11:00:00Z"}) { event { id } } }"""
+UPDATE_EVENT = """mutation($id: ID!) { updateEvent(id: $id, input: {title: "Moved"}) {
+  event { title } } }"""
+DELETE_EVENT = "mutation($id: ID!) { deleteEvent(id: $id) { deleted } }"
+
+
+def test_sales_rep_changes_own_events_but_not_a_colleagues(stack: Stack, tenant: str) -> None:
+    rep, colleague = uuid.uuid4(), uuid.uuid4()
+    event = allowed(as_role(stack, tenant, "sales_rep", CREATE_EVENT, rep))["createEvent"]["event"]
+
+    forbidden(as_role(stack, tenant, "sales_rep", UPDATE_EVENT, colleague, id=event["id"]),
+              ["activities:write"])  # fmt: skip
+    forbidden(as_role(stack, tenant, "sales_rep", DELETE_EVENT, colleague, id=event["id"]),
+              ["activities:delete"])  # fmt: skip
+    assert allowed(as_role(stack, tenant, "sales_rep", UPDATE_EVENT, rep, id=event["id"])) == {
+        "updateEvent": {"event": {"title": "Moved"}}
+    }
+    assert allowed(as_role(stack, tenant, "sales_rep", DELETE_EVENT, rep, id=event["id"])) == {
+        "deleteEvent": {"deleted": True}
+    }
+
+
+CREATE_LEAD = """mutation { createLead(input: {firstName: "L", lastName: "M", email: "l@m.io",
+  source: "Web", company: "Lead Corp"}) { lead { id } } }"""
+CONVERT = """mutation($id: ID!, $input: ConvertLeadInput!) { convertLead(leadId: $id, input: $input)
+  { contact { id } account { id } deal { id } } }"""
+COUNTS = "{ contacts { totalCount } accounts { totalCount } deals { totalCount } }"
+
+
+def test_convert_lead_needs_the_write_permission_of_what_it_makes(
+    stack: Stack, tenant: str
+) -> None:
+    pipeline(stack, tenant)
+    rep, marketer = uuid.uuid4(), uuid.uuid4()
+    mine = allowed(as_role(stack, tenant, "sales_rep", CREATE_LEAD, rep))["createLead"]["lead"]
+    theirs = allowed(as_role(stack, tenant, "marketing_manager", CREATE_LEAD, marketer))
+
+    def convert(role: str, user: uuid.UUID, id_: str, **input_: Any) -> dict[str, Any]:
+        return as_role(stack, tenant, role, CONVERT, user, id=id_, input=input_)
+
+    forbidden(convert("marketing_manager", marketer, theirs["createLead"]["lead"]["id"]),
+              ["contacts:write"])  # fmt: skip
+    forbidden(convert("sales_rep", rep, mine["id"]), ["accounts:write"])
+    forbidden(convert("sales_rep", rep, mine["id"], createAccount=False, createDeal=True,
+                      contactId=str(uuid.uuid4())), ["contacts:write"])  # fmt: skip
+    assert allowed(as_role(stack, tenant, "tenant_admin", COUNTS)) == {
+        "contacts": {"totalCount": 0},
+        "accounts": {"totalCount": 0},
+        "deals": {"totalCount": 0},
+    }
+    made = allowed(convert("sales_rep", rep, mine["id"], createAccount=False, createDeal=True))
+    assert made["convertLead"]["account"] is None
+    assert made["convertLead"]["contact"] and made["convertLead"]["deal"]
+
+
+def test_convert_lead_making_a_deal_needs_deals_write(stack: Stack, tenant: str) -> None:
+    pipeline(stack, tenant)
+    rep = uuid.uuid4()
+
+    override_role(stack, tenant, "sales_rep", "leads:read", "leads:write:own", "contacts:read",
+                  "contacts:write:own", "deals:read")  # fmt: skip
+    lead = allowed(as_role(stack, tenant, "sales_rep", CREATE_LEAD, rep))["createLead"]["lead"]
+    query = CONVERT
+    with_deal = {"createAccount": False, "createDeal": True}
+
+    forbidden(as_role(stack, tenant, "sales_rep", query, rep, id=lead["id"], input=with_deal),
+              ["deals:write"])  # fmt: skip
+    made = allowed(as_role(stack, tenant, "sales_rep", query, rep, id=lead["id"],
+                           input={"createAccount": False}))  # fmt: skip
+    assert made["convertLead"]["deal"] is None
+
+
+USER = "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { name } } }"
+
+
+def test_user_entities_need_users_read(stack: Stack, tenant: str) -> None:
+    """Straight to the accounts subgraph, as the router asks it for Deal.owner { name }."""
+
+    async def make_user() -> str:
+        async with stack.runtime.sessions() as session, session.begin():
+            user = models.User(tenant_id=tenant, email="u@crm.test", name="Una")
+            session.add(user)
+            await session.flush()
+            return str(user.id)
+
+    user = stack.call(make_user)
+    url = f"http://127.0.0.1:{stack.ports['accounts']}/graphql"
+
+    def lookup(role: str) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {stack.token(tenant, roles=(role,))}"}
+        refs = {"r": [{"__typename": "User", "id": user}]}
+        body: dict[str, Any] = stack.graphql(USER, refs, url=url, headers=headers).json()
+        return body
+
+    forbidden(lookup("sales_rep"), ["users:read"])
+    forbidden(lookup("support_agent"), ["users:read"])
+    assert allowed(lookup("sales_manager")) == {"_entities": [{"name": "Una"}]}

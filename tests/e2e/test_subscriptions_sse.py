@@ -41,8 +41,11 @@ async def feed(
     user: str,
     last_id: int | None = None,
     credentials: dict[str, str] | None = None,
+    **token: Any,
 ) -> AsyncIterator[Feed]:
-    headers = credentials or bearer(stack, tenant)
+    """user's feed, asked with credentials, else a token of stack.token(tenant, **token) (a
+    tenant admin's)."""
+    headers = credentials or bearer(stack, tenant, **token)
     if last_id is not None:
         headers["last-event-id"] = str(last_id)
     async with (

@@ -275,6 +275,7 @@ class Event(RelatedTo, TenantRow, Base):
     location: Mapped[str | None] = mapped_column(String(300))
     # User ids, as strings.
     attendee_ids: Mapped[list[str] | None]
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)  # who created it
 
 
 class Communication(RelatedTo, TenantRow, Base):

@@ -209,6 +209,7 @@ async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -
         end_time=data.end_time,
         location=data.location,
         attendee_ids=[str(a) for a in dict.fromkeys(data.attendee_ids)],
+        owner_id=scope.user_id,
     )
     _link(event, data.related_to)
     session.add(event)

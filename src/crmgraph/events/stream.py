@@ -12,6 +12,8 @@ from typing import TypeVar
 from broadcaster import Broadcast, Event
 from broadcaster._base import Subscriber
 
+from crmgraph.auth.needs import may_receive
+from crmgraph.db.scoping import Scope
 from crmgraph.events.bus import BusEvent, channel_for
 
 
@@ -84,6 +86,26 @@ async def tenant_events(
             event = _decode((await merged.get()).message)
             if event.tenant_id == tenant_id and not recent.seen(event.event_id):
                 yield event
+
+
+async def readable_events(
+    broadcast: Broadcast,
+    scope: Scope,
+    topics: Sequence[str],
+    *,
+    ready: asyncio.Event | None = None,
+) -> AsyncIterator[BusEvent]:
+    """tenant_events of the scope's tenant, less each event its permissions may not read
+    (crmgraph.auth.needs.EVENTS: a deal's events need deals:read). Every subscription and
+    the SSE feed read their events through here."""
+    async for event in tenant_events(broadcast, scope.tenant_id, topics, ready=ready):
+        if visible(scope, event):
+            yield event
+
+
+def visible(scope: Scope, event: BusEvent) -> bool:
+    """Whether scope may receive event: the same check for live and replayed events."""
+    return event.tenant_id == scope.tenant_id and may_receive(scope.permissions, event.topic)
 
 
 async def _forward(subscriber: Subscriber, into: asyncio.Queue[Event]) -> None:

@@ -17,7 +17,7 @@ from crmgraph.auth.recheck import rechecked
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.stream import tenant_events
+from crmgraph.events.stream import readable_events
 from crmgraph.loaders import Loaders
 from crmgraph.runtime import Runtime
 
@@ -84,11 +84,12 @@ class Context:
         return Loaders(self.runtime.read_sessions, self.scope, self.runtime.settings.max_page_size)
 
     async def events(self, *topics: str) -> AsyncIterator[BusEvent]:
-        """The caller's tenant's events on topics, duplicates dropped. Each comes with fresh
-        loaders: a WebSocket's context lives as long as the connection, and its cached rows
-        would otherwise be as old. Every subscription reads here, so here its credentials
-        are re-checked while it is open; once they fail it ends with UNAUTHENTICATED."""
-        stream = tenant_events(self.runtime.broadcast, self.scope.tenant_id, topics)
+        """The caller's tenant's events on topics that its permissions may read, duplicates
+        dropped. Each comes with fresh loaders: a WebSocket's context lives as long as the
+        connection, and its cached rows would otherwise be as old. Every subscription reads
+        here, so here its credentials are re-checked while it is open; once they fail it ends
+        with UNAUTHENTICATED."""
+        stream = readable_events(self.runtime.broadcast, self.scope, topics)
         every = self.runtime.settings.credential_check_seconds
         async for event in rechecked(stream, self.reauthenticate, every):
             self.__dict__.pop("loaders", None)

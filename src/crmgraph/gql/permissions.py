@@ -1,21 +1,24 @@
-"""Declared permissions for GraphQL fields: `permission_classes=[can("deals:write", ...)]`.
+"""The permission checks of GraphQL fields, as crmgraph.auth.needs declares them.
 
-A field names the permissions any one of which lets the caller in (`resource:action`). For
-updates and deletes it also names how to find the row's owner; a caller whose grant is only
-at the `own` level (a sales rep's `deals:write:own`) then passes only for rows it owns, and
-one at the `team` level only for rows owned by someone of its team.
+build_schema attaches `declared(key)` to each field the table lists (`Mutation.updateDeal`),
+so no resolver names its own permissions. A field's needs must all pass; each passes with any
+one of its permissions. For a need with an owner, a caller whose grant is only at the `own`
+level (a sales rep's `deals:write:own`) passes only for rows it owns, and one at the `team`
+level only for rows owned by someone of its team.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from strawberry.permission import BasePermission
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import get_object_definition
+from strawberry.utils.str_converters import to_camel_case
 
-from crmgraph.auth import rbac
+from crmgraph.auth import needs
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Info
@@ -26,41 +29,69 @@ from crmgraph.security_log import security_event
 OwnerOf = Callable[[Loaders, UUID], Awaitable[UUID | None]]
 
 
-@dataclass(frozen=True)
-class Owner:
-    """Where a mutation's target row and its owner are: the id argument and a lookup."""
+def declared(key: str) -> type[BasePermission]:
+    """The permission class of field `key` (Type.field) of crmgraph.auth.needs.FIELDS."""
+    required = needs.FIELDS[key]
 
-    argument: str
-    owner_of: OwnerOf
-
-
-def can(*permissions: str, owner: Owner | None = None) -> type[BasePermission]:
-    required = tuple(permissions)
-
-    class Can(BasePermission):
+    class Declared(BasePermission):
         message = "Insufficient permissions"
 
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             scope = info.context.scope
-            grants = [rbac.grant(scope.permissions, *p.split(":", 1)) for p in required]
-            levels = [g.level for g in grants if g.allowed]
-            if levels and owner is not None and "tenant" not in levels:
-                ok = await _owns(info, scope, owner, kwargs.get(owner.argument), levels)
-            else:
-                ok = bool(levels)
-            if not ok:
-                deny(scope, required, info.field_name)
+            for need in required:
+                if need.when is not None and not need.when(kwargs):
+                    continue
+                if not await _passes(info, scope, need, kwargs):
+                    deny(scope, need.any_of, info.field_name)
             return True
 
-    Can.__name__ = "Can_" + "_".join(p.replace(":", "_") for p in required)
-    return Can
+    Declared.__name__ = "Declared_" + key.replace(".", "_")
+    return Declared
 
 
-async def _owns(info: Info, scope: Scope, owner: Owner, raw_id: Any, levels: list[str]) -> bool:
+class Checked(PermissionExtension):
+    """The check of one declared field (key: Type.field of needs.FIELDS)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__([declared(key)()], use_directives=False)
+        self.key = key
+
+
+def attach(types: Iterable[type]) -> None:
+    """Puts the declared check on every field of types that needs.FIELDS lists. A root field
+    without an entry, or a field with permission classes of its own, is a programming error:
+    what an operation needs is declared in one place."""
+    names = NameConverter()
+    for cls in types:
+        definition = get_object_definition(cls, strict=True)
+        for field in definition.fields:
+            key = f"{definition.name}.{names.get_graphql_name(field)}"
+            others = [e for e in field.extensions if isinstance(e, PermissionExtension)]
+            checked = [e for e in others if isinstance(e, Checked)]
+            if len(others) != len(checked):
+                raise TypeError(f"{key}: declare its permissions in crmgraph.auth.needs")
+            if key not in needs.FIELDS:
+                if definition.name in needs.ROOTS:
+                    raise TypeError(f"{key} has no entry in crmgraph.auth.needs.FIELDS")
+                continue
+            # Fields inherited from a mixin may be one object shared by several types.
+            if any(needs.FIELDS[e.key] != needs.FIELDS[key] for e in checked):
+                raise TypeError(f"{key} shares its field with one of other needs")
+            if not checked:
+                field.extensions.append(Checked(key))
+
+
+async def _passes(info: Info, scope: Scope, need: needs.Need, args: Mapping[str, Any]) -> bool:
+    grants = [needs.holds(scope.permissions, p) for p in need.any_of]
+    levels = [g.level for g in grants if g.allowed]
+    if not levels or need.owner is None or "tenant" in levels:
+        return bool(levels)
+    raw_id = needs.argument(args, need.owner.argument)
     if raw_id is None or scope.user_id is None:
         return False
+    field = to_camel_case(need.owner.argument.rsplit(".", 1)[-1])  # as the client sent it
     loaders = info.context.loaders
-    owner_id = await owner.owner_of(loaders, parse_id(str(raw_id), field=owner.argument))
+    owner_id = await OWNER_OF[need.owner.row](loaders, parse_id(str(raw_id), field=field))
     if owner_id is None:
         return False
     if owner_id == scope.user_id:
@@ -113,3 +144,19 @@ async def account_owner(loaders: Loaders, id_: UUID) -> UUID | None:
 async def task_owner(loaders: Loaders, id_: UUID) -> UUID | None:
     row = await loaders.task_by_id.load(id_)
     return None if row is None else row.assigned_to_id
+
+
+async def event_owner(loaders: Loaders, id_: UUID) -> UUID | None:
+    row = await loaders.event_by_id.load(id_)
+    return None if row is None else row.owner_id
+
+
+# needs.Owner.row -> where that row's owner is.
+OWNER_OF: dict[str, OwnerOf] = {
+    "account": account_owner,
+    "contact": contact_owner,
+    "deal": deal_owner,
+    "event": event_owner,
+    "lead": lead_owner,
+    "task": task_owner,
+}

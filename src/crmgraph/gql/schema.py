@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import strawberry
@@ -14,10 +14,10 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext
 
-from crmgraph.auth import rbac
+from crmgraph.auth import needs
 from crmgraph.gql.context import Info
 from crmgraph.gql.errors import DomainErrors, is_unexpected
-from crmgraph.gql.permissions import deny
+from crmgraph.gql.permissions import attach, deny
 
 log = logging.getLogger("crmgraph.gql")
 
@@ -26,10 +26,8 @@ FEDERATION_VERSION = "2.9"
 
 
 class SubgraphSchema(strawberry.federation.Schema):
-    """owned maps the entity types this subgraph owns to their resource (Deal: deals), so the
-    router's _entities lookups need the same read permission as the root fields."""
-
-    owned: Mapping[str, str] = {}
+    """The router's _entities lookups need the read permission crmgraph.auth.needs.ENTITIES
+    gives the type, on every subgraph: the same as the query that reads it."""
 
     async def entities_resolver(  # type: ignore[override]
         self, info: Info, representations: list[FederationAny]
@@ -41,9 +39,9 @@ class SubgraphSchema(strawberry.federation.Schema):
         for index, representation in enumerate(representations):
             by_type.setdefault(str(representation.get("__typename")), []).append(index)  # type: ignore[attr-defined]
         for typename in by_type:
-            resource = self.owned.get(typename)
-            if resource and not rbac.grant(scope.permissions, resource, "read").allowed:
-                deny(scope, (f"{resource}:read",), f"_entities:{typename}")
+            if not needs.may_resolve(scope.permissions, typename):
+                wanted = needs.ENTITIES.get(typename, "undeclared")
+                deny(scope, (wanted,), f"_entities:{typename}")
         results: list[Any] = [None] * len(representations)
 
         async def resolve(typename: str, indexes: list[int]) -> None:
@@ -97,8 +95,8 @@ def build_schema(
     mutation: type | None = None,
     subscription: type | None = None,
     types: Sequence[type] = (),
-    owned: Mapping[str, str] | None = None,
 ) -> SubgraphSchema:
+    attach([t for t in (query, mutation, subscription, *types) if t is not None])
     kwargs: dict[str, Any] = {}
     if mutation is not None:
         kwargs["mutation"] = mutation
@@ -111,5 +109,4 @@ def build_schema(
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
         **kwargs,
     )
-    schema.owned = dict(owned or {})
     return schema

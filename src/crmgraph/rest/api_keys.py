@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from crmgraph.auth.needs import ROUTES
 from crmgraph.domain import api_keys
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.auth import scope_of
@@ -21,7 +22,7 @@ from crmgraph.runtime import Runtime
 
 def api_key_routes(runtime: Runtime) -> list[Route]:
     async def create(request: Request) -> JSONResponse:
-        scope = await scope_of(request, runtime, needs="api_keys:write")
+        scope = await scope_of(request, runtime, needs=ROUTES["POST /api-keys"])
         try:
             body = ApiKeyCreate.model_validate_json(await request.body())
         except (ValidationError, json.JSONDecodeError) as exc:
@@ -50,7 +51,7 @@ def api_key_routes(runtime: Runtime) -> list[Route]:
         return JSONResponse(envelope(request, created.model_dump(mode="json")), status_code=201)
 
     async def revoke(request: Request) -> JSONResponse:
-        scope = await scope_of(request, runtime, needs="api_keys:write")
+        scope = await scope_of(request, runtime, needs=ROUTES["DELETE /api-keys/{key_id}"])
         try:
             key_id = UUID(request.path_params["key_id"])
         except ValueError as exc:

@@ -6,13 +6,11 @@ from starlette.requests import Request
 
 from crmgraph.auth import rbac
 from crmgraph.auth.authenticate import client_ip
+from crmgraph.auth.needs import SYSTEM_ADMIN
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
-
-# The system admin's permission: it spans tenants, which a tenant admin's `tenant:*` does not.
-SYSTEM_ADMIN = "*"
 
 
 async def scope_of(request: Request, runtime: Runtime, *, needs: str) -> Scope:

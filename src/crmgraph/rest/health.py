@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from crmgraph.auth.needs import ROUTES
 from crmgraph.health import status_of
-from crmgraph.rest.auth import SYSTEM_ADMIN, scope_of
+from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
 from crmgraph.runtime import Runtime
 
@@ -24,7 +25,7 @@ def health_routes(runtime: Runtime) -> list[Route]:
         return JSONResponse(envelope(request, {"status": status}, success=ok), status_code=code)
 
     async def details(request: Request) -> JSONResponse:
-        await scope_of(request, runtime, needs=SYSTEM_ADMIN)
+        await scope_of(request, runtime, needs=ROUTES["GET /health/details"])
         checks = await runtime.health()
         ok = all(c.ok for c in checks)
         status, code = status_of(ok)

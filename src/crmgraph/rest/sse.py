@@ -21,11 +21,13 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+from crmgraph.auth.needs import ROUTES
 from crmgraph.auth.recheck import rechecked
 from crmgraph.db.models import OutboxEvent
+from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.stream import tenant_events
+from crmgraph.events.stream import readable_events, visible
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.errors import error_body
 from crmgraph.runtime import Runtime
@@ -91,10 +93,12 @@ async def backlog(runtime: Runtime, tenant_id: str, after: int) -> list[BusEvent
 
 
 async def feed(
-    runtime: Runtime, tenant_id: str, user_id: str, last_id: int | None
+    runtime: Runtime, scope: Scope, user_id: str, last_id: int | None
 ) -> AsyncIterator[str]:
+    """Only events the caller's permissions may read (a deal's need deals:read), live or
+    replayed: the same filter as the subscriptions."""
     subscribed = asyncio.Event()
-    live = tenant_events(runtime.broadcast, tenant_id, TOPICS, ready=subscribed)
+    live = readable_events(runtime.broadcast, scope, TOPICS, ready=subscribed)
     queue: asyncio.Queue[BusEvent] = asyncio.Queue()
 
     async def listen() -> None:
@@ -109,10 +113,10 @@ async def feed(
         sent = -1 if last_id is None else last_id
         seen: set[int] = set()
         if last_id is not None:
-            for event in await backlog(runtime, tenant_id, last_id):
+            for event in await backlog(runtime, scope.tenant_id, last_id):
                 seen.add(event.id)
                 sent = max(sent, event.id)
-                if for_user(event, user_id):
+                if visible(scope, event) and for_user(event, user_id):
                     yield frame(event)
         while True:
             try:  # asyncio.timeout, not wait_for: see crmgraph.events.relay
@@ -141,7 +145,7 @@ async def until_revoked(
     """frames while the request's credentials still pass, then an error event."""
 
     async def check() -> None:
-        await scope_of(request, runtime, needs="activities:read")
+        await scope_of(request, runtime, needs=ROUTES["GET /sse/activity-feed"])
 
     try:
         async for chunk in rechecked(frames, check, runtime.settings.credential_check_seconds):
@@ -152,7 +156,7 @@ async def until_revoked(
 
 def sse_routes(runtime: Runtime) -> list[Route]:
     async def activity_feed(request: Request) -> StreamingResponse:
-        scope = await scope_of(request, runtime, needs="activities:read")
+        scope = await scope_of(request, runtime, needs=ROUTES["GET /sse/activity-feed"])
         user_id = request.query_params.get("user_id", "")
         try:
             user = str(UUID(user_id))
@@ -162,7 +166,7 @@ def sse_routes(runtime: Runtime) -> list[Route]:
         last = request.headers.get("last-event-id")
         last_id = int(last) if last and last.isdigit() else None
         return StreamingResponse(
-            until_revoked(runtime, request, feed(runtime, scope.tenant_id, user, last_id)),
+            until_revoked(runtime, request, feed(runtime, scope, user, last_id)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

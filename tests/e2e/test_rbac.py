@@ -261,7 +261,10 @@ def test_user_entities_need_users_read(stack: Stack, tenant: str) -> None:
     url = f"http://127.0.0.1:{stack.ports['accounts']}/graphql"
 
     def lookup(role: str) -> dict[str, Any]:
-        headers = {"authorization": f"Bearer {stack.token(tenant, roles=(role,))}"}
+        headers = {
+            "authorization": f"Bearer {stack.token(tenant, roles=(role,))}",
+            "x-router-secret": stack.router_secret,  # straight to the subgraph, as the router
+        }
         refs = {"r": [{"__typename": "User", "id": user}]}
         body: dict[str, Any] = stack.graphql(USER, refs, url=url, headers=headers).json()
         return body

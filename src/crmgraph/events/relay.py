@@ -160,6 +160,9 @@ class Relay:
                 if loop.time() >= next_due:
                     next_due = loop.time() + self.due_interval
                     await self.emit_due_tasks()
+                # Cleared before the batch looks, not after: a wake-up that comes while it
+                # runs is for a row it may not have seen, and must bring another look.
+                self._wake.clear()
                 count = await self.relay_batch()
             except asyncio.CancelledError:
                 raise
@@ -175,7 +178,6 @@ class Relay:
                 log.warning("outbox relay resumed")
                 failing, backoff = None, 0.0
             if count < self.batch_size:
-                self._wake.clear()
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
                 # cancellation that arrives as the wake-up does, and the relay would then
                 # outlive its server's shutdown.

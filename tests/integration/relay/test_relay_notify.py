@@ -6,6 +6,7 @@ wake-up. The control without the trigger shows the same wait fails when none com
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -114,3 +115,27 @@ async def test_without_the_notify_trigger_the_same_commit_waits_for_the_poll(
         relay.wake()  # what the NOTIFY would have done: the event was only waiting
         assert len(await receive(subscriber, 1, within=WAKE_WITHIN)) == 1
         await all_published(sessions, tenant)
+
+
+async def test_a_commit_during_a_batch_wakes_the_relay_again(
+    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, relay_settings: Settings
+) -> None:
+    """A NOTIFY that arrives while the relay publishes a batch is for a row the batch did
+    not see: the relay must look again at once, not at the next poll."""
+    relay = listening_relay(sessions, broadcast, relay_settings)
+    tenant = new_tenant()
+    written: list[object] = []
+
+    async def commit_meanwhile(batch: list[bus.BusEvent]) -> None:
+        # Once, during the batch of this test's first event.
+        if not written and any(e.tenant_id == tenant for e in batch):
+            written.append(await write_events(sessions, tenant, 1))
+            await asyncio.sleep(0.5)  # its NOTIFY reaches the listener before the batch ends
+
+    relay.before_commit = commit_meanwhile
+    async with idle(relay, broadcast, tenant) as subscriber:
+        await write_events(sessions, tenant, 1)
+        got = await receive(subscriber, 2, within=WAKE_WITHIN + 0.5)
+        await all_published(sessions, tenant)
+
+    assert len({e.aggregate_id for e in got}) == 2

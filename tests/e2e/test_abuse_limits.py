@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_deals_api import GET_DEALS_WITH_COMPLEX_FILTER
+from tests.ports import free_port
 from tests.stack import ROUTER, Stack, _wait
 
 # 004's "AccountHierarchyWithDeals" with `hierarchy { parent children }` spelled as the
@@ -277,7 +278,7 @@ def locked_router(stack: Stack) -> Iterator[str]:
     threading.Thread(target=failing.serve_forever, daemon=True).start()
     with HTTPServer(("127.0.0.1", 0), _Failing) as closed:
         down = closed.server_address[1]  # a port nothing listens on once closed
-    port = stack.router_port + 50
+    port = free_port()
     env = {
         **os.environ,
         **stack._subgraph_env(),

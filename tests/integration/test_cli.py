@@ -12,7 +12,7 @@ import httpx
 import jwt
 
 from crmgraph.config import DEV_JWT_SECRET, Settings
-from tests.conftest import PORT_OFFSET
+from tests.ports import free_port
 
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
 
@@ -104,7 +104,7 @@ def test_serve_reuse_port_lets_two_processes_share_a_port(
 ) -> None:
     """Workers: two `serve --reuse-port` processes listen on one port (the kernel spreads
     connections over them); without the flag the second one would fail to bind and exit."""
-    port = 7006 + PORT_OFFSET
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": pg_settings.database_url,

@@ -92,3 +92,12 @@ def tenant() -> str:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The order was random (pytest-randomly); -q hides its header, so say how to replay it."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None:
+        terminalreporter.write_line(f"random test order: replay it with --randomly-seed={seed}")

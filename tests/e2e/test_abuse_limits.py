@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -276,8 +277,11 @@ class _Failing(BaseHTTPRequestHandler):
 def locked_router(stack: Stack) -> Iterator[str]:
     failing = HTTPServer(("127.0.0.1", 0), _Failing)
     threading.Thread(target=failing.serve_forever, daemon=True).start()
-    with HTTPServer(("127.0.0.1", 0), _Failing) as closed:
-        down = closed.server_address[1]  # a port nothing listens on once closed
+    # Bound but never listening: connections are refused, and no other process (another test
+    # run binding a port of the kernel's choice) can take the port while we hold it.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    down = closed.getsockname()[1]
     port = free_port()
     env = {
         **os.environ,
@@ -320,6 +324,7 @@ def locked_router(stack: Stack) -> Iterator[str]:
         router.terminate()
         router.wait(timeout=10)
         failing.shutdown()
+        closed.close()
         log.close()
 
 

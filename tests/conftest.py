@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
 from tests.identity_provider import ISSUER, IdentityProvider
+from tests.ports import free_port
 from tests.stack import Stack
 
 REQUIRED = ("TEST_DATABASE_URL", "REDIS_URL", "NEO4J_URI", "NEO4J_PASSWORD")
@@ -41,10 +42,6 @@ def service_settings() -> Settings:
     )
 
 
-# Test runs may overlap (several developers, one machine): each gets its own ports.
-PORT_OFFSET = int(os.environ.get("CRMGRAPH_TEST_PORT_OFFSET", "10000"))
-
-
 async def admin(settings: Settings, statement: str) -> None:
     engine = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
     try:
@@ -57,7 +54,7 @@ async def admin(settings: Settings, statement: str) -> None:
 @pytest.fixture(scope="session")
 def identity_provider() -> Iterator[IdentityProvider]:
     """The customer's identity provider: its JWKS is what the stack trusts for RS256."""
-    idp = IdentityProvider(port=9000 + PORT_OFFSET // 10)
+    idp = IdentityProvider(port=free_port())
     idp.start()
     yield idp
     idp.stop()
@@ -80,7 +77,7 @@ def pg_settings(identity_provider: IdentityProvider) -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def stack(pg_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(pg_settings, port_offset=PORT_OFFSET, workdir=tmp_path_factory.mktemp("stack"))
+    running = Stack(pg_settings, workdir=tmp_path_factory.mktemp("stack"))
     running.start()
     yield running
     running.stop()
@@ -95,3 +92,12 @@ def tenant() -> str:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The order was random (pytest-randomly); -q hides its header, so say how to replay it."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None:
+        terminalreporter.write_line(f"random test order: replay it with --randomly-seed={seed}")

@@ -35,6 +35,8 @@ class IdentityProvider:
     def start(self) -> None:
         self._thread.start()
         while not self._server.started:
+            if not self._thread.is_alive():  # uvicorn exits when it cannot bind the port
+                raise RuntimeError(f"identity provider did not start on {self.url}")
             time.sleep(0.05)
 
     def stop(self) -> None:

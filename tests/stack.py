@@ -1,5 +1,6 @@
 """A running crmgraph for tests: our subgraphs and REST shim in a background thread, and the
-real Hive Gateway (a Node subprocess) composed against them. Nothing is replaced or mocked."""
+real Hive Gateway (a Node subprocess) composed against them. Nothing is replaced or mocked.
+Every server listens on a port the kernel picks (tests/ports.py), so runs never collide."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from crmgraph.auth.tokens import issue_token
 from crmgraph.config import Settings
 from crmgraph.runtime import Runtime
 from crmgraph.server import Servers, build_servers
-from subgraphs.registry import NAMES, PORTS
+from subgraphs.registry import NAMES
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUTER = ROOT / "router-config"
@@ -30,16 +32,18 @@ R = TypeVar("R")
 
 
 class Stack:
-    def __init__(self, settings: Settings, *, port_offset: int, workdir: Path) -> None:
+    def __init__(self, settings: Settings, *, workdir: Path) -> None:
         # A fresh router secret per stack: its router sends it, its subgraphs require it.
         self.router_secret = secrets.token_urlsafe(32)
+        # Port 0: each subgraph and the REST shim bind a port of the kernel's choice; start()
+        # reads back which.
         self.settings = settings.model_copy(
-            update={"rest_port": 8000 + port_offset, "router_secret": self.router_secret}
+            update={"rest_port": 0, "router_secret": self.router_secret}
         )
-        self.ports = {name: port + port_offset for name, port in PORTS.items()}
-        self.router_port = 4000 + port_offset
-        self.rest_url = f"http://127.0.0.1:{self.settings.rest_port}"
-        self.router_url = f"http://127.0.0.1:{self.router_port}/graphql"
+        self.ports = dict.fromkeys(NAMES, 0)
+        self.router_port = 0
+        self.rest_url = ""
+        self.router_url = ""
         self.workdir = workdir
         self.statements = 0
         self._loop = asyncio.new_event_loop()
@@ -65,6 +69,10 @@ class Stack:
             server.config.app = self._counted(name, server.config.app)
         self._serving = asyncio.run_coroutine_threadsafe(self._servers.run(), self._loop)
         _wait(lambda: self._servers is not None and self._servers.started, "subgraphs")
+        bound = [server.servers[0].sockets[0].getsockname()[1] for server in self._servers.servers]
+        self.ports = dict(zip(NAMES, bound, strict=False))
+        self.settings = self.settings.model_copy(update={"rest_port": bound[-1]})
+        self.rest_url = f"http://127.0.0.1:{bound[-1]}"
         self._start_router()
 
     def stop(self) -> None:
@@ -78,7 +86,19 @@ class Stack:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
 
-    def _start_router(self) -> None:
+    def _start_router(self, attempts: int = 3) -> None:
+        """On a free port; another one if a process took it before the router could bind it."""
+        for attempt in range(1, attempts + 1):
+            self.router_port = free_port()
+            self.router_url = f"http://127.0.0.1:{self.router_port}/graphql"
+            try:
+                self._try_router()
+                return
+            except RuntimeError as exc:
+                if "EADDRINUSE" not in str(exc) or attempt == attempts:
+                    raise
+
+    def _try_router(self) -> None:
         env = {**os.environ, **self._router_env()}
         supergraph = self.workdir / "supergraph.graphql"
         subprocess.run(

@@ -25,6 +25,11 @@ from subgraphs.registry import PORTS, load_schema
 log = logging.getLogger("crmgraph.server")
 # Allocations between young-generation collections (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 20_000
+# How long an idle keep-alive connection stays open. Longer than any client in front keeps
+# one idle (the router's Node agent: 5 s; load balancers: often 60 s), so the client always
+# closes first: with uvicorn's 5 s both ends timed out together, and a request the router
+# sent on a connection the subgraph was closing failed.
+KEEP_ALIVE_SECONDS = 75
 
 
 class _Server(uvicorn.Server):
@@ -57,6 +62,7 @@ class Servers:
             log_level=log_level,
             access_log=False,
             proxy_headers=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self.servers.append(_Server(config))
         if self.reuse_port:

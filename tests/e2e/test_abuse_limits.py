@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import uuid
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_deals_api import GET_DEALS_WITH_COMPLEX_FILTER
+from tests.ports import free_port
 from tests.stack import ROUTER, Stack, _wait
 
 # 004's "AccountHierarchyWithDeals" with `hierarchy { parent children }` spelled as the
@@ -320,9 +322,12 @@ class _Failing(BaseHTTPRequestHandler):
 def locked_router(stack: Stack) -> Iterator[str]:
     failing = HTTPServer(("127.0.0.1", 0), _Failing)
     threading.Thread(target=failing.serve_forever, daemon=True).start()
-    with HTTPServer(("127.0.0.1", 0), _Failing) as closed:
-        down = closed.server_address[1]  # a port nothing listens on once closed
-    port = stack.router_port + 50
+    # Bound but never listening: connections are refused, and no other process (another test
+    # run binding a port of the kernel's choice) can take the port while we hold it.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    down = closed.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         **stack._subgraph_env(),
@@ -364,6 +369,7 @@ def locked_router(stack: Stack) -> Iterator[str]:
         router.terminate()
         router.wait(timeout=10)
         failing.shutdown()
+        closed.close()
         log.close()
 
 

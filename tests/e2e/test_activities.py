@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +18,13 @@ from crmgraph.domain import accounts, activities, contacts, deals, leads, pipeli
 from tests.stack import Stack
 
 R = TypeVar("R")
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """This test's "now", in whole seconds: taken when the test runs, not when the module is
+    collected, which a long or shuffled run makes minutes earlier."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def ok(stack: Stack, query: str, tenant: str, **variables: Any) -> dict[str, Any]:
@@ -94,7 +101,9 @@ TIMELINE = """query($id: ID!) { activityTimeline(relatedTo: {type: CONTACT, id: 
   __typename ... on Task { title } ... on Event { title } ... on Communication { subject } } }"""
 
 
-def test_log_communication_then_timeline_is_newest_first(stack: Stack, tenant: str) -> None:
+def test_log_communication_then_timeline_is_newest_first(
+    stack: Stack, tenant: str, now: datetime
+) -> None:
     contact = seed(
         stack,
         tenant,
@@ -113,7 +122,7 @@ def test_log_communication_then_timeline_is_newest_first(stack: Stack, tenant: s
             "direction": "OUTBOUND",
             "subject": "Proposal follow-up",
             "content": "Thank you for reviewing our proposal",
-            "timestamp": iso(NOW - timedelta(days=2)),
+            "timestamp": iso(now - timedelta(days=2)),
             "participants": [cid],
             "relatedTo": ref,
         },
@@ -125,7 +134,7 @@ def test_log_communication_then_timeline_is_newest_first(stack: Stack, tenant: s
                 "direction": "OUTBOUND",
                 "subject": "Proposal follow-up",
                 "content": "Thank you for reviewing our proposal",
-                "timestamp": iso(NOW - timedelta(days=2)),
+                "timestamp": iso(now - timedelta(days=2)),
                 "isRecent": True,
                 "participants": [{"id": cid, "fullName": "Ada Lovelace"}],
                 "relatedTo": {"id": cid},
@@ -136,13 +145,13 @@ def test_log_communication_then_timeline_is_newest_first(stack: Stack, tenant: s
 
     async def more(session: AsyncSession, scope: Scope) -> None:
         await activities.create_task(
-            session, scope=scope, data=task("Call", related, due_date=NOW - timedelta(days=1))
+            session, scope=scope, data=task("Call", related, due_date=now - timedelta(days=1))
         )
         await activities.create_event(
-            session, scope=scope, data=event("Demo", NOW + timedelta(days=1), related)
+            session, scope=scope, data=event("Demo", now + timedelta(days=1), related)
         )
         await activities.log_communication(
-            session, scope=scope, data=note("Old note", NOW - timedelta(days=9), related)
+            session, scope=scope, data=note("Old note", now - timedelta(days=9), related)
         )
         await activities.create_task(session, scope=scope, data=task("Elsewhere", None))
 
@@ -184,11 +193,13 @@ def walk(
         cursor = info["endCursor"] if forward else info["startCursor"]
 
 
-def test_activities_pages_visit_each_activity_once_both_ways(stack: Stack, tenant: str) -> None:
+def test_activities_pages_visit_each_activity_once_both_ways(
+    stack: Stack, tenant: str, now: datetime
+) -> None:
     async def thirty(session: AsyncSession, scope: Scope) -> list[UUID]:
         made: list[UUID] = []
         for i in range(10):
-            at = NOW + timedelta(hours=i)
+            at = now + timedelta(hours=i)
             made.append(
                 (await activities.create_task(session, scope=scope, data=task(f"T{i}", None))).id
             )
@@ -236,19 +247,21 @@ DEAL_ACTIVITIES = """{ deals(first: 5) { edges { node { title activities(first: 
   totalCount } } } } }"""
 
 
-def test_deal_activities_resolve_through_the_router(stack: Stack, tenant: str) -> None:
+def test_deal_activities_resolve_through_the_router(
+    stack: Stack, tenant: str, now: datetime
+) -> None:
     async def setup(session: AsyncSession, scope: Scope) -> None:
         await make_pipeline(session, scope)
         deal = await make_deal(session, scope, "Engine")
         ref = activities.RelatedRef(type="DEAL", id=deal.id)
-        due = NOW - timedelta(days=1)
+        due = now - timedelta(days=1)
         await activities.create_task(
             session, scope=scope, data=task("Follow up", ref, due_date=due)
         )
         await activities.create_event(
-            session, scope=scope, data=event("Demo", NOW + timedelta(days=2), ref)
+            session, scope=scope, data=event("Demo", now + timedelta(days=2), ref)
         )
-        await activities.log_communication(session, scope=scope, data=note("Sent", NOW, ref))
+        await activities.log_communication(session, scope=scope, data=note("Sent", now, ref))
         await make_deal(session, scope, "Quiet")
 
     seed(stack, tenant, setup)
@@ -265,7 +278,7 @@ def test_deal_activities_resolve_through_the_router(stack: Stack, tenant: str) -
                                     "node": {
                                         "__typename": "Task",
                                         "title": "Follow up",
-                                        "dueDate": iso(NOW - timedelta(days=1)),
+                                        "dueDate": iso(now - timedelta(days=1)),
                                         "isOverdue": True,
                                     }
                                 },
@@ -273,7 +286,7 @@ def test_deal_activities_resolve_through_the_router(stack: Stack, tenant: str) -
                                     "node": {
                                         "__typename": "Event",
                                         "title": "Demo",
-                                        "startTime": iso(NOW + timedelta(days=2)),
+                                        "startTime": iso(now + timedelta(days=2)),
                                         "duration": 30,
                                     }
                                 },
@@ -295,7 +308,7 @@ NEXT_LAST = """query($id: ID!) { deal(id: $id) {
   account { lastActivity { __typename } nextActivity { ... on Event { title } } } } }"""
 
 
-def test_next_and_last_activity_of_a_deal(stack: Stack, tenant: str) -> None:
+def test_next_and_last_activity_of_a_deal(stack: Stack, tenant: str, now: datetime) -> None:
     async def setup(session: AsyncSession, scope: Scope) -> models.Deal:
         await make_pipeline(session, scope)
         deal = await make_deal(session, scope, "Engine")
@@ -303,12 +316,12 @@ def test_next_and_last_activity_of_a_deal(stack: Stack, tenant: str) -> None:
         acc = activities.RelatedRef(type="ACCOUNT", id=deal.account_id)  # type: ignore[arg-type]
         day = timedelta(days=1)
         for data in (
-            note("Old call", NOW - 3 * day, ref),
-            task("Overdue", ref, due_date=NOW - day),
-            task("Done soon", ref, due_date=NOW + day / 2, status="COMPLETED"),
-            task("Next", ref, due_date=NOW + day),
-            event("Later", NOW + 2 * day, ref),
-            event("Account review", NOW + 5 * day, acc),
+            note("Old call", now - 3 * day, ref),
+            task("Overdue", ref, due_date=now - day),
+            task("Done soon", ref, due_date=now + day / 2, status="COMPLETED"),
+            task("Next", ref, due_date=now + day),
+            event("Later", now + 2 * day, ref),
+            event("Account review", now + 5 * day, acc),
         ):
             if isinstance(data, activities.NewTask):
                 await activities.create_task(session, scope=scope, data=data)
@@ -334,9 +347,9 @@ CREATE_EVENT = """mutation($start: DateTime!, $end: DateTime!) {
 
 
 def test_event_ending_before_it_starts_is_refused_and_nothing_is_created(
-    stack: Stack, tenant: str
+    stack: Stack, tenant: str, now: datetime
 ) -> None:
-    start = NOW + timedelta(days=1)
+    start = now + timedelta(days=1)
 
     assert errors(
         stack, CREATE_EVENT, tenant, start=iso(start), end=iso(start - timedelta(hours=1))
@@ -394,8 +407,10 @@ def test_task_update_complete_delete_and_their_outbox_events(stack: Stack, tenan
     ]
 
 
-def test_event_update_ending_before_start_changes_nothing(stack: Stack, tenant: str) -> None:
-    start = NOW + timedelta(days=1)
+def test_event_update_ending_before_start_changes_nothing(
+    stack: Stack, tenant: str, now: datetime
+) -> None:
+    start = now + timedelta(days=1)
     made = ok(stack, CREATE_EVENT, tenant, start=iso(start), end=iso(start + timedelta(hours=1)))
     eid = made["createEvent"]["event"]["id"]
     update = """mutation($id: ID!, $end: DateTime!) { updateEvent(id: $id, input: {
@@ -415,7 +430,7 @@ def test_event_update_ending_before_start_changes_nothing(stack: Stack, tenant: 
 
 
 def test_customer_overview_lists_contact_activities_and_last_interaction(
-    stack: Stack, tenant: str
+    stack: Stack, tenant: str, now: datetime
 ) -> None:
     async def setup(session: AsyncSession, scope: Scope) -> UUID:
         contact = await contacts.create_contact(
@@ -423,10 +438,10 @@ def test_customer_overview_lists_contact_activities_and_last_interaction(
         )
         ref = activities.RelatedRef(type="CONTACT", id=contact.id)
         await activities.log_communication(
-            session, scope=scope, data=note("Hello", NOW - timedelta(hours=5), ref)
+            session, scope=scope, data=note("Hello", now - timedelta(hours=5), ref)
         )
         await activities.create_event(
-            session, scope=scope, data=event("Soon", NOW + timedelta(days=1), ref)
+            session, scope=scope, data=event("Soon", now + timedelta(days=1), ref)
         )
         return contact.id
 
@@ -437,7 +452,7 @@ def test_customer_overview_lists_contact_activities_and_last_interaction(
     assert ok(stack, query, tenant, id=cid) == {
         "customerOverview": {
             "contact": {"fullName": "A B"},
-            "lastInteraction": iso(NOW - timedelta(hours=5)),
+            "lastInteraction": iso(now - timedelta(hours=5)),
             "activities": [{"__typename": "Event"}, {"__typename": "Communication"}],
         }
     }
@@ -448,7 +463,7 @@ PAGE = """query($n: Int!) { deals(first: $n) { edges { node {
 
 
 def test_deal_activities_of_50_deals_run_as_many_statements_as_of_5(
-    stack: Stack, tenant: str
+    stack: Stack, tenant: str, now: datetime
 ) -> None:
     async def setup(session: AsyncSession, scope: Scope) -> None:
         await make_pipeline(session, scope)
@@ -456,7 +471,7 @@ def test_deal_activities_of_50_deals_run_as_many_statements_as_of_5(
             deal = await make_deal(session, scope, f"D{i}")
             ref = activities.RelatedRef(type="DEAL", id=deal.id)
             await activities.create_task(session, scope=scope, data=task(f"T{i}", ref))
-            await activities.create_event(session, scope=scope, data=event(f"E{i}", NOW, ref))
+            await activities.create_event(session, scope=scope, data=event(f"E{i}", now, ref))
 
     seed(stack, tenant, setup)
     counts = {}
@@ -486,7 +501,9 @@ def titles(page: dict[str, Any]) -> list[str]:
     return [e["node"].get("title") or e["node"]["subject"] for e in page["edges"]]
 
 
-def test_activities_filter_by_kind_relation_assignee_and_time(stack: Stack, tenant: str) -> None:
+def test_activities_filter_by_kind_relation_assignee_and_time(
+    stack: Stack, tenant: str, now: datetime
+) -> None:
     async def setup(session: AsyncSession, scope: Scope) -> tuple[UUID, UUID]:
         user = models.User(tenant_id=tenant, email="rep@example.com", name="Rep")
         session.add(user)
@@ -497,11 +514,11 @@ def test_activities_filter_by_kind_relation_assignee_and_time(stack: Stack, tena
         await session.flush()
         for i in range(4):
             mine = user.id if i % 2 else None
-            data = task(f"T{i}", ref, due_date=NOW - i * hour, assigned_to_id=mine)
+            data = task(f"T{i}", ref, due_date=now - i * hour, assigned_to_id=mine)
             await activities.create_task(session, scope=scope, data=data)
-            at = NOW - i * hour - hour / 2
+            at = now - i * hour - hour / 2
             await activities.log_communication(session, scope=scope, data=note(f"C{i}", at, ref))
-        await activities.create_event(session, scope=scope, data=event("Demo", NOW, ref))
+        await activities.create_event(session, scope=scope, data=event("Demo", now, ref))
         await activities.create_task(session, scope=scope, data=task("Unrelated", None))
         return deal.id, user.id
 
@@ -519,7 +536,7 @@ def test_activities_filter_by_kind_relation_assignee_and_time(stack: Stack, tena
     assigned = {"assignedTo": {"eq": str(user_id)}}
     assert titles(ok(stack, SORTED, tenant, filter=assigned)["activities"]) == ["T1", "T3"]
     assert ok(stack, SORTED, tenant, filter={"type": []})["activities"]["totalCount"] == 0
-    recent = {**about, "type": ["TASK"], "occurredAt": {"gte": iso(NOW - timedelta(minutes=45))}}
+    recent = {**about, "type": ["TASK"], "occurredAt": {"gte": iso(now - timedelta(minutes=45))}}
     assert titles(ok(stack, SORTED, tenant, filter=recent)["activities"]) == ["T0"]
 
 
@@ -542,7 +559,9 @@ LEAD = """query($id: ID!) { lead(id: $id) { firstName lastActivity { ... on Comm
   subject isRecent } } activities(first: 1) { totalCount } } }"""
 
 
-def test_lead_last_activity_and_activities_through_the_router(stack: Stack, tenant: str) -> None:
+def test_lead_last_activity_and_activities_through_the_router(
+    stack: Stack, tenant: str, now: datetime
+) -> None:
     async def setup(session: AsyncSession, scope: Scope) -> UUID:
         lead = await leads.create_lead(
             session,
@@ -550,10 +569,10 @@ def test_lead_last_activity_and_activities_through_the_router(stack: Stack, tena
             data=leads.NewLead(first_name="Lin", last_name="Lee", email="l@x.io", source="web"),
         )
         ref = activities.RelatedRef(type="LEAD", id=lead.id)
-        old = note("Intro", NOW - timedelta(days=30), ref)
+        old = note("Intro", now - timedelta(days=30), ref)
         await activities.log_communication(session, scope=scope, data=old)
         await activities.log_communication(
-            session, scope=scope, data=note("Reply", NOW - timedelta(days=1), ref)
+            session, scope=scope, data=note("Reply", now - timedelta(days=1), ref)
         )
         return lead.id
 

@@ -51,7 +51,7 @@ def test_router_forwards_authorization_to_entity_lookups(stack: Stack, tenant: s
     created = stack.graphql(
         'mutation { createAccount(input: {name: "Fwd"}) { account { id } } }', tenant=tenant
     ).json()
-    assert "errors" not in created, created  # failed once (data null), body not kept
+    assert "errors" not in created, created  # see tests/e2e/test_keep_alive.py
     account = created["data"]["createAccount"]["account"]
     stack.graphql(
         'mutation($a: ID!) { createContact(input: {firstName: "F", lastName: "W", accountId: $a})'

@@ -22,6 +22,7 @@ import uvicorn
 from crmgraph.rest.app import create_rest_app
 from tests.e2e.graphql_ws import connect
 from tests.e2e.test_rate_limits import DEALS, LIMITS, post, start_router, wait_ready
+from tests.ports import free_port
 from tests.stack import Stack, _wait
 
 CREATE_ACCOUNT = 'mutation { createAccount(input: {name: "Counted"}) { account { id } } }'
@@ -33,7 +34,7 @@ CREATE_KEY = """mutation($input: CreateApiKeyInput!) { createApiKey(input: $inpu
 @pytest.fixture(scope="module")
 def router(stack: Stack) -> Iterator[str]:
     """One router with the tiny limits, asking the stack's REST shim who each caller is."""
-    port = stack.router_port + 63
+    port = free_port()
     started = start_router(stack, port, "callers", CRMGRAPH_RATE_LIMITS=json.dumps(LIMITS))
     try:
         wait_ready(stack, started, port, "callers")
@@ -239,7 +240,7 @@ def test_while_the_rest_shim_is_down_callers_are_counted_by_address(
     stack: Stack, tenant: str
 ) -> None:
     """The router's identity source is killed; the router falls back to client addresses."""
-    port = stack.settings.rest_port + 63
+    port = free_port()
     config = uvicorn.Config(
         create_rest_app(stack.runtime), host="127.0.0.1", port=port, lifespan="off",
         log_level="warning",
@@ -247,7 +248,7 @@ def test_while_the_rest_shim_is_down_callers_are_counted_by_address(
     server = uvicorn.Server(config)
     serving = asyncio.run_coroutine_threadsafe(server.serve(), stack._loop)
     _wait(lambda: server.started, "REST shim for the router")
-    router_port = stack.router_port + 64
+    router_port = free_port()
     started = start_router(
         stack, router_port, "auth-down", CRMGRAPH_RATE_LIMITS=json.dumps(LIMITS),
         CRMGRAPH_AUTH_URL=f"http://127.0.0.1:{port}/internal/introspect",

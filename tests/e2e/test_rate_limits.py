@@ -19,6 +19,7 @@ import redis
 import uvicorn
 
 from crmgraph.rest.app import create_rest_app
+from tests.ports import free_port
 from tests.stack import ROUTER, Stack, _wait
 
 # Refill is one token per 10 s for users, so a test never sees a token come back;
@@ -65,9 +66,9 @@ def routers(stack: Stack) -> Iterator[dict[str, str]]:
     """Two limited routers on one Redis, and one whose Redis is not there."""
     tiny = {"CRMGRAPH_RATE_LIMITS": json.dumps(LIMITS)}
     specs = {
-        "limited": (stack.router_port + 60, tiny),
-        "limited-twin": (stack.router_port + 61, tiny),
-        "no-redis": (stack.router_port + 62, {**tiny, "REDIS_URL": "redis://127.0.0.1:9/0"}),
+        "limited": (free_port(), tiny),
+        "limited-twin": (free_port(), tiny),
+        "no-redis": (free_port(), {**tiny, "REDIS_URL": "redis://127.0.0.1:9/0"}),
     }
     with ExitStack() as cleanup:
         started = {}
@@ -257,7 +258,7 @@ def limited_rest(stack: Stack) -> Iterator[str]:
         update={"rate_limits": json.dumps(LIMITS), "rate_limits_enabled": True}
     )
     app = create_rest_app(dataclasses.replace(stack.runtime, settings=settings))
-    port = stack.settings.rest_port + 60
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     )

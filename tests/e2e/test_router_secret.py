@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from subgraphs.registry import NAMES
 from tests.e2e.graphql_ws import PROTOCOL, connect
 from tests.e2e.test_rate_limits import start_router, wait_ready
+from tests.ports import free_port
 from tests.stack import ROUTER, Stack
 
 DEALS = "{ deals { totalCount } }"
@@ -147,12 +148,12 @@ class Recorder:
 @pytest.fixture(scope="module")
 def recording_router(stack: Stack) -> Iterator[tuple[str, Recorder]]:
     recorder = Recorder()
-    port = stack.router_port + 70
-    server = uvicorn.Server(uvicorn.Config(recorder.app, host="127.0.0.1", port=port + 1,
+    port, deals_port = free_port(), free_port()
+    server = uvicorn.Server(uvicorn.Config(recorder.app, host="127.0.0.1", port=deals_port,
                                            log_level="warning"))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deals = f"http://127.0.0.1:{port + 1}/graphql"
+    deals = f"http://127.0.0.1:{deals_port}/graphql"
     router = start_router(stack, port, "recording-router", CRMGRAPH_DEALS_URL=deals)
     try:
         wait_ready(stack, router, port, "recording-router")
@@ -203,7 +204,7 @@ async def test_the_router_sends_its_secret_on_the_subgraph_websocket(
 def test_the_router_refuses_to_start_without_a_router_secret(stack: Stack) -> None:
     env: dict[str, Any] = {**os.environ, **stack._subgraph_env()}
     env.pop("CRMGRAPH_ROUTER_SECRET")
-    port = str(stack.router_port + 72)
+    port = str(free_port())
     command = [str(ROUTER / "node_modules/.bin/hive-gateway"), "supergraph",
                str(stack.workdir / "supergraph.graphql"), "--port", port]  # fmt: skip
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import contacts, deals
+from crmgraph.events.bus import channel_for
+from subgraphs.deals.subscriptions import DEAL_CHANGES
 from tests.e2e.graphql_ws import GraphQLWebSocket, connect
 from tests.factories import make_pipeline
 from tests.stack import Stack
 
+STAGE_CHANGED = ("deal.stage_changed",)
 STAGE_CHANGES = """
 subscription DealStageUpdates($pipelineId: ID!) {
   dealStageChanged(pipelineId: $pipelineId) {
@@ -93,10 +98,28 @@ async def next_event(client: GraphQLWebSocket, id_: str, within: float = 2.0) ->
     return message["payload"]
 
 
-async def subscribed(client: GraphQLWebSocket, query: str, **variables: Any) -> str:
-    """Subscribe, then give the subgraph a moment to join the bus channel."""
+async def subscribed(
+    stack: Stack,
+    client: GraphQLWebSocket,
+    query: str,
+    *,
+    tenant: str,
+    topics: Sequence[str],
+    **variables: Any,
+) -> str:
+    """Subscribe, then wait until Redis counts a subscriber on each of the tenant's channels
+    the subscription reads (topics): an event published from then on reaches it. A fixed
+    sleep, which a busy machine can outlast, stood here before. Only the first subscription
+    to a channel in the stack's process shows in Redis: one per tenant and topic, then."""
     id_ = await client.subscribe(query, variables)
-    await asyncio.sleep(0.5)
+    channels = [channel_for(tenant, topic) for topic in topics]
+    redis = Redis.from_url(stack.settings.redis_url)
+    try:
+        async with asyncio.timeout(10):
+            while not all(n for _, n in await redis.pubsub_numsub(*channels)):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        await redis.aclose()
     return id_
 
 
@@ -110,7 +133,10 @@ async def test_deal_stage_change_arrives_with_its_contact_within_two_seconds(
     ids = make_deal(stack, tenant)
     user = uuid.uuid4()
     async with connect(ws_url(stack), params=bearer(stack, tenant, user_id=user)) as client:
-        id_ = await subscribed(client, STAGE_CHANGES, pipelineId=ids["pipeline"])
+        id_ = await subscribed(
+            stack, client, STAGE_CHANGES, tenant=tenant, topics=STAGE_CHANGED,
+            pipelineId=ids["pipeline"],
+        )  # fmt: skip
         started = time.monotonic()
         response = await asyncio.to_thread(
             stack.graphql, MOVE, {"deal": ids["deal"], "stage": ids["Proposal"]},
@@ -141,10 +167,16 @@ async def test_subscriber_of_another_tenant_receives_nothing(stack: Stack, tenan
         connect(ws_url(stack), params=bearer(stack, other)) as theirs,
         connect(ws_url(stack), params=bearer(stack, tenant)) as mine,
     ):
-        their_id = await theirs.subscribe(
-            "subscription { dealStageChanged { deal { id } newStage } }"
-        )
-        my_id = await subscribed(mine, "subscription { dealStageChanged { deal { id } } }")
+        # Both listen before the move: "theirs receives nothing" then shows isolation, not a
+        # subscription that was not there yet.
+        their_id = await subscribed(
+            stack, theirs, "subscription { dealStageChanged { deal { id } newStage } }",
+            tenant=other, topics=STAGE_CHANGED,
+        )  # fmt: skip
+        my_id = await subscribed(
+            stack, mine, "subscription { dealStageChanged { deal { id } } }",
+            tenant=tenant, topics=STAGE_CHANGED,
+        )  # fmt: skip
         await mutate(stack, tenant, MOVE, deal=ids["deal"], stage=ids["Proposal"])
 
         assert await next_event(mine, my_id) == {
@@ -193,8 +225,8 @@ async def test_token_in_the_upgrade_headers_authenticates_too(stack: Stack, tena
     ids = make_deal(stack, tenant)
     async with connect(ws_url(stack), headers=bearer(stack, tenant)) as client:
         id_ = await subscribed(
-            client, "subscription($p: ID) { dealUpdated(pipelineId: $p) { title stage } }",
-            p=ids["pipeline"],
+            stack, client, "subscription($p: ID) { dealUpdated(pipelineId: $p) { title stage } }",
+            tenant=tenant, topics=DEAL_CHANGES, p=ids["pipeline"],
         )  # fmt: skip
         await mutate(stack, tenant, MOVE, deal=ids["deal"], stage=ids["Negotiation"])
 
@@ -211,8 +243,8 @@ async def test_deal_updated_follows_one_pipeline(stack: Stack, tenant: str) -> N
     )
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
-            client, "subscription($p: ID) { dealUpdated(pipelineId: $p) { id value } }",
-            p=ids["pipeline"],
+            stack, client, "subscription($p: ID) { dealUpdated(pipelineId: $p) { id value } }",
+            tenant=tenant, topics=DEAL_CHANGES, p=ids["pipeline"],
         )  # fmt: skip
         await mutate(stack, tenant, update, id=elsewhere["deal"], v=1.0)
         await mutate(stack, tenant, update, id=ids["deal"], v=7500.0)

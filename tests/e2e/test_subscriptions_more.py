@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from crmgraph.db import models
+from subgraphs.pipelines.subscriptions import DEAL_EVENTS
 from tests.e2e.graphql_ws import connect
 from tests.e2e.test_subscriptions import (
     MOVE,
@@ -43,10 +44,10 @@ async def test_new_activity_reaches_the_assignee_only(stack: Stack, tenant: str)
     ada, bob = make_user(stack, tenant, "ada"), make_user(stack, tenant, "bob")
     async with connect(ws_url(stack), params=bearer(stack, tenant, user_id=ada)) as client:
         id_ = await subscribed(
-            client,
+            stack, client,
             "subscription($u: ID!) { newActivity(userId: $u) { ... on Task { title priority } } }",
-            u=ada,
-        )
+            tenant=tenant, topics=("activity.created",), u=ada,
+        )  # fmt: skip
         await mutate(stack, tenant, CREATE_TASK, input={"title": "Bob's", "assignedTo": bob})
         call = {"title": "Call Ada", "priority": "HIGH", "assignedTo": ada}
         await mutate(stack, tenant, CREATE_TASK, input=call)
@@ -61,8 +62,9 @@ async def test_task_due_is_sent_once_when_the_due_date_passes(stack: Stack, tena
     soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
-            client, "subscription($u: ID!) { taskDue(userId: $u) { title isOverdue } }", u=ada
-        )
+            stack, client, "subscription($u: ID!) { taskDue(userId: $u) { title isOverdue } }",
+            tenant=tenant, topics=("task.due",), u=ada,
+        )  # fmt: skip
         renewal = {"title": "Renewal call", "dueDate": soon, "assignedTo": ada}
         await mutate(stack, tenant, CREATE_TASK, input=renewal)
 
@@ -84,11 +86,11 @@ async def test_lead_score_change_carries_both_scores(stack: Stack, tenant: str) 
     relayed(stack, tenant)
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
-            client,
+            stack, client,
             "subscription($l: ID!) { leadScoreChanged(leadId: $l) { lead { id company } "
             "previousScore newScore scoringFactors { factor points } } }",
-            l=lead,
-        )
+            tenant=tenant, topics=("lead.scored",), l=lead,
+        )  # fmt: skip
         factors = [{"factor": "demo", "points": 15}]
         await mutate(stack, tenant, SCORE, l=lead, f=factors)
 
@@ -104,11 +106,11 @@ async def test_pipeline_metrics_follow_a_won_deal(stack: Stack, tenant: str) -> 
     ids = make_deal(stack, tenant)
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
-            client,
+            stack, client,
             "subscription($p: ID!) { pipelineMetricsUpdated(pipelineId: $p) { pipeline { name } "
             "totalValue dealCount wonCount conversionRate change changedDealId } }",
-            p=ids["pipeline"],
-        )
+            tenant=tenant, topics=DEAL_EVENTS, p=ids["pipeline"],
+        )  # fmt: skip
         await mutate(stack, tenant, MOVE, deal=ids["deal"], stage=ids["Closed Won"])
 
         assert await next_event(client, id_) == {

@@ -13,7 +13,7 @@ import httpx
 import jwt
 
 from crmgraph.config import DEV_JWT_SECRET, Settings
-from tests.conftest import PORT_OFFSET
+from tests.ports import free_port
 
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
 
@@ -89,7 +89,7 @@ def test_unknown_database_scheme_is_refused() -> None:
 
 def test_serve_refuses_to_start_subgraphs_without_a_router_secret(pg_settings: Settings) -> None:
     full = {"DATABASE_URL": pg_settings.database_url, "REDIS_URL": pg_settings.redis_url}
-    port = str(7007 + PORT_OFFSET)
+    port = str(free_port())
 
     missing = run("serve", "deals", "--port", port, **full)
     short = run("serve", "deals", "--port", port, **full, CRMGRAPH_ROUTER_SECRET="0123456789")
@@ -117,7 +117,7 @@ def test_serve_reuse_port_lets_two_processes_share_a_port(
 ) -> None:
     """Workers: two `serve --reuse-port` processes listen on one port (the kernel spreads
     connections over them); without the flag the second one would fail to bind and exit."""
-    port = 7006 + PORT_OFFSET
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": pg_settings.database_url,
@@ -157,7 +157,7 @@ def serve_refused(**env: str) -> subprocess.CompletedProcess[str]:
     """`crmgraph serve --rest` that must exit at once; one that starts anyway is killed and
     reported as the failure it is."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS", "NEO4J"))}
-    env = {**keep, "REST_PORT": str(7010 + PORT_OFFSET), **env}
+    env = {**keep, "REST_PORT": str(free_port()), **env}
     with subprocess.Popen(
         [CRMGRAPH, "serve", "--rest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
@@ -194,7 +194,7 @@ def test_anonymous_tenant_is_refused_off_loopback(tmp_path: Path) -> None:
 
 
 def test_anonymous_tenant_serves_the_embedded_demo_on_loopback(tmp_path: Path) -> None:
-    port = 7010 + PORT_OFFSET
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS", "NEO4J"))}
     env |= {"ANONYMOUS_TENANT": "demo", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/crm.db",
             "HOST": "127.0.0.1", "REST_PORT": str(port)}  # fmt: skip

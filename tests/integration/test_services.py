@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from crmgraph.config import Settings
 from crmgraph.errors import ServiceUnavailable
@@ -30,15 +31,18 @@ async def test_runtime_reaches_postgres_redis_and_neo4j(pg_settings: Settings) -
 async def test_broadcast_delivers_through_real_redis(pg_settings: Settings) -> None:
     broadcast = create_broadcast(pg_settings.redis_url)
     await broadcast.connect()
-    channel = channel_for("t_bus", "deal.updated")
+    # A channel and a message of this run's own: the Redis is shared with other runs, and
+    # their "hello" on a fixed channel arrived here too and passed for ours.
+    hello = f"hello {uuid.uuid4()}"
+    channel = channel_for(f"t_{uuid.uuid4().hex[:12]}", "deal.updated")
     try:
         async with broadcast.subscribe(channel) as subscriber:
-            await broadcast.publish(channel, "hello")
+            await broadcast.publish(channel, hello)
             event = await asyncio.wait_for(subscriber.get(), timeout=5)
     finally:
         await broadcast.disconnect()
 
-    assert event.message == "hello"
+    assert event.message == hello
 
 
 async def test_unreachable_postgres_names_service_and_masked_url(pg_settings: Settings) -> None:

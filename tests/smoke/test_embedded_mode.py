@@ -11,7 +11,6 @@ import pytest
 from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
 from crmgraph.demo import CONTACTS, DEALS, load_demo
-from tests.conftest import PORT_OFFSET
 from tests.stack import Stack
 
 QUERY = "{ deals(first: 5) { edges { node { title contact { fullName account { name } } } } } }"
@@ -28,7 +27,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         jwt_secret=DEV_JWT_SECRET,
     )
     asyncio.run(upgrade(settings))
-    stack = Stack(settings, port_offset=PORT_OFFSET + 100, workdir=workdir)
+    stack = Stack(settings, workdir=workdir)
     stack.start()
     assert stack.call(lambda: load_demo(stack.runtime.sessions)) is True
     yield stack

@@ -26,7 +26,7 @@ log = logging.getLogger("crmgraph.events.outbox_listener")
 
 CHANNEL = "crmgraph_outbox"
 # Any constant shared by every listener: the key of the leader's session lock.
-_LEADER_LOCK_KEY = 0x6372_6D67_7270_6802  # "crmgrph\x02"
+LEADER_LOCK_KEY = 0x6372_6D67_7270_6802  # "crmgrph\x02"
 
 
 def asyncpg_dsn(database_url: str) -> str | None:
@@ -73,7 +73,7 @@ class OutboxListener:
             leader = False
             try:
                 leader = bool(
-                    await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK_KEY)
+                    await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
                 )
                 if leader:
                     self.following = False

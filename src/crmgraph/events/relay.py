@@ -67,6 +67,7 @@ class Relay:
         # A fault point for tests: awaited after publishing a batch, before its commit.
         self.before_commit: BatchHook | None = None
         self._wake = asyncio.Event()
+        self._waiting: float | None = None
 
     def wake(self) -> None:
         """Look for new rows now instead of at the next poll."""
@@ -119,6 +120,12 @@ class Relay:
             return await emit_due_tasks(session)
 
     @property
+    def asleep(self) -> float | None:
+        """The idle interval the relay is waiting out with no wake-up pending; None while it
+        works or is about to. Lets a test wait until only a wake-up can bring an event out."""
+        return None if self._wake.is_set() else self._waiting
+
+    @property
     def idle_interval(self) -> float:
         """How long to wait for a wake-up before looking anyway."""
         if self.listener is not None and (self.listener.connected or self.listener.following):
@@ -153,6 +160,9 @@ class Relay:
                 if loop.time() >= next_due:
                     next_due = loop.time() + self.due_interval
                     await self.emit_due_tasks()
+                # Cleared before the batch looks, not after: a wake-up that comes while it
+                # runs is for a row it may not have seen, and must bring another look.
+                self._wake.clear()
                 count = await self.relay_batch()
             except asyncio.CancelledError:
                 raise
@@ -168,13 +178,16 @@ class Relay:
                 log.warning("outbox relay resumed")
                 failing, backoff = None, 0.0
             if count < self.batch_size:
-                self._wake.clear()
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
                 # cancellation that arrives as the wake-up does, and the relay would then
                 # outlive its server's shutdown.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.idle_interval):
-                        await self._wake.wait()
+                self._waiting = self.idle_interval
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._waiting):
+                            await self._wake.wait()
+                finally:
+                    self._waiting = None
 
 
 async def serve_relay(relay: Relay, stop: asyncio.Event) -> None:

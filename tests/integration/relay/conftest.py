@@ -1,0 +1,47 @@
+"""Fixtures of the outbox relay tests: a database of their own per module, and the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from broadcaster import Broadcast
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crmgraph.config import Settings
+from crmgraph.db.engine import create_engine, create_session_factory
+from crmgraph.db.migrate import upgrade
+from crmgraph.events import bus
+from tests.conftest import admin
+
+
+@pytest.fixture(scope="module")
+def relay_settings(pg_settings: Settings) -> Iterator[Settings]:
+    """A database of its own: the stack's relay (same session) must not take our rows."""
+    name = f"crmgraph_relay_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(pg_settings, f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_settings.database_url).set(database=name)
+    settings = pg_settings.model_copy(
+        update={"database_url": url.render_as_string(hide_password=False)}
+    )
+    asyncio.run(upgrade(settings))
+    yield settings
+    asyncio.run(admin(pg_settings, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def sessions(relay_settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(relay_settings)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def broadcast(relay_settings: Settings) -> AsyncIterator[Broadcast]:
+    running = bus.create_broadcast(relay_settings.redis_url)
+    await running.connect()
+    yield running
+    await running.disconnect()

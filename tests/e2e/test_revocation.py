@@ -124,7 +124,9 @@ async def test_open_subscription_ends_when_its_key_is_revoked(stack: Stack, tena
     created = create_key(stack, tenant, permissions=["activities:read"])
     params = {"authorization": f"Bearer {oauth_token(stack, created)}"}
     async with connect(ws_url(stack), params=params) as client:
-        id_ = await subscribed(client, NEW_ACTIVITY, u=ada)
+        id_ = await subscribed(
+            stack, client, NEW_ACTIVITY, tenant=tenant, topics=("activity.created",), u=ada
+        )
         await mutate(stack, tenant, CREATE_TASK, input={"title": "Call", "assignedTo": ada})
         assert await next_event(client, id_) == {"data": {"newActivity": {"title": "Call"}}}
 

@@ -4,6 +4,7 @@ a running runtime."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 import httpx
@@ -29,7 +30,10 @@ async def test_health_turns_unavailable_when_the_database_goes_away(pg_settings:
     await admin(pg_settings, f'CREATE DATABASE "{name}"')
     url = make_url(pg_settings.database_url).set(database=name)
     settings = pg_settings.model_copy(
-        update={"database_url": url.render_as_string(hide_password=False)}
+        update={
+            "database_url": url.render_as_string(hide_password=False),
+            "router_secret": secrets.token_urlsafe(32),  # subgraphs never run without one
+        }
     )
     runtime = await Runtime.open(settings)
     try:

@@ -14,6 +14,7 @@ from crmgraph.auth import needs
 from crmgraph.gql.permissions import Checked, attach, declared
 from crmgraph.gql.schema import build_schema
 from crmgraph.rest.api_keys import api_key_routes
+from crmgraph.rest.health import health_routes
 from crmgraph.rest.sse import TOPICS as SSE_TOPICS
 from crmgraph.rest.sse import sse_routes
 from crmgraph.runtime import Runtime
@@ -152,8 +153,9 @@ def test_events_need_the_read_permission_of_what_they_carry(
 
 def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     nobody = cast(Runtime, None)  # routes only keep it for their requests
-    routes = [*api_key_routes(nobody), *sse_routes(nobody)]
+    routes = [*api_key_routes(nobody), *sse_routes(nobody), *health_routes(nobody)]
     served = {
         f"{method} {r.path}" for r in routes for method in r.methods or () if method != "HEAD"
     }
-    assert set(needs.ROUTES) == served
+    public = {"GET /health"}  # readiness only, for load balancers and compose
+    assert set(needs.ROUTES) == served - public

@@ -75,9 +75,20 @@ def only_running(groups: dict[str, list[int]], keep: Iterable[str]) -> Iterator[
         _signal(stopped, signal.SIGCONT)
 
 
-def wait_quiet(pids: Iterable[int], window: float = 0.5, timeout: float = 30) -> bool:
-    """Until the processes (children included) use under 5 % of a core over `window`: wrk
-    leaves requests in flight when it stops, and they still run. Without the wait they
+def cpu_rate(pids: Iterable[int], window: float = 0.5) -> float:
+    """Cores the processes (children included) use now, over `window` seconds."""
+    roots = list(pids)
+    before = _cpu(roots)
+    time.sleep(window)
+    return (_cpu(roots) - before) / window
+
+
+def wait_quiet(
+    pids: Iterable[int], idle: float = 0.0, window: float = 0.5, timeout: float = 30
+) -> bool:
+    """Until the processes (children included) use under 5 % of a core more than `idle`,
+    what they used before the run (their own background work: relays, due-task scans):
+    wrk leaves requests in flight when it stops, and they still run. Without the wait they
     would eat into the next run, or finish a move after the stages were reset (a CONFLICT
     in the next run), or be stopped half done with a peer."""
     roots = list(pids)
@@ -86,7 +97,7 @@ def wait_quiet(pids: Iterable[int], window: float = 0.5, timeout: float = 30) ->
     while time.monotonic() < deadline:
         time.sleep(window)
         now = _cpu(roots)
-        if now - before < 0.05 * window:
+        if now - before < (idle + 0.05) * window:
             return True
         before = now
     return False

@@ -33,7 +33,7 @@ from answers import (
     fetch_answers,
 )  # bench/*.py: the script's directory is on sys.path
 from load import WrkRun, run_wrk, write_answers
-from processes import PG_DIR, node, only_running, terminate, wait_quiet
+from processes import PG_DIR, cpu_rate, node, only_running, terminate, wait_quiet
 from report import Result, summarize
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -603,11 +603,13 @@ class Point:
     token: str
 
     def load(self, concurrency: int, seconds: int) -> WrkRun:
+        pids = [pid for group in serves(self.target) for pid in GROUPS.get(group, [])]
+        idle = cpu_rate(pids)
         found = run_wrk(
             self.url, self.body_file, self.answers_file, concurrency, seconds, self.token,
             headers_for(self.target),
         )  # fmt: skip
-        if not wait_quiet(pid for group in serves(self.target) for pid in GROUPS.get(group, [])):
+        if not wait_quiet(pids, idle=idle):
             print(f"bench: {self.target} still busy 30 s after wrk stopped", file=sys.stderr)
         return found
 

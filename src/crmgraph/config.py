@@ -79,9 +79,12 @@ class Settings(BaseSettings):
     rest_max_body_bytes: int = Field(default=1_048_576, gt=0)
     sql_echo: bool = False
     debug: bool = False
-    # Per process: the read pool keeps this many PostgreSQL connections (and opens as many more
-    # under load); the write pool half as many. A request holds one only while a query runs.
-    db_pool_size: int = 20
+    # Per process: the read pool holds at most this many PostgreSQL connections, the write pool
+    # half as many (at least 2), and the relay one more to LISTEN. A request holds one only
+    # while a query runs and waits for one when all are busy: the pools never grow past this,
+    # so processes x (1.5 x DB_POOL_SIZE + 1) must stay under PostgreSQL's max_connections
+    # (seven processes x 13 = 91 under its default 100 with the default 8).
+    db_pool_size: int = Field(default=8, gt=0)
     max_page_size: int = 100
     # Browser origins allowed by CORS, comma-separated; `*` stands for one host label
     # (`https://*.example.com`). The router reads the same CRMGRAPH_CORS_ORIGINS.

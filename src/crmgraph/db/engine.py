@@ -26,8 +26,10 @@ def create_engine(
     read-only requests: autocommit, so a loader's SELECT is one round trip instead of
     BEGIN + SELECT + ROLLBACK. Stale pooled connections are dropped at checkout when the
     driver has seen them close (free); the write engine also pings before each checkout
-    (one more round trip, which writes can afford). pool_size: the pool's size and its
-    overflow (default DB_POOL_SIZE)."""
+    (one more round trip, which writes can afford). pool_size: the pool's size (default
+    DB_POOL_SIZE); it never overflows: past it a request waits for a connection, because
+    connections opened beyond a planned budget run PostgreSQL out of them (`too many
+    clients`) under load, which failed requests instead of delaying them."""
     url = make_url(settings.database_url)
     options: dict[str, Any] = {"echo": settings.sql_echo}
     if reads:
@@ -43,7 +45,7 @@ def create_engine(
     else:
         size = settings.db_pool_size if reads else max(2, settings.db_pool_size // 2)
     engine = create_async_engine(
-        url, pool_size=size, max_overflow=size, pool_pre_ping=not reads, **options
+        url, pool_size=size, max_overflow=0, pool_pre_ping=not reads, **options
     )
     event.listen(engine.sync_engine, "checkout", _drop_if_closed)
     return engine

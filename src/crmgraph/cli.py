@@ -1,4 +1,4 @@
-"""The `crmgraph` command: serve, relay, migrate, seed, token, schema, check."""
+"""The `crmgraph` command: serve, worker, migrate, seed, token, schema, check."""
 
 from __future__ import annotations
 
@@ -66,8 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    relay = commands.add_parser("relay", help="run only the outbox relay (publishes events)")
-    relay.set_defaults(run=_relay)
+    worker = commands.add_parser(
+        "worker", help="run only the outbox consumers (the Redis publisher, ...); start any number"
+    )
+    worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--revision", default="head")
@@ -126,10 +128,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _relay(settings: Settings, args: argparse.Namespace) -> int:
-    from crmgraph.server import relay
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.server import worker
 
-    run_fast(relay(settings))
+    run_fast(worker(settings))
     return 0
 
 

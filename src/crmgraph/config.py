@@ -79,8 +79,11 @@ class Settings(BaseSettings):
     rest_max_body_bytes: int = Field(default=1_048_576, gt=0)
     sql_echo: bool = False
     debug: bool = False
+    # Server processes also run the outbox consumers (crmgraph.events.consumers): `make run`
+    # and the tests. Off where `crmgraph worker` processes run them instead.
+    consumers_in_process: bool = True
     # Per process: the read pool holds at most this many PostgreSQL connections, the write pool
-    # half as many (at least 2), and the relay one more to LISTEN. A request holds one only
+    # half as many (at least 2), and the consumers one more to LISTEN. A request holds one only
     # while a query runs and waits for one when all are busy: the pools never grow past this,
     # so processes x (1.5 x DB_POOL_SIZE + 1) must stay under PostgreSQL's max_connections
     # (seven processes x 13 = 91 under its default 100 with the default 8).

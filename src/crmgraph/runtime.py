@@ -14,8 +14,10 @@ from crmgraph.config import Settings, mask_url
 from crmgraph.db import engine as db_engine
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.events import bus
+from crmgraph.events.consumers import CONSUMERS, consumer_names
+from crmgraph.events.consumers.metrics import ConsumerLag, consumer_lag
+from crmgraph.events.consumers.runner import ConsumerRunner
 from crmgraph.events.outbox_listener import asyncpg_dsn
-from crmgraph.events.relay import Relay
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.port import GraphStore
 from crmgraph.graph.sql_store import SqlGraphStore
@@ -40,8 +42,8 @@ class Runtime:
     # Read-only requests (loaders, lists): autocommit, one round trip per SELECT.
     read_engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
-    _relay_engines: list[AsyncEngine] = field(default_factory=list)
-    _relays: list[Relay] = field(default_factory=list)
+    _runner_engines: list[AsyncEngine] = field(default_factory=list)
+    _runners: list[ConsumerRunner] = field(default_factory=list)
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -75,30 +77,34 @@ class Runtime:
             raise
         return runtime
 
-    def create_relay(self) -> Relay:
-        """A relay on an engine of its own: its polling never waits for, or holds, a
-        connection that requests need. close() disposes of it."""
-        engine = db_engine.create_engine(self.settings, pool_size=2)
-        self._relay_engines.append(engine)
-        sessions = db_engine.create_session_factory(engine)
-        relay = Relay(
-            sessions,
-            self.broadcast,
-            redis_url=self.settings.redis_url,
+    def create_runner(self) -> ConsumerRunner:
+        """A runner of every registered consumer (crmgraph.events.consumers), on an engine
+        of its own: a connection per consumer and one for the due-task scan, so its work
+        never waits for, or holds, a connection that requests need. close() disposes of it."""
+        engine = db_engine.create_engine(self.settings, pool_size=len(CONSUMERS) + 1)
+        self._runner_engines.append(engine)
+        runner = ConsumerRunner(
+            db_engine.create_session_factory(engine),
+            [consumer.from_runtime(self) for consumer in CONSUMERS],
             listen_dsn=asyncpg_dsn(self.settings.database_url),
         )
-        self._relays.append(relay)
-        return relay
+        self._runners.append(runner)
+        return runner
 
-    def wake_relays(self) -> None:
-        """A write of this process committed: publish now rather than at the next poll."""
-        for relay in self._relays:
-            relay.wake_after_write()
+    def wake_consumers(self) -> None:
+        """A write of this process committed: hand it to consumers now, not at the next poll."""
+        for runner in self._runners:
+            runner.wake_after_write()
+
+    async def consumer_lag(self) -> list[ConsumerLag]:
+        """Lag and dead letters of every consumer, read from the database now."""
+        async with self.read_sessions() as session:
+            return await consumer_lag(session, consumer_names())
 
     async def close(self) -> None:
         await self.broadcast.disconnect()
         await self.graph.close()
-        for engine in self._relay_engines:
+        for engine in self._runner_engines:
             await engine.dispose()
         await self.read_engine.dispose()
         await self.engine.dispose()

@@ -15,7 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from crmgraph.config import Settings
-from crmgraph.events.relay import Relay, serve_relay
+from crmgraph.events.consumers.runner import ConsumerRunner, serve_runner
 from crmgraph.gql.app import create_subgraph_app
 from crmgraph.gql.router_gate import require_router_secret
 from crmgraph.rest.app import create_rest_app
@@ -44,7 +44,7 @@ class Servers:
     """The uvicorn servers of one process; stop() asks them all to exit."""
 
     servers: list[_Server] = field(default_factory=list)
-    relay: Relay | None = None
+    consumers: ConsumerRunner | None = None
     # reuse_port: bind with SO_REUSEPORT, so several processes can serve one port and the
     # kernel spreads connections over them (`crmgraph serve NAME --reuse-port`, run N times).
     reuse_port: bool = False
@@ -73,17 +73,17 @@ class Servers:
             self._sockets[len(self.servers) - 1] = [sock]
 
     async def run(self) -> None:
-        """Serve until stop(); the outbox relay runs alongside, as long as the servers do."""
-        relay = None if self.relay is None else asyncio.create_task(self.relay.run())
+        """Serve until stop(); the consumers run alongside, as long as the servers do."""
+        running = None if self.consumers is None else asyncio.create_task(self.consumers.run())
         try:
             await asyncio.gather(
                 *(s.serve(sockets=self._sockets.get(n)) for n, s in enumerate(self.servers))
             )
         finally:
-            if relay is not None:
-                relay.cancel()
+            if running is not None:
+                running.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await relay
+                    await running
 
     def stop(self) -> None:
         for server in self.servers:
@@ -101,14 +101,17 @@ def build_servers(
     rest: bool,
     ports: dict[str, int] | None = None,
     log_level: str = "info",
-    relay: bool = True,
+    consumers: bool | None = None,
     reuse_port: bool = False,
 ) -> Servers:
-    """relay: also run the outbox relay in this process (every server process does, so
-    events flow in any deployment; `crmgraph relay` adds dedicated ones)."""
+    """consumers: also run the outbox consumers in this process; by default when
+    CONSUMERS_IN_PROCESS is on (`make run`, tests), off where `crmgraph worker` runs them."""
     settings: Settings = runtime.settings
     ports = {**PORTS, **(ports or {})}
-    servers = Servers(relay=runtime.create_relay() if relay else None, reuse_port=reuse_port)
+    if consumers is None:
+        consumers = settings.consumers_in_process
+    runner = runtime.create_runner() if consumers else None
+    servers = Servers(consumers=runner, reuse_port=reuse_port)
     for name in names:
         app = create_subgraph_app(name, load_schema(name), runtime)
         servers.add(app, settings.host, ports[name], log_level)
@@ -150,15 +153,16 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
-async def relay(settings: Settings) -> None:
-    """`crmgraph relay`: only the outbox relay, until SIGINT/SIGTERM."""
+async def worker(settings: Settings) -> None:
+    """`crmgraph worker`: only the outbox consumers, until SIGINT/SIGTERM."""
     runtime = await Runtime.open(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("outbox relay running")
+    runner = runtime.create_runner()
+    log.info("worker running consumers: %s", ", ".join(c.name for c in runner.consumers))
     try:
-        await serve_relay(runtime.create_relay(), stop)
+        await serve_runner(runner, stop)
     finally:
         await runtime.close()

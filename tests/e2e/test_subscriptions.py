@@ -1,4 +1,4 @@
-"""Subscriptions through the router over graphql-transport-ws, fed by the outbox relay."""
+"""Subscriptions through the router over graphql-transport-ws, fed by the Redis publisher."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import contacts, deals
 from crmgraph.events.bus import channel_for
+from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from subgraphs.deals.subscriptions import DEAL_CHANGES
 from tests.e2e.graphql_ws import GraphQLWebSocket, connect
 from tests.factories import make_pipeline
@@ -64,22 +65,23 @@ def make_deal(stack: Stack, tenant: str) -> dict[str, str]:
 
 
 def relayed(stack: Stack, tenant: str) -> None:
-    """Waits until the relay has published the tenant's events so far: a subscription
-    started now sees only what happens next."""
+    """Waits until the Redis publisher has published the tenant's events so far: a
+    subscription started now sees only what happens next."""
 
     async def pending() -> int:
-        outbox = models.OutboxEvent
+        outbox, delivery = models.OutboxEvent, models.OutboxDelivery
         async with stack.runtime.sessions() as session:
             count = await session.scalar(
-                select(func.count()).where(
-                    outbox.tenant_id == tenant, outbox.published_at.is_(None)
-                )
+                select(func.count())
+                .select_from(delivery)
+                .join(outbox, outbox.id == delivery.outbox_id)
+                .where(outbox.tenant_id == tenant, delivery.consumer == RedisPublisher.name)
             )
         return int(count or 0)
 
     deadline = time.monotonic() + 5
     while stack.call(pending):
-        assert time.monotonic() < deadline, "the relay did not publish within 5 s"
+        assert time.monotonic() < deadline, "the Redis publisher did not publish within 5 s"
         time.sleep(0.02)
 
 

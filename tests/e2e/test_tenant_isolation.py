@@ -70,9 +70,9 @@ def with_api_key(stack: Stack, tenant: str, ids: Ids) -> Ids:
     return replace(ids, api_key=body["data"]["createApiKey"]["apiKey"]["id"])
 
 
-# Columns the background workers set on their own schedule (the relay marks events
-# published, the scheduler marks due tasks notified): bookkeeping, not the tenant's data.
-WORKER_COLUMNS = {"outbox_events": {"published_at"}, "tasks": {"due_notified_at"}}
+# Columns the background workers set on their own schedule (the scheduler marks due tasks
+# notified): bookkeeping, not the tenant's data. Consumers keep theirs in outbox_deliveries.
+WORKER_COLUMNS = {"tasks": {"due_notified_at"}}
 
 
 def tenant_rows(stack: Stack, tenant: str) -> Rows:

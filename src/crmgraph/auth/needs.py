@@ -199,6 +199,7 @@ SYSTEM_ADMIN = "*"
 # caller's credentials, and /internal/introspect only the router's secret.
 ROUTES: Mapping[str, str] = {
     "GET /health/details": SYSTEM_ADMIN,
+    "GET /metrics": SYSTEM_ADMIN,  # consumer lag names the infrastructure, as details do
     "POST /api-keys": "api_keys:write",
     "DELETE /api-keys/{key_id}": "api_keys:write",
     "GET /sse/activity-feed": "activities:read",

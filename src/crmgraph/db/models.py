@@ -20,7 +20,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crmgraph.db.types import JSONType, UTCDateTime, utcnow
 
@@ -330,10 +330,7 @@ class OutboxEvent(Base):
     """A domain event written in the same transaction as the change it describes."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (
-        Index(None, "published_at", "id"),
-        UniqueConstraint("aggregate_id", "sequence"),
-    )
+    __table_args__ = (UniqueConstraint("aggregate_id", "sequence"),)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -346,4 +343,26 @@ class OutboxEvent(Base):
     sequence: Mapped[int]
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    published_at: Mapped[datetime | None]
+
+
+class OutboxDelivery(Base):
+    """An outbox event one consumer has still to handle (crmgraph.events.consumers): written
+    with the event, deleted once handled; `dead` after too many attempts (a dead letter)."""
+
+    __tablename__ = "outbox_deliveries"
+    __table_args__ = (Index(None, "outbox_id"),)
+
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("outbox_events.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | dead
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when enqueued, so the event's insert (and id) comes first; never loaded lazily.
+    event: Mapped[OutboxEvent] = relationship(lazy="raise")

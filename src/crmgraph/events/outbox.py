@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.models import OutboxEvent, TenantRow
 from crmgraph.db.scoping import Scope
+from crmgraph.events import deliveries
 
 T = TypeVar("T", bound=TenantRow)
 
@@ -80,4 +81,5 @@ async def record(
         payload=payload,
     )
     session.add(event)
+    deliveries.enqueue(session, event)
     return event

@@ -39,7 +39,7 @@ class ResilientRedisBackend(BroadcastBackend):
         """Returns once listening (a subscription made after it is live), or after
         CONNECT_WAIT seconds with Redis down; the listener keeps trying either way."""
         self._listener = asyncio.create_task(self._listen(), name="crmgraph-bus-listener")
-        with contextlib.suppress(TimeoutError):  # asyncio.timeout: see events.relay
+        with contextlib.suppress(TimeoutError):  # asyncio.timeout: see events.consumers.runner
             async with asyncio.timeout(CONNECT_WAIT):
                 await self.connected.wait()
 

@@ -104,7 +104,7 @@ class Context:
         scope = self.scope
         async with self.runtime.sessions() as session, session.begin():
             result = await change(session, scope)
-        self.runtime.wake_relays()  # its outbox rows are committed now
+        self.runtime.wake_consumers()  # its outbox rows are committed now
         return result
 
 

@@ -1,17 +1,20 @@
-"""GET /health (readiness, for anyone) and GET /health/details (system admins only).
+"""GET /health (readiness, for anyone), GET /health/details and GET /metrics (system admins).
 
 The plain answer says only whether every dependency answers; which dependencies there are,
 where they live and which versions they run names the infrastructure, so that part needs
-the system-wide `*` permission of a system admin (a tenant admin's `tenant:*` is not enough).
+the system-wide `*` permission of a system admin (a tenant admin's `tenant:*` is not enough),
+as do the outbox consumers' lag and dead letters (crmgraph.events.consumers.metrics), given in
+the details and as Prometheus text at /metrics.
 """
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmgraph.auth.needs import ROUTES
+from crmgraph.events.consumers.metrics import prometheus_text
 from crmgraph.health import status_of
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
@@ -36,7 +39,26 @@ def health_routes(runtime: Runtime) -> list[Route]:
                 c.service: {"status": "up" if c.ok else "down", "url": c.url, "detail": c.detail}
                 for c in checks
             },
+            "consumers": {
+                lag.consumer: {
+                    "pending": lag.pending,
+                    "oldest_pending_seconds": lag.oldest_pending_seconds,
+                    "dead": lag.dead,
+                }
+                for lag in await runtime.consumer_lag()
+            },
         }
         return JSONResponse(envelope(request, data, success=ok), status_code=code)
 
-    return [Route("/health", health), Route("/health/details", details)]
+    async def metrics(request: Request) -> Response:
+        await scope_of(request, runtime, needs=ROUTES["GET /metrics"])
+        return Response(prometheus_text(await runtime.consumer_lag()), media_type=PROMETHEUS_TEXT)
+
+    return [
+        Route("/health", health),
+        Route("/health/details", details),
+        Route("/metrics", metrics),
+    ]
+
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"

@@ -60,6 +60,18 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/metrics": {
+            "get": {
+                "summary": "Outbox consumers' lag and dead letters as Prometheus text "
+                "(crmgraph_consumer_*); system admins only",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {"description": "Prometheus text format 0.0.4"},
+                    "401": {"$ref": "#/components/responses/Error"},
+                    "403": {"$ref": "#/components/responses/Error"},
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -78,6 +90,15 @@ OPENAPI: dict[str, Any] = {
                     "detail": {"type": "string"},
                 },
             },
+            "ConsumerLag": {
+                "type": "object",
+                "required": ["pending", "oldest_pending_seconds", "dead"],
+                "properties": {
+                    "pending": {"type": "integer"},
+                    "oldest_pending_seconds": {"type": "number"},
+                    "dead": {"type": "integer"},
+                },
+            },
             "Health": _envelope(
                 {
                     "type": "object",
@@ -89,13 +110,17 @@ OPENAPI: dict[str, Any] = {
             "HealthDetails": _envelope(
                 {
                     "type": "object",
-                    "required": ["status", "mode", "services"],
+                    "required": ["status", "mode", "services", "consumers"],
                     "properties": {
                         "status": READY,
                         "mode": {"type": "string", "enum": ["embedded", "full"]},
                         "services": {
                             "type": "object",
                             "additionalProperties": {"$ref": "#/components/schemas/ServiceStatus"},
+                        },
+                        "consumers": {
+                            "type": "object",
+                            "additionalProperties": {"$ref": "#/components/schemas/ConsumerLag"},
                         },
                     },
                 }

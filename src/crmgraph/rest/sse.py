@@ -119,7 +119,7 @@ async def feed(
                 if visible(scope, event) and for_user(event, user_id):
                     yield frame(event)
         while True:
-            try:  # asyncio.timeout, not wait_for: see crmgraph.events.relay
+            try:  # asyncio.timeout, not wait_for: see crmgraph.events.consumers.runner
                 async with asyncio.timeout(KEEP_ALIVE_SECONDS):
                     event = await queue.get()
             except TimeoutError:

@@ -1,10 +1,11 @@
-"""Fixtures of the outbox relay tests: a database of their own per module, and the bus."""
+"""Fixtures of the outbox consumer tests: a database of their own per module, and the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from broadcaster import Broadcast
@@ -16,12 +17,13 @@ from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
 from crmgraph.events import bus
 from tests.conftest import admin
+from tests.integration.consumers.support import PrivateRedis
 
 
 @pytest.fixture(scope="module")
-def relay_settings(pg_settings: Settings) -> Iterator[Settings]:
-    """A database of its own: the stack's relay (same session) must not take our rows."""
-    name = f"crmgraph_relay_{uuid.uuid4().hex[:10]}"
+def outbox_settings(pg_settings: Settings) -> Iterator[Settings]:
+    """A database of its own: the stack's consumers (same session) must not take our rows."""
+    name = f"crmgraph_consumers_{uuid.uuid4().hex[:10]}"
     asyncio.run(admin(pg_settings, f'CREATE DATABASE "{name}"'))
     url = make_url(pg_settings.database_url).set(database=name)
     settings = pg_settings.model_copy(
@@ -33,15 +35,23 @@ def relay_settings(pg_settings: Settings) -> Iterator[Settings]:
 
 
 @pytest.fixture
-async def sessions(relay_settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(relay_settings)
+async def sessions(outbox_settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(outbox_settings)
     yield create_session_factory(engine)
     await engine.dispose()
 
 
 @pytest.fixture
-async def broadcast(relay_settings: Settings) -> AsyncIterator[Broadcast]:
-    running = bus.create_broadcast(relay_settings.redis_url)
+async def broadcast(outbox_settings: Settings) -> AsyncIterator[Broadcast]:
+    running = bus.create_broadcast(outbox_settings.redis_url)
     await running.connect()
     yield running
     await running.disconnect()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()

@@ -1,12 +1,10 @@
-"""The outbox relay on real PostgreSQL and Redis: order, a Redis outage, the `crmgraph relay`
-command, due tasks, SQLite. Crashes: test_relay_crash.py; NOTIFY: test_relay_notify.py."""
+"""The Redis publisher, run by the consumer runner on real PostgreSQL and Redis: order, a Redis
+outage, the `crmgraph worker` command, due tasks, SQLite. Crashes and several workers:
+test_worker_crash.py; NOTIFY: test_notify.py; other consumers beside it: test_runner.py."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,27 +17,29 @@ from crmgraph.db import models
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
 from crmgraph.events import bus
-from tests.integration.relay.support import (
+from crmgraph.events.consumers.redis_publisher import RedisPublisher
+from tests.integration.consumers.support import (
+    PrivateRedis,
     all_published,
+    deliveries_of,
     new_tenant,
     receive,
-    relay_for,
+    runner_for,
     running,
-    start_relay_process,
-    stop_relay_process,
+    start_worker,
+    stop_worker,
     unpublished,
     write_events,
 )
-from tests.ports import free_port
 
 
-async def test_relay_publishes_committed_events_in_order(
-    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, relay_settings: Settings
+async def test_publisher_publishes_committed_events_in_order(
+    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, outbox_settings: Settings
 ) -> None:
     tenant = new_tenant()
     async with broadcast.subscribe(bus.channel_for(tenant, "deal.updated")) as subscriber:
         aggregate = await write_events(sessions, tenant, 5)
-        async with running(relay_for(sessions, broadcast, relay_settings.redis_url)):
+        async with running(runner_for(sessions, broadcast, outbox_settings.redis_url)):
             got = await receive(subscriber, 5)
             await all_published(sessions, tenant)
 
@@ -50,47 +50,6 @@ async def test_relay_publishes_committed_events_in_order(
     assert len({e.event_id for e in got}) == 5
 
 
-class PrivateRedis:
-    """A redis-server of this test's own: stopping the shared one would break every other
-    test run using it at the time."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(100):
-            ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
-                                  capture_output=True, text=True, check=False)  # fmt: skip
-            if ping.stdout.strip() == "PONG":
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server on {self.port} exited")
-            time.sleep(0.05)
-        raise TimeoutError(f"redis-server on {self.port} not up")
-
-    def stop(self) -> None:
-        """The outage: the server goes away, connections and all."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
-
-
 async def test_events_written_while_redis_is_down_arrive_after_it_is_back(
     sessions: async_sessionmaker[AsyncSession], private_redis: PrivateRedis
 ) -> None:
@@ -99,7 +58,7 @@ async def test_events_written_while_redis_is_down_arrive_after_it_is_back(
     await broadcast.connect()
     try:
         async with (
-            running(relay_for(sessions, broadcast, private_redis.url)),
+            running(runner_for(sessions, broadcast, private_redis.url)),
             broadcast.subscribe(bus.channel_for(tenant, "deal.updated")) as subscriber,
         ):
             await asyncio.to_thread(private_redis.stop)
@@ -107,6 +66,9 @@ async def test_events_written_while_redis_is_down_arrive_after_it_is_back(
                 await write_events(sessions, tenant, 4)  # commits with Redis down
                 await asyncio.sleep(1.0)
                 assert await unpublished(sessions, tenant) == 4
+                waiting = (await deliveries_of(sessions, tenant, RedisPublisher.name))[0]
+                assert waiting.attempts >= 1
+                assert "Redis unreachable" in (waiting.last_error or "")
             finally:
                 await asyncio.to_thread(private_redis.start)
             got = await receive(subscriber, 4, within=15)
@@ -117,28 +79,28 @@ async def test_events_written_while_redis_is_down_arrive_after_it_is_back(
     assert [e.sequence for e in got] == [1, 2, 3, 4]
 
 
-async def test_crmgraph_relay_command_publishes_and_stops_on_sigterm(
+async def test_crmgraph_worker_command_publishes_and_stops_on_sigterm(
     sessions: async_sessionmaker[AsyncSession],
     broadcast: Broadcast,
-    relay_settings: Settings,
+    outbox_settings: Settings,
     tmp_path: Path,
 ) -> None:
     tenant = new_tenant()
-    log = tmp_path / "relay.log"
-    process = await start_relay_process(relay_settings, log)
+    log = tmp_path / "worker.log"
+    process = await start_worker(outbox_settings, log)
     try:
         async with broadcast.subscribe(bus.channel_for(tenant, "deal.updated")) as subscriber:
             await write_events(sessions, tenant, 2)
             got = await receive(subscriber, 2, within=20)
     finally:
-        code = await stop_relay_process(process)
+        code = await stop_worker(process)
 
     assert [e.sequence for e in got] == [1, 2]
     assert code == 0, log.read_text()
 
 
 async def test_due_task_is_announced_once_even_after_a_restart(
-    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, relay_settings: Settings
+    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, outbox_settings: Settings
 ) -> None:
     tenant = new_tenant()
     now = datetime.now(UTC)
@@ -150,10 +112,10 @@ async def test_due_task_is_announced_once_even_after_a_restart(
         session.add_all([due, later, done])
 
     async with broadcast.subscribe(bus.channel_for(tenant, "task.due")) as subscriber:
-        for _ in range(2):  # two relays one after the other: a restart
-            relay = relay_for(sessions, broadcast, relay_settings.redis_url)
-            await relay.emit_due_tasks()
-            while await relay.relay_batch():
+        for _ in range(2):  # two runners one after the other: a restart
+            runner = runner_for(sessions, broadcast, outbox_settings.redis_url)
+            await runner.emit_due_tasks()
+            while (await runner.run_batch(runner.consumers[0])).claimed:
                 pass
         got = await receive(subscriber, 1)
         with pytest.raises(TimeoutError):
@@ -164,8 +126,8 @@ async def test_due_task_is_announced_once_even_after_a_restart(
     ]
 
 
-async def test_relay_on_sqlite_with_the_in_memory_bus(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/relay.db")
+async def test_publisher_on_sqlite_with_the_in_memory_bus(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/publisher.db")
     await upgrade(settings)
     engine = create_engine(settings)
     memory = bus.create_broadcast("memory://")
@@ -174,7 +136,7 @@ async def test_relay_on_sqlite_with_the_in_memory_bus(tmp_path: Path) -> None:
         sessions = create_session_factory(engine)
         async with memory.subscribe(bus.channel_for("solo", "deal.updated")) as subscriber:
             await write_events(sessions, "solo", 3)
-            async with running(relay_for(sessions, memory, "memory://")):
+            async with running(runner_for(sessions, memory, "memory://")):
                 got = await receive(subscriber, 3)
                 await all_published(sessions, "solo")
     finally:

@@ -1,0 +1,31 @@
+"""The consumers of the outbox, and the one list that registers them.
+
+Every outbox event gets a delivery row per registered consumer in the writer's transaction
+(crmgraph.events.deliveries.enqueue); the runner (runner.py) hands each consumer its events
+and deletes a row once handled, so consumers move on independently and resume after a crash.
+
+Adding a consumer (the Neo4j projection, webhooks, Zoho jobs):
+1. a module here with a subclass of base.Consumer: a unique `name`, `ordered` if it needs
+   events in outbox order, `batch_size`/`max_attempts` if the defaults do not fit,
+   `from_runtime()` when it needs the process's resources, and an idempotent
+   `async handle(event)` that raises ServiceUnavailable while its backend is down;
+2. its class in CONSUMERS below.
+Events recorded from then on reach it; for older ones, insert their delivery rows in a
+migration. Removing one: take it out of CONSUMERS and delete its rows in a migration (until
+then they show as lag in the metrics).
+"""
+
+from __future__ import annotations
+
+from crmgraph.events.consumers.base import Consumer
+from crmgraph.events.consumers.redis_publisher import RedisPublisher
+
+CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher,)
+
+
+def consumer_names() -> list[str]:
+    """The name of every registered consumer: each event gets a delivery for each."""
+    return [consumer.name for consumer in CONSUMERS]
+
+
+__all__ = ["CONSUMERS", "Consumer", "consumer_names"]

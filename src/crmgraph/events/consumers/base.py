@@ -1,0 +1,49 @@
+"""What a consumer of the outbox is: a name, how it wants its events, and handle()."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from crmgraph.events.bus import BusEvent
+
+if TYPE_CHECKING:
+    from crmgraph.runtime import Runtime
+
+
+class Consumer(ABC):
+    """One consumer of the outbox (crmgraph.events.consumers.runner runs it).
+
+    handle() gets each event at least once: after a crash, or when a batch's transaction
+    fails, events come again, so handling must be idempotent (`event.event_id` is unique).
+    Raise crmgraph.errors.ServiceUnavailable when what the consumer talks to is down: the
+    event is retried with backoff and never becomes a dead letter. Any other exception
+    counts as a failed attempt of that event; after max_attempts it is a dead letter.
+    """
+
+    # Unique and stable: deliveries are stored under it (at most 64 characters).
+    name: ClassVar[str]
+    # Ordered: one worker at a time handles it, events in outbox id order (so per-aggregate
+    # order holds), and a failed event holds back the ones after it until it succeeds or is
+    # dead. Unordered: workers share its events, and a failing one holds back nothing.
+    ordered: ClassVar[bool] = False
+    # Events claimed per transaction; they stay locked until the batch commits.
+    batch_size: ClassVar[int] = 100
+    # Failed attempts before an event becomes a dead letter.
+    max_attempts: ClassVar[int] = 10
+    # Backoff after the n-th failed attempt: retry_backoff * 2**(n-1), at most max_backoff.
+    retry_backoff: ClassVar[float] = 0.1
+    max_backoff: ClassVar[float] = 60.0
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> Self:
+        """Build it from the process's resources (database, bus, graph store, settings)."""
+        return cls()
+
+    @abstractmethod
+    async def handle(self, event: BusEvent) -> None:
+        """Act on one event; an exception leaves the event to a later attempt."""
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the attempts-th failed attempt."""
+        return float(min(self.retry_backoff * 2 ** max(attempts - 1, 0), self.max_backoff))

@@ -1,0 +1,239 @@
+"""The consumer runner: hands each consumer its pending outbox events, in batches.
+
+Each consumer runs in a task of its own, so a slow or failing one never holds back another.
+A batch is one transaction: claim the consumer's due deliveries (FOR UPDATE SKIP LOCKED on
+PostgreSQL, so workers share an unordered consumer's events without taking the same one;
+an ordered consumer first takes a transaction advisory lock, so one worker at a time sends
+its events, in id order), handle each, delete the rows handled and record the failures
+(attempts, last error, next attempt with exponential backoff, a dead letter after the
+consumer's max_attempts), commit. A crash before the commit leaves the rows pending and
+their locks go with the connection: another worker handles them again (at least once).
+
+Wake-ups keep latency low: on PostgreSQL the runner whose OutboxListener leads hears the
+outbox trigger's NOTIFY at every commit; a write in this process wakes its own runner; the
+others poll. The due-task scan (events.due_tasks) runs here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crmgraph.db.types import utcnow
+from crmgraph.errors import ServiceUnavailable
+from crmgraph.events import bus, deliveries
+from crmgraph.events.consumers.base import Consumer
+from crmgraph.events.due_tasks import emit_due_tasks
+from crmgraph.events.outbox_listener import OutboxListener
+
+log = logging.getLogger("crmgraph.events.consumers")
+
+# A fault point for tests: awaited with the consumer's name and the events it handled in a
+# batch, after handling them and before the commit.
+BatchHook = Callable[[str, list[bus.BusEvent]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one batch did: how many deliveries it claimed, and when to look again at the
+    earliest if some failed (retry_in) or the consumer's backend is down (pause)."""
+
+    claimed: int = 0
+    retry_in: float | None = None
+    pause: float | None = None
+
+
+@dataclass
+class _Lane:
+    consumer: Consumer
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: float | None = None
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        consumers: Sequence[Consumer],
+        *,
+        poll_interval: float = 0.05,
+        listen_dsn: str | None = None,
+        listening_poll_interval: float = 2.0,
+        due_interval: float = 1.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.sessions = sessions
+        self.consumers = list(consumers)
+        self.poll_interval = poll_interval
+        self.listening_poll_interval = listening_poll_interval
+        # PostgreSQL: woken by NOTIFY from any process's commit, so polling can be rare.
+        self.listener = None if listen_dsn is None else OutboxListener(listen_dsn, self.wake)
+        self.due_interval = due_interval
+        self.max_backoff = max_backoff
+        self.before_commit: BatchHook | None = None
+        self._lanes = [_Lane(consumer) for consumer in self.consumers]
+
+    def wake(self) -> None:
+        """Look for new deliveries now instead of at the next poll."""
+        for lane in self._lanes:
+            lane.wake.set()
+
+    def wake_after_write(self) -> None:
+        """A write of this process committed. A follower leaves it to the leader, which the
+        outbox trigger's NOTIFY wakes (crmgraph.events.outbox_listener)."""
+        if self.listener is None or not self.listener.following:
+            self.wake()
+
+    async def run_batch(self, consumer: Consumer) -> Batch:
+        """Claim, handle and settle one batch of consumer's deliveries in one transaction."""
+        async with self.sessions() as session, session.begin():
+            if consumer.ordered and not await deliveries.take_turn(session, consumer.name):
+                return Batch()  # another worker has the turn
+            claimed = await deliveries.claim(
+                session, consumer.name, consumer.batch_size, ordered=consumer.ordered, now=utcnow()
+            )
+            handled: list[bus.BusEvent] = []
+            retry_in: float | None = None
+            pause: float | None = None
+            for item in claimed:
+                event = bus.BusEvent.from_row(item.event)
+                try:
+                    await consumer.handle(event)
+                except ServiceUnavailable as exc:  # its backend is down: not the event's fault
+                    pause = consumer.backoff(item.delivery.attempts + 1)
+                    deliveries.failed(
+                        item.delivery, exc, now=utcnow(), retry_in=pause, max_attempts=None
+                    )
+                    break
+                except Exception as exc:
+                    wait = consumer.backoff(item.delivery.attempts + 1)
+                    dead = deliveries.failed(
+                        item.delivery, exc, now=utcnow(), retry_in=wait,
+                        max_attempts=consumer.max_attempts,
+                    )  # fmt: skip
+                    _log_failure(consumer, event, exc, dead=dead)
+                    if not dead:
+                        retry_in = wait if retry_in is None else min(retry_in, wait)
+                        if consumer.ordered:
+                            break  # what follows waits for this one
+                    continue
+                handled.append(event)
+            if self.before_commit is not None:
+                await self.before_commit(consumer.name, handled)
+            await deliveries.delivered(session, consumer.name, [e.id for e in handled])
+        return Batch(len(claimed), retry_in, pause)
+
+    async def emit_due_tasks(self) -> int:
+        async with self.sessions() as session, session.begin():
+            return await emit_due_tasks(session)
+
+    @property
+    def asleep(self) -> float | None:
+        """The idle interval every consumer is waiting out with no wake-up pending; None
+        while one works or is about to. Lets a test wait until only a wake-up can bring an
+        event out."""
+        waits = {None if lane.wake.is_set() else lane.waiting for lane in self._lanes}
+        return waits.pop() if len(waits) == 1 else None
+
+    @property
+    def idle_interval(self) -> float:
+        """How long to wait for a wake-up before looking anyway."""
+        if self.listener is not None and (self.listener.connected or self.listener.following):
+            return self.listening_poll_interval
+        return self.poll_interval
+
+    async def run(self) -> None:
+        """Run every consumer, the due-task scan and the NOTIFY listener until cancelled."""
+        work = [self._consume(lane) for lane in self._lanes]
+        work.append(self._scan_due_tasks())
+        if self.listener is not None:
+            work.append(self.listener.run())
+        tasks = [asyncio.create_task(job) for job in work]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _consume(self, lane: _Lane) -> None:
+        """One consumer's loop. A database failure or its backend being down is logged once
+        per outage and retried with backoff; its deliveries stay pending meanwhile."""
+        name = lane.consumer.name
+        backoff = 0.0
+        failing: str | None = None
+        while True:
+            # Cleared before the batch looks, not after: a wake-up that comes while it
+            # runs is for a row it may not have seen, and must bring another look.
+            lane.wake.clear()
+            try:
+                batch = await self.run_batch(lane.consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if failing is None:
+                    log.warning("consumer %s paused, database unavailable: %s", name, exc)
+                failing = "database"
+                backoff = min(max(backoff * 2, 0.1), self.max_backoff)
+                await asyncio.sleep(backoff)
+                continue
+            backoff = 0.0
+            if batch.pause is not None:
+                if failing is None:
+                    log.warning("consumer %s paused, its backend is unavailable", name)
+                failing = "backend"
+                await asyncio.sleep(batch.pause)
+                continue
+            if failing is not None and batch.claimed:
+                log.warning("consumer %s resumed", name)
+                failing = None
+            if batch.claimed < lane.consumer.batch_size or batch.retry_in is not None:
+                await self._idle(lane, batch.retry_in)
+
+    async def _idle(self, lane: _Lane, retry_in: float | None) -> None:
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+        # that arrives as the wake-up does, and the runner would then outlive its server.
+        interval = self.idle_interval
+        lane.waiting = interval if retry_in is None else min(interval, retry_in)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(lane.waiting):
+                    await lane.wake.wait()
+        finally:
+            lane.waiting = None
+
+    async def _scan_due_tasks(self) -> None:
+        failing = False
+        while True:
+            try:
+                if await self.emit_due_tasks():
+                    self.wake_after_write()
+                failing = False
+            except Exception as exc:
+                if not failing:
+                    log.warning("due-task scan paused, database unavailable: %s", exc)
+                failing = True
+            await asyncio.sleep(self.due_interval)
+
+
+def _log_failure(consumer: Consumer, event: bus.BusEvent, exc: Exception, *, dead: bool) -> None:
+    what = "dead letter" if dead else "will retry"
+    log.warning("consumer %s failed on event %s (%s): %s", consumer.name, event.event_id, what, exc)
+
+
+async def serve_runner(runner: ConsumerRunner, stop: asyncio.Event) -> None:
+    """Run the runner until stop is set."""
+    task = asyncio.create_task(runner.run(), name="crmgraph-consumers")
+    try:
+        await stop.wait()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

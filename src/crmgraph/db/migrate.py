@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -25,12 +26,21 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 async def upgrade(settings: Settings, revision: str = "head") -> None:
     """Migrate the database of settings to revision, on the caller's event loop."""
+    await _migrate(settings, command.upgrade, revision)
+
+
+async def downgrade(settings: Settings, revision: str) -> None:
+    """Migrate the database of settings back to revision."""
+    await _migrate(settings, command.downgrade, revision)
+
+
+async def _migrate(settings: Settings, step: Callable[[Config, str], None], revision: str) -> None:
     engine = create_engine(settings)
 
     def run(connection: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
 
     try:
         async with engine.begin() as conn:

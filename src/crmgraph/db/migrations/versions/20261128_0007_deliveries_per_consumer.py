@@ -62,9 +62,11 @@ def upgrade() -> None:
             "FROM outbox_events WHERE published_at IS NULL"
         ).bindparams(consumer=REDIS_PUBLISHER)
     )
-    with op.batch_alter_table("outbox_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_events_published_at_id"))
-        batch_op.drop_column("published_at")
+    # Not batch mode: on SQLite it copies outbox_events and drops the original, and with
+    # foreign keys on, that drop would cascade to the deliveries just written. SQLite 3.35+
+    # drops a column in place.
+    op.drop_index(op.f("ix_outbox_events_published_at_id"), table_name="outbox_events")
+    op.drop_column("outbox_events", "published_at")
 
 
 def downgrade() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from crmgraph.config import Settings
 from subgraphs.registry import PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +89,14 @@ def test_router_and_subgraphs_require_the_router_secret() -> None:
     for name in [*PORTS, "router"]:
         secret = services[name]["environment"]["CRMGRAPH_ROUTER_SECRET"]
         assert secret.startswith("${CRMGRAPH_ROUTER_SECRET:?"), (name, secret)
+
+
+def test_a_worker_runs_the_consumers_and_the_servers_leave_them_to_it() -> None:
+    services = compose()
+    servers = [name for name, spec in services.items() if spec.get("command", [""])[0] == "serve"]
+
+    assert services["worker"]["command"] == ["worker"]
+    assert sorted(servers) == sorted([*PORTS, "rest"])
+    for name in servers:
+        value = services[name]["environment"]["CONSUMERS_IN_PROCESS"]
+        assert Settings(consumers_in_process=value).consumers_in_process is False, name

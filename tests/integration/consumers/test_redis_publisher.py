@@ -18,6 +18,8 @@ from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
 from crmgraph.events import bus
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
+from crmgraph.runtime import Runtime
+from crmgraph.server import build_servers
 from tests.integration.consumers.support import (
     PrivateRedis,
     all_published,
@@ -29,6 +31,7 @@ from tests.integration.consumers.support import (
     start_worker,
     stop_worker,
     unpublished,
+    wait_until,
     write_events,
 )
 
@@ -97,6 +100,34 @@ async def test_crmgraph_worker_command_publishes_and_stops_on_sigterm(
 
     assert [e.sequence for e in got] == [1, 2]
     assert code == 0, log.read_text()
+
+
+@pytest.mark.parametrize("in_process", [True, False])
+async def test_server_processes_run_the_consumers_unless_told_not_to(
+    sessions: async_sessionmaker[AsyncSession], outbox_settings: Settings, in_process: bool
+) -> None:
+    """CONSUMERS_IN_PROCESS=false: a server process (here the REST shim) leaves its events to
+    `crmgraph worker`; they wait in the outbox meanwhile."""
+    settings = outbox_settings.model_copy(
+        update={"consumers_in_process": in_process, "rest_port": 0}
+    )
+    runtime = await Runtime.open(settings)
+    servers = build_servers(runtime, [], rest=True, log_level="warning")
+    serving = asyncio.create_task(servers.run())
+    tenant = new_tenant()
+    try:
+        await wait_until(lambda: servers.started)
+        await write_events(sessions, tenant, 2)
+        if in_process:
+            await all_published(sessions, tenant)
+        else:
+            await asyncio.sleep(1.5)
+    finally:
+        servers.stop()
+        await serving
+        await runtime.close()
+
+    assert await unpublished(sessions, tenant) == (0 if in_process else 2)
 
 
 async def test_due_task_is_announced_once_even_after_a_restart(

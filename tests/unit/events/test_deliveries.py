@@ -1,0 +1,92 @@
+"""The rules of a delivery's retries, with no database: backoff, dead letters, lock keys,
+the registry and the Prometheus text of the metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from crmgraph.db.models import OutboxDelivery
+from crmgraph.events import bus, deliveries
+from crmgraph.events.consumers import CONSUMERS, Consumer, consumer_names
+from crmgraph.events.consumers.metrics import ConsumerLag, prometheus_text
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+class Flaky(Consumer):
+    name: ClassVar[str] = "flaky"
+    max_attempts: ClassVar[int] = 3
+    retry_backoff: ClassVar[float] = 0.5
+    max_backoff: ClassVar[float] = 3.0
+
+    async def handle(self, event: bus.BusEvent) -> None:
+        raise NotImplementedError
+
+
+def test_backoff_doubles_from_the_first_retry_up_to_its_cap() -> None:
+    assert [Flaky().backoff(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_a_failed_attempt_is_retried_later_until_the_last_one_makes_a_dead_letter() -> None:
+    delivery = OutboxDelivery(consumer="flaky", outbox_id=1, state="pending", attempts=0)
+    outcomes = [
+        deliveries.failed(delivery, ValueError(f"bad {n}"), now=NOW, retry_in=2.0, max_attempts=3)
+        for n in (1, 2, 3)
+    ]
+
+    assert outcomes == [False, False, True]
+    assert (delivery.state, delivery.attempts) == ("dead", 3)
+    assert delivery.last_error == "ValueError: bad 3"
+    assert delivery.next_attempt_at == NOW + timedelta(seconds=2)  # set by the 2nd, kept
+
+
+def test_without_max_attempts_a_delivery_never_dies() -> None:
+    delivery = OutboxDelivery(consumer="x", outbox_id=1, state="pending", attempts=99)
+
+    assert not deliveries.failed(delivery, OSError("down"), now=NOW, retry_in=1, max_attempts=None)
+    assert (delivery.state, delivery.attempts) == ("pending", 100)
+
+
+def test_a_long_error_is_cut() -> None:
+    delivery = OutboxDelivery(consumer="x", outbox_id=1, state="pending", attempts=0)
+    deliveries.failed(delivery, ValueError("x" * 10_000), now=NOW, retry_in=1, max_attempts=5)
+
+    assert len(delivery.last_error or "") == deliveries.MAX_ERROR_CHARS
+
+
+def test_lock_keys_are_stable_signed_64_bit_and_differ_by_consumer() -> None:
+    key = deliveries.lock_key("redis-publisher")
+
+    assert key == deliveries.lock_key("redis-publisher")
+    assert -(2**63) <= key < 2**63
+    assert key != deliveries.lock_key("neo4j-projection")
+
+
+def test_registered_consumers_have_unique_short_names() -> None:
+    names = consumer_names()
+
+    assert names[0] == "redis-publisher"
+    assert len(set(names)) == len(names) == len(CONSUMERS)
+    assert all(0 < len(name) <= 64 for name in names)
+
+
+@pytest.mark.parametrize("lag", [ConsumerLag("a", 3, 12.5, 1), ConsumerLag("b", 0, 0.0, 0)])
+def test_prometheus_text_has_each_gauge_per_consumer(lag: ConsumerLag) -> None:
+    samples = {
+        sample.name: (sample.labels, sample.value)
+        for family in text_string_to_metric_families(prometheus_text([lag]).decode())
+        for sample in family.samples
+    }
+
+    assert samples == {
+        "crmgraph_consumer_pending_events": ({"consumer": lag.consumer}, lag.pending),
+        "crmgraph_consumer_oldest_pending_seconds": (
+            {"consumer": lag.consumer},
+            lag.oldest_pending_seconds,
+        ),
+        "crmgraph_consumer_dead_letters": ({"consumer": lag.consumer}, lag.dead),
+    }

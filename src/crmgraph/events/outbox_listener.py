@@ -1,15 +1,16 @@
-"""Wakes one outbox relay, the leader, whenever any process commits an outbox row.
+"""Wakes one consumer runner, the leader, whenever any process commits an outbox row.
 
 PostgreSQL only: a statement trigger on outbox_events (migration 0005) runs
 `pg_notify('crmgraph_outbox', '')`, which PostgreSQL delivers when the writing transaction
-commits and never for a rollback. Every process runs a relay; the one whose listener holds
-a session advisory lock is the leader: it LISTENs and publishes at once. The others are
-followers: they poll rarely, as a safety net, and try for the lock at each poll, so when
-the leader's process dies (its session, and with it the lock, ends) another takes over within
-a poll. Waking all relays on every commit would have them all contend for the one publisher
-turn (a transaction each, in every process, per write).
+commits and never for a rollback. Every process running consumers (events.consumers.runner)
+has a listener; the one holding a session advisory lock is the leader: it LISTENs and its
+runner hands the events to the consumers at once. The others are followers: they poll rarely,
+as a safety net, and try for the lock at each poll, so when the leader's process dies (its
+session, and with it the lock, ends) another takes over within a poll. Waking all runners on
+every commit would have them all contend for the same deliveries (a transaction each, in
+every process, per write).
 
-A relay whose listener cannot reach PostgreSQL polls fast until it can.
+A runner whose listener cannot reach PostgreSQL polls fast until it can.
 """
 
 from __future__ import annotations

@@ -64,6 +64,16 @@ async def event_ids(sessions: async_sessionmaker[AsyncSession], tenant: str) -> 
         return {str(event_id) for event_id in rows}
 
 
+async def event_ids_in_order(sessions: async_sessionmaker[AsyncSession], tenant: str) -> list[str]:
+    """The event_id of every outbox row of tenant, in outbox (id) order."""
+    async with sessions() as session:
+        outbox = models.OutboxEvent
+        rows = await session.scalars(
+            select(outbox.event_id).where(outbox.tenant_id == tenant).order_by(outbox.id)
+        )
+        return [str(event_id) for event_id in rows]
+
+
 async def unpublished(
     sessions: async_sessionmaker[AsyncSession],
     tenant: str,

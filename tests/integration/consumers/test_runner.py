@@ -29,6 +29,7 @@ from tests.integration.consumers.support import (
     PrivateRedis,
     all_published,
     deliveries_of,
+    event_ids_in_order,
     new_tenant,
     receive,
     runner_for,
@@ -52,6 +53,11 @@ class Recorder(Consumer):
     async def handle(self, event: bus.BusEvent) -> None:
         await asyncio.sleep(0.005)
         self.seen.append((self.tag, event.event_id))
+
+
+class OrderedRecorder(Recorder):
+    name: ClassVar[str] = "test-recorder-ordered"
+    ordered: ClassVar[bool] = True
 
 
 class Amounts(Consumer):
@@ -201,3 +207,24 @@ async def test_two_runners_share_a_consumer_without_handling_an_event_twice(
     ids = [event_id for _, event_id in seen]
     assert len(ids) == 120 == len(set(ids))
     assert {tag for tag, _ in seen} == {"a", "b"}
+
+
+async def test_two_runners_take_turns_on_an_ordered_consumer(
+    sessions: async_sessionmaker[AsyncSession], outbox_settings: Settings
+) -> None:
+    """Both poll fast and find work at once; the advisory lock lets one at a time claim, so
+    the events are handled in outbox order, each once."""
+    tenant, seen, recorder = new_tenant(), list[tuple[str, str]](), unique(OrderedRecorder)
+    other_engine = create_engine(outbox_settings)
+    try:
+        runners = [
+            ConsumerRunner(sessions, [recorder(seen, "a")]),
+            ConsumerRunner(create_session_factory(other_engine), [recorder(seen, "b")]),
+        ]
+        await write_events(sessions, tenant, 60, consumers=[recorder.name])
+        async with running(runners[0]), running(runners[1]):
+            await all_published(sessions, tenant, within=30, consumer=recorder.name)
+    finally:
+        await other_engine.dispose()
+
+    assert [event_id for _, event_id in seen] == await event_ids_in_order(sessions, tenant)

@@ -36,6 +36,7 @@ log = logging.getLogger("crmgraph.events.consumers")
 # A fault point for tests: awaited with the consumer's name and the events it handled in a
 # batch, after handling them and before the commit.
 BatchHook = Callable[[str, list[bus.BusEvent]], Awaitable[None]]
+RETRY_SLACK = 0.01  # seconds
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,9 @@ class ConsumerRunner:
                 if failing is None:
                     log.warning("consumer %s paused, its backend is unavailable", name)
                 failing = "backend"
-                await asyncio.sleep(batch.pause)
+                # A little past the retry time: the loop's timers may fire a clock tick early,
+                # and a claim before it would find nothing due and wait a whole poll.
+                await asyncio.sleep(batch.pause + RETRY_SLACK)
                 continue
             if failing is not None and batch.claimed:
                 log.warning("consumer %s resumed", name)
@@ -201,7 +204,7 @@ class ConsumerRunner:
         # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
         # that arrives as the wake-up does, and the runner would then outlive its server.
         interval = self.idle_interval
-        lane.waiting = interval if retry_in is None else min(interval, retry_in)
+        lane.waiting = interval if retry_in is None else min(interval, retry_in + RETRY_SLACK)
         try:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(lane.waiting):

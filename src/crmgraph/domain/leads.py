@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import bounds, validation
 from crmgraph.domain.accounts import NewAccount, create_account
+from crmgraph.domain.changes import UNSET, Maybe, Rule, sent
 from crmgraph.domain.contacts import NewContact, create_contact, full_name
 from crmgraph.domain.deals import NewDeal, create_deal
 from crmgraph.errors import DomainError, ErrorCode
@@ -22,15 +22,6 @@ from crmgraph.events import outbox
 
 LEAD_STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "UNQUALIFIED", "CONVERTED")
 QUALIFIED_SCORE = 70
-
-
-class Unset(Enum):
-    """Marks an update field the caller did not send (None means "set to null")."""
-
-    UNSET = "UNSET"
-
-
-UNSET = Unset.UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,18 +61,18 @@ async def create_lead(session: AsyncSession, *, scope: Scope, data: NewLead) -> 
 
 @dataclass(frozen=True, kw_only=True)
 class LeadChanges:
-    """A partial update: only fields that are not UNSET change."""
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
 
-    first_name: str | Unset | None = UNSET
-    last_name: str | Unset | None = UNSET
-    email: str | Unset | None = UNSET
-    source: str | Unset | None = UNSET
-    phone: str | Unset | None = UNSET
-    company: str | Unset | None = UNSET
-    job_title: str | Unset | None = UNSET
-    status: str | Unset | None = UNSET
-    score: int | Unset | None = UNSET
-    custom_fields: dict[str, Any] | Unset | None = UNSET
+    first_name: Maybe[str] = UNSET
+    last_name: Maybe[str] = UNSET
+    email: Maybe[str] = UNSET
+    source: Maybe[str] = UNSET
+    phone: Maybe[str | None] = UNSET
+    company: Maybe[str | None] = UNSET
+    job_title: Maybe[str | None] = UNSET
+    status: Maybe[str] = UNSET
+    score: Maybe[int] = UNSET
+    custom_fields: Maybe[dict[str, Any] | None] = UNSET
 
 
 def settable_status(status: str, *, field: str = "status") -> str:
@@ -92,36 +83,24 @@ def settable_status(status: str, *, field: str = "status") -> str:
     return status
 
 
+RULES: dict[str, Rule] = {
+    "first_name": lambda v: validation.required_text(v, field="firstName", max_length=100),
+    "last_name": lambda v: validation.required_text(v, field="lastName", max_length=100),
+    "source": lambda v: validation.required_text(v, field="source", max_length=100),
+    "email": validation.email,
+    "score": lambda v: validation.percentage(v, field="score"),
+    "status": settable_status,
+}
+
+
 def checked_changes(current_status: str, changes: LeadChanges) -> dict[str, Any]:
     """The validated column values to set, by the same rules as create_lead."""
-    out: dict[str, Any] = {}
-    required = {"first_name": ("firstName", 100), "last_name": ("lastName", 100),
-                "source": ("source", 100)}  # fmt: skip
-    for name, (field, max_length) in required.items():
-        value = getattr(changes, name)
-        if value is not UNSET:
-            out[name] = validation.required_text(_not_null(value, field), field=field,
-                                                 max_length=max_length)  # fmt: skip
-    if changes.email is not UNSET:
-        out["email"] = validation.email(_not_null(changes.email, "email"))
-    for name in ("phone", "company", "job_title", "custom_fields"):
-        value = getattr(changes, name)
-        if value is not UNSET:
-            out[name] = value
-    if changes.score is not UNSET:
-        out["score"] = validation.percentage(_not_null(changes.score, "score"), field="score")
-    if changes.status is not UNSET:
-        if current_status == "CONVERTED":
-            raise DomainError(ErrorCode.CONFLICT, "a converted lead keeps its status",
-                              field="status")  # fmt: skip
-        out["status"] = settable_status(_not_null(changes.status, "status"))
-    return out
-
-
-def _not_null(value: Any, field: str) -> Any:
-    if value is None:
-        raise validation.invalid(field, f"{field} must not be null")
-    return value
+    values = sent(changes)
+    if "status" in values and current_status == "CONVERTED":
+        raise DomainError(ErrorCode.CONFLICT, "a converted lead keeps its status",
+                          field="status")  # fmt: skip
+    return {name: value if value is None or name not in RULES else RULES[name](value)
+            for name, value in values.items()}  # fmt: skip
 
 
 async def update_lead(
@@ -156,9 +135,11 @@ async def delete_lead(session: AsyncSession, *, scope: Scope, lead_id: UUID) -> 
 
 @dataclass(frozen=True, kw_only=True)
 class Qualification:
-    qualification_notes: str | None = None
-    score: int | None = None
-    next_action: str | None = None
+    """Besides the new status, a partial update (crmgraph.domain.changes) of these fields."""
+
+    qualification_notes: Maybe[str | None] = UNSET
+    score: Maybe[int] = UNSET
+    next_action: Maybe[str | None] = UNSET
 
 
 async def qualify_lead(
@@ -167,12 +148,11 @@ async def qualify_lead(
     lead = await get_scoped(session, models.Lead, lead_id, scope=scope, field="leadId")
     if lead.status == "CONVERTED":
         raise DomainError(ErrorCode.CONFLICT, "the lead is already converted", field="leadId")
-    score = lead.score if data.score is None else validation.percentage(data.score, field="score")
+    values = sent(data)
+    score = validation.percentage(values.pop("score", lead.score), field="score")
     lead.status = "QUALIFIED"
-    if data.qualification_notes is not None:
-        lead.qualification_notes = data.qualification_notes
-    if data.next_action is not None:
-        lead.next_action = data.next_action
+    for name, value in values.items():
+        setattr(lead, name, value)
     await _rescore(session, scope, lead, score, factors=None, always=False)
     await outbox.record(session, scope=scope, topic="lead.qualified", row=lead)
     return lead

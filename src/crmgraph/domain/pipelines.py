@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -15,17 +14,9 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.db.types import utcnow
 from crmgraph.domain import bounds, validation
+from crmgraph.domain.changes import UNSET, Maybe, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
-
-
-class Keep(Enum):
-    """Marks a field of a change set the caller did not send (None would clear it)."""
-
-    KEEP = "KEEP"
-
-
-KEEP = Keep.KEEP
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,16 +63,20 @@ class NewPipeline:
 
 @dataclass(frozen=True, kw_only=True)
 class PipelineChanges:
-    name: str | Keep | None = KEEP
-    description: str | Keep | None = KEEP
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
+
+    name: Maybe[str] = UNSET
+    description: Maybe[str | None] = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
 class StageChanges:
-    name: str | Keep | None = KEEP
-    probability: int | Keep | None = KEEP
-    order: int | Keep | None = KEEP
-    automation_rules: Sequence[AutomationRule] | Keep | None = KEEP
+    """A partial update (crmgraph.domain.changes); None on automation_rules removes them."""
+
+    name: Maybe[str] = UNSET
+    probability: Maybe[int] = UNSET
+    order: Maybe[int] = UNSET
+    automation_rules: Maybe[Sequence[AutomationRule] | None] = UNSET
 
 
 async def create_pipeline(
@@ -124,12 +119,8 @@ async def update_pipeline(
     session: AsyncSession, *, scope: Scope, pipeline_id: UUID, changes: PipelineChanges
 ) -> models.Pipeline:
     pipeline = await get_scoped(session, models.Pipeline, pipeline_id, scope=scope)
-    if changes.name is not KEEP:
-        if changes.name is None:
-            raise validation.invalid("name", "name cannot be null")
-        pipeline.name = validation.required_text(changes.name, field="name", max_length=200)
-    if changes.description is not KEEP:
-        pipeline.description = changes.description
+    name = {"name": lambda v: validation.required_text(v, field="name", max_length=200)}
+    apply_changes(pipeline, sent(changes), name)
     await outbox.record(session, scope=scope, topic="pipeline.updated", row=pipeline)
     return pipeline
 
@@ -178,25 +169,20 @@ async def update_pipeline_stage(
     stage_id: UUID,
     changes: StageChanges,
 ) -> models.PipelineStage:
-    """Rewrites the stage's automation rules when given ([] removes them). Changing rules
+    """Rewrites the stage's automation rules when given ([] or null removes them). Changing rules
     will need the pipelines:manage permission; that check belongs on the GraphQL field, as a
     permission class, not here."""
     pipeline, stage = await _pipeline_stage(session, scope, pipeline_id, stage_id)
-    if changes.name is not KEEP:
-        if changes.name is None:
-            raise validation.invalid("name", "name cannot be null")
-        stage.name = validation.required_text(changes.name, field="name", max_length=200)
-    if changes.probability is not KEEP:
-        if changes.probability is None:
-            raise validation.invalid("probability", "probability cannot be null")
-        stage.probability = validation.percentage(changes.probability, field="probability")
-    if changes.order is not KEEP:
-        if changes.order is None:
-            raise validation.invalid("order", "order cannot be null")
-        await _check_order_free(session, pipeline_id, changes.order, stage_id=stage.id)
-        stage.position = changes.order
-    if changes.automation_rules is not KEEP:
-        stage.automation_rules = rules_to_json(changes.automation_rules or ())
+    values = sent(changes)
+    if "order" in values:
+        await _check_order_free(session, pipeline_id, values["order"], stage_id=stage.id)
+        stage.position = values.pop("order")
+    if "automation_rules" in values:
+        stage.automation_rules = rules_to_json(values.pop("automation_rules") or ())
+    apply_changes(stage, values, {
+        "name": lambda v: validation.required_text(v, field="name", max_length=200),
+        "probability": lambda v: validation.percentage(v, field="probability"),
+    })  # fmt: skip
     await _record_stage_change(session, scope, pipeline, stage, change="stage_updated")
     return stage
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-from crmgraph.domain import leads
+from crmgraph.domain import lead_conversion, lead_scoring, leads
 from crmgraph.gql.ids import parse_optional_id
 from crmgraph.gql.inputs import given
 from crmgraph.gql.shared_types import json_object
@@ -85,8 +85,10 @@ class ScoringFactorInput:
     points: int | None = None
     reason: str | None = None
 
-    def to_domain(self) -> leads.ScoringFactor:
-        return leads.ScoringFactor(factor=self.factor, points=self.points, reason=self.reason)
+    def to_domain(self) -> lead_scoring.ScoringFactor:
+        return lead_scoring.ScoringFactor(
+            factor=self.factor, points=self.points, reason=self.reason
+        )
 
 
 @strawberry.input
@@ -116,8 +118,8 @@ class ConvertLeadInput:
         default=None, description="A stage of the pipeline; defaults to its first stage."
     )
 
-    def to_domain(self) -> leads.Conversion:
-        return leads.Conversion(
+    def to_domain(self) -> lead_conversion.Conversion:
+        return lead_conversion.Conversion(
             create_contact=self.create_contact,
             contact_id=parse_optional_id(self.contact_id, field="contactId"),
             create_account=self.create_account,

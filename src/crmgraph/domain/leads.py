@@ -1,22 +1,20 @@
-"""Leads: prospects scored, qualified and finally converted into a contact, account and deal."""
+"""Leads: prospects created, changed, qualified and deleted; scoring is in lead_scoring and
+conversion into a contact, account and deal in lead_conversion."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped, scoped
-from crmgraph.domain import bounds, validation
-from crmgraph.domain.accounts import NewAccount, create_account
+from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, sent
-from crmgraph.domain.contacts import NewContact, create_contact, full_name
-from crmgraph.domain.deals import NewDeal, create_deal
+from crmgraph.domain.lead_scoring import _rescore
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
@@ -156,189 +154,6 @@ async def qualify_lead(
     await _rescore(session, scope, lead, score, factors=None, always=False)
     await outbox.record(session, scope=scope, topic="lead.qualified", row=lead)
     return lead
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScoringFactor:
-    factor: str
-    points: int | None = None
-    reason: str | None = None
-
-
-async def update_lead_score(
-    session: AsyncSession,
-    *,
-    scope: Scope,
-    lead_id: UUID,
-    score: int,
-    factors: tuple[ScoringFactor, ...] = (),
-) -> tuple[models.Lead, models.LeadScoreHistory]:
-    """Always records a history row, even when the score stays the same."""
-    validation.at_most(factors, bounds.SCORING_FACTORS, field="scoringFactors")
-    lead = await get_scoped(session, models.Lead, lead_id, scope=scope, field="leadId")
-    validation.percentage(score, field="score")
-    for i, f in enumerate(factors):
-        validation.required_text(f.factor, field=f"scoringFactors.{i}.factor")
-    row = await _rescore(session, scope, lead, score, factors=factors, always=True)
-    assert row is not None
-    return lead, row
-
-
-def factors_json(factors: tuple[ScoringFactor, ...]) -> dict[str, Any]:
-    # The column holds a JSON object, so the list sits under one key.
-    return {"factors": [{"factor": f.factor.strip(), "points": f.points, "reason": f.reason}
-                        for f in factors]}  # fmt: skip
-
-
-def factors_of(row: models.LeadScoreHistory) -> list[ScoringFactor]:
-    # Rows other clients wrote are cut to the bound the router prices this list by.
-    raw = ((row.factors or {}).get("factors") or [])[: bounds.SCORING_FACTORS]
-    return [ScoringFactor(factor=str(f["factor"]), points=f.get("points"),
-                          reason=f.get("reason")) for f in raw]  # fmt: skip
-
-
-async def _rescore(
-    session: AsyncSession,
-    scope: Scope,
-    lead: models.Lead,
-    score: int,
-    *,
-    factors: tuple[ScoringFactor, ...] | None,
-    always: bool,
-) -> models.LeadScoreHistory | None:
-    """Set the score; a change (or always) leaves a history row and a lead.scored event."""
-    if score == lead.score and not always:
-        return None
-    factors_data = factors_json(factors or ())
-    extra = {"previous_score": lead.score, "new_score": score, **factors_data}
-    row = models.LeadScoreHistory(
-        tenant_id=scope.tenant_id,
-        lead_id=lead.id,
-        previous_score=lead.score,
-        new_score=score,
-        factors=factors_data,
-    )
-    lead.score = score
-    session.add(row)
-    await outbox.record(session, scope=scope, topic="lead.scored", row=lead, extra=extra)
-    return row
-
-
-@dataclass(frozen=True, kw_only=True)
-class Conversion:
-    """What convertLead should make of the lead; ids link existing rows instead of creating."""
-
-    create_contact: bool = True
-    contact_id: UUID | None = None
-    create_account: bool = True
-    account_id: UUID | None = None
-    create_deal: bool = False
-    deal_title: str | None = None
-    deal_value: float | None = None
-    pipeline_id: UUID | None = None
-    stage_id: UUID | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Converted:
-    lead: models.Lead
-    contact: models.Contact | None
-    account: models.Account | None
-    deal: models.Deal | None
-
-
-async def convert_lead(
-    session: AsyncSession, *, scope: Scope, lead_id: UUID, data: Conversion
-) -> Converted:
-    """Everything or nothing: the caller's transaction rolls back every row on any failure.
-
-    With createAccount and no accountId, an account named exactly like the lead's company is
-    linked if the tenant has one, else created; a lead without a company gets no account.
-    """
-    lead = await get_scoped(session, models.Lead, lead_id, scope=scope, field="leadId")
-    if lead.status == "CONVERTED":
-        raise DomainError(ErrorCode.CONFLICT, "the lead is already converted", field="leadId")
-    account = await _account_for(session, scope, lead, data)
-    contact = await _contact_for(session, scope, lead, account, data)
-    deal = None
-    if data.create_deal:
-        title = data.deal_title or lead.company or full_name(lead.first_name, lead.last_name)
-        deal_data = NewDeal(
-            title=validation.required_text(title, field="dealTitle"),
-            value=float(validation.non_negative_money(data.deal_value or 0, field="dealValue")),
-            pipeline_id=data.pipeline_id,
-            stage_id=data.stage_id,
-            contact_id=None if contact is None else contact.id,
-            account_id=None if account is None else account.id,
-        )
-        deal = await create_deal(session, scope=scope, data=deal_data)
-    lead.status = "CONVERTED"
-    lead.converted_at = datetime.now(UTC)
-    lead.converted_contact_id = None if contact is None else contact.id
-    lead.converted_account_id = None if account is None else account.id
-    lead.converted_deal_id = None if deal is None else deal.id
-    result = {
-        "contact_id": None if contact is None else str(contact.id),
-        "account_id": None if account is None else str(account.id),
-        "deal_id": None if deal is None else str(deal.id),
-    }
-    await outbox.record(
-        session, scope=scope, topic="lead.converted", row=lead, extra={"conversion": result}
-    )
-    return Converted(lead=lead, contact=contact, account=account, deal=deal)
-
-
-async def _account_for(
-    session: AsyncSession, scope: Scope, lead: models.Lead, data: Conversion
-) -> models.Account | None:
-    if data.account_id is not None:
-        return await get_scoped(
-            session, models.Account, data.account_id, scope=scope, field="accountId"
-        )
-    if not data.create_account or not (lead.company or "").strip():
-        return None
-    name = (lead.company or "").strip()
-    stmt = scoped(select(models.Account), models.Account, scope).where(models.Account.name == name)
-    existing = await session.scalar(stmt.order_by(models.Account.created_at).limit(1))
-    if existing is not None:
-        return existing
-    return await create_account(session, scope=scope, data=NewAccount(name=name))
-
-
-async def _contact_for(
-    session: AsyncSession,
-    scope: Scope,
-    lead: models.Lead,
-    account: models.Account | None,
-    data: Conversion,
-) -> models.Contact | None:
-    account_id = None if account is None else account.id
-    if data.contact_id is not None:
-        contact = await get_scoped(
-            session, models.Contact, data.contact_id, scope=scope, field="contactId"
-        )
-        if contact.lead_id is not None and contact.lead_id != lead.id:
-            raise DomainError(
-                ErrorCode.CONFLICT, "the contact comes from another lead", field="contactId"
-            )
-        contact.lead_id = lead.id
-        contact.account_id = contact.account_id or account_id
-        await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
-        return contact
-    if not data.create_contact:
-        return None
-    new = NewContact(
-        first_name=lead.first_name,
-        last_name=lead.last_name,
-        email=lead.email,
-        phone=lead.phone,
-        company=lead.company,
-        job_title=lead.job_title,
-        account_id=account_id,
-    )
-    contact = await create_contact(session, scope=scope, data=new)
-    contact.lead_id = lead.id
-    return contact
 
 
 def is_qualified(lead: models.Lead) -> bool:

@@ -39,6 +39,7 @@ from crmgraph.db.scoping import Scope
 from crmgraph.domain import (
     accounts,
     activities,
+    automation_rules,
     contacts,
     deals,
     lead_conversion,
@@ -129,7 +130,7 @@ async def seed_tenant(session: AsyncSession, tenant: str, token: str) -> Ids:
     session.add(user)
     await session.flush()
     scope = Scope(tenant_id=tenant, user_id=user.id)
-    rule = pipelines.AutomationRule(
+    rule = automation_rules.AutomationRule(
         trigger="stage_entered", action="create_task", parameters={"title": f"Call {token}"}
     )
     pipeline, stages = await pipelines.create_pipeline(

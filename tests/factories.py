@@ -93,3 +93,34 @@ async def make_deal_world(
             )
             ids.append(deal.id)
     return ids
+
+
+async def make_user(session: AsyncSession, scope: Scope, *, name: str = "Una") -> models.User:
+    """A user of the tenant's directory (no domain function writes users: they come from
+    the identity provider)."""
+    user = models.User(
+        tenant_id=scope.tenant_id, email=f"{uuid.uuid4().hex[:10]}@crm.test", name=name
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def make_account(
+    session: AsyncSession, scope: Scope, *, name: str = "Acme"
+) -> models.Account:
+    account = await accounts.create_account(
+        session, scope=scope, data=accounts.NewAccount(name=name)
+    )
+    await session.flush()
+    return account
+
+
+async def make_contact(
+    session: AsyncSession, scope: Scope, *, first_name: str = "Cora"
+) -> models.Contact:
+    contact = await contacts.create_contact(
+        session, scope=scope, data=contacts.NewContact(first_name=first_name, last_name="Lind")
+    )
+    await session.flush()
+    return contact

@@ -36,7 +36,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
+from crmgraph.domain import (
+    accounts,
+    activities,
+    automation_rules,
+    contacts,
+    deals,
+    lead_conversion,
+    lead_scoring,
+    leads,
+    pipelines,
+)
 from tests.router_limits import declared_sizes, ts_constant
 
 SUPERGRAPH_PATH = Path(__file__).resolve().parents[1] / "schema" / "supergraph.graphql"
@@ -120,7 +130,7 @@ async def seed_tenant(session: AsyncSession, tenant: str, token: str) -> Ids:
     session.add(user)
     await session.flush()
     scope = Scope(tenant_id=tenant, user_id=user.id)
-    rule = pipelines.AutomationRule(
+    rule = automation_rules.AutomationRule(
         trigger="stage_entered", action="create_task", parameters={"title": f"Call {token}"}
     )
     pipeline, stages = await pipelines.create_pipeline(
@@ -192,9 +202,9 @@ async def seed_tenant(session: AsyncSession, tenant: str, token: str) -> Ids:
             source="web", company=f"Prospect {token}", score=40,
         ),
     )  # fmt: skip
-    await leads.update_lead_score(
+    await lead_scoring.update_lead_score(
         session, scope=scope, lead_id=lead.id, score=55,
-        factors=(leads.ScoringFactor(factor=f"visited {token}", points=15),),
+        factors=(lead_scoring.ScoringFactor(factor=f"visited {token}", points=15),),
     )  # fmt: skip
     to_convert = await leads.create_lead(
         session,
@@ -204,11 +214,13 @@ async def seed_tenant(session: AsyncSession, tenant: str, token: str) -> Ids:
             source="event", company=f"Converted {token}",
         ),
     )  # fmt: skip
-    converted = await leads.convert_lead(
+    converted = await lead_conversion.convert_lead(
         session,
         scope=scope,
         lead_id=to_convert.id,
-        data=leads.Conversion(create_deal=True, deal_title=f"From lead {token}", deal_value=900),
+        data=lead_conversion.Conversion(
+            create_deal=True, deal_title=f"From lead {token}", deal_value=900
+        ),
     )
     assert converted.contact and converted.account and converted.deal
     deal = await deals.create_deal(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.scalars import JSON
 
@@ -54,9 +52,10 @@ class UpdateAccountInput:
     address: AddressInput | None = strawberry.UNSET
     custom_fields: JSON | None = strawberry.UNSET
 
-    def changes(self) -> dict[str, Any]:
+    def to_domain(self) -> accounts.AccountChanges:
         return given(
             self,
+            accounts.AccountChanges,
             type=lambda v: v.value,
             parent_account_id=lambda v: parse_id(v, field="parentAccountId"),
             address=address_json,
@@ -110,7 +109,7 @@ class Mutation:
     async def update_account(
         self, info: Info, id: strawberry.ID, input: UpdateAccountInput
     ) -> AccountPayload:
-        account_id, changes = parse_id(id), input.changes()
+        account_id, changes = parse_id(id), input.to_domain()
         row = await info.context.write(
             lambda session, scope: accounts.update_account(
                 session, scope=scope, account_id=account_id, changes=changes

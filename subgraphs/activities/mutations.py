@@ -10,6 +10,7 @@ import strawberry
 from crmgraph.domain import activities
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id, parse_optional_id
+from crmgraph.gql.inputs import given
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.activities.inputs import RelatedEntityInput
 from subgraphs.activities.types import (
@@ -55,25 +56,24 @@ class CreateTaskInput:
         )
 
 
-@strawberry.input(description="Fields to change; omitted or null fields keep their value.")
+@strawberry.input(description="Only the fields given change; null clears an optional field.")
 class UpdateTaskInput:
-    title: str | None = None
-    description: str | None = None
-    due_date: datetime | None = None
-    priority: Priority | None = None
-    status: TaskStatus | None = None
-    assigned_to: strawberry.ID | None = None
-    related_to: RelatedEntityInput | None = None
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    due_date: datetime | None = strawberry.UNSET
+    priority: Priority | None = strawberry.UNSET
+    status: TaskStatus | None = strawberry.UNSET
+    assigned_to: strawberry.ID | None = strawberry.UNSET
+    related_to: RelatedEntityInput | None = strawberry.UNSET
 
     def to_domain(self) -> activities.TaskChanges:
-        return activities.TaskChanges(
-            title=self.title,
-            description=self.description,
-            due_date=self.due_date,
-            priority=None if self.priority is None else self.priority.value,
-            status=None if self.status is None else self.status.value,
-            assigned_to_id=parse_optional_id(self.assigned_to, field="assignedTo"),
-            related_to=_ref(self.related_to),
+        return given(
+            self,
+            activities.TaskChanges,
+            priority=lambda v: v.value,
+            status=lambda v: v.value,
+            assigned_to=lambda v: parse_id(v, field="assignedTo"),
+            related_to=RelatedEntityInput.to_domain,
         )
 
 
@@ -101,27 +101,25 @@ class CreateEventInput:
         )
 
 
-@strawberry.input(description="Fields to change; omitted or null fields keep their value.")
+@strawberry.input(
+    description="Only the fields given change; null clears an optional field (attendees: "
+    "all of them)."
+)
 class UpdateEventInput:
-    title: str | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    description: str | None = None
-    location: str | None = None
-    attendees: list[strawberry.ID] | None = None
-    related_to: RelatedEntityInput | None = None
+    title: str | None = strawberry.UNSET
+    start_time: datetime | None = strawberry.UNSET
+    end_time: datetime | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    location: str | None = strawberry.UNSET
+    attendees: list[strawberry.ID] | None = strawberry.UNSET
+    related_to: RelatedEntityInput | None = strawberry.UNSET
 
     def to_domain(self) -> activities.EventChanges:
-        return activities.EventChanges(
-            title=self.title,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            description=self.description,
-            location=self.location,
-            attendee_ids=None
-            if self.attendees is None
-            else _ids(self.attendees, field="attendees"),
-            related_to=_ref(self.related_to),
+        return given(
+            self,
+            activities.EventChanges,
+            attendees=lambda v: _ids(v, field="attendees"),
+            related_to=RelatedEntityInput.to_domain,
         )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.scalars import JSON
 
@@ -53,9 +51,10 @@ class UpdateContactInput:
     address: AddressInput | None = strawberry.UNSET
     custom_fields: JSON | None = strawberry.UNSET
 
-    def changes(self) -> dict[str, Any]:
+    def to_domain(self) -> contacts.ContactChanges:
         return given(
             self,
+            contacts.ContactChanges,
             account_id=lambda v: parse_id(v, field="accountId"),
             address=address_json,
             custom_fields=lambda v: json_object(v, field="customFields"),
@@ -85,7 +84,7 @@ class Mutation:
     async def update_contact(
         self, info: Info, id: strawberry.ID, input: UpdateContactInput
     ) -> ContactPayload:
-        contact_id, changes = parse_id(id), input.changes()
+        contact_id, changes = parse_id(id), input.to_domain()
         row = await info.context.write(
             lambda session, scope: contacts.update_contact(
                 session, scope=scope, contact_id=contact_id, changes=changes

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -73,9 +72,10 @@ class UpdateDealInput:
     description: str | None = strawberry.UNSET
     custom_fields: JSON | None = strawberry.UNSET
 
-    def changes(self) -> dict[str, Any]:
+    def to_domain(self) -> deals.DealChanges:
         return given(
             self,
+            deals.DealChanges,
             contact_id=lambda v: parse_id(v, field="contactId"),
             account_id=lambda v: parse_id(v, field="accountId"),
             custom_fields=lambda v: json_object(v, field="customFields"),
@@ -106,7 +106,7 @@ class Mutation:
     async def update_deal(
         self, info: Info, id: strawberry.ID, input: UpdateDealInput
     ) -> DealPayload:
-        deal_id, changes = parse_id(id), input.changes()
+        deal_id, changes = parse_id(id), input.to_domain()
         row = await info.context.write(
             lambda session, scope: deals.update_deal(
                 session, scope=scope, deal_id=deal_id, changes=changes

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Any
-
 import strawberry
 from strawberry.scalars import JSON
 
-from crmgraph.domain import leads
+from crmgraph.domain import lead_conversion, lead_scoring, leads
 from crmgraph.gql.ids import parse_optional_id
+from crmgraph.gql.inputs import given
 from crmgraph.gql.shared_types import json_object
 from subgraphs.leads.types import LeadStatus
 
@@ -42,10 +40,6 @@ class CreateLeadInput:
         )
 
 
-def _given(value: Any) -> Any:
-    return leads.UNSET if value is strawberry.UNSET else value
-
-
 @strawberry.input(description="Only the fields given change; null clears an optional field.")
 class UpdateLeadInput:
     first_name: str | None = strawberry.UNSET
@@ -62,37 +56,27 @@ class UpdateLeadInput:
     custom_fields: JSON | None = strawberry.UNSET
 
     def to_domain(self) -> leads.LeadChanges:
-        custom = self.custom_fields
-        return leads.LeadChanges(
-            first_name=_given(self.first_name),
-            last_name=_given(self.last_name),
-            email=_given(self.email),
-            source=_given(self.source),
-            phone=_given(self.phone),
-            company=_given(self.company),
-            job_title=_given(self.job_title),
-            status=_given(self.status.value if isinstance(self.status, Enum) else self.status),
-            score=_given(self.score),
-            custom_fields=(
-                leads.UNSET
-                if custom is strawberry.UNSET
-                else json_object(custom, field="customFields")
-            ),
+        return given(
+            self,
+            leads.LeadChanges,
+            status=lambda v: v.value,
+            custom_fields=lambda v: json_object(v, field="customFields"),
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The lead becomes QUALIFIED; of these fields only those given change, and "
+    "null clears an optional one."
+)
 class QualifyLeadInput:
-    qualification_notes: str | None = None
-    score: int | None = strawberry.field(default=None, description="0..100; unchanged if null.")
-    next_action: str | None = None
+    qualification_notes: str | None = strawberry.UNSET
+    score: int | None = strawberry.field(
+        default=strawberry.UNSET, description="0..100; unchanged when left out."
+    )
+    next_action: str | None = strawberry.UNSET
 
     def to_domain(self) -> leads.Qualification:
-        return leads.Qualification(
-            qualification_notes=self.qualification_notes,
-            score=self.score,
-            next_action=self.next_action,
-        )
+        return given(self, leads.Qualification)
 
 
 @strawberry.input
@@ -101,8 +85,10 @@ class ScoringFactorInput:
     points: int | None = None
     reason: str | None = None
 
-    def to_domain(self) -> leads.ScoringFactor:
-        return leads.ScoringFactor(factor=self.factor, points=self.points, reason=self.reason)
+    def to_domain(self) -> lead_scoring.ScoringFactor:
+        return lead_scoring.ScoringFactor(
+            factor=self.factor, points=self.points, reason=self.reason
+        )
 
 
 @strawberry.input
@@ -132,8 +118,8 @@ class ConvertLeadInput:
         default=None, description="A stage of the pipeline; defaults to its first stage."
     )
 
-    def to_domain(self) -> leads.Conversion:
-        return leads.Conversion(
+    def to_domain(self) -> lead_conversion.Conversion:
+        return lead_conversion.Conversion(
             create_contact=self.create_contact,
             contact_id=parse_optional_id(self.contact_id, field="contactId"),
             create_account=self.create_account,

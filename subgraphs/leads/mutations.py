@@ -6,7 +6,7 @@ from uuid import UUID
 
 import strawberry
 
-from crmgraph.domain import leads
+from crmgraph.domain import lead_conversion, lead_scoring, leads
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
@@ -96,7 +96,7 @@ class Mutation:
         key = parse_id(lead_id, field="leadId")
         factors = tuple(f.to_domain() for f in scoring_factors or ())
         lead, history = await info.context.write(
-            lambda session, scope: leads.update_lead_score(
+            lambda session, scope: lead_scoring.update_lead_score(
                 session, scope=scope, lead_id=key, score=score, factors=factors
             )
         )
@@ -110,7 +110,9 @@ class Mutation:
     ) -> ConvertLeadPayload:
         key, data = parse_id(lead_id, field="leadId"), input.to_domain()
         done = await info.context.write(
-            lambda session, scope: leads.convert_lead(session, scope=scope, lead_id=key, data=data)
+            lambda session, scope: lead_conversion.convert_lead(
+                session, scope=scope, lead_id=key, data=data
+            )
         )
         return ConvertLeadPayload(
             lead=Lead.from_row(done.lead),

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.db import models
-from crmgraph.domain import leads
+from crmgraph.domain import lead_scoring
 from crmgraph.domain.contacts import full_name
 from crmgraph.domain.leads import QUALIFIED_SCORE
 from crmgraph.gql.context import Info
@@ -55,7 +55,7 @@ class ScoringFactor:
     reason: str | None
 
     @classmethod
-    def from_domain(cls, factor: leads.ScoringFactor) -> ScoringFactor:
+    def from_domain(cls, factor: lead_scoring.ScoringFactor) -> ScoringFactor:
         return cls(factor=factor.factor, points=factor.points, reason=factor.reason)
 
 
@@ -73,7 +73,7 @@ class LeadScoreHistory:
             id=strawberry.ID(str(row.id)),
             previous_score=row.previous_score,
             new_score=row.new_score,
-            scoring_factors=[ScoringFactor.from_domain(f) for f in leads.factors_of(row)],
+            scoring_factors=[ScoringFactor.from_domain(f) for f in lead_scoring.factors_of(row)],
             created_at=row.created_at,
         )
 
@@ -183,7 +183,7 @@ class LeadScore:
             score=lead.score,
             new_score=latest.new_score,
             previous_score=latest.previous_score,
-            scoring_factors=[ScoringFactor.from_domain(f) for f in leads.factors_of(latest)],
+            scoring_factors=[ScoringFactor.from_domain(f) for f in lead_scoring.factors_of(latest)],
             timestamp=latest.created_at,
         )
 

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from crmgraph.domain import pipelines
+from crmgraph.domain import automation_rules
 from crmgraph.gql.shared_types import json_object
 
 
@@ -40,7 +40,7 @@ class AutomationRule:
     actions: list[AutomationAction]
 
     @classmethod
-    def from_domain(cls, rule: pipelines.AutomationRule) -> AutomationRule:
+    def from_domain(cls, rule: automation_rules.AutomationRule) -> AutomationRule:
         return cls(
             trigger=rule.trigger,
             action=rule.action,
@@ -56,7 +56,7 @@ class AutomationRule:
 
 
 def rules_out(raw: list[dict[str, Any]] | None) -> list[AutomationRule]:
-    return [AutomationRule.from_domain(rule) for rule in pipelines.rules_from_json(raw)]
+    return [AutomationRule.from_domain(rule) for rule in automation_rules.rules_from_json(raw)]
 
 
 @strawberry.input(description="A test a deal must pass for the rule to act.")
@@ -84,17 +84,17 @@ class AutomationRuleInput:
     conditions: list[AutomationConditionInput] | None = None
     actions: list[AutomationActionInput] | None = None
 
-    def to_domain(self, *, field: str) -> pipelines.AutomationRule:
-        return pipelines.AutomationRule(
+    def to_domain(self, *, field: str) -> automation_rules.AutomationRule:
+        return automation_rules.AutomationRule(
             trigger=self.trigger,
             action=self.action,
             parameters=json_object(self.parameters, field=f"{field}.parameters"),
             conditions=tuple(
-                pipelines.RuleCondition(field=c.field, operator=c.operator, value=c.value)
+                automation_rules.RuleCondition(field=c.field, operator=c.operator, value=c.value)
                 for c in self.conditions or ()
             ),
             actions=tuple(
-                pipelines.RuleAction(
+                automation_rules.RuleAction(
                     type=a.type,
                     parameters=json_object(a.parameters, field=f"{field}.actions.{j}.parameters")
                     or {},
@@ -106,5 +106,5 @@ class AutomationRuleInput:
 
 def rules_in(
     rules: list[AutomationRuleInput], *, field: str = "automationRules"
-) -> tuple[pipelines.AutomationRule, ...]:
+) -> tuple[automation_rules.AutomationRule, ...]:
     return tuple(rule.to_domain(field=f"{field}.{i}") for i, rule in enumerate(rules))

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import strawberry
 
 from crmgraph.domain import pipelines
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.gql.inputs import given
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.pipelines.automation import AutomationRuleInput, rules_in
 from subgraphs.pipelines.types import Pipeline, PipelineStage
-
-T = TypeVar("T")
-
-
-def given(value: T) -> T | pipelines.Keep:
-    """A field the client left out keeps its value; an explicit null is passed on."""
-    return pipelines.KEEP if value is strawberry.UNSET else value
 
 
 @strawberry.input
@@ -59,10 +51,10 @@ class UpdatePipelineInput:
     description: str | None = strawberry.UNSET
 
     def to_domain(self) -> pipelines.PipelineChanges:
-        return pipelines.PipelineChanges(name=given(self.name), description=given(self.description))
+        return given(self, pipelines.PipelineChanges)
 
 
-@strawberry.input(description="Only the fields given change.")
+@strawberry.input(description="Only the fields given change; null clears an optional field.")
 class UpdateStageInput:
     name: str | None = strawberry.UNSET
     probability: int | None = strawberry.UNSET
@@ -73,15 +65,7 @@ class UpdateStageInput:
     )
 
     def to_domain(self) -> pipelines.StageChanges:
-        rules: tuple[pipelines.AutomationRule, ...] | pipelines.Keep | None = pipelines.KEEP
-        if self.automation_rules is not strawberry.UNSET:
-            rules = None if self.automation_rules is None else rules_in(self.automation_rules)
-        return pipelines.StageChanges(
-            name=given(self.name),
-            probability=given(self.probability),
-            order=given(self.order),
-            automation_rules=rules,
-        )
+        return given(self, pipelines.StageChanges, automation_rules=rules_in)
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import leads
+from crmgraph.domain import lead_scoring, leads
 from tests.stack import Stack
 
 CREATE = """mutation($input: CreateLeadInput!) { createLead(input: $input) { lead { id } } }"""
@@ -279,7 +279,7 @@ async def make_scored_leads(stack: Stack, tenant: str, n: int) -> None:
         for i in range(n):
             data = leads.NewLead(first_name="L", last_name=str(i), email=f"l{i}@x.com", source="S")
             lead = await leads.create_lead(session, scope=scope, data=data)
-            await leads.update_lead_score(session, scope=scope, lead_id=lead.id, score=i)
+            await lead_scoring.update_lead_score(session, scope=scope, lead_id=lead.id, score=i)
 
 
 def test_page_of_30_leads_with_history_runs_no_more_statements_than_page_of_3(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import accounts, api_keys, bounds, deals, leads
+from crmgraph.domain import accounts, api_keys, bounds, deals, lead_scoring, leads
 from tests.factories import make_pipeline
 from tests.stack import Stack
 
@@ -194,7 +194,9 @@ def test_histories_keep_their_latest_entries_up_to_the_bound(stack: Stack, tenan
                 await deals.move_deal_stage(
                     session, scope=scope, deal_id=deal.id, stage_id=stage.id, reason=str(i)
                 )
-                await leads.update_lead_score(session, scope=scope, lead_id=lead.id, score=i % 100)
+                await lead_scoring.update_lead_score(
+                    session, scope=scope, lead_id=lead.id, score=i % 100
+                )
         return str(deal.id), str(lead.id)
 
     deal, lead = stack.call(make)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped
 from crmgraph.domain import validation
-from crmgraph.domain.changes import Rule, apply_changes, require
+from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
@@ -33,6 +32,21 @@ class NewAccount:
     parent_account_id: UUID | None = None
     address: dict[str, Any] | None = None
     custom_fields: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountChanges:
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
+
+    name: Maybe[str] = UNSET
+    website: Maybe[str | None] = UNSET
+    industry: Maybe[str | None] = UNSET
+    employees: Maybe[int | None] = UNSET
+    annual_revenue: Maybe[float | None] = UNSET
+    type: Maybe[str] = UNSET
+    parent_account_id: Maybe[UUID | None] = UNSET
+    address: Maybe[dict[str, Any] | None] = UNSET
+    custom_fields: Maybe[dict[str, Any] | None] = UNSET
 
 
 def _employees(value: int) -> int:
@@ -83,14 +97,13 @@ async def create_account(
 
 
 async def update_account(
-    session: AsyncSession, *, scope: Scope, account_id: UUID, changes: Mapping[str, Any]
+    session: AsyncSession, *, scope: Scope, account_id: UUID, changes: AccountChanges
 ) -> models.Account:
-    """changes maps column names to new values; only those are touched."""
     account = await get_scoped(session, models.Account, account_id, scope=scope)
-    require(changes, ("name", "name"), ("type", "type"))
-    if changes.get("parent_account_id") is not None:
-        await _check_parent(session, scope, account.id, changes["parent_account_id"])
-    apply_changes(account, changes, RULES)
+    values = sent(changes)
+    if values.get("parent_account_id") is not None:
+        await _check_parent(session, scope, account.id, values["parent_account_id"])
+    apply_changes(account, values, RULES)
     await outbox.record(session, scope=scope, topic="account.updated", row=account)
     return account
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import bounds, validation
+from crmgraph.domain.changes import UNSET, Maybe, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
@@ -116,15 +117,15 @@ async def create_task(session: AsyncSession, *, scope: Scope, data: NewTask) -> 
 
 @dataclass(frozen=True, kw_only=True)
 class TaskChanges:
-    """Fields to change; None leaves a field as it is."""
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
 
-    title: str | None = None
-    description: str | None = None
-    due_date: datetime | None = None
-    priority: str | None = None
-    status: str | None = None
-    assigned_to_id: UUID | None = None
-    related_to: RelatedRef | None = None
+    title: Maybe[str] = UNSET
+    description: Maybe[str | None] = UNSET
+    due_date: Maybe[datetime | None] = UNSET
+    priority: Maybe[str] = UNSET
+    status: Maybe[str] = UNSET
+    assigned_to: Maybe[UUID | None] = UNSET
+    related_to: Maybe[RelatedRef | None] = UNSET
 
 
 async def update_task(
@@ -133,28 +134,26 @@ async def update_task(
     """Moving to COMPLETED stamps completed_at (and records task.completed too); moving away
     from it clears it."""
     task = await get_scoped(session, models.Task, task_id, scope=scope)
-    await check_related(session, scope, changes.related_to)
-    if changes.assigned_to_id is not None:
-        await check_all_exist(
-            session, scope, models.User, [changes.assigned_to_id], field="assignedTo"
-        )
-    if changes.title is not None:
-        task.title = validation.required_text(changes.title, field="title")
-    if changes.description is not None:
-        task.description = changes.description
-    if changes.due_date is not None:
-        task.due_date = changes.due_date
-    if changes.priority is not None:
-        task.priority = _one_of(changes.priority, PRIORITIES, field="priority")
+    values = sent(changes)
+    if "related_to" in values:
+        related = values.pop("related_to")
+        await check_related(session, scope, related)
+        _link(task, related)
+    if "assigned_to" in values:
+        assignee = values.pop("assigned_to")
+        if assignee is not None:
+            await check_all_exist(session, scope, models.User, [assignee], field="assignedTo")
+        task.assigned_to_id = assignee
     completed = False
-    if changes.status is not None and changes.status != task.status:
-        task.status = _one_of(changes.status, TASK_STATUSES, field="status")
+    status = values.pop("status", task.status)
+    if status != task.status:
+        task.status = _one_of(status, TASK_STATUSES, field="status")
         completed = task.status == "COMPLETED"
         task.completed_at = datetime.now(UTC) if completed else None
-    if changes.assigned_to_id is not None:
-        task.assigned_to_id = changes.assigned_to_id
-    if changes.related_to is not None:
-        _link(task, changes.related_to)
+    apply_changes(task, values, {
+        "title": lambda v: validation.required_text(v, field="title"),
+        "priority": lambda v: _one_of(v, PRIORITIES, field="priority"),
+    })  # fmt: skip
     await outbox.record(session, scope=scope, topic="activity.updated", row=task)
     if completed:
         await outbox.record(session, scope=scope, topic="task.completed", row=task)
@@ -219,41 +218,35 @@ async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -
 
 @dataclass(frozen=True, kw_only=True)
 class EventChanges:
-    """Fields to change; None leaves a field as it is."""
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
 
-    title: str | None = None
-    description: str | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    location: str | None = None
-    attendee_ids: tuple[UUID, ...] | None = None
-    related_to: RelatedRef | None = None
+    title: Maybe[str] = UNSET
+    description: Maybe[str | None] = UNSET
+    start_time: Maybe[datetime] = UNSET
+    end_time: Maybe[datetime] = UNSET
+    location: Maybe[str | None] = UNSET
+    attendees: Maybe[tuple[UUID, ...] | None] = UNSET
+    related_to: Maybe[RelatedRef | None] = UNSET
 
 
 async def update_event(
     session: AsyncSession, *, scope: Scope, event_id: UUID, changes: EventChanges
 ) -> models.Event:
     """The resulting endTime must not precede the resulting startTime."""
-    if changes.attendee_ids is not None:
-        validation.at_most(changes.attendee_ids, bounds.ATTENDEES, field="attendees")
+    values = sent(changes)
+    if values.get("attendees") is not None:
+        validation.at_most(values["attendees"], bounds.ATTENDEES, field="attendees")
     event = await get_scoped(session, models.Event, event_id, scope=scope)
-    _check_times(changes.start_time or event.start_time, changes.end_time or event.end_time)
-    await check_related(session, scope, changes.related_to)
-    if changes.attendee_ids is not None:
-        await check_all_exist(session, scope, models.User, changes.attendee_ids, field="attendees")
-        event.attendee_ids = [str(a) for a in dict.fromkeys(changes.attendee_ids)]
-    if changes.title is not None:
-        event.title = validation.required_text(changes.title, field="title")
-    if changes.description is not None:
-        event.description = changes.description
-    if changes.start_time is not None:
-        event.start_time = changes.start_time
-    if changes.end_time is not None:
-        event.end_time = changes.end_time
-    if changes.location is not None:
-        event.location = changes.location
-    if changes.related_to is not None:
-        _link(event, changes.related_to)
+    _check_times(values.get("start_time", event.start_time), values.get("end_time", event.end_time))
+    if "related_to" in values:
+        related = values.pop("related_to")
+        await check_related(session, scope, related)
+        _link(event, related)
+    if "attendees" in values:
+        attendees = values.pop("attendees") or ()  # null clears the list
+        await check_all_exist(session, scope, models.User, attendees, field="attendees")
+        event.attendee_ids = [str(a) for a in dict.fromkeys(attendees)]
+    apply_changes(event, values, {"title": lambda v: validation.required_text(v, field="title")})
     await outbox.record(session, scope=scope, topic="activity.updated", row=event)
     return event
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -14,7 +13,7 @@ from crmgraph.db import models
 from crmgraph.db.filtering import Filter, predicates
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import validation
-from crmgraph.domain.changes import Rule, apply_changes, require
+from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.events import outbox
 
 
@@ -29,6 +28,21 @@ class NewContact:
     account_id: UUID | None = None
     address: dict[str, Any] | None = None
     custom_fields: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactChanges:
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
+
+    first_name: Maybe[str] = UNSET
+    last_name: Maybe[str] = UNSET
+    email: Maybe[str | None] = UNSET
+    phone: Maybe[str | None] = UNSET
+    company: Maybe[str | None] = UNSET
+    job_title: Maybe[str | None] = UNSET
+    account_id: Maybe[UUID | None] = UNSET
+    address: Maybe[dict[str, Any] | None] = UNSET
+    custom_fields: Maybe[dict[str, Any] | None] = UNSET
 
 
 RULES: dict[str, Rule] = {
@@ -69,14 +83,14 @@ async def create_contact(
 
 
 async def update_contact(
-    session: AsyncSession, *, scope: Scope, contact_id: UUID, changes: Mapping[str, Any]
+    session: AsyncSession, *, scope: Scope, contact_id: UUID, changes: ContactChanges
 ) -> models.Contact:
     contact = await get_scoped(session, models.Contact, contact_id, scope=scope)
-    require(changes, ("first_name", "firstName"), ("last_name", "lastName"))
-    if changes.get("account_id") is not None:
-        await get_scoped(session, models.Account, changes["account_id"], scope=scope,
+    values = sent(changes)
+    if values.get("account_id") is not None:
+        await get_scoped(session, models.Account, values["account_id"], scope=scope,
                          field="accountId")  # fmt: skip
-    apply_changes(contact, changes, RULES)
+    apply_changes(contact, values, RULES)
     await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
     return contact
 

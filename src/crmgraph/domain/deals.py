@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,7 +15,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.db.types import utcnow
 from crmgraph.domain import validation
-from crmgraph.domain.changes import Rule, apply_changes, require
+from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
 
@@ -64,6 +63,21 @@ class NewDeal:
     custom_fields: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class DealChanges:
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
+
+    title: Maybe[str] = UNSET
+    value: Maybe[float | Decimal] = UNSET
+    currency: Maybe[str] = UNSET
+    probability: Maybe[int] = UNSET
+    contact_id: Maybe[UUID | None] = UNSET
+    account_id: Maybe[UUID | None] = UNSET
+    expected_close_date: Maybe[datetime | None] = UNSET
+    description: Maybe[str | None] = UNSET
+    custom_fields: Maybe[dict[str, Any] | None] = UNSET
+
+
 async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> models.Deal:
     """Without pipelineId the tenant's oldest pipeline is used; without a stage, its first."""
     pipeline = await _pipeline(session, scope, data.pipeline_id)
@@ -108,23 +122,21 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
 
 
 async def update_deal(
-    session: AsyncSession, *, scope: Scope, deal_id: UUID, changes: Mapping[str, Any]
+    session: AsyncSession, *, scope: Scope, deal_id: UUID, changes: DealChanges
 ) -> models.Deal:
     """Partial update. The stage changes only through move_deal_stage, so its history is kept."""
     deal = await get_scoped(session, models.Deal, deal_id, scope=scope)
-    require(changes, ("title", "title"), ("value", "value"), ("currency", "currency"),
-            ("probability", "probability"))  # fmt: skip
-    changes = dict(changes)
-    if changes.get("contact_id") is not None:
+    values = sent(changes)
+    if values.get("contact_id") is not None:
         contact = await get_scoped(
-            session, models.Contact, changes["contact_id"], scope=scope, field="contactId"
+            session, models.Contact, values["contact_id"], scope=scope, field="contactId"
         )
-        if "account_id" not in changes and deal.account_id is None:
-            changes["account_id"] = contact.account_id
-    if changes.get("account_id") is not None:
-        await get_scoped(session, models.Account, changes["account_id"], scope=scope,
+        if "account_id" not in values and deal.account_id is None:
+            values["account_id"] = contact.account_id
+    if values.get("account_id") is not None:
+        await get_scoped(session, models.Account, values["account_id"], scope=scope,
                          field="accountId")  # fmt: skip
-    apply_changes(deal, changes, RULES)
+    apply_changes(deal, values, RULES)
     await outbox.record(session, scope=scope, topic="deal.updated", row=deal)
     return deal
 

@@ -1,10 +1,9 @@
-"""Pipelines, their ordered stages and the stages' automation rules."""
+"""Pipelines and their ordered stages; the stages' automation rules are in automation_rules."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -15,44 +14,10 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.db.types import utcnow
 from crmgraph.domain import bounds, validation
+from crmgraph.domain.automation_rules import AutomationRule, rules_to_json
+from crmgraph.domain.changes import UNSET, Maybe, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox
-
-
-class Keep(Enum):
-    """Marks a field of a change set the caller did not send (None would clear it)."""
-
-    KEEP = "KEEP"
-
-
-KEEP = Keep.KEEP
-
-
-@dataclass(frozen=True, kw_only=True)
-class RuleCondition:
-    field: str
-    operator: str
-    value: Any = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class RuleAction:
-    """One step of a rule; parameters are the action's other keys (userId, title, ...)."""
-
-    type: str
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class AutomationRule:
-    """Either shape of the API design: one `action` with `parameters`, or `conditions` and a
-    list of `actions` (both may be combined)."""
-
-    trigger: str
-    action: str | None = None
-    parameters: dict[str, Any] | None = None
-    conditions: tuple[RuleCondition, ...] = ()
-    actions: tuple[RuleAction, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,16 +37,20 @@ class NewPipeline:
 
 @dataclass(frozen=True, kw_only=True)
 class PipelineChanges:
-    name: str | Keep | None = KEEP
-    description: str | Keep | None = KEEP
+    """A partial update (crmgraph.domain.changes): UNSET keeps a field, None clears it."""
+
+    name: Maybe[str] = UNSET
+    description: Maybe[str | None] = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
 class StageChanges:
-    name: str | Keep | None = KEEP
-    probability: int | Keep | None = KEEP
-    order: int | Keep | None = KEEP
-    automation_rules: Sequence[AutomationRule] | Keep | None = KEEP
+    """A partial update (crmgraph.domain.changes); None on automation_rules removes them."""
+
+    name: Maybe[str] = UNSET
+    probability: Maybe[int] = UNSET
+    order: Maybe[int] = UNSET
+    automation_rules: Maybe[Sequence[AutomationRule] | None] = UNSET
 
 
 async def create_pipeline(
@@ -124,12 +93,8 @@ async def update_pipeline(
     session: AsyncSession, *, scope: Scope, pipeline_id: UUID, changes: PipelineChanges
 ) -> models.Pipeline:
     pipeline = await get_scoped(session, models.Pipeline, pipeline_id, scope=scope)
-    if changes.name is not KEEP:
-        if changes.name is None:
-            raise validation.invalid("name", "name cannot be null")
-        pipeline.name = validation.required_text(changes.name, field="name", max_length=200)
-    if changes.description is not KEEP:
-        pipeline.description = changes.description
+    name = {"name": lambda v: validation.required_text(v, field="name", max_length=200)}
+    apply_changes(pipeline, sent(changes), name)
     await outbox.record(session, scope=scope, topic="pipeline.updated", row=pipeline)
     return pipeline
 
@@ -178,25 +143,20 @@ async def update_pipeline_stage(
     stage_id: UUID,
     changes: StageChanges,
 ) -> models.PipelineStage:
-    """Rewrites the stage's automation rules when given ([] removes them). Changing rules
+    """Rewrites the stage's automation rules when given ([] or null removes them). Changing rules
     will need the pipelines:manage permission; that check belongs on the GraphQL field, as a
     permission class, not here."""
     pipeline, stage = await _pipeline_stage(session, scope, pipeline_id, stage_id)
-    if changes.name is not KEEP:
-        if changes.name is None:
-            raise validation.invalid("name", "name cannot be null")
-        stage.name = validation.required_text(changes.name, field="name", max_length=200)
-    if changes.probability is not KEEP:
-        if changes.probability is None:
-            raise validation.invalid("probability", "probability cannot be null")
-        stage.probability = validation.percentage(changes.probability, field="probability")
-    if changes.order is not KEEP:
-        if changes.order is None:
-            raise validation.invalid("order", "order cannot be null")
-        await _check_order_free(session, pipeline_id, changes.order, stage_id=stage.id)
-        stage.position = changes.order
-    if changes.automation_rules is not KEEP:
-        stage.automation_rules = rules_to_json(changes.automation_rules or ())
+    values = sent(changes)
+    if "order" in values:
+        await _check_order_free(session, pipeline_id, values["order"], stage_id=stage.id)
+        stage.position = values.pop("order")
+    if "automation_rules" in values:
+        stage.automation_rules = rules_to_json(values.pop("automation_rules") or ())
+    apply_changes(stage, values, {
+        "name": lambda v: validation.required_text(v, field="name", max_length=200),
+        "probability": lambda v: validation.percentage(v, field="probability"),
+    })  # fmt: skip
     await _record_stage_change(session, scope, pipeline, stage, change="stage_updated")
     return stage
 
@@ -220,90 +180,6 @@ async def remove_pipeline_stage(
     await _record_stage_change(session, scope, pipeline, stage, change="stage_removed")
     await session.delete(stage)
     return pipeline
-
-
-def rules_to_json(
-    rules: Sequence[AutomationRule], *, field: str = "automationRules"
-) -> list[dict[str, Any]]:
-    """The stored form is the API design's JSON: keys are left out when empty, and an
-    action's parameters sit beside its type ({"type": "assign_user", "userId": ...})."""
-    validation.at_most(rules, bounds.AUTOMATION_RULES, field=field)
-    return [_rule_json(rule, field=f"{field}.{i}") for i, rule in enumerate(rules)]
-
-
-def rules_from_json(raw: object) -> list[AutomationRule]:
-    """Tolerant of rows written by other clients: unknown keys are dropped, odd types skipped."""
-    if not isinstance(raw, list):
-        return []
-    # Cut to the bounds the router prices these lists by, whoever wrote the row.
-    return [_rule(item) for item in raw if isinstance(item, dict)][: bounds.AUTOMATION_RULES]
-
-
-def _rule_json(rule: AutomationRule, *, field: str) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "trigger": validation.required_text(rule.trigger, field=f"{field}.trigger", max_length=100)
-    }
-    if rule.action is not None:
-        out["action"] = validation.required_text(
-            rule.action, field=f"{field}.action", max_length=100
-        )
-    if rule.parameters is not None:
-        out["parameters"] = rule.parameters
-    validation.at_most(rule.conditions, bounds.RULE_CONDITIONS, field=f"{field}.conditions")
-    validation.at_most(rule.actions, bounds.RULE_ACTIONS, field=f"{field}.actions")
-    if rule.conditions:
-        out["conditions"] = [
-            {
-                "field": validation.required_text(c.field, field=f"{field}.conditions.{j}.field"),
-                "operator": validation.required_text(
-                    c.operator, field=f"{field}.conditions.{j}.operator", max_length=50
-                ),
-                "value": c.value,
-            }
-            for j, c in enumerate(rule.conditions)
-        ]
-    if rule.actions:
-        out["actions"] = [_action_json(a, field=f"{field}.actions.{j}") for j, a in
-                          enumerate(rule.actions)]  # fmt: skip
-    if rule.action is None and not rule.actions:
-        raise validation.invalid(field, "a rule needs an action or a list of actions")
-    return out
-
-
-def _action_json(action: RuleAction, *, field: str) -> dict[str, Any]:
-    if "type" in action.parameters:
-        raise validation.invalid(f"{field}.parameters", "parameters cannot contain a type key")
-    kind = validation.required_text(action.type, field=f"{field}.type", max_length=100)
-    return {"type": kind, **action.parameters}
-
-
-def _rule(raw: dict[str, Any]) -> AutomationRule:
-    parameters = raw.get("parameters")
-    action = raw.get("action")
-    return AutomationRule(
-        trigger=str(raw.get("trigger", "")),
-        action=action if isinstance(action, str) else None,
-        parameters=parameters if isinstance(parameters, dict) else None,
-        conditions=tuple(
-            RuleCondition(
-                field=str(c.get("field", "")),
-                operator=str(c.get("operator", "")),
-                value=c.get("value"),
-            )
-            for c in _dicts(raw.get("conditions"))[: bounds.RULE_CONDITIONS]
-        ),
-        actions=tuple(
-            RuleAction(
-                type=str(a.get("type", "")),
-                parameters={k: v for k, v in a.items() if k != "type"},
-            )
-            for a in _dicts(raw.get("actions"))[: bounds.RULE_ACTIONS]
-        ),
-    )
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _new_stage(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crmgraph.db import models
-from crmgraph.domain import leads
+from crmgraph.domain import lead_scoring, leads
 from crmgraph.errors import DomainError
 
 
@@ -64,19 +64,19 @@ def test_a_converted_lead_may_still_change_other_fields() -> None:
 
 def test_scoring_factors_round_trip_through_the_json_column() -> None:
     factors = (
-        leads.ScoringFactor(factor=" Demo requested ", points=35, reason="asked"),
-        leads.ScoringFactor(factor="Email opened"),
+        lead_scoring.ScoringFactor(factor=" Demo requested ", points=35, reason="asked"),
+        lead_scoring.ScoringFactor(factor="Email opened"),
     )
-    row = models.LeadScoreHistory(factors=leads.factors_json(factors))
+    row = models.LeadScoreHistory(factors=lead_scoring.factors_json(factors))
 
-    assert leads.factors_of(row) == [
-        leads.ScoringFactor(factor="Demo requested", points=35, reason="asked"),
-        leads.ScoringFactor(factor="Email opened"),
+    assert lead_scoring.factors_of(row) == [
+        lead_scoring.ScoringFactor(factor="Demo requested", points=35, reason="asked"),
+        lead_scoring.ScoringFactor(factor="Email opened"),
     ]
 
 
 def test_history_row_without_factors_has_none() -> None:
-    assert leads.factors_of(models.LeadScoreHistory(factors=None)) == []
+    assert lead_scoring.factors_of(models.LeadScoreHistory(factors=None)) == []
 
 
 @pytest.mark.parametrize(

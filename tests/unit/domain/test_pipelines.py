@@ -1,4 +1,4 @@
-"""Automation rules of crmgraph.domain.pipelines: the stored JSON and its checks."""
+"""Automation rules of crmgraph.domain.automation_rules: the stored JSON and its checks."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from crmgraph.domain import pipelines
-from crmgraph.domain.pipelines import AutomationRule, RuleAction, RuleCondition
+from crmgraph.domain import automation_rules
+from crmgraph.domain.automation_rules import AutomationRule, RuleAction, RuleCondition
 from crmgraph.errors import DomainError
 from crmgraph.loaders.pipelines import whole_days
 
@@ -28,7 +28,7 @@ ACTION_LIST: dict[str, Any] = {
 
 
 def test_both_rest_rule_shapes_round_trip() -> None:
-    rules = pipelines.rules_from_json([SINGLE_ACTION, ACTION_LIST])
+    rules = automation_rules.rules_from_json([SINGLE_ACTION, ACTION_LIST])
 
     assert rules == [
         AutomationRule(
@@ -48,13 +48,13 @@ def test_both_rest_rule_shapes_round_trip() -> None:
             ),
         ),
     ]
-    assert pipelines.rules_to_json(rules) == [SINGLE_ACTION, ACTION_LIST]
+    assert automation_rules.rules_to_json(rules) == [SINGLE_ACTION, ACTION_LIST]
 
 
 def test_reading_rules_skips_what_is_not_a_rule() -> None:
-    assert pipelines.rules_from_json(None) == []
-    assert pipelines.rules_from_json({"trigger": "x"}) == []
-    assert pipelines.rules_from_json(
+    assert automation_rules.rules_from_json(None) == []
+    assert automation_rules.rules_from_json({"trigger": "x"}) == []
+    assert automation_rules.rules_from_json(
         ["x", {"trigger": "t", "conditions": "no", "actions": [1]}]
     ) == [AutomationRule(trigger="t")]
 
@@ -82,7 +82,7 @@ def test_reading_rules_skips_what_is_not_a_rule() -> None:
 )
 def test_invalid_rule_names_its_field(rule: AutomationRule, field: str) -> None:
     with pytest.raises(DomainError) as raised:
-        pipelines.rules_to_json([rule])
+        automation_rules.rules_to_json([rule])
 
     assert (raised.value.code, raised.value.field) == ("VALIDATION_ERROR", field)
 

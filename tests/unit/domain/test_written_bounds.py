@@ -1,7 +1,8 @@
 """Lists the client writes are refused beyond their bound (crmgraph.domain.bounds) with a
-VALIDATION_ERROR naming the list, and pass the count check at the bound; activity times and
-kinds are checked before anything is written. Run on SQLite (tests/unit/domain/conftest.py);
-tests/e2e/test_list_bounds.py keeps one list to show the error reaching the client."""
+VALIDATION_ERROR naming the list, and pass the count check at the bound; an activity's times,
+kinds and references are checked before anything is written. Run on SQLite
+(tests/unit/conftest.py); tests/e2e/test_list_bounds.py and test_activities.py keep a case of
+each to show the error reaching the client."""
 
 from __future__ import annotations
 
@@ -175,3 +176,26 @@ async def test_invalid_communication_is_refused_and_writes_nothing(
 
     assert (raised.value.code.value, raised.value.field) == (code, field)
     assert (await written(session))["Communication"] == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "code", "field"),
+    [
+        ({"priority": "SOMEDAY"}, "VALIDATION_ERROR", "priority"),
+        ({"status": "DONE"}, "VALIDATION_ERROR", "status"),
+        ({"title": " "}, "VALIDATION_ERROR", "title"),
+        ({"assigned_to_id": uuid.uuid4()}, "NOT_FOUND", "assignedTo"),
+        ({"related_to": activities.RelatedRef(type="LEAD", id=uuid.uuid4())},
+         "NOT_FOUND", "relatedTo"),
+    ],
+)  # fmt: skip
+async def test_invalid_task_is_refused_and_writes_nothing(
+    session: AsyncSession, given: dict[str, object], code: str, field: str
+) -> None:
+    data = activities.NewTask(**{"title": "T", **given})  # type: ignore[arg-type]
+
+    with pytest.raises(DomainError) as raised:
+        await activities.create_task(session, scope=SCOPE, data=data)
+
+    assert (raised.value.code.value, raised.value.field) == (code, field)
+    assert await session.scalar(select(func.count()).select_from(models.Task)) == 0

@@ -199,3 +199,39 @@ async def test_invalid_task_is_refused_and_writes_nothing(
 
     assert (raised.value.code.value, raised.value.field) == (code, field)
     assert await session.scalar(select(func.count()).select_from(models.Task)) == 0
+
+
+async def test_pipelines_beyond_their_bound_are_a_conflict(session: AsyncSession) -> None:
+    for _ in range(bounds.PIPELINES):
+        await pipelines.create_pipeline(session, scope=SCOPE, data=pipeline())
+
+    with pytest.raises(DomainError) as raised:
+        await pipelines.create_pipeline(session, scope=SCOPE, data=pipeline())
+
+    assert raised.value.as_dict() == {
+        "code": "CONFLICT",
+        "message": f"a tenant has at most {bounds.PIPELINES} pipelines",
+    }
+    assert (await written(session))["Pipeline"] == bounds.PIPELINES
+
+
+async def test_stages_beyond_their_bound_are_a_conflict(session: AsyncSession) -> None:
+    almost, _ = await pipelines.create_pipeline(
+        session, scope=SCOPE, data=pipeline(stages=bounds.PIPELINE_STAGES - 1)
+    )
+
+    async def add(order: int) -> object:
+        return await pipelines.add_pipeline_stage(
+            session, scope=SCOPE, pipeline_id=almost.id,
+            data=pipelines.NewStage(name="X", order=order, probability=5),
+        )  # fmt: skip
+
+    await add(100)
+    await session.flush()
+    with pytest.raises(DomainError) as raised:
+        await add(101)
+
+    assert raised.value.as_dict() == {
+        "code": "CONFLICT",
+        "message": f"a pipeline has at most {bounds.PIPELINE_STAGES} stages",
+    }

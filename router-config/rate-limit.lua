@@ -1,5 +1,5 @@
 -- One rate-limit decision, atomically: the router (rate-limit.ts) and the REST shim
--- (src/crmgraph/rest/rate_limit.py) both run this text, so the two cannot drift.
+-- (src/crmgraph/rest/rate_limit_store.py) both run this text, so the two cannot drift.
 --
 -- KEYS[1]      the caller's token bucket (hash t = tokens, ts = ms)
 -- KEYS[2]      the caller's hour window (counter, expires with the window)

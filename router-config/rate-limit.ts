@@ -2,7 +2,7 @@
 // for the per-minute rate and burst, fixed hour and day windows, and a bucket per caller and
 // expensive root field (searchContacts, reports, forecasts, exports). One decision is one
 // run of rate-limit.lua in Redis (REDIS_URL), or the same algorithm in memory without Redis.
-// The REST shim runs the same script (src/crmgraph/rest/rate_limit.py).
+// The REST shim runs the same script (src/crmgraph/rest/rate_limit_store.py).
 //
 // Callers are counted by verified identity only (identity.ts asks the REST shim), else by
 // client address; credentials that do not verify are refused before any bucket is touched.

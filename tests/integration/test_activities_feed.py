@@ -10,7 +10,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
@@ -156,20 +156,6 @@ async def test_pages_last_and_next_of_many_parents_come_from_one_batch(
     assert [[occurred_at(r) for r in p.rows] for p in nexts] == [[now + HOUR], [now + 2 * HOUR], []]
     # Communications are never pending: the next activity is a task or an event.
     assert all(isinstance(p.rows[0], models.Task | models.Event) for p in nexts[:2])
-
-
-async def test_event_ending_before_start_changes_nothing(
-    sessions: async_sessionmaker[AsyncSession], scope: Scope
-) -> None:
-    data = activities.NewEvent(title="E", start_time=T0, end_time=T0 - HOUR)
-    with pytest.raises(DomainError) as raised:
-        async with sessions() as session, session.begin():
-            await activities.create_event(session, scope=scope, data=data)
-
-    assert (raised.value.code, raised.value.field) == (ErrorCode.VALIDATION_ERROR, "endTime")
-    async with sessions() as session:
-        stmt = select(func.count()).where(models.Event.tenant_id == scope.tenant_id)
-        assert await session.scalar(stmt) == 0
 
 
 async def test_participants_of_another_tenant_are_not_found(

@@ -1,22 +1,15 @@
-"""The benchmark data set: COPY into PostgreSQL, reproducible, and readable through the API."""
+"""The benchmark data set: COPY into PostgreSQL and readable through the API (the generation
+rules, reproducibility included, are tests/unit/test_dataset_rows.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
 from crmgraph.config import Settings
-from crmgraph.dataset import Generator, load, sizes
+from crmgraph.dataset import load
+from crmgraph.dataset_rows import sizes
 from crmgraph.db.engine import create_engine
 from tests.stack import Stack
-
-
-def test_same_seed_gives_same_rows() -> None:
-    first = [rows[:3] for _, rows in Generator(0.001, seed=7).tables()]
-    again = [rows[:3] for _, rows in Generator(0.001, seed=7).tables()]
-    other = [rows[:3] for _, rows in Generator(0.001, seed=8).tables()]
-
-    assert first == again
-    assert first != other
 
 
 async def test_load_copies_every_table(pg_settings: Settings, stack: Stack) -> None:

@@ -8,17 +8,10 @@ import json
 import pytest
 
 from crmgraph.config import Settings
-from crmgraph.rest.rate_limit import (
-    SCRIPT_PATH,
-    Caller,
-    Decision,
-    MemoryStore,
-    RateLimiter,
-    RateLimits,
-    TierLimits,
-    keys_for,
-    rate_limits_from,
-)
+from crmgraph.rest.callers import Caller
+from crmgraph.rest.rate_limit import Decision, RateLimiter
+from crmgraph.rest.rate_limit_config import RateLimits, TierLimits, rate_limits_from
+from crmgraph.rest.rate_limit_store import SCRIPT_PATH, MemoryStore, keys_for
 
 
 def test_keys_share_one_hash_slot_and_odd_buckets_are_hashed() -> None:

@@ -1,0 +1,44 @@
+"""SQLAlchemy models of the six CRM domains; every row carries tenant_id.
+
+One module per domain; this package re-exports every model, so `models.Deal` and
+`from crmgraph.db.models import Deal` work, and importing it registers every table on
+`Base.metadata` (what Alembic's env.py compares the migrations with).
+"""
+
+from __future__ import annotations
+
+from crmgraph.db.models.access import ApiKey, TenantRole
+from crmgraph.db.models.accounts import Account, AccountRelationship, User
+from crmgraph.db.models.activities import Communication, Event, Task
+from crmgraph.db.models.base import NAMING_CONVENTION, Base, Money, RelatedTo, TenantRow, UserRef
+from crmgraph.db.models.contacts import Contact
+from crmgraph.db.models.deals import Deal, DealStageChange
+from crmgraph.db.models.leads import Lead, LeadScoreHistory
+from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
+from crmgraph.db.models.pipelines import Pipeline, PipelineStage
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Account",
+    "AccountRelationship",
+    "ApiKey",
+    "Base",
+    "Communication",
+    "Contact",
+    "Deal",
+    "DealStageChange",
+    "Event",
+    "Lead",
+    "LeadScoreHistory",
+    "Money",
+    "OutboxDelivery",
+    "OutboxEvent",
+    "Pipeline",
+    "PipelineStage",
+    "RelatedTo",
+    "Task",
+    "TenantRole",
+    "TenantRow",
+    "User",
+    "UserRef",
+]

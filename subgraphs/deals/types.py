@@ -25,8 +25,9 @@ from crmgraph.gql.ids import parse_id
 from crmgraph.gql.provided import card, prefetch
 from crmgraph.gql.selection import selected_names
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
-from crmgraph.loaders import ChildPage, Loader, Loaders
+from crmgraph.loaders import ChildPage, Loader
 from subgraphs.deals.filters import DealFilter, DealStatus, deal_filter
+from subgraphs.loaders import Loaders
 
 ACTIVE_DEALS = Filter((Condition("status", "eq", "ACTIVE"),))
 # What the deals subgraph answers itself about a deal's contact and account (@provides):

@@ -16,7 +16,7 @@ from crmgraph.gql.filters import (
     id_conditions,
 )
 from crmgraph.gql.ids import parse_id
-from subgraphs.activities.loaders import ActivitySpec
+from subgraphs.activities.feed import ActivitySpec
 
 
 @strawberry.enum

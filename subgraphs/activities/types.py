@@ -17,14 +17,9 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY
+from subgraphs.activities.feed import ActivityRow, ActivitySpec, occurred_at
 from subgraphs.activities.inputs import ActivityFilter, ActivitySort, sort_of, spec_of
-from subgraphs.activities.loaders import (
-    ActivityRow,
-    ActivitySpec,
-    RelatedCount,
-    RelatedPage,
-    occurred_at,
-)
+from subgraphs.activities.loaders import RelatedCount, RelatedPage
 
 RECENT = timedelta(days=7)
 NEWEST_FIRST = Sort(column="occurred_at", descending=True)

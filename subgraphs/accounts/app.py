@@ -12,12 +12,14 @@ from crmgraph.runtime import Runtime
 from subgraphs.accounts.api_keys import ApiKeyMutation, ApiKeyQuery
 from subgraphs.accounts.mutations import Mutation
 from subgraphs.accounts.queries import Query
+from subgraphs.accounts.subscriptions import Subscription
 from subgraphs.accounts.types import Account, User
 
 NAME = "accounts"
 schema = build_schema(
     query=merge_types("Query", (Query, ApiKeyQuery)),
     mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
+    subscription=Subscription,
     types=[Account, User],
 )
 

@@ -9,12 +9,14 @@ from crmgraph.gql.schema import build_schema
 from crmgraph.runtime import Runtime
 from subgraphs.contacts.mutations import Mutation
 from subgraphs.contacts.queries import Query
+from subgraphs.contacts.subscriptions import Subscription
 from subgraphs.contacts.types import Account, Contact, CustomerOverview
 
 NAME = "contacts"
 schema = build_schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Contact, Account, CustomerOverview],
 )
 

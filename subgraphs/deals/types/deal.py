@@ -24,7 +24,7 @@ from crmgraph.gql.provided import card, prefetch
 from crmgraph.gql.selection import selected_names
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from crmgraph.loaders import ChildPage
-from subgraphs.deals.filters import DealStatus
+from subgraphs.deals.inputs import DealStatus
 from subgraphs.deals.types.extended import (
     ACCOUNT_PROVIDES,
     ACTIVE_DEALS,

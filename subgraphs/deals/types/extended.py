@@ -19,7 +19,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.provided import card
 from crmgraph.loaders import ChildPage, Loader
-from subgraphs.deals.filters import DealFilter, deal_filter
+from subgraphs.deals.inputs import DealFilter, deal_filter
 from subgraphs.loaders import Loaders
 
 if TYPE_CHECKING:

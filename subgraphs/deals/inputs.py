@@ -1,4 +1,4 @@
-"""DealFilter and DealSort of the deals subgraph."""
+"""Input types of the deals subgraph: DealFilter and DealSort (and the DealStatus they use)."""
 
 from __future__ import annotations
 

@@ -2,153 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
-
 import strawberry
 
 from crmgraph.domain import activities
 from crmgraph.gql.context import Info
-from crmgraph.gql.ids import parse_id, parse_optional_id
+from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
-from subgraphs.activities.inputs import RelatedEntityInput
+from subgraphs.activities.inputs import (
+    CommunicationInput,
+    CreateEventInput,
+    CreateTaskInput,
+    UpdateEventInput,
+    UpdateTaskInput,
+)
 from subgraphs.activities.types import (
     Communication,
-    CommunicationDirection,
-    CommunicationType,
     Event,
-    Priority,
     Task,
-    TaskStatus,
 )
-
-
-def _ref(value: RelatedEntityInput | None) -> activities.RelatedRef | None:
-    return None if value is None else value.to_domain()
-
-
-def _ids(values: list[strawberry.ID] | None, *, field: str) -> tuple[UUID, ...]:
-    return tuple(parse_id(v, field=field) for v in values or [])
-
-
-@strawberry.input
-class CreateTaskInput:
-    title: str
-    description: str | None = None
-    due_date: datetime | None = None
-    priority: Priority = Priority.MEDIUM
-    status: TaskStatus = TaskStatus.PENDING
-    assigned_to: strawberry.ID | None = strawberry.field(
-        default=None, description="A user id; defaults to the caller."
-    )
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.NewTask:
-        return activities.NewTask(
-            title=self.title,
-            description=self.description,
-            due_date=self.due_date,
-            priority=self.priority.value,
-            status=self.status.value,
-            assigned_to_id=parse_optional_id(self.assigned_to, field="assignedTo"),
-            related_to=_ref(self.related_to),
-        )
-
-
-@strawberry.input(description="Fields to change; omitted or null fields keep their value.")
-class UpdateTaskInput:
-    title: str | None = None
-    description: str | None = None
-    due_date: datetime | None = None
-    priority: Priority | None = None
-    status: TaskStatus | None = None
-    assigned_to: strawberry.ID | None = None
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.TaskChanges:
-        return activities.TaskChanges(
-            title=self.title,
-            description=self.description,
-            due_date=self.due_date,
-            priority=None if self.priority is None else self.priority.value,
-            status=None if self.status is None else self.status.value,
-            assigned_to_id=parse_optional_id(self.assigned_to, field="assignedTo"),
-            related_to=_ref(self.related_to),
-        )
-
-
-@strawberry.input
-class CreateEventInput:
-    title: str
-    start_time: datetime
-    end_time: datetime
-    description: str | None = None
-    location: str | None = None
-    attendees: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="User ids of this tenant, at most 50."
-    )
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.NewEvent:
-        return activities.NewEvent(
-            title=self.title,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            description=self.description,
-            location=self.location,
-            attendee_ids=_ids(self.attendees, field="attendees"),
-            related_to=_ref(self.related_to),
-        )
-
-
-@strawberry.input(description="Fields to change; omitted or null fields keep their value.")
-class UpdateEventInput:
-    title: str | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    description: str | None = None
-    location: str | None = None
-    attendees: list[strawberry.ID] | None = None
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.EventChanges:
-        return activities.EventChanges(
-            title=self.title,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            description=self.description,
-            location=self.location,
-            attendee_ids=None
-            if self.attendees is None
-            else _ids(self.attendees, field="attendees"),
-            related_to=_ref(self.related_to),
-        )
-
-
-@strawberry.input
-class CommunicationInput:
-    type: CommunicationType
-    direction: CommunicationDirection
-    content: str
-    subject: str | None = None
-    timestamp: datetime | None = strawberry.field(
-        default=None, description="When it took place; defaults to now."
-    )
-    participants: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Contact ids of this tenant, at most 50."
-    )
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.NewCommunication:
-        return activities.NewCommunication(
-            type=self.type.value,
-            direction=self.direction.value,
-            content=self.content,
-            subject=self.subject,
-            timestamp=self.timestamp,
-            participant_ids=_ids(self.participants, field="participants"),
-            related_to=_ref(self.related_to),
-        )
 
 
 @strawberry.type

@@ -3,15 +3,17 @@ union (activity.py), and the other subgraphs' entities that carry activities (ex
 
 from __future__ import annotations
 
+from subgraphs.activities.enums import (
+    CommunicationDirection,
+    CommunicationType,
+    Priority,
+    TaskStatus,
+)
 from subgraphs.activities.types.activity import (
     Activity,
     Communication,
-    CommunicationDirection,
-    CommunicationType,
     Event,
-    Priority,
     Task,
-    TaskStatus,
     User,
     activity_node,
 )

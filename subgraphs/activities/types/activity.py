@@ -5,7 +5,6 @@ extended.py, which refer to activities in turn: named lazily here (strawberry.la
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -16,6 +15,12 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY
+from subgraphs.activities.enums import (
+    CommunicationDirection,
+    CommunicationType,
+    Priority,
+    TaskStatus,
+)
 from subgraphs.activities.feed import ActivityRow
 
 if TYPE_CHECKING:
@@ -25,38 +30,6 @@ EXTENDED = "subgraphs.activities.types.extended"
 LazyRelated = Annotated["RelatedEntity", strawberry.lazy(EXTENDED)]
 LazyContact = Annotated["Contact", strawberry.lazy(EXTENDED)]
 RECENT = timedelta(days=7)
-
-
-@strawberry.enum
-class Priority(Enum):
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    URGENT = "URGENT"
-
-
-@strawberry.enum
-class TaskStatus(Enum):
-    PENDING = "PENDING"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-
-
-@strawberry.enum
-class CommunicationType(Enum):
-    EMAIL = "EMAIL"
-    CALL = "CALL"
-    MEETING = "MEETING"
-    SMS = "SMS"
-    CHAT = "CHAT"
-    NOTE = "NOTE"
-
-
-@strawberry.enum
-class CommunicationDirection(Enum):
-    INBOUND = "INBOUND"
-    OUTBOUND = "OUTBOUND"
 
 
 @strawberry.federation.type(keys=REFERENCE_ONLY)

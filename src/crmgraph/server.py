@@ -16,11 +16,10 @@ from starlette.types import ASGIApp
 
 from crmgraph.config import Settings
 from crmgraph.events.consumers.runner import ConsumerRunner, serve_runner
-from crmgraph.gql.app import create_subgraph_app
 from crmgraph.gql.router_gate import require_router_secret
 from crmgraph.rest.app import create_rest_app
 from crmgraph.runtime import Runtime
-from subgraphs.registry import PORTS, load_schema
+from subgraphs.registry import PORTS, create_app
 
 log = logging.getLogger("crmgraph.server")
 # Allocations between young-generation collections (CPython's default is 700).
@@ -113,7 +112,7 @@ def build_servers(
     runner = runtime.create_runner() if consumers else None
     servers = Servers(consumers=runner, reuse_port=reuse_port)
     for name in names:
-        app = create_subgraph_app(name, load_schema(name), runtime)
+        app = create_app(name, runtime)
         servers.add(app, settings.host, ports[name], log_level)
     if rest:
         servers.add(create_rest_app(runtime), settings.host, settings.rest_port, log_level)

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
 from crmgraph.db import models
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import AccountFilter, filter_of
-from crmgraph.gql.filters import SortDirection, sort_of
+from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
+from subgraphs.accounts.inputs import AccountSort, AccountSortField
 from subgraphs.accounts.types import Account, User
-
-
-@strawberry.enum
-class AccountSortField(Enum):
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
-    NAME = "name"
-    INDUSTRY = "industry"
-    TYPE = "type"
-    EMPLOYEES = "employees"
-    ANNUAL_REVENUE = "annual_revenue"
-
-
-@strawberry.input(description="Order of an account list; the id breaks ties.")
-class AccountSort:
-    field: AccountSortField
-    direction: SortDirection = SortDirection.ASC
 
 
 @strawberry.type

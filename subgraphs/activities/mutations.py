@@ -2,151 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
-
 import strawberry
 
 from crmgraph.domain import activities
 from crmgraph.gql.context import Info
-from crmgraph.gql.ids import parse_id, parse_optional_id
-from crmgraph.gql.inputs import given
+from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
-from subgraphs.activities.inputs import RelatedEntityInput
+from subgraphs.activities.inputs import (
+    CommunicationInput,
+    CreateEventInput,
+    CreateTaskInput,
+    UpdateEventInput,
+    UpdateTaskInput,
+)
 from subgraphs.activities.types import (
     Communication,
-    CommunicationDirection,
-    CommunicationType,
     Event,
-    Priority,
     Task,
-    TaskStatus,
 )
-
-
-def _ref(value: RelatedEntityInput | None) -> activities.RelatedRef | None:
-    return None if value is None else value.to_domain()
-
-
-def _ids(values: list[strawberry.ID] | None, *, field: str) -> tuple[UUID, ...]:
-    return tuple(parse_id(v, field=field) for v in values or [])
-
-
-@strawberry.input
-class CreateTaskInput:
-    title: str
-    description: str | None = None
-    due_date: datetime | None = None
-    priority: Priority = Priority.MEDIUM
-    status: TaskStatus = TaskStatus.PENDING
-    assigned_to: strawberry.ID | None = strawberry.field(
-        default=None, description="A user id; defaults to the caller."
-    )
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.NewTask:
-        return activities.NewTask(
-            title=self.title,
-            description=self.description,
-            due_date=self.due_date,
-            priority=self.priority.value,
-            status=self.status.value,
-            assigned_to_id=parse_optional_id(self.assigned_to, field="assignedTo"),
-            related_to=_ref(self.related_to),
-        )
-
-
-@strawberry.input(description="Only the fields given change; null clears an optional field.")
-class UpdateTaskInput:
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    due_date: datetime | None = strawberry.UNSET
-    priority: Priority | None = strawberry.UNSET
-    status: TaskStatus | None = strawberry.UNSET
-    assigned_to: strawberry.ID | None = strawberry.UNSET
-    related_to: RelatedEntityInput | None = strawberry.UNSET
-
-    def to_domain(self) -> activities.TaskChanges:
-        return given(
-            self,
-            activities.TaskChanges,
-            priority=lambda v: v.value,
-            status=lambda v: v.value,
-            assigned_to=lambda v: parse_id(v, field="assignedTo"),
-            related_to=RelatedEntityInput.to_domain,
-        )
-
-
-@strawberry.input
-class CreateEventInput:
-    title: str
-    start_time: datetime
-    end_time: datetime
-    description: str | None = None
-    location: str | None = None
-    attendees: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="User ids of this tenant, at most 50."
-    )
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.NewEvent:
-        return activities.NewEvent(
-            title=self.title,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            description=self.description,
-            location=self.location,
-            attendee_ids=_ids(self.attendees, field="attendees"),
-            related_to=_ref(self.related_to),
-        )
-
-
-@strawberry.input(
-    description="Only the fields given change; null clears an optional field (attendees: "
-    "all of them)."
-)
-class UpdateEventInput:
-    title: str | None = strawberry.UNSET
-    start_time: datetime | None = strawberry.UNSET
-    end_time: datetime | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    location: str | None = strawberry.UNSET
-    attendees: list[strawberry.ID] | None = strawberry.UNSET
-    related_to: RelatedEntityInput | None = strawberry.UNSET
-
-    def to_domain(self) -> activities.EventChanges:
-        return given(
-            self,
-            activities.EventChanges,
-            attendees=lambda v: _ids(v, field="attendees"),
-            related_to=RelatedEntityInput.to_domain,
-        )
-
-
-@strawberry.input
-class CommunicationInput:
-    type: CommunicationType
-    direction: CommunicationDirection
-    content: str
-    subject: str | None = None
-    timestamp: datetime | None = strawberry.field(
-        default=None, description="When it took place; defaults to now."
-    )
-    participants: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Contact ids of this tenant, at most 50."
-    )
-    related_to: RelatedEntityInput | None = None
-
-    def to_domain(self) -> activities.NewCommunication:
-        return activities.NewCommunication(
-            type=self.type.value,
-            direction=self.direction.value,
-            content=self.content,
-            subject=self.subject,
-            timestamp=self.timestamp,
-            participant_ids=_ids(self.participants, field="participants"),
-            related_to=_ref(self.related_to),
-        )
 
 
 @strawberry.type

@@ -10,7 +10,6 @@ from crmgraph.db.pagination import PageArgs
 from crmgraph.gql.connections import Connection, PaginationInput, page_args, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.loaders.activities import RelatedPage
 from subgraphs.activities.inputs import (
     ActivityFilter,
     ActivitySort,
@@ -18,6 +17,7 @@ from subgraphs.activities.inputs import (
     sort_of,
     spec_of,
 )
+from subgraphs.activities.loaders import RelatedPage
 from subgraphs.activities.types import NEWEST_FIRST, Activity, activity_node
 
 

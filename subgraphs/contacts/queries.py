@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
 from crmgraph.db import models
@@ -11,26 +9,10 @@ from crmgraph.domain import contacts
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import ContactFilter, filter_of
-from crmgraph.gql.filters import SortDirection, sort_of
+from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
+from subgraphs.contacts.inputs import ContactSort, ContactSortField
 from subgraphs.contacts.types import Contact, CustomerOverview, customer_overview
-
-
-@strawberry.enum
-class ContactSortField(Enum):
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
-    FIRST_NAME = "first_name"
-    LAST_NAME = "last_name"
-    EMAIL = "email"
-    COMPANY = "company"
-    JOB_TITLE = "job_title"
-
-
-@strawberry.input(description="Order of a contact list; the id breaks ties.")
-class ContactSort:
-    field: ContactSortField
-    direction: SortDirection = SortDirection.ASC
 
 
 @strawberry.type

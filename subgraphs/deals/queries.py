@@ -9,7 +9,7 @@ from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
-from subgraphs.deals.filters import DealFilter, DealSort, DealSortField, deal_filter
+from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
 from subgraphs.deals.types import Deal, prefetch_cards
 
 SORT_COLUMNS = {f.value: f.value for f in DealSortField}

@@ -9,7 +9,7 @@ from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_connection
-from subgraphs.leads.filters import LeadFilter, LeadSort, lead_filter, lead_sort
+from subgraphs.leads.inputs import LeadFilter, LeadSort, lead_filter, lead_sort
 from subgraphs.leads.types import Lead, LeadScore
 
 

@@ -9,7 +9,7 @@ import strawberry
 
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.loaders.pipelines import whole_days
+from subgraphs.pipelines.loaders import whole_days
 from subgraphs.pipelines.types import Pipeline
 
 DEAL_EVENTS = ("deal.created", "deal.updated", "deal.stage_changed", "deal.deleted")

@@ -11,8 +11,8 @@ from crmgraph.db import models
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
-from crmgraph.loaders.pipelines import whole_days
 from subgraphs.pipelines.automation import AutomationRule, rules_out
+from subgraphs.pipelines.loaders import whole_days
 
 
 @strawberry.federation.type(keys=["id"], description="One step of a pipeline.")

@@ -14,6 +14,8 @@ from typing import Any
 
 from crmgraph.auth import rbac
 from crmgraph.events.bus import channel_for
+from subgraphs.accounts.subscriptions import ACCOUNT_CHANGES
+from subgraphs.contacts.subscriptions import CONTACT_CHANGES
 from subgraphs.deals.subscriptions import DEAL_CHANGES
 from subgraphs.pipelines.subscriptions import DEAL_EVENTS
 from tests.e2e.graphql_ws import GraphQLWebSocket, connect
@@ -52,6 +54,8 @@ LEAD = """mutation { createLead(input: {firstName: "L", lastName: "M", email: "l
   source: "Web"}) { lead { id } } }"""
 PIPELINE_OF = "query($id: ID!) { deal(id: $id) { pipeline { id } } }"
 SCORE = "mutation($l: ID!) { updateLeadScore(leadId: $l, score: 90) { score } }"
+CONTACT = 'mutation { createContact(input: {firstName: "C", lastName: "D"}) { contact { id } } }'
+ACCOUNT = 'mutation { createAccount(input: {name: "Acme"}) { account { id } } }'
 
 
 async def until_last(live: Feed) -> Counter[str]:
@@ -104,7 +108,8 @@ async def test_sse_feed_sends_each_role_only_the_events_it_may_read(
 # The topics each subscription listens on, to see when all have joined the bus.
 TOPICS = {"dealStageChanged": ("deal.stage_changed",), "dealUpdated": DEAL_CHANGES,
           "pipelineMetricsUpdated": DEAL_EVENTS, "leadScoreChanged": ("lead.scored",),
-          "newActivity": ("activity.created",), "taskDue": ("task.due",)}  # fmt: skip
+          "newActivity": ("activity.created",), "taskDue": ("task.due",),
+          "contactUpdated": CONTACT_CHANGES, "accountUpdated": ACCOUNT_CHANGES}  # fmt: skip
 SUBSCRIPTIONS = {
     # name: (document, the permission the field needs, the one its events need)
     "dealStageChanged": ("subscription($p: ID) { dealStageChanged(pipelineId: $p) { reason } }",
@@ -120,6 +125,8 @@ SUBSCRIPTIONS = {
                     "activities:read", "activities:read"),
     "taskDue": ("subscription($u: ID!) { taskDue(userId: $u) { title } }",
                 "activities:read", "activities:read"),
+    "contactUpdated": ("subscription { contactUpdated { id } }", "contacts:read", "contacts:read"),
+    "accountUpdated": ("subscription { accountUpdated { id } }", "accounts:read", "accounts:read"),
 }  # fmt: skip
 # A tenant's own role that reads pipelines but not deals: pipelineMetricsUpdated is allowed,
 # but each of its events is a deal's change, so none may come.
@@ -214,6 +221,8 @@ async def test_subscriptions_send_each_role_only_the_events_it_may_read(
         await asyncio.to_thread(all_listening, stack, tenant, listening)
         await write(stack, tenant, ada, MOVE, d=deal, s=stages["Proposal"])
         await write(stack, tenant, ada, SCORE, l=lead)
+        await write(stack, tenant, ada, CONTACT)
+        await write(stack, tenant, ada, ACCOUNT)
         soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
         await write(stack, tenant, ada, TASK, t="Call", u=ada, due=soon)
         got = {}

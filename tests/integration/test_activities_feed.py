@@ -21,8 +21,9 @@ from crmgraph.db.pagination import PageArgs, Sort
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import activities, contacts
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.loaders import Loaders
-from crmgraph.loaders.activities import ActivitySpec, RelatedCount, RelatedPage, occurred_at
+from subgraphs.activities.feed import ActivitySpec, occurred_at
+from subgraphs.activities.loaders import RelatedCount, RelatedPage
+from subgraphs.loaders import Loaders
 
 HOUR = timedelta(hours=1)
 T0 = datetime(2030, 1, 1, tzinfo=UTC)

@@ -17,8 +17,8 @@ from crmgraph.db.migrate import upgrade
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import deals, pipelines
 from crmgraph.errors import DomainError
-from crmgraph.loaders import Loaders
-from crmgraph.loaders.pipelines import PipelineMetrics, StageMetrics
+from subgraphs.loaders import Loaders
+from subgraphs.pipelines.loaders import PipelineMetrics, StageMetrics
 
 HOUR = timedelta(hours=1)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -82,7 +82,7 @@ def _creates_deal(a: Mapping[str, Any]) -> bool:
 
 FIELDS: Mapping[str, tuple[Need, ...]] = {
     # accounts
-    **reads("accounts", "Query.account", "Query.accounts"),
+    **reads("accounts", "Query.account", "Query.accounts", "Subscription.accountUpdated"),
     **reads("users", "Query.user"),
     **reads("api_keys", "Query.apiKeys"),
     "Mutation.createAccount": need("accounts:write"),
@@ -125,6 +125,7 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
         "Query.contacts",
         "Query.searchContacts",
         "Query.customerOverview",
+        "Subscription.contactUpdated",
     ),
     "Mutation.createContact": need("contacts:write"),
     "Mutation.updateContact": need("contacts:write", owner=("id", "contact")),

@@ -7,10 +7,9 @@ import functools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from broadcaster import Broadcast, Event
-from broadcaster._base import Subscriber
 
 from crmgraph.auth.needs import may_receive
 from crmgraph.db.scoping import Scope
@@ -40,6 +39,12 @@ class Recent:
 _decode = functools.lru_cache(maxsize=256)(BusEvent.decode)
 
 E = TypeVar("E")
+
+
+class Subscriber(Protocol):
+    """What broadcaster's subscribe() yields, as far as we use it (its class is private)."""
+
+    async def get(self) -> Event: ...
 
 
 def once_per_event(build: Callable[[BusEvent], E]) -> Callable[[BusEvent], E]:

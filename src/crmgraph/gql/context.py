@@ -18,8 +18,8 @@ from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.stream import readable_events
-from crmgraph.loaders import Loaders
 from crmgraph.runtime import Runtime
+from subgraphs.loaders import Loaders
 
 R = TypeVar("R")
 

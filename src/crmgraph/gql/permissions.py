@@ -23,8 +23,8 @@ from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
-from crmgraph.loaders import Loaders
 from crmgraph.security_log import security_event
+from subgraphs.loaders import Loaders
 
 OwnerOf = Callable[[Loaders, UUID], Awaitable[UUID | None]]
 

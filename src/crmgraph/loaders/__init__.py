@@ -1,19 +1,8 @@
-"""Per-request dataloaders, one group per domain; their caches die with the request."""
+"""The shared loader mechanism (base.py). Each subgraph's loaders live in its own
+subgraphs/<name>/loaders.py; subgraphs.loaders.Loaders gathers them for one request."""
 
 from __future__ import annotations
 
-from crmgraph.loaders.accounts import AccountLoaders
-from crmgraph.loaders.activities import ActivityLoaders
 from crmgraph.loaders.base import MISSING, ChildPage, Loader
-from crmgraph.loaders.contacts import ContactLoaders
-from crmgraph.loaders.deals import DealLoaders
-from crmgraph.loaders.leads import LeadLoaders
-from crmgraph.loaders.pipelines import PipelineLoaders
 
-__all__ = ["MISSING", "ChildPage", "Loader", "Loaders"]
-
-
-class Loaders(
-    AccountLoaders, ContactLoaders, DealLoaders, LeadLoaders, ActivityLoaders, PipelineLoaders
-):
-    """Every loader of one request."""
+__all__ = ["MISSING", "ChildPage", "Loader"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -54,7 +55,10 @@ class Loader(Generic[K, V]):
     """A typed face on aiodataloader: loads of one event-loop tick become one batch call."""
 
     def __init__(self, batch: Callable[[list[K]], Awaitable[list[V]]]) -> None:
-        self._loader: Any = DataLoader(batch_load_fn=cast(Any, batch))
+        # Our own cache map (a public argument), so peek() reads what was loaded without
+        # touching the loader's private attributes.
+        self._cache: dict[K, asyncio.Future[V]] = {}
+        self._loader: Any = DataLoader(batch_load_fn=cast(Any, batch), cache_map=self._cache)
 
     async def load(self, key: K) -> V:
         result: V = await self._loader.load(key)
@@ -67,7 +71,7 @@ class Loader(Generic[K, V]):
     def peek(self, key: K) -> V | Missing:
         """The value for key if this loader has already loaded it, else MISSING: lets a
         resolver answer without an await when a list resolver prefetched with load_many."""
-        future = self._loader._cache.get(key)
+        future = self._cache.get(key)
         if future is None or not future.done() or future.cancelled() or future.exception():
             return MISSING
         value: V = future.result()

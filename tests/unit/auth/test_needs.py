@@ -18,6 +18,8 @@ from crmgraph.rest.health import health_routes
 from crmgraph.rest.sse import TOPICS as SSE_TOPICS
 from crmgraph.rest.sse import sse_routes
 from crmgraph.runtime import Runtime
+from subgraphs.accounts.subscriptions import ACCOUNT_CHANGES
+from subgraphs.contacts.subscriptions import CONTACT_CHANGES
 from subgraphs.deals.subscriptions import DEAL_CHANGES
 from subgraphs.pipelines.subscriptions import DEAL_EVENTS
 from subgraphs.registry import NAMES, load_schema
@@ -50,7 +52,8 @@ def test_every_entity_type_is_declared() -> None:
 
 
 def test_every_topic_a_subscriber_or_the_feed_reads_is_declared() -> None:
-    topics = {*SSE_TOPICS, *DEAL_CHANGES, *DEAL_EVENTS, "lead.scored", "task.due"}
+    topics = {*SSE_TOPICS, *DEAL_CHANGES, *DEAL_EVENTS, "lead.scored", "task.due",
+              *CONTACT_CHANGES, *ACCOUNT_CHANGES}  # fmt: skip
     assert {t for t in topics if t.split(".")[0] not in needs.EVENTS} == set()
 
 

@@ -9,7 +9,7 @@ import pytest
 from crmgraph.domain import automation_rules
 from crmgraph.domain.automation_rules import AutomationRule, RuleAction, RuleCondition
 from crmgraph.errors import DomainError
-from crmgraph.loaders.pipelines import whole_days
+from subgraphs.pipelines.loaders import whole_days
 
 # The two REST examples of the API design: update stage, and stage automation.
 SINGLE_ACTION: dict[str, Any] = {

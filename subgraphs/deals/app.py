@@ -1,8 +1,12 @@
-"""The deals subgraph schema."""
+"""The deals subgraph assembled: its federation schema and its ASGI app."""
 
 from __future__ import annotations
 
+from starlette.types import ASGIApp
+
+from crmgraph.gql.app import create_subgraph_app
 from crmgraph.gql.schema import build_schema
+from crmgraph.runtime import Runtime
 from subgraphs.deals.mutations import Mutation
 from subgraphs.deals.queries import Query
 from subgraphs.deals.subscriptions import Subscription
@@ -16,9 +20,15 @@ from subgraphs.deals.types import (
     User,
 )
 
+NAME = "deals"
 schema = build_schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     types=[Deal, Contact, Account, Pipeline, PipelineStage, CustomerOverview, User],
 )
+
+
+def create_app(runtime: Runtime) -> ASGIApp:
+    """GraphQL over HTTP and WebSocket, and /health, behind the router's secret."""
+    return create_subgraph_app(NAME, schema, runtime)

@@ -1,66 +1,35 @@
-"""GraphQL types of the activities subgraph: Task, Event, Communication (the Activity union)
-and the activity fields it adds to entities owned elsewhere."""
+"""Task, Event and Communication (the Activity union) and the user they name. What an
+activity is related to, and a communication's participants, are the entities of
+extended.py, which refer to activities in turn: named lazily here (strawberry.lazy)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
 
 from crmgraph.db import models
-from crmgraph.db.pagination import Page, PageArgs, Sort
-from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY
-from crmgraph.loaders.activities import (
-    ActivityRow,
-    ActivitySpec,
-    RelatedCount,
-    RelatedPage,
-    occurred_at,
+from subgraphs.activities.enums import (
+    CommunicationDirection,
+    CommunicationType,
+    Priority,
+    TaskStatus,
 )
-from subgraphs.activities.inputs import ActivityFilter, ActivitySort, sort_of, spec_of
+from subgraphs.activities.feed import ActivityRow
 
+if TYPE_CHECKING:
+    from subgraphs.activities.types.extended import Account, Contact, Deal, Lead, RelatedEntity
+
+EXTENDED = "subgraphs.activities.types.extended"
+LazyRelated = Annotated["RelatedEntity", strawberry.lazy(EXTENDED)]
+LazyContact = Annotated["Contact", strawberry.lazy(EXTENDED)]
 RECENT = timedelta(days=7)
-NEWEST_FIRST = Sort(column="occurred_at", descending=True)
-SOONEST_FIRST = Sort(column="occurred_at")
-
-
-@strawberry.enum
-class Priority(Enum):
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    URGENT = "URGENT"
-
-
-@strawberry.enum
-class TaskStatus(Enum):
-    PENDING = "PENDING"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-
-
-@strawberry.enum
-class CommunicationType(Enum):
-    EMAIL = "EMAIL"
-    CALL = "CALL"
-    MEETING = "MEETING"
-    SMS = "SMS"
-    CHAT = "CHAT"
-    NOTE = "NOTE"
-
-
-@strawberry.enum
-class CommunicationDirection(Enum):
-    INBOUND = "INBOUND"
-    OUTBOUND = "OUTBOUND"
 
 
 @strawberry.federation.type(keys=REFERENCE_ONLY)
@@ -72,108 +41,12 @@ def _user(id_: UUID | str) -> User:
     return User(id=strawberry.ID(str(id_)))
 
 
-async def _page(info: Info, key: RelatedPage) -> Page[ActivityRow]:
-    return await info.context.loaders.activities_by_related.load(key)
-
-
-async def _first(info: Info, key: RelatedPage) -> Activity | None:
-    rows = (await _page(info, key)).rows
-    return activity_node(rows[0]) if rows else None
-
-
-@strawberry.type
-class HasActivities:
-    """Activity fields of an entity owned elsewhere; its GraphQL name is its related type."""
-
-    id: strawberry.ID
-
-    def _related(self) -> tuple[tuple[str, ...], UUID]:
-        return (type(self).__name__.upper(),), parse_id(self.id)
-
-    @strawberry.field(
-        description="Activities about this entity, oldest first unless sorted.",
-    )
-    async def activities(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: ActivityFilter | None = None,
-        sort: ActivitySort | None = None,
-    ) -> Connection[Activity]:
-        types, parent = self._related()
-        spec = spec_of(filter)
-        args = PageArgs(first, after, last, before)
-        page = await _page(info, RelatedPage(types, parent, args, spec, sort_of(sort)))
-        counts = info.context.loaders.activity_count_by_related
-        return to_connection(
-            page, activity_node, lambda: counts.load(RelatedCount(types, parent, spec))
-        )
-
-    @strawberry.field(
-        description="The latest activity that has already happened (by occurrence time: task "
-        "dueDate or createdAt, event startTime, communication timestamp).",
-    )
-    async def last_activity(self, info: Info) -> Activity | None:
-        types, parent = self._related()
-        past = ActivitySpec(past_at=info.context.loaders.activity_now)
-        return await _first(info, RelatedPage(types, parent, PageArgs(1), past, NEWEST_FIRST))
-
-
-@strawberry.type
-class HasNextActivity(HasActivities):
-    @strawberry.field(
-        description="The earliest open task due from now on, or event starting from now on.",
-    )
-    async def next_activity(self, info: Info) -> Activity | None:
-        types, parent = self._related()
-        pending = ActivitySpec(pending_from=info.context.loaders.activity_now)
-        return await _first(info, RelatedPage(types, parent, PageArgs(1), pending, SOONEST_FIRST))
-
-
-# Entities owned elsewhere: this subgraph adds their activity fields.
-@strawberry.federation.type(keys=["id"])
-class Contact(HasActivities):
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Contact:
-        return cls(id=id)
-
-
-@strawberry.federation.type(keys=["id"])
-class Lead(HasActivities):
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Lead:
-        return cls(id=id)
-
-
-@strawberry.federation.type(keys=["id"])
-class Account(HasNextActivity):
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Account:
-        return cls(id=id)
-
-
-@strawberry.federation.type(keys=["id"])
-class Deal(HasNextActivity):
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Deal:
-        return cls(id=id)
-
-
-RelatedEntity = Annotated[Contact | Lead | Account | Deal, strawberry.union("RelatedEntity")]
-STUBS: dict[str, type[Contact | Lead | Account | Deal]] = {
-    "CONTACT": Contact,
-    "LEAD": Lead,
-    "ACCOUNT": Account,
-    "DEAL": Deal,
-}
-
-
 def related(kind: str | None, id_: UUID | None) -> Contact | Lead | Account | Deal | None:
     if kind is None or id_ is None:
         return None
+    # Imported here: extended.py imports this module for the Activity union.
+    from subgraphs.activities.types.extended import STUBS
+
     return STUBS[kind](id=strawberry.ID(str(id_)))
 
 
@@ -189,7 +62,7 @@ class Task:
         description="The assignee; null only for tasks created without a user."
     )
     completed_at: datetime | None
-    related_to: RelatedEntity | None
+    related_to: LazyRelated | None
     created_at: datetime
     updated_at: datetime
 
@@ -237,7 +110,7 @@ class Event:
     end_time: datetime
     location: str | None
     attendees: list[User]
-    related_to: RelatedEntity | None
+    related_to: LazyRelated | None
     created_at: datetime
     updated_at: datetime
 
@@ -282,12 +155,14 @@ class Communication:
     subject: str | None
     content: str
     timestamp: datetime = strawberry.field(description="When it took place.")
-    participants: list[Contact] = strawberry.field(description="The contacts taking part.")
-    related_to: RelatedEntity | None
+    participants: list[LazyContact] = strawberry.field(description="The contacts taking part.")
+    related_to: LazyRelated | None
     created_at: datetime
 
     @classmethod
     def from_row(cls, row: models.Communication) -> Communication:
+        from subgraphs.activities.types.extended import Contact
+
         return cls(
             id=strawberry.ID(str(row.id)),
             type=CommunicationType(row.type),
@@ -324,35 +199,3 @@ def activity_node(row: ActivityRow) -> Activity:
     if isinstance(row, models.Event):
         return Event.from_row(row)
     return Communication.from_row(row)
-
-
-CUSTOMER = ("CONTACT", "ACCOUNT")
-
-
-@strawberry.federation.type(keys=["id"])
-class CustomerOverview:
-    """customerOverview(customerId): id is the customerId, a contact or an account id."""
-
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> CustomerOverview:
-        return cls(id=id)
-
-    @strawberry.field(
-        description="Activities about the contact or account, newest first by occurrence "
-        "time, at most the maximum page size (100 by default).",
-    )
-    async def activities(self, info: Info) -> list[Activity]:
-        size = info.context.runtime.settings.max_page_size
-        key = RelatedPage(CUSTOMER, parse_id(self.id), PageArgs(size), sort=NEWEST_FIRST)
-        return [activity_node(row) for row in (await _page(info, key)).rows]
-
-    @strawberry.field(
-        description="When the latest activity that has already happened occurred.",
-    )
-    async def last_interaction(self, info: Info) -> datetime | None:
-        past = ActivitySpec(past_at=info.context.loaders.activity_now)
-        key = RelatedPage(CUSTOMER, parse_id(self.id), PageArgs(1), past, NEWEST_FIRST)
-        rows = (await _page(info, key)).rows
-        return occurred_at(rows[0]) if rows else None

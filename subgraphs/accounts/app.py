@@ -1,0 +1,29 @@
+"""The accounts subgraph assembled (accounts, users, and the tenant's API keys): its
+federation schema and its ASGI app."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp
+from strawberry.tools import merge_types
+
+from crmgraph.gql.app import create_subgraph_app
+from crmgraph.gql.schema import build_schema
+from crmgraph.runtime import Runtime
+from subgraphs.accounts.api_keys import ApiKeyMutation, ApiKeyQuery
+from subgraphs.accounts.mutations import Mutation
+from subgraphs.accounts.queries import Query
+from subgraphs.accounts.subscriptions import Subscription
+from subgraphs.accounts.types import Account, User
+
+NAME = "accounts"
+schema = build_schema(
+    query=merge_types("Query", (Query, ApiKeyQuery)),
+    mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
+    subscription=Subscription,
+    types=[Account, User],
+)
+
+
+def create_app(runtime: Runtime) -> ASGIApp:
+    """GraphQL over HTTP and WebSocket, and /health, behind the router's secret."""
+    return create_subgraph_app(NAME, schema, runtime)

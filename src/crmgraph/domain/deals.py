@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped, scoped
+from crmgraph.db.scoping import Scope, get_scoped, rows_by_id, scoped, tenant_filter
 from crmgraph.db.types import utcnow
 from crmgraph.domain import validation
 from crmgraph.domain.changes import Rule, apply_changes, require
@@ -129,21 +129,31 @@ async def update_deal(
     return deal
 
 
+class StageMove(NamedTuple):
+    """What move_deal_stage wrote, and the stages it read: the answer needs their names."""
+
+    deal: models.Deal
+    change: models.DealStageChange
+    previous: models.PipelineStage | None
+    stage: models.PipelineStage
+
+
 async def move_deal_stage(
     session: AsyncSession, *, scope: Scope, deal_id: UUID, stage_id: UUID, reason: str | None
-) -> tuple[models.Deal, models.DealStageChange]:
+) -> StageMove:
     """Move to another stage of the deal's pipeline, recording who, when, from, to and why.
     The deal takes the stage's probability and status (won at 100%, lost at 0%)."""
     deal = await get_scoped(session, models.Deal, deal_id, scope=scope, field="dealId")
-    stage = await session.get(models.PipelineStage, stage_id)
-    if stage is None or stage.tenant_id != scope.tenant_id:
+    stages = await rows_by_id(session, models.PipelineStage, {stage_id, deal.stage_id},
+                              scope=scope)  # fmt: skip
+    stage, previous = stages.get(stage_id), stages.get(deal.stage_id)
+    if stage is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"PipelineStage {stage_id} not found",
                           field="stageId")  # fmt: skip
     if stage.pipeline_id != deal.pipeline_id:
         raise validation.invalid("stageId", "the stage is not in the deal's pipeline")
     if stage.id == deal.stage_id:
         raise DomainError(ErrorCode.CONFLICT, "the deal is in that stage already", field="stageId")
-    previous = await session.get(models.PipelineStage, deal.stage_id)
     change = models.DealStageChange(
         tenant_id=scope.tenant_id,
         deal_id=deal.id,
@@ -169,7 +179,7 @@ async def move_deal_stage(
                "from_stage_name": previous.name if previous else None,
                "to_stage_name": stage.name, "reason": reason},
     )  # fmt: skip
-    return deal, change
+    return StageMove(deal, change, previous, stage)
 
 
 async def delete_deal(session: AsyncSession, *, scope: Scope, deal_id: UUID) -> UUID:
@@ -177,7 +187,7 @@ async def delete_deal(session: AsyncSession, *, scope: Scope, deal_id: UUID) -> 
     await outbox.record(session, scope=scope, topic="deal.deleted", row=deal)
     await session.execute(
         update(models.Lead)
-        .where(models.Lead.tenant_id == scope.tenant_id, models.Lead.converted_deal_id == deal_id)
+        .where(tenant_filter(models.Lead, scope), models.Lead.converted_deal_id == deal_id)
         .values(converted_deal_id=None)
     )
     await session.delete(deal)

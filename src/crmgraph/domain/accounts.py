@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.db.scoping import Scope, get_scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import Rule, apply_changes, require
 from crmgraph.errors import DomainError, ErrorCode
@@ -122,7 +122,7 @@ async def delete_account(session: AsyncSession, *, scope: Scope, account_id: UUI
                       (models.Lead, models.Lead.converted_account_id)):  # fmt: skip
         await session.execute(
             update(model)
-            .where(model.tenant_id == scope.tenant_id, fk == account_id)
+            .where(tenant_filter(model, scope), fk == account_id)
             .values({fk.key: None})
         )
     rels = models.AccountRelationship

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Filter, predicates
-from crmgraph.db.scoping import Scope, get_scoped, scoped
+from crmgraph.db.scoping import Scope, get_scoped, scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import Rule, apply_changes, require
 from crmgraph.events import outbox
@@ -87,12 +87,12 @@ async def delete_contact(session: AsyncSession, *, scope: Scope, contact_id: UUI
     await outbox.record(session, scope=scope, topic="contact.deleted", row=contact)
     await session.execute(
         update(models.Deal)
-        .where(models.Deal.tenant_id == scope.tenant_id, models.Deal.contact_id == contact_id)
+        .where(tenant_filter(models.Deal, scope), models.Deal.contact_id == contact_id)
         .values(contact_id=None)
     )
     await session.execute(
         update(models.Lead)
-        .where(models.Lead.tenant_id == scope.tenant_id,
+        .where(tenant_filter(models.Lead, scope),
                models.Lead.converted_contact_id == contact_id)
         .values(converted_contact_id=None)
     )  # fmt: skip

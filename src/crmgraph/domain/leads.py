@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped, scoped
+from crmgraph.db.scoping import Scope, get_scoped, scoped, tenant_filter
 from crmgraph.domain import bounds, validation
 from crmgraph.domain.accounts import NewAccount, create_account
 from crmgraph.domain.contacts import NewContact, create_contact, full_name
@@ -144,7 +144,7 @@ async def delete_lead(session: AsyncSession, *, scope: Scope, lead_id: UUID) -> 
     await outbox.record(session, scope=scope, topic="lead.deleted", row=lead)
     await session.execute(
         update(models.Contact)
-        .where(models.Contact.tenant_id == scope.tenant_id, models.Contact.lead_id == lead.id)
+        .where(tenant_filter(models.Contact, scope), models.Contact.lead_id == lead.id)
         .values(lead_id=None)
     )
     history = models.LeadScoreHistory

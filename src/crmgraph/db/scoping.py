@@ -62,7 +62,13 @@ def scoped(stmt: Select[*Ts], model: type[Tenanted], scope: Scope | str) -> Sele
 
 
 async def get_scoped(
-    session: AsyncSession, model: type[M], id_: UUID, *, scope: Scope, field: str = "id"
+    session: AsyncSession,
+    model: type[M],
+    id_: UUID,
+    *,
+    scope: Scope,
+    field: str = "id",
+    lock: bool = True,
 ) -> M:
     """The row of this tenant with that id, or NOT_FOUND naming the input field.
 
@@ -70,8 +76,13 @@ async def get_scoped(
     locked until the transaction ends: SELECT ... FOR UPDATE on PostgreSQL, so a concurrent
     write of the same row waits, then reads what the first one committed. SQLite ignores
     FOR UPDATE; there a write transaction takes the database's one write lock when it begins
-    (crmgraph.db.engine), which serialises writers the same way."""
-    stmt = scoped(select(model).where(model.id == id_), model, scope).with_for_update()
+    (crmgraph.db.engine), which serialises writers the same way.
+
+    lock=False for a row the write only names (a deal's contactId): locking it too would
+    deadlock against a delete of that row, which locks it and then its children."""
+    stmt = scoped(select(model).where(model.id == id_), model, scope)
+    if lock:
+        stmt = stmt.with_for_update()
     row = await session.scalar(stmt.execution_options(populate_existing=True))
     if row is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"{model.__name__} {id_} not found", field=field)

@@ -59,9 +59,8 @@ async def create_account(
     session: AsyncSession, *, scope: Scope, data: NewAccount
 ) -> models.Account:
     if data.parent_account_id is not None:
-        await get_scoped(
-            session, models.Account, data.parent_account_id, scope=scope, field="parentAccountId"
-        )
+        await get_scoped(session, models.Account, data.parent_account_id, scope=scope,
+                         field="parentAccountId", lock=False)  # fmt: skip
     account = models.Account(
         tenant_id=scope.tenant_id,
         website=data.website,
@@ -153,10 +152,10 @@ async def create_account_relationship(
         raise validation.invalid(
             "relationshipType", f"relationshipType must be one of {', '.join(RELATIONSHIP_TYPES)}"
         )
-    await get_scoped(session, models.Account, data.account_id, scope=scope, field="accountId")
-    await get_scoped(
-        session, models.Account, data.related_account_id, scope=scope, field="relatedAccountId"
-    )
+    await get_scoped(session, models.Account, data.account_id, scope=scope, field="accountId",
+                     lock=False)  # fmt: skip
+    await get_scoped(session, models.Account, data.related_account_id, scope=scope,
+                     field="relatedAccountId", lock=False)  # fmt: skip
     rels = models.AccountRelationship
     existing = await session.scalar(
         select(rels.id).where(

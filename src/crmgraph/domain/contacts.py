@@ -45,7 +45,7 @@ async def create_contact(
     company = data.company
     if data.account_id is not None:
         account = await get_scoped(
-            session, models.Account, data.account_id, scope=scope, field="accountId"
+            session, models.Account, data.account_id, scope=scope, field="accountId", lock=False
         )
         company = company or account.name
     contact = models.Contact(
@@ -75,7 +75,7 @@ async def update_contact(
     require(changes, ("first_name", "firstName"), ("last_name", "lastName"))
     if changes.get("account_id") is not None:
         await get_scoped(session, models.Account, changes["account_id"], scope=scope,
-                         field="accountId")  # fmt: skip
+                         field="accountId", lock=False)  # fmt: skip
     apply_changes(contact, changes, RULES)
     await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
     return contact

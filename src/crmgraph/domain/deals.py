@@ -71,11 +71,12 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
     account_id = data.account_id
     if data.contact_id is not None:
         contact = await get_scoped(
-            session, models.Contact, data.contact_id, scope=scope, field="contactId"
+            session, models.Contact, data.contact_id, scope=scope, field="contactId", lock=False
         )
         account_id = account_id or contact.account_id
     if account_id is not None:
-        await get_scoped(session, models.Account, account_id, scope=scope, field="accountId")
+        await get_scoped(session, models.Account, account_id, scope=scope, field="accountId",
+                         lock=False)  # fmt: skip
     probability = stage.probability if data.probability is None else data.probability
     status = status_for_stage(stage)
     deal = models.Deal(
@@ -116,14 +117,13 @@ async def update_deal(
             ("probability", "probability"))  # fmt: skip
     changes = dict(changes)
     if changes.get("contact_id") is not None:
-        contact = await get_scoped(
-            session, models.Contact, changes["contact_id"], scope=scope, field="contactId"
-        )
+        contact = await get_scoped(session, models.Contact, changes["contact_id"], scope=scope,
+                                   field="contactId", lock=False)  # fmt: skip
         if "account_id" not in changes and deal.account_id is None:
             changes["account_id"] = contact.account_id
     if changes.get("account_id") is not None:
         await get_scoped(session, models.Account, changes["account_id"], scope=scope,
-                         field="accountId")  # fmt: skip
+                         field="accountId", lock=False)  # fmt: skip
     apply_changes(deal, changes, RULES)
     await outbox.record(session, scope=scope, topic="deal.updated", row=deal)
     return deal
@@ -199,7 +199,7 @@ async def _pipeline(
 ) -> models.Pipeline:
     if pipeline_id is not None:
         return await get_scoped(
-            session, models.Pipeline, pipeline_id, scope=scope, field="pipelineId"
+            session, models.Pipeline, pipeline_id, scope=scope, field="pipelineId", lock=False
         )
     stmt = scoped(select(models.Pipeline), models.Pipeline, scope)
     oldest = await session.scalar(stmt.order_by(models.Pipeline.created_at).limit(1))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, scoped
 from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
 
 DEMO_TENANT = "demo"
@@ -65,7 +65,7 @@ LEADS = (
 
 async def is_loaded(sessions: async_sessionmaker[AsyncSession]) -> bool:
     async with sessions() as session:
-        stmt = select(func.count()).where(models.Account.tenant_id == DEMO_TENANT)
+        stmt = scoped(select(func.count()), models.Account, DEMO_TENANT)
         return bool(await session.scalar(stmt))
 
 

@@ -31,6 +31,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
 
 
 UNSTORABLE = "the input holds a value that cannot be stored (for example a NUL character)"
+CONCURRENT_WRITE = "a concurrent change of the same data came first; nothing changed, try again"
 
 
 class DomainError(Exception):

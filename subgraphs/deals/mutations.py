@@ -52,12 +52,16 @@ class Mutation:
         self, info: Info, deal_id: strawberry.ID, stage_id: strawberry.ID, reason: str | None = None
     ) -> DealPayload:
         deal, stage = parse_id(deal_id, field="dealId"), parse_id(stage_id, field="stageId")
-        row, change = await info.context.write(
+        move = await info.context.write(
             lambda session, scope: deals.move_deal_stage(
                 session, scope=scope, deal_id=deal, stage_id=stage, reason=reason
             )
         )
-        return DealPayload(deal=Deal.from_row(row), stage_change=DealStageChange(row=change))
+        # The answer reuses the rows the move read, instead of reading them again.
+        info.context.loaders.stage_by_id.prime(move.stage.id, move.stage)
+        names = (move.previous.name if move.previous else None, move.stage.name)
+        change = DealStageChange(row=move.change, deal_row=move.deal, stage_names=names)
+        return DealPayload(deal=Deal.from_row(move.deal), stage_change=change)
 
     @strawberry.mutation(
         description="Delete a deal and its stage history.",

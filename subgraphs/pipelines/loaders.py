@@ -17,6 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Condition, Filter
+from crmgraph.db.scoping import tenant_filter
 from crmgraph.db.types import UTCDateTime
 from crmgraph.domain import bounds
 from crmgraph.loaders.base import Loader, LoaderBase
@@ -148,9 +149,9 @@ class PipelineLoaders(LoaderBase):
           for an ACTIVE deal, or up to actual_close_date for a closed one (without a close
           date a closed deal's stay is left out).
         """
-        c, d, tenant = models.DealStageChange, models.Deal, self._scope.tenant_id
+        c, d, tenant = models.DealStageChange, models.Deal, self._scope
         moved = select(c.deal_id).where(
-            c.tenant_id == tenant, or_(c.to_stage_id.in_(ids), c.from_stage_id.in_(ids))
+            tenant_filter(c, tenant), or_(c.to_stage_id.in_(ids), c.from_stage_id.in_(ids))
         )
         order = (c.created_at, c.id)
         history = (
@@ -166,7 +167,7 @@ class PipelineLoaders(LoaderBase):
                 .over(partition_by=c.deal_id, order_by=order)
                 .label("previous_at"),
             )
-            .where(c.tenant_id == tenant, c.deal_id.in_(moved))
+            .where(tenant_filter(c, tenant), c.deal_id.in_(moved))
             .subquery()
         )
         h = history.c
@@ -181,7 +182,7 @@ class PipelineLoaders(LoaderBase):
         )
         until = case((d.status == "ACTIVE", literal(now, UTCDateTime())), else_=d.actual_close_date)
         current = select(d.stage_id, seconds_between(d.stage_entered_at, until)).where(
-            d.tenant_id == tenant,
+            tenant_filter(d, tenant),
             d.stage_id.in_(ids),
             or_(d.status == "ACTIVE", d.actual_close_date.is_not(None)),
         )

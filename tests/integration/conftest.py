@@ -1,16 +1,20 @@
-"""Fixtures of the integration tests."""
+"""Fixtures of the integration tests: an empty database of each kind, and write sessions on
+both databases."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
+from crmgraph.db.engine import create_engine, create_session_factory
+from crmgraph.db.migrate import upgrade
 from tests.conftest import admin
 
 
@@ -28,3 +32,18 @@ def empty_database(
         update={"database_url": url.set(database=name).render_as_string(hide_password=False)}
     )
     asyncio.run(admin(pg_settings, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def sessions(
+    request: pytest.FixtureRequest, pg_settings: Settings, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Write sessions on PostgreSQL (the per-run test database; each test has its own tenant)
+    and on SQLite (a fresh migrated file)."""
+    settings = pg_settings
+    if request.param == "sqlite":
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/crmgraph.db")
+        await upgrade(settings)
+    engine = create_engine(settings)
+    yield create_session_factory(engine)
+    await engine.dispose()

@@ -4,19 +4,14 @@ PostgreSQL and SQLite: keyset pages, per-parent batches, last/next, validation."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crmgraph.config import Settings
 from crmgraph.db import models
-from crmgraph.db.engine import create_engine, create_session_factory
-from crmgraph.db.migrate import upgrade
 from crmgraph.db.pagination import PageArgs, Sort
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import activities, contacts
@@ -28,19 +23,6 @@ from subgraphs.loaders import Loaders
 HOUR = timedelta(hours=1)
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 NEWEST = Sort(column="occurred_at", descending=True)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def sessions(
-    request: pytest.FixtureRequest, pg_settings: Settings, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    settings = pg_settings
-    if request.param == "sqlite":
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/a.db")
-        await upgrade(settings)
-    engine = create_engine(settings)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

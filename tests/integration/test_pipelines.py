@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crmgraph.config import Settings
 from crmgraph.db import models
-from crmgraph.db.engine import create_engine, create_session_factory
-from crmgraph.db.migrate import upgrade
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import deals, pipelines
 from crmgraph.errors import DomainError
@@ -22,21 +17,6 @@ from subgraphs.pipelines.loaders import PipelineMetrics, StageMetrics
 
 HOUR = timedelta(hours=1)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def sessions(
-    request: pytest.FixtureRequest, pg_settings: Settings, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """PostgreSQL: the per-run test database (each test has its own tenant); SQLite: a fresh
-    migrated file."""
-    settings = pg_settings
-    if request.param == "sqlite":
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db")
-        await upgrade(settings)
-    engine = create_engine(settings)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

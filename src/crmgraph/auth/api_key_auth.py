@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crmgraph.auth.tokens import unauthenticated
 from crmgraph.config import Settings
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, same_tenant
 from crmgraph.db.types import utcnow
 from crmgraph.domain.api_keys import ip_allowed, secret_matches
 
@@ -94,7 +94,7 @@ class ApiKeys:
         except ValueError:
             raise unauthenticated("invalid token: api_key_id is not a key id") from None
         found = self._cached(id_) or await self._load(models.ApiKey.id == id_)
-        if found is None or found.tenant_id != tenant_id:
+        if found is None or not same_tenant(found.tenant_id, tenant_id):
             raise unauthenticated("API key revoked: the token's key no longer exists")
         return await self._usable(found, client_ip)
 

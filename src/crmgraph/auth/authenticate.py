@@ -24,7 +24,7 @@ from crmgraph.auth.api_key_auth import ApiKeys, scope_for_key
 from crmgraph.auth.tokens import TokenVerifier, unauthenticated
 from crmgraph.config import Settings
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, same_tenant, scoped
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.security_log import security_event
 
@@ -88,14 +88,14 @@ class Authenticator:
             return cached[1]
         roles = models.TenantRole
         async with self._sessions() as session:
-            rows = await session.scalars(select(roles).where(roles.tenant_id == tenant_id))
+            rows = await session.scalars(scoped(select(roles), roles, tenant_id))
             found = {row.role: tuple(row.permissions) for row in rows}
         self._roles[tenant_id] = (time.monotonic(), found)
         return found
 
 
 def switch_tenant(scope: Scope, tenant_id: str | None) -> Scope:
-    if not tenant_id or tenant_id == scope.tenant_id:
+    if not tenant_id or same_tenant(tenant_id, scope):
         return scope
     if "*" not in scope.permissions:
         security_event("tenant_switch_denied", tenant_id=scope.tenant_id, subject=scope.subject,

@@ -39,6 +39,9 @@ def create_engine(
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if not reads:
+            event.listen(engine.sync_engine, "connect", _sqlite_own_begin)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     if pool_size is not None:
         size = pool_size
@@ -64,6 +67,22 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _sqlite_own_begin(dbapi_connection: Any, _record: object) -> None:
+    # The driver would BEGIN only before the first write, after the transaction's reads;
+    # _sqlite_begin_immediate begins instead.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # SQLite has one writer at a time, and FOR UPDATE does not exist: a write transaction
+    # takes that write lock before its first read, so that concurrent writers (a second
+    # moveDealStage of one deal) wait (busy_timeout) and then read what the first committed.
+    # On the driver's cursor, as the driver's own BEGIN was: not one more statement to count.
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
     cursor.close()
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, String, cast, false, func, or_, select, tr
 from sqlalchemy.orm import InstrumentedAttribute
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, tenant_filter
 
 OPERATORS = frozenset(
     {"eq", "ne", "in", "nin", "contains", "startsWith", "endsWith", "gt", "gte", "lt", "lte",
@@ -80,7 +80,7 @@ def _predicate(
     if isinstance(cond, Related):
         target, fk = RELATIONS[(model, cond.relation)]
         inner = select(target.id).where(
-            target.tenant_id == scope.tenant_id, *predicates(target, cond.filter, scope)
+            tenant_filter(target, scope), *predicates(target, cond.filter, scope)
         )
         return column(model, fk).in_(inner)
     if isinstance(cond, JsonCondition):

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.db.scoping import Scope, get_scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
@@ -73,9 +73,8 @@ async def create_account(
     session: AsyncSession, *, scope: Scope, data: NewAccount
 ) -> models.Account:
     if data.parent_account_id is not None:
-        await get_scoped(
-            session, models.Account, data.parent_account_id, scope=scope, field="parentAccountId"
-        )
+        await get_scoped(session, models.Account, data.parent_account_id, scope=scope,
+                         field="parentAccountId", lock=False)  # fmt: skip
     account = models.Account(
         tenant_id=scope.tenant_id,
         website=data.website,
@@ -135,7 +134,7 @@ async def delete_account(session: AsyncSession, *, scope: Scope, account_id: UUI
                       (models.Lead, models.Lead.converted_account_id)):  # fmt: skip
         await session.execute(
             update(model)
-            .where(model.tenant_id == scope.tenant_id, fk == account_id)
+            .where(tenant_filter(model, scope), fk == account_id)
             .values({fk.key: None})
         )
     rels = models.AccountRelationship
@@ -166,10 +165,10 @@ async def create_account_relationship(
         raise validation.invalid(
             "relationshipType", f"relationshipType must be one of {', '.join(RELATIONSHIP_TYPES)}"
         )
-    await get_scoped(session, models.Account, data.account_id, scope=scope, field="accountId")
-    await get_scoped(
-        session, models.Account, data.related_account_id, scope=scope, field="relatedAccountId"
-    )
+    await get_scoped(session, models.Account, data.account_id, scope=scope, field="accountId",
+                     lock=False)  # fmt: skip
+    await get_scoped(session, models.Account, data.related_account_id, scope=scope,
+                     field="relatedAccountId", lock=False)  # fmt: skip
     rels = models.AccountRelationship
     existing = await session.scalar(
         select(rels.id).where(

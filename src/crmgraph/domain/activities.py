@@ -42,7 +42,7 @@ async def check_related(session: AsyncSession, scope: Scope, ref: RelatedRef | N
     model = RELATED_MODELS.get(ref.type)
     if model is None:
         raise validation.invalid("relatedTo.type", f"unknown entity type {ref.type}")
-    await get_scoped(session, model, ref.id, scope=scope, field="relatedTo")
+    await get_scoped(session, model, ref.id, scope=scope, field="relatedTo", lock=False)
 
 
 async def check_all_exist(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Filter, predicates
-from crmgraph.db.scoping import Scope, get_scoped, scoped
+from crmgraph.db.scoping import Scope, get_scoped, scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.events import outbox
@@ -59,7 +59,7 @@ async def create_contact(
     company = data.company
     if data.account_id is not None:
         account = await get_scoped(
-            session, models.Account, data.account_id, scope=scope, field="accountId"
+            session, models.Account, data.account_id, scope=scope, field="accountId", lock=False
         )
         company = company or account.name
     contact = models.Contact(
@@ -89,7 +89,7 @@ async def update_contact(
     values = sent(changes)
     if values.get("account_id") is not None:
         await get_scoped(session, models.Account, values["account_id"], scope=scope,
-                         field="accountId")  # fmt: skip
+                         field="accountId", lock=False)  # fmt: skip
     apply_changes(contact, values, RULES)
     await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
     return contact
@@ -101,12 +101,12 @@ async def delete_contact(session: AsyncSession, *, scope: Scope, contact_id: UUI
     await outbox.record(session, scope=scope, topic="contact.deleted", row=contact)
     await session.execute(
         update(models.Deal)
-        .where(models.Deal.tenant_id == scope.tenant_id, models.Deal.contact_id == contact_id)
+        .where(tenant_filter(models.Deal, scope), models.Deal.contact_id == contact_id)
         .values(contact_id=None)
     )
     await session.execute(
         update(models.Lead)
-        .where(models.Lead.tenant_id == scope.tenant_id,
+        .where(tenant_filter(models.Lead, scope),
                models.Lead.converted_contact_id == contact_id)
         .values(converted_contact_id=None)
     )  # fmt: skip

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped, scoped
+from crmgraph.db.scoping import Scope, get_scoped, rows_by_id, scoped, tenant_filter
 from crmgraph.db.types import utcnow
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
@@ -85,11 +85,12 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
     account_id = data.account_id
     if data.contact_id is not None:
         contact = await get_scoped(
-            session, models.Contact, data.contact_id, scope=scope, field="contactId"
+            session, models.Contact, data.contact_id, scope=scope, field="contactId", lock=False
         )
         account_id = account_id or contact.account_id
     if account_id is not None:
-        await get_scoped(session, models.Account, account_id, scope=scope, field="accountId")
+        await get_scoped(session, models.Account, account_id, scope=scope, field="accountId",
+                         lock=False)  # fmt: skip
     probability = stage.probability if data.probability is None else data.probability
     status = status_for_stage(stage)
     deal = models.Deal(
@@ -128,34 +129,43 @@ async def update_deal(
     deal = await get_scoped(session, models.Deal, deal_id, scope=scope)
     values = sent(changes)
     if values.get("contact_id") is not None:
-        contact = await get_scoped(
-            session, models.Contact, values["contact_id"], scope=scope, field="contactId"
-        )
+        contact = await get_scoped(session, models.Contact, values["contact_id"], scope=scope,
+                                   field="contactId", lock=False)  # fmt: skip
         if "account_id" not in values and deal.account_id is None:
             values["account_id"] = contact.account_id
     if values.get("account_id") is not None:
         await get_scoped(session, models.Account, values["account_id"], scope=scope,
-                         field="accountId")  # fmt: skip
+                         field="accountId", lock=False)  # fmt: skip
     apply_changes(deal, values, RULES)
     await outbox.record(session, scope=scope, topic="deal.updated", row=deal)
     return deal
 
 
+class StageMove(NamedTuple):
+    """What move_deal_stage wrote, and the stages it read: the answer needs their names."""
+
+    deal: models.Deal
+    change: models.DealStageChange
+    previous: models.PipelineStage | None
+    stage: models.PipelineStage
+
+
 async def move_deal_stage(
     session: AsyncSession, *, scope: Scope, deal_id: UUID, stage_id: UUID, reason: str | None
-) -> tuple[models.Deal, models.DealStageChange]:
+) -> StageMove:
     """Move to another stage of the deal's pipeline, recording who, when, from, to and why.
     The deal takes the stage's probability and status (won at 100%, lost at 0%)."""
     deal = await get_scoped(session, models.Deal, deal_id, scope=scope, field="dealId")
-    stage = await session.get(models.PipelineStage, stage_id)
-    if stage is None or stage.tenant_id != scope.tenant_id:
+    stages = await rows_by_id(session, models.PipelineStage, {stage_id, deal.stage_id},
+                              scope=scope)  # fmt: skip
+    stage, previous = stages.get(stage_id), stages.get(deal.stage_id)
+    if stage is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"PipelineStage {stage_id} not found",
                           field="stageId")  # fmt: skip
     if stage.pipeline_id != deal.pipeline_id:
         raise validation.invalid("stageId", "the stage is not in the deal's pipeline")
     if stage.id == deal.stage_id:
         raise DomainError(ErrorCode.CONFLICT, "the deal is in that stage already", field="stageId")
-    previous = await session.get(models.PipelineStage, deal.stage_id)
     change = models.DealStageChange(
         tenant_id=scope.tenant_id,
         deal_id=deal.id,
@@ -181,7 +191,7 @@ async def move_deal_stage(
                "from_stage_name": previous.name if previous else None,
                "to_stage_name": stage.name, "reason": reason},
     )  # fmt: skip
-    return deal, change
+    return StageMove(deal, change, previous, stage)
 
 
 async def delete_deal(session: AsyncSession, *, scope: Scope, deal_id: UUID) -> UUID:
@@ -189,7 +199,7 @@ async def delete_deal(session: AsyncSession, *, scope: Scope, deal_id: UUID) -> 
     await outbox.record(session, scope=scope, topic="deal.deleted", row=deal)
     await session.execute(
         update(models.Lead)
-        .where(models.Lead.tenant_id == scope.tenant_id, models.Lead.converted_deal_id == deal_id)
+        .where(tenant_filter(models.Lead, scope), models.Lead.converted_deal_id == deal_id)
         .values(converted_deal_id=None)
     )
     await session.delete(deal)
@@ -201,7 +211,7 @@ async def _pipeline(
 ) -> models.Pipeline:
     if pipeline_id is not None:
         return await get_scoped(
-            session, models.Pipeline, pipeline_id, scope=scope, field="pipelineId"
+            session, models.Pipeline, pipeline_id, scope=scope, field="pipelineId", lock=False
         )
     stmt = scoped(select(models.Pipeline), models.Pipeline, scope)
     oldest = await session.scalar(stmt.order_by(models.Pipeline.created_at).limit(1))

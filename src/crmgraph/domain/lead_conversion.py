@@ -88,7 +88,7 @@ async def _account_for(
 ) -> models.Account | None:
     if data.account_id is not None:
         return await get_scoped(
-            session, models.Account, data.account_id, scope=scope, field="accountId"
+            session, models.Account, data.account_id, scope=scope, field="accountId", lock=False
         )
     if not data.create_account or not (lead.company or "").strip():
         return None

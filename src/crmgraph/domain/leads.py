@@ -11,7 +11,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.db.scoping import Scope, get_scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, sent
 from crmgraph.domain.lead_scoring import _rescore
@@ -121,7 +121,7 @@ async def delete_lead(session: AsyncSession, *, scope: Scope, lead_id: UUID) -> 
     await outbox.record(session, scope=scope, topic="lead.deleted", row=lead)
     await session.execute(
         update(models.Contact)
-        .where(models.Contact.tenant_id == scope.tenant_id, models.Contact.lead_id == lead.id)
+        .where(tenant_filter(models.Contact, scope), models.Contact.lead_id == lead.id)
         .values(lead_id=None)
     )
     history = models.LeadScoreHistory

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped, scoped
+from crmgraph.db.scoping import Scope, get_scoped, scoped, tenant_filter
 from crmgraph.db.types import utcnow
 from crmgraph.domain import bounds, validation
 from crmgraph.domain.automation_rules import AutomationRule, rules_to_json
@@ -240,9 +240,9 @@ async def _in_use(
     deal_here: ColumnElement[bool] = d.stage_id.in_(stage_ids)
     if pipeline_id is not None:
         deal_here = or_(deal_here, d.pipeline_id == pipeline_id)
-    deals = exists().where(d.tenant_id == scope.tenant_id, deal_here)
+    deals = exists().where(tenant_filter(d, scope), deal_here)
     history = exists().where(
-        c.tenant_id == scope.tenant_id,
+        tenant_filter(c, scope),
         or_(c.from_stage_id.in_(stage_ids), c.to_stage_id.in_(stage_ids)),
     )
     return bool(await session.scalar(select(or_(deals, history))))

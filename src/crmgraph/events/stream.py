@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 from broadcaster import Broadcast, Event
 
 from crmgraph.auth.needs import may_receive
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, same_tenant
 from crmgraph.events.bus import BusEvent, channel_for
 
 
@@ -89,7 +89,7 @@ async def tenant_events(
         recent = Recent()
         while True:
             event = _decode((await merged.get()).message)
-            if event.tenant_id == tenant_id and not recent.seen(event.event_id):
+            if same_tenant(event.tenant_id, tenant_id) and not recent.seen(event.event_id):
                 yield event
 
 
@@ -110,7 +110,7 @@ async def readable_events(
 
 def visible(scope: Scope, event: BusEvent) -> bool:
     """Whether scope may receive event: the same check for live and replayed events."""
-    return event.tenant_id == scope.tenant_id and may_receive(scope.permissions, event.topic)
+    return same_tenant(event.tenant_id, scope) and may_receive(scope.permissions, event.topic)
 
 
 async def _forward(subscriber: Subscriber, into: asyncio.Queue[Event]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,8 +15,9 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from crmgraph.auth.recheck import rechecked
+from crmgraph.db.errors import is_write_conflict
 from crmgraph.db.scoping import Scope
-from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.errors import CONCURRENT_WRITE, DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.stream import readable_events
 from crmgraph.runtime import Runtime
@@ -100,10 +102,17 @@ class Context:
         return self.runtime.read_sessions()
 
     async def write(self, change: Callable[[AsyncSession, Scope], Awaitable[R]]) -> R:
-        """Run change in one transaction: it commits on return and rolls back on any error."""
+        """Run change in one transaction: it commits on return and rolls back on any error.
+        When the database fails it for a concurrent write of the same rows (a deadlock of
+        their row locks), that is a CONFLICT."""
         scope = self.scope
-        async with self.runtime.sessions() as session, session.begin():
-            result = await change(session, scope)
+        try:
+            async with self.runtime.sessions() as session, session.begin():
+                result = await change(session, scope)
+        except DBAPIError as exc:
+            if not is_write_conflict(exc):
+                raise
+            raise DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE) from exc
         self.runtime.wake_consumers()  # its outbox rows are committed now
         return result
 

@@ -68,6 +68,11 @@ class Loader(Generic[K, V]):
         result: list[V] = await self._loader.load_many(keys)
         return result
 
+    def prime(self, key: K, value: V) -> None:
+        """Hand the loader a value this request has already read (e.g. a mutation, inside
+        its transaction), so that resolvers of the answer need no query for it."""
+        self._loader.prime(key, value)
+
     def peek(self, key: K) -> V | Missing:
         """The value for key if this loader has already loaded it, else MISSING: lets a
         resolver answer without an await when a list resolver prefetched with load_many."""

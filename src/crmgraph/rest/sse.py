@@ -24,7 +24,7 @@ from starlette.routing import Route
 from crmgraph.auth.needs import ROUTES
 from crmgraph.auth.recheck import rechecked
 from crmgraph.db.models import OutboxEvent
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.stream import readable_events, visible
@@ -82,7 +82,7 @@ async def backlog(runtime: Runtime, tenant_id: str, after: int) -> list[BusEvent
         rows = await session.scalars(
             select(OutboxEvent)
             .where(
-                OutboxEvent.tenant_id == tenant_id,
+                tenant_filter(OutboxEvent, tenant_id),
                 OutboxEvent.id > after,
                 OutboxEvent.topic.in_(TOPICS),
             )

@@ -94,7 +94,7 @@ async def test_a_write_that_names_a_row_does_not_lock_it(
         deletion = asyncio.create_task(delete_contact())
         await asyncio.wait_for(deleting.wait(), 10)
         await asyncio.sleep(0.3)  # the deletion now waits for this transaction's deal
-        changes = {"title": "Renamed", "contact_id": contact.id}
+        changes = deals.DealChanges(title="Renamed", contact_id=contact.id)
         await deals.update_deal(session, scope=scope, deal_id=deal.id, changes=changes)
     await asyncio.wait_for(deletion, 10)
 

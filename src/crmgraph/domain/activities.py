@@ -14,7 +14,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import bounds, validation
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 RELATED_MODELS: dict[str, type[models.TenantRow]] = {
     "CONTACT": models.Contact,
@@ -110,7 +110,7 @@ async def create_task(session: AsyncSession, *, scope: Scope, data: NewTask) -> 
     )
     _link(task, data.related_to)
     session.add(task)
-    await outbox.record(session, scope=scope, topic="activity.created", row=task)
+    await outbox.record(session, scope=scope, event=payloads.ActivityCreated, row=task)
     return task
 
 
@@ -155,9 +155,9 @@ async def update_task(
         task.assigned_to_id = changes.assigned_to_id
     if changes.related_to is not None:
         _link(task, changes.related_to)
-    await outbox.record(session, scope=scope, topic="activity.updated", row=task)
+    await outbox.record(session, scope=scope, event=payloads.ActivityUpdated, row=task)
     if completed:
-        await outbox.record(session, scope=scope, topic="task.completed", row=task)
+        await outbox.record(session, scope=scope, event=payloads.TaskCompleted, row=task)
     return task
 
 
@@ -168,13 +168,13 @@ async def complete_task(session: AsyncSession, *, scope: Scope, task_id: UUID) -
         raise DomainError(ErrorCode.CONFLICT, "the task is already completed", field="id")
     task.status = "COMPLETED"
     task.completed_at = datetime.now(UTC)
-    await outbox.record(session, scope=scope, topic="task.completed", row=task)
+    await outbox.record(session, scope=scope, event=payloads.TaskCompleted, row=task)
     return task
 
 
 async def delete_task(session: AsyncSession, *, scope: Scope, task_id: UUID) -> UUID:
     task = await get_scoped(session, models.Task, task_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="activity.deleted", row=task)
+    await outbox.record(session, scope=scope, event=payloads.ActivityDeleted, row=task)
     await session.delete(task)
     return task_id
 
@@ -213,7 +213,7 @@ async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -
     )
     _link(event, data.related_to)
     session.add(event)
-    await outbox.record(session, scope=scope, topic="activity.created", row=event)
+    await outbox.record(session, scope=scope, event=payloads.ActivityCreated, row=event)
     return event
 
 
@@ -254,13 +254,13 @@ async def update_event(
         event.location = changes.location
     if changes.related_to is not None:
         _link(event, changes.related_to)
-    await outbox.record(session, scope=scope, topic="activity.updated", row=event)
+    await outbox.record(session, scope=scope, event=payloads.ActivityUpdated, row=event)
     return event
 
 
 async def delete_event(session: AsyncSession, *, scope: Scope, event_id: UUID) -> UUID:
     event = await get_scoped(session, models.Event, event_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="activity.deleted", row=event)
+    await outbox.record(session, scope=scope, event=payloads.ActivityDeleted, row=event)
     await session.delete(event)
     return event_id
 
@@ -298,5 +298,5 @@ async def log_communication(
         raise validation.invalid("subject", "subject is longer than 500 characters")
     _link(communication, data.related_to)
     session.add(communication)
-    await outbox.record(session, scope=scope, topic="activity.created", row=communication)
+    await outbox.record(session, scope=scope, event=payloads.ActivityCreated, row=communication)
     return communication

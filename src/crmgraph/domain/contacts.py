@@ -15,7 +15,7 @@ from crmgraph.db.filtering import Filter, predicates
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import validation
 from crmgraph.domain.changes import Rule, apply_changes, require
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +64,7 @@ async def create_contact(
         RULES,
     )
     session.add(contact)
-    await outbox.record(session, scope=scope, topic="contact.created", row=contact)
+    await outbox.record(session, scope=scope, event=payloads.ContactCreated, row=contact)
     return contact
 
 
@@ -77,14 +77,14 @@ async def update_contact(
         await get_scoped(session, models.Account, changes["account_id"], scope=scope,
                          field="accountId")  # fmt: skip
     apply_changes(contact, changes, RULES)
-    await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
+    await outbox.record(session, scope=scope, event=payloads.ContactUpdated, row=contact)
     return contact
 
 
 async def delete_contact(session: AsyncSession, *, scope: Scope, contact_id: UUID) -> UUID:
     """Deals with the contact stay, without a contact."""
     contact = await get_scoped(session, models.Contact, contact_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="contact.deleted", row=contact)
+    await outbox.record(session, scope=scope, event=payloads.ContactDeleted, row=contact)
     await session.execute(
         update(models.Deal)
         .where(models.Deal.tenant_id == scope.tenant_id, models.Deal.contact_id == contact_id)

@@ -18,7 +18,7 @@ from crmgraph.domain.accounts import NewAccount, create_account
 from crmgraph.domain.contacts import NewContact, create_contact, full_name
 from crmgraph.domain.deals import NewDeal, create_deal
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 LEAD_STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "UNQUALIFIED", "CONVERTED")
 QUALIFIED_SCORE = 70
@@ -64,7 +64,7 @@ async def create_lead(session: AsyncSession, *, scope: Scope, data: NewLead) -> 
         owner_id=scope.user_id,
     )
     session.add(lead)
-    await outbox.record(session, scope=scope, topic="lead.created", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadCreated, row=lead)
     return lead
 
 
@@ -133,7 +133,7 @@ async def update_lead(
     for name, value in values.items():
         setattr(lead, name, value)
     await _rescore(session, scope, lead, score, factors=None, always=False)
-    await outbox.record(session, scope=scope, topic="lead.updated", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadUpdated, row=lead)
     return lead
 
 
@@ -141,7 +141,7 @@ async def delete_lead(session: AsyncSession, *, scope: Scope, lead_id: UUID) -> 
     """Contacts converted from the lead stay, without their leadSource."""
     lead = await get_scoped(session, models.Lead, lead_id, scope=scope)
     # Recorded first: the event carries the snapshot of the row about to go.
-    await outbox.record(session, scope=scope, topic="lead.deleted", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadDeleted, row=lead)
     await session.execute(
         update(models.Contact)
         .where(models.Contact.tenant_id == scope.tenant_id, models.Contact.lead_id == lead.id)
@@ -174,7 +174,7 @@ async def qualify_lead(
     if data.next_action is not None:
         lead.next_action = data.next_action
     await _rescore(session, scope, lead, score, factors=None, always=False)
-    await outbox.record(session, scope=scope, topic="lead.qualified", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadQualified, row=lead)
     return lead
 
 
@@ -240,7 +240,7 @@ async def _rescore(
     )
     lead.score = score
     session.add(row)
-    await outbox.record(session, scope=scope, topic="lead.scored", row=lead, extra=extra)
+    await outbox.record(session, scope=scope, event=payloads.LeadScored, row=lead, extra=extra)
     return row
 
 
@@ -303,7 +303,7 @@ async def convert_lead(
         "deal_id": None if deal is None else str(deal.id),
     }
     await outbox.record(
-        session, scope=scope, topic="lead.converted", row=lead, extra={"conversion": result}
+        session, scope=scope, event=payloads.LeadConverted, row=lead, extra={"conversion": result}
     )
     return Converted(lead=lead, contact=contact, account=account, deal=deal)
 
@@ -343,7 +343,7 @@ async def _contact_for(
             )
         contact.lead_id = lead.id
         contact.account_id = contact.account_id or account_id
-        await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
+        await outbox.record(session, scope=scope, event=payloads.ContactUpdated, row=contact)
         return contact
     if not data.create_contact:
         return None

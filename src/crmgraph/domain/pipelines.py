@@ -16,7 +16,7 @@ from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.db.types import utcnow
 from crmgraph.domain import bounds, validation
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 
 class Keep(Enum):
@@ -113,9 +113,9 @@ async def create_pipeline(
     await outbox.record(
         session,
         scope=scope,
-        topic="pipeline.created",
+        event=payloads.PipelineCreated,
         row=pipeline,
-        extra={"stages": [outbox.snapshot(s) for s in stages]},
+        extra={"stages": stages},
     )
     return pipeline, stages
 
@@ -130,7 +130,7 @@ async def update_pipeline(
         pipeline.name = validation.required_text(changes.name, field="name", max_length=200)
     if changes.description is not KEEP:
         pipeline.description = changes.description
-    await outbox.record(session, scope=scope, topic="pipeline.updated", row=pipeline)
+    await outbox.record(session, scope=scope, event=payloads.PipelineUpdated, row=pipeline)
     return pipeline
 
 
@@ -144,7 +144,7 @@ async def delete_pipeline(session: AsyncSession, *, scope: Scope, pipeline_id: U
             "deals still use this pipeline; move or delete them first",
             field="id",
         )
-    await outbox.record(session, scope=scope, topic="pipeline.deleted", row=pipeline)
+    await outbox.record(session, scope=scope, event=payloads.PipelineDeleted, row=pipeline)
     await session.execute(
         delete(models.PipelineStage).where(models.PipelineStage.pipeline_id == pipeline_id)
     )
@@ -385,7 +385,7 @@ async def _record_stage_change(
     await outbox.record(
         session,
         scope=scope,
-        topic="pipeline.changed",
+        event=payloads.PipelineChanged,
         row=pipeline,
-        extra={"change": change, "stage": outbox.snapshot(stage)},
+        extra={"change": change, "stage": stage},
     )

@@ -18,7 +18,8 @@ from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
-from crmgraph.events import bus
+from crmgraph.events import bus, payloads
+from crmgraph.events.envelope import Envelope
 from tests.integration.relay.support import (
     all_published,
     new_tenant,
@@ -159,9 +160,10 @@ async def test_due_task_is_announced_once_even_after_a_restart(
         with pytest.raises(TimeoutError):
             await receive(subscriber, 1, within=0.3)
 
-    assert [(e.topic, e.aggregate_id, e.data["title"]) for e in got] == [
-        ("task.due", str(due.id), "Call back")
-    ]
+    [event] = [Envelope.of(e) for e in got]
+    assert (event.topic, event.aggregate_id) == ("task.due", due.id)
+    assert isinstance(event.payload, payloads.TaskDue)
+    assert (event.payload.task.title, event.payload.task.due_date) == ("Call back", due.due_date)
 
 
 async def test_relay_on_sqlite_with_the_in_memory_bus(tmp_path: Path) -> None:

@@ -42,16 +42,21 @@ class Recent:
         return False
 
 
+def readable(event: BusEvent) -> Envelope[Payload] | None:
+    """event decoded; None, logged, when this build cannot read its payload (a newer
+    payload version during an upgrade): listeners skip it rather than end."""
+    try:
+        return Envelope.of(event)
+    except PayloadError as exc:
+        log.error("event %s skipped: %s", event.event_id, exc)
+        return None
+
+
 @functools.lru_cache(maxsize=256)
 def _decode(message: str) -> Envelope[Payload] | None:
     """Every subscriber of a process receives the same message: decode it once. The events
-    are shared between subscribers from here on (they are frozen). An event this build
-    cannot read (a newer payload version during an upgrade) is logged and skipped."""
-    try:
-        return Envelope.of(BusEvent.decode(message))
-    except PayloadError as exc:
-        log.error("event skipped: %s", exc)
-        return None
+    are shared between subscribers from here on (they are frozen)."""
+    return readable(BusEvent.decode(message))
 
 
 E = TypeVar("E")

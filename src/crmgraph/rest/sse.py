@@ -28,6 +28,7 @@ from crmgraph.auth.recheck import rechecked
 from crmgraph.db.models import OutboxEvent
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.events.bus import BusEvent
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.payloads import (
     ActivityEvent,
@@ -38,7 +39,7 @@ from crmgraph.events.payloads import (
     Payload,
     TaskEvent,
 )
-from crmgraph.events.stream import readable_events, visible
+from crmgraph.events.stream import readable, readable_events, visible
 from crmgraph.events.topics import Topic
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.errors import error_body
@@ -132,7 +133,8 @@ async def backlog(runtime: Runtime, tenant_id: str, after: int) -> list[Event]:
             .order_by(OutboxEvent.id)
             .limit(BACKLOG_LIMIT)
         )
-        return [Envelope.of_row(row) for row in rows]
+        events = (readable(BusEvent.from_row(row)) for row in rows)
+        return [event for event in events if event is not None]
 
 
 async def feed(

@@ -16,6 +16,7 @@ from crmgraph.events import codec, payloads, states
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.payloads import PAYLOADS, Payload
+from crmgraph.events.stream import readable
 from crmgraph.events.topics import Topic
 from tests.unit.events.strategies import payloads as payloads_of
 
@@ -103,3 +104,15 @@ def test_an_unknown_topic_or_a_wrong_field_is_a_clear_error() -> None:
         codec.decode("deal.exploded", body)
     with pytest.raises(codec.PayloadError, match=r"deal.updated payload version 1: .*value"):
         codec.decode("deal.updated", body | {"deal": body["deal"] | {"value": "lots"}})
+
+
+def test_a_listener_skips_an_event_it_cannot_read(caplog: pytest.LogCaptureFixture) -> None:
+    body, event_id = codec.encode(payloads.DealUpdated(deal=deal())), str(uuid4())
+    event = BusEvent(
+        id=1, event_id=event_id, topic="deal.updated", tenant_id="acme", aggregate_id=str(uuid4()),
+        sequence=1, payload=body | {"version": 2}, created_at=T0.isoformat(),
+    )  # fmt: skip
+
+    assert readable(event) is None
+    assert f"event {event_id} skipped: deal.updated payload version 2 is unknown" in caplog.text
+    assert readable(replace(event, payload=body)) is not None

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from crmgraph.db.models import OutboxEvent
 from crmgraph.events import codec
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.payloads import Payload
@@ -37,7 +36,9 @@ class Envelope(Generic[P]):
 
     @staticmethod
     def of(event: BusEvent) -> Envelope[Payload]:
-        """Decode a published event; codec.PayloadError if its payload is unreadable."""
+        """Decode a published event (an outbox row: BusEvent.from_row(row)); raises
+        codec.PayloadError if its payload is unreadable (crmgraph.events.stream.readable
+        logs and skips such an event instead)."""
         return Envelope(
             id=event.id,
             event_id=UUID(event.event_id),
@@ -48,8 +49,3 @@ class Envelope(Generic[P]):
             created_at=datetime.fromisoformat(event.created_at),
             payload=codec.decode(event.topic, event.payload),
         )
-
-    @staticmethod
-    def of_row(row: OutboxEvent) -> Envelope[Payload]:
-        """Decode an outbox row, as if it had come over the bus."""
-        return Envelope.of(BusEvent.from_row(row))

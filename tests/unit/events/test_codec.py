@@ -34,7 +34,7 @@ def published(payload: Payload) -> Payload:
 
 
 @pytest.mark.parametrize("topic", list(Topic))
-@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(data=st.data())
 def test_every_topic_round_trips_exactly(topic: Topic, data: st.DataObject) -> None:
     payload = data.draw(payloads_of(PAYLOADS[topic]))

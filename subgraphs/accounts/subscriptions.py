@@ -1,4 +1,6 @@
-"""Subscription fields of the accounts subgraph: live account changes of the caller's tenant."""
+"""Subscription fields of the accounts subgraph: live account changes of the caller's tenant.
+Each event carries the account as it is just after the change (payloads.AccountEvent), so a
+subscriber is answered from the event, without a query per event."""
 
 from __future__ import annotations
 
@@ -6,12 +8,22 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from crmgraph.db import models
+from crmgraph.events.envelope import Envelope
+from crmgraph.events.payloads import AccountCreated, AccountEvent, AccountUpdated
+from crmgraph.events.states import row_of
+from crmgraph.events.stream import once_per_event
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
-from crmgraph.gql.live import changed_rows
 from subgraphs.accounts.types import Account
 
-ACCOUNT_CHANGES = ("account.created", "account.updated")
+ACCOUNT_CHANGES = (AccountCreated, AccountUpdated)
+
+
+@once_per_event
+def account_of(event: Envelope[AccountEvent]) -> Account:
+    """The account as the event carries it."""
+    return Account.from_row(row_of(models.Account, event.payload.account))
 
 
 @strawberry.type
@@ -24,11 +36,6 @@ class Subscription:
         self, info: Info, account_id: strawberry.ID | None = None
     ) -> AsyncGenerator[Account, None]:
         account = parse_optional_id(account_id, field="accountId")
-        rows = changed_rows(
-            info,
-            ACCOUNT_CHANGES,
-            lambda loaders: loaders.account_by_id,
-            lambda event: account is None or event.aggregate_id == str(account),
-        )
-        async for row in rows:
-            yield Account.from_row(row)
+        async for event in info.context.events(*ACCOUNT_CHANGES):
+            if account is None or event.aggregate_id == account:
+                yield account_of(event)

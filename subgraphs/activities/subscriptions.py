@@ -1,4 +1,6 @@
-"""Subscription fields of the activities subgraph: a user's new activities and due tasks."""
+"""Subscription fields of the activities subgraph: a user's new activities and due tasks.
+
+Each event carries the activity as written, so a subscriber is answered from the event."""
 
 from __future__ import annotations
 
@@ -7,33 +9,40 @@ from uuid import UUID
 
 import strawberry
 
-from crmgraph.events.bus import BusEvent
+from crmgraph.db import models
+from crmgraph.events.envelope import Envelope
+from crmgraph.events.payloads import ActivityCreated, TaskDue
+from crmgraph.events.states import EventState, TaskState, row_of
+from crmgraph.events.stream import once_per_event
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from subgraphs.activities.types import Activity, Communication, Event, Task
 
 
-def concerns(event: BusEvent, user_id: str) -> bool:
+def concerns(payload: ActivityCreated, user_id: UUID) -> bool:
     """A task assigned to the user, an event the user attends, or anything the user logged."""
-    data = event.data
+    activity = payload.activity
     return (
-        data.get("assigned_to_id") == user_id
-        or user_id in (data.get("attendee_ids") or [])
-        or event.payload.get("actor_id") == user_id
+        (isinstance(activity, TaskState) and activity.assigned_to_id == user_id)
+        or (isinstance(activity, EventState) and str(user_id) in (activity.attendee_ids or []))
+        or payload.actor_id == user_id
     )
 
 
-async def activity_of(info: Info, event: BusEvent) -> Activity | None:
-    """The activity as it is now (None once deleted); its kind from the event's columns."""
-    loaders, id_ = info.context.loaders, UUID(event.aggregate_id)
-    if "start_time" in event.data:
-        found_event = await loaders.event_by_id.load(id_)
-        return None if found_event is None else Event.from_row(found_event)
-    if "occurred_at" in event.data:
-        communication = await loaders.communication_by_id.load(id_)
-        return None if communication is None else Communication.from_row(communication)
-    task = await loaders.task_by_id.load(id_)
-    return None if task is None else Task.from_row(task)
+@once_per_event
+def activity_of(event: Envelope[ActivityCreated]) -> Activity:
+    """The activity as the event carries it, of its kind."""
+    activity = event.payload.activity
+    if isinstance(activity, TaskState):
+        return Task.from_row(row_of(models.Task, activity))
+    if isinstance(activity, EventState):
+        return Event.from_row(row_of(models.Event, activity))
+    return Communication.from_row(row_of(models.Communication, activity))
+
+
+@once_per_event
+def due_task_of(event: Envelope[TaskDue]) -> Task:
+    return Task.from_row(row_of(models.Task, event.payload.task))
 
 
 @strawberry.type
@@ -45,20 +54,16 @@ class Subscription:
     async def new_activity(
         self, info: Info, user_id: strawberry.ID
     ) -> AsyncGenerator[Activity, None]:
-        user = str(parse_id(user_id, field="userId"))
-        async for event in info.context.events("activity.created"):
-            if concerns(event, user):
-                activity = await activity_of(info, event)
-                if activity is not None:
-                    yield activity
+        user = parse_id(user_id, field="userId")
+        async for event in info.context.events(ActivityCreated):
+            if concerns(event.payload, user):
+                yield activity_of(event)
 
     @strawberry.subscription(
         description="Each open task assigned to the user, once, when its due date passes.",
     )
     async def task_due(self, info: Info, user_id: strawberry.ID) -> AsyncGenerator[Task, None]:
-        user = str(parse_id(user_id, field="userId"))
-        async for event in info.context.events("task.due"):
-            if event.data.get("assigned_to_id") == user:
-                row = await info.context.loaders.task_by_id.load(UUID(event.aggregate_id))
-                if row is not None:
-                    yield Task.from_row(row)
+        user = parse_id(user_id, field="userId")
+        async for event in info.context.events(TaskDue):
+            if event.payload.task.assigned_to_id == user:
+                yield due_task_of(event)

@@ -1,46 +1,47 @@
-"""Subscription fields of the deals subgraph: live deal changes of the caller's tenant."""
+"""Subscription fields of the deals subgraph: live deal changes of the caller's tenant.
+
+Each event carries the deal as it is just after the change (payloads.DealEvent), so a
+subscriber is answered from the event, without a query per event."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import datetime
-from uuid import UUID
 
 import strawberry
 
 from crmgraph.db import models
-from crmgraph.events.bus import BusEvent
-from crmgraph.events.outbox import from_snapshot
+from crmgraph.events.envelope import Envelope
+from crmgraph.events.payloads import DealCreated, DealEvent, DealStageChanged, DealUpdated
+from crmgraph.events.states import row_of
 from crmgraph.events.stream import once_per_event
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_optional_id
 from subgraphs.deals.types import Deal, DealStageChange
 
-DEAL_CHANGES = ("deal.created", "deal.updated", "deal.stage_changed")
-
-
-def _uuid(value: object) -> UUID | None:
-    return None if value in (None, "None") else UUID(str(value))
+DEAL_CHANGES = (DealCreated, DealUpdated, DealStageChanged)
 
 
 @once_per_event
-def stage_change_of(event: BusEvent) -> DealStageChange:
+def stage_change_of(event: Envelope[DealStageChanged]) -> DealStageChange:
     """The recorded move, rebuilt from its deal.stage_changed event."""
     payload = event.payload
     row = models.DealStageChange(
         tenant_id=event.tenant_id,
-        deal_id=UUID(event.aggregate_id),
-        from_stage_id=_uuid(payload.get("from_stage_id")),
-        to_stage_id=_uuid(payload.get("to_stage_id")),
-        changed_by_id=_uuid(payload.get("actor_id")),
-        reason=payload.get("reason"),
-        created_at=datetime.fromisoformat(event.created_at),
+        deal_id=event.aggregate_id,
+        from_stage_id=payload.from_stage_id,
+        to_stage_id=payload.to_stage_id,
+        changed_by_id=payload.actor_id,
+        reason=payload.reason,
+        created_at=event.created_at,
     )
-    names = None
-    if "to_stage_name" in payload:
-        names = (payload.get("from_stage_name"), str(payload["to_stage_name"]))
-    deal = from_snapshot(models.Deal, event.data) if event.data.get("id") else None
-    return DealStageChange(row=row, deal_row=deal, stage_names=names)
+    names = (payload.from_stage_name, payload.to_stage_name)
+    return DealStageChange(row=row, deal_row=row_of(models.Deal, payload.deal), stage_names=names)
+
+
+@once_per_event
+def deal_of(event: Envelope[DealEvent]) -> Deal:
+    """The deal as the event carries it."""
+    return Deal.from_row(row_of(models.Deal, event.payload.deal))
 
 
 @strawberry.type
@@ -57,10 +58,10 @@ class Subscription:
     ) -> AsyncGenerator[DealStageChange, None]:
         deal = parse_optional_id(deal_id, field="dealId")
         pipeline = parse_optional_id(pipeline_id, field="pipelineId")
-        async for event in info.context.events("deal.stage_changed"):
-            if deal is not None and event.aggregate_id != str(deal):
+        async for event in info.context.events(DealStageChanged):
+            if deal is not None and event.aggregate_id != deal:
                 continue
-            if pipeline is not None and event.data.get("pipeline_id") != str(pipeline):
+            if pipeline is not None and event.payload.deal.pipeline_id != pipeline:
                 continue
             yield stage_change_of(event)
 
@@ -73,8 +74,6 @@ class Subscription:
     ) -> AsyncGenerator[Deal, None]:
         pipeline = parse_optional_id(pipeline_id, field="pipelineId")
         async for event in info.context.events(*DEAL_CHANGES):
-            if pipeline is not None and event.data.get("pipeline_id") != str(pipeline):
+            if pipeline is not None and event.payload.deal.pipeline_id != pipeline:
                 continue
-            row = await info.context.loaders.deal_by_id.load(UUID(event.aggregate_id))
-            if row is not None:  # deleted since
-                yield Deal.from_row(row)
+            yield deal_of(event)

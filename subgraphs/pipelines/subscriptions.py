@@ -7,12 +7,13 @@ from datetime import datetime
 
 import strawberry
 
+from crmgraph.events.payloads import DealCreated, DealDeleted, DealStageChanged, DealUpdated
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from subgraphs.pipelines.loaders import whole_days
 from subgraphs.pipelines.types import Pipeline
 
-DEAL_EVENTS = ("deal.created", "deal.updated", "deal.stage_changed", "deal.deleted")
+DEAL_EVENTS = (DealCreated, DealUpdated, DealStageChanged, DealDeleted)
 
 
 @strawberry.type(description="A pipeline's deal figures just after a change of one of its deals.")
@@ -45,7 +46,7 @@ class Subscription:
     ) -> AsyncGenerator[PipelineMetrics, None]:
         pipeline_id_ = parse_id(pipeline_id, field="pipelineId")
         async for event in info.context.events(*DEAL_EVENTS):
-            if event.data.get("pipeline_id") != str(pipeline_id_):
+            if event.payload.deal.pipeline_id != pipeline_id_:
                 continue
             loaders = info.context.loaders
             pipeline = await loaders.pipeline_by_id.load(pipeline_id_)
@@ -64,7 +65,7 @@ class Subscription:
                 lost_count=found.lost,
                 conversion_rate=100.0 * found.won / closed if closed else 0.0,
                 average_sales_cycle=whole_days(found.sales_cycle_seconds),
-                changed_deal_id=strawberry.ID(event.aggregate_id),
-                change=event.topic,
-                timestamp=datetime.fromisoformat(event.created_at),
+                changed_deal_id=strawberry.ID(str(event.aggregate_id)),
+                change=event.topic.value,
+                timestamp=event.created_at,
             )

@@ -106,10 +106,13 @@ async def test_sse_feed_sends_each_role_only_the_events_it_may_read(
 
 
 # The topics each subscription listens on, to see when all have joined the bus.
-TOPICS = {"dealStageChanged": ("deal.stage_changed",), "dealUpdated": DEAL_CHANGES,
-          "pipelineMetricsUpdated": DEAL_EVENTS, "leadScoreChanged": ("lead.scored",),
+TOPICS = {"dealStageChanged": ("deal.stage_changed",),
+          "dealUpdated": [kind.TOPIC for kind in DEAL_CHANGES],
+          "pipelineMetricsUpdated": [kind.TOPIC for kind in DEAL_EVENTS],
+          "leadScoreChanged": ("lead.scored",),
           "newActivity": ("activity.created",), "taskDue": ("task.due",),
-          "contactUpdated": CONTACT_CHANGES, "accountUpdated": ACCOUNT_CHANGES}  # fmt: skip
+          "contactUpdated": [kind.TOPIC for kind in CONTACT_CHANGES],
+          "accountUpdated": [kind.TOPIC for kind in ACCOUNT_CHANGES]}  # fmt: skip
 SUBSCRIPTIONS = {
     # name: (document, the permission the field needs, the one its events need)
     "dealStageChanged": ("subscription($p: ID) { dealStageChanged(pipelineId: $p) { reason } }",

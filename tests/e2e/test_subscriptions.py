@@ -228,7 +228,7 @@ async def test_token_in_the_upgrade_headers_authenticates_too(stack: Stack, tena
     async with connect(ws_url(stack), headers=bearer(stack, tenant)) as client:
         id_ = await subscribed(
             stack, client, "subscription($p: ID) { dealUpdated(pipelineId: $p) { title stage } }",
-            tenant=tenant, topics=DEAL_CHANGES, p=ids["pipeline"],
+            tenant=tenant, topics=[kind.TOPIC for kind in DEAL_CHANGES], p=ids["pipeline"],
         )  # fmt: skip
         await mutate(stack, tenant, MOVE, deal=ids["deal"], stage=ids["Negotiation"])
 
@@ -246,7 +246,7 @@ async def test_deal_updated_follows_one_pipeline(stack: Stack, tenant: str) -> N
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
             stack, client, "subscription($p: ID) { dealUpdated(pipelineId: $p) { id value } }",
-            tenant=tenant, topics=DEAL_CHANGES, p=ids["pipeline"],
+            tenant=tenant, topics=[kind.TOPIC for kind in DEAL_CHANGES], p=ids["pipeline"],
         )  # fmt: skip
         await mutate(stack, tenant, update, id=elsewhere["deal"], v=1.0)
         await mutate(stack, tenant, update, id=ids["deal"], v=7500.0)

@@ -109,7 +109,7 @@ async def test_pipeline_metrics_follow_a_won_deal(stack: Stack, tenant: str) -> 
             stack, client,
             "subscription($p: ID!) { pipelineMetricsUpdated(pipelineId: $p) { pipeline { name } "
             "totalValue dealCount wonCount conversionRate change changedDealId } }",
-            tenant=tenant, topics=DEAL_EVENTS, p=ids["pipeline"],
+            tenant=tenant, topics=[kind.TOPIC for kind in DEAL_EVENTS], p=ids["pipeline"],
         )  # fmt: skip
         await mutate(stack, tenant, MOVE, deal=ids["deal"], stage=ids["Closed Won"])
 

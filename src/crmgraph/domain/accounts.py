@@ -14,7 +14,7 @@ from crmgraph.db.scoping import Scope, get_scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 ACCOUNT_TYPES = ("PROSPECT", "CUSTOMER", "PARTNER", "VENDOR", "COMPETITOR", "OTHER")
 RELATIONSHIP_TYPES = ("PARENT", "SUBSIDIARY", "PARTNER", "RESELLER", "VENDOR", "CUSTOMER",
@@ -91,7 +91,7 @@ async def create_account(
         RULES,
     )  # fmt: skip
     session.add(account)
-    await outbox.record(session, scope=scope, topic="account.created", row=account)
+    await outbox.record(session, scope=scope, event=payloads.AccountCreated, row=account)
     return account
 
 
@@ -103,7 +103,7 @@ async def update_account(
     if values.get("parent_account_id") is not None:
         await _check_parent(session, scope, account.id, values["parent_account_id"])
     apply_changes(account, values, RULES)
-    await outbox.record(session, scope=scope, topic="account.updated", row=account)
+    await outbox.record(session, scope=scope, event=payloads.AccountUpdated, row=account)
     return account
 
 
@@ -127,7 +127,7 @@ async def _check_parent(
 async def delete_account(session: AsyncSession, *, scope: Scope, account_id: UUID) -> UUID:
     """Contacts, deals and child accounts of the account stay, unlinked from it."""
     account = await get_scoped(session, models.Account, account_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="account.deleted", row=account)
+    await outbox.record(session, scope=scope, event=payloads.AccountDeleted, row=account)
     for model, fk in ((models.Contact, models.Contact.account_id),
                       (models.Deal, models.Deal.account_id),
                       (models.Account, models.Account.parent_account_id),
@@ -188,6 +188,6 @@ async def create_account_relationship(
         description=data.description,
     )
     session.add(relationship)
-    await outbox.record(session, scope=scope, topic="account.relationship_created",
+    await outbox.record(session, scope=scope, event=payloads.AccountRelationshipCreated,
                         row=relationship)  # fmt: skip
     return relationship

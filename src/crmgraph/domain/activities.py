@@ -15,7 +15,7 @@ from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import bounds, validation
 from crmgraph.domain.changes import UNSET, Maybe, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 RELATED_MODELS: dict[str, type[models.TenantRow]] = {
     "CONTACT": models.Contact,
@@ -111,7 +111,7 @@ async def create_task(session: AsyncSession, *, scope: Scope, data: NewTask) -> 
     )
     _link(task, data.related_to)
     session.add(task)
-    await outbox.record(session, scope=scope, topic="activity.created", row=task)
+    await outbox.record(session, scope=scope, event=payloads.ActivityCreated, row=task)
     return task
 
 
@@ -154,9 +154,9 @@ async def update_task(
         "title": lambda v: validation.required_text(v, field="title"),
         "priority": lambda v: _one_of(v, PRIORITIES, field="priority"),
     })  # fmt: skip
-    await outbox.record(session, scope=scope, topic="activity.updated", row=task)
+    await outbox.record(session, scope=scope, event=payloads.ActivityUpdated, row=task)
     if completed:
-        await outbox.record(session, scope=scope, topic="task.completed", row=task)
+        await outbox.record(session, scope=scope, event=payloads.TaskCompleted, row=task)
     return task
 
 
@@ -167,13 +167,13 @@ async def complete_task(session: AsyncSession, *, scope: Scope, task_id: UUID) -
         raise DomainError(ErrorCode.CONFLICT, "the task is already completed", field="id")
     task.status = "COMPLETED"
     task.completed_at = datetime.now(UTC)
-    await outbox.record(session, scope=scope, topic="task.completed", row=task)
+    await outbox.record(session, scope=scope, event=payloads.TaskCompleted, row=task)
     return task
 
 
 async def delete_task(session: AsyncSession, *, scope: Scope, task_id: UUID) -> UUID:
     task = await get_scoped(session, models.Task, task_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="activity.deleted", row=task)
+    await outbox.record(session, scope=scope, event=payloads.ActivityDeleted, row=task)
     await session.delete(task)
     return task_id
 
@@ -212,7 +212,7 @@ async def create_event(session: AsyncSession, *, scope: Scope, data: NewEvent) -
     )
     _link(event, data.related_to)
     session.add(event)
-    await outbox.record(session, scope=scope, topic="activity.created", row=event)
+    await outbox.record(session, scope=scope, event=payloads.ActivityCreated, row=event)
     return event
 
 
@@ -247,13 +247,13 @@ async def update_event(
         await check_all_exist(session, scope, models.User, attendees, field="attendees")
         event.attendee_ids = [str(a) for a in dict.fromkeys(attendees)]
     apply_changes(event, values, {"title": lambda v: validation.required_text(v, field="title")})
-    await outbox.record(session, scope=scope, topic="activity.updated", row=event)
+    await outbox.record(session, scope=scope, event=payloads.ActivityUpdated, row=event)
     return event
 
 
 async def delete_event(session: AsyncSession, *, scope: Scope, event_id: UUID) -> UUID:
     event = await get_scoped(session, models.Event, event_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="activity.deleted", row=event)
+    await outbox.record(session, scope=scope, event=payloads.ActivityDeleted, row=event)
     await session.delete(event)
     return event_id
 
@@ -291,5 +291,5 @@ async def log_communication(
         raise validation.invalid("subject", "subject is longer than 500 characters")
     _link(communication, data.related_to)
     session.add(communication)
-    await outbox.record(session, scope=scope, topic="activity.created", row=communication)
+    await outbox.record(session, scope=scope, event=payloads.ActivityCreated, row=communication)
     return communication

@@ -18,7 +18,7 @@ from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.db.types import utcnow
 from crmgraph.domain import bounds, validation
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 TIERS = ("api_integration", "premium_integration", "authenticated_user")
 # The public key names its rate-limit tier (ck_int_..., ck_pre_...), so the router can pick
@@ -93,14 +93,8 @@ async def create_api_key(
     )
     session.add(key)
     await session.flush()
-    await outbox.record(session, scope=scope, topic="api_key.created", row=key,
-                        extra={"data": public_fields(key)})  # fmt: skip
+    await outbox.record(session, scope=scope, event=payloads.ApiKeyCreated, row=key)
     return key, secret
-
-
-def public_fields(key: models.ApiKey) -> dict[str, object]:
-    """What events may carry about a key: never its secret's hash."""
-    return {"id": str(key.id), "name": key.name, "key": key.key, "permissions": key.permissions}
 
 
 async def revoke_api_key(session: AsyncSession, *, scope: Scope, key_id: UUID) -> models.ApiKey:
@@ -108,8 +102,7 @@ async def revoke_api_key(session: AsyncSession, *, scope: Scope, key_id: UUID) -
     if key.revoked_at is not None:
         raise DomainError(ErrorCode.CONFLICT, "the key is revoked already", field="id")
     key.revoked_at = utcnow()
-    await outbox.record(session, scope=scope, topic="api_key.revoked", row=key,
-                        extra={"data": public_fields(key)})  # fmt: skip
+    await outbox.record(session, scope=scope, event=payloads.ApiKeyRevoked, row=key)
     return key
 
 

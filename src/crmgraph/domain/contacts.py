@@ -14,7 +14,7 @@ from crmgraph.db.filtering import Filter, predicates
 from crmgraph.db.scoping import Scope, get_scoped, scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +78,7 @@ async def create_contact(
         RULES,
     )
     session.add(contact)
-    await outbox.record(session, scope=scope, topic="contact.created", row=contact)
+    await outbox.record(session, scope=scope, event=payloads.ContactCreated, row=contact)
     return contact
 
 
@@ -91,14 +91,14 @@ async def update_contact(
         await get_scoped(session, models.Account, values["account_id"], scope=scope,
                          field="accountId", lock=False)  # fmt: skip
     apply_changes(contact, values, RULES)
-    await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
+    await outbox.record(session, scope=scope, event=payloads.ContactUpdated, row=contact)
     return contact
 
 
 async def delete_contact(session: AsyncSession, *, scope: Scope, contact_id: UUID) -> UUID:
     """Deals with the contact stay, without a contact."""
     contact = await get_scoped(session, models.Contact, contact_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="contact.deleted", row=contact)
+    await outbox.record(session, scope=scope, event=payloads.ContactDeleted, row=contact)
     await session.execute(
         update(models.Deal)
         .where(tenant_filter(models.Deal, scope), models.Deal.contact_id == contact_id)

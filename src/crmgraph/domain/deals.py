@@ -17,7 +17,7 @@ from crmgraph.db.types import utcnow
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 RULES: dict[str, Rule] = {
     "title": lambda v: validation.required_text(v, field="title"),
@@ -118,7 +118,7 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
             changed_by_id=scope.user_id, reason="created",
         )
     )  # fmt: skip
-    await outbox.record(session, scope=scope, topic="deal.created", row=deal)
+    await outbox.record(session, scope=scope, event=payloads.DealCreated, row=deal)
     return deal
 
 
@@ -137,7 +137,7 @@ async def update_deal(
         await get_scoped(session, models.Account, values["account_id"], scope=scope,
                          field="accountId", lock=False)  # fmt: skip
     apply_changes(deal, values, RULES)
-    await outbox.record(session, scope=scope, topic="deal.updated", row=deal)
+    await outbox.record(session, scope=scope, event=payloads.DealUpdated, row=deal)
     return deal
 
 
@@ -184,10 +184,10 @@ async def move_deal_stage(
     await outbox.record(
         session,
         scope=scope,
-        topic="deal.stage_changed",
+        event=payloads.DealStageChanged,
         row=deal,
         # Stage names travel with the event so subscribers need no lookup per subscriber.
-        extra={"from_stage_id": str(change.from_stage_id), "to_stage_id": str(stage.id),
+        extra={"from_stage_id": change.from_stage_id, "to_stage_id": stage.id,
                "from_stage_name": previous.name if previous else None,
                "to_stage_name": stage.name, "reason": reason},
     )  # fmt: skip
@@ -196,7 +196,7 @@ async def move_deal_stage(
 
 async def delete_deal(session: AsyncSession, *, scope: Scope, deal_id: UUID) -> UUID:
     deal = await get_scoped(session, models.Deal, deal_id, scope=scope)
-    await outbox.record(session, scope=scope, topic="deal.deleted", row=deal)
+    await outbox.record(session, scope=scope, event=payloads.DealDeleted, row=deal)
     await session.execute(
         update(models.Lead)
         .where(tenant_filter(models.Lead, scope), models.Lead.converted_deal_id == deal_id)

@@ -16,7 +16,7 @@ from crmgraph.domain.accounts import NewAccount, create_account
 from crmgraph.domain.contacts import NewContact, create_contact, full_name
 from crmgraph.domain.deals import NewDeal, create_deal
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +78,7 @@ async def convert_lead(
         "deal_id": None if deal is None else str(deal.id),
     }
     await outbox.record(
-        session, scope=scope, topic="lead.converted", row=lead, extra={"conversion": result}
+        session, scope=scope, event=payloads.LeadConverted, row=lead, extra={"conversion": result}
     )
     return Converted(lead=lead, contact=contact, account=account, deal=deal)
 
@@ -118,7 +118,7 @@ async def _contact_for(
             )
         contact.lead_id = lead.id
         contact.account_id = contact.account_id or account_id
-        await outbox.record(session, scope=scope, topic="contact.updated", row=contact)
+        await outbox.record(session, scope=scope, event=payloads.ContactUpdated, row=contact)
         return contact
     if not data.create_contact:
         return None

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped
 from crmgraph.domain import bounds, validation
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,5 +76,5 @@ async def _rescore(
     )
     lead.score = score
     session.add(row)
-    await outbox.record(session, scope=scope, topic="lead.scored", row=lead, extra=extra)
+    await outbox.record(session, scope=scope, event=payloads.LeadScored, row=lead, extra=extra)
     return row

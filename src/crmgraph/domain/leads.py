@@ -16,7 +16,7 @@ from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, sent
 from crmgraph.domain.lead_scoring import _rescore
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 LEAD_STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "UNQUALIFIED", "CONVERTED")
 QUALIFIED_SCORE = 70
@@ -53,7 +53,7 @@ async def create_lead(session: AsyncSession, *, scope: Scope, data: NewLead) -> 
         owner_id=scope.user_id,
     )
     session.add(lead)
-    await outbox.record(session, scope=scope, topic="lead.created", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadCreated, row=lead)
     return lead
 
 
@@ -110,7 +110,7 @@ async def update_lead(
     for name, value in values.items():
         setattr(lead, name, value)
     await _rescore(session, scope, lead, score, factors=None, always=False)
-    await outbox.record(session, scope=scope, topic="lead.updated", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadUpdated, row=lead)
     return lead
 
 
@@ -118,7 +118,7 @@ async def delete_lead(session: AsyncSession, *, scope: Scope, lead_id: UUID) -> 
     """Contacts converted from the lead stay, without their leadSource."""
     lead = await get_scoped(session, models.Lead, lead_id, scope=scope)
     # Recorded first: the event carries the snapshot of the row about to go.
-    await outbox.record(session, scope=scope, topic="lead.deleted", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadDeleted, row=lead)
     await session.execute(
         update(models.Contact)
         .where(tenant_filter(models.Contact, scope), models.Contact.lead_id == lead.id)
@@ -152,7 +152,7 @@ async def qualify_lead(
     for name, value in values.items():
         setattr(lead, name, value)
     await _rescore(session, scope, lead, score, factors=None, always=False)
-    await outbox.record(session, scope=scope, topic="lead.qualified", row=lead)
+    await outbox.record(session, scope=scope, event=payloads.LeadQualified, row=lead)
     return lead
 
 

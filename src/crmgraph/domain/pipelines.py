@@ -17,7 +17,7 @@ from crmgraph.domain import bounds, validation
 from crmgraph.domain.automation_rules import AutomationRule, rules_to_json
 from crmgraph.domain.changes import UNSET, Maybe, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,9 +82,9 @@ async def create_pipeline(
     await outbox.record(
         session,
         scope=scope,
-        topic="pipeline.created",
+        event=payloads.PipelineCreated,
         row=pipeline,
-        extra={"stages": [outbox.snapshot(s) for s in stages]},
+        extra={"stages": stages},
     )
     return pipeline, stages
 
@@ -95,7 +95,7 @@ async def update_pipeline(
     pipeline = await get_scoped(session, models.Pipeline, pipeline_id, scope=scope)
     name = {"name": lambda v: validation.required_text(v, field="name", max_length=200)}
     apply_changes(pipeline, sent(changes), name)
-    await outbox.record(session, scope=scope, topic="pipeline.updated", row=pipeline)
+    await outbox.record(session, scope=scope, event=payloads.PipelineUpdated, row=pipeline)
     return pipeline
 
 
@@ -109,7 +109,7 @@ async def delete_pipeline(session: AsyncSession, *, scope: Scope, pipeline_id: U
             "deals still use this pipeline; move or delete them first",
             field="id",
         )
-    await outbox.record(session, scope=scope, topic="pipeline.deleted", row=pipeline)
+    await outbox.record(session, scope=scope, event=payloads.PipelineDeleted, row=pipeline)
     await session.execute(
         delete(models.PipelineStage).where(models.PipelineStage.pipeline_id == pipeline_id)
     )
@@ -261,7 +261,7 @@ async def _record_stage_change(
     await outbox.record(
         session,
         scope=scope,
-        topic="pipeline.changed",
+        event=payloads.PipelineChanged,
         row=pipeline,
-        extra={"change": change, "stage": outbox.snapshot(stage)},
+        extra={"change": change, "stage": stage},
     )

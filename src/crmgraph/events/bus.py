@@ -30,7 +30,9 @@ def create_broadcast(url: str) -> Broadcast:
 @dataclass(frozen=True)
 class BusEvent:
     """An outbox row as published: `id` is the outbox id (SSE's event id), `event_id` the
-    unique id consumers drop duplicates by, `sequence` the per-aggregate order."""
+    unique id consumers drop duplicates by, `sequence` the per-aggregate order, `payload`
+    the JSON of crmgraph.events.codec, passed through as stored. Consumers read it decoded:
+    crmgraph.events.envelope.Envelope."""
 
     id: int
     event_id: str
@@ -61,12 +63,6 @@ class BusEvent:
     def decode(cls, message: str) -> BusEvent:
         data = json.loads(message)
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The row's columns at the time of the event."""
-        data = self.payload.get("data")
-        return data if isinstance(data, dict) else {}
 
 
 async def ping(url: str) -> str:

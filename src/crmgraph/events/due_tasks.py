@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.db.types import utcnow
-from crmgraph.events import outbox
+from crmgraph.events import outbox, payloads
 
 OPEN_STATUSES = ("PENDING", "IN_PROGRESS")
 
@@ -39,5 +39,5 @@ async def emit_due_tasks(
     for row in rows:
         row.due_notified_at = now
         scope = Scope(tenant_id=row.tenant_id, kind="system")
-        await outbox.record(session, scope=scope, topic="task.due", row=row)
+        await outbox.record(session, scope=scope, event=payloads.TaskDue, row=row)
     return len(rows)

@@ -2,84 +2,65 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crmgraph.db.models import OutboxEvent, TenantRow
+from crmgraph.db.models import Base, OutboxEvent, TenantRow
 from crmgraph.db.scoping import Scope
-from crmgraph.events import deliveries
-
-T = TypeVar("T", bound=TenantRow)
-
-
-def snapshot(row: TenantRow) -> dict[str, Any]:
-    """The row's columns as JSON-safe values."""
-    return {col.key: _json_value(getattr(row, col.key)) for col in row.__table__.columns}  # type: ignore[attr-defined]
-
-
-def from_snapshot(model: type[T], data: dict[str, Any]) -> T:
-    """A detached row rebuilt from snapshot(): lets subscribers use an event's data without
-    a query per subscriber."""
-    values: dict[str, Any] = {}
-    for col in model.__table__.columns:  # type: ignore[attr-defined]
-        raw = data.get(col.key)
-        if raw is None:
-            values[col.key] = None
-            continue
-        kind = col.type.python_type
-        if kind is datetime:
-            values[col.key] = datetime.fromisoformat(raw)
-        elif kind in (uuid.UUID, Decimal):
-            values[col.key] = kind(str(raw))
-        else:
-            values[col.key] = raw
-    return model(**values)
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+from crmgraph.events import codec, deliveries
+from crmgraph.events.payloads import Payload
+from crmgraph.events.states import field_name
 
 
 async def record(
     session: AsyncSession,
     *,
     scope: Scope,
-    topic: str,
+    event: type[Payload],
     row: TenantRow,
-    extra: dict[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> OutboxEvent:
-    """Add the event `topic` (e.g. deal.created) about row; the caller's commit publishes it.
+    """Add an event of kind `event` (e.g. payloads.DealCreated) about row; the caller's
+    commit publishes it.
 
-    The per-aggregate sequence lets consumers drop duplicates and spot gaps.
+    The payload is built here, after a flush, so that it holds the row as written (its id,
+    defaults, updated_at): row goes in the field named after its model (`deal`),
+    scope.user_id in actor_id, and extra's items in the other fields (rows among them
+    become their states). Wrong types fail here (codec.build). The per-aggregate sequence
+    lets consumers drop duplicates and spot gaps.
     """
-    await session.flush()  # the row needs its id and defaults in the payload
+    await session.flush()
+    values = {field_name(type(row)): _plain(row), "actor_id": scope.user_id}
+    values.update({key: _plain(value) for key, value in (extra or {}).items()})
+    payload = codec.build(event, values)
     last = await session.scalar(
         select(func.max(OutboxEvent.sequence)).where(OutboxEvent.aggregate_id == row.id)
     )
-    payload: dict[str, Any] = {"data": snapshot(row)}
-    if scope.user_id is not None:
-        payload["actor_id"] = str(scope.user_id)
-    if extra:
-        payload.update(extra)
-    event = OutboxEvent(
+    outbox_row = OutboxEvent(
         tenant_id=scope.tenant_id,
-        topic=topic,
-        aggregate_type=topic.split(".", 1)[0],
+        topic=event.TOPIC.value,
+        aggregate_type=event.TOPIC.aggregate,
         aggregate_id=row.id,
         sequence=(last or 0) + 1,
-        payload=payload,
+        payload=codec.encode(payload),
     )
-    session.add(event)
-    deliveries.enqueue(session, event)
-    return event
+    session.add(outbox_row)
+    deliveries.enqueue(session, outbox_row)
+    return outbox_row
+
+
+def _plain(value: object) -> object:
+    """Rows as their columns, times in UTC as the database keeps them (a subscriber sees
+    what a query would)."""
+    if isinstance(value, Base):
+        columns = value.__table__.columns
+        return {col.key: _plain(getattr(value, col.key)) for col in columns}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value

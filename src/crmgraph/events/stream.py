@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Protocol, TypeVar
+from uuid import UUID
 
 from broadcaster import Broadcast, Event
 
 from crmgraph.auth.needs import may_receive
 from crmgraph.db.scoping import Scope, same_tenant
 from crmgraph.events.bus import BusEvent, channel_for
+from crmgraph.events.codec import PayloadError
+from crmgraph.events.envelope import Envelope
+from crmgraph.events.payloads import Payload
+
+log = logging.getLogger("crmgraph.events.stream")
 
 
 class Recent:
@@ -21,9 +28,9 @@ class Recent:
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._keys: OrderedDict[UUID, None] = OrderedDict()
 
-    def seen(self, key: str) -> bool:
+    def seen(self, key: UUID) -> bool:
         """Whether key was seen before; remembers it either way."""
         if key in self._keys:
             self._keys.move_to_end(key)
@@ -34,11 +41,25 @@ class Recent:
         return False
 
 
-# Every subscriber of a process receives the same message: decode it once. The events are
-# shared between subscribers from here on, so nothing may change them.
-_decode = functools.lru_cache(maxsize=256)(BusEvent.decode)
+def readable(event: BusEvent) -> Envelope[Payload] | None:
+    """event decoded; None, logged, when this build cannot read its payload (a newer
+    payload version during an upgrade): listeners skip it rather than end."""
+    try:
+        return Envelope.of(event)
+    except PayloadError as exc:
+        log.error("event %s skipped: %s", event.event_id, exc)
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _decode(message: str) -> Envelope[Payload] | None:
+    """Every subscriber of a process receives the same message: decode it once. The events
+    are shared between subscribers from here on (they are frozen)."""
+    return readable(BusEvent.decode(message))
+
 
 E = TypeVar("E")
+P = TypeVar("P", bound=Payload)
 
 
 class Subscriber(Protocol):
@@ -47,13 +68,13 @@ class Subscriber(Protocol):
     async def get(self) -> Event: ...
 
 
-def once_per_event(build: Callable[[BusEvent], E]) -> Callable[[BusEvent], E]:
+def once_per_event(build: Callable[[Envelope[P]], E]) -> Callable[[Envelope[P]], E]:
     """build(event), computed once per event_id in this process (the last 256 events): what
     a subscription makes of an event is the same for each of its subscribers, so a thousand
     subscribers cost one build. The result is shared: it must not be changed."""
-    cache: OrderedDict[str, E] = OrderedDict()
+    cache: OrderedDict[UUID, E] = OrderedDict()
 
-    def cached(event: BusEvent) -> E:
+    def cached(event: Envelope[P]) -> E:
         found = cache.get(event.event_id)
         if found is None:
             found = cache[event.event_id] = build(event)
@@ -70,7 +91,7 @@ async def tenant_events(
     topics: Sequence[str],
     *,
     ready: asyncio.Event | None = None,
-) -> AsyncIterator[BusEvent]:
+) -> AsyncIterator[Envelope[Payload]]:
     """Events of tenant_id on topics, in arrival order, each at most once. The channels
     carry the tenant, so another tenant's events never arrive; a mismatch is dropped too.
     ready is set once subscribed: what is published from then on arrives."""
@@ -89,7 +110,9 @@ async def tenant_events(
         recent = Recent()
         while True:
             event = _decode((await merged.get()).message)
-            if same_tenant(event.tenant_id, tenant_id) and not recent.seen(event.event_id):
+            if event is None or not same_tenant(event.tenant_id, tenant_id):
+                continue
+            if not recent.seen(event.event_id):
                 yield event
 
 
@@ -99,7 +122,7 @@ async def readable_events(
     topics: Sequence[str],
     *,
     ready: asyncio.Event | None = None,
-) -> AsyncIterator[BusEvent]:
+) -> AsyncIterator[Envelope[Payload]]:
     """tenant_events of the scope's tenant, less each event its permissions may not read
     (crmgraph.auth.needs.EVENTS: a deal's events need deals:read). Every subscription and
     the SSE feed read their events through here."""
@@ -108,7 +131,7 @@ async def readable_events(
             yield event
 
 
-def visible(scope: Scope, event: BusEvent) -> bool:
+def visible(scope: Scope, event: Envelope[Payload]) -> bool:
     """Whether scope may receive event: the same check for live and replayed events."""
     return same_tenant(event.tenant_id, scope) and may_receive(scope.permissions, event.topic)
 

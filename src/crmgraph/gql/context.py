@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,12 +18,14 @@ from crmgraph.auth.recheck import rechecked
 from crmgraph.db.errors import is_write_conflict
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import CONCURRENT_WRITE, DomainError, ErrorCode
-from crmgraph.events.bus import BusEvent
+from crmgraph.events.envelope import Envelope
+from crmgraph.events.payloads import Payload
 from crmgraph.events.stream import readable_events
 from crmgraph.runtime import Runtime
 from subgraphs.loaders import Loaders
 
 R = TypeVar("R")
+P = TypeVar("P", bound=Payload)
 
 
 @dataclass
@@ -85,17 +87,20 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders(self.runtime.read_sessions, self.scope, self.runtime.settings.max_page_size)
 
-    async def events(self, *topics: str) -> AsyncIterator[BusEvent]:
-        """The caller's tenant's events on topics that its permissions may read, duplicates
-        dropped. Each comes with fresh loaders: a WebSocket's context lives as long as the
-        connection, and its cached rows would otherwise be as old. Every subscription reads
-        here, so here its credentials are re-checked while it is open; once they fail it ends
-        with UNAUTHENTICATED."""
+    async def events(self, *kinds: type[P]) -> AsyncIterator[Envelope[P]]:
+        """The caller's tenant's events of kinds (payload classes: `events(DealUpdated)`)
+        that its permissions may read, duplicates dropped, each decoded once per process
+        and typed: `event.payload` is a `P`. Each comes with fresh loaders: a WebSocket's
+        context lives as long as the connection, and its cached rows would otherwise be as
+        old. Every subscription reads here, so here its credentials are re-checked while it
+        is open; once they fail it ends with UNAUTHENTICATED."""
+        topics = [kind.TOPIC for kind in kinds]
         stream = readable_events(self.runtime.broadcast, self.scope, topics)
         every = self.runtime.settings.credential_check_seconds
         async for event in rechecked(stream, self.reauthenticate, every):
             self.__dict__.pop("loaders", None)
-            yield event
+            # The topic picks the payload class (codec.decode): the narrowing always holds.
+            yield cast(Envelope[P], event)
 
     def session(self) -> AsyncSession:
         """A session for reads only (autocommit); writes go through write()."""

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -27,56 +29,98 @@ from crmgraph.db.models import OutboxEvent
 from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.stream import readable_events, visible
+from crmgraph.events.envelope import Envelope
+from crmgraph.events.payloads import (
+    ActivityEvent,
+    DealEvent,
+    DealStageChanged,
+    LeadEvent,
+    LeadScored,
+    Payload,
+    TaskEvent,
+)
+from crmgraph.events.stream import readable, readable_events, visible
+from crmgraph.events.topics import Topic
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.errors import error_body
 from crmgraph.runtime import Runtime
 
-TOPICS = ("task.due", "activity.created", "deal.updated", "deal.stage_changed", "lead.scored")
+TOPICS = (Topic.TASK_DUE, Topic.ACTIVITY_CREATED, Topic.DEAL_UPDATED, Topic.DEAL_STAGE_CHANGED,
+          Topic.LEAD_SCORED)  # fmt: skip
 KEEP_ALIVE_SECONDS = 15.0
 BACKLOG_LIMIT = 500
+Event = Envelope[Payload]
 
 
-def for_user(event: BusEvent, user_id: str) -> bool:
+def subject_of(payload: Payload) -> object:
+    """The state of the row a feed event is about (a task, an activity, a deal, a lead)."""
+    if isinstance(payload, ActivityEvent):
+        return payload.activity
+    if isinstance(payload, TaskEvent):
+        return payload.task
+    if isinstance(payload, DealEvent):
+        return payload.deal
+    if isinstance(payload, LeadEvent):
+        return payload.lead
+    return None
+
+
+def for_user(event: Event, user_id: UUID) -> bool:
     """Activities assigned to, attended or logged by the user; deals and leads they own."""
-    data = event.data
+    subject = subject_of(event.payload)
     return (
-        data.get("assigned_to_id") == user_id
-        or data.get("owner_id") == user_id
-        or user_id in (data.get("attendee_ids") or [])
-        or event.payload.get("actor_id") == user_id
+        getattr(subject, "assigned_to_id", None) == user_id
+        or getattr(subject, "owner_id", None) == user_id
+        or str(user_id) in (getattr(subject, "attendee_ids", None) or [])
+        or event.payload.actor_id == user_id
     )
 
 
-def feed_item(event: BusEvent) -> dict[str, Any]:
-    """004's shape: {"type": "task.due", "data": {"task_id": ..., "title": ..., ...}}."""
-    data, payload = event.data, event.payload
-    kind = event.topic.split(".", 1)[0]
+def feed_item(event: Event) -> dict[str, Any]:
+    """004's shape: {"type": <topic>, "data": {"task_id": ..., "title": ..., ...}}."""
+    payload, kind = event.payload, event.topic.aggregate
+    subject = subject_of(payload)
     item: dict[str, Any]
     if kind in ("task", "activity"):
-        item = {f"{kind}_id": event.aggregate_id, "title": data.get("title")}
+        item = {f"{kind}_id": event.aggregate_id, "title": getattr(subject, "title", None)}
         for key in ("due_date", "start_time", "occurred_at", "priority", "status"):
-            if data.get(key) is not None:
-                item[key] = data[key]
-    elif kind == "deal":
-        item = {"deal_id": event.aggregate_id, "title": data.get("title"),
-                "value": data.get("value")}  # fmt: skip
-        if event.topic == "deal.stage_changed":
-            item["from_stage_id"] = payload.get("from_stage_id")
-            item["to_stage_id"] = payload.get("to_stage_id")
-            item["reason"] = payload.get("reason")
-    else:  # lead.scored
-        change = int(payload.get("new_score", 0)) - int(payload.get("previous_score", 0))
-        item = {"lead_id": event.aggregate_id, "score": payload.get("new_score"),
+            if getattr(subject, key, None) is not None:
+                item[key] = getattr(subject, key)
+    elif isinstance(payload, DealEvent):
+        item = {"deal_id": event.aggregate_id, "title": payload.deal.title,
+                "value": payload.deal.value}  # fmt: skip
+        if isinstance(payload, DealStageChanged):
+            item["from_stage_id"] = payload.from_stage_id
+            item["to_stage_id"] = payload.to_stage_id
+            item["reason"] = payload.reason
+    else:
+        assert isinstance(payload, LeadScored)
+        change = payload.new_score - payload.previous_score
+        item = {"lead_id": event.aggregate_id, "score": payload.new_score,
                 "change": f"{change:+d}"}  # fmt: skip
-    return {"type": event.topic, "data": item}
+    return {"type": event.topic.value, "data": item}
 
 
-def frame(event: BusEvent) -> str:
-    return f"id: {event.id}\ndata: {json.dumps(feed_item(event))}\n\n"
+def to_json(value: object) -> str:
+    """json.dumps's text, but a Decimal is an exact JSON number: as a float prints it when
+    that is exact (the bytes this feed always sent), else all its digits."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {to_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Decimal):
+        as_float = repr(float(value))
+        return as_float if Decimal(as_float) == value else format(value, "f")
+    if isinstance(value, UUID):
+        return json.dumps(str(value))
+    if isinstance(value, datetime):
+        return json.dumps(value.isoformat())
+    return json.dumps(value)
 
 
-async def backlog(runtime: Runtime, tenant_id: str, after: int) -> list[BusEvent]:
+def frame(event: Event) -> str:
+    return f"id: {event.id}\ndata: {to_json(feed_item(event))}\n\n"
+
+
+async def backlog(runtime: Runtime, tenant_id: str, after: int) -> list[Event]:
     """The tenant's events after outbox id `after`, oldest first (published or not yet)."""
     async with runtime.sessions() as session:
         rows = await session.scalars(
@@ -89,17 +133,18 @@ async def backlog(runtime: Runtime, tenant_id: str, after: int) -> list[BusEvent
             .order_by(OutboxEvent.id)
             .limit(BACKLOG_LIMIT)
         )
-        return [BusEvent.from_row(row) for row in rows]
+        events = (readable(BusEvent.from_row(row)) for row in rows)
+        return [event for event in events if event is not None]
 
 
 async def feed(
-    runtime: Runtime, scope: Scope, user_id: str, last_id: int | None
+    runtime: Runtime, scope: Scope, user_id: UUID, last_id: int | None
 ) -> AsyncIterator[str]:
     """Only events the caller's permissions may read (a deal's need deals:read), live or
     replayed: the same filter as the subscriptions."""
     subscribed = asyncio.Event()
     live = readable_events(runtime.broadcast, scope, TOPICS, ready=subscribed)
-    queue: asyncio.Queue[BusEvent] = asyncio.Queue()
+    queue: asyncio.Queue[Event] = asyncio.Queue()
 
     async def listen() -> None:
         async for event in live:
@@ -159,7 +204,7 @@ def sse_routes(runtime: Runtime) -> list[Route]:
         scope = await scope_of(request, runtime, needs=ROUTES["GET /sse/activity-feed"])
         user_id = request.query_params.get("user_id", "")
         try:
-            user = str(UUID(user_id))
+            user = UUID(user_id)
         except ValueError:
             raise DomainError(ErrorCode.VALIDATION_ERROR, "user_id must be a user id",
                               field="user_id") from None  # fmt: skip

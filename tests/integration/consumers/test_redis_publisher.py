@@ -16,8 +16,9 @@ from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
-from crmgraph.events import bus
+from crmgraph.events import bus, payloads
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
+from crmgraph.events.envelope import Envelope
 from crmgraph.runtime import Runtime
 from crmgraph.server import build_servers
 from tests.integration.consumers.support import (
@@ -152,9 +153,10 @@ async def test_due_task_is_announced_once_even_after_a_restart(
         with pytest.raises(TimeoutError):
             await receive(subscriber, 1, within=0.3)
 
-    assert [(e.topic, e.aggregate_id, e.data["title"]) for e in got] == [
-        ("task.due", str(due.id), "Call back")
-    ]
+    [event] = [Envelope.of(e) for e in got]
+    assert (event.topic, event.aggregate_id) == ("task.due", due.id)
+    assert isinstance(event.payload, payloads.TaskDue)
+    assert (event.payload.task.title, event.payload.task.due_date) == ("Call back", due.due_date)
 
 
 async def test_publisher_on_sqlite_with_the_in_memory_bus(tmp_path: Path) -> None:

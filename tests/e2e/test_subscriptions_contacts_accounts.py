@@ -52,7 +52,12 @@ async def test_contact_updated_follows_one_account(stack: Stack, tenant: str) ->
     }"""
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
-            stack, client, document, tenant=tenant, topics=CONTACT_CHANGES, a=acme
+            stack,
+            client,
+            document,
+            tenant=tenant,
+            topics=[k.TOPIC for k in CONTACT_CHANGES],
+            a=acme,
         )
         await mutate(stack, tenant, UPDATE_CONTACT, id=bob, t="Elsewhere")
         await mutate(stack, tenant, UPDATE_CONTACT, id=ada, t="CTO")
@@ -73,7 +78,7 @@ async def test_contact_updated_sends_a_new_contact(stack: Stack, tenant: str) ->
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
             stack, client, "subscription { contactUpdated { id firstName } }",
-            tenant=tenant, topics=CONTACT_CHANGES,
+            tenant=tenant, topics=[k.TOPIC for k in CONTACT_CHANGES],
         )  # fmt: skip
         made = await contact(stack, tenant, "Ada", None)
 
@@ -88,7 +93,12 @@ async def test_account_updated_follows_one_account(stack: Stack, tenant: str) ->
     document = "subscription($a: ID) { accountUpdated(accountId: $a) { id name industry } }"
     async with connect(ws_url(stack), params=bearer(stack, tenant)) as client:
         id_ = await subscribed(
-            stack, client, document, tenant=tenant, topics=ACCOUNT_CHANGES, a=acme
+            stack,
+            client,
+            document,
+            tenant=tenant,
+            topics=[k.TOPIC for k in ACCOUNT_CHANGES],
+            a=acme,
         )
         await mutate(stack, tenant, UPDATE_ACCOUNT, id=other, i="Mining")
         await mutate(stack, tenant, UPDATE_ACCOUNT, id=acme, i="Software")
@@ -105,8 +115,12 @@ async def test_account_updated_reaches_only_the_accounts_tenant(stack: Stack, te
         connect(ws_url(stack), params=bearer(stack, tenant)) as mine,
     ):
         document = "subscription { accountUpdated { name } }"
-        their_id = await subscribed(stack, theirs, document, tenant=other, topics=ACCOUNT_CHANGES)
-        my_id = await subscribed(stack, mine, document, tenant=tenant, topics=ACCOUNT_CHANGES)
+        their_id = await subscribed(
+            stack, theirs, document, tenant=other, topics=[k.TOPIC for k in ACCOUNT_CHANGES]
+        )
+        my_id = await subscribed(
+            stack, mine, document, tenant=tenant, topics=[k.TOPIC for k in ACCOUNT_CHANGES]
+        )
         await account(stack, tenant, "Acme")
 
         assert await next_event(mine, my_id) == {"data": {"accountUpdated": {"name": "Acme"}}}

@@ -71,7 +71,7 @@ class Amounts(Consumer):
         self.amounts: list[Decimal] = []
 
     async def handle(self, event: bus.BusEvent) -> None:
-        self.amounts.append(Decimal(event.data["amount"]))
+        self.amounts.append(Decimal(event.payload["data"]["amount"]))
 
 
 class OrderedAmounts(Amounts):
@@ -150,7 +150,7 @@ async def test_a_consumer_failing_on_an_event_holds_back_no_other(
             await asyncio.sleep(0.3)
             waiting = await deliveries_of(sessions, tenant, amounts.name)
 
-    assert [e.data["amount"] for e in got] == ["1", "not a number", "3"]
+    assert [e.payload["data"]["amount"] for e in got] == ["1", "not a number", "3"]
     assert amounts.amounts == [Decimal(1), Decimal(3)]
     assert len(waiting) == 1 and waiting[0].attempts >= 2
 

@@ -68,10 +68,15 @@ async def test_events_written_while_redis_is_down_arrive_after_it_is_back(
             await asyncio.to_thread(private_redis.stop)
             try:
                 await write_events(sessions, tenant, 4)  # commits with Redis down
-                await asyncio.sleep(1.0)
+                # The runner may be backing off from the outage already (up to 5 s) before
+                # its first try of these rows.
+                async with asyncio.timeout(15):
+                    while True:
+                        waiting = (await deliveries_of(sessions, tenant, RedisPublisher.name))[0]
+                        if waiting.attempts >= 1:
+                            break
+                        await asyncio.sleep(0.1)
                 assert await unpublished(sessions, tenant) == 4
-                waiting = (await deliveries_of(sessions, tenant, RedisPublisher.name))[0]
-                assert waiting.attempts >= 1
                 assert "Redis unreachable" in (waiting.last_error or "")
             finally:
                 await asyncio.to_thread(private_redis.start)

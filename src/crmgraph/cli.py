@@ -1,4 +1,4 @@
-"""The `crmgraph` command: serve, worker, migrate, seed, token, schema, check."""
+"""The `crmgraph` command: serve, worker, migrate, seed, token, schema, check, zoho."""
 
 from __future__ import annotations
 
@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check that the configured services answer")
     check.set_defaults(run=_check)
+
+    from crmgraph.zoho.cli import add_parser as add_zoho
+
+    add_zoho(commands)
     return parser
 
 

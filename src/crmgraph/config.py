@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # Request bodies larger than this get 413 from the REST shim (the router has its own,
     # CRMGRAPH_MAX_BODY_BYTES).
     rest_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # The same for Zoho webhooks (POST /webhooks/zoho/{module}).
+    zoho_webhook_max_body_bytes: int = Field(default=1_048_576, gt=0)
     sql_echo: bool = False
     debug: bool = False
     # Server processes also run the outbox consumers (crmgraph.events.consumers): `make run`

@@ -195,15 +195,26 @@ ENTITIES: Mapping[str, str] = {
 # The system admin's permission: it spans tenants, which a tenant admin's `tenant:*` does not.
 SYSTEM_ADMIN = "*"
 
+# Routes a registered Zoho organisation calls: authenticated by the organisation's HMAC
+# signature or shared token (crmgraph.zoho.formats), never by a bearer token or API key.
+ZOHO_ORG = "zoho-org"
+
 # The REST shim's routes that act for a caller (crmgraph.rest.auth.scope_of checks them at
 # the tenant level, SYSTEM_ADMIN as itself); /health, /openapi.json and /oauth2/token take no
-# caller's credentials, and /internal/introspect only the router's secret.
+# caller's credentials, and /internal/introspect only the router's secret; ZOHO_ORG routes
+# the signature or token of a registered Zoho organisation.
 ROUTES: Mapping[str, str] = {
     "GET /health/details": SYSTEM_ADMIN,
     "GET /metrics": SYSTEM_ADMIN,  # consumer lag names the infrastructure, as details do
     "POST /api-keys": "api_keys:write",
     "DELETE /api-keys/{key_id}": "api_keys:write",
     "GET /sse/activity-feed": "activities:read",
+    "POST /api/v1/zoho/orgs": "zoho:write",
+    "GET /api/v1/zoho/orgs": "zoho:read",
+    "DELETE /api/v1/zoho/orgs/{org_id}": "zoho:write",
+    "POST /webhooks/zoho/{module}": ZOHO_ORG,
+    "PUT /webhooks/zoho/{module}": ZOHO_ORG,
+    "DELETE /webhooks/zoho/{module}": ZOHO_ORG,
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.
@@ -216,6 +227,7 @@ EVENTS: Mapping[str, str] = {
     "deal": "deals:read",
     "lead": "leads:read",
     "pipeline": "pipelines:read",
+    "zoho": "zoho:read",  # raw Zoho records: tenant admins (tenant:*) only
 }
 
 

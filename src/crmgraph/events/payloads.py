@@ -281,6 +281,10 @@ class PipelineDeleted(PipelineEvent):
     TOPIC = Topic.PIPELINE_DELETED
 
 
+# Payloads kept in modules of their own: imported here so that PAYLOADS finds them.
+from crmgraph.events.zoho_payloads import ZohoRecordReceived as ZohoRecordReceived  # noqa: E402
+
+
 def _leaves(base: type[Payload]) -> list[type[Payload]]:
     found: list[type[Payload]] = []
     for sub in base.__subclasses__():

@@ -178,6 +178,24 @@ class ApiKeyState:
 
 ActivityState = TaskState | EventState | CommunicationState
 
+
+@dataclass(frozen=True, kw_only=True)
+class ZohoInboundEventState(RowState):
+    """A stored Zoho webhook event (crmgraph.zoho.inbound): what a mapper needs of it."""
+
+    org_id: str
+    module: str
+    source_format: str
+    dedupe_key: str
+    zoho_module: str
+    operation: str
+    record_id: str | None
+    event_time: datetime | None
+    fields: JSON
+    correlation_id: str
+    received_at: datetime
+
+
 # The row model each state describes.
 MODELS: dict[type[Any], type[Base]] = {
     AccountState: models.Account,
@@ -191,6 +209,7 @@ MODELS: dict[type[Any], type[Base]] = {
     EventState: models.Event,
     CommunicationState: models.Communication,
     ApiKeyState: models.ApiKey,
+    ZohoInboundEventState: models.ZohoInboundEvent,
 }
 
 M = TypeVar("M", bound=Base)

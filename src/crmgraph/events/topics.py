@@ -41,6 +41,7 @@ class Topic(StrEnum):
     PIPELINE_DELETED = "pipeline.deleted"
     TASK_COMPLETED = "task.completed"
     TASK_DUE = "task.due"
+    ZOHO_RECORD_RECEIVED = "zoho.record_received"
 
     @property
     def aggregate(self) -> str:

@@ -21,6 +21,9 @@ from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.rate_limit import rate_limit_middleware
 from crmgraph.rest.security import security_middleware
 from crmgraph.rest.sse import sse_routes
+from crmgraph.rest.zoho_orgs import zoho_org_routes
+from crmgraph.rest.zoho_webhooks import PREFIX as ZOHO_WEBHOOKS
+from crmgraph.rest.zoho_webhooks import zoho_webhook_routes
 from crmgraph.runtime import Runtime
 
 
@@ -36,12 +39,18 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             *oauth_routes(runtime),
             *introspect_routes(runtime),
             *sse_routes(runtime),
+            *zoho_org_routes(runtime),
+            *zoho_webhook_routes(runtime),
         ],
         # Oversized bodies are refused before they are counted or read; the 413 still gets
         # the security and CORS headers.
         middleware=[
             *security_middleware(runtime.settings),
-            Middleware(BodyLimitMiddleware, limit=runtime.settings.rest_max_body_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                limit=runtime.settings.rest_max_body_bytes,
+                by_prefix={ZOHO_WEBHOOKS: runtime.settings.zoho_webhook_max_body_bytes},
+            ),
             rate_limit_middleware(runtime),
         ],
         exception_handlers={DomainError: domain_error, DBAPIError: data_error},

@@ -1,4 +1,5 @@
-"""The REST shim's request body limit (REST_MAX_BODY_BYTES), as ASGI middleware.
+"""The REST shim's request body limits (REST_MAX_BODY_BYTES, and per path prefix: Zoho
+webhooks' ZOHO_WEBHOOK_MAX_BODY_BYTES), as ASGI middleware.
 
 A declared Content-Length over the limit is refused before the route runs; a chunked body is
 counted as it arrives and refused at the first byte over the limit. Either way the rest of the
@@ -6,6 +7,8 @@ body is never read: the 413 closes the connection, so the server stops receiving
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,16 +22,26 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    """`limit` for every path but those starting with a prefix of `by_prefix`, which get
+    that prefix's limit."""
+
+    def __init__(
+        self, app: ASGIApp, limit: int, by_prefix: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.by_prefix = dict(by_prefix or {})
+
+    def limit_for(self, path: str) -> int:
+        return next((n for p, n in self.by_prefix.items() if path.startswith(p)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._declared_length(scope) > self.limit:
-            await self._refuse(scope, receive, send)
+        limit = self.limit_for(scope["path"])
+        if self._declared_length(scope) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         read = 0
         started = False
@@ -38,7 +51,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 read += len(message.get("body", b""))
-                if read > self.limit:
+                if read > limit:
                     raise BodyTooLarge
             return message
 
@@ -52,7 +65,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:  # a streaming response that reads its body late: nothing to answer
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:
@@ -64,11 +77,11 @@ class BodyLimitMiddleware:
                     return 0  # uvicorn refuses a malformed Content-Length before we run
         return 0
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         error = DomainError(
             ErrorCode.REQUEST_ENTITY_TOO_LARGE,
-            f"Request body is larger than {self.limit} bytes",
-            details={"limit": self.limit},
+            f"Request body is larger than {limit} bytes",
+            details={"limit": limit},
         )
         response = error_response(Request(scope, receive), error)
         # Closing the connection is what stops the server reading the rest of the body.

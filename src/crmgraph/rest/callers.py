@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import parse_qs
 
 from crmgraph.auth.authenticate import Authenticator
 from crmgraph.db.scoping import Scope
@@ -37,6 +38,19 @@ def caller_for(scope: Scope) -> Caller:
 
 def by_address(address: str | None) -> Caller:
     return Caller(f"ip:{address or 'unknown'}", "authenticated_user")
+
+
+def by_zoho_org(headers: Mapping[str, str], query_string: bytes, address: str | None) -> Caller:
+    """A Zoho webhook counts against the organisation it names (X-Zoho-Org-Id, else the
+    org_id query parameter), whose signature is checked later, by the route; a webhook that
+    names none counts against its address."""
+    org_id = headers.get("x-zoho-org-id")
+    if not org_id:
+        named = parse_qs(query_string.decode("latin-1")).get("org_id")
+        org_id = named[0] if named else None
+    if not org_id:
+        return by_address(address)
+    return Caller(f"zoho:{org_id.strip()[:64]}", "api_integration")
 
 
 async def identify(

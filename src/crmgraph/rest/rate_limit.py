@@ -26,11 +26,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crmgraph.auth.authenticate import Authenticator, client_ip
 from crmgraph.config import Settings
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.rest.callers import Caller, identify
+from crmgraph.rest.callers import Caller, by_zoho_org, identify
 from crmgraph.rest.errors import error_response
 from crmgraph.rest.introspect import PATH as INTROSPECT
 from crmgraph.rest.rate_limit_config import RateLimits, rate_limits_from
 from crmgraph.rest.rate_limit_store import MemoryStore, RedisStore, Store, keys_for
+from crmgraph.rest.zoho_webhooks import PREFIX as ZOHO_WEBHOOKS
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
 
@@ -148,10 +149,12 @@ class RateLimitMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         peer = scope["client"][0] if scope.get("client") else None
+        address = client_ip(headers, peer, self.settings)
         try:
-            caller, _ = await identify(
-                self.authenticator, headers, client_ip(headers, peer, self.settings)
-            )
+            if scope["path"].startswith(ZOHO_WEBHOOKS):  # signed by an org, not a bearer
+                caller = by_zoho_org(headers, scope.get("query_string", b""), address)
+            else:
+                caller, _ = await identify(self.authenticator, headers, address)
         except DomainError as exc:
             if exc.code is not ErrorCode.UNAUTHENTICATED:
                 raise

@@ -18,6 +18,8 @@ from crmgraph.events.topics import Topic
 
 ROWS = json.loads((Path(__file__).parents[2] / "data" / "outbox_v0_payloads.json").read_text())
 ACTOR = UUID(int=99)
+# Topics added after payloads were typed: no version-0 row of theirs was ever written.
+BORN_TYPED = {Topic.ZOHO_RECORD_RECEIVED}
 
 
 def decoded(topic: str, index: int = 0) -> payloads.Payload:
@@ -26,7 +28,7 @@ def decoded(topic: str, index: int = 0) -> payloads.Payload:
 
 
 def test_every_topic_of_old_rows_decodes() -> None:
-    assert {row["topic"] for row in ROWS} == set(Topic)
+    assert {row["topic"] for row in ROWS} == set(Topic) - BORN_TYPED
     for row in ROWS:
         payload = codec.decode(row["topic"], row["payload"])
         assert type(payload) is PAYLOADS[Topic(row["topic"])]

@@ -16,6 +16,7 @@ from crmgraph.db.models.deals import Deal, DealStageChange
 from crmgraph.db.models.leads import Lead, LeadScoreHistory
 from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
 from crmgraph.db.models.pipelines import Pipeline, PipelineStage
+from crmgraph.db.models.zoho import ZohoInboundEvent, ZohoOrg
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -41,4 +42,6 @@ __all__ = [
     "TenantRow",
     "User",
     "UserRef",
+    "ZohoInboundEvent",
+    "ZohoOrg",
 ]

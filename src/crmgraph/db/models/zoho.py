@@ -1,0 +1,51 @@
+"""Zoho One inbound: the organisations allowed to send webhooks, and the events they sent.
+
+A zoho_orgs row holds an organisation's HMAC secret and shared tokens in clear: they are
+keys to compute and compare signatures with, not passwords, so they cannot be hashed. They
+are never logged and never returned by the REST API after registration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crmgraph.db.models.base import Base, TenantRow
+
+
+class ZohoOrg(TenantRow, Base):
+    """A Zoho organisation whose webhooks a tenant accepts."""
+
+    __tablename__ = "zoho_orgs"
+
+    org_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str | None] = mapped_column(Text)
+    tokens: Mapped[list[str]] = mapped_column(default=list)
+
+
+class ZohoInboundEvent(TenantRow, Base):
+    """One event of a Zoho webhook delivery, stored before the delivery is acknowledged.
+
+    `module` is the URL's (crm, books, ...), `zoho_module` Zoho's own name of the record's
+    module (Contacts, Deals, invoice); `fields` the record's fields as sent, unknown ones
+    included. dedupe_key is Zoho's webhook id when it sends one, else module, record id,
+    operation and event time: a second delivery with the same key is a duplicate.
+    """
+
+    __tablename__ = "zoho_inbound_events"
+    __table_args__ = (UniqueConstraint("org_id", "dedupe_key"),)
+
+    org_id: Mapped[str] = mapped_column(String(64))
+    module: Mapped[str] = mapped_column(String(32))
+    source_format: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(512))
+    zoho_module: Mapped[str] = mapped_column(String(64))
+    operation: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str | None] = mapped_column(String(128))
+    event_time: Mapped[datetime | None]
+    fields: Mapped[dict[str, Any]]
+    correlation_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime]

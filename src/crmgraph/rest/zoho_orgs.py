@@ -1,0 +1,83 @@
+"""POST/GET /api/v1/zoho/orgs and DELETE /api/v1/zoho/orgs/{org_id}: tenant admins register
+the Zoho organisations whose webhooks their tenant accepts (as `crmgraph zoho add-org`).
+
+The secret is shown once, in the answer to POST (made here when none is given); listings
+say only whether there is one and how many tokens.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from crmgraph.auth.needs import ROUTES
+from crmgraph.db.models import ZohoOrg
+from crmgraph.rest.auth import scope_of
+from crmgraph.rest.envelope import envelope
+from crmgraph.rest.errors import invalid_body
+from crmgraph.runtime import Runtime
+from crmgraph.zoho import orgs
+
+PATH = "/api/v1/zoho/orgs"
+
+
+class OrgCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1, max_length=orgs.MAX_ID)
+    secret: str | None = Field(default=None, max_length=256)
+    tokens: list[str] = Field(default_factory=list, max_length=10)
+
+
+class OrgView(BaseModel):
+    org_id: str
+    tenant_id: str
+    has_secret: bool
+    token_count: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, org: ZohoOrg) -> OrgView:
+        return cls(org_id=org.org_id, tenant_id=org.tenant_id, has_secret=bool(org.secret),
+                   token_count=len(org.tokens or ()), created_at=org.created_at)  # fmt: skip
+
+
+def zoho_org_routes(runtime: Runtime) -> list[Route]:
+    async def create(request: Request) -> JSONResponse:
+        scope = await scope_of(request, runtime, needs=ROUTES[f"POST {PATH}"])
+        try:
+            body = OrgCreate.model_validate_json(await request.body())
+        except (ValidationError, json.JSONDecodeError) as exc:
+            raise invalid_body(exc) from exc
+        secret = body.secret or orgs.new_secret()
+        async with runtime.sessions() as session, session.begin():
+            org = await orgs.add_org(
+                session, scope=scope, org_id=body.org_id, secret=secret, tokens=body.tokens
+            )
+        data = {**OrgView.of(org).model_dump(mode="json"), "secret": secret}
+        return JSONResponse(envelope(request, data), status_code=201)
+
+    async def listing(request: Request) -> JSONResponse:
+        scope = await scope_of(request, runtime, needs=ROUTES[f"GET {PATH}"])
+        async with runtime.read_sessions() as session:
+            found = await orgs.list_orgs(session, scope=scope)
+        data = [OrgView.of(org).model_dump(mode="json") for org in found]
+        return JSONResponse(envelope(request, data))
+
+    async def remove(request: Request) -> JSONResponse:
+        scope = await scope_of(request, runtime, needs=ROUTES[f"DELETE {PATH}/{{org_id}}"])
+        org_id = request.path_params["org_id"]
+        async with runtime.sessions() as session, session.begin():
+            await orgs.delete_org(session, scope=scope, org_id=org_id)
+        return JSONResponse(envelope(request, {"org_id": org_id, "deleted": True}))
+
+    return [
+        Route(PATH, create, methods=["POST"]),
+        Route(PATH, listing, methods=["GET"]),
+        Route(f"{PATH}/{{org_id}}", remove, methods=["DELETE"]),
+    ]

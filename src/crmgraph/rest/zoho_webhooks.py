@@ -1,0 +1,138 @@
+"""POST /webhooks/zoho/{module}: Zoho webhooks in, stored before they are acknowledged.
+
+The format (crmgraph.zoho.formats) reads the delivery, names its organisation and verifies
+it against that organisation's keys; then every event is stored with its outbox event in
+one transaction (crmgraph.zoho.inbound) and only then acknowledged: 202 with 000's response
+body for 000's format, 200 for Zoho's own senders, 200 "already processed" when every event
+was a repeat. Failures use 000's error format (`error` with correlation_id) inside the usual
+envelope, and store nothing. The correlation id comes from X-Correlation-ID or is made here,
+and is echoed in the X-Correlation-ID header and the body.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from crmgraph.errors import HTTP_STATUS, DomainError, ErrorCode
+from crmgraph.events.topics import Topic
+from crmgraph.rest.envelope import envelope
+from crmgraph.rest.errors import error_body
+from crmgraph.runtime import Runtime
+from crmgraph.security_log import security_event
+from crmgraph.zoho import inbound, orgs
+from crmgraph.zoho.formats import Delivery, Format, Malformed, choose
+from crmgraph.zoho.modules import MODULES
+
+PATH = "/webhooks/zoho/{module}"
+PREFIX = "/webhooks/zoho/"
+METHODS = ["POST", "PUT", "DELETE"]  # Zoho Books says created/updated/deleted by the method
+UNVERIFIED = "the delivery does not come from a registered Zoho organisation with valid keys"
+
+
+def webhook_error(request: Request, error: DomainError, correlation_id: str) -> JSONResponse:
+    """The usual error envelope plus 000's `error` object, which carries the correlation id."""
+    body = envelope(request, None, success=False, errors=[error_body(error)])
+    body["error"] = {
+        "code": error_body(error)["code"],
+        "message": error.message,
+        "details": error.details or ({"field": error.field} if error.field else None),
+        "correlation_id": correlation_id,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "request_id": body["meta"]["requestId"],
+    }
+    return JSONResponse(
+        body,
+        status_code=HTTP_STATUS[error.code],
+        headers={"X-Correlation-ID": correlation_id},
+    )
+
+
+def delivery_of(request: Request, module: str, raw: bytes) -> Delivery:
+    return Delivery(
+        module=module,
+        method=request.method,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query=tuple(request.query_params.multi_items()),
+        body=raw,
+    )
+
+
+def zoho_webhook_routes(runtime: Runtime) -> list[Route]:
+    async def receive(request: Request) -> JSONResponse:
+        started = time.monotonic()
+        correlation_id = request.headers.get("x-correlation-id") or f"corr_{uuid.uuid4().hex}"
+        try:
+            return await _receive(request, correlation_id, started)
+        except DomainError as error:
+            return webhook_error(request, error, correlation_id)
+
+    async def _receive(request: Request, correlation_id: str, started: float) -> JSONResponse:
+        module = request.path_params["module"]
+        if module not in MODULES:
+            raise DomainError(
+                ErrorCode.NOT_FOUND,
+                f"unknown Zoho module {module!r}; allowed: {', '.join(MODULES)}",
+                field="module",
+                details={"allowed": list(MODULES)},
+            )
+        delivery = delivery_of(request, module, await request.body())
+        form = choose(delivery)
+        try:
+            body = form.read(delivery)
+            org_id = form.org_id(delivery, body)
+        except Malformed as exc:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, str(exc), field=exc.field) from exc
+        async with runtime.read_sessions() as session:
+            found = await orgs.find_keys(session, org_id) if org_id else None
+        if found is None or not form.verify(delivery, body, found[1]):
+            security_event("zoho_webhook_refused", org_id=org_id, module=module,
+                           format=form.name, registered=found is not None,
+                           correlation_id=correlation_id)  # fmt: skip
+            raise DomainError(ErrorCode.UNAUTHENTICATED, UNVERIFIED)
+        tenant_id, keys = found
+        try:
+            events = form.events(delivery, body)
+        except Malformed as exc:
+            raise DomainError(ErrorCode.VALIDATION_ERROR, str(exc), field=exc.field) from exc
+        source = inbound.Source(tenant_id, keys.org_id, module, form.name, correlation_id)
+        async with runtime.sessions() as session, session.begin():
+            stored = await inbound.store(session, source, events)
+        if stored.added:
+            runtime.wake_consumers()
+        return _acknowledge(form, stored, correlation_id, started, events)
+
+    return [Route(PATH, receive, methods=METHODS)]
+
+
+def _acknowledge(
+    form: Format,
+    stored: inbound.Stored,
+    correlation_id: str,
+    started: float,
+    events: list[Any],
+) -> JSONResponse:
+    headers = {"X-Correlation-ID": correlation_id}
+    if not stored.added:
+        body = {"success": True, "message": "Webhook already processed",
+                "correlation_id": correlation_id}  # fmt: skip
+        return JSONResponse(body, status_code=200, headers=headers)
+    webhook_ids = [e.webhook_id for e in events if e.webhook_id]
+    body = {
+        "success": True,
+        "webhook_id": webhook_ids[0] if webhook_ids else None,
+        "processing_time_ms": round((time.monotonic() - started) * 1000),
+        "correlation_id": correlation_id,
+        "job_id": str(stored.added[0].id),
+        "events_triggered": [Topic.ZOHO_RECORD_RECEIVED.value] * len(stored.added),
+        "event_ids": [str(row.id) for row in stored.added],
+        "duplicates": stored.duplicates,
+        "status": "queued_for_processing",
+    }
+    return JSONResponse(body, status_code=form.ack_status, headers=headers)

@@ -1,0 +1,61 @@
+"""`crmgraph zoho add-org ORG_ID --tenant T [--secret S] [--token TOKEN]...`: register a Zoho
+organisation whose webhooks tenant T accepts (tenant admins can also use POST /api/v1/zoho/orgs).
+
+Without --secret a fresh secret is made and printed once: paste it where Zoho asks for the
+webhook's secret. Tokens are what Zoho CRM workflow webhooks send as their `token` parameter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from crmgraph.config import Settings
+from crmgraph.db.scoping import Scope
+from crmgraph.errors import DomainError
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    zoho = commands.add_parser("zoho", help="Zoho One integration: register organisations")
+    actions = zoho.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser("add-org", help="accept webhooks of a Zoho organisation")
+    add.add_argument("org_id", metavar="ORG_ID", help="the Zoho organisation id")
+    add.add_argument("--tenant", required=True, help="the tenant its webhooks belong to")
+    add.add_argument("--secret", help="HMAC secret (X-Zoho-Signature, Books); made if absent")
+    add.add_argument(
+        "--token", action="append", default=[], help="a shared token (CRM workflow `token`)"
+    )
+    add.set_defaults(run=_add_org)
+
+
+def _add_org(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.db.engine import create_engine, create_session_factory
+    from crmgraph.zoho import orgs
+
+    secret = args.secret or orgs.new_secret()
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                await orgs.add_org(
+                    session,
+                    scope=Scope(tenant_id=args.tenant, kind="system"),
+                    org_id=args.org_id,
+                    secret=secret,
+                    tokens=args.token,
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"crmgraph zoho add-org: {exc.message}{where}", file=sys.stderr)
+        return 2
+    print(f"crmgraph: Zoho organisation {args.org_id} registered for tenant {args.tenant}")
+    if not args.secret:
+        print(f"secret (shown once; paste it into Zoho): {secret}")
+    return 0

@@ -1,0 +1,45 @@
+"""Inbound Zoho webhook formats, one module each; FORMATS is the order they are tried in.
+
+A format claims a delivery (by its headers or URL module), names the organisation it says it
+comes from, verifies it against that organisation's keys (constant time) and splits it into
+events. Adding a sender (Zoho CRM notification callbacks, Zoho Desk's JWT-signed events) is
+a module with a FORMAT object, added to FORMATS before the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from crmgraph.zoho.formats import books, crm_workflow, spec000
+from crmgraph.zoho.formats.base import Delivery, InboundEvent, Malformed, OrgKeys
+
+__all__ = ["FORMATS", "Delivery", "Format", "InboundEvent", "Malformed", "OrgKeys", "choose"]
+
+
+class Format(Protocol):
+    """What a format module's FORMAT object provides."""
+
+    name: str
+    ack_status: int  # the status of a stored delivery: 202 for 000's format, 200 for Zoho's
+
+    def claims(self, delivery: Delivery) -> bool: ...
+
+    def read(self, delivery: Delivery) -> Any:
+        """The parsed body (Malformed when it cannot be read)."""
+        ...
+
+    def org_id(self, delivery: Delivery, body: Any) -> str | None: ...
+
+    def verify(self, delivery: Delivery, body: Any, org: OrgKeys) -> bool: ...
+
+    def events(self, delivery: Delivery, body: Any) -> list[InboundEvent]: ...
+
+
+# 000's signed format is the fallback: any module may use it.
+FORMATS: Sequence[Format] = (spec000.FORMAT, crm_workflow.FORMAT, books.FORMAT)
+
+
+def choose(delivery: Delivery) -> Format:
+    """The format of delivery: the first that claims it, else 000's."""
+    return next((f for f in FORMATS if f.claims(delivery)), spec000.FORMAT)

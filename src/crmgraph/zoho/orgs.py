@@ -1,0 +1,85 @@
+"""Registering Zoho organisations: which tenant an org's webhooks belong to, and the keys
+(HMAC secret, shared tokens) they are checked with.
+
+find_keys answers for any tenant: it is the authentication step of an inbound webhook,
+before a tenant is known (as an API key is looked up by its key). The rest is scoped.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crmgraph.db.models import ZohoOrg
+from crmgraph.db.scoping import Scope, scoped, tenant_filter
+from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.zoho.formats.base import OrgKeys
+
+MAX_ID = 64
+MIN_KEY = 12  # Zoho Billing's secret tokens are 12-50 characters; anything shorter is guessable
+
+
+def new_secret() -> str:
+    """A fresh secret for an organisation registered without one (never a known default)."""
+    return secrets.token_hex(32)
+
+
+def _check(org_id: str, secret: str | None, tokens: Sequence[str]) -> None:
+    if not org_id.strip() or len(org_id) > MAX_ID:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"1 to {MAX_ID} characters", field="org_id")
+    for name, key in [("secret", secret), *(("tokens", t) for t in tokens)]:
+        if key is not None and len(key) < MIN_KEY:
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR, f"at least {MIN_KEY} characters", field=name
+            )
+
+
+async def add_org(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    org_id: str,
+    secret: str | None,
+    tokens: Sequence[str] = (),
+) -> ZohoOrg:
+    """Register org_id for scope's tenant; CONFLICT when it is registered already (for any
+    tenant: an organisation's webhooks go to one tenant)."""
+    _check(org_id, secret, tokens)
+    org = ZohoOrg(
+        tenant_id=scope.tenant_id, org_id=org_id.strip(), secret=secret, tokens=list(tokens)
+    )
+    session.add(org)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise DomainError(
+            ErrorCode.CONFLICT, "this Zoho organisation is registered already", field="org_id"
+        ) from exc
+    return org
+
+
+async def list_orgs(session: AsyncSession, *, scope: Scope) -> list[ZohoOrg]:
+    found = await session.scalars(scoped(select(ZohoOrg), ZohoOrg, scope).order_by(ZohoOrg.org_id))
+    return list(found)
+
+
+async def delete_org(session: AsyncSession, *, scope: Scope, org_id: str) -> None:
+    """Forget org_id (its stored events stay); NOT_FOUND when the tenant has no such org."""
+    result = await session.execute(
+        delete(ZohoOrg).where(tenant_filter(ZohoOrg, scope), ZohoOrg.org_id == org_id)
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        raise DomainError(ErrorCode.NOT_FOUND, "no such Zoho organisation", field="org_id")
+
+
+async def find_keys(session: AsyncSession, org_id: str) -> tuple[str, OrgKeys] | None:
+    """The tenant and keys of a registered organisation, or None."""
+    org = await session.scalar(select(ZohoOrg).where(ZohoOrg.org_id == org_id))
+    if org is None:
+        return None
+    return org.tenant_id, OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()))

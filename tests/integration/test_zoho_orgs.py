@@ -1,0 +1,125 @@
+"""Registering Zoho organisations: tenant admins over REST, operators with `crmgraph zoho
+add-org`; a registered org's webhooks are accepted with its keys, a deleted one's are 401."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+
+from crmgraph.config import Settings
+from crmgraph.rest.app import create_rest_app
+from crmgraph.runtime import Runtime
+from tests.identity_provider import IdentityProvider
+
+DATA = Path(__file__).parents[1] / "data" / "zoho"
+CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
+
+
+def signed(org_id: str, secret: str) -> tuple[bytes, dict[str, str]]:
+    body = (DATA / "spec000_contact_created.json").read_bytes()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {
+        "content-type": "application/json",
+        "X-Zoho-Org-Id": org_id,
+        "X-Zoho-Signature": f"sha256={signature}",
+    }
+
+
+async def test_tenant_admins_register_list_and_delete_orgs(
+    pg_settings: Settings, identity_provider: IdentityProvider, tenant: str
+) -> None:
+    admin = {
+        "Authorization": "Bearer "
+        + identity_provider.token(tenant_id=tenant, user_roles=["tenant_admin"])
+    }
+    rep = {
+        "Authorization": "Bearer "
+        + identity_provider.token(tenant_id=tenant, user_roles=["sales_rep"])
+    }
+    org_id = f"org{uuid.uuid4().int % 10**12}"
+    runtime = await Runtime.open(pg_settings)
+    transport = httpx.ASGITransport(app=create_rest_app(runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://crmgraph") as client:
+            refused = await client.post("/api/v1/zoho/orgs", json={"org_id": org_id}, headers=rep)
+            created = await client.post("/api/v1/zoho/orgs", json={"org_id": org_id}, headers=admin)
+            again = await client.post("/api/v1/zoho/orgs", json={"org_id": org_id}, headers=admin)
+            listed = await client.get("/api/v1/zoho/orgs", headers=admin)
+            secret = created.json()["data"]["secret"]
+            body, headers = signed(org_id, secret)
+            accepted = await client.post("/webhooks/zoho/crm", content=body, headers=headers)
+            deleted = await client.delete(f"/api/v1/zoho/orgs/{org_id}", headers=admin)
+            body, headers = signed(org_id, secret)
+            after = await client.post(
+                "/webhooks/zoho/crm", content=body.replace(b"wh_abc", b"wh_new"), headers=headers
+            )
+    finally:
+        await runtime.close()
+
+    assert refused.status_code == 403
+    assert created.status_code == 201, created.text
+    assert len(secret) == 64  # made for it: never a known default
+    assert again.status_code == 409
+    assert listed.json()["data"] == [
+        {
+            "org_id": org_id,
+            "tenant_id": tenant,
+            "has_secret": True,
+            "token_count": 0,
+            "created_at": created.json()["data"]["created_at"],
+        }
+    ]
+    assert secret not in listed.text
+    assert accepted.status_code == 202, accepted.text
+    assert deleted.status_code == 200
+    assert after.status_code == 401
+
+
+async def test_cli_add_org_registers_an_org_whose_webhooks_are_accepted(
+    pg_settings: Settings, tenant: str
+) -> None:
+    org_id = f"org{uuid.uuid4().int % 10**12}"
+    env = {**os.environ, "DATABASE_URL": pg_settings.database_url}
+
+    made = await asyncio.to_thread(
+        subprocess.run,
+        [CRMGRAPH, "zoho", "add-org", org_id, "--tenant", tenant, "--token", "crm-token-000001"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    twice = await asyncio.to_thread(
+        subprocess.run,
+        [CRMGRAPH, "zoho", "add-org", org_id, "--tenant", tenant, "--secret", "s" * 20],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]
+    assert len(secret) == 64
+    assert twice.returncode == 2 and "registered already" in twice.stderr
+    assert "Traceback" not in twice.stderr
+    runtime = await Runtime.open(pg_settings)
+    transport = httpx.ASGITransport(app=create_rest_app(runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://crmgraph") as client:
+            body, headers = signed(org_id, secret)
+            form = {"org_id": org_id, "token": "crm-token-000001", "module": "Leads", "id": "1"}
+            by_secret = await client.post("/webhooks/zoho/crm", content=body, headers=headers)
+            by_token = await client.post("/webhooks/zoho/crm", data=form)
+    finally:
+        await runtime.close()
+
+    assert (by_secret.status_code, by_token.status_code) == (202, 200)

@@ -382,3 +382,15 @@ async def test_webhooks_have_their_own_body_limit(pg_settings: Settings, tenant:
     assert webhook.status_code == 413
     assert webhook.json()["errors"][0]["details"] == {"limit": 2000}
     assert other.status_code == 401  # under REST_MAX_BODY_BYTES: it reaches authentication
+
+
+async def test_a_value_the_database_cannot_store_is_400_and_stores_nothing(shim: Shim) -> None:
+    body = spec000(shim.org_id, data={"id": "1", "details": {"Last_Name": "Do\u0000e"}})
+
+    answer = await shim.client.post(
+        "/webhooks/zoho/crm", content=body, headers=signed_headers(shim.org_id, body)
+    )
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["correlation_id"] == answer.headers["x-correlation-id"]
+    assert await shim.counts() == (0, 0)

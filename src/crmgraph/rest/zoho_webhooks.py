@@ -16,11 +16,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from crmgraph.errors import HTTP_STATUS, DomainError, ErrorCode
+from crmgraph.db.errors import is_unstorable_value
+from crmgraph.errors import HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
 from crmgraph.events.topics import Topic
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import error_body
@@ -102,8 +104,13 @@ def zoho_webhook_routes(runtime: Runtime) -> list[Route]:
         except Malformed as exc:
             raise DomainError(ErrorCode.VALIDATION_ERROR, str(exc), field=exc.field) from exc
         source = inbound.Source(tenant_id, keys.org_id, module, form.name, correlation_id)
-        async with runtime.sessions() as session, session.begin():
-            stored = await inbound.store(session, source, events)
+        try:
+            async with runtime.sessions() as session, session.begin():
+                stored = await inbound.store(session, source, events)
+        except DBAPIError as exc:  # e.g. a NUL character, which PostgreSQL's JSON refuses
+            if not is_unstorable_value(exc):
+                raise
+            raise DomainError(ErrorCode.VALIDATION_ERROR, UNSTORABLE) from exc
         if stored.added:
             runtime.wake_consumers()
         return _acknowledge(form, stored, correlation_id, started, events)

@@ -407,3 +407,19 @@ async def test_a_value_the_database_cannot_store_is_400_and_stores_nothing(shim:
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["correlation_id"] == answer.headers["x-correlation-id"]
     assert await shim.counts() == (0, 0)
+
+
+async def test_without_a_zoho_time_repeats_are_known_by_content(shim: Shim) -> None:
+    form = {"org_id": shim.org_id, "token": TOKEN, "module": "Leads", "id": "7", "Company": "A"}
+
+    first = await shim.client.post("/webhooks/zoho/crm", data=form)
+    again = await shim.client.post("/webhooks/zoho/crm", data=form)
+    changed = await shim.client.post("/webhooks/zoho/crm", data={**form, "Company": "B"})
+
+    assert [a.status_code for a in (first, again, changed)] == [200, 200, 200]
+    assert again.json()["message"] == "Webhook already processed"
+    assert "message" not in changed.json()
+    rows = await shim.rows()
+    assert [row.fields["Company"] for row in rows] == ["A", "B"]
+    assert all(row.event_time == row.received_at for row in rows)  # no Zoho time: ours
+    assert await shim.counts() == (2, 2)

@@ -190,7 +190,7 @@ class ZohoInboundEventState(RowState):
     zoho_module: str
     operation: str
     record_id: str | None
-    event_time: datetime | None
+    event_time: datetime
     fields: JSON
     correlation_id: str
     received_at: datetime

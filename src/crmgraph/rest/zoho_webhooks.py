@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
@@ -29,7 +28,7 @@ from crmgraph.rest.errors import error_body
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
 from crmgraph.zoho import inbound, orgs
-from crmgraph.zoho.formats import Delivery, Format, Malformed, choose
+from crmgraph.zoho.formats import Delivery, Format, InboundEvent, Malformed, choose
 from crmgraph.zoho.modules import MODULES
 
 PATH = "/webhooks/zoho/{module}"
@@ -123,7 +122,7 @@ def _acknowledge(
     stored: inbound.Stored,
     correlation_id: str,
     started: float,
-    events: list[Any],
+    events: list[InboundEvent],
 ) -> JSONResponse:
     headers = {"X-Correlation-ID": correlation_id}
     if not stored.added:

@@ -57,7 +57,7 @@ async def store(session: AsyncSession, source: Source, events: Sequence[InboundE
             zoho_module=event.zoho_module,
             operation=event.operation,
             record_id=event.record_id,
-            event_time=event.event_time,
+            event_time=event.event_time or received_at,
             fields=event.fields,
             correlation_id=source.correlation_id[:128],
             received_at=received_at,

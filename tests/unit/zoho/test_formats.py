@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from crmgraph.zoho.formats import Delivery, Malformed, OrgKeys, books, choose, crm_workflow, spec000
-from crmgraph.zoho.formats.base import event_time, operation
+from crmgraph.zoho.formats.base import InboundEvent, event_time, operation
 
 DATA = Path(__file__).parents[2] / "data" / "zoho"
 SECRET = "org-secret-0123456789"
@@ -203,3 +204,18 @@ def test_operations_use_one_vocabulary() -> None:
         "approve",
         "update",
     ]
+
+
+def test_dedupe_keys_follow_webhook_id_then_record_and_time_then_content() -> None:
+    at = datetime(2024, 1, 15, tzinfo=UTC)
+    base = InboundEvent("Leads", "update", "7", at, {"Company": "A"})
+
+    assert InboundEvent("Leads", "update", "7", at, {}, webhook_id="wh_1").dedupe_key("crm") == (
+        "webhook:wh_1"
+    )
+    assert base.dedupe_key("crm") == f"record:crm:Leads:7:update:{at.isoformat()}"
+    assert base.dedupe_key("crm") == replace(base, fields={"Company": "B"}).dedupe_key("crm")
+    untimed = replace(base, event_time=None)
+    assert untimed.dedupe_key("crm") == replace(untimed).dedupe_key("crm")
+    assert untimed.dedupe_key("crm") != replace(untimed, fields={"Company": "B"}).dedupe_key("crm")
+    assert untimed.dedupe_key("crm") != replace(untimed, record_id="8").dedupe_key("crm")

@@ -45,7 +45,8 @@ class ZohoInboundEvent(TenantRow, Base):
     zoho_module: Mapped[str] = mapped_column(String(64))
     operation: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[str | None] = mapped_column(String(128))
-    event_time: Mapped[datetime | None]
+    # Zoho's time of the change; the time we received it when Zoho sent none we could read.
+    event_time: Mapped[datetime]
     fields: Mapped[dict[str, Any]]
     correlation_id: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime]

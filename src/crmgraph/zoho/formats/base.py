@@ -81,13 +81,15 @@ class InboundEvent:
 
     def dedupe_key(self, module: str) -> str:
         """Zoho's webhook id when it sent one, else module, record, operation and time; an
-        event with neither a record id nor a time is known by its content."""
+        event without a time is known by all of its content (two changes of one record
+        without times differ in their fields; a repeat does not)."""
         if self.webhook_id:
             return f"webhook:{self.webhook_id}"
-        if self.record_id is None and self.event_time is None:
-            content = json.dumps(self.fields, sort_keys=True, default=str).encode()
+        if self.event_time is None:
+            what = [self.zoho_module, self.record_id, self.operation, self.fields]
+            content = json.dumps(what, sort_keys=True, default=str).encode()
             return f"content:{module}:{hashlib.sha256(content).hexdigest()}"
-        when = self.event_time.isoformat() if self.event_time else ""
+        when = self.event_time.isoformat()
         return f"record:{module}:{self.zoho_module}:{self.record_id}:{self.operation}:{when}"
 
 

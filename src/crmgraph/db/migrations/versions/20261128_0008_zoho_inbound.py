@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("zoho_module", sa.String(length=64), nullable=False),
         sa.Column("operation", sa.String(length=32), nullable=False),
         sa.Column("record_id", sa.String(length=128), nullable=True),
-        sa.Column("event_time", UTC(), nullable=True),
+        sa.Column("event_time", UTC(), nullable=False),
         sa.Column("fields", JSON, nullable=False),
         sa.Column("correlation_id", sa.String(length=128), nullable=False),
         sa.Column("received_at", UTC(), nullable=False),

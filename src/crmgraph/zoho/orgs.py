@@ -24,8 +24,9 @@ MIN_KEY = 12  # Zoho Billing's secret tokens are 12-50 characters; anything shor
 
 
 def new_secret() -> str:
-    """A fresh secret for an organisation registered without one (never a known default)."""
-    return secrets.token_hex(32)
+    """A fresh secret for an organisation registered without one (never a known default):
+    48 hex characters (192 bits), within the 12-50 alphanumerics Zoho's secret field takes."""
+    return secrets.token_hex(24)
 
 
 def _check(org_id: str, secret: str | None, tokens: Sequence[str]) -> None:

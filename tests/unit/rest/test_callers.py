@@ -14,7 +14,7 @@ from crmgraph.auth.tokens import issue_token
 from crmgraph.config import Settings
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.rest.callers import Caller, caller_for, identify
+from crmgraph.rest.callers import Caller, by_zoho_org, caller_for, identify
 
 SETTINGS = Settings(jwt_secret="unit-test-key-" + "x" * 32, anonymous_tenant=None)
 
@@ -59,3 +59,11 @@ async def test_a_forged_token_names_no_bucket() -> None:
         await identify(authenticator(), {"authorization": f"Bearer {forged}"}, "10.0.0.1")
 
     assert raised.value.code is ErrorCode.UNAUTHENTICATED
+
+
+def test_a_zoho_webhook_counts_against_the_organisation_it_names() -> None:
+    header = by_zoho_org({"x-zoho-org-id": "4242", "authorization": "Bearer x"}, b"", "10.0.0.1")
+    query = by_zoho_org({}, b"org_id=4242&token=t", "10.0.0.1")
+
+    assert header == query == Caller("zoho:4242", "api_integration")
+    assert by_zoho_org({}, b"token=t", "10.0.0.1") == Caller("ip:10.0.0.1", "authenticated_user")

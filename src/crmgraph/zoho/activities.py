@@ -31,6 +31,9 @@ from crmgraph.zoho.values import utc
 CHANNELS = {"email": "EMAIL", "phone": "CALL", "chat": "CHAT", "sms": "SMS"}
 ACCOUNT_NAME_KEYS = ("account_name", "accountname", "customer_name", "company_name")
 MAX_CONTENT = 20_000
+PRODUCTS = {"crm": "CRM", "desk": "Desk", "books": "Books", "projects": "Projects",
+            "people": "People", "expense": "Expense", "campaigns": "Campaigns",
+            "cliq": "Cliq", "analytics": "Analytics"}  # fmt: skip
 
 
 def is_ticket(record: ZohoRecord) -> bool:
@@ -85,7 +88,8 @@ def ticket_communication(record: ZohoRecord) -> dict[str, Any]:
 
 def note(record: ZohoRecord) -> dict[str, Any]:
     what = record.zoho_module or "record"
-    subject = f"Zoho {record.module.capitalize()}: {what} {record.record_id or ''}".strip()
+    product = PRODUCTS.get(record.module, record.module)
+    subject = f"Zoho {product}: {what} {record.record_id or ''}".strip()
     lines = [f"{subject} {record.operation}."]
     lines += [f"{key}: {plain(value)}" for key, value in sorted(record.fields.items())
               if value not in (None, "", [], {})]  # fmt: skip

@@ -25,16 +25,18 @@ async def communication(session: AsyncSession, scope: Scope) -> models.Communica
     return (await session.scalars(scoped(select(c), c, scope))).one()
 
 
-async def make_contact(session: AsyncSession, scope: Scope, **given: str) -> models.Contact:
-    data = contacts.NewContact(first_name="Theresa", last_name="Rodriguez", **given)
+@pytest.fixture
+async def theresa(session: AsyncSession, scope: Scope) -> models.Contact:
+    """The contact the fixtures' ticket and invoice name, by email (in other letter case)."""
+    data = contacts.NewContact(first_name="Theresa", last_name="Rodriguez",
+                               email="Theresa.Rodriguez@zylker.com")  # fmt: skip
     return await contacts.create_contact(session, scope=scope, data=data)
 
 
 async def test_a_desk_ticket_is_a_support_communication_on_its_contact(
-    session: AsyncSession, scope: Scope
+    session: AsyncSession, scope: Scope, theresa: models.Contact
 ) -> None:
-    contact = await make_contact(session, scope, email="Theresa.Rodriguez@zylker.com")
-
+    contact = theresa
     applied = await apply_record(session, scope, record("desk_ticket"))
 
     row = await communication(session, scope)
@@ -90,15 +92,13 @@ async def test_a_ticket_of_nobody_we_know_is_tenant_level(
 
 
 async def test_a_books_invoice_is_a_note_on_the_contact_it_names(
-    session: AsyncSession, scope: Scope
+    session: AsyncSession, scope: Scope, theresa: models.Contact
 ) -> None:
-    contact = await make_contact(session, scope, email="theresa.rodriguez@zylker.com")
-
-    applied = await apply_record(session, scope, record("books_invoice"))
-
+    assert (await apply_record(session, scope, record("books_invoice"))).outcome is (
+        Outcome.RECORDED_AS_ACTIVITY
+    )
     row = await communication(session, scope)
-    assert applied.outcome is Outcome.RECORDED_AS_ACTIVITY
-    assert (row.type, row.related_type, row.related_id) == ("NOTE", "CONTACT", contact.id)
+    assert (row.type, row.related_type, row.related_id) == ("NOTE", "CONTACT", theresa.id)
     assert row.subject == "Zoho Books: invoice 982000000567114 create"
     assert "invoice_number: INV-00003" in row.content
     assert "total: 40.6" in row.content

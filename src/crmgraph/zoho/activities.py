@@ -23,7 +23,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.domain import activities
 from crmgraph.domain.activities import RelatedRef
-from crmgraph.zoho.crm_fields import find
+from crmgraph.zoho.crm_fields import account_by_name, find
 from crmgraph.zoho.records import Applied, Outcome, ZohoRecord
 from crmgraph.zoho.values import utc
 
@@ -163,9 +163,3 @@ async def contact_by_email(session: AsyncSession, scope: Scope, email: str) -> U
     c = models.Contact
     stmt = scoped(select(c.id), c, scope).where(func.lower(c.email) == email.strip().lower())
     return await session.scalar(stmt.order_by(c.created_at, c.id).limit(1))
-
-
-async def account_by_name(session: AsyncSession, scope: Scope, name: str) -> UUID | None:
-    a = models.Account
-    stmt = scoped(select(a.id), a, scope).where(func.lower(a.name) == name.strip().lower())
-    return await session.scalar(stmt.order_by(a.created_at, a.id).limit(1))

@@ -110,12 +110,12 @@ async def update_deal(w: Write, row: models.Deal, values: dict[str, Any]) -> obj
         if stage is None:
             w.reader.drop("Stage", f"no stage named {name!r} in the deal's pipeline")
             values["custom_fields"] = with_zoho(row.custom_fields, w.reader.kept())
-    changes = deals.DealChanges(**values)
-    await deals.update_deal(w.session, scope=w.scope, deal_id=row.id, changes=changes)
+    # Moved first: the move sets the stage's probability, Zoho's own Probability then wins.
     if stage is not None and stage.id != row.stage_id:
         await deals.move_deal_stage(w.session, scope=w.scope, deal_id=row.id,
                                     stage_id=stage.id, reason="Zoho CRM")  # fmt: skip
-    return row
+    changes = deals.DealChanges(**values)
+    return await deals.update_deal(w.session, scope=w.scope, deal_id=row.id, changes=changes)
 
 
 async def create_account(w: Write, values: dict[str, Any]) -> Row:

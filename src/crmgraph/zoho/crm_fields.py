@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.domain import accounts, contacts, deals, leads, validation
-from crmgraph.domain.changes import UNSET, Rule
+from crmgraph.domain.changes import Rule
 from crmgraph.zoho.records import ZohoRecord
 from crmgraph.zoho.values import Reader, day, integer, money, text
 
@@ -75,12 +76,15 @@ def first_name(r: Reader) -> Any:
 async def account_ref(w: Write, field: str) -> Any:
     """Our account for a lookup ({"name", "id"}) by its Zoho id. One we do not have yet is
     created from the lookup's name, without zoho_modified_at, so the account's own record
-    fills it in whenever it comes."""
-    if field not in w.reader.fields:
-        return UNSET
-    zoho_id = w.reader.lookup_id(field)
-    if zoho_id is None:
-        return None
+    fills it in whenever it comes. A plain name (what workflow webhooks send) links the
+    account of that name, if there is one."""
+    raw = w.reader.fields.get(field)
+    if isinstance(raw, str) and raw.strip():
+        found = await account_by_name(w.session, w.scope, w.reader.raw(field))
+        return w.reader.drop(field, f"no account named {raw!r}") if found is None else found
+    zoho_id = w.reader.lookup(field)
+    if not isinstance(zoho_id, str):
+        return zoho_id
     if zoho_id == w.record.record_id:
         return w.reader.drop(field, f"{field} names the record itself")
     account = await find(w.session, w.scope, models.Account, zoho_id, lock=False)
@@ -94,15 +98,20 @@ async def account_ref(w: Write, field: str) -> Any:
 async def contact_ref(w: Write, field: str) -> Any:
     """Our contact for a lookup by its Zoho id; one we do not have is dropped (a contact
     needs more than a lookup's name)."""
-    if field not in w.reader.fields:
-        return UNSET
-    zoho_id = w.reader.lookup_id(field)
-    if zoho_id is None:
-        return None
+    zoho_id = w.reader.lookup(field)
+    if not isinstance(zoho_id, str):
+        return zoho_id
     contact = await find(w.session, w.scope, models.Contact, zoho_id, lock=False)
     if contact is None:
         return w.reader.drop(field, f"no contact with Zoho id {zoho_id} yet")
     return contact.id
+
+
+async def account_by_name(session: AsyncSession, scope: Scope, name: str) -> UUID | None:
+    """The tenant's (oldest) account of that name, ignoring letter case."""
+    a = models.Account
+    stmt = scoped(select(a.id), a, scope).where(func.lower(a.name) == name.strip().lower())
+    return await session.scalar(stmt.order_by(a.created_at, a.id).limit(1))
 
 
 async def contact_values(w: Write) -> dict[str, Any]:

@@ -52,12 +52,18 @@ class Reader:
         self.dropped.append(Dropped(field=name, reason=reason))
         return UNSET
 
-    def lookup_id(self, name: str) -> str | None:
-        """The id of a lookup field ({"name": ..., "id": ...}), None when empty or absent."""
-        raw = self.raw(name) if name in self.fields else None
-        if isinstance(raw, dict) and raw.get("id") not in (None, ""):
-            return str(raw["id"])
-        return None
+    def lookup(self, name: str) -> Any:
+        """The Zoho id of a lookup field ({"name": ..., "id": ...}): UNSET when absent, None
+        when empty; anything else is dropped (UNSET)."""
+        if name not in self.fields:
+            return UNSET
+        raw = self.raw(name)
+        if raw is None or raw == "" or raw == {}:
+            return None
+        zoho_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(zoho_id, str | int) and not isinstance(zoho_id, bool) and str(zoho_id):
+            return str(zoho_id)
+        return self.drop(name, f"{name} must be a lookup {{name, id}}")
 
     def address(self, prefix: str) -> Any:
         """Zoho's address fields (Mailing_Street, Billing_City, ...) as our address object;

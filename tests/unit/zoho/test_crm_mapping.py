@@ -254,3 +254,34 @@ async def test_no_value_of_any_field_crashes_the_mapper(
                     assert exc.code is ErrorCode.VALIDATION_ERROR, (field, value, exc)
                     assert exc.field == field, (field, value, exc)
                 await savepoint.rollback()
+
+
+async def test_a_plain_account_name_links_by_name_and_a_malformed_lookup_is_dropped(
+    session: AsyncSession, scope: Scope
+) -> None:
+    account = await apply_record(session, scope, record("crm_account"))
+    by_name = await apply_record(session, scope, record("crm_contact", fields={
+        "Account_Name": "zylker inc"}))  # fmt: skip
+
+    malformed = await apply_record(session, scope, record("crm_contact", later=1, fields={
+        "Account_Name": {"name": "Zylker Inc"}}))  # fmt: skip
+
+    contact = await one(session, scope, models.Contact)
+    assert (by_name.dropped, contact.account_id) == ((), account.entity_id)
+    reason = "Account_Name must be a lookup {name, id}"
+    assert malformed.dropped == (Dropped(field="Account_Name", reason=reason),)
+    assert contact.custom_fields["zoho"]["Account_Name"] == {"name": "Zylker Inc"}
+
+
+async def test_zoho_probability_wins_over_the_new_stage(
+    session: AsyncSession, scope: Scope
+) -> None:
+    await make_pipeline(session, scope)
+    await apply_record(session, scope, deal_at("Qualification"))
+    moved = record("crm_deal", later=1, fields={"Stage": "Negotiation", "Probability": 60,
+                                                "Contact_Name": None})  # fmt: skip
+
+    applied = await apply_record(session, scope, moved)
+
+    deal = await session.get(models.Deal, applied.entity_id)
+    assert deal is not None and deal.probability == 60

@@ -15,6 +15,7 @@ transaction: it commits, and the outbox events commit with it.
 | Contacts/Leads Phone | phone | |
 | Contacts Title, Leads Designation | job_title | |
 | Contacts Account_Name {id, name} | account_id | by Zoho id, else made from the name |
+| Account_Name as plain text | account_id | the account of that name, else dropped |
 | Contacts Mailing_Street/City/State/Zip/Country | address | street, city, ... |
 | Leads Company | company | |
 | Leads Lead_Source | source | "Zoho CRM" when empty |
@@ -41,7 +42,8 @@ field stays in custom_fields["zoho"] as sent, and Applied.dropped names it with 
 Only a create missing what the entity cannot exist without fails the record, with a
 VALIDATION_ERROR (crmgraph.errors.DomainError) naming the Zoho field. A delete removes the
 entity (delete_*: its deleted event fires); a delete of a record we never had changes
-nothing (SKIPPED_UNKNOWN). Operations other than "delete" upsert.
+nothing (SKIPPED_UNKNOWN). Operations other than "delete" upsert, so an update older than
+a delete that arrives after it recreates the entity: nothing remembers deleted ids yet.
 """
 
 from __future__ import annotations

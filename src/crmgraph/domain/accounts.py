@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,9 @@ class NewAccount:
     parent_account_id: UUID | None = None
     address: dict[str, Any] | None = None
     custom_fields: dict[str, Any] | None = None
+    # The Zoho record mirrored (crmgraph.zoho.mapping); None for entities made here.
+    zoho_id: str | None = None
+    zoho_modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +87,8 @@ async def create_account(
         address=data.address,
         custom_fields=data.custom_fields,
         owner_id=scope.user_id,
+        zoho_id=data.zoho_id,
+        zoho_modified_at=data.zoho_modified_at,
     )
     apply_changes(
         account,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,9 @@ class NewContact:
     account_id: UUID | None = None
     address: dict[str, Any] | None = None
     custom_fields: dict[str, Any] | None = None
+    # The Zoho record mirrored (crmgraph.zoho.mapping); None for entities made here.
+    zoho_id: str | None = None
+    zoho_modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +75,8 @@ async def create_contact(
         address=data.address,
         custom_fields=data.custom_fields,
         owner_id=scope.user_id,
+        zoho_id=data.zoho_id,
+        zoho_modified_at=data.zoho_modified_at,
     )
     apply_changes(
         contact,

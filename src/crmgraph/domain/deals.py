@@ -61,6 +61,9 @@ class NewDeal:
     expected_close_date: datetime | None = None
     description: str | None = None
     custom_fields: dict[str, Any] | None = None
+    # The Zoho record mirrored (crmgraph.zoho.mapping); None for entities made here.
+    zoho_id: str | None = None
+    zoho_modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +112,8 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
         description=data.description,
         custom_fields=data.custom_fields,
         owner_id=scope.user_id,
+        zoho_id=data.zoho_id,
+        zoho_modified_at=data.zoho_modified_at,
     )
     session.add(deal)
     await session.flush()

@@ -4,6 +4,7 @@ conversion into a contact, account and deal in lead_conversion."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,9 @@ class NewLead:
     status: str = "NEW"
     score: int = 0
     custom_fields: dict[str, Any] | None = None
+    # The Zoho record mirrored (crmgraph.zoho.mapping); None for entities made here.
+    zoho_id: str | None = None
+    zoho_modified_at: datetime | None = None
 
 
 async def create_lead(session: AsyncSession, *, scope: Scope, data: NewLead) -> models.Lead:
@@ -51,6 +55,8 @@ async def create_lead(session: AsyncSession, *, scope: Scope, data: NewLead) -> 
         score=validation.percentage(data.score, field="score"),
         custom_fields=data.custom_fields,
         owner_id=scope.user_id,
+        zoho_id=data.zoho_id,
+        zoho_modified_at=data.zoho_modified_at,
     )
     session.add(lead)
     await outbox.record(session, scope=scope, event=payloads.LeadCreated, row=lead)

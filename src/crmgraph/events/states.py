@@ -32,7 +32,17 @@ class RowState:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AccountState(RowState):
+class ZohoState:
+    """The columns of models.ZohoLinked. They default to null, so a payload written before
+    they existed reads as it did: an addition every reader of version 1 accepts, hence no
+    new version."""
+
+    zoho_id: str | None = None
+    zoho_modified_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountState(ZohoState, RowState):
     name: str
     website: str | None
     industry: str | None
@@ -54,7 +64,7 @@ class AccountRelationshipState(RowState):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContactState(RowState):
+class ContactState(ZohoState, RowState):
     first_name: str
     last_name: str
     email: str | None
@@ -69,7 +79,7 @@ class ContactState(RowState):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LeadState(RowState):
+class LeadState(ZohoState, RowState):
     first_name: str
     last_name: str
     email: str
@@ -105,7 +115,7 @@ class PipelineStageState(RowState):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DealState(RowState):
+class DealState(ZohoState, RowState):
     title: str
     value: Decimal
     currency: str

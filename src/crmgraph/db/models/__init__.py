@@ -10,7 +10,15 @@ from __future__ import annotations
 from crmgraph.db.models.access import ApiKey, TenantRole
 from crmgraph.db.models.accounts import Account, AccountRelationship, User
 from crmgraph.db.models.activities import Communication, Event, Task
-from crmgraph.db.models.base import NAMING_CONVENTION, Base, Money, RelatedTo, TenantRow, UserRef
+from crmgraph.db.models.base import (
+    NAMING_CONVENTION,
+    Base,
+    Money,
+    RelatedTo,
+    TenantRow,
+    UserRef,
+    ZohoLinked,
+)
 from crmgraph.db.models.contacts import Contact
 from crmgraph.db.models.deals import Deal, DealStageChange
 from crmgraph.db.models.leads import Lead, LeadScoreHistory
@@ -43,5 +51,6 @@ __all__ = [
     "User",
     "UserRef",
     "ZohoInboundEvent",
+    "ZohoLinked",
     "ZohoOrg",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crmgraph.db.models.base import Base, Money, TenantRow, UserRef
+from crmgraph.db.models.base import Base, Money, TenantRow, UserRef, ZohoLinked
 
 
 class User(TenantRow, Base):
@@ -22,7 +22,7 @@ class User(TenantRow, Base):
     team: Mapped[str | None] = mapped_column(String(100))
 
 
-class Account(TenantRow, Base):
+class Account(ZohoLinked, TenantRow, Base):
     __tablename__ = "accounts"
     __table_args__ = (
         Index(None, "tenant_id", "created_at", "id"),
@@ -30,6 +30,7 @@ class Account(TenantRow, Base):
         Index(None, "tenant_id", "industry"),
         Index(None, "parent_account_id"),
         Index(None, "owner_id"),
+        Index(None, "tenant_id", "zoho_id", unique=True),
     )
 
     name: Mapped[str] = mapped_column(String(300))

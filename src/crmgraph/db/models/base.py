@@ -52,6 +52,15 @@ class TenantRow:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class ZohoLinked:
+    """The Zoho record a row mirrors (crmgraph.zoho.mapping): Zoho's record id, unique per
+    tenant (null for rows made here), and when Zoho last changed it, so an older change
+    arriving late never overwrites a newer one."""
+
+    zoho_id: Mapped[str | None] = mapped_column(String(64))
+    zoho_modified_at: Mapped[datetime | None]
+
+
 class RelatedTo:
     """Polymorphic link of an activity to a contact, lead, account or deal."""
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crmgraph.db.models.base import Base, TenantRow, UserRef
+from crmgraph.db.models.base import Base, TenantRow, UserRef, ZohoLinked
 
 
-class Contact(TenantRow, Base):
+class Contact(ZohoLinked, TenantRow, Base):
     __tablename__ = "contacts"
     __table_args__ = (
         Index(None, "tenant_id", "created_at", "id"),
@@ -20,6 +20,7 @@ class Contact(TenantRow, Base):
         Index(None, "account_id"),
         Index(None, "owner_id"),
         Index(None, "lead_id"),
+        Index(None, "tenant_id", "zoho_id", unique=True),
     )
 
     first_name: Mapped[str] = mapped_column(String(100))

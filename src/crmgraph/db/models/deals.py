@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crmgraph.db.models.base import Base, Money, TenantRow, UserRef
+from crmgraph.db.models.base import Base, Money, TenantRow, UserRef, ZohoLinked
 from crmgraph.db.types import utcnow
 
 
-class Deal(TenantRow, Base):
+class Deal(ZohoLinked, TenantRow, Base):
     __tablename__ = "deals"
     __table_args__ = (
         Index(None, "tenant_id", "created_at", "id"),
@@ -25,6 +25,7 @@ class Deal(TenantRow, Base):
         Index(None, "contact_id"),
         Index(None, "account_id"),
         Index(None, "owner_id"),
+        Index(None, "tenant_id", "zoho_id", unique=True),
     )
 
     title: Mapped[str] = mapped_column(String(300))

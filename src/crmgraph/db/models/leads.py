@@ -9,16 +9,17 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crmgraph.db.models.base import Base, TenantRow, UserRef
+from crmgraph.db.models.base import Base, TenantRow, UserRef, ZohoLinked
 
 
-class Lead(TenantRow, Base):
+class Lead(ZohoLinked, TenantRow, Base):
     __tablename__ = "leads"
     __table_args__ = (
         Index(None, "tenant_id", "created_at", "id"),
         Index(None, "tenant_id", "status"),
         Index(None, "tenant_id", "email"),
         Index(None, "owner_id"),
+        Index(None, "tenant_id", "zoho_id", unique=True),
     )
 
     first_name: Mapped[str] = mapped_column(String(100))

@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.models import OutboxDelivery, OutboxEvent
-from crmgraph.events.consumers import consumer_names
 
 PENDING = "pending"
 DEAD = "dead"
@@ -30,9 +29,13 @@ MAX_ERROR_CHARS = 2000
 def enqueue(
     session: AsyncSession, event: OutboxEvent, consumers: Iterable[str] | None = None
 ) -> None:
-    """Add a pending delivery of event for each consumer (default: every registered one);
-    the caller's commit writes them with the event."""
-    for name in consumer_names() if consumers is None else consumers:
+    """Add a pending delivery of event for each consumer (default: every registered one
+    that wants its topic); the caller's commit writes them with the event."""
+    # Imported here: the registry imports the consumers, and they the domain code that
+    # records events through here.
+    from crmgraph.events.consumers import consumer_names
+
+    for name in consumer_names(event.topic) if consumers is None else consumers:
         session.add(OutboxDelivery(consumer=name, event=event))
 
 

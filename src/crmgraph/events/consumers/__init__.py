@@ -5,8 +5,9 @@ Every outbox event gets a delivery row per registered consumer in the writer's t
 and deletes a row once handled, so consumers move on independently and resume after a crash.
 
 Adding a consumer (the Neo4j projection, webhooks, Zoho jobs):
-1. a module here with a subclass of base.Consumer: a unique `name`, `ordered` if it needs
-   events in outbox order, `batch_size`/`max_attempts` if the defaults do not fit,
+1. a module here with a subclass of base.Consumer: a unique `name`, `topics` when it wants
+   only some events (only those get its delivery rows), `ordered` if it needs events in
+   outbox order, `batch_size`/`max_attempts` if the defaults do not fit,
    `from_runtime()` when it needs the process's resources, and an idempotent
    `async handle(event)` that raises ServiceUnavailable while its backend is down;
 2. its class in CONSUMERS below.
@@ -23,9 +24,14 @@ from crmgraph.events.consumers.redis_publisher import RedisPublisher
 CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher,)
 
 
-def consumer_names() -> list[str]:
-    """The name of every registered consumer: each event gets a delivery for each."""
-    return [consumer.name for consumer in CONSUMERS]
+def consumer_names(topic: str | None = None) -> list[str]:
+    """The name of every registered consumer, or of those that want events of topic: an
+    event gets a delivery for each of these."""
+    return [
+        consumer.name
+        for consumer in CONSUMERS
+        if topic is None or consumer.topics is None or topic in consumer.topics
+    ]
 
 
 __all__ = ["CONSUMERS", "Consumer", "consumer_names"]

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar, Self
 
 from crmgraph.events.bus import BusEvent
+from crmgraph.events.topics import Topic
 
 if TYPE_CHECKING:
     from crmgraph.runtime import Runtime
@@ -27,6 +28,8 @@ class Consumer(ABC):
     # order holds), and a failed event holds back the ones after it until it succeeds or is
     # dead. Unordered: workers share its events, and a failing one holds back nothing.
     ordered: ClassVar[bool] = False
+    # The topics it wants; None: every event. Only these get a delivery row for it.
+    topics: ClassVar[frozenset[Topic] | None] = None
     # Events claimed per transaction; they stay locked until the batch commits.
     batch_size: ClassVar[int] = 100
     # Failed attempts before an event becomes a dead letter.

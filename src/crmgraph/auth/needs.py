@@ -212,6 +212,7 @@ ROUTES: Mapping[str, str] = {
     "POST /api/v1/zoho/orgs": "zoho:write",
     "GET /api/v1/zoho/orgs": "zoho:read",
     "DELETE /api/v1/zoho/orgs/{org_id}": "zoho:write",
+    "POST /api/v1/zoho/events/{event_id}/replay": "zoho:write",
     "POST /webhooks/zoho/{module}": ZOHO_ORG,
     "PUT /webhooks/zoho/{module}": ZOHO_ORG,
     "DELETE /webhooks/zoho/{module}": ZOHO_ORG,

@@ -204,6 +204,9 @@ class ZohoInboundEventState(RowState):
     fields: JSON
     correlation_id: str
     received_at: datetime
+    processed_at: datetime | None = None
+    outcome: str | None = None
+    entity_id: UUID | None = None
 
 
 # The row model each state describes.

@@ -1,5 +1,7 @@
 """POST/GET /api/v1/zoho/orgs and DELETE /api/v1/zoho/orgs/{org_id}: tenant admins register
 the Zoho organisations whose webhooks their tenant accepts (as `crmgraph zoho add-org`).
+POST /api/v1/zoho/events/{event_id}/replay runs a stored event through the mapper again (as
+`crmgraph webhooks replay`; crmgraph.zoho.replay).
 
 The secret is shown once, in the answer to POST (made here when none is given); listings
 say only whether there is one and how many tokens.
@@ -17,11 +19,12 @@ from starlette.routing import Route
 
 from crmgraph.auth.needs import ROUTES
 from crmgraph.db.models import ZohoOrg
+from crmgraph.gql.ids import parse_id
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import invalid_body
 from crmgraph.runtime import Runtime
-from crmgraph.zoho import orgs
+from crmgraph.zoho import orgs, replay
 
 PATH = "/api/v1/zoho/orgs"
 
@@ -76,7 +79,18 @@ def zoho_org_routes(runtime: Runtime) -> list[Route]:
             await orgs.delete_org(session, scope=scope, org_id=org_id)
         return JSONResponse(envelope(request, {"org_id": org_id, "deleted": True}))
 
+    async def run_again(request: Request) -> JSONResponse:
+        route = "POST /api/v1/zoho/events/{event_id}/replay"
+        scope = await scope_of(request, runtime, needs=ROUTES[route])
+        event_id = parse_id(request.path_params["event_id"], field="event_id")
+        async with runtime.sessions() as session, session.begin():
+            done = await replay.replay(session, scope=scope, event_id=event_id)
+        runtime.wake_consumers()
+        data = {"event_id": str(done.event_id), "was": done.was, "status": "queued"}
+        return JSONResponse(envelope(request, data), status_code=202)
+
     return [
+        Route("/api/v1/zoho/events/{event_id}/replay", run_again, methods=["POST"]),
         Route(PATH, create, methods=["POST"]),
         Route(PATH, listing, methods=["GET"]),
         Route(f"{PATH}/{{org_id}}", remove, methods=["DELETE"]),

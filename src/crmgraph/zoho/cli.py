@@ -1,5 +1,7 @@
 """`crmgraph zoho add-org ORG_ID --tenant T [--secret S] [--token TOKEN]...`: register a Zoho
 organisation whose webhooks tenant T accepts (tenant admins can also use POST /api/v1/zoho/orgs).
+`crmgraph webhooks replay ID`: run a stored Zoho event (zoho_inbound_events.id) through the
+mapper again, e.g. a dead letter once its cause is fixed (crmgraph.zoho.replay).
 
 Without --secret a fresh secret is made and printed once: paste it where Zoho asks for the
 webhook's secret. Tokens are what Zoho CRM workflow webhooks send as their `token` parameter.
@@ -27,6 +29,41 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--token", action="append", default=[], help="a shared token (CRM workflow `token`)"
     )
     add.set_defaults(run=_add_org)
+    hooks = commands.add_parser("webhooks", help="received webhooks: run one again")
+    hook_actions = hooks.add_subparsers(required=True, metavar="ACTION")
+    again = hook_actions.add_parser("replay", help="run a stored Zoho event through the mapper")
+    again.add_argument("event_id", metavar="ID", help="its id (zoho_inbound_events.id)")
+    again.set_defaults(run=_replay)
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.db.engine import create_engine, create_session_factory
+    from crmgraph.gql.ids import parse_id
+    from crmgraph.zoho import replay
+
+    async def run() -> replay.Replayed | None:
+        event_id = parse_id(args.event_id, field="ID")
+        engine = create_engine(settings)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                tenant = await replay.tenant_of(session, event_id)
+                if tenant is None:
+                    return None
+                scope = Scope(tenant_id=tenant, kind="system")
+                return await replay.replay(session, scope=scope, event_id=event_id)
+        finally:
+            await engine.dispose()
+
+    try:
+        done = asyncio.run(run())
+    except DomainError as exc:
+        print(f"crmgraph webhooks replay: {exc.message}", file=sys.stderr)
+        return 2
+    if done is None:
+        print(f"crmgraph webhooks replay: no stored Zoho event {args.event_id}", file=sys.stderr)
+        return 2
+    print(f"crmgraph: Zoho event {done.event_id} ({done.was}) queued for the mapper again")
+    return 0
 
 
 def _add_org(settings: Settings, args: argparse.Namespace) -> int:

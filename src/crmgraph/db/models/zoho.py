@@ -7,6 +7,7 @@ are never logged and never returned by the REST API after registration.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -50,3 +51,8 @@ class ZohoInboundEvent(TenantRow, Base):
     fields: Mapped[dict[str, Any]]
     correlation_id: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime]
+    # Set by the zoho-mapper consumer in the transaction that applies the event, so a
+    # retried or replayed delivery never applies it twice: what it became, and when.
+    processed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    entity_id: Mapped[uuid.UUID | None]

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from crmgraph.events.consumers.base import Consumer
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
+from crmgraph.events.consumers.zoho_mapper import ZohoMapper
 
-CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher,)
+CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher, ZohoMapper)
 
 
 def consumer_names(topic: str | None = None) -> list[str]:

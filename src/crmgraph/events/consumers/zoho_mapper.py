@@ -1,0 +1,87 @@
+"""The zoho-mapper consumer: applies each stored Zoho webhook event to the tenant's data.
+
+It wants only `zoho.record_received` events (recorded by crmgraph.zoho.inbound with the
+stored row, before the webhook was acknowledged). For each it locks the stored row, applies
+it with crmgraph.zoho.mapping.apply_record (the API's domain functions, so the same rules
+hold and the same events go out through the outbox), and marks the row processed with its
+outcome, all in one transaction: a retried, re-delivered or replayed event whose row is
+already processed changes nothing, so every Zoho event is applied exactly once.
+
+Unordered: out-of-order Zoho updates are resolved by the records' own times (the mapper skips
+an older one), so workers share the events and a failing one holds back no other. A failure
+(a record our rules cannot take, two first deliveries of one record at once) rolls back
+and is retried with backoff; after max_attempts the event is a dead letter with its last
+error, and `crmgraph webhooks replay ID` (or POST /api/v1/zoho/events/{id}/replay) runs it
+again, e.g. once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crmgraph.db import models
+from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.db.types import utcnow
+from crmgraph.events.bus import BusEvent
+from crmgraph.events.consumers.base import Consumer
+from crmgraph.events.envelope import Envelope
+from crmgraph.events.topics import Topic
+from crmgraph.events.zoho_payloads import ZohoRecordReceived
+from crmgraph.zoho.mapping import Applied, apply_record
+from crmgraph.zoho.records import ZohoRecord
+
+if TYPE_CHECKING:
+    from crmgraph.runtime import Runtime
+
+
+class ZohoMapper(Consumer):
+    name: ClassVar[str] = "zoho-mapper"
+    topics: ClassVar[frozenset[Topic] | None] = frozenset({Topic.ZOHO_RECORD_RECEIVED})
+    batch_size: ClassVar[int] = 50
+    # About four minutes of retries (1 s doubling, at most 60 s) before a dead letter.
+    max_attempts: ClassVar[int] = 8
+    retry_backoff: ClassVar[float] = 1.0
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.sessions: async_sessionmaker[AsyncSession] = runtime.sessions
+        self.runtime = runtime
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> Self:
+        return cls(runtime)
+
+    async def handle(self, event: BusEvent) -> None:
+        payload = Envelope.of(event).payload
+        if not isinstance(payload, ZohoRecordReceived):
+            return  # not ours: only its topic gets deliveries for this consumer
+        stored = payload.zoho_inbound_event
+        scope = Scope(tenant_id=stored.tenant_id, kind="system")
+        async with self.sessions() as session, session.begin():
+            row = await get_scoped(session, models.ZohoInboundEvent, stored.id, scope=scope)
+            if row.processed_at is not None:
+                return
+            applied = await apply_record(session, scope, record_of(row))
+            mark_processed(row, applied)
+        self.runtime.wake_consumers()  # the mapped writes' own events are committed now
+
+
+def record_of(row: models.ZohoInboundEvent) -> ZohoRecord:
+    """The stored event as the mapper takes it. Keys starting with `$` are ours (000's
+    envelope is kept under `$webhook`), not the record's fields."""
+    return ZohoRecord(
+        org_id=row.org_id,
+        module=row.module,
+        zoho_module=row.zoho_module,
+        operation=row.operation,
+        record_id=row.record_id,
+        event_time=row.event_time,
+        fields={k: v for k, v in row.fields.items() if not k.startswith("$")},
+    )
+
+
+def mark_processed(row: models.ZohoInboundEvent, applied: Applied) -> None:
+    row.processed_at = utcnow()
+    row.outcome = applied.outcome.value
+    row.entity_id = applied.entity_id

@@ -28,7 +28,20 @@ class Flaky(Consumer):
 
 
 def test_backoff_doubles_from_the_first_retry_up_to_its_cap() -> None:
-    assert [Flaky().backoff(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert [Flaky().backoff_ceiling(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert [Flaky().backoff(n, lambda: 1.0) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_backoff_waits_at_least_half_its_ceiling() -> None:
+    assert [Flaky().backoff(n, lambda: 0.0) for n in range(1, 6)] == [0.25, 0.5, 1.0, 1.5, 1.5]
+
+
+def test_backoff_is_jittered_over_the_upper_half_of_its_ceiling() -> None:
+    waits = [Flaky().backoff(3) for _ in range(200)]
+
+    assert all(1.0 <= wait <= 2.0 for wait in waits)
+    assert len(set(waits)) > 100  # spread, not one instant for every worker
+    assert min(waits) < 1.25 and max(waits) > 1.75
 
 
 def test_a_failed_attempt_is_retried_later_until_the_last_one_makes_a_dead_letter() -> None:

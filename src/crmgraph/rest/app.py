@@ -17,6 +17,7 @@ from crmgraph.rest.errors import data_error, domain_error
 from crmgraph.rest.health import health_routes
 from crmgraph.rest.introspect import introspect_routes
 from crmgraph.rest.oauth import oauth_routes
+from crmgraph.rest.observe import ObserveMiddleware
 from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.rate_limit import rate_limit_middleware
 from crmgraph.rest.security import security_middleware
@@ -28,18 +29,20 @@ def create_rest_app(runtime: Runtime) -> Starlette:
     async def openapi(_: Request) -> JSONResponse:
         return JSONResponse(OPENAPI)
 
+    routes = [
+        *health_routes(runtime),
+        Route("/openapi.json", openapi),
+        *api_key_routes(runtime),
+        *oauth_routes(runtime),
+        *introspect_routes(runtime),
+        *sse_routes(runtime),
+    ]
     return Starlette(
-        routes=[
-            *health_routes(runtime),
-            Route("/openapi.json", openapi),
-            *api_key_routes(runtime),
-            *oauth_routes(runtime),
-            *introspect_routes(runtime),
-            *sse_routes(runtime),
-        ],
+        routes=routes,
         # Oversized bodies are refused before they are counted or read; the 413 still gets
-        # the security and CORS headers.
+        # the security and CORS headers, and every answer its X-Request-ID.
         middleware=[
+            Middleware(ObserveMiddleware, routes=routes),
             *security_middleware(runtime.settings),
             Middleware(BodyLimitMiddleware, limit=runtime.settings.rest_max_body_bytes),
             rate_limit_middleware(runtime),

@@ -14,10 +14,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmgraph.auth.needs import ROUTES
-from crmgraph.events.consumers.metrics import prometheus_text
 from crmgraph.health import status_of
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
+from crmgraph.rest.metrics import exposition
 from crmgraph.runtime import Runtime
 
 
@@ -52,7 +52,7 @@ def health_routes(runtime: Runtime) -> list[Route]:
 
     async def metrics(request: Request) -> Response:
         await scope_of(request, runtime, needs=ROUTES["GET /metrics"])
-        return Response(prometheus_text(await runtime.consumer_lag()), media_type=PROMETHEUS_TEXT)
+        return Response(exposition(await runtime.consumer_lag()), media_type=PROMETHEUS_TEXT)
 
     return [
         Route("/health", health),

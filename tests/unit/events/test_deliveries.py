@@ -102,4 +102,15 @@ def test_prometheus_text_has_each_gauge_per_consumer(lag: ConsumerLag) -> None:
             lag.oldest_pending_seconds,
         ),
         "crmgraph_consumer_dead_letters": ({"consumer": lag.consumer}, lag.dead),
+        "crmgraph_outbox_lag_seconds": ({}, lag.oldest_pending_seconds),
     }
+
+
+def test_the_outbox_lag_is_its_oldest_pending_event_of_any_consumer() -> None:
+    lags = [ConsumerLag("a", 3, 12.5, 1), ConsumerLag("b", 1, 40.0, 0), ConsumerLag("c", 0, 0, 0)]
+    text = prometheus_text(lags).decode()
+
+    (family,) = [
+        f for f in text_string_to_metric_families(text) if f.name.startswith("crmgraph_outbox")
+    ]
+    assert [(s.name, s.value) for s in family.samples] == [("crmgraph_outbox_lag_seconds", 40.0)]

@@ -57,3 +57,20 @@ class IntrospectionRequest(BaseModel):
 
     headers: dict[str, str] = Field(default_factory=dict)
     address: str | None = None
+
+
+class ApiKeyRevoked(BaseModel):
+    id: str
+    revoked_at: datetime | None
+
+
+class Introspection(BaseModel):
+    """The router's answer from /internal/introspect (RFC 7662 in spirit): active with the
+    caller's bucket and tier (and tenant and subject for a token), or inactive with why."""
+
+    active: bool
+    bucket: str | None = None
+    tier: str | None = None
+    tenant_id: str | None = None
+    sub: str | None = None
+    error: dict[str, object] | None = None

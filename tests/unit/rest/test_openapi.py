@@ -15,6 +15,7 @@ from starlette.routing import Route
 from crmgraph.auth.needs import ROUTES
 from crmgraph.config import Settings
 from crmgraph.rest.app import all_operations, create_rest_app
+from crmgraph.rest.callers import TIERS
 from crmgraph.rest.docs import docs_page
 from crmgraph.rest.openapi import documented_routes, openapi_document, unique_names
 from crmgraph.rest.operations import Operation, Reply
@@ -119,3 +120,10 @@ async def test_document_routes_need_no_services(path: str) -> None:
     transport = httpx.ASGITransport(app=create_rest_app(NOBODY))
     async with httpx.AsyncClient(transport=transport, base_url="http://shim") as client:
         assert (await client.get(path)).status_code == 200
+
+
+def test_api_key_tiers_and_permissions_are_the_documents() -> None:
+    create = document()["components"]["schemas"]["ApiKeyCreate"]["properties"]
+
+    assert set(create["rate_limit_tier"]["enum"]) == set(TIERS)
+    assert create["permissions"]["items"]["pattern"] == ":"

@@ -5,7 +5,7 @@ permission check's 401 and 403) added by the same rules the middleware applies."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
@@ -160,8 +160,13 @@ def openapi_document(operations: Iterable[Operation]) -> dict[str, Any]:
         "RateLimited": RATE_LIMITED_BODY,
     }
     paths: dict[str, dict[str, Any]] = {}
+    names: set[str] = set()
     for op in operations:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
+        item = paths.setdefault(op.path, {})
+        if op.method.lower() in item or op.name in names:
+            raise ValueError(f"{op.key} ({op.name}) is declared twice")
+        names.add(op.name)
+        item[op.method.lower()] = _operation(op, schemas)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -185,8 +190,3 @@ def openapi_document(operations: Iterable[Operation]) -> dict[str, Any]:
 def documented_routes(document: dict[str, Any]) -> set[str]:
     """`METHOD /path` of every operation in document."""
     return {f"{m.upper()} {path}" for path, item in document["paths"].items() for m in item}
-
-
-def unique_names(operations: Sequence[Operation]) -> bool:
-    names = [op.name for op in operations]
-    return len(names) == len(set(names))

@@ -10,8 +10,11 @@ the module:
 
     def widget_operations(runtime: Runtime) -> list[Operation]:
         async def create(request: Request) -> JSONResponse:
-            scope = await scope_of(request, runtime, needs=ROUTES["POST /widgets"])
-            body = parse(WidgetCreate, await request.body())
+            scope = await scope_of(request, runtime, needs=ROUTES["POST /widgets/{widget_id}"])
+            try:
+                body = WidgetCreate.model_validate_json(await request.body())
+            except (ValidationError, json.JSONDecodeError) as exc:
+                raise invalid_body(exc) from exc
             ...
             return JSONResponse(envelope(request, created.model_dump(mode="json")), 201)
 

@@ -8,7 +8,6 @@ from uuid import UUID
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from crmgraph.auth.needs import ROUTES
 from crmgraph.domain import api_keys
@@ -16,11 +15,12 @@ from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import invalid_body
-from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated
+from crmgraph.rest.operations import UUID_STRING, Operation, Param, Reply
+from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated, ApiKeyRevoked
 from crmgraph.runtime import Runtime
 
 
-def api_key_routes(runtime: Runtime) -> list[Route]:
+def api_key_operations(runtime: Runtime) -> list[Operation]:
     async def create(request: Request) -> JSONResponse:
         scope = await scope_of(request, runtime, needs=ROUTES["POST /api-keys"])
         try:
@@ -58,13 +58,19 @@ def api_key_routes(runtime: Runtime) -> list[Route]:
             raise DomainError(ErrorCode.VALIDATION_ERROR, "not a key id", field="key_id") from exc
         async with runtime.sessions() as session, session.begin():
             key = await api_keys.revoke_api_key(session, scope=scope, key_id=key_id)
-        data = {
-            "id": str(key.id),
-            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-        }
-        return JSONResponse(envelope(request, data))
+        data = ApiKeyRevoked(id=str(key.id), revoked_at=key.revoked_at)
+        return JSONResponse(envelope(request, data.model_dump(mode="json")))
 
+    revoke_link = {
+        "operationId": "revokeApiKey",
+        "parameters": {"key_id": "$response.body#/data/id"},
+    }
     return [
-        Route("/api-keys", create, methods=["POST"]),
-        Route("/api-keys/{key_id}", revoke, methods=["DELETE"]),
-    ]
+        Operation("POST", "/api-keys", create, name="createApiKey", body=ApiKeyCreate,
+                  summary="Create an API key (tenant admins); the secret is shown only here",
+                  replies={201: Reply("Created", ApiKeyCreated,
+                                      links={"RevokeApiKey": revoke_link})}),
+        Operation("DELETE", "/api-keys/{key_id}", revoke, name="revokeApiKey",
+                  summary="Revoke an API key", params=(Param.path("key_id", UUID_STRING),),
+                  replies={200: Reply("Revoked", ApiKeyRevoked)}, errors=(400, 404, 409)),
+    ]  # fmt: skip

@@ -9,6 +9,7 @@ from crmgraph.auth.authenticate import client_ip
 from crmgraph.auth.needs import SYSTEM_ADMIN
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.rest.request_id import request_id_of
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
 
@@ -17,6 +18,7 @@ async def scope_of(request: Request, runtime: Runtime, *, needs: str) -> Scope:
     """The caller's scope, required to hold `needs` (resource:action) at tenant level, or,
     for SYSTEM_ADMIN, the `*` permission itself."""
     headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["x-request-id"] = request_id_of(request.scope)  # the id security logs carry
     peer = request.client.host if request.client else None
     scope = await runtime.authenticator.authenticate(
         headers, client_ip(headers, peer, runtime.settings)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
+
+from crmgraph.rest.request_id import request_id_of
 
 API_VERSION = "1.0"
 
@@ -18,7 +19,7 @@ def envelope(
     success: bool = True,
     errors: list[dict[str, object]] | None = None,
 ) -> dict[str, Any]:
-    request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex[:16]}"
+    request_id = request_id_of(request.scope)
     return {
         "success": success,
         "data": data,

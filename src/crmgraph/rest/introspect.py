@@ -14,18 +14,18 @@ import json
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.callers import identify
 from crmgraph.rest.errors import invalid_body
-from crmgraph.rest.payloads import IntrospectionRequest
+from crmgraph.rest.operations import Operation, Reply
+from crmgraph.rest.payloads import Introspection, IntrospectionRequest
 from crmgraph.runtime import Runtime
 
 PATH = "/internal/introspect"
 
 
-def introspect_routes(runtime: Runtime) -> list[Route]:
+def introspect_operations(runtime: Runtime) -> list[Operation]:
     async def introspect(request: Request) -> JSONResponse:
         expected = runtime.settings.router_secret
         given = request.headers.get("x-router-secret", "")
@@ -48,4 +48,11 @@ def introspect_routes(runtime: Runtime) -> list[Route]:
             answer |= {"tenant_id": scope.tenant_id, "sub": scope.subject}
         return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
-    return [Route(PATH, introspect, methods=["POST"])]
+    return [
+        Operation("POST", PATH, introspect, name="introspect", body=IntrospectionRequest,
+                  router_only=True,
+                  summary="The router's only: whom a request's credentials name, for its "
+                  "rate limits",
+                  replies={200: Reply("Active (bucket, tier) or not (error)", Introspection,
+                                      enveloped=False)}),
+    ]  # fmt: skip

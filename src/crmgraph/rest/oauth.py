@@ -8,18 +8,18 @@ from datetime import timedelta
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from crmgraph.auth.authenticate import client_ip
 from crmgraph.auth.tokens import issue_token
 from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.operations import Operation, Reply
 from crmgraph.rest.payloads import TokenRequest, TokenResponse
 from crmgraph.runtime import Runtime
 
 TOKEN_TTL = timedelta(minutes=15)
 
 
-def oauth_routes(runtime: Runtime) -> list[Route]:
+def oauth_operations(runtime: Runtime) -> list[Operation]:
     async def token(request: Request) -> JSONResponse:
         try:
             if request.headers.get("content-type", "").startswith("application/x-www-form"):
@@ -52,4 +52,10 @@ def oauth_routes(runtime: Runtime) -> list[Route]:
         # OAuth2 (RFC 6749 5.1): the token response is the bare object, not our envelope.
         return JSONResponse(response.model_dump(), headers={"Cache-Control": "no-store"})
 
-    return [Route("/oauth2/token", token, methods=["POST"])]
+    return [
+        Operation("POST", "/oauth2/token", token, name="issueToken", body=TokenRequest,
+                  body_media=("application/json", "application/x-www-form-urlencoded"),
+                  summary="client_credentials: exchange an API key for a short-lived JWT",
+                  replies={200: Reply("A bearer token (RFC 6749 5.1: the bare object)",
+                                      TokenResponse, enveloped=False)}),
+    ]  # fmt: skip

@@ -1,203 +1,47 @@
-"""The REST shim's OpenAPI 3.1 document: hand-written paths, schemas from the pydantic models."""
+"""The REST shim's OpenAPI 3.1 document, generated from the routes' declarations
+(crmgraph.rest.operations): paths from each Operation, schemas from its pydantic models, and
+the answers every route can give (the body limit's 413, the rate limiter's 401 and 429, the
+permission check's 401 and 403) added by the same rules the middleware applies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
 from crmgraph import __version__
-from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse
+from crmgraph.rest.operations import Operation, Reply
+from crmgraph.rest.rate_limit import UNCOUNTED
 
-READY: dict[str, Any] = {"type": "string", "enum": ["ok", "unavailable"]}
-
-
-def _envelope(data: dict[str, Any]) -> dict[str, Any]:
-    """The success envelope of the API design around `data`."""
-    return {
-        "type": "object",
-        "required": ["success", "data", "meta", "errors"],
-        "properties": {
-            "success": {"type": "boolean"},
-            "data": data,
-            "meta": {"type": "object"},
-            "errors": {"type": "array", "items": {"type": "object"}},
-        },
-    }
-
-
-def _readiness(schema: str) -> dict[str, Any]:
-    body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    return {
-        "200": {"description": "Every dependency answers", "content": body},
-        "503": {"description": "At least one dependency does not answer", "content": body},
-    }
-
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "crmgraph REST shim",
-        "version": __version__,
-        "description": "Health and webhooks beside the federated GraphQL API at :4000/graphql.",
-    },
-    "paths": {
-        "/health": {
-            "get": {
-                "summary": "Readiness, for anyone: does every dependency answer?",
-                "responses": _readiness("Health"),
-            }
-        },
-        "/health/details": {
-            "get": {
-                "summary": "Each dependency's status, address (password masked) and version; "
-                "system admins only",
-                "security": [{"bearer": []}],
-                "responses": {
-                    **_readiness("HealthDetails"),
-                    "401": {"$ref": "#/components/responses/Error"},
-                    "403": {"$ref": "#/components/responses/Error"},
-                },
-            }
-        },
-        "/metrics": {
-            "get": {
-                "summary": "Outbox consumers' lag and dead letters as Prometheus text "
-                "(crmgraph_consumer_*); system admins only",
-                "security": [{"bearer": []}],
-                "responses": {
-                    "200": {"description": "Prometheus text format 0.0.4"},
-                    "401": {"$ref": "#/components/responses/Error"},
-                    "403": {"$ref": "#/components/responses/Error"},
-                },
-            }
-        },
-        "/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "responses": {"200": {"description": "OpenAPI 3.1 document"}},
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "ServiceStatus": {
-                "type": "object",
-                "required": ["status", "url", "detail"],
-                "properties": {
-                    "status": {"type": "string", "enum": ["up", "down"]},
-                    "url": {"type": "string"},
-                    "detail": {"type": "string"},
-                },
-            },
-            "ConsumerLag": {
-                "type": "object",
-                "required": ["pending", "oldest_pending_seconds", "dead"],
-                "properties": {
-                    "pending": {"type": "integer"},
-                    "oldest_pending_seconds": {"type": "number"},
-                    "dead": {"type": "integer"},
-                },
-            },
-            "Health": _envelope(
-                {
-                    "type": "object",
-                    "required": ["status"],
-                    "additionalProperties": False,
-                    "properties": {"status": READY},
-                }
-            ),
-            "HealthDetails": _envelope(
-                {
-                    "type": "object",
-                    "required": ["status", "mode", "services", "consumers"],
-                    "properties": {
-                        "status": READY,
-                        "mode": {"type": "string", "enum": ["embedded", "full"]},
-                        "services": {
-                            "type": "object",
-                            "additionalProperties": {"$ref": "#/components/schemas/ServiceStatus"},
-                        },
-                        "consumers": {
-                            "type": "object",
-                            "additionalProperties": {"$ref": "#/components/schemas/ConsumerLag"},
-                        },
-                    },
-                }
-            ),
-        }
+REF = "#/components/schemas/{model}"
+ERROR = {"description": "The error envelope", "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}  # fmt: skip
+RATE_LIMITED = {"description": "Over a rate limit (Retry-After says when to try again)",
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/RateLimited"}}}}  # fmt: skip
+DESCRIPTIONS = {400: "Invalid input", 401: "Missing or invalid credentials",
+                403: "Insufficient permissions", 404: "Not found", 409: "Conflict",
+                413: "Request body too large"}  # fmt: skip
+META = {
+    "type": "object",
+    "required": ["timestamp", "version", "requestId"],
+    "properties": {
+        "timestamp": {"type": "string", "format": "date-time"},
+        "version": {"type": "string"},
+        "requestId": {"type": "string"},
     },
 }
-
-ERROR = {
-    "description": "The error envelope",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
-}
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-
-
-def _json(model: type[BaseModel]) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
-
-
-OPENAPI["paths"].update(
-    {
-        "/api-keys": {
-            "post": {
-                "summary": "Create an API key (tenant admins); the secret is shown only here",
-                "security": BEARER,
-                "requestBody": {"required": True, "content": _json(ApiKeyCreate)},
-                "responses": {
-                    "201": {"description": "Created", "content": _json(ApiKeyCreated)},
-                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR,
-                },
-            }
-        },
-        "/api-keys/{key_id}": {
-            "delete": {
-                "summary": "Revoke an API key",
-                "security": BEARER,
-                "parameters": [{"name": "key_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "format": "uuid"}}],
-                "responses": {"200": {"description": "Revoked"}, "400": ERROR, "401": ERROR,
-                              "403": ERROR, "404": ERROR, "409": ERROR},
-            }
-        },
-        "/oauth2/token": {
-            "post": {
-                "summary": "client_credentials: exchange an API key for a short-lived JWT",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        **_json(TokenRequest),
-                        "application/x-www-form-urlencoded": {
-                            "schema": {"$ref": "#/components/schemas/TokenRequest"}
-                        },
-                    },
-                },
-                "responses": {
-                    "200": {"description": "A bearer token", "content": _json(TokenResponse)},
-                    "400": ERROR, "401": ERROR, "413": ERROR,
-                },
-            }
-        },
-    }
-)  # fmt: skip
-OPENAPI["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-OPENAPI["components"]["responses"] = {"Error": ERROR}
-for _model in (ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse):
-    OPENAPI["components"]["schemas"][_model.__name__] = _model.model_json_schema(
-        ref_template="#/components/schemas/{model}"
-    )
-OPENAPI["components"]["schemas"]["ErrorEnvelope"] = {
+ERROR_ENVELOPE = {
     "type": "object",
     "required": ["success", "data", "meta", "errors"],
     "properties": {
         "success": {"const": False},
         "data": {"type": "null"},
-        "meta": {"type": "object"},
+        "meta": {"$ref": "#/components/schemas/Meta"},
         "errors": {
             "type": "array",
+            "minItems": 1,
             "items": {
                 "type": "object",
                 "required": ["code", "message"],
@@ -211,3 +55,138 @@ OPENAPI["components"]["schemas"]["ErrorEnvelope"] = {
         },
     },
 }
+RATE_LIMITED_BODY = {
+    "type": "object",
+    "required": ["success", "error", "errors"],
+    "properties": {
+        "success": {"const": False},
+        "error": {"type": "object", "required": ["code", "message", "details"]},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+REQUEST_ID_HEADER = {
+    "description": "The request's id: the client's X-Request-ID when it is 1 to 128 letters, "
+    "digits or `._:-`, else a new one; also the envelope's meta.requestId",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 128},
+}
+
+
+def _schema_of(model: type[BaseModel], mode: str, schemas: dict[str, Any]) -> dict[str, Any]:
+    """A $ref to model, its schema (and those it uses) added to schemas."""
+    schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _reply(reply: Reply, schemas: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = dict(reply.schema or {})
+    if reply.model is not None:
+        data = _schema_of(reply.model, "serialization", schemas)
+    answer: dict[str, Any] = {"description": reply.description, "headers": {
+        "X-Request-ID": {"$ref": "#/components/headers/RequestId"}}}  # fmt: skip
+    if reply.enveloped:
+        data = {
+            "type": "object",
+            "required": ["success", "data", "meta", "errors"],
+            "properties": {
+                "success": {"type": "boolean"},
+                "data": data,
+                "meta": {"$ref": "#/components/schemas/Meta"},
+                "errors": {"type": "array", "maxItems": 0},
+            },
+        }
+    answer["content"] = {reply.media_type: {"schema": data}}
+    if reply.links:
+        answer["links"] = dict(reply.links)
+    return answer
+
+
+def error_statuses(op: Operation) -> list[int]:
+    """Every error status op can answer: its own, and those the middleware adds."""
+    statuses = {413, *op.errors}
+    if op.path not in UNCOUNTED:
+        statuses |= {401, 429}
+    if op.permission is not None or op.router_only:
+        statuses.add(401)
+    if op.permission is not None:
+        statuses.add(403)
+    if op.body is not None:
+        statuses.add(400)
+    return sorted(statuses)
+
+
+def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": op.name, "summary": op.summary}
+    if op.description or op.permission:
+        needs = f"Needs `{op.permission}`." if op.permission else ""
+        out["description"] = " ".join(part for part in (op.description, needs) if part)
+    if op.permission is not None:
+        out["security"] = [{"bearer": []}]
+        out["x-required-permission"] = op.permission
+    elif op.router_only:
+        out["security"] = [{"routerSecret": []}]
+    else:
+        out["security"] = []
+    if op.params:
+        out["parameters"] = [
+            {"name": p.name, "in": p.where, "required": p.required, "schema": dict(p.schema),
+             **({"description": p.description} if p.description else {})}
+            for p in op.params
+        ]  # fmt: skip
+    if op.body is not None:
+        ref = _schema_of(op.body, "validation", schemas)
+        out["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": ref} for media in op.body_media},
+        }
+    responses: dict[str, Any] = {str(s): _reply(r, schemas) for s, r in op.replies.items()}
+    for status in error_statuses(op):
+        if str(status) not in responses:
+            answer = RATE_LIMITED if status == 429 else ERROR
+            responses[str(status)] = {**answer, "description": DESCRIPTIONS.get(status, "Error"),
+                                      "headers": {"X-Request-ID": {
+                                          "$ref": "#/components/headers/RequestId"}}}  # fmt: skip
+    out["responses"] = responses
+    return {**out, **op.extra}
+
+
+def openapi_document(operations: Iterable[Operation]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of operations."""
+    schemas: dict[str, Any] = {
+        "Meta": META,
+        "ErrorEnvelope": ERROR_ENVELOPE,
+        "RateLimited": RATE_LIMITED_BODY,
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    names: set[str] = set()
+    for op in operations:
+        item = paths.setdefault(op.path, {})
+        if op.method.lower() in item or op.name in names:
+            raise ValueError(f"{op.key} ({op.name}) is declared twice")
+        names.add(op.name)
+        item[op.method.lower()] = _operation(op, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "crmgraph REST shim",
+            "version": __version__,
+            "description": "Health, metrics, API keys, tokens and feeds beside the federated "
+            "GraphQL API at :4000/graphql. Every response carries X-Request-ID.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "headers": {"RequestId": REQUEST_ID_HEADER},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "routerSecret": {"type": "apiKey", "in": "header", "name": "x-router-secret"},
+            },
+        },
+    }
+
+
+def documented_routes(document: dict[str, Any]) -> set[str]:
+    """`METHOD /path` of every operation in document."""
+    return {f"{m.upper()} {path}" for path, item in document["paths"].items() for m in item}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from crmgraph.rest.callers import Tier
 
 
 class ApiKeyCreate(BaseModel):
@@ -13,9 +15,10 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     description: str | None = None
-    permissions: list[str] = Field(default_factory=list)
-    rate_limit_tier: str = "api_integration"
-    expires_at: datetime | None = None
+    # resource:action[:level]; never `*`
+    permissions: list[Annotated[str, Field(pattern=":")]] = Field(default_factory=list)
+    rate_limit_tier: Tier = "api_integration"
+    expires_at: datetime | None = Field(default=None, description="in the future")
     ip_whitelist: list[str] = Field(default_factory=list)
 
 
@@ -57,3 +60,20 @@ class IntrospectionRequest(BaseModel):
 
     headers: dict[str, str] = Field(default_factory=dict)
     address: str | None = None
+
+
+class ApiKeyRevoked(BaseModel):
+    id: str
+    revoked_at: datetime | None
+
+
+class Introspection(BaseModel):
+    """The router's answer from /internal/introspect (RFC 7662 in spirit): active with the
+    caller's bucket and tier (and tenant and subject for a token), or inactive with why."""
+
+    active: bool
+    bucket: str | None = None
+    tier: str | None = None
+    tenant_id: str | None = None
+    sub: str | None = None
+    error: dict[str, object] | None = None

@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ from crmgraph.rest.errors import error_response
 from crmgraph.rest.introspect import PATH as INTROSPECT
 from crmgraph.rest.rate_limit_config import RateLimits, rate_limits_from
 from crmgraph.rest.rate_limit_store import MemoryStore, RedisStore, Store, keys_for
+from crmgraph.rest.request_id import request_id_of
 from crmgraph.rest.zoho_webhooks import PREFIX as ZOHO_WEBHOOKS
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
@@ -148,6 +148,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers["x-request-id"] = request_id_of(scope)  # the id security logs carry
         peer = scope["client"][0] if scope.get("client") else None
         address = client_ip(headers, peer, self.settings)
         try:
@@ -166,7 +167,7 @@ class RateLimitMiddleware:
         elif decision.allowed:
             await self.app(scope, receive, _with_headers(send, decision.headers()))
         else:
-            request_id = headers.get("x-request-id") or f"req_{uuid.uuid4().hex[:16]}"
+            request_id = request_id_of(scope)
             security_event(
                 "rate_limit_exceeded",
                 bucket=caller.bucket,

@@ -21,7 +21,6 @@ from uuid import UUID
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
-from starlette.routing import Route
 
 from crmgraph.auth.needs import ROUTES
 from crmgraph.auth.recheck import rechecked
@@ -43,6 +42,7 @@ from crmgraph.events.stream import readable, readable_events, visible
 from crmgraph.events.topics import Topic
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.errors import error_body
+from crmgraph.rest.operations import STRING, UUID_STRING, Operation, Param, Reply
 from crmgraph.runtime import Runtime
 
 TOPICS = (Topic.TASK_DUE, Topic.ACTIVITY_CREATED, Topic.DEAL_UPDATED, Topic.DEAL_STAGE_CHANGED,
@@ -199,7 +199,7 @@ async def until_revoked(
         yield error_frame(exc)
 
 
-def sse_routes(runtime: Runtime) -> list[Route]:
+def sse_operations(runtime: Runtime) -> list[Operation]:
     async def activity_feed(request: Request) -> StreamingResponse:
         scope = await scope_of(request, runtime, needs=ROUTES["GET /sse/activity-feed"])
         user_id = request.query_params.get("user_id", "")
@@ -216,4 +216,13 @@ def sse_routes(runtime: Runtime) -> list[Route]:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    return [Route("/sse/activity-feed", activity_feed)]
+    return [
+        Operation("GET", "/sse/activity-feed", activity_feed, name="activityFeed",
+                  summary="A user's live notifications as Server-Sent Events (004's format)",
+                  params=(Param.query("user_id", UUID_STRING, required=True),
+                          Param.header("Last-Event-ID", STRING,
+                                       description="Resume after this event id")),
+                  replies={200: Reply("An endless event stream", schema=STRING,
+                                      media_type="text/event-stream", enveloped=False)},
+                  errors=(400,)),
+    ]  # fmt: skip

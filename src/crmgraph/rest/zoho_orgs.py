@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from crmgraph.auth.needs import ROUTES
 from crmgraph.db.models import ZohoOrg
@@ -23,6 +22,7 @@ from crmgraph.gql.ids import parse_id
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.operations import UUID_STRING, Operation, Param, Reply
 from crmgraph.runtime import Runtime
 from crmgraph.zoho import orgs, replay
 
@@ -50,7 +50,26 @@ class OrgView(BaseModel):
                    token_count=len(org.tokens or ()), created_at=org.created_at)  # fmt: skip
 
 
-def zoho_org_routes(runtime: Runtime) -> list[Route]:
+class OrgCreated(OrgView):
+    secret: str
+
+
+class OrgList(RootModel[list[OrgView]]):
+    pass
+
+
+class OrgDeleted(BaseModel):
+    org_id: str
+    deleted: bool
+
+
+class ReplayQueued(BaseModel):
+    event_id: str
+    was: str
+    status: str
+
+
+def zoho_org_operations(runtime: Runtime) -> list[Operation]:
     async def create(request: Request) -> JSONResponse:
         scope = await scope_of(request, runtime, needs=ROUTES[f"POST {PATH}"])
         try:
@@ -89,9 +108,19 @@ def zoho_org_routes(runtime: Runtime) -> list[Route]:
         data = {"event_id": str(done.event_id), "was": done.was, "status": "queued"}
         return JSONResponse(envelope(request, data), status_code=202)
 
+    org = Param.path("org_id", {"type": "string", "minLength": 1})
+    event = Param.path("event_id", UUID_STRING)
     return [
-        Route("/api/v1/zoho/events/{event_id}/replay", run_again, methods=["POST"]),
-        Route(PATH, create, methods=["POST"]),
-        Route(PATH, listing, methods=["GET"]),
-        Route(f"{PATH}/{{org_id}}", remove, methods=["DELETE"]),
-    ]
+        Operation("POST", PATH, create, name="addZohoOrg", body=OrgCreate,
+                  summary="Register a Zoho organisation; its secret is shown only here",
+                  replies={201: Reply("Registered", OrgCreated)}, errors=(409,)),
+        Operation("GET", PATH, listing, name="listZohoOrgs", summary="The tenant's Zoho orgs",
+                  replies={200: Reply("Registered organisations", OrgList)}),
+        Operation("DELETE", f"{PATH}/{{org_id}}", remove, name="deleteZohoOrg", params=(org,),
+                  summary="Stop accepting an organisation's webhooks",
+                  replies={200: Reply("Removed", OrgDeleted)}, errors=(404,)),
+        Operation("POST", "/api/v1/zoho/events/{event_id}/replay", run_again,
+                  name="replayZohoEvent", params=(event,),
+                  summary="Run a stored Zoho event through the mapper again",
+                  replies={202: Reply("Queued", ReplayQueued)}, errors=(400, 404)),
+    ]  # fmt: skip

@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from crmgraph.db.errors import is_unstorable_value
 from crmgraph.errors import HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
 from crmgraph.events.topics import Topic
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import error_body
+from crmgraph.rest.operations import Operation, Param, Reply
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
 from crmgraph.zoho import inbound, orgs
@@ -65,7 +65,7 @@ def delivery_of(request: Request, module: str, raw: bytes) -> Delivery:
     )
 
 
-def zoho_webhook_routes(runtime: Runtime) -> list[Route]:
+def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
     async def receive(request: Request) -> JSONResponse:
         started = time.monotonic()
         correlation_id = request.headers.get("x-correlation-id") or f"corr_{uuid.uuid4().hex}"
@@ -114,7 +114,36 @@ def zoho_webhook_routes(runtime: Runtime) -> list[Route]:
             runtime.wake_consumers()
         return _acknowledge(form, stored, correlation_id, started, events)
 
-    return [Route(PATH, receive, methods=METHODS)]
+    module = Param.path("module", {"type": "string", "enum": list(MODULES)})
+    ack = {
+        "type": "object",
+        "required": ["success", "correlation_id"],
+        "properties": {"success": {"const": True}, "correlation_id": {"type": "string"}},
+    }
+    replies = {
+        200: Reply("Stored (Zoho's senders), or already processed", schema=ack, enveloped=False),
+        202: Reply("Stored (000's format): queued for processing", schema=ack, enveloped=False),
+    }
+    about = ("Authenticated by the Zoho organisation's signature or token, not a bearer "
+             "token (README: Connect Zoho). Errors also carry 000's `error` object.")  # fmt: skip
+    return [
+        Operation(method, PATH, receive, name=f"receiveZohoWebhook{method.title()}",
+                  summary=f"A Zoho webhook delivery ({method})", description=about,
+                  params=(module,), replies=replies, errors=(400, 401, 404), extra=ANY_BODY)
+        for method in METHODS
+    ]  # fmt: skip
+
+
+# Zoho sends JSON, a JSON array or form data, as each format says (crmgraph.zoho.formats).
+ANY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {}},
+            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+        },
+    }
+}
 
 
 def _acknowledge(

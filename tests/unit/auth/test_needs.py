@@ -14,11 +14,7 @@ from crmgraph.auth import needs
 from crmgraph.events.topics import Topic
 from crmgraph.gql.permissions import Checked, attach, declared
 from crmgraph.gql.schema import build_schema
-from crmgraph.rest.api_keys import api_key_routes
-from crmgraph.rest.health import health_routes
-from crmgraph.rest.sse import sse_routes
-from crmgraph.rest.zoho_orgs import zoho_org_routes
-from crmgraph.rest.zoho_webhooks import zoho_webhook_routes
+from crmgraph.rest.app import all_operations
 from crmgraph.runtime import Runtime
 from subgraphs.registry import NAMES, load_schema
 from tests.isolation_cases import entity_types, graph_urls, in_graph, load_supergraph
@@ -153,10 +149,13 @@ def test_events_need_the_read_permission_of_what_they_carry(
 
 def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     nobody = cast(Runtime, None)  # routes only keep it for their requests
-    routes = [*api_key_routes(nobody), *sse_routes(nobody), *health_routes(nobody),
-              *zoho_org_routes(nobody), *zoho_webhook_routes(nobody)]  # fmt: skip
-    served = {
-        f"{method} {r.path}" for r in routes for method in r.methods or () if method != "HEAD"
-    }
-    public = {"GET /health"}  # readiness only, for load balancers and compose
+    operations, _ = all_operations(nobody)
+    served = {op.key for op in operations}
+    # Readiness for load balancers, the document, the token exchange (its own credentials)
+    # and the router's introspection (the router's secret).
+    public = {"GET /health", "GET /openapi.json", "GET /docs", "POST /oauth2/token",
+              "POST /internal/introspect"}  # fmt: skip
     assert set(needs.ROUTES) == served - public
+    # Zoho's webhooks are proven by the organisation's signature or token, not a bearer.
+    signed = {key for key, need in needs.ROUTES.items() if need == needs.ZOHO_ORG}
+    assert {op.key for op in operations if op.permission is None} == public | signed

@@ -28,7 +28,20 @@ class Flaky(Consumer):
 
 
 def test_backoff_doubles_from_the_first_retry_up_to_its_cap() -> None:
-    assert [Flaky().backoff(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert [Flaky().backoff_ceiling(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert [Flaky().backoff(n, lambda: 1.0) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_backoff_waits_at_least_half_its_ceiling() -> None:
+    assert [Flaky().backoff(n, lambda: 0.0) for n in range(1, 6)] == [0.25, 0.5, 1.0, 1.5, 1.5]
+
+
+def test_backoff_is_jittered_over_the_upper_half_of_its_ceiling() -> None:
+    waits = [Flaky().backoff(3) for _ in range(200)]
+
+    assert all(1.0 <= wait <= 2.0 for wait in waits)
+    assert len(set(waits)) > 100  # spread, not one instant for every worker
+    assert min(waits) < 1.25 and max(waits) > 1.75
 
 
 def test_a_failed_attempt_is_retried_later_until_the_last_one_makes_a_dead_letter() -> None:
@@ -89,4 +102,15 @@ def test_prometheus_text_has_each_gauge_per_consumer(lag: ConsumerLag) -> None:
             lag.oldest_pending_seconds,
         ),
         "crmgraph_consumer_dead_letters": ({"consumer": lag.consumer}, lag.dead),
+        "crmgraph_outbox_lag_seconds": ({}, lag.oldest_pending_seconds),
     }
+
+
+def test_the_outbox_lag_is_its_oldest_pending_event_of_any_consumer() -> None:
+    lags = [ConsumerLag("a", 3, 12.5, 1), ConsumerLag("b", 1, 40.0, 0), ConsumerLag("c", 0, 0, 0)]
+    text = prometheus_text(lags).decode()
+
+    (family,) = [
+        f for f in text_string_to_metric_families(text) if f.name.startswith("crmgraph_outbox")
+    ]
+    assert [(s.name, s.value) for s in family.samples] == [("crmgraph_outbox_lag_seconds", 40.0)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, Self
 
 from crmgraph.events.bus import BusEvent
@@ -34,7 +36,8 @@ class Consumer(ABC):
     batch_size: ClassVar[int] = 100
     # Failed attempts before an event becomes a dead letter.
     max_attempts: ClassVar[int] = 10
-    # Backoff after the n-th failed attempt: retry_backoff * 2**(n-1), at most max_backoff.
+    # Backoff after the n-th failed attempt: its ceiling is retry_backoff * 2**(n-1), at most
+    # max_backoff, and the wait a random point in its upper half ("equal jitter").
     retry_backoff: ClassVar[float] = 0.1
     max_backoff: ClassVar[float] = 60.0
 
@@ -47,6 +50,15 @@ class Consumer(ABC):
     async def handle(self, event: BusEvent) -> None:
         """Act on one event; an exception leaves the event to a later attempt."""
 
-    def backoff(self, attempts: int) -> float:
-        """Seconds to wait after the attempts-th failed attempt."""
+    def backoff_ceiling(self, attempts: int) -> float:
+        """The longest wait after the attempts-th failed attempt."""
         return float(min(self.retry_backoff * 2 ** max(attempts - 1, 0), self.max_backoff))
+
+    def backoff(self, attempts: int, jitter: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after the attempts-th failed attempt: equal jitter, half the
+        ceiling plus a random part of the other half (jitter() in [0, 1)). Workers that failed
+        together (a backend back up, a batch of bad events) then retry spread out instead of
+        all at once, and each still waits at least half the ceiling, so a retry never comes
+        at once as full jitter's zero would allow."""
+        ceiling = self.backoff_ceiling(attempts)
+        return ceiling / 2 + ceiling / 2 * jitter()

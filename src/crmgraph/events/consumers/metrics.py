@@ -58,8 +58,13 @@ def prometheus_text(lags: Iterable[ConsumerLag]) -> bytes:
                    "consumer has still to handle", ["consumer"], registry=registry)  # fmt: skip
     dead = Gauge("crmgraph_consumer_dead_letters", "Events a consumer gave up on after its "
                  "last attempt", ["consumer"], registry=registry)  # fmt: skip
+    outbox = Gauge("crmgraph_outbox_lag_seconds", "Age of the oldest outbox event some "
+                   "consumer has still to handle", registry=registry)  # fmt: skip
+    oldest_of_all = 0.0
     for lag in lags:
+        oldest_of_all = max(oldest_of_all, lag.oldest_pending_seconds)
         pending.labels(lag.consumer).set(lag.pending)
         oldest.labels(lag.consumer).set(lag.oldest_pending_seconds)
         dead.labels(lag.consumer).set(lag.dead)
+    outbox.set(oldest_of_all)
     return generate_latest(registry)

@@ -21,6 +21,7 @@ from crmgraph.rest.openapi import OPENAPI
 from crmgraph.rest.rate_limit import rate_limit_middleware
 from crmgraph.rest.security import security_middleware
 from crmgraph.rest.sse import sse_routes
+from crmgraph.rest.webhooks import webhook_routes
 from crmgraph.runtime import Runtime
 
 
@@ -36,6 +37,7 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             *oauth_routes(runtime),
             *introspect_routes(runtime),
             *sse_routes(runtime),
+            *webhook_routes(runtime),
         ],
         # Oversized bodies are refused before they are counted or read; the 413 still gets
         # the security and CORS headers.

@@ -17,6 +17,7 @@ from crmgraph.gql.schema import build_schema
 from crmgraph.rest.api_keys import api_key_routes
 from crmgraph.rest.health import health_routes
 from crmgraph.rest.sse import sse_routes
+from crmgraph.rest.webhooks import webhook_routes
 from crmgraph.runtime import Runtime
 from subgraphs.registry import NAMES, load_schema
 from tests.isolation_cases import entity_types, graph_urls, in_graph, load_supergraph
@@ -151,7 +152,8 @@ def test_events_need_the_read_permission_of_what_they_carry(
 
 def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     nobody = cast(Runtime, None)  # routes only keep it for their requests
-    routes = [*api_key_routes(nobody), *sse_routes(nobody), *health_routes(nobody)]
+    routes = [*api_key_routes(nobody), *sse_routes(nobody), *health_routes(nobody),
+              *webhook_routes(nobody)]  # fmt: skip
     served = {
         f"{method} {r.path}" for r in routes for method in r.methods or () if method != "HEAD"
     }

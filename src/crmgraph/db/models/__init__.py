@@ -16,6 +16,7 @@ from crmgraph.db.models.deals import Deal, DealStageChange
 from crmgraph.db.models.leads import Lead, LeadScoreHistory
 from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
 from crmgraph.db.models.pipelines import Pipeline, PipelineStage
+from crmgraph.db.models.webhooks import WebhookDelivery, WebhookJob, WebhookSubscription
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -41,4 +42,7 @@ __all__ = [
     "TenantRow",
     "User",
     "UserRef",
+    "WebhookDelivery",
+    "WebhookJob",
+    "WebhookSubscription",
 ]

@@ -8,7 +8,8 @@ Adding a consumer (the Neo4j projection, webhooks, Zoho jobs):
 1. a module here with a subclass of base.Consumer: a unique `name`, `ordered` if it needs
    events in outbox order, `batch_size`/`max_attempts` if the defaults do not fit,
    `from_runtime()` when it needs the process's resources, and an idempotent
-   `async handle(event)` that raises ServiceUnavailable while its backend is down;
+   `async handle(event)` that raises ServiceUnavailable while its backend is down (rows
+   it writes go in base.batch_session(); slow work it leaves to a background() loop);
 2. its class in CONSUMERS below.
 Events recorded from then on reach it; for older ones, insert their delivery rows in a
 migration. Removing one: take it out of CONSUMERS and delete its rows in a migration (until
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 from crmgraph.events.consumers.base import Consumer
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
+from crmgraph.events.consumers.webhooks import WebhookConsumer
 
-CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher,)
+CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher, WebhookConsumer)
 
 
 def consumer_names() -> list[str]:

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar, Self
+from collections.abc import Coroutine
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.events.bus import BusEvent
 
 if TYPE_CHECKING:
     from crmgraph.runtime import Runtime
+
+# The batch being handled; set by the runner (runner.run_batch) around its handle() calls.
+BATCH: ContextVar[AsyncSession] = ContextVar("crmgraph_consumer_batch")
+
+
+def batch_session() -> AsyncSession:
+    """The transaction of the batch whose event handle() is handling: a consumer that writes
+    rows writes them here, so they commit with the batch, exactly once (and, on SQLite, do
+    not wait for the write lock the batch holds). Wrap them in session.begin_nested(): a
+    failed event's rows then go, and the other events' stay."""
+    return BATCH.get()
 
 
 class Consumer(ABC):
@@ -43,6 +58,11 @@ class Consumer(ABC):
     @abstractmethod
     async def handle(self, event: BusEvent) -> None:
         """Act on one event; an exception leaves the event to a later attempt."""
+
+    def background(self) -> Coroutine[Any, Any, None] | None:
+        """Work of its own the runner keeps running beside the batches until it stops (the
+        webhook consumer's sends, which must not hold a batch's transaction); none here."""
+        return None
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the attempts-th failed attempt."""

@@ -133,7 +133,7 @@ class Dispatcher:
             if session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(of=j, skip_locked=True)
             taken: list[Claimed] = []
-            for job, sub in (await session.execute(stmt)).tuples():
+            for job, sub in (await session.execute(stmt)).all():
                 if self._in_flight[sub.id] >= PER_SUBSCRIPTION:
                     continue
                 retry = RetryConfig.parse(sub.retry_config)

@@ -59,7 +59,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 verified = receiver.verify(self.headers.get("X-CRM-Signature", ""), body)
                 receiver.received.append(

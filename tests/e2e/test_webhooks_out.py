@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -147,7 +148,7 @@ def test_failures_are_retried_with_backoff_until_one_succeeds(
     assert '"status": 500' in attempts[1]["response_excerpt"]
     assert attempts[1]["error"] == "the receiver answered HTTP 500"
     # Exponential backoff: at least 0.2 s before the first retry, 0.4 s before the second.
-    gaps = [later.at - earlier.at for earlier, later in zip(received, received[1:], strict=False)]
+    gaps = [later.at - earlier.at for earlier, later in pairwise(received)]
     assert gaps[0] >= 0.19 and gaps[1] >= 0.39, gaps
     listed = httpx.get(f"{stack.rest_url}/api/v1/webhooks", headers=admin(stack, tenant))
     assert listed.json()["data"][0]["consecutive_failures"] == 0

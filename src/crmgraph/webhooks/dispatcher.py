@@ -74,6 +74,9 @@ def attempt_row(
 
 
 class Dispatcher:
+    """Sends on the sessions it is given: the runner's own engine, so that its polling never
+    takes, or waits for, a connection that requests need."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, allow_private: bool) -> None:
         self.sessions = sessions
         self.allow_private = allow_private

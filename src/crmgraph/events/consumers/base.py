@@ -7,7 +7,7 @@ from collections.abc import Coroutine
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.events.bus import BusEvent
 
@@ -59,9 +59,12 @@ class Consumer(ABC):
     async def handle(self, event: BusEvent) -> None:
         """Act on one event; an exception leaves the event to a later attempt."""
 
-    def background(self) -> Coroutine[Any, Any, None] | None:
-        """Work of its own the runner keeps running beside the batches until it stops (the
-        webhook consumer's sends, which must not hold a batch's transaction); none here."""
+    def background(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> Coroutine[Any, Any, None] | None:
+        """Work of its own the runner keeps running beside the batches until it stops, on
+        the runner's sessions (the webhook consumer's sends, which must not hold a batch's
+        transaction); none here."""
         return None
 
     def backoff(self, attempts: int) -> float:

@@ -153,7 +153,7 @@ class ConsumerRunner:
     async def run(self) -> None:
         """Run every consumer, the due-task scan and the NOTIFY listener until cancelled."""
         work = [self._consume(lane) for lane in self._lanes]
-        work.extend(job for c in self.consumers if (job := c.background()) is not None)
+        work.extend(job for c in self.consumers if (job := c.background(self.sessions)) is not None)
         work.append(self._scan_due_tasks())
         if self.listener is not None:
             work.append(self.listener.run())

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db import models
 from crmgraph.db.scoping import scoped
@@ -33,13 +34,13 @@ class WebhookConsumer(Consumer):
 
     name: ClassVar[str] = "webhooks"
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self.dispatcher: Dispatcher | None = None
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Self:
-        allow = runtime.settings.webhook_allow_private_targets
-        return cls(Dispatcher(runtime.sessions, allow_private=allow))
+        return cls(allow_private=runtime.settings.webhook_allow_private_targets)
 
     async def handle(self, event: BusEvent) -> None:
         session = batch_session()
@@ -67,7 +68,9 @@ class WebhookConsumer(Consumer):
                 )
                 for sub in matching
             )
-        self.dispatcher.wake()
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
 
-    def background(self) -> Coroutine[Any, Any, None]:
+    def background(self, sessions: async_sessionmaker[AsyncSession]) -> Coroutine[Any, Any, None]:
+        self.dispatcher = Dispatcher(sessions, allow_private=self.allow_private)
         return self.dispatcher.run()

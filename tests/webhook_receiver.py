@@ -39,6 +39,8 @@ class Receiver:
     clock_offset: float = 0.0
     # Per path, the status codes of the next answers (then 200).
     script: dict[str, list[int]] = field(default_factory=dict)
+    # Per path, seconds to wait before answering (a slow receiver).
+    delays: dict[str, float] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     url: str = ""
 
@@ -65,6 +67,7 @@ class Receiver:
                 receiver.received.append(
                     Received(self.path, dict(self.headers.items()), body, verified)
                 )
+                time.sleep(receiver.delays.get(self.path, 0))
                 planned = receiver.script.get(self.path, [])
                 status = planned.pop(0) if planned else 200
                 if not verified:

@@ -3,6 +3,7 @@ the real stack, received by a real HTTP server that checks the signature itself.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import deals
 from crmgraph.rest.app import create_rest_app
+from crmgraph.webhooks.sender import Attempt, send
 from tests.factories import make_pipeline
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
@@ -128,6 +130,40 @@ def test_receiver_refuses_a_replay_after_its_tolerance_and_a_changed_body(
     assert receiver.replay(type(got)(got.path, got.headers, tampered, False)) == 401
     receiver.clock_offset = 301  # the same request, captured and sent again 5 minutes later
     assert receiver.replay(got) == 401
+
+
+def test_a_slow_receiver_holds_back_no_other_subscription(
+    stack: Stack, tenant: str, receiver: Receiver
+) -> None:
+    deals_by = world(stack, tenant)
+    receiver.delays["/slow"] = 4.0
+    register(stack, tenant, f"{receiver.url}/slow")
+    register(stack, tenant, f"{receiver.url}/fast")
+
+    move(stack, tenant, deals_by["A"]["deal"], deals_by["A"]["won"])
+    started = time.monotonic()
+    fast = receiver.wait_for("/fast")
+    waited = time.monotonic() - started
+
+    # The slow receiver got the same event at the same time and is still answering.
+    assert waited < 2.0, waited
+    slow = receiver.wait_for("/slow")
+    assert slow[0].json["event_id"] == fast[0].json["event_id"]
+
+
+def test_the_target_is_checked_again_before_each_send(receiver: Receiver) -> None:
+    # Registered while allowed, refused when sent: what a DNS change to a private address
+    # looks like to the sender.
+    async def send_refused() -> Attempt:
+        async with httpx.AsyncClient() as client:
+            return await send(client, url=f"{receiver.url}/dns", secret=SECRET, body=b"{}",
+                              event_id="e", topic="ping", wait=5, allow_private=False)  # fmt: skip
+
+    attempt = asyncio.run(send_refused())
+
+    assert not attempt.succeeded and attempt.status_code is None
+    assert attempt.error is not None and "a loopback address" in attempt.error
+    assert receiver.received == []
 
 
 def test_failures_are_retried_with_backoff_until_one_succeeds(

@@ -8,6 +8,13 @@ from pydantic import BaseModel
 
 from crmgraph import __version__
 from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse
+from crmgraph.rest.webhook_payloads import (
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookDeliveryAttempt,
+)
 
 READY: dict[str, Any] = {"type": "string", "enum": ["ok", "unavailable"]}
 
@@ -211,3 +218,80 @@ OPENAPI["components"]["schemas"]["ErrorEnvelope"] = {
         },
     },
 }
+
+# Outbound webhooks (crmgraph.rest.webhooks).
+_WEBHOOK_ID = [{"name": "webhook_id", "in": "path", "required": True,
+                "schema": {"type": "string", "format": "uuid"}}]  # fmt: skip
+_WEBHOOK_MODELS = (WebhookCreate, Webhook, WebhookCreated, WebhookDeliveryAttempt, WebhookDeleted)
+
+
+def _enveloped(model: type[BaseModel], *, many: bool = False) -> dict[str, Any]:
+    ref: dict[str, Any] = {"$ref": f"#/components/schemas/{model.__name__}"}
+    schema = _envelope({"type": "array", "items": ref} if many else ref)
+    return {"application/json": {"schema": schema}}
+
+
+OPENAPI["paths"].update(
+    {
+        "/api/v1/webhooks": {
+            "post": {
+                "summary": "Register a webhook (webhooks:write); its secret is shown only here. "
+                "Targets resolving to non-public addresses are refused (400).",
+                "security": BEARER,
+                "requestBody": {"required": True, "content": _json(WebhookCreate)},
+                "responses": {
+                    "201": {"description": "Registered", "content": _enveloped(WebhookCreated)},
+                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR, "429": ERROR,
+                },
+            },
+            "get": {
+                "summary": "The tenant's webhooks, oldest first (webhooks:read)",
+                "security": BEARER,
+                "responses": {
+                    "200": {"description": "Webhooks", "content": _enveloped(Webhook, many=True)},
+                    "401": ERROR, "403": ERROR, "429": ERROR,
+                },
+            },
+        },
+        "/api/v1/webhooks/{webhook_id}": {
+            "delete": {
+                "summary": "Delete a webhook, its pending deliveries and its history",
+                "security": BEARER,
+                "parameters": _WEBHOOK_ID,
+                "responses": {
+                    "200": {"description": "Deleted", "content": _enveloped(WebhookDeleted)},
+                    "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "429": ERROR,
+                },
+            }
+        },
+        "/api/v1/webhooks/{webhook_id}/deliveries": {
+            "get": {
+                "summary": "The webhook's latest 100 delivery attempts, newest first",
+                "security": BEARER,
+                "parameters": _WEBHOOK_ID,
+                "responses": {
+                    "200": {"description": "Attempts",
+                            "content": _enveloped(WebhookDeliveryAttempt, many=True)},
+                    "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "429": ERROR,
+                },
+            }
+        },
+        "/api/v1/webhooks/{webhook_id}/test": {
+            "post": {
+                "summary": "Send the webhook a signed ping event now; answers with the attempt",
+                "security": BEARER,
+                "parameters": _WEBHOOK_ID,
+                "responses": {
+                    "200": {"description": "The attempt (succeeded or failed)",
+                            "content": _enveloped(WebhookDeliveryAttempt)},
+                    "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "429": ERROR,
+                },
+            }
+        },
+    }
+)  # fmt: skip
+for _webhook_model in _WEBHOOK_MODELS:
+    # Nested models (security, retry_config) come as $defs: each becomes a schema of its own.
+    _schema = _webhook_model.model_json_schema(ref_template="#/components/schemas/{model}")
+    OPENAPI["components"]["schemas"].update(_schema.pop("$defs", {}))
+    OPENAPI["components"]["schemas"][_webhook_model.__name__] = _schema

@@ -95,6 +95,9 @@ async def create_subscription(
 ) -> models.WebhookSubscription:
     """The new subscription; its secret (row.secret) is for the creator's eyes only."""
     url = validation.required_text(data.url, field="url", max_length=MAX_URL)
+    # Before any statement: the DNS lookup must not hold a transaction (on SQLite, the
+    # database's one write lock) while it waits.
+    await addresses.validate_target(url, allow_private=allow_private)
     events = filters.validate_events(data.events)
     for i, topic in enumerate(events):
         if not needs.may_receive(scope.permissions, topic):
@@ -110,7 +113,6 @@ async def create_subscription(
     count = await session.scalar(scoped(select(func.count()).select_from(s), s, scope))
     if (count or 0) >= bounds.WEBHOOKS:
         raise validation.invalid("url", f"a tenant has at most {bounds.WEBHOOKS} webhooks")
-    await addresses.validate_target(url, allow_private=allow_private)
     row = models.WebhookSubscription(
         tenant_id=scope.tenant_id,
         url=url,

@@ -4,13 +4,15 @@ Filters are keyed by topic, as in the API design's example (for deal.stage_chang
 with pipeline_ids and stages). Keys:
 - pipeline_ids: the deal's pipeline (any deal.* topic);
 - stage_ids: the deal's stage, after the move for deal.stage_changed (any deal.* topic);
-- stages: the name of the stage a deal moved to (deal.stage_changed; case-insensitive).
+- stages: the name of the stage a deal moved to (deal.stage_changed), compared without case
+  and with `_` or `-` taken as spaces (the design's `closed_won` matches `Closed Won`).
 An event passes when every key given matches one of its values; a topic without filters
 passes every event of the topic.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -33,9 +35,13 @@ def _stage_id(payload: Payload) -> Any:
     return payload.get("to_stage_id") or _deal(payload).get("stage_id")
 
 
+def _name_key(name: str) -> str:
+    return re.sub(r"[\s_-]+", " ", name).strip().casefold()
+
+
 def _stage_name(payload: Payload) -> Any:
     name = payload.get("to_stage_name")
-    return name.casefold() if isinstance(name, str) else None
+    return _name_key(name) if isinstance(name, str) else None
 
 
 # Key -> (topics it applies to, what of the payload it compares, how a given value is read).
@@ -50,7 +56,7 @@ KEYS: dict[str, tuple[frozenset[Topic], Callable[[Payload], Any], Callable[[str]
         _stage_id,
         lambda v: str(UUID(v)),
     ),
-    "stages": (frozenset({Topic.DEAL_STAGE_CHANGED}), _stage_name, str.casefold),
+    "stages": (frozenset({Topic.DEAL_STAGE_CHANGED}), _stage_name, _name_key),
 }
 
 

@@ -41,6 +41,14 @@ def test_every_key_must_match_and_stage_names_ignore_case() -> None:
     assert not filters.matches(events, stored, "deal.stage_changed", moved(PIPE_B))
 
 
+def test_stage_names_as_the_design_writes_them_match() -> None:
+    events = ["deal.stage_changed"]
+    stored = filters.validate_filters({"deal.stage_changed": {"stages": ["closed_won"]}}, events)
+
+    assert filters.matches(events, stored, "deal.stage_changed", moved(PIPE_A, name="Closed Won"))
+    assert not filters.matches(events, stored, "deal.stage_changed", moved(PIPE_A, name="Closed"))
+
+
 def test_stage_ids_filter_compares_the_stage_moved_to() -> None:
     events = ["deal.stage_changed", "deal.updated"]
     stored = filters.validate_filters({"deal.updated": {"stage_ids": [STAGE.upper()]}}, events)

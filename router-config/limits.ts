@@ -60,6 +60,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.apiKeys': 100,
   'Query.pipelines': 20,
   'Query.searchContacts': MAX_PAGE_SIZE,
+  'Query.webhookSubscriptions': 100,
 };
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */

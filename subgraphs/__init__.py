@@ -12,6 +12,6 @@ knowing one subgraph is knowing where everything is in all of them:
     loaders.py        its dataloaders (the shared mechanism is crmgraph.loaders.base;
                       subgraphs.loaders.Loaders gathers all six for a request)
 
-Other modules are named for what they hold (accounts/api_keys.py, activities/feed.py,
-activities/enums.py, pipelines/automation.py). tests/unit/test_subgraph_layout.py checks
-the set."""
+Other modules are named for what they hold (accounts/api_keys.py, accounts/webhooks.py,
+activities/feed.py, activities/enums.py, pipelines/automation.py).
+tests/unit/test_subgraph_layout.py checks the set."""

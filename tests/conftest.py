@@ -39,6 +39,8 @@ def service_settings() -> Settings:
         anonymous_tenant=None,
         jwt_secret=DEV_JWT_SECRET,
         rate_limits_enabled=False,  # see Stack._start_router; test_rate_limits enables them
+        # Webhook tests run their receivers on loopback; test_webhooks_out proves the refusal.
+        webhook_allow_private_targets=True,
     )
 
 

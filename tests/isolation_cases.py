@@ -104,6 +104,7 @@ class Ids:
     account_name: str
     pipeline_name: str
     api_key: str = ""  # an API key's id, when the supergraph has them
+    webhook: str = ""  # a webhook subscription's id, likewise
 
     def faked(self) -> Ids:
         """The same shape with fresh ids and another token: ids no tenant has."""
@@ -563,6 +564,18 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         )
     ],
     (M, "revokeApiKey"): refused(lambda a, b: {"id": a.api_key}),
+    (Q, "webhookSubscriptions"): [own()],
+    (M, "createWebhookSubscription"): [
+        Variant(
+            lambda a, b: {
+                "input": {"url": f"http://127.0.0.1:9/{b.token}", "events": ["deal.created"]}
+            },
+            Expect.CREATED,
+            undo="deleteWebhookSubscription",
+            comparable=False,
+        )
+    ],
+    (M, "deleteWebhookSubscription"): refused(lambda a, b: {"id": a.webhook}),
     (M, "createAccountRelationship"): refused(
         *(
             (

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # (seven processes x 13 = 91 under its default 100 with the default 8).
     db_pool_size: int = Field(default=8, gt=0)
     max_page_size: int = 100
+    # Webhook targets that are, or resolve to, loopback, private, link-local, multicast or
+    # reserved addresses are refused (SSRF) unless this is true (crmgraph.webhooks.addresses).
+    webhook_allow_private_targets: bool = False
     # Browser origins allowed by CORS, comma-separated; `*` stands for one host label
     # (`https://*.example.com`). The router reads the same CRMGRAPH_CORS_ORIGINS.
     cors_origins: str = Field(

@@ -1,4 +1,4 @@
-"""The accounts subgraph assembled (accounts, users, and the tenant's API keys): its
+"""The accounts subgraph assembled (accounts, users, the tenant's API keys and webhooks): its
 federation schema and its ASGI app."""
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from subgraphs.accounts.mutations import Mutation
 from subgraphs.accounts.queries import Query
 from subgraphs.accounts.subscriptions import Subscription
 from subgraphs.accounts.types import Account, User
+from subgraphs.accounts.webhooks import WebhookMutation, WebhookQuery
 
 NAME = "accounts"
 schema = build_schema(
-    query=merge_types("Query", (Query, ApiKeyQuery)),
-    mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
+    query=merge_types("Query", (Query, ApiKeyQuery, WebhookQuery)),
+    mutation=merge_types("Mutation", (Mutation, ApiKeyMutation, WebhookMutation)),
     subscription=Subscription,
     types=[Account, User],
 )

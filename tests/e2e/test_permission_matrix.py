@@ -89,7 +89,12 @@ def seed(stack: Stack) -> tuple[str, Ids]:
     ids = stack.call(run)
     created = 'mutation { createApiKey(input: {name: "k"}) { apiKey { id } } }'
     body = stack.graphql(created, tenant=tenant).json()
-    return tenant, Ids(**{**ids.strings(), "api_key": body["data"]["createApiKey"]["apiKey"]["id"]})
+    key = body["data"]["createApiKey"]["apiKey"]["id"]
+    hook = """mutation { createWebhookSubscription(input: {url: "http://127.0.0.1:9/m",
+      events: ["deal.created"]}) { webhookSubscription { id } } }"""
+    made = stack.graphql(hook, tenant=tenant).json()["data"]["createWebhookSubscription"]
+    return tenant, Ids(**{**ids.strings(), "api_key": key,
+                          "webhook": made["webhookSubscription"]["id"]})  # fmt: skip
 
 
 def ask(stack: Stack, tenant: str, role: str, user: str, query: str, args: Any, **kw: Any) -> Any:

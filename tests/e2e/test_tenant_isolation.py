@@ -70,6 +70,16 @@ def with_api_key(stack: Stack, tenant: str, ids: Ids) -> Ids:
     return replace(ids, api_key=body["data"]["createApiKey"]["apiKey"]["id"])
 
 
+def with_webhook(stack: Stack, tenant: str, ids: Ids) -> Ids:
+    created = """mutation($url: String!) { createWebhookSubscription(input: {url: $url,
+      events: ["deal.created"]}) { webhookSubscription { id } } }"""
+    body = post(stack, created, {"url": f"http://127.0.0.1:9/{ids.token}"}, tenant)
+    assert body.get("errors") is None, body
+    return replace(
+        ids, webhook=body["data"]["createWebhookSubscription"]["webhookSubscription"]["id"]
+    )
+
+
 # Columns the background workers set on their own schedule (the scheduler marks due tasks
 # notified): bookkeeping, not the tenant's data. Consumers keep theirs in outbox_deliveries.
 WORKER_COLUMNS = {"tasks": {"due_notified_at"}}
@@ -149,6 +159,8 @@ def world(stack: Stack) -> World:
     ids_b = seed(stack, b, f"beta{uuid.uuid4().hex[:8]}")
     if ("mutation", "createApiKey") in root_fields(SCHEMA):
         ids_a, ids_b = with_api_key(stack, a, ids_a), with_api_key(stack, b, ids_b)
+    if ("mutation", "createWebhookSubscription") in root_fields(SCHEMA):
+        ids_a, ids_b = with_webhook(stack, a, ids_a), with_webhook(stack, b, ids_b)
     rows = tenant_rows(stack, a)
     snapshot = a_snapshot(stack, a)
     counts = {k: v["totalCount"] for k, v in snapshot.items() if k != "pipelines"}

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
 from crmgraph.demo import CONTACTS, DEALS, load_demo
 from tests.stack import Stack
+from tests.webhook_receiver import Receiver
 
 QUERY = "{ deals(first: 5) { edges { node { title contact { fullName account { name } } } } } }"
 
@@ -25,6 +27,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         neo4j_uri=None,
         anonymous_tenant="demo",
         jwt_secret=DEV_JWT_SECRET,
+        webhook_allow_private_targets=True,  # the webhook test's receiver is on loopback
     )
     asyncio.run(upgrade(settings))
     stack = Stack(settings, workdir=workdir)
@@ -77,3 +80,25 @@ def test_health_reports_embedded_backends_to_a_system_admin(embedded: Stack) -> 
         "pubsub": "up",
         "graph": "up",
     }
+
+
+def test_webhooks_are_delivered_signed_on_sqlite(embedded: Stack) -> None:
+    # The consumer writes its jobs in the batch's own transaction and the dispatcher sends
+    # outside any: on SQLite, whose one write lock the batch holds, nothing waits for it.
+    receiver = Receiver(secret="whsec_embedded_secret_000")
+    receiver.start()
+    try:
+        made = httpx.post(f"{embedded.rest_url}/api/v1/webhooks", json={
+            "url": f"{receiver.url}/embedded", "events": ["deal.created"],
+            "security": {"secret": receiver.secret}})  # fmt: skip
+        assert made.status_code == 201, made.text
+        body = embedded.graphql('mutation { createDeal(input: {title: "Hooked", value: 5}) '
+                                "{ deal { id } } }").json()  # fmt: skip
+        assert body.get("errors") is None, body
+
+        got = receiver.wait_for("/embedded")[0]
+    finally:
+        receiver.stop()
+
+    assert got.verified
+    assert got.json["data"]["deal"]["id"] == body["data"]["createDeal"]["deal"]["id"]

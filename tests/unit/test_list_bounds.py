@@ -45,6 +45,7 @@ ENFORCED = {
     "Query.apiKeys": bounds.API_KEYS,
     "Query.pipelines": bounds.PIPELINES,
     "Query.searchContacts": MAX_PAGE_SIZE,
+    "Query.webhookSubscriptions": bounds.WEBHOOKS,
 }
 
 

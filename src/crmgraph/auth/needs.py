@@ -91,6 +91,9 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     "Mutation.createAccountRelationship": need("accounts:write"),
     "Mutation.createApiKey": need("api_keys:write"),
     "Mutation.revokeApiKey": need("api_keys:write"),
+    **reads("webhooks", "Query.webhookSubscriptions"),
+    "Mutation.createWebhookSubscription": need("webhooks:write"),
+    "Mutation.deleteWebhookSubscription": need("webhooks:write"),
     # activities
     **reads("activities", "Query.activity", "Query.activities", "Query.activityTimeline"),
     "Mutation.createTask": need("activities:write"),
@@ -216,6 +219,12 @@ ROUTES: Mapping[str, str] = {
     "POST /webhooks/zoho/{module}": ZOHO_ORG,
     "PUT /webhooks/zoho/{module}": ZOHO_ORG,
     "DELETE /webhooks/zoho/{module}": ZOHO_ORG,
+    # Outbound webhooks: tenant admins (tenant:*) or a key granted webhooks:*.
+    "POST /api/v1/webhooks": "webhooks:write",
+    "GET /api/v1/webhooks": "webhooks:read",
+    "DELETE /api/v1/webhooks/{webhook_id}": "webhooks:write",
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": "webhooks:read",
+    "POST /api/v1/webhooks/{webhook_id}/test": "webhooks:write",
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.

@@ -28,3 +28,5 @@ SCORING_FACTORS = 20  # LeadScore.scoringFactors, LeadScoreHistory.scoringFactor
 AUTOMATION_RULES = 10  # PipelineStage.automationRules
 RULE_CONDITIONS = 10  # AutomationRule.conditions
 RULE_ACTIONS = 10  # AutomationRule.actions
+WEBHOOKS = 100  # Query.webhookSubscriptions, oldest first; refused beyond it on create
+WEBHOOK_DELIVERIES = 100  # GET /api/v1/webhooks/{id}/deliveries: the latest attempts

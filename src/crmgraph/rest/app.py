@@ -29,6 +29,7 @@ from crmgraph.rest.operations import Operation, Reply, routes_of
 from crmgraph.rest.rate_limit import rate_limit_middleware
 from crmgraph.rest.security import security_middleware
 from crmgraph.rest.sse import sse_operations
+from crmgraph.rest.webhooks import webhook_operations
 from crmgraph.rest.zoho_orgs import zoho_org_operations
 from crmgraph.rest.zoho_webhooks import PREFIX as ZOHO_WEBHOOKS
 from crmgraph.rest.zoho_webhooks import zoho_webhook_operations
@@ -41,6 +42,7 @@ OPERATIONS: list[Callable[[Runtime], list[Operation]]] = [
     oauth_operations,
     introspect_operations,
     sse_operations,
+    webhook_operations,
     zoho_org_operations,
     zoho_webhook_operations,
 ]

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
 from crmgraph.events import bus, deliveries
+from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from crmgraph.events.outbox_listener import LEADER_LOCK_KEY
 from tests.integration.consumers.support import (
     RARE_POLL,
@@ -62,7 +63,8 @@ async def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
 ) -> None:
     tenant = new_tenant()
     async with broadcast.subscribe(bus.channel_for(tenant, "deal.updated")) as subscriber:
-        await write_events(sessions, tenant, 20)
+        # The publisher's deliveries only: MARKING_BLOCKED waits for its DELETE alone.
+        await write_events(sessions, tenant, 20, consumers=[RedisPublisher.name])
         written = await event_ids(sessions, tenant)
         async with outbox_frozen(sessions):
             doomed = await start_worker(outbox_settings, tmp_path / "doomed.log")

@@ -24,6 +24,7 @@ from crmgraph.db.models.deals import Deal, DealStageChange
 from crmgraph.db.models.leads import Lead, LeadScoreHistory
 from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
 from crmgraph.db.models.pipelines import Pipeline, PipelineStage
+from crmgraph.db.models.webhooks import WebhookDelivery, WebhookJob, WebhookSubscription
 from crmgraph.db.models.zoho import ZohoInboundEvent, ZohoOrg
 
 __all__ = [
@@ -50,6 +51,9 @@ __all__ = [
     "TenantRow",
     "User",
     "UserRef",
+    "WebhookDelivery",
+    "WebhookJob",
+    "WebhookSubscription",
     "ZohoInboundEvent",
     "ZohoLinked",
     "ZohoOrg",

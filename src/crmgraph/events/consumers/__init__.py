@@ -9,7 +9,8 @@ Adding a consumer (the Neo4j projection, webhooks, Zoho jobs):
    only some events (only those get its delivery rows), `ordered` if it needs events in
    outbox order, `batch_size`/`max_attempts` if the defaults do not fit,
    `from_runtime()` when it needs the process's resources, and an idempotent
-   `async handle(event)` that raises ServiceUnavailable while its backend is down;
+   `async handle(event)` that raises ServiceUnavailable while its backend is down (rows
+   it writes go in base.batch_session(); slow work it leaves to a background() loop);
 2. its class in CONSUMERS below.
 Events recorded from then on reach it; for older ones, insert their delivery rows in a
 migration. Removing one: take it out of CONSUMERS and delete its rows in a migration (until
@@ -20,9 +21,10 @@ from __future__ import annotations
 
 from crmgraph.events.consumers.base import Consumer
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
+from crmgraph.events.consumers.webhooks import WebhookConsumer
 from crmgraph.events.consumers.zoho_mapper import ZohoMapper
 
-CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher, ZohoMapper)
+CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher, WebhookConsumer, ZohoMapper)
 
 
 def consumer_names(topic: str | None = None) -> list[str]:

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Self
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.topics import Topic
 
 if TYPE_CHECKING:
     from crmgraph.runtime import Runtime
+
+# The batch being handled; set by the runner (runner.run_batch) around its handle() calls.
+BATCH: ContextVar[AsyncSession] = ContextVar("crmgraph_consumer_batch")
+
+
+def batch_session() -> AsyncSession:
+    """The transaction of the batch whose event handle() is handling: a consumer that writes
+    rows writes them here, so they commit with the batch, exactly once (and, on SQLite, do
+    not wait for the write lock the batch holds). Wrap them in session.begin_nested(): a
+    failed event's rows then go, and the other events' stay."""
+    return BATCH.get()
 
 
 class Consumer(ABC):
@@ -49,6 +63,14 @@ class Consumer(ABC):
     @abstractmethod
     async def handle(self, event: BusEvent) -> None:
         """Act on one event; an exception leaves the event to a later attempt."""
+
+    def background(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> Coroutine[Any, Any, None] | None:
+        """Work of its own the runner keeps running beside the batches until it stops, on
+        the runner's sessions (the webhook consumer's sends, which must not hold a batch's
+        transaction); none here."""
+        return None
 
     def backoff_ceiling(self, attempts: int) -> float:
         """The longest wait after the attempts-th failed attempt."""

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crmgraph.db.types import utcnow
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.events import bus, deliveries
-from crmgraph.events.consumers.base import Consumer
+from crmgraph.events.consumers.base import BATCH, Consumer
 from crmgraph.events.due_tasks import emit_due_tasks
 from crmgraph.events.outbox_listener import OutboxListener
 
@@ -101,6 +101,7 @@ class ConsumerRunner:
             handled: list[bus.BusEvent] = []
             retry_in: float | None = None
             pause: float | None = None
+            batch = BATCH.set(session)
             for item in claimed:
                 event = bus.BusEvent.from_row(item.event)
                 try:
@@ -124,6 +125,7 @@ class ConsumerRunner:
                             break  # what follows waits for this one
                     continue
                 handled.append(event)
+            BATCH.reset(batch)
             if self.before_commit is not None:
                 await self.before_commit(consumer.name, handled)
             await deliveries.delivered(session, consumer.name, [e.id for e in handled])
@@ -151,6 +153,7 @@ class ConsumerRunner:
     async def run(self) -> None:
         """Run every consumer, the due-task scan and the NOTIFY listener until cancelled."""
         work = [self._consume(lane) for lane in self._lanes]
+        work.extend(job for c in self.consumers if (job := c.background(self.sessions)) is not None)
         work.append(self._scan_due_tasks())
         if self.listener is not None:
             work.append(self.listener.run())

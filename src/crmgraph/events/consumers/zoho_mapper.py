@@ -4,8 +4,10 @@ It wants only `zoho.record_received` events (recorded by crmgraph.zoho.inbound w
 stored row, before the webhook was acknowledged). For each it locks the stored row, applies
 it with crmgraph.zoho.mapping.apply_record (the API's domain functions, so the same rules
 hold and the same events go out through the outbox), and marks the row processed with its
-outcome, all in one transaction: a retried, re-delivered or replayed event whose row is
-already processed changes nothing, so every Zoho event is applied exactly once.
+outcome, in a savepoint of the batch's own transaction (base.batch_session): the writes
+commit with the batch's deletion of the delivery, and an event whose row is already
+processed (replayed, or handled by a batch that then failed) changes nothing, so every Zoho
+event is applied exactly once.
 
 Unordered: out-of-order Zoho updates are resolved by the records' own times (the mapper skips
 an older one), so workers share the events and a failing one holds back no other. A failure
@@ -17,23 +19,18 @@ again, e.g. once the cause is fixed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Self
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import ClassVar
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped
 from crmgraph.db.types import utcnow
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.consumers.base import Consumer
+from crmgraph.events.consumers.base import Consumer, batch_session
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.topics import Topic
 from crmgraph.events.zoho_payloads import ZohoRecordReceived
 from crmgraph.zoho.mapping import Applied, apply_record
 from crmgraph.zoho.records import ZohoRecord
-
-if TYPE_CHECKING:
-    from crmgraph.runtime import Runtime
 
 
 class ZohoMapper(Consumer):
@@ -44,27 +41,20 @@ class ZohoMapper(Consumer):
     max_attempts: ClassVar[int] = 8
     retry_backoff: ClassVar[float] = 1.0
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.sessions: async_sessionmaker[AsyncSession] = runtime.sessions
-        self.runtime = runtime
-
-    @classmethod
-    def from_runtime(cls, runtime: Runtime) -> Self:
-        return cls(runtime)
-
     async def handle(self, event: BusEvent) -> None:
         payload = Envelope.of(event).payload
         if not isinstance(payload, ZohoRecordReceived):
             return  # not ours: only its topic gets deliveries for this consumer
         stored = payload.zoho_inbound_event
         scope = Scope(tenant_id=stored.tenant_id, kind="system")
-        async with self.sessions() as session, session.begin():
+        session = batch_session()
+        async with session.begin_nested():  # a failure takes back this event's writes only
             row = await get_scoped(session, models.ZohoInboundEvent, stored.id, scope=scope)
             if row.processed_at is not None:
                 return
             applied = await apply_record(session, scope, record_of(row))
             mark_processed(row, applied)
-        self.runtime.wake_consumers()  # the mapped writes' own events are committed now
+        # The mapped writes' own events commit with the batch; the runner then looks again.
 
 
 def record_of(row: models.ZohoInboundEvent) -> ZohoRecord:

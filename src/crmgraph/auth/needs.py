@@ -204,6 +204,8 @@ ROUTES: Mapping[str, str] = {
     "POST /api-keys": "api_keys:write",
     "DELETE /api-keys/{key_id}": "api_keys:write",
     "GET /sse/activity-feed": "activities:read",
+    "POST /api/v1/bulk/contacts/import": "contacts:write",
+    "POST /api/v1/bulk/deals/export": "deals:read",
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.

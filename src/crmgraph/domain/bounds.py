@@ -28,3 +28,6 @@ SCORING_FACTORS = 20  # LeadScore.scoringFactors, LeadScoreHistory.scoringFactor
 AUTOMATION_RULES = 10  # PipelineStage.automationRules
 RULE_CONDITIONS = 10  # AutomationRule.conditions
 RULE_ACTIONS = 10  # AutomationRule.actions
+
+# Rows of one bulk request, refused beyond the bound (POST /api/v1/bulk/contacts/import).
+IMPORT_ROWS = 1000

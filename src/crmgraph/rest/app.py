@@ -13,6 +13,7 @@ from starlette.routing import Route
 from crmgraph.errors import DomainError
 from crmgraph.rest.api_keys import api_key_routes
 from crmgraph.rest.body_limit import BodyLimitMiddleware
+from crmgraph.rest.bulk import bulk_routes
 from crmgraph.rest.errors import data_error, domain_error
 from crmgraph.rest.health import health_routes
 from crmgraph.rest.introspect import introspect_routes
@@ -36,6 +37,7 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             *oauth_routes(runtime),
             *introspect_routes(runtime),
             *sse_routes(runtime),
+            *bulk_routes(runtime),
         ],
         # Oversized bodies are refused before they are counted or read; the 413 still gets
         # the security and CORS headers.

@@ -15,6 +15,7 @@ from crmgraph.events.topics import Topic
 from crmgraph.gql.permissions import Checked, attach, declared
 from crmgraph.gql.schema import build_schema
 from crmgraph.rest.api_keys import api_key_routes
+from crmgraph.rest.bulk import bulk_routes
 from crmgraph.rest.health import health_routes
 from crmgraph.rest.sse import sse_routes
 from crmgraph.runtime import Runtime
@@ -152,6 +153,7 @@ def test_events_need_the_read_permission_of_what_they_carry(
 def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     nobody = cast(Runtime, None)  # routes only keep it for their requests
     routes = [*api_key_routes(nobody), *sse_routes(nobody), *health_routes(nobody)]
+    routes += bulk_routes(nobody)
     served = {
         f"{method} {r.path}" for r in routes for method in r.methods or () if method != "HEAD"
     }

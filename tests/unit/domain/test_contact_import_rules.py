@@ -1,12 +1,18 @@
-"""The bulk import's row rules without a database: the design's field_mapping direction,
-unknown columns under strict and lenient, value types, and what a matching row becomes."""
+"""The bulk import's row rules without a database (the design's field_mapping direction,
+unknown columns under strict and lenient, value types, what a matching row becomes), and
+its per-row savepoints on the embedded mode's SQLite."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from crmgraph.db.models import Contact, OutboxEvent
+from crmgraph.db.scoping import Scope, scoped
+from crmgraph.domain.contact_import import import_contacts
 from crmgraph.domain.contact_import_rules import (
     Options,
     map_row,
@@ -103,3 +109,21 @@ def test_a_matching_row_without_either_option_is_a_conflict() -> None:
     assert refused.value.code is ErrorCode.CONFLICT
     assert refused.value.field == "email_address"
     assert refused.value.details == {"contact_id": str(existing)}
+
+
+async def test_a_failing_row_rolls_back_alone_on_sqlite(session: AsyncSession) -> None:
+    """The embedded mode's database: each row's savepoint undoes only that row, its event
+    included."""
+    scope = Scope(tenant_id=f"t_{uuid.uuid4().hex[:8]}")
+    rows = [{"first_name": "A", "last_name": "B", "email": "a@x.io"},
+            {"first_name": "C", "last_name": "  "},
+            {"first_name": "E", "last_name": "F", "email": "A@X.io"}]  # fmt: skip
+    results = await import_contacts(session, scope=scope, rows=rows, field_mapping={},
+                                    options=Options(skip_duplicates=True))  # fmt: skip
+
+    assert [r.status for r in results] == ["created", "failed", "skipped"]
+    assert results[2].contact_id == results[0].contact_id
+    names = await session.scalars(scoped(select(Contact.last_name), Contact, scope))
+    assert list(names) == ["B"]
+    topics = await session.scalars(scoped(select(OutboxEvent.topic), OutboxEvent, scope))
+    assert list(topics) == ["contact.created"]

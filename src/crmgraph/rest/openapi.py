@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from crmgraph import __version__
+from crmgraph.domain import bounds, deal_export
+from crmgraph.rest.bulk_payloads import ContactImport, ContactImportResult, DealExport
 from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated, TokenRequest, TokenResponse
 
 READY: dict[str, Any] = {"type": "string", "enum": ["ok", "unavailable"]}
@@ -211,3 +213,52 @@ OPENAPI["components"]["schemas"]["ErrorEnvelope"] = {
         },
     },
 }
+
+# Bulk (issue 13 item 9): one block, so the generated document can replace it whole.
+_IMPORT_DOC = (
+    f"Contacts from another system, at most {bounds.IMPORT_ROWS} rows; field_mapping maps our "
+    "field to the rows' column. One result per row: a row that fails is reported and stores "
+    "nothing, the others are stored (contacts:write for the whole tenant)."
+)
+_EXPORT_DOC = (
+    "The tenant's deals matching filters, oldest first, streamed a page at a time as CSV or "
+    "JSON (export_format, else Accept; CSV by default). fields from: "
+    + ", ".join(deal_export.FIELDS) + "; unknown fields are a 400 (deals:read)."
+)  # fmt: skip
+OPENAPI["paths"].update(
+    {
+        "/api/v1/bulk/contacts/import": {
+            "post": {
+                "summary": "Import contacts in a batch",
+                "description": _IMPORT_DOC,
+                "security": BEARER,
+                "requestBody": {"required": True, "content": _json(ContactImport)},
+                "responses": {
+                    "200": {"description": "Every row's result",
+                            "content": {"application/json": {"schema": _envelope(
+                                {"$ref": "#/components/schemas/ContactImportResult"})}}},
+                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR, "429": ERROR,
+                },
+            }
+        },
+        "/api/v1/bulk/deals/export": {
+            "post": {
+                "summary": "Export deals as CSV or JSON, streamed",
+                "description": _EXPORT_DOC,
+                "security": BEARER,
+                "requestBody": {"required": True, "content": _json(DealExport)},
+                "responses": {
+                    "200": {"description": "The deals, one CSV line or JSON object each",
+                            "content": {"text/csv": {"schema": {"type": "string"}},
+                                        "application/json": {"schema": _envelope(
+                                            {"type": "array", "items": {"type": "object"}})}}},
+                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR, "429": ERROR,
+                },
+            }
+        },
+    }
+)  # fmt: skip
+for _bulk_model in (ContactImport, ContactImportResult, DealExport):
+    _schema = _bulk_model.model_json_schema(ref_template="#/components/schemas/{model}")
+    OPENAPI["components"]["schemas"].update(_schema.pop("$defs", {}))
+    OPENAPI["components"]["schemas"][_bulk_model.__name__] = _schema

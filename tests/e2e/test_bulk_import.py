@@ -4,6 +4,7 @@ batch bound, permissions and the outbox events each row writes."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -200,3 +201,30 @@ def test_import_is_counted_by_the_rate_limiter(
     assert [data(r)["total_processed"] for r in sent] == [0, 0]
     remaining = [int(r.headers["X-RateLimit-Remaining"]) for r in sent]
     assert remaining[1] == remaining[0] - 1
+
+
+def test_imports_that_deadlock_on_each_others_rows_answer_conflict(
+    stack: Stack, tenant: str
+) -> None:
+    """Two batches update the same two contacts in opposite orders, with rows between so
+    each holds its first lock when it reaches the other's: PostgreSQL breaks the deadlock
+    by rolling one back, which answers 409 and stores nothing of its batch."""
+    data(post(stack, tenant, {"field_mapping": MAPPING,
+                              "contacts": [row("a@x.io"), row("b@x.io")]}))  # fmt: skip
+    filler = [row(f"f{i}@x.io") for i in range(400)]
+
+    def batch(first: str, last: str, name: str) -> dict[str, Any]:
+        rows = [row(first, name), *filler, row(last, name)]
+        return {"import_options": {"update_existing": True}, "field_mapping": MAPPING,
+                "contacts": rows}  # fmt: skip
+
+    with ThreadPoolExecutor(2) as pool:
+        one = pool.submit(post, stack, tenant, batch("a@x.io", "b@x.io", "One"))
+        two = pool.submit(post, stack, tenant, batch("b@x.io", "a@x.io", "Two"))
+        answers = sorted([one.result(), two.result()], key=lambda r: r.status_code)
+
+    assert [r.status_code for r in answers] == [200, 409]
+    assert answers[1].json()["errors"][0]["code"] == "CONFLICT"
+    winner = "One" if answers[0].request.content.count(b'"One"') else "Two"
+    contacts = stored(stack, tenant)
+    assert contacts["a@x.io"].first_name == contacts["b@x.io"].first_name == winner

@@ -54,6 +54,7 @@ def bulk_routes(runtime: Runtime) -> list[Route]:
                 session, scope=scope, rows=body.contacts, field_mapping=body.field_mapping,
                 options=body.import_options.to_domain(),
             )  # fmt: skip
+        runtime.wake_consumers()  # its outbox rows are committed now
         return JSONResponse(envelope(request, summary(results).model_dump(mode="json")))
 
     async def export_deals(request: Request) -> StreamingResponse:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.filtering import column
@@ -124,7 +124,9 @@ def _beyond(
         # A row-value comparison: PostgreSQL starts its index scan at the cursor, where the
         # OR form below reads every row before it, so each page of a long walk (an export)
         # cost more than the last.
-        pair, at = tuple_(col, model.id), tuple_(value, id_)
+        # The values bound as the columns' own types, as a plain comparison binds them.
+        at = tuple_(literal(value, col.type), literal(id_, model.id.type))
+        pair = tuple_(col, model.id)
         return pair > at if ascending else pair < at
     if ascending:  # NULLS LAST
         if value is None:

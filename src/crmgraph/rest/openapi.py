@@ -237,7 +237,7 @@ OPENAPI["paths"].update(
                     "200": {"description": "Every row's result",
                             "content": {"application/json": {"schema": _envelope(
                                 {"$ref": "#/components/schemas/ContactImportResult"})}}},
-                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR, "429": ERROR,
+                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR,
                 },
             }
         },
@@ -252,7 +252,7 @@ OPENAPI["paths"].update(
                             "content": {"text/csv": {"schema": {"type": "string"}},
                                         "application/json": {"schema": _envelope(
                                             {"type": "array", "items": {"type": "object"}})}}},
-                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR, "429": ERROR,
+                    "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR,
                 },
             }
         },

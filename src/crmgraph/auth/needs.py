@@ -225,6 +225,8 @@ ROUTES: Mapping[str, str] = {
     "DELETE /api/v1/webhooks/{webhook_id}": "webhooks:write",
     "GET /api/v1/webhooks/{webhook_id}/deliveries": "webhooks:read",
     "POST /api/v1/webhooks/{webhook_id}/test": "webhooks:write",
+    "POST /api/v1/bulk/contacts/import": "contacts:write",
+    "POST /api/v1/bulk/deals/export": "deals:read",
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.

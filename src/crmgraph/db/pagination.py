@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.filtering import column
@@ -49,8 +49,13 @@ class Page(Generic[M]):
 
 
 def encode_cursor(row: TenantRow, sort: Sort) -> str:
-    value = getattr(row, sort.column)
-    raw = json.dumps([sort.column, _dump(value), str(row.id)], separators=(",", ":"))
+    return cursor_of(sort, getattr(row, sort.column), row.id)
+
+
+def cursor_of(sort: Sort, value: object, id_: UUID) -> str:
+    """The cursor of a row whose sort column holds value: for reads that select columns,
+    not whole rows."""
+    raw = json.dumps([sort.column, _dump(value), str(id_)], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -115,6 +120,14 @@ def _beyond(
 ) -> ColumnElement[bool]:
     """Rows strictly past (value, id) in the order (sort column, id) ascending or not."""
     col = column(model, sort.column)
+    if value is not None and not col.expression.nullable:
+        # A row-value comparison: PostgreSQL starts its index scan at the cursor, where the
+        # OR form below reads every row before it, so each page of a long walk (an export)
+        # cost more than the last.
+        # The values bound as the columns' own types, as a plain comparison binds them.
+        at = tuple_(literal(value, col.type), literal(id_, model.id.type))
+        pair = tuple_(col, model.id)
+        return pair > at if ascending else pair < at
     if ascending:  # NULLS LAST
         if value is None:
             return and_(col.is_(None), model.id > id_)

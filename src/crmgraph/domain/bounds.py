@@ -30,3 +30,6 @@ RULE_CONDITIONS = 10  # AutomationRule.conditions
 RULE_ACTIONS = 10  # AutomationRule.actions
 WEBHOOKS = 100  # Query.webhookSubscriptions, oldest first; refused beyond it on create
 WEBHOOK_DELIVERIES = 100  # GET /api/v1/webhooks/{id}/deliveries: the latest attempts
+
+# Rows of one bulk request, refused beyond the bound (POST /api/v1/bulk/contacts/import).
+IMPORT_ROWS = 1000

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from crmgraph.errors import DomainError
 from crmgraph.rest.api_keys import api_key_operations
 from crmgraph.rest.body_limit import BodyLimitMiddleware
+from crmgraph.rest.bulk import bulk_operations
 from crmgraph.rest.docs import docs_page
 from crmgraph.rest.errors import data_error, domain_error
 from crmgraph.rest.health import health_operations
@@ -39,6 +40,7 @@ from crmgraph.runtime import Runtime
 OPERATIONS: list[Callable[[Runtime], list[Operation]]] = [
     health_operations,
     api_key_operations,
+    bulk_operations,
     oauth_operations,
     introspect_operations,
     sse_operations,

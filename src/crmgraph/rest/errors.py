@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from crmgraph.db.errors import is_unstorable_value
-from crmgraph.errors import HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
+from crmgraph.db.errors import is_unstorable_value, is_write_conflict
+from crmgraph.errors import CONCURRENT_WRITE, HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
 from crmgraph.rest.envelope import envelope
 
 # The design's REST bodies say UNAUTHORIZED where GraphQL says UNAUTHENTICATED.
@@ -37,8 +37,11 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def data_error(request: Request, exc: Exception) -> JSONResponse:
-    """The database refused a value the client sent: a 400, not a 500; other database
+    """The database refused a value the client sent: a 400, not a 500; it rolled the write
+    back for a concurrent write of the same rows: a 409, as GraphQL answers; other database
     failures stay server errors."""
+    if is_write_conflict(exc):
+        return error_response(request, DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE))
     if not is_unstorable_value(exc):
         raise exc
     return error_response(request, DomainError(ErrorCode.VALIDATION_ERROR, UNSTORABLE))

@@ -98,6 +98,9 @@ def _reply(reply: Reply, schemas: dict[str, Any]) -> dict[str, Any]:
             },
         }
     answer["content"] = {reply.media_type: {"schema": data}}
+    answer["content"].update(
+        {media: {"schema": dict(schema)} for media, schema in reply.also.items()}
+    )
     if reply.links:
         answer["links"] = dict(reply.links)
     return answer

@@ -106,6 +106,8 @@ class Reply:
     media_type: str = "application/json"
     enveloped: bool = True
     links: Mapping[str, Schema] = field(default_factory=dict)
+    # Other media types the same answer may come in (content negotiation), with their schemas.
+    also: Mapping[str, Schema] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

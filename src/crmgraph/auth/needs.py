@@ -219,6 +219,7 @@ ROUTES: Mapping[str, str] = {
     "POST /webhooks/zoho/{module}": ZOHO_ORG,
     "PUT /webhooks/zoho/{module}": ZOHO_ORG,
     "DELETE /webhooks/zoho/{module}": ZOHO_ORG,
+    "GET /webhooks/zoho/desk": ZOHO_ORG,  # Desk's check of a new URL: answers 200, reads nothing
     # Outbound webhooks: tenant admins (tenant:*) or a key granted webhooks:*.
     "POST /api/v1/webhooks": "webhooks:write",
     "GET /api/v1/webhooks": "webhooks:read",

@@ -35,6 +35,8 @@ class OrgCreate(BaseModel):
     org_id: str = Field(min_length=1, max_length=orgs.MAX_ID)
     secret: str | None = Field(default=None, max_length=256)
     tokens: list[str] = Field(default_factory=list, max_length=10)
+    # a URL only: a file (`crmgraph zoho add-org --desk-jwks`) is the operator's to name
+    desk_jwks: str | None = Field(default=None, max_length=2048, pattern=r"^https://\S+$")
 
 
 class OrgView(BaseModel):
@@ -79,7 +81,12 @@ def zoho_org_operations(runtime: Runtime) -> list[Operation]:
         secret = body.secret or orgs.new_secret()
         async with runtime.sessions() as session, session.begin():
             org = await orgs.add_org(
-                session, scope=scope, org_id=body.org_id, secret=secret, tokens=body.tokens
+                session,
+                scope=scope,
+                org_id=body.org_id,
+                secret=secret,
+                tokens=body.tokens,
+                desk_jwks=body.desk_jwks,
             )
         data = {**OrgView.of(org).model_dump(mode="json"), "secret": secret}
         return JSONResponse(envelope(request, data), status_code=201)

@@ -34,6 +34,8 @@ from crmgraph.zoho.modules import MODULES
 PATH = "/webhooks/zoho/{module}"
 PREFIX = "/webhooks/zoho/"
 METHODS = ["POST", "PUT", "DELETE"]  # Zoho Books says created/updated/deleted by the method
+DESK_CHECK = "/webhooks/zoho/desk"
+OK = {"type": "object", "required": ["success"], "properties": {"success": {"const": True}}}
 UNVERIFIED = "the delivery does not come from a registered Zoho organisation with valid keys"
 
 
@@ -126,11 +128,23 @@ def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
     }
     about = ("Authenticated by the Zoho organisation's signature or token, not a bearer "
              "token (README: Connect Zoho). Errors also carry 000's `error` object.")  # fmt: skip
+
+    async def check(request: Request) -> JSONResponse:
+        return JSONResponse({"success": True}, status_code=200)
+
+    desk_check = Operation(
+        "GET", DESK_CHECK, check, name="checkZohoDeskWebhook",
+        summary="Zoho Desk's check of a new webhook URL: 200",
+        description="Zoho Desk validates a webhook URL with a GET before it saves it.",
+        replies={200: Reply("The URL takes Desk's webhooks", schema=OK, enveloped=False)},
+        errors=(),
+    )  # fmt: skip
     return [
-        Operation(method, PATH, receive, name=f"receiveZohoWebhook{method.title()}",
+        desk_check,
+        *(Operation(method, PATH, receive, name=f"receiveZohoWebhook{method.title()}",
                   summary=f"A Zoho webhook delivery ({method})", description=about,
                   params=(module,), replies=replies, errors=(400, 401, 404), extra=ANY_BODY)
-        for method in METHODS
+        for method in METHODS),
     ]  # fmt: skip
 
 

@@ -28,6 +28,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument(
         "--token", action="append", default=[], help="a shared token (CRM workflow `token`)"
     )
+    add.add_argument("--desk-jwks", help="Zoho Desk's JWKS (X-ZDesk-JWT keys): a URL or a file")
     add.set_defaults(run=_add_org)
     hooks = commands.add_parser("webhooks", help="received webhooks: run one again")
     hook_actions = hooks.add_subparsers(required=True, metavar="ACTION")
@@ -82,6 +83,7 @@ def _add_org(settings: Settings, args: argparse.Namespace) -> int:
                     org_id=args.org_id,
                     secret=secret,
                     tokens=args.token,
+                    desk_jwks=args.desk_jwks,
                 )
         finally:
             await engine.dispose()

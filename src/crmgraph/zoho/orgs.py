@@ -46,12 +46,17 @@ async def add_org(
     org_id: str,
     secret: str | None,
     tokens: Sequence[str] = (),
+    desk_jwks: str | None = None,
 ) -> ZohoOrg:
     """Register org_id for scope's tenant; CONFLICT when it is registered already (for any
     tenant: an organisation's webhooks go to one tenant)."""
     _check(org_id, secret, tokens)
     org = ZohoOrg(
-        tenant_id=scope.tenant_id, org_id=org_id.strip(), secret=secret, tokens=list(tokens)
+        tenant_id=scope.tenant_id,
+        org_id=org_id.strip(),
+        secret=secret,
+        tokens=list(tokens),
+        desk_jwks=desk_jwks,
     )
     session.add(org)
     try:
@@ -83,4 +88,4 @@ async def find_keys(session: AsyncSession, org_id: str) -> tuple[str, OrgKeys] |
     org = await session.scalar(select(ZohoOrg).where(ZohoOrg.org_id == org_id))
     if org is None:
         return None
-    return org.tenant_id, OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()))
+    return org.tenant_id, OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()), org.desk_jwks)

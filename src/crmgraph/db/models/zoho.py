@@ -25,6 +25,7 @@ class ZohoOrg(TenantRow, Base):
     org_id: Mapped[str] = mapped_column(String(64), unique=True)
     secret: Mapped[str | None] = mapped_column(Text)
     tokens: Mapped[list[str]] = mapped_column(default=list)
+    desk_jwks: Mapped[str | None] = mapped_column(Text)  # Zoho Desk's JWKS: a URL or a file
 
 
 class ZohoInboundEvent(TenantRow, Base):

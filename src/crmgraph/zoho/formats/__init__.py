@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from crmgraph.zoho.formats import books, crm_workflow, spec000
+from crmgraph.zoho.formats import books, crm_workflow, desk, spec000
 from crmgraph.zoho.formats.base import Delivery, InboundEvent, Malformed, OrgKeys
 
 __all__ = ["FORMATS", "Delivery", "Format", "InboundEvent", "Malformed", "OrgKeys", "choose"]
@@ -37,7 +37,7 @@ class Format(Protocol):
 
 
 # 000's signed format is the fallback: any module may use it.
-FORMATS: Sequence[Format] = (spec000.FORMAT, crm_workflow.FORMAT, books.FORMAT)
+FORMATS: Sequence[Format] = (spec000.FORMAT, crm_workflow.FORMAT, books.FORMAT, desk.FORMAT)
 
 
 def choose(delivery: Delivery) -> Format:

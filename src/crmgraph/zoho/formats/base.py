@@ -66,6 +66,7 @@ class OrgKeys:
     org_id: str
     secret: str | None
     tokens: tuple[str, ...] = ()
+    desk_jwks: str | None = None  # Zoho Desk's key set: a URL or a file (formats.desk)
 
 
 @dataclass(frozen=True)

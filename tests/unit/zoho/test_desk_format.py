@@ -1,0 +1,146 @@
+"""Zoho Desk deliveries (tests/data/zoho/desk_*.json) with no services: the X-ZDesk-JWT is
+checked against a JWKS file made here (RS256, kid, iss orgId:<org>, aud webhookId:<id>), and
+each array item becomes one event."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from crmgraph.zoho.formats import Delivery, Malformed, OrgKeys, choose, desk
+
+DATA = Path(__file__).parents[2] / "data" / "zoho"
+ORG_ID = "55667788"
+KID = "desk-key-1"
+
+
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+KEY = rsa_key()
+OTHER = rsa_key()
+
+
+@pytest.fixture
+def jwks_file(tmp_path: Path) -> Path:
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    path = tmp_path / "desk-jwks.json"
+    path.write_text(json.dumps({"keys": [{**public, "kid": KID, "alg": "RS256", "use": "sig"}]}))
+    return path
+
+
+def token(key: Any = KEY, kid: str = KID, **claims: Any) -> str:
+    now = int(time.time())
+    body = {"iss": f"orgId:{ORG_ID}", "aud": "webhookId:1892000000123001", "iat": now,
+            "exp": now + 300, **claims}  # fmt: skip
+    return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid})
+
+
+def delivery(name: str, jwt_header: str | None) -> Delivery:
+    headers = {"content-type": "application/json"}
+    if jwt_header is not None:
+        headers["x-zdesk-jwt"] = jwt_header
+    return Delivery("desk", "POST", headers, (), (DATA / name).read_bytes())
+
+
+def verified(d: Delivery, jwks: Path | None) -> bool:
+    form = choose(d)
+    body = form.read(d)
+    org = OrgKeys(form.org_id(d, body) or "", None, (), str(jwks) if jwks else None)
+    return form.verify(d, body, org)
+
+
+def test_a_ticket_add_is_one_created_ticket_event(jwks_file: Path) -> None:
+    d = delivery("desk_ticket_add.json", token())
+    form = choose(d)
+    assert form is desk.FORMAT and form.ack_status == 200
+    body = form.read(d)
+    assert form.org_id(d, body) == ORG_ID
+    assert verified(d, jwks_file)
+    [event] = form.events(d, body)
+    assert (event.zoho_module, event.operation, event.record_id) == (
+        "Tickets", "create", "1892000000094004")  # fmt: skip
+    assert event.event_time == datetime(2025, 11, 28, 10, 0, tzinfo=UTC)
+    assert event.fields["customFields"] == {"Region": "EMEA"}  # unknown fields are kept
+    assert event.webhook_id is None  # Desk sends no id per event: record + time dedupe
+
+
+def test_each_array_item_is_an_event_with_its_operation(jwks_file: Path) -> None:
+    d = delivery("desk_ticket_update_delete.json", token())
+    update, removal = desk.FORMAT.events(d, desk.FORMAT.read(d))
+    assert (update.zoho_module, update.operation) == ("Tickets", "update")
+    assert update.fields["prevState"] == {"status": "Open"}
+    assert (removal.zoho_module, removal.operation, removal.record_id) == (
+        "Contacts", "delete", "1892000000042099")  # fmt: skip
+    assert update.dedupe_key("desk") != removal.dedupe_key("desk")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "not-a-jwt",
+        token(key=OTHER),  # forged: signed by a key that is not Zoho's
+        token(kid="unknown-kid"),
+        token(iss="orgId:99999999"),  # another organisation's token
+        token(aud="somethingElse:1"),
+        token(exp=int(time.time()) - 60),
+        jwt.encode(
+            {"iss": f"orgId:{ORG_ID}", "aud": "webhookId:1"},
+            "x" * 32,
+            "HS256",
+            headers={"kid": KID},
+        ),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "garbage",
+        "forged",
+        "unknown-kid",
+        "wrong-iss",
+        "wrong-aud",
+        "expired",
+        "hs256",
+    ],
+)
+def test_a_bad_token_is_refused(jwks_file: Path, header: str | None) -> None:
+    assert not verified(delivery("desk_ticket_add.json", header), jwks_file)
+
+
+def test_an_org_without_a_desk_jwks_or_an_unreadable_one_is_refused(tmp_path: Path) -> None:
+    d = delivery("desk_ticket_add.json", token())
+    assert not verified(d, None)
+    assert not verified(d, tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{}",
+        b"[]",
+        b"[1]",
+        b'[{"eventType": "Ticket", "orgId": "1", "payload": {}}]',
+        b'[{"eventType": "Ticket_Add", "orgId": "1", "payload": 3}]',
+    ],
+)
+def test_an_unreadable_delivery_is_malformed(body: bytes) -> None:
+    d = Delivery("desk", "POST", {}, (), body)
+    with pytest.raises(Malformed):
+        desk.FORMAT.events(d, desk.FORMAT.read(d))
+
+
+def test_a_delivery_mixing_organisations_is_malformed() -> None:
+    body = b'[{"orgId": "1", "eventType": "Ticket_Add"}, {"orgId": "2", "eventType": "Ticket_Add"}]'
+    d = Delivery("desk", "POST", {}, (), body)
+    with pytest.raises(Malformed):
+        desk.FORMAT.org_id(d, desk.FORMAT.read(d))

@@ -18,12 +18,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from crmgraph.config import Settings
-from crmgraph.db.migrate import upgrade
 from crmgraph.db.scoping import Scope
 from crmgraph.rest.app import create_rest_app
-from crmgraph.runtime import Runtime
 from crmgraph.zoho import orgs
-from tests.integration.test_zoho_webhooks import Shim
+from tests.integration.test_zoho_webhooks import Shim, open_runtime
 
 DATA = Path(__file__).parents[1] / "data" / "zoho"
 KID = "desk-key-1"
@@ -54,12 +52,7 @@ async def shim(
     request: pytest.FixtureRequest, pg_settings: Settings, tenant: str, tmp_path: Path
 ) -> AsyncIterator[Shim]:
     """The REST shim with a Desk organisation whose JWKS is a file."""
-    settings = pg_settings
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/crmgraph.db"
-        settings = pg_settings.model_copy(update={"database_url": url, "neo4j_uri": None})
-        await upgrade(settings)
-    runtime = await Runtime.open(settings)
+    runtime = await open_runtime(request.param, pg_settings, tmp_path)
     org_id = f"{uuid.uuid4().int % 10**12}"
     jwks = write_jwks(tmp_path / "desk-jwks.json")
     async with runtime.sessions() as session, session.begin():

@@ -65,17 +65,22 @@ class Shim:
             return list(await session.scalars(stmt.order_by(ZohoInboundEvent.received_at)))
 
 
+async def open_runtime(kind: str, pg_settings: Settings, tmp_path: Path) -> Runtime:
+    """A runtime on the test PostgreSQL database, or (kind "sqlite") an embedded one."""
+    settings = pg_settings
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/crmgraph.db"
+        settings = pg_settings.model_copy(update={"database_url": url, "neo4j_uri": None})
+        await upgrade(settings)
+    return await Runtime.open(settings)
+
+
 @pytest.fixture(params=["postgresql", "sqlite"])
 async def shim(
     request: pytest.FixtureRequest, pg_settings: Settings, tenant: str, tmp_path: Path
 ) -> AsyncIterator[Shim]:
     """The REST shim on the test PostgreSQL database, and in embedded mode (SQLite)."""
-    settings = pg_settings
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/crmgraph.db"
-        settings = pg_settings.model_copy(update={"database_url": url, "neo4j_uri": None})
-        await upgrade(settings)
-    runtime = await Runtime.open(settings)
+    runtime = await open_runtime(request.param, pg_settings, tmp_path)
     org_id = f"org{uuid.uuid4().int % 10**12}"
     async with runtime.sessions() as session, session.begin():
         await orgs.add_org(

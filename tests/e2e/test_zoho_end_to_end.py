@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import select
 
 from crmgraph.db import models
-from crmgraph.db.scoping import scoped
+from crmgraph.db.scoping import Scope, scoped
 from crmgraph.events.consumers.zoho_mapper import ZohoMapper
+from crmgraph.zoho import orgs
+from tests.integration import test_zoho_desk_webhooks as desk_tests
 from tests.stack import Stack
 
 TOKEN = "crm-shared-token-e2e-0001"
@@ -223,3 +225,37 @@ def test_the_cli_replays_a_processed_event_and_refuses_an_unknown_one(
     again = eventually(lambda: processed(stored(stack, tenant)))
     assert again[0].outcome == "skipped-older"  # applied again: the record is not newer
     assert len(nodes(stack, tenant, CONTACTS, "contacts")) == 1
+
+
+def test_a_desk_ticket_add_becomes_a_communication(
+    stack: Stack, tenant: str, tmp_path: Path
+) -> None:
+    """Desk's JWT-verified delivery (tests/data/zoho/desk_ticket_add.json) through the running
+    shim and the zoho-mapper: the ticket is recorded as a communication."""
+    org_id = f"{uuid.uuid4().int % 10**12}"
+    jwks = desk_tests.write_jwks(tmp_path / "desk-jwks.json")
+
+    async def register() -> None:
+        async with stack.runtime.sessions() as session, session.begin():
+            await orgs.add_org(session, scope=Scope(tenant_id=tenant), org_id=org_id,
+                               secret=None, desk_jwks=str(jwks))  # fmt: skip
+
+    stack.call(register)
+    answer = httpx.post(
+        f"{stack.rest_url}/webhooks/zoho/desk",
+        content=desk_tests.desk_body("desk_ticket_add.json", org_id),
+        headers={"content-type": "application/json",
+                 "X-ZDesk-JWT": desk_tests.desk_token(org_id)},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    [row] = eventually(lambda: processed(stored(stack, tenant)))
+    assert row.outcome == "recorded-as-activity" and row.entity_id is not None
+
+    async def read() -> models.Communication | None:
+        async with stack.runtime.sessions() as session:
+            return await session.get(models.Communication, row.entity_id)
+
+    communication = stack.call(read)
+    assert communication is not None
+    assert communication.subject == "Ticket #101: Printer jams on every second page"
+    assert communication.type == "EMAIL"

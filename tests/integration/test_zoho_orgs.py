@@ -18,6 +18,7 @@ from crmgraph.config import Settings
 from crmgraph.rest.app import create_rest_app
 from crmgraph.runtime import Runtime
 from tests.identity_provider import IdentityProvider
+from tests.integration import test_zoho_desk_webhooks as desk_tests
 
 DATA = Path(__file__).parents[1] / "data" / "zoho"
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
@@ -123,3 +124,47 @@ async def test_cli_add_org_registers_an_org_whose_webhooks_are_accepted(
         await runtime.close()
 
     assert (by_secret.status_code, by_token.status_code) == (202, 200)
+
+
+async def test_desk_jwks_is_registered_by_the_cli_and_only_as_a_url_over_rest(
+    pg_settings: Settings, identity_provider: IdentityProvider, tenant: str, tmp_path: Path
+) -> None:
+    org_id = f"{uuid.uuid4().int % 10**12}"
+    jwks = desk_tests.write_jwks(tmp_path / "desk-jwks.json")
+    env = {**os.environ, "DATABASE_URL": pg_settings.database_url}
+    made = await asyncio.to_thread(
+        subprocess.run,
+        [CRMGRAPH, "zoho", "add-org", org_id, "--tenant", tenant, "--desk-jwks", str(jwks)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    admin = {"Authorization": "Bearer "
+             + identity_provider.token(tenant_id=tenant, user_roles=["tenant_admin"])}  # fmt: skip
+    runtime = await Runtime.open(pg_settings)
+    transport = httpx.ASGITransport(app=create_rest_app(runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://crmgraph") as client:
+            accepted = await client.post(
+                "/webhooks/zoho/desk",
+                content=desk_tests.desk_body("desk_ticket_add.json", org_id),
+                headers={"X-ZDesk-JWT": desk_tests.desk_token(org_id)},
+            )
+            a_file = await client.post(
+                "/api/v1/zoho/orgs",
+                json={"org_id": f"x{org_id}", "desk_jwks": str(jwks)},
+                headers=admin,
+            )
+            a_url = await client.post(
+                "/api/v1/zoho/orgs",
+                json={"org_id": f"y{org_id}", "desk_jwks": "https://desk.example/jwks"},
+                headers=admin,
+            )
+    finally:
+        await runtime.close()
+
+    assert accepted.status_code == 200, accepted.text
+    assert a_file.status_code == 400  # a tenant admin may not point the server at its files
+    assert a_url.status_code == 201, a_url.text

@@ -4,9 +4,13 @@ each array item becomes one event."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +148,33 @@ def test_a_delivery_mixing_organisations_is_malformed() -> None:
     d = Delivery("desk", "POST", {}, (), body)
     with pytest.raises(Malformed):
         desk.FORMAT.org_id(d, desk.FORMAT.read(d))
+
+
+@pytest.fixture
+def jwks_url(jwks_file: Path) -> Iterator[str]:
+    """The JWKS file served over HTTP by an in-process server, as Zoho serves its key set."""
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(jwks_file.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/{jwks_file.name}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_jwks_url_is_fetched_and_its_keys_checked(jwks_url: str) -> None:
+    d = delivery("desk_ticket_add.json", token())
+    org = OrgKeys(ORG_ID, None, (), jwks_url)
+    assert desk.FORMAT.verify(d, desk.FORMAT.read(d), org)
+    forged = delivery("desk_ticket_add.json", token(key=OTHER))
+    assert not desk.FORMAT.verify(forged, desk.FORMAT.read(forged), org)
+    unknown = delivery("desk_ticket_add.json", token(kid="rotated-away"))
+    assert not desk.FORMAT.verify(unknown, desk.FORMAT.read(unknown), org)
+
+
+def test_an_unreachable_jwks_url_refuses_rather_than_fails() -> None:
+    d = delivery("desk_ticket_add.json", token())
+    org = OrgKeys(ORG_ID, None, (), "http://127.0.0.1:9/jwks.json")  # discard port: refused
+    assert not desk.FORMAT.verify(d, desk.FORMAT.read(d), org)

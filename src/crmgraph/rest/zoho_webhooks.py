@@ -11,6 +11,7 @@ and is echoed in the X-Correlation-ID header and the body.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
@@ -94,7 +95,11 @@ def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
             raise DomainError(ErrorCode.VALIDATION_ERROR, str(exc), field=exc.field) from exc
         async with runtime.read_sessions() as session:
             found = await orgs.find_keys(session, org_id) if org_id else None
-        if found is None or not form.verify(delivery, body, found[1]):
+        # In a thread: Desk's check may fetch its key set over HTTP (PyJWKClient blocks).
+        verified = found is not None and await asyncio.to_thread(
+            form.verify, delivery, body, found[1]
+        )
+        if found is None or not verified:
             security_event("zoho_webhook_refused", org_id=org_id, module=module,
                            format=form.name, registered=found is not None,
                            correlation_id=correlation_id)  # fmt: skip

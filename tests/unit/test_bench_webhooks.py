@@ -65,6 +65,8 @@ def test_percentiles_are_nearest_rank() -> None:
         99.0,
     )
     assert percentile(values, 100) == 100.0
+    ten = [float(n) for n in range(1, 11)]  # a rank between two values rounds up
+    assert (percentile(ten, 95), percentile(ten, 50), percentile(ten, 1)) == (10.0, 5.0, 1.0)
     assert percentile([0.2], 99) == 0.2
     assert percentile([], 50) is None
 

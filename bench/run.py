@@ -114,8 +114,8 @@ def settings_for(database: str) -> Settings:
     )
 
 
-async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str, Any]:
-    """A fresh database with the data set; returns ids to query."""
+async def fresh_database(settings: Settings, admin_url: str) -> None:
+    """settings' database dropped, created again and migrated to the head."""
     name = make_url(settings.database_url).database
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
@@ -123,6 +123,11 @@ async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str,
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     await admin.dispose()
     await upgrade(settings)
+
+
+async def prepare(settings: Settings, admin_url: str, scale: float) -> dict[str, Any]:
+    """A fresh database with the data set; returns ids to query."""
+    await fresh_database(settings, admin_url)
     engine = create_engine(settings)
     try:
         report = await load(engine, scale=scale, seed=42)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -37,7 +37,6 @@ from subgraphs.deals.types.extended import (
     account_card,
 )
 
-T = TypeVar("T")
 
 
 @strawberry.federation.type(keys=REFERENCE_ONLY)

@@ -38,7 +38,6 @@ from subgraphs.deals.types.extended import (
 )
 
 
-
 @strawberry.federation.type(keys=REFERENCE_ONLY)
 class User:
     id: strawberry.ID

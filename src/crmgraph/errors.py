@@ -70,5 +70,11 @@ class ServiceUnavailable(Exception):
         self.reason = reason
 
 
+class TransientFailure(Exception):
+    """Something a consumer called failed in a way that passes (a timeout, a 5xx, a rate
+    limit): that event is retried with the consumer's backoff and never becomes a dead
+    letter, while its other events go on (unlike ServiceUnavailable, which pauses them)."""
+
+
 class ConfigurationError(Exception):
     """A setting a command needs is missing or unusable; the CLI prints it and exits with 2."""

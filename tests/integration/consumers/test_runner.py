@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.engine import create_engine, create_session_factory
+from crmgraph.errors import TransientFailure
 from crmgraph.events import bus, deliveries
 from crmgraph.events.consumers import Consumer
 from crmgraph.events.consumers.metrics import consumer_lag, prometheus_text
@@ -72,6 +73,27 @@ class Amounts(Consumer):
 
     async def handle(self, event: bus.BusEvent) -> None:
         self.amounts.append(Decimal(event.payload["data"]["amount"]))
+
+
+class FlakyAmounts(Amounts):
+    """Its remote call fails transiently on "flaky" amounts the first `failures` times."""
+
+    name: ClassVar[str] = "test-amounts-flaky"
+    max_attempts: ClassVar[int] = 2
+    failures: ClassVar[int] = 4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def handle(self, event: bus.BusEvent) -> None:
+        if event.payload["data"]["amount"] == "flaky":
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise TransientFailure(f"remote call {self.calls} timed out")
+            self.amounts.append(Decimal(100))
+            return
+        await super().handle(event)
 
 
 class OrderedAmounts(Amounts):
@@ -184,6 +206,27 @@ async def test_an_event_that_keeps_failing_becomes_a_dead_letter_shown_in_metric
     assert f'crmgraph_consumer_dead_letters{{consumer="{consumer.name}"}} 1.0' in (
         prometheus_text(lag.values()).decode()
     )
+
+
+async def test_a_transient_failure_is_retried_past_max_attempts_and_never_dead(
+    sessions: async_sessionmaker[AsyncSession], broadcast: Broadcast, outbox_settings: Settings
+) -> None:
+    """The flaky event fails 4 times (max_attempts is 2) and is then handled; the events
+    after it are handled meanwhile."""
+    consumer = unique(FlakyAmounts)
+    tenant, handler = new_tenant(), consumer()
+    await write_amounts(sessions, tenant, ["1", "flaky", "3"], consumer.name)
+    runner = runner_for(sessions, broadcast, outbox_settings.redis_url, [handler])
+    async with running(runner):
+        await wait_until(lambda: Decimal(3) in handler.amounts)
+        assert Decimal(100) not in handler.amounts
+        async with asyncio.timeout(20):
+            while await unpublished(sessions, tenant, consumer.name):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    dead = await deliveries_of(sessions, tenant, consumer.name, deliveries.DEAD)
+
+    assert handler.amounts == [Decimal(1), Decimal(3), Decimal(100)]
+    assert handler.calls == 5 and dead == []
 
 
 async def test_two_runners_share_a_consumer_without_handling_an_event_twice(

@@ -34,8 +34,11 @@ class Consumer(ABC):
     handle() gets each event at least once: after a crash, or when a batch's transaction
     fails, events come again, so handling must be idempotent (`event.event_id` is unique).
     Raise crmgraph.errors.ServiceUnavailable when what the consumer talks to is down: the
-    event is retried with backoff and never becomes a dead letter. Any other exception
-    counts as a failed attempt of that event; after max_attempts it is a dead letter.
+    event is retried with backoff and never becomes a dead letter (the consumer pauses).
+    Raise crmgraph.errors.TransientFailure when one event's call failed in a way that passes
+    (a remote API's timeout or 5xx): that event is retried with backoff, never dead, and the
+    others go on. Any other exception counts as a failed attempt of that event; after
+    max_attempts it is a dead letter.
     """
 
     # Unique and stable: deliveries are stored under it (at most 64 characters).

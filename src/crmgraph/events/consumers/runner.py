@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db.types import utcnow
-from crmgraph.errors import ServiceUnavailable
+from crmgraph.errors import ServiceUnavailable, TransientFailure
 from crmgraph.events import bus, deliveries
 from crmgraph.events.consumers.base import BATCH, Consumer
 from crmgraph.events.due_tasks import emit_due_tasks
@@ -114,10 +114,11 @@ class ConsumerRunner:
                     break
                 except Exception as exc:
                     wait = consumer.backoff(item.delivery.attempts + 1)
+                    # A transient failure is retried for as long as it lasts: never dead.
+                    limit = None if isinstance(exc, TransientFailure) else consumer.max_attempts
                     dead = deliveries.failed(
-                        item.delivery, exc, now=utcnow(), retry_in=wait,
-                        max_attempts=consumer.max_attempts,
-                    )  # fmt: skip
+                        item.delivery, exc, now=utcnow(), retry_in=wait, max_attempts=limit
+                    )
                     _log_failure(consumer, event, exc, dead=dead)
                     if not dead:
                         retry_in = wait if retry_in is None else min(retry_in, wait)

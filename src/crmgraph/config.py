@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     rest_max_body_bytes: int = Field(default=1_048_576, gt=0)
     # The same for Zoho webhooks (POST /webhooks/zoho/{module}).
     zoho_webhook_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Zoho CRM's REST API (notification callbacks carry ids: crmgraph.zoho.crm_api): the
+    # accounts server of organisations registered without one, the API domain when the token
+    # call names none, and the time one call may take.
+    zoho_accounts_url: str = "https://accounts.zoho.com"
+    zoho_api_domain: str = "https://www.zohoapis.com"
+    zoho_api_timeout_seconds: float = Field(default=10.0, gt=0)
     sql_echo: bool = False
     debug: bool = False
     # Server processes also run the outbox consumers (crmgraph.events.consumers): `make run`

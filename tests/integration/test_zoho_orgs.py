@@ -15,8 +15,10 @@ from pathlib import Path
 import httpx
 
 from crmgraph.config import Settings
+from crmgraph.db.scoping import Scope
 from crmgraph.rest.app import create_rest_app
 from crmgraph.runtime import Runtime
+from crmgraph.zoho import orgs
 from tests.identity_provider import IdentityProvider
 from tests.integration import test_zoho_desk_webhooks as desk_tests
 
@@ -75,6 +77,7 @@ async def test_tenant_admins_register_list_and_delete_orgs(
             "tenant_id": tenant,
             "has_secret": True,
             "token_count": 0,
+            "has_oauth_client": False,
             "created_at": created.json()["data"]["created_at"],
         }
     ]
@@ -168,3 +171,40 @@ async def test_desk_jwks_is_registered_by_the_cli_and_only_as_a_url_over_rest(
     assert accepted.status_code == 200, accepted.text
     assert a_file.status_code == 400  # a tenant admin may not point the server at its files
     assert a_url.status_code == 201, a_url.text
+
+
+async def test_an_oauth_client_is_registered_over_rest_and_never_shown_again(
+    pg_settings: Settings, identity_provider: IdentityProvider, tenant: str
+) -> None:
+    admin = {"Authorization": "Bearer "
+             + identity_provider.token(tenant_id=tenant, user_roles=["tenant_admin"])}  # fmt: skip
+    org_id = f"{uuid.uuid4().int % 10**12}"
+    oauth = {"client_id": "1000.CLIENTID0001", "client_secret": "client-secret-value-0001",
+             "refresh_token": "1000.refresh-token-value-0001"}  # fmt: skip
+    runtime = await Runtime.open(pg_settings)
+    transport = httpx.ASGITransport(app=create_rest_app(runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://crmgraph") as client:
+
+            async def register(**body: object) -> httpx.Response:
+                return await client.post("/api/v1/zoho/orgs", headers=admin, json=body)
+
+            partial = await register(org_id=org_id, client_id="1000.CLIENTID0001")
+            elsewhere = await register(org_id=org_id, **oauth, accounts_url="http://10.0.0.1")
+            created = await register(
+                org_id=org_id, **oauth, accounts_url="https://accounts.zoho.eu"
+            )
+            listed = await client.get("/api/v1/zoho/orgs", headers=admin)
+        async with runtime.sessions() as session:
+            kept = await orgs.find_oauth(session, org_id, scope=Scope(tenant_id=tenant))
+    finally:
+        await runtime.close()
+
+    assert partial.status_code == 400 and partial.json()["errors"][0]["field"] == "client_secret"
+    assert elsewhere.status_code == 400, elsewhere.text
+    assert created.status_code == 201, created.text
+    for answer in (created, listed):
+        assert oauth["client_secret"] not in answer.text
+        assert oauth["refresh_token"] not in answer.text
+    assert [org["has_oauth_client"] for org in listed.json()["data"]] == [True]
+    assert kept == orgs.OAuthClient(**oauth, accounts_url="https://accounts.zoho.eu")

@@ -4,7 +4,8 @@ POST /api/v1/zoho/events/{event_id}/replay runs a stored event through the mappe
 `crmgraph webhooks replay`; crmgraph.zoho.replay).
 
 The secret is shown once, in the answer to POST (made here when none is given); listings
-say only whether there is one and how many tokens.
+say only whether there is one, how many tokens, and whether an OAuth client is registered
+(its secret and refresh token are never shown).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse
 
 from crmgraph.auth.needs import ROUTES
 from crmgraph.db.models import ZohoOrg
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.ids import parse_id
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
@@ -27,6 +29,9 @@ from crmgraph.runtime import Runtime
 from crmgraph.zoho import orgs, replay
 
 PATH = "/api/v1/zoho/orgs"
+# Zoho's accounts servers, one per data centre: accounts.zoho.com, .eu, .in, .com.au, .jp,
+# .com.cn, .sa, .uk, accounts.zohocloud.ca. A tenant admin may not point crmgraph elsewhere.
+ZOHO_ACCOUNTS = r"^https://accounts\.zoho(cloud)?\.[a-z]{2,3}(\.[a-z]{2})?$"
 
 
 class OrgCreate(BaseModel):
@@ -37,6 +42,26 @@ class OrgCreate(BaseModel):
     tokens: list[str] = Field(default_factory=list, max_length=10)
     # a URL only: a file (`crmgraph zoho add-org --desk-jwks`) is the operator's to name
     desk_jwks: str | None = Field(default=None, max_length=2048, pattern=r"^https://\S+$")
+    # Zoho CRM notification callbacks: the OAuth client the mapper reads records with; the
+    # three together, never shown again. accounts_url: one of Zoho's own accounts servers
+    # (the org's data centre; https://accounts.zoho.com when absent), nothing else.
+    client_id: str | None = Field(default=None, min_length=1, max_length=256)
+    client_secret: str | None = Field(default=None, min_length=1, max_length=256)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
+    accounts_url: str | None = Field(default=None, pattern=ZOHO_ACCOUNTS)
+
+    def oauth(self) -> orgs.OAuthClient | None:
+        given = {"client_id": self.client_id, "client_secret": self.client_secret,
+                 "refresh_token": self.refresh_token}  # fmt: skip
+        if not any(given.values()) and self.accounts_url is None:
+            return None
+        for name, value in given.items():
+            if not value:
+                raise DomainError(ErrorCode.VALIDATION_ERROR,
+                                  "client_id, client_secret and refresh_token go together",
+                                  field=name)  # fmt: skip
+        clean = {name: str(value) for name, value in given.items()}
+        return orgs.OAuthClient(**clean, accounts_url=self.accounts_url)
 
 
 class OrgView(BaseModel):
@@ -44,12 +69,15 @@ class OrgView(BaseModel):
     tenant_id: str
     has_secret: bool
     token_count: int
+    has_oauth_client: bool
     created_at: datetime
 
     @classmethod
     def of(cls, org: ZohoOrg) -> OrgView:
         return cls(org_id=org.org_id, tenant_id=org.tenant_id, has_secret=bool(org.secret),
-                   token_count=len(org.tokens or ()), created_at=org.created_at)  # fmt: skip
+                   token_count=len(org.tokens or ()),
+                   has_oauth_client=bool(org.oauth_refresh_token),
+                   created_at=org.created_at)  # fmt: skip
 
 
 class OrgCreated(OrgView):
@@ -79,6 +107,7 @@ def zoho_org_operations(runtime: Runtime) -> list[Operation]:
         except (ValidationError, json.JSONDecodeError) as exc:
             raise invalid_body(exc) from exc
         secret = body.secret or orgs.new_secret()
+        oauth = body.oauth()
         async with runtime.sessions() as session, session.begin():
             org = await orgs.add_org(
                 session,
@@ -87,6 +116,7 @@ def zoho_org_operations(runtime: Runtime) -> list[Operation]:
                 secret=secret,
                 tokens=body.tokens,
                 desk_jwks=body.desk_jwks,
+                oauth=oauth,
             )
         data = {**OrgView.of(org).model_dump(mode="json"), "secret": secret}
         return JSONResponse(envelope(request, data), status_code=201)

@@ -4,7 +4,10 @@ organisation whose webhooks tenant T accepts (tenant admins can also use POST /a
 mapper again, e.g. a dead letter once its cause is fixed (crmgraph.zoho.replay).
 
 Without --secret a fresh secret is made and printed once: paste it where Zoho asks for the
-webhook's secret. Tokens are what Zoho CRM workflow webhooks send as their `token` parameter.
+webhook's secret. Tokens are what Zoho CRM workflow webhooks send as their `token` parameter
+and notification callbacks as their `token`. --client-id, --client-secret and
+--refresh-token (with --accounts-url outside Zoho's US data centre) let the zoho-mapper read
+the records that notification callbacks name; they are never printed.
 """
 
 from __future__ import annotations
@@ -29,6 +32,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--token", action="append", default=[], help="a shared token (CRM workflow `token`)"
     )
     add.add_argument("--desk-jwks", help="Zoho Desk's JWKS (X-ZDesk-JWT keys): a URL or a file")
+    add.add_argument(
+        "--client-id", help="OAuth client id (Zoho API Console), for CRM notifications"
+    )
+    add.add_argument("--client-secret", help="that client's secret")
+    add.add_argument(
+        "--refresh-token", help="a refresh token it issued (scope ZohoCRM.modules.READ)"
+    )
+    add.add_argument(
+        "--accounts-url", help="the org's Zoho accounts server, e.g. https://accounts.zoho.eu"
+    )
     add.set_defaults(run=_add_org)
     hooks = commands.add_parser("webhooks", help="received webhooks: run one again")
     hook_actions = hooks.add_subparsers(required=True, metavar="ACTION")
@@ -72,6 +85,12 @@ def _add_org(settings: Settings, args: argparse.Namespace) -> int:
     from crmgraph.zoho import orgs
 
     secret = args.secret or orgs.new_secret()
+    oauth_args = (args.client_id, args.client_secret, args.refresh_token)
+    if (any(oauth_args) or args.accounts_url) and not all(oauth_args):
+        together = "--client-id, --client-secret and --refresh-token go together"
+        print(f"crmgraph zoho add-org: {together}", file=sys.stderr)
+        return 2
+    oauth = orgs.OAuthClient(*oauth_args, args.accounts_url) if all(oauth_args) else None
 
     async def run() -> None:
         engine = create_engine(settings)
@@ -84,6 +103,7 @@ def _add_org(settings: Settings, args: argparse.Namespace) -> int:
                     secret=secret,
                     tokens=args.token,
                     desk_jwks=args.desk_jwks,
+                    oauth=oauth,
                 )
         finally:
             await engine.dispose()

@@ -1,5 +1,6 @@
-"""Registering Zoho organisations: which tenant an org's webhooks belong to, and the keys
-(HMAC secret, shared tokens) they are checked with.
+"""Registering Zoho organisations: which tenant an org's webhooks belong to, the keys
+(HMAC secret, shared tokens) they are checked with, and the OAuth credentials crmgraph
+fetches its Zoho CRM records with (crmgraph.zoho.crm_api).
 
 find_keys answers for any tenant: it is the authentication step of an inbound webhook,
 before a tenant is known (as an API key is looked up by its key). The rest is scoped.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +20,22 @@ from crmgraph.db.models import ZohoOrg
 from crmgraph.db.scoping import Scope, scoped, tenant_filter
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.zoho.formats.base import OrgKeys
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """An organisation's Zoho OAuth client (a Self Client or server-based client of the Zoho
+    API Console) and a refresh token it issued; accounts_url is the accounts server of the
+    org's data centre (https://accounts.zoho.eu, ...), None for Settings.zoho_accounts_url."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    accounts_url: str | None = None
+
+    def __repr__(self) -> str:  # never the secrets, in a log or a traceback
+        return f"OAuthClient(client_id={self.client_id!r}, accounts_url={self.accounts_url!r})"
+
 
 MAX_ID = 64
 MIN_KEY = 12  # Zoho Billing's secret tokens are 12-50 characters; anything shorter is guessable
@@ -47,10 +65,15 @@ async def add_org(
     secret: str | None,
     tokens: Sequence[str] = (),
     desk_jwks: str | None = None,
+    oauth: OAuthClient | None = None,
 ) -> ZohoOrg:
     """Register org_id for scope's tenant; CONFLICT when it is registered already (for any
     tenant: an organisation's webhooks go to one tenant)."""
     _check(org_id, secret, tokens)
+    if oauth is not None:
+        for name in ("client_id", "client_secret", "refresh_token"):
+            if not getattr(oauth, name).strip():
+                raise DomainError(ErrorCode.VALIDATION_ERROR, "must not be empty", field=name)
     org = ZohoOrg(
         tenant_id=scope.tenant_id,
         org_id=org_id.strip(),
@@ -58,6 +81,11 @@ async def add_org(
         tokens=list(tokens),
         desk_jwks=desk_jwks,
     )
+    if oauth is not None:
+        org.oauth_client_id = oauth.client_id.strip()
+        org.oauth_client_secret = oauth.client_secret.strip()
+        org.oauth_refresh_token = oauth.refresh_token.strip()
+        org.accounts_url = oauth.accounts_url
     session.add(org)
     try:
         async with session.begin_nested():
@@ -89,3 +117,16 @@ async def find_keys(session: AsyncSession, org_id: str) -> tuple[str, OrgKeys] |
     if org is None:
         return None
     return org.tenant_id, OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()), org.desk_jwks)
+
+
+async def find_oauth(session: AsyncSession, org_id: str, *, scope: Scope) -> OAuthClient | None:
+    """The OAuth client registered for scope's org_id, or None (none registered, no such
+    org)."""
+    stmt = scoped(select(ZohoOrg), ZohoOrg, scope).where(ZohoOrg.org_id == org_id)
+    org = await session.scalar(stmt)
+    if org is None or not (
+        org.oauth_client_id and org.oauth_client_secret and org.oauth_refresh_token
+    ):
+        return None
+    return OAuthClient(org.oauth_client_id, org.oauth_client_secret, org.oauth_refresh_token,
+                       org.accounts_url)  # fmt: skip

@@ -1,8 +1,9 @@
 """Zoho One inbound: the organisations allowed to send webhooks, and the events they sent.
 
 A zoho_orgs row holds an organisation's HMAC secret and shared tokens in clear: they are
-keys to compute and compare signatures with, not passwords, so they cannot be hashed. They
-are never logged and never returned by the REST API after registration.
+keys to compute and compare signatures with, not passwords, so they cannot be hashed; so are
+its OAuth client secret and refresh token, which crmgraph must send to Zoho. None of them is
+ever logged or returned by the REST API (the HMAC secret only once, when it is made).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ class ZohoOrg(TenantRow, Base):
     secret: Mapped[str | None] = mapped_column(Text)
     tokens: Mapped[list[str]] = mapped_column(default=list)
     desk_jwks: Mapped[str | None] = mapped_column(Text)  # Zoho Desk's JWKS: a URL or a file
+    # Zoho CRM's REST API (notification callbacks carry ids only; crmgraph.zoho.crm_api):
+    # the OAuth client, its refresh token, and the accounts server of the org's data centre.
+    oauth_client_id: Mapped[str | None] = mapped_column(Text)
+    oauth_client_secret: Mapped[str | None] = mapped_column(Text)
+    oauth_refresh_token: Mapped[str | None] = mapped_column(Text)
+    accounts_url: Mapped[str | None] = mapped_column(Text)
 
 
 class ZohoInboundEvent(TenantRow, Base):

@@ -15,11 +15,20 @@ an older one), so workers share the events and a failing one holds back no other
 and is retried with backoff; after max_attempts the event is a dead letter with its last
 error, and `crmgraph webhooks replay ID` (or POST /api/v1/zoho/events/{id}/replay) runs it
 again, e.g. once the cause is fixed.
+
+Zoho CRM notification callbacks carry ids only: for those events the mapper first reads the
+record from Zoho CRM's REST API with the organisation's OAuth client (crmgraph.zoho.crm_api)
+and maps what Zoho holds now, timed by its Modified_Time; a delete needs no read, and a
+record Zoho no longer has is applied as a delete. Zoho being unreachable, slow or failing
+(5xx, 429) is a TransientFailure: retried with backoff for as long as it lasts, never dead.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped
@@ -29,8 +38,17 @@ from crmgraph.events.consumers.base import Consumer, batch_session
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.topics import Topic
 from crmgraph.events.zoho_payloads import ZohoRecordReceived
+from crmgraph.zoho import orgs
+from crmgraph.zoho.crm_api import Endpoints, ZohoCrmApi, ZohoRefused
+from crmgraph.zoho.formats.base import event_time
+from crmgraph.zoho.formats.crm_notification import is_notification
 from crmgraph.zoho.mapping import Applied, apply_record
 from crmgraph.zoho.records import ZohoRecord
+
+if TYPE_CHECKING:
+    from crmgraph.runtime import Runtime
+
+DEFAULT_ENDPOINTS = Endpoints("https://accounts.zoho.com", "https://www.zohoapis.com", 10.0)
 
 
 class ZohoMapper(Consumer):
@@ -40,6 +58,15 @@ class ZohoMapper(Consumer):
     # About four minutes of retries (1 s doubling, at most 60 s) before a dead letter.
     max_attempts: ClassVar[int] = 8
     retry_backoff: ClassVar[float] = 1.0
+
+    def __init__(self, api: ZohoCrmApi | None = None) -> None:
+        self.api = api or ZohoCrmApi(DEFAULT_ENDPOINTS)
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> Self:
+        s = runtime.settings
+        endpoints = Endpoints(s.zoho_accounts_url, s.zoho_api_domain, s.zoho_api_timeout_seconds)
+        return cls(ZohoCrmApi(endpoints))
 
     async def handle(self, event: BusEvent) -> None:
         payload = Envelope.of(event).payload
@@ -52,9 +79,28 @@ class ZohoMapper(Consumer):
             row = await get_scoped(session, models.ZohoInboundEvent, stored.id, scope=scope)
             if row.processed_at is not None:
                 return
-            applied = await apply_record(session, scope, record_of(row))
+            record = record_of(row)
+            if is_notification(row.source_format):
+                record = await self.fetched(session, scope, record)
+            applied = await apply_record(session, scope, record)
             mark_processed(row, applied)
         # The mapped writes' own events commit with the batch; the runner then looks again.
+
+    async def fetched(self, session: AsyncSession, scope: Scope, record: ZohoRecord) -> ZohoRecord:
+        """A notification's record as Zoho CRM holds it now (a delete as it is)."""
+        if record.operation == "delete" or not record.record_id or not record.zoho_module:
+            return record
+        oauth = await orgs.find_oauth(session, record.org_id, scope=scope)
+        if oauth is None:
+            raise ZohoRefused(
+                f"Zoho org {record.org_id} has no OAuth client registered to read its records "
+                "with (crmgraph zoho add-org --client-id ...)"
+            )
+        fields = await self.api.record(record.org_id, oauth, record.zoho_module, record.record_id)
+        if fields is None:  # Zoho has no such record (any more)
+            return replace(record, operation="delete")
+        when = event_time(fields.get("Modified_Time")) or record.event_time
+        return replace(record, fields=fields, event_time=when)
 
 
 def record_of(row: models.ZohoInboundEvent) -> ZohoRecord:

@@ -2,8 +2,8 @@
 
 A format claims a delivery (by its headers or URL module), names the organisation it says it
 comes from, verifies it against that organisation's keys (constant time) and splits it into
-events. Adding a sender (Zoho CRM notification callbacks, Zoho Desk's JWT-signed events) is
-a module with a FORMAT object, added to FORMATS before the fallback.
+events. Adding a sender is a module with a FORMAT object, added to FORMATS before the
+fallback.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from crmgraph.zoho.formats import books, crm_workflow, desk, spec000
+from crmgraph.zoho.formats import books, crm_notification, crm_workflow, desk, spec000
 from crmgraph.zoho.formats.base import Delivery, InboundEvent, Malformed, OrgKeys
 
 __all__ = ["FORMATS", "Delivery", "Format", "InboundEvent", "Malformed", "OrgKeys", "choose"]
@@ -36,8 +36,11 @@ class Format(Protocol):
     def events(self, delivery: Delivery, body: Any) -> list[InboundEvent]: ...
 
 
-# 000's signed format is the fallback: any module may use it.
-FORMATS: Sequence[Format] = (spec000.FORMAT, crm_workflow.FORMAT, books.FORMAT, desk.FORMAT)
+# 000's signed format is the fallback: any module may use it. A CRM notification callback
+# is told from a workflow webhook by its body, so it is tried first.
+FORMATS: Sequence[Format] = (
+    spec000.FORMAT, crm_notification.FORMAT, crm_workflow.FORMAT, books.FORMAT, desk.FORMAT,
+)  # fmt: skip
 
 
 def choose(delivery: Delivery) -> Format:

@@ -1,0 +1,102 @@
+"""A stand-in for Zoho's accounts server and Zoho CRM's REST API, for tests: a real HTTP
+server (Starlette under uvicorn on a loopback port the kernel picks), answering as Zoho's
+documentation says, with records, credentials and failures the test controls.
+
+- POST /oauth/v2/token (form: grant_type=refresh_token, client_id, client_secret,
+  refresh_token): 200 {access_token, api_domain (this server), token_type, expires_in}; wrong
+  credentials are 200 {"error": "invalid_code"}, as Zoho answers them.
+- GET /crm/v8/{Module}/{id} with `Authorization: Zoho-oauthtoken <token>`: 200 {"data":
+  [record]}; 204 for a record it does not hold; 401 {"code": "INVALID_TOKEN"} for a token it
+  did not issue or has expired (expire_tokens()); the statuses in `failures` first.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.ports import free_port
+
+
+@dataclass
+class ZohoStandIn:
+    client_id: str = "1000.STANDINCLIENT"
+    client_secret: str = field(default_factory=lambda: secrets.token_hex(20))
+    refresh_token: str = field(default_factory=lambda: f"1000.{secrets.token_hex(32)}")
+    # (Module, id) -> the record as Zoho's GET returns it
+    records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # statuses the next record GETs answer (then the records)
+    failures: list[int] = field(default_factory=list)
+    token_calls: int = 0
+    gets: list[tuple[str, str, int]] = field(default_factory=list)  # module, id, status
+    valid_tokens: set[str] = field(default_factory=set)
+    url: str = ""
+
+    def start(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        app = Starlette(routes=[
+            Route("/oauth/v2/token", self._token, methods=["POST"]),
+            Route("/crm/v8/{module}/{record_id}", self._record, methods=["GET"]),
+        ])  # fmt: skip
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the Zoho stand-in did not start on {self.url}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is refused from now on (401 INVALID_TOKEN)."""
+        self.valid_tokens.clear()
+
+    async def _token(self, request: Request) -> JSONResponse:
+        self.token_calls += 1
+        form = await request.form()
+        expected = {
+            "grant_type": "refresh_token",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
+        }
+        if any(form.get(key) != value for key, value in expected.items()):
+            return JSONResponse({"error": "invalid_code"})
+        token = f"1000.{secrets.token_hex(16)}"
+        self.valid_tokens.add(token)
+        return JSONResponse({"access_token": token, "api_domain": self.url,
+                             "token_type": "Bearer", "expires_in": 3600})  # fmt: skip
+
+    async def _record(self, request: Request) -> Response:
+        module, record_id = request.path_params["module"], request.path_params["record_id"]
+        answer = self._answer(request, module, record_id)
+        self.gets.append((module, record_id, answer.status_code))
+        return answer
+
+    def _answer(self, request: Request, module: str, record_id: str) -> Response:
+        if self.failures:
+            status = self.failures.pop(0)
+            return JSONResponse({"code": "INTERNAL_ERROR", "status": "error"}, status_code=status)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme != "Zoho-oauthtoken" or token not in self.valid_tokens:
+            return JSONResponse({"code": "INVALID_TOKEN", "details": {},
+                                 "message": "invalid oauth token", "status": "error"},
+                                status_code=401)  # fmt: skip
+        record = self.records.get((module, record_id))
+        if record is None:
+            return Response(status_code=204)
+        return JSONResponse({"data": [record]})

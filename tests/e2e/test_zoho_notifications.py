@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from crmgraph.db import models
 from crmgraph.db.scoping import scoped
-from tests.e2e.test_zoho_end_to_end import eventually
+from tests.e2e.test_zoho_end_to_end import eventually, mapper_delivery
 from tests.stack import Stack
 from tests.zoho_standin import ZohoStandIn
 
@@ -232,3 +232,25 @@ def test_a_record_zoho_no_longer_has_is_deleted(
     outcomes = sorted(row.outcome for row in rows(stack, tenant, models.ZohoInboundEvent))
     assert outcomes == ["created", "deleted"]
     assert [status for _, _, status in zoho.gets] == [200, 204]
+
+
+def test_an_org_without_an_oauth_client_fails_its_events_saying_why(
+    stack: Stack, tenant: str, zoho: ZohoStandIn
+) -> None:
+    """Stored and answered as any callback; the mapper cannot read the records, and says so."""
+    org_id = f"{uuid.uuid4().int % 10**12}"
+    made = httpx.post(
+        f"{stack.rest_url}/api/v1/zoho/orgs",
+        json={"org_id": org_id, "tokens": [TOKEN]},
+        headers={"authorization": f"Bearer {stack.token(tenant)}"},
+    )
+    assert made.status_code == 201, made.text
+
+    answer = callback(stack, org_id, "Contacts", CONTACT_IDS[:1])
+
+    assert answer.status_code == 200
+    [row] = rows(stack, tenant, models.ZohoInboundEvent)
+    failing = eventually(lambda: (d := mapper_delivery(stack, row.id)) and d.last_error and d)
+    assert failing and "no OAuth client" in failing.last_error
+    assert (row.processed_at, zoho.token_calls, rows(stack, tenant, models.Contact)) == (
+        None, 0, [])  # fmt: skip

@@ -48,8 +48,6 @@ from crmgraph.zoho.records import ZohoRecord
 if TYPE_CHECKING:
     from crmgraph.runtime import Runtime
 
-DEFAULT_ENDPOINTS = Endpoints("https://accounts.zoho.com", "https://www.zohoapis.com", 10.0)
-
 
 class ZohoMapper(Consumer):
     name: ClassVar[str] = "zoho-mapper"
@@ -59,8 +57,8 @@ class ZohoMapper(Consumer):
     max_attempts: ClassVar[int] = 8
     retry_backoff: ClassVar[float] = 1.0
 
-    def __init__(self, api: ZohoCrmApi | None = None) -> None:
-        self.api = api or ZohoCrmApi(DEFAULT_ENDPOINTS)
+    def __init__(self, api: ZohoCrmApi) -> None:
+        self.api = api  # where Zoho is (Settings) and the access tokens it has cached
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Self:

@@ -53,28 +53,33 @@ def removal_effects(walks: Iterable[tuple[Sequence[str], bool]]) -> RemovalEffec
             r[index[a]] += p
         elif b != NULL:
             q[index[a]][index[b]] += p
-    base = _absorption(q, r, removed=None)
+    # N = (I - Q)^-1 once; x = N r. Removing k: a walk from start converts without k unless
+    # it reaches k first, which it does with probability N[start][k] / N[k][k], then
+    # converts with x[k]. So P(conversion without k) = x[start] - N[0][k] / N[k][k] * x[k].
+    inv = _inverse([[(1.0 if i == j else 0.0) - q[i][j] for j in range(size)] for i in range(size)])
+    x = [sum(nij * rj for nij, rj in zip(row, r, strict=True)) for row in inv]
+    base = x[0]
     effects: dict[str, float] = {}
     for key in keys_seen:
-        without = _absorption(q, r, removed=index[key])
+        k = index[key]
+        without = base - inv[0][k] / inv[k][k] * x[k]
         effects[key] = 1 - without / base if base > 0 else 0.0
     total = sum(effects.values())
     shares = {k: (e / total if total > 0 else 0.0) for k, e in effects.items()}
     return RemovalEffects(conversion_probability=base, effects=effects, shares=shares)
 
 
-def _absorption(q: list[list[float]], r: list[float], *, removed: int | None) -> float:
-    """P(absorbed in conversion | at start): solve (I - Q) x = r, with x[removed] = 0."""
-    size = len(r)
-    a = [[(1.0 if i == j else 0.0) - q[i][j] for j in range(size)] + [r[i]] for i in range(size)]
-    if removed is not None:
-        a[removed] = [1.0 if j == removed else 0.0 for j in range(size)] + [0.0]
+def _inverse(a: list[list[float]]) -> list[list[float]]:
+    """Gauss-Jordan with partial pivoting; I - Q of an absorbing chain is invertible."""
+    size = len(a)
+    m = [row + [1.0 if i == j else 0.0 for j in range(size)] for i, row in enumerate(a)]
     for col in range(size):
-        pivot = max(range(col, size), key=lambda i: abs(a[i][col]))
-        a[col], a[pivot] = a[pivot], a[col]
-        lead = a[col][col]
+        pivot = max(range(col, size), key=lambda i: abs(m[i][col]))
+        m[col], m[pivot] = m[pivot], m[col]
+        lead = m[col][col]
+        m[col] = [v / lead for v in m[col]]
         for row in range(size):
-            if row != col and a[row][col] != 0.0:
-                f = a[row][col] / lead
-                a[row] = [x - f * y for x, y in zip(a[row], a[col], strict=True)]
-    return a[0][size] / a[0][0]
+            f = m[row][col]
+            if row != col and f != 0.0:
+                m[row] = [v - f * w for v, w in zip(m[row], m[col], strict=True)]
+    return [row[size:] for row in m]

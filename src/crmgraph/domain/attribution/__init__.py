@@ -25,20 +25,34 @@ from crmgraph.domain.attribution.credit import JourneyAttribution, TouchCredit, 
 from crmgraph.domain.attribution.groups import GroupBy, channel_of, key_of
 from crmgraph.domain.attribution.journeys import Campaign, Journey, Touchpoint
 from crmgraph.domain.attribution.markov import RemovalEffects, removal_effects
+from crmgraph.domain.attribution.report import (
+    Funnel,
+    GroupAttribution,
+    GroupJourney,
+    Report,
+    Summary,
+    revenue_attribution,
+)
 from crmgraph.domain.attribution.rules import DEFAULT_HALF_LIFE, Model
 
 __all__ = [
     "DEFAULT_HALF_LIFE",
     "Campaign",
+    "Funnel",
+    "GroupAttribution",
     "GroupBy",
+    "GroupJourney",
     "Journey",
     "JourneyAttribution",
     "Model",
     "RemovalEffects",
+    "Report",
+    "Summary",
     "TouchCredit",
     "Touchpoint",
     "attribute",
     "channel_of",
     "key_of",
     "removal_effects",
+    "revenue_attribution",
 ]

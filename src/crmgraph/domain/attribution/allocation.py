@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from math import lcm
 
 from crmgraph.domain.attribution.journeys import CENT
 
@@ -15,14 +16,16 @@ def allocate(amount: Decimal, weights: Sequence[Fraction]) -> tuple[Decimal, ...
 
     `amount` is in whole cents and at least zero; weights are at least zero and not all zero.
     """
-    total = sum(weights, Fraction(0))
-    if not weights or total <= 0 or any(w < 0 for w in weights):
+    if not weights or any(w < 0 for w in weights) or not any(weights):
         raise ValueError("weights must be non-negative and not all zero")
+    # Integers over a common denominator: the same quotas, without Fraction arithmetic.
+    common = lcm(*(w.denominator for w in weights))
+    scaled = [w.numerator * (common // w.denominator) for w in weights]
+    total = sum(scaled)
     cents = int(amount / CENT)
-    quotas = [Fraction(cents) * w / total for w in weights]
-    floors = [q.numerator // q.denominator for q in quotas]
-    left = cents - sum(floors)
-    by_remainder = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - floors[i]), i))
-    for i in by_remainder[:left]:
-        floors[i] += 1
-    return tuple(Decimal(c) * CENT for c in floors)
+    floors, remainders = zip(*(divmod(cents * w, total) for w in scaled), strict=True)
+    shares = list(floors)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-remainders[i], i))
+    for i in by_remainder[: cents - sum(shares)]:
+        shares[i] += 1
+    return tuple(Decimal(c) * CENT for c in shares)

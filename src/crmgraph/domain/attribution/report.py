@@ -3,6 +3,7 @@ summary: the shape of 000's revenue-attribution response, without its transport.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -102,9 +103,14 @@ def revenue_attribution(
     unattributed bucket (`Summary.unattributed_revenue`), with any indirect revenue left out."""
     results = attribute(journeys, model=model, group_by=group_by, half_life=half_life)
     campaigns = campaigns or {}
-    converting = [r for r in results if r.journey.converted and r.credits]
-    groups = [_group(key, results, converting, campaigns, group_by, include_indirect)
-              for key in sorted({c.key for r in results for c in r.credits})]  # fmt: skip
+    converting = sum(1 for r in results if r.journey.converted and r.credits)
+    # Each journey under each key its path holds: one pass, not one per key.
+    by_key: dict[str, list[JourneyAttribution]] = defaultdict(list)
+    for r in results:
+        for key in dict.fromkeys(c.key for c in r.credits):
+            by_key[key].append(r)
+    groups = [_group(key, by_key[key], converting, campaigns, group_by, include_indirect)
+              for key in sorted(by_key)]  # fmt: skip
     total = sum((r.revenue for r in results), ZERO)
     attributed = sum((g.total_attributed for g in groups), ZERO)
     groups = [_with_share(g, attributed) for g in groups]
@@ -135,26 +141,28 @@ def revenue_attribution(
 
 def _group(
     key: str,
-    results: Sequence[JourneyAttribution],
-    converting: Sequence[JourneyAttribution],
+    mine: Sequence[JourneyAttribution],
+    converting: int,
     campaigns: Mapping[str, Campaign],
     group_by: GroupBy,
     include_indirect: bool,
 ) -> GroupAttribution:
     direct = influenced = ZERO
     credited: list[GroupJourney] = []
-    for r in converting:
+    opened = 0
+    for r in mine:
+        if not r.journey.converted:
+            continue
         credit = sum((c.amount for c in r.credits if c.key == key), ZERO)
         if r.credits[0].key == key:
             direct += credit
+            opened += 1
         else:
             influenced += credit if include_indirect else ZERO
-        if any(c.key == key for c in r.credits):
-            credited.append(_journey(r, credit))
+        credited.append(_journey(r, credit))
     credited.sort(key=lambda j: (-j.credit, j.journey_id))
     campaign = campaigns.get(key) if group_by is GroupBy.CAMPAIGN else None
     total = direct + influenced
-    opened = sum(1 for r in converting if r.credits[0].key == key)
     budget = campaign.budget if campaign else None
     return GroupAttribution(
         key=key,
@@ -164,15 +172,14 @@ def _group(
         influenced_revenue=influenced,
         total_attributed=total,
         attribution_percentage=0.0,
-        first_touch_percentage=_pct(opened, len(converting)) or 0.0,
+        first_touch_percentage=_pct(opened, converting) or 0.0,
         roi=float(total / budget) if budget else None,
-        funnel=_funnel(key, results),
+        funnel=_funnel(key, mine),
         journeys=tuple(credited),
     )
 
 
-def _funnel(key: str, results: Sequence[JourneyAttribution]) -> Funnel:
-    mine = [r for r in results if any(c.key == key for c in r.credits)]
+def _funnel(key: str, mine: Sequence[JourneyAttribution]) -> Funnel:
     leads = [r for r in mine if r.journey.lead_created_at is not None]
     opportunities = [r for r in mine if r.journey.opportunity_created_at is not None]
     won = [r for r in mine if r.journey.converted]

@@ -10,10 +10,13 @@ Normalised: C1 0.5/2.5 = 20%, C2 40%, C3 40%.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmgraph.domain.attribution import (
     GroupBy,
@@ -73,3 +76,24 @@ def test_data_driven_splits_each_conversion_by_its_channels_shares() -> None:
     assert [(c.key, str(c.amount)) for c in won.credits] == [
         ("c1", "20.00"), ("c2", "40.00"), ("c3", "40.00"),
     ]  # fmt: skip
+
+
+walks = st.lists(
+    st.tuples(st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=6), st.booleans()),
+    max_size=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(walks=walks, rnd=st.randoms(use_true_random=False))
+def test_effects_lie_between_0_and_1_sum_to_1_and_ignore_journey_order(
+    walks: list[tuple[list[str], bool]], rnd: random.Random
+) -> None:
+    got = removal_effects(walks)
+    shuffled = list(walks)
+    rnd.shuffle(shuffled)
+
+    assert all(-1e-9 <= e <= 1 + 1e-9 for e in got.effects.values())
+    if got.conversion_probability > 0 and any(keys for keys, won in walks if won):
+        assert sum(got.shares.values()) == pytest.approx(1)
+    assert removal_effects(shuffled) == got

@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any, cast
 
 import httpx
@@ -254,8 +254,15 @@ def test_requests_pass_without_limits_when_redis_is_down(
 
 @pytest.fixture(scope="module")
 def limited_rest(stack: Stack) -> Iterator[str]:
+    with serve_rest(stack, LIMITS) as url:
+        yield url
+
+
+@contextmanager
+def serve_rest(stack: Stack, limits: dict[str, Any]) -> Iterator[str]:
+    """A REST shim of the stack's, on the stack's Redis, with CRMGRAPH_RATE_LIMITS = limits."""
     settings = stack.runtime.settings.model_copy(
-        update={"rate_limits": json.dumps(LIMITS), "rate_limits_enabled": True}
+        update={"rate_limits": json.dumps(limits), "rate_limits_enabled": True}
     )
     app = create_rest_app(dataclasses.replace(stack.runtime, settings=settings))
     port = free_port()

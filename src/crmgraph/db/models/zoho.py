@@ -1,8 +1,9 @@
 """Zoho One inbound: the organisations allowed to send webhooks, and the events they sent.
 
-A zoho_orgs row holds an organisation's HMAC secret and shared tokens in clear: they are
-keys to compute and compare signatures with, not passwords, so they cannot be hashed. They
-are never logged and never returned by the REST API after registration.
+A zoho_orgs row holds an organisation's HMAC secret and shared tokens: they are keys to
+compute and compare signatures with, not passwords, so they cannot be hashed; they are
+encrypted at rest instead (crmgraph.db.sealed: a new secret column is `mapped_column(Sealed)`).
+They are never logged and never returned by the REST API after registration.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmgraph.db.models.base import Base, TenantRow
+from crmgraph.db.sealed import Sealed, SealedList
 
 
 class ZohoOrg(TenantRow, Base):
@@ -23,8 +25,8 @@ class ZohoOrg(TenantRow, Base):
     __tablename__ = "zoho_orgs"
 
     org_id: Mapped[str] = mapped_column(String(64), unique=True)
-    secret: Mapped[str | None] = mapped_column(Text)
-    tokens: Mapped[list[str]] = mapped_column(default=list)
+    secret: Mapped[str | None] = mapped_column(Sealed)
+    tokens: Mapped[list[str]] = mapped_column(SealedList, default=list)
     desk_jwks: Mapped[str | None] = mapped_column(Text)  # Zoho Desk's JWKS: a URL or a file
 
 

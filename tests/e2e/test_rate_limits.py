@@ -29,6 +29,8 @@ LIMITS = {
     "api_integration": {"requests_per_minute": 600, "burst_limit": 50},
     "premium_integration": {"requests_per_minute": 12, "burst_limit": 6},
     "operations": {"searchContacts": 2},
+    # The REST shim's alone: the gateway must start with it all the same.
+    "routes": {"exportDeals": {"limit": 50, "window_seconds": 60}},
 }
 DEALS = "{ deals(first: 1) { totalCount } }"
 SEARCH = '{ searchContacts(query: "ada") { id } }'

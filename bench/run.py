@@ -44,6 +44,7 @@ from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.dataset import load
 from crmgraph.db.engine import create_engine
 from crmgraph.db.migrate import upgrade
+from crmgraph.secrets_at_rest import new_key
 from subgraphs.registry import PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,6 +105,8 @@ OVERVIEW = """query($id: ID!) { customerOverview(customerId: $id) { contact { fu
 
 def settings_for(database: str) -> Settings:
     env = os.environ
+    # Stored secrets' key: the processes started here inherit it.
+    env.setdefault("CRMGRAPH_SECRETS_KEY", new_key())
     url = make_url(env["DATABASE_URL"]).set(database=database)
     return Settings(
         database_url=url.render_as_string(hide_password=False),

@@ -114,6 +114,7 @@ export function rateLimitsFromEnv(env: NodeJS.ProcessEnv): RateLimits {
     if (!given || typeof given !== 'object' || Array.isArray(given)) throw bad('must be an object');
     for (const [name, value] of Object.entries(given)) {
       if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad(`${name} must be an object`);
+      if (name === 'routes') continue; // the REST shim's operations (rate_limit_config.py)
       if (name === 'operations') {
         for (const [field, limit] of Object.entries(value)) operations[field] = positive(`operations.${field}`, limit);
       } else if ((TIERS as readonly string[]).includes(name)) {

@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
+from crmgraph.secrets_at_rest import new_key
 from tests.identity_provider import ISSUER, IdentityProvider
 from tests.ports import free_port
 from tests.stack import Stack
 
 REQUIRED = ("TEST_DATABASE_URL", "REDIS_URL", "NEO4J_URI", "NEO4J_PASSWORD")
+# Stored secrets' key for this session (Settings and the CLI processes tests start read it).
+os.environ.setdefault("CRMGRAPH_SECRETS_KEY", new_key())
 
 
 def service_settings() -> Settings:

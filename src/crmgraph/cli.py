@@ -100,9 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check that the configured services answer")
     check.set_defaults(run=_check)
 
+    from crmgraph.db.reseal import add_parser as add_secrets
     from crmgraph.zoho.cli import add_parser as add_zoho
 
     add_zoho(commands)
+    add_secrets(commands)
     return parser
 
 

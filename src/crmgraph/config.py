@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from enum import StrEnum
@@ -20,6 +22,7 @@ DEV_JWT_SECRET = "crmgraph-local-development-key-not-for-production"
 # The router's secret (CRMGRAPH_ROUTER_SECRET): router-config/gateway.config.ts checks the same.
 MIN_ROUTER_SECRET = 32
 MAKE_SECRET = "make one with: openssl rand -hex 32"
+MAKE_KEY = "make one with: openssl rand -base64 32 | tr '+/' '-_'"
 
 
 class Mode(StrEnum):
@@ -69,6 +72,14 @@ class Settings(BaseSettings):
     router_secret: str | None = Field(
         default=None,
         validation_alias=AliasChoices("CRMGRAPH_ROUTER_SECRET", "router_secret"),
+        repr=False,
+    )
+    # Encrypts stored secrets (webhook and Zoho secrets and tokens; crmgraph.secrets_at_rest):
+    # Fernet keys, comma-separated, the first encrypts and all decrypt (rotation). Required
+    # outside the embedded demo, which keeps a generated one beside its SQLite file.
+    secrets_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CRMGRAPH_SECRETS_KEY", "secrets_key"),
         repr=False,
     )
 
@@ -158,6 +169,31 @@ class Settings(BaseSettings):
                 "and send a token"
             )
         return self
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _fernet_keys(cls, keys: str | None) -> str | None:
+        for key in (k.strip() for k in (keys or "").split(",")):
+            try:
+                valid = len(base64.urlsafe_b64decode(key.encode())) == 32 and len(key) == 44
+            except (ValueError, binascii.Error):
+                valid = False
+            if key and not valid:
+                raise ValueError(f"each key must be 32 bytes in URL-safe base64 ({MAKE_KEY})")
+        return keys if keys and keys.strip(" ,") else None
+
+    @model_validator(mode="after")
+    def _secrets_key_outside_the_demo(self) -> Settings:
+        if not self.secrets_key and _mode_of(self.database_url) is not Mode.EMBEDDED:
+            raise ValueError(
+                "CRMGRAPH_SECRETS_KEY is required with PostgreSQL: it encrypts the stored "
+                f"webhook and Zoho secrets ({MAKE_KEY})"
+            )
+        return self
+
+    @property
+    def secrets_keys(self) -> list[str]:
+        return [k.strip() for k in (self.secrets_key or "").split(",") if k.strip()]
 
     @field_validator("router_secret")
     @classmethod

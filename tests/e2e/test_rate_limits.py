@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any, cast
 
 import httpx
@@ -29,6 +29,8 @@ LIMITS = {
     "api_integration": {"requests_per_minute": 600, "burst_limit": 50},
     "premium_integration": {"requests_per_minute": 12, "burst_limit": 6},
     "operations": {"searchContacts": 2},
+    # The REST shim's alone: the gateway must start with it all the same.
+    "routes": {"exportDeals": {"limit": 50, "window_seconds": 60}},
 }
 DEALS = "{ deals(first: 1) { totalCount } }"
 SEARCH = '{ searchContacts(query: "ada") { id } }'
@@ -254,8 +256,15 @@ def test_requests_pass_without_limits_when_redis_is_down(
 
 @pytest.fixture(scope="module")
 def limited_rest(stack: Stack) -> Iterator[str]:
+    with serve_rest(stack, LIMITS) as url:
+        yield url
+
+
+@contextmanager
+def serve_rest(stack: Stack, limits: dict[str, Any]) -> Iterator[str]:
+    """A REST shim of the stack's, on the stack's Redis, with CRMGRAPH_RATE_LIMITS = limits."""
     settings = stack.runtime.settings.model_copy(
-        update={"rate_limits": json.dumps(LIMITS), "rate_limits_enabled": True}
+        update={"rate_limits": json.dumps(limits), "rate_limits_enabled": True}
     )
     app = create_rest_app(dataclasses.replace(stack.runtime, settings=settings))
     port = free_port()

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from crmgraph.config import Settings, mask_url
+from crmgraph.db.sealed import attach
 from crmgraph.errors import ServiceUnavailable
+from crmgraph.secrets_at_rest import keyring_for
 
 
 def create_engine(
@@ -30,6 +32,12 @@ def create_engine(
     DB_POOL_SIZE); it never overflows: past it a request waits for a connection, because
     connections opened beyond a planned budget run PostgreSQL out of them (`too many
     clients`) under load, which failed requests instead of delaying them."""
+    engine = _create_engine(settings, reads=reads, pool_size=pool_size)
+    attach(engine, keyring_for(settings))  # what crmgraph.db.sealed columns use
+    return engine
+
+
+def _create_engine(settings: Settings, *, reads: bool, pool_size: int | None) -> AsyncEngine:
     url = make_url(settings.database_url)
     options: dict[str, Any] = {"echo": settings.sql_echo}
     if reads:

@@ -96,7 +96,7 @@ def create_rest_app(runtime: Runtime) -> Starlette:
                 limit=runtime.settings.rest_max_body_bytes,
                 by_prefix={ZOHO_WEBHOOKS: runtime.settings.zoho_webhook_max_body_bytes},
             ),
-            rate_limit_middleware(runtime),
+            rate_limit_middleware(runtime, operations),
         ],
         exception_handlers={DomainError: domain_error, DBAPIError: data_error},
     )

@@ -30,11 +30,16 @@ from crmgraph.rest.bulk_payloads import (
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.errors import invalid_body
 from crmgraph.rest.operations import Operation, Reply
+from crmgraph.rest.rate_limit_config import RouteLimit
 from crmgraph.runtime import Runtime
 
 IMPORT = "/api/v1/bulk/contacts/import"
 EXPORT = "/api/v1/bulk/deals/export"
 CSV_TYPE = "text/csv; charset=utf-8"
+# Per tenant, on top of the caller's tier: 001's "10 bulk operations per hour" for imports,
+# 004's "/export/*: 10/minute" for exports.
+IMPORT_LIMIT = RouteLimit(10, 3600)
+EXPORT_LIMIT = RouteLimit(10, 60)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -96,10 +101,11 @@ def bulk_operations(runtime: Runtime) -> list[Operation]:
     return [
         Operation("POST", IMPORT, import_contacts, name="importContacts", body=ContactImport,
                   summary="Import contacts: per-row results, one transaction",
-                  replies={200: Reply("Per-row results", ContactImportResult)}, errors=(409,)),
+                  replies={200: Reply("Per-row results", ContactImportResult)}, errors=(409,),
+                  rate_limit=IMPORT_LIMIT),
         Operation("POST", EXPORT, export_deals, name="exportDeals", body=DealExport,
                   summary="Export the tenant's deals, filtered, as CSV or JSON",
-                  replies={200: exported}),
+                  replies={200: exported}, rate_limit=EXPORT_LIMIT),
     ]  # fmt: skip
 
 

@@ -120,6 +120,16 @@ def error_statuses(op: Operation) -> list[int]:
     return sorted(statuses)
 
 
+def _description(op: Operation, status: int) -> str:
+    if status == 429 and op.rate_limit is not None:
+        own = op.rate_limit
+        return (
+            f"Over a rate limit: the caller's tier, or this operation's own limit of "
+            f"{own.limit} per {own.window} per tenant (Retry-After says when to try again)"
+        )
+    return DESCRIPTIONS.get(status, "Error")
+
+
 def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"operationId": op.name, "summary": op.summary}
     if op.description or op.permission:
@@ -148,10 +158,13 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     for status in error_statuses(op):
         if str(status) not in responses:
             answer = RATE_LIMITED if status == 429 else ERROR
-            responses[str(status)] = {**answer, "description": DESCRIPTIONS.get(status, "Error"),
+            responses[str(status)] = {**answer, "description": _description(op, status),
                                       "headers": {"X-Request-ID": {
                                           "$ref": "#/components/headers/RequestId"}}}  # fmt: skip
     out["responses"] = responses
+    if op.rate_limit is not None:
+        out["x-rate-limit"] = {"limit": op.rate_limit.limit, "per": "tenant",
+                               "window_seconds": op.rate_limit.window_seconds}  # fmt: skip
     return {**out, **op.extra}
 
 

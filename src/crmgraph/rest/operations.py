@@ -45,6 +45,9 @@ methods=[M])` plus an `OPENAPI["paths"][path][m]` entry):
   401 (credentials that do not verify) and 429; for routes in ROUTES (auth/needs.py: the
   permission, which stays the one table of who may do what) 401, 403 and the bearer scheme;
   for routes with a body 400.
+- rate_limit: `RouteLimit(limit, window_seconds)`, the route's own limit on top of the
+  caller's tier, per tenant (crmgraph.rest.rate_limit_routes; CRMGRAPH_RATE_LIMITS'
+  "routes" can change it by operationId); the document says it in the 429 reply.
 - extra: anything else, merged into the operation object as written (a hand-written
   fragment that has no field here).
 """
@@ -61,6 +64,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from crmgraph.auth.needs import ROUTES, ZOHO_ORG
+from crmgraph.rest.rate_limit_config import RouteLimit
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Schema = Mapping[str, Any]
@@ -125,6 +129,8 @@ class Operation:
     errors: Sequence[int] = ()
     # Proven by the router's shared secret in x-router-secret, not by a caller's token.
     router_only: bool = False
+    # Its own limit, on top of the caller's tier (per tenant).
+    rate_limit: RouteLimit | None = None
     extra: Schema = field(default_factory=dict)
 
     @property

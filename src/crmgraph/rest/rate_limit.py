@@ -4,7 +4,9 @@ router-config/rate-limit.ts is the other half; both run router-config/rate-limit
 caller's counters are the same whether it calls the router or the REST shim. Whom a request
 counts against is crmgraph.rest.callers' answer: credentials that do not verify get 401 before
 any bucket is touched. The limits are read by rate_limit_config, the counters kept by
-rate_limit_store; this module decides and answers.
+rate_limit_store; this module decides and answers. An operation that declares a limit of its
+own (Operation.rate_limit, rate_limit_routes) is then held to it too, per tenant: a request
+the tier refuses touches no route window; one the route refuses has counted in the tier.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.callers import Caller, by_zoho_org, identify
 from crmgraph.rest.errors import error_response
 from crmgraph.rest.introspect import PATH as INTROSPECT
+from crmgraph.rest.operations import Operation
 from crmgraph.rest.rate_limit_config import RateLimits, rate_limits_from
-from crmgraph.rest.rate_limit_store import MemoryStore, RedisStore, Store, keys_for
+from crmgraph.rest.rate_limit_routes import LimitedRoute, RouteLimits
+from crmgraph.rest.rate_limit_store import MemoryStore, RedisStore, Store, keys_for, route_key
 from crmgraph.rest.request_id import request_id_of
 from crmgraph.rest.zoho_webhooks import PREFIX as ZOHO_WEBHOOKS
 from crmgraph.runtime import Runtime
@@ -111,16 +115,27 @@ class RateLimiter:
         operation = fields[which - 4] if which >= 4 else None
         if operation:
             refused = (self.limits.operations[operation], "1 minute")
-        return Decision(
-            allowed=allowed == 1,
-            limit=tier.requests_per_minute,
-            remaining=max(0, remaining),
-            reset_at=math.ceil(reset_ms / 1000),
-            retry_after=max(1, math.ceil(retry_ms / 1000)),
-            refused_limit=refused[0],
-            refused_window=refused[1],
-            refused_operation=operation,
+        return _decision(
+            (allowed, remaining, reset_ms, retry_ms),
+            tier.requests_per_minute,
+            (*refused, operation),
         )
+
+    async def hit_route(self, scope: str, route: LimitedRoute) -> Decision | None:
+        """The decision of route's own window for scope (`tenant:<id>` or a caller's bucket);
+        None when limits are off or Redis does not answer."""
+        if not self.limits.enabled:
+            return None
+        limit = route.limit
+        try:
+            allowed, remaining, reset_ms, retry_ms = await self._open().window(
+                route_key(scope, route.operation), limit.limit, limit.window_seconds * 1000
+            )
+        except (RedisError, OSError) as exc:
+            self._warn(exc)
+            return None
+        refused = (limit.limit, limit.window, route.operation)
+        return _decision((allowed, remaining, reset_ms, retry_ms), limit.limit, refused)
 
     def _warn(self, exc: BaseException) -> None:
         # Limits are protection, not correctness: requests pass while Redis is away.
@@ -131,15 +146,39 @@ class RateLimiter:
         log.warning("Redis did not answer; requests pass without rate limits: %r", exc)
 
 
+def _decision(
+    raw: tuple[int, int, int, int], limit: int, refused: tuple[int, str, str | None]
+) -> Decision:
+    """A store's (allowed, remaining, reset_at_ms, retry_after_ms), with the limit the
+    headers name and the (limit, window, operation) a refusal's body names."""
+    allowed, remaining, reset_ms, retry_ms = raw
+    return Decision(
+        allowed=allowed == 1,
+        limit=limit,
+        remaining=max(0, remaining),
+        reset_at=math.ceil(reset_ms / 1000),
+        retry_after=max(1, math.ceil(retry_ms / 1000)),
+        refused_limit=refused[0],
+        refused_window=refused[1],
+        refused_operation=refused[2],
+    )
+
+
 class RateLimitMiddleware:
     """Counts every HTTP request except /health, /openapi.json and the router's introspection;
     over a limit, 429; credentials that do not verify, 401 (counted nowhere)."""
 
     def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, settings: Settings, authenticator: Authenticator
+        self,
+        app: ASGIApp,
+        limiter: RateLimiter,
+        settings: Settings,
+        authenticator: Authenticator,
+        routes: RouteLimits,
     ) -> None:
         self.app = app
         self.limiter = limiter
+        self.routes = routes
         self.settings = settings
         self.authenticator = authenticator
 
@@ -151,17 +190,25 @@ class RateLimitMiddleware:
         headers["x-request-id"] = request_id_of(scope)  # the id security logs carry
         peer = scope["client"][0] if scope.get("client") else None
         address = client_ip(headers, peer, self.settings)
+        tenant = None
         try:
             if scope["path"].startswith(ZOHO_WEBHOOKS):  # signed by an org, not a bearer
                 caller = by_zoho_org(headers, scope.get("query_string", b""), address)
             else:
-                caller, _ = await identify(self.authenticator, headers, address)
+                caller, verified = await identify(self.authenticator, headers, address)
+                tenant = verified.tenant_id if verified else None
         except DomainError as exc:
             if exc.code is not ErrorCode.UNAUTHENTICATED:
                 raise
             await error_response(Request(scope), exc)(scope, receive, send)
             return
         decision = await self.limiter.hit(caller)
+        route = self.routes.match(scope["method"], scope["path"])
+        if route is not None and (decision is None or decision.allowed):
+            per = f"tenant:{tenant}" if tenant else caller.bucket
+            own = await self.limiter.hit_route(per, route)
+            if own is not None and not own.allowed:
+                decision = own
         if decision is None:
             await self.app(scope, receive, send)
         elif decision.allowed:
@@ -201,9 +248,13 @@ def _with_headers(send: Send, extra: dict[str, str]) -> Send:
     return sending
 
 
-def rate_limit_middleware(runtime: Runtime) -> Middleware:
+def rate_limit_middleware(runtime: Runtime, operations: Sequence[Operation]) -> Middleware:
     settings = runtime.settings
-    limiter = RateLimiter(rate_limits_from(settings), settings.redis_url)
+    limits = rate_limits_from(settings)
     return Middleware(
-        RateLimitMiddleware, limiter=limiter, settings=settings, authenticator=runtime.authenticator
+        RateLimitMiddleware,
+        limiter=RateLimiter(limits, settings.redis_url),
+        settings=settings,
+        authenticator=runtime.authenticator,
+        routes=RouteLimits(operations, limits.routes),
     )

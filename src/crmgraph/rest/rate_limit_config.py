@@ -1,5 +1,6 @@
 """The rate limits' configuration: the design's tiers and expensive root fields, with
-CRMGRAPH_RATE_LIMITS merged over them (router-config/rate-limit.ts reads the same JSON)."""
+CRMGRAPH_RATE_LIMITS merged over them (router-config/rate-limit.ts reads the same JSON), and
+RouteLimit, a REST operation's own limit (declared on its Operation; "routes" overrides it)."""
 
 from __future__ import annotations
 
@@ -38,16 +39,41 @@ DEFAULT_OPERATIONS: dict[str, int] = {
 
 
 @dataclass(frozen=True)
+class RouteLimit:
+    """A REST operation's own limit, on top of the caller's tier: at most `limit` requests
+    in any `window_seconds` (a sliding window), per tenant (per caller when the request
+    names no tenant)."""
+
+    limit: int
+    window_seconds: int
+
+    def __post_init__(self) -> None:
+        for name in ("limit", "window_seconds"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"RouteLimit.{name} must be a positive integer, got {value!r}")
+
+    @property
+    def window(self) -> str:
+        """The window as the 429 body words it: "1 hour", "1 minute", "90 seconds"."""
+        named = {86_400: "1 day", 3600: "1 hour", 60: "1 minute", 1: "1 second"}
+        return named.get(self.window_seconds, f"{self.window_seconds} seconds")
+
+
+@dataclass(frozen=True)
 class RateLimits:
     enabled: bool = True
     tiers: Mapping[Tier, TierLimits] = field(default_factory=lambda: dict(DEFAULT_TIERS))
     operations: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_OPERATIONS))
+    # Per REST operationId, replacing what its Operation declares (the REST shim's alone).
+    routes: Mapping[str, RouteLimit] = field(default_factory=dict)
 
 
 def rate_limits_from(settings: Settings) -> RateLimits:
     """The defaults with CRMGRAPH_RATE_LIMITS merged over them; a bad value is a ValueError."""
     tiers = dict(DEFAULT_TIERS)
     operations = dict(DEFAULT_OPERATIONS)
+    routes: dict[str, RouteLimit] = {}
     if settings.rate_limits and settings.rate_limits.strip():
         try:
             given = json.loads(settings.rate_limits)
@@ -58,6 +84,9 @@ def rate_limits_from(settings: Settings) -> RateLimits:
         for name, values in given.items():
             if not isinstance(values, dict):
                 raise ValueError(f"CRMGRAPH_RATE_LIMITS: {name} must be an object")
+            if name == "routes":
+                routes.update({op: _route(op, limit) for op, limit in values.items()})
+                continue
             checked = {k: _positive(f"{name}.{k}", v) for k, v in values.items()}
             if name == "operations":
                 operations.update(checked)
@@ -69,7 +98,17 @@ def rate_limits_from(settings: Settings) -> RateLimits:
                 tiers[tier] = replace(tiers[tier], **checked)
             else:
                 raise ValueError(f"CRMGRAPH_RATE_LIMITS: unknown key {name}")
-    return RateLimits(settings.rate_limits_enabled, tiers, operations)
+    return RateLimits(settings.rate_limits_enabled, tiers, operations, routes)
+
+
+def _route(operation: str, given: object) -> RouteLimit:
+    where = f"routes.{operation}"
+    if not isinstance(given, dict) or set(given) != {"limit", "window_seconds"}:
+        raise ValueError(f"CRMGRAPH_RATE_LIMITS: {where} must be {{limit, window_seconds}}")
+    return RouteLimit(
+        _positive(f"{where}.limit", given["limit"]),
+        _positive(f"{where}.window_seconds", given["window_seconds"]),
+    )
 
 
 def _positive(where: str, value: object) -> int:

@@ -11,12 +11,14 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmgraph.db.models.base import Base, TenantRow
+from crmgraph.db.sealed import Sealed
 
 
 class WebhookSubscription(TenantRow, Base):
-    """A receiver of the tenant's events. The secret signs each delivery, so it is kept as
-    given (shown in full only when created); `active` goes false once the receiver failed
-    retry_config's `disable_after_failures` times in a row (`disabled_at`, `disabled_reason`)."""
+    """A receiver of the tenant's events. The secret signs each delivery, so it is kept,
+    encrypted at rest (shown in full only when created); `active` goes false once the
+    receiver failed retry_config's `disable_after_failures` times in a row (`disabled_at`,
+    `disabled_reason`)."""
 
     __tablename__ = "webhook_subscriptions"
     __table_args__ = (Index(None, "tenant_id", "created_at", "id"),)
@@ -26,7 +28,7 @@ class WebhookSubscription(TenantRow, Base):
     events: Mapped[list[str]]
     # Per topic, what an event must match (crmgraph.webhooks.filters).
     filters: Mapped[dict[str, Any]]
-    secret: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(Sealed)
     retry_config: Mapped[dict[str, Any]]
     active: Mapped[bool] = mapped_column(default=True)
     consecutive_failures: Mapped[int] = mapped_column(default=0)

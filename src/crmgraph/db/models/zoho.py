@@ -1,9 +1,10 @@
 """Zoho One inbound: the organisations allowed to send webhooks, and the events they sent.
 
-A zoho_orgs row holds an organisation's HMAC secret and shared tokens in clear: they are
-keys to compute and compare signatures with, not passwords, so they cannot be hashed; so are
-its OAuth client secret and refresh token, which crmgraph must send to Zoho. None of them is
-ever logged or returned by the REST API (the HMAC secret only once, when it is made).
+A zoho_orgs row holds an organisation's HMAC secret and shared tokens, and its OAuth client
+secret and refresh token (which crmgraph must send to Zoho): keys to compute signatures with or
+to present, not passwords, so they cannot be hashed; they are encrypted at rest instead
+(crmgraph.db.sealed: a new secret column is `mapped_column(Sealed)`). They are never logged
+and never returned by the REST API after registration.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmgraph.db.models.base import Base, TenantRow
+from crmgraph.db.sealed import Sealed, SealedList
 
 
 class ZohoOrg(TenantRow, Base):
@@ -24,14 +26,14 @@ class ZohoOrg(TenantRow, Base):
     __tablename__ = "zoho_orgs"
 
     org_id: Mapped[str] = mapped_column(String(64), unique=True)
-    secret: Mapped[str | None] = mapped_column(Text)
-    tokens: Mapped[list[str]] = mapped_column(default=list)
+    secret: Mapped[str | None] = mapped_column(Sealed)
+    tokens: Mapped[list[str]] = mapped_column(SealedList, default=list)
     desk_jwks: Mapped[str | None] = mapped_column(Text)  # Zoho Desk's JWKS: a URL or a file
     # Zoho CRM's REST API (notification callbacks carry ids only; crmgraph.zoho.crm_api):
     # the OAuth client, its refresh token, and the accounts server of the org's data centre.
     oauth_client_id: Mapped[str | None] = mapped_column(Text)
-    oauth_client_secret: Mapped[str | None] = mapped_column(Text)
-    oauth_refresh_token: Mapped[str | None] = mapped_column(Text)
+    oauth_client_secret: Mapped[str | None] = mapped_column(Sealed)
+    oauth_refresh_token: Mapped[str | None] = mapped_column(Sealed)
     accounts_url: Mapped[str | None] = mapped_column(Text)
 
 

@@ -27,6 +27,7 @@ from crmgraph.domain import webhooks
 from crmgraph.errors import DomainError
 from crmgraph.events import deliveries
 from crmgraph.events.consumers.zoho_mapper import ZohoMapper, mark_processed, record_of
+from crmgraph.events.topics import Topic
 from crmgraph.zoho import inbound, orgs
 from crmgraph.zoho.formats import Delivery, spec000
 from crmgraph.zoho.formats.base import hmac_hex
@@ -150,8 +151,8 @@ async def receive_late(session: AsyncSession, scope: Scope) -> None:
 async def _webhook(session: AsyncSession, scope: Scope) -> None:
     data = webhooks.NewWebhook(
         url=DEMO_WEBHOOK_URL,
-        events=["deal.stage_changed"],
-        filters={"deal.stage_changed": {"stages": ["Closed Won"]}},
+        events=[Topic.DEAL_STAGE_CHANGED.value],
+        filters={Topic.DEAL_STAGE_CHANGED.value: {"stages": ["Closed Won"]}},
         secret=DEMO_WEBHOOK_SECRET,
     )
     # allow_private only skips the DNS lookup: seeding must not need the network, and the
@@ -164,7 +165,7 @@ async def _webhook(session: AsyncSession, scope: Scope) -> None:
     for number, ok, status, error in attempts:
         session.add(models.WebhookDelivery(
             tenant_id=scope.tenant_id, subscription_id=sub.id, event_id=event_id,
-            topic="deal.stage_changed", attempt=number, succeeded=ok, status_code=status,
+            topic=Topic.DEAL_STAGE_CHANGED.value, attempt=number, succeeded=ok, status_code=status,
             response_excerpt=SEEDED, error=error, duration_ms=120,
             created_at=sent + timedelta(minutes=number)))  # fmt: skip
 

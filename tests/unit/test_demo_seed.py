@@ -21,6 +21,7 @@ from crmgraph.demo import DEMO_TENANT, load_demo
 from crmgraph.domain import webhooks
 from crmgraph.events.consumers.zoho_mapper import ZohoMapper, record_of
 from crmgraph.events.deliveries import DEAD
+from crmgraph.events.topics import Topic
 from crmgraph.zoho import orgs, replay
 from crmgraph.zoho.formats import spec000
 from crmgraph.zoho.mapping import Outcome, apply_record
@@ -82,8 +83,8 @@ async def test_embedded_demo_has_a_zoho_org_events_and_a_webhook(
     assert contact is not None and (contact.first_name, contact.last_name) == ("Hedy", "Lamarr")
     assert mapped_state is None  # handled: the mapper has nothing left to do
     assert dead.processed_at is None and dead_state == DEAD
-    assert [(h.url, h.secret, h.events) for h in hooks] == [
-        (demo.DEMO_WEBHOOK_URL, demo.DEMO_WEBHOOK_SECRET, ["deal.stage_changed"])]  # fmt: skip
+    hook = (demo.DEMO_WEBHOOK_URL, demo.DEMO_WEBHOOK_SECRET, [Topic.DEAL_STAGE_CHANGED.value])
+    assert [(h.url, h.secret, h.events) for h in hooks] == [hook]
     assert sorted((a.attempt, a.succeeded) for a in attempts) == [(1, False), (2, True)]
     assert f".venv/bin/crmgraph webhooks replay {dead.id}" in "\n".join(lines)
 

@@ -156,13 +156,21 @@ def test_failures_are_retried_with_backoff_until_one_succeeds(
     assert listed.json()["data"][0]["consecutive_failures"] == 0
 
 
+def register_down(
+    stack: Stack, tenant: str, receiver: Receiver, path: str, *, disable_after: int
+) -> dict[str, Any]:
+    """A webhook whose receiver answers 503, disabled after disable_after failures."""
+    receiver.script[path] = [503] * 50
+    retry = {**FAST, "max_retries": 10, "disable_after_failures": disable_after,
+             "retry_delay_seconds": 0.1}  # fmt: skip
+    return register(stack, tenant, f"{receiver.url}{path}", retry_config=retry)
+
+
 def test_consecutive_failures_disable_the_subscription(
     stack: Stack, tenant: str, receiver: Receiver
 ) -> None:
     deals_by = world(stack, tenant)
-    receiver.script["/down"] = [503] * 50
-    retry = {**FAST, "max_retries": 10, "disable_after_failures": 3, "retry_delay_seconds": 0.1}
-    hook = register(stack, tenant, f"{receiver.url}/down", retry_config=retry)
+    hook = register_down(stack, tenant, receiver, "/down", disable_after=3)
 
     move(stack, tenant, deals_by["A"]["deal"], deals_by["A"]["won"])
     receiver.wait_for("/down", 3)
@@ -236,9 +244,7 @@ def test_delivery_outcomes_are_counted_in_metrics(
 ) -> None:
     # README (Architecture): GET /metrics counts webhook deliveries by outcome.
     deals_by = world(stack, tenant)
-    receiver.script["/counted-down"] = [503] * 10
-    retry = {**FAST, "max_retries": 10, "disable_after_failures": 2, "retry_delay_seconds": 0.1}
-    down = register(stack, tenant, f"{receiver.url}/counted-down", retry_config=retry)
+    down = register_down(stack, tenant, receiver, "/counted-down", disable_after=2)
     up = register(stack, tenant, f"{receiver.url}/counted-up")
     before = outcomes(stack, tenant)
 

@@ -37,7 +37,8 @@ from crmgraph.zoho.mapping import apply_record
 DEMO_ZOHO_ORG = "900000001"
 DEMO_ZOHO_SECRET = "crmgraphdemozohosecretnotforproduction"  # letters and digits: Books takes it
 DEMO_ZOHO_TOKEN = "crmgraph-demo-zoho-token"
-DEMO_WEBHOOK_URL = "https://example.com/crm-events"
+# .invalid never resolves (RFC 6761): the demo's events never leave the machine unasked.
+DEMO_WEBHOOK_URL = "https://crm-events.demo.invalid/hook"
 DEMO_WEBHOOK_SECRET = "whsec_crmgraph_demo_not_for_production"
 
 # Zoho CRM record ids of the two received events.

@@ -94,12 +94,11 @@ async def load_demo(
         session.add_all([admin, rep])
         await session.flush()
         scope = Scope(tenant_id=DEMO_TENANT, user_id=admin.id, roles=("tenant_admin",))
-        if integrations:
-            assert settings is not None
+        if integrations and settings is not None:
             await demo_integrations.receive_early(session, scope, settings)
         await _load(session, scope, rep.id)
-        if integrations:
-            await demo_integrations.receive_late(session, scope)
+        if integrations and settings is not None:
+            await demo_integrations.receive_late(session, scope, settings)
     return True
 
 

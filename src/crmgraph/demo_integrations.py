@@ -55,6 +55,14 @@ def allowed(settings: Settings) -> bool:
     return settings.is_local_demo
 
 
+def refuse_unless_allowed(settings: Settings) -> None:
+    if not allowed(settings):
+        raise KnownSecretsRefused(
+            "the Zoho and webhook demo data has known secrets: only for the embedded demo "
+            "on this machine (a SQLite DATABASE_URL and a loopback HOST)"
+        )
+
+
 def _delivery(event: dict[str, Any]) -> Delivery:
     """A 000-format delivery of event, read by the same parser as POST /webhooks/zoho/crm."""
     body = json.dumps(event).encode()
@@ -112,11 +120,7 @@ async def receive_early(session: AsyncSession, scope: Scope, settings: Settings)
     """Before the demo's pipeline exists: register the organisation and receive a Zoho deal,
     which fails to map for want of a pipeline and is made a dead letter at once (the mapper
     would after 8 attempts). Once the pipeline is there, a replay maps it."""
-    if not allowed(settings):
-        raise KnownSecretsRefused(
-            "the Zoho and webhook demo data has known secrets: only for the embedded demo "
-            "on this machine (a SQLite DATABASE_URL and a loopback HOST)"
-        )
+    refuse_unless_allowed(settings)
     await orgs.add_org(session, scope=scope, org_id=DEMO_ZOHO_ORG, secret=DEMO_ZOHO_SECRET,
                        tokens=[DEMO_ZOHO_TOKEN])  # fmt: skip
     when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
@@ -134,9 +138,10 @@ async def receive_early(session: AsyncSession, scope: Scope, settings: Settings)
     raise AssertionError("the demo deal mapped without a pipeline")
 
 
-async def receive_late(session: AsyncSession, scope: Scope) -> None:
+async def receive_late(session: AsyncSession, scope: Scope, settings: Settings) -> None:
     """Once the demo data is in: a Zoho contact received and mapped (as the mapper does),
     and an outbound webhook with two attempts on record."""
+    refuse_unless_allowed(settings)
     when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     contact = await _receive(session, scope.tenant_id, _event("Contacts", MAPPED_CONTACT, when, {
         "First_Name": "Hedy", "Last_Name": "Lamarr", "Email": "hedy.lamarr@initech.example",

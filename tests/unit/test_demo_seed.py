@@ -123,6 +123,8 @@ async def test_the_seed_leaves_known_secrets_out_off_loopback(
         deals = await session.scalar(select(func.count()).select_from(models.Deal))
         with pytest.raises(demo.KnownSecretsRefused):
             await demo.receive_early(session, SYSTEM, settings)
+        with pytest.raises(demo.KnownSecretsRefused):
+            await demo.receive_late(session, SYSTEM, settings)
 
     assert counts == [0, 0, 0]
     assert deals  # the rest of the demo is there

@@ -165,16 +165,28 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     if args.scale is not None:
         return _seed_scale(settings, args)
 
-    async def run() -> bool:
+    from crmgraph import demo_integrations
+
+    async def run() -> tuple[bool, list[str]]:
         engine = create_engine(settings)
         try:
             await ping(engine)
-            return await load_demo(create_session_factory(engine))
+            sessions = create_session_factory(engine)
+            loaded = await load_demo(sessions, settings)
+            if not demo_integrations.allowed(settings):
+                return loaded, []
+            async with sessions() as session:
+                return loaded, await demo_integrations.describe(session, DEMO_TENANT)
         finally:
             await engine.dispose()
 
-    loaded = asyncio.run(run())
+    loaded, lines = asyncio.run(run())
     print(f"crmgraph: demo tenant {DEMO_TENANT!r} " + ("loaded" if loaded else "already has data"))
+    if not demo_integrations.allowed(settings):
+        print("crmgraph: the demo's Zoho organisation and webhook (known secrets) are left out: "
+              "only the embedded mode on loopback loads them")  # fmt: skip
+    for line in lines:
+        print(f"crmgraph: {line}")
     return 0
 
 

@@ -160,8 +160,7 @@ class Settings(BaseSettings):
     def _anonymous_only_in_the_local_demo(self) -> Settings:
         """Anonymous requests act as a tenant admin: acceptable for the demo on one's own
         machine, never where anyone else can connect or on a shared database."""
-        embedded = _mode_of(self.database_url) is Mode.EMBEDDED
-        if self.anonymous_tenant and not (embedded and is_loopback(self.host)):
+        if self.anonymous_tenant and not self.is_local_demo:
             raise ValueError(
                 "ANONYMOUS_TENANT is only for the embedded demo on this machine (a SQLite "
                 "DATABASE_URL and HOST 127.0.0.1, ::1 or localhost); here the mode is "
@@ -219,6 +218,12 @@ class Settings(BaseSettings):
 
     def jwt_private_key_pem(self) -> str | None:
         return _pem(self.jwt_private_key)
+
+    @property
+    def is_local_demo(self) -> bool:
+        """The embedded mode listening on loopback only: where the demo's conveniences
+        (ANONYMOUS_TENANT, demo data with known secrets) are allowed, and nowhere else."""
+        return _mode_of(self.database_url) is Mode.EMBEDDED and is_loopback(self.host)
 
     @cached_property
     def mode(self) -> Mode:

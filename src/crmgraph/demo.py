@@ -8,6 +8,8 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from crmgraph import demo_integrations
+from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
@@ -69,8 +71,14 @@ async def is_loaded(sessions: async_sessionmaker[AsyncSession]) -> bool:
         return bool(await session.scalar(stmt))
 
 
-async def load_demo(sessions: async_sessionmaker[AsyncSession]) -> bool:
-    """Load the demo tenant unless it already has data. Returns whether it loaded."""
+async def load_demo(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings | None = None
+) -> bool:
+    """Load the demo tenant unless it already has data. Returns whether it loaded. With the
+    settings of the local embedded demo (Settings.is_local_demo) also its Zoho organisation,
+    received Zoho events and outbound webhook, whose secrets are known (demo_integrations);
+    without, or anywhere else, not those."""
+    integrations = settings is not None and demo_integrations.allowed(settings)
     if await is_loaded(sessions):
         return False
     async with sessions() as session, session.begin():
@@ -86,7 +94,11 @@ async def load_demo(sessions: async_sessionmaker[AsyncSession]) -> bool:
         session.add_all([admin, rep])
         await session.flush()
         scope = Scope(tenant_id=DEMO_TENANT, user_id=admin.id, roles=("tenant_admin",))
+        if integrations and settings is not None:
+            await demo_integrations.receive_early(session, scope, settings)
         await _load(session, scope, rep.id)
+        if integrations and settings is not None:
+            await demo_integrations.receive_late(session, scope, settings)
     return True
 
 

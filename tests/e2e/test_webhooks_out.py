@@ -156,13 +156,21 @@ def test_failures_are_retried_with_backoff_until_one_succeeds(
     assert listed.json()["data"][0]["consecutive_failures"] == 0
 
 
+def register_down(
+    stack: Stack, tenant: str, receiver: Receiver, path: str, *, disable_after: int
+) -> dict[str, Any]:
+    """A webhook whose receiver answers 503, disabled after disable_after failures."""
+    receiver.script[path] = [503] * 50
+    retry = {**FAST, "max_retries": 10, "disable_after_failures": disable_after,
+             "retry_delay_seconds": 0.1}  # fmt: skip
+    return register(stack, tenant, f"{receiver.url}{path}", retry_config=retry)
+
+
 def test_consecutive_failures_disable_the_subscription(
     stack: Stack, tenant: str, receiver: Receiver
 ) -> None:
     deals_by = world(stack, tenant)
-    receiver.script["/down"] = [503] * 50
-    retry = {**FAST, "max_retries": 10, "disable_after_failures": 3, "retry_delay_seconds": 0.1}
-    hook = register(stack, tenant, f"{receiver.url}/down", retry_config=retry)
+    hook = register_down(stack, tenant, receiver, "/down", disable_after=3)
 
     move(stack, tenant, deals_by["A"]["deal"], deals_by["A"]["won"])
     receiver.wait_for("/down", 3)
@@ -220,3 +228,35 @@ def test_secret_is_generated_shown_once_and_graphql_manages_the_same_subscriptio
     assert gone["data"]["deleteWebhookSubscription"]["deleted"] is True
     assert httpx.get(f"{stack.rest_url}/api/v1/webhooks",
                      headers=admin(stack, tenant)).json()["data"] == []  # fmt: skip
+
+
+def outcomes(stack: Stack, tenant: str) -> dict[str, float]:
+    """crmgraph_webhook_deliveries_total by outcome, as GET /metrics shows it."""
+    text = httpx.get(f"{stack.rest_url}/metrics",
+                     headers=admin(stack, tenant, roles=("system_admin",))).text  # fmt: skip
+    prefix = 'crmgraph_webhook_deliveries_total{outcome="'
+    return {line[len(prefix):].split('"')[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line.startswith(prefix)}  # fmt: skip
+
+
+def test_delivery_outcomes_are_counted_in_metrics(
+    stack: Stack, tenant: str, receiver: Receiver
+) -> None:
+    # README (Architecture): GET /metrics counts webhook deliveries by outcome.
+    deals_by = world(stack, tenant)
+    down = register_down(stack, tenant, receiver, "/counted-down", disable_after=2)
+    up = register(stack, tenant, f"{receiver.url}/counted-up")
+    before = outcomes(stack, tenant)
+
+    move(stack, tenant, deals_by["A"]["deal"], deals_by["A"]["won"])
+    wait_until(lambda: len(deliveries(stack, tenant, down["id"])) == 2)
+    pinged = httpx.post(f"{stack.rest_url}/api/v1/webhooks/{up['id']}/test",
+                        headers=admin(stack, tenant))  # fmt: skip
+    assert pinged.status_code == 200, pinged.text
+    # The up webhook also gets the stage change: delivered twice at least.
+    wait_until(lambda: len(receiver.at("/counted-up")) == 2)
+    delivered = before["delivered"] + 2
+    after = wait_until(lambda: (now := outcomes(stack, tenant))["delivered"] >= delivered and now)
+
+    assert after["disabled"] == before["disabled"] + 1
+    assert after["failed"] >= before["failed"] + 1

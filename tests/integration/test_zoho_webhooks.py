@@ -378,6 +378,8 @@ async def test_webhooks_count_against_the_organisation_they_name(
 
     assert [a.status_code for a in answers] == [202, 202, 429, 202], [a.text for a in answers]
     assert answers[0].headers["x-ratelimit-limit"] == "2"
+    refused = answers[2]  # answered by the middleware, yet as every answer to a delivery
+    assert refused.json()["error"]["correlation_id"] == refused.headers["x-correlation-id"]
 
 
 async def test_webhooks_have_their_own_body_limit(pg_settings: Settings, tenant: str) -> None:
@@ -396,6 +398,21 @@ async def test_webhooks_have_their_own_body_limit(pg_settings: Settings, tenant:
     assert webhook.status_code == 413
     assert webhook.json()["errors"][0]["details"] == {"limit": 2000}
     assert other.status_code == 401  # under REST_MAX_BODY_BYTES: it reaches authentication
+
+
+async def test_a_body_over_the_limit_is_413_with_the_senders_correlation_id(shim: Shim) -> None:
+    # The body limit answers before the route: README says every answer carries the id.
+    limit = shim.runtime.settings.zoho_webhook_max_body_bytes
+    body = spec000(shim.org_id, data={"id": "1", "details": {"pad": "x" * limit}})
+    headers = signed_headers(shim.org_id, body, **{"X-Correlation-ID": "corr-big-1"})
+
+    answer = await shim.client.post("/webhooks/zoho/crm", content=body, headers=headers)
+
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["x-correlation-id"] == "corr-big-1"
+    assert answer.json()["error"]["correlation_id"] == "corr-big-1"
+    assert answer.json()["error"]["code"] == "REQUEST_ENTITY_TOO_LARGE"
+    assert await shim.counts() == (0, 0)
 
 
 async def test_a_value_the_database_cannot_store_is_400_and_stores_nothing(shim: Shim) -> None:

@@ -4,15 +4,21 @@ the real router: what `make run` gives a newcomer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from crmgraph import demo_integrations as demo
 from crmgraph.config import DEV_JWT_SECRET, Settings
+from crmgraph.db import models
 from crmgraph.db.migrate import upgrade
 from crmgraph.demo import CONTACTS, DEALS, load_demo
+from crmgraph.zoho.formats.base import hmac_hex
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
 
@@ -33,7 +39,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     asyncio.run(upgrade(settings))
     stack = Stack(settings, workdir=workdir)
     stack.start()
-    assert stack.call(lambda: load_demo(stack.runtime.sessions)) is True
+    assert stack.call(lambda: load_demo(stack.runtime.sessions, settings)) is True
     yield stack
     stack.stop()
 
@@ -109,3 +115,43 @@ def test_webhooks_are_delivered_signed_on_sqlite(embedded: Stack) -> None:
         receiver.stop()
 
     assert len(got) == 1 and got[0].verified
+
+
+def test_readme_demo_zoho_delivery_and_replay(embedded: Stack) -> None:
+    # README "Try Zoho and webhooks in make run": a 000 delivery signed with the demo's
+    # secret updates the seeded contact, and the seeded dead letter maps once replayed.
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    details = {"Last_Name": "Lamarr", "Phone": "+1 555 0100"}
+    data = {"id": demo.MAPPED_CONTACT, "entity_type": "Contacts", "operation": "update",
+            "details": details}  # fmt: skip
+    event = {"event_type": "contact.updated", "timestamp": now, "webhook_id": "wh_smoke_1",
+             "data": data}  # fmt: skip
+    body = json.dumps(event).encode()
+    headers = {"Content-Type": "application/json", "X-Zoho-Org-Id": demo.DEMO_ZOHO_ORG,
+               "X-Zoho-Signature": "sha256=" + hmac_hex(demo.DEMO_ZOHO_SECRET, body)}  # fmt: skip
+    dead_id = embedded.call(lambda: dead_letter(embedded))
+
+    sent = httpx.post(f"{embedded.rest_url}/webhooks/zoho/crm", content=body, headers=headers)
+    replayed = httpx.post(f"{embedded.rest_url}/api/v1/zoho/events/{dead_id}/replay")
+
+    assert sent.status_code == 202, sent.text
+    assert replayed.status_code == 202 and replayed.json()["data"]["was"] == "dead"
+    query = (
+        '{ contacts(filter: {lastName: {eq: "Lamarr"}}) { edges { node { phone } } } '
+        'deals(filter: {title: {contains: "Spectrum"}}) { edges { node { stage } } } }'
+    )
+    expected = {"contacts": {"edges": [{"node": {"phone": "+1 555 0100"}}]},
+                "deals": {"edges": [{"node": {"stage": "Proposal"}}]}}  # fmt: skip
+    deadline = time.monotonic() + 15
+    while (got := embedded.graphql(query).json().get("data")) != expected:
+        assert time.monotonic() < deadline, got
+        time.sleep(0.1)
+
+
+async def dead_letter(stack: Stack) -> str:
+    async with stack.runtime.sessions() as session:
+        found = await session.scalar(
+            select(models.ZohoInboundEvent.id).where(
+                models.ZohoInboundEvent.record_id == demo.DEAD_DEAL)
+        )  # fmt: skip
+    return str(found)

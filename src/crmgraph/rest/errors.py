@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -14,6 +16,9 @@ from crmgraph.rest.envelope import envelope
 
 # The design's REST bodies say UNAUTHORIZED where GraphQL says UNAUTHENTICATED.
 REST_CODES = {ErrorCode.UNAUTHENTICATED: "UNAUTHORIZED"}
+# Zoho webhook deliveries (crmgraph.rest.zoho_webhooks): every answer, a 413 or 429 from the
+# middleware included, carries the correlation id and 000's `error` object.
+ZOHO_WEBHOOKS = "/webhooks/zoho/"
 
 
 def error_body(error: DomainError) -> dict[str, object]:
@@ -21,13 +26,42 @@ def error_body(error: DomainError) -> dict[str, object]:
     return {**error.as_dict(), "code": REST_CODES.get(error.code, error.code.value)}
 
 
+def correlation_id(request: Request) -> str:
+    """A Zoho webhook delivery's correlation id: the sender's X-Correlation-ID, else a new
+    one, kept in the request's state so that every answer to the request names the same."""
+    found = getattr(request.state, "correlation_id", None)
+    if not isinstance(found, str):
+        found = request.headers.get("x-correlation-id") or f"corr_{uuid.uuid4().hex}"
+        request.state.correlation_id = found
+    return found
+
+
 def error_response(request: Request, error: DomainError) -> JSONResponse:
     body = error_body(error)
+    if request.url.path.startswith(ZOHO_WEBHOOKS):
+        return _zoho_error(request, error)
     headers = {"WWW-Authenticate": "Bearer"} if error.code is ErrorCode.UNAUTHENTICATED else None
     return JSONResponse(
         envelope(request, None, success=False, errors=[body]),
         status_code=HTTP_STATUS[error.code],
         headers=headers,
+    )
+
+
+def _zoho_error(request: Request, error: DomainError) -> JSONResponse:
+    """The usual error envelope plus 000's `error` object, which carries the correlation id."""
+    body = envelope(request, None, success=False, errors=[error_body(error)])
+    correlation = correlation_id(request)
+    body["error"] = {
+        "code": error_body(error)["code"],
+        "message": error.message,
+        "details": error.details or ({"field": error.field} if error.field else None),
+        "correlation_id": correlation,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "request_id": body["meta"]["requestId"],
+    }
+    return JSONResponse(
+        body, status_code=HTTP_STATUS[error.code], headers={"X-Correlation-ID": correlation}
     )
 
 

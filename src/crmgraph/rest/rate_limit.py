@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from redis.exceptions import RedisError
 from starlette.datastructures import MutableHeaders
@@ -28,7 +29,7 @@ from crmgraph.auth.authenticate import Authenticator, client_ip
 from crmgraph.config import Settings
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.callers import Caller, by_zoho_org, identify
-from crmgraph.rest.errors import error_response
+from crmgraph.rest.errors import correlation_id, error_response
 from crmgraph.rest.introspect import PATH as INTROSPECT
 from crmgraph.rest.operations import Operation
 from crmgraph.rest.rate_limit_config import RateLimits, rate_limits_from
@@ -223,13 +224,20 @@ class RateLimitMiddleware:
                 retry_after=decision.retry_after,
                 request_id=request_id,
             )
-            await _too_many_requests(send, decision)
+            await _too_many_requests(scope, send, decision)
 
 
-async def _too_many_requests(send: Send, decision: Decision) -> None:
-    body = json.dumps(decision.body()).encode()
+async def _too_many_requests(scope: Scope, send: Send, decision: Decision) -> None:
+    answer = decision.body()
+    extra = {}
+    if scope["path"].startswith(ZOHO_WEBHOOKS):  # as every answer to a Zoho delivery
+        extra["X-Correlation-ID"] = correlation = correlation_id(Request(scope))
+        answer["error"] = {**cast(dict[str, object], answer["error"]),
+                           "correlation_id": correlation}  # fmt: skip
+    body = json.dumps(answer).encode()
     headers = {
         **decision.headers(),
+        **extra,
         "Retry-After": str(decision.retry_after),
         "Content-Type": "application/json",
         "Content-Length": str(len(body)),

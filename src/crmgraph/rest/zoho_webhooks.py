@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from crmgraph.db.errors import is_unstorable_value
-from crmgraph.errors import HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
+from crmgraph.errors import UNSTORABLE, DomainError, ErrorCode
 from crmgraph.events.topics import Topic
-from crmgraph.rest.envelope import envelope
-from crmgraph.rest.errors import error_body
+from crmgraph.rest.errors import ZOHO_WEBHOOKS, correlation_id, error_response
 from crmgraph.rest.operations import Operation, Param, Reply
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
@@ -33,29 +30,11 @@ from crmgraph.zoho.formats import Delivery, Format, InboundEvent, Malformed, cho
 from crmgraph.zoho.modules import MODULES
 
 PATH = "/webhooks/zoho/{module}"
-PREFIX = "/webhooks/zoho/"
+PREFIX = ZOHO_WEBHOOKS
 METHODS = ["POST", "PUT", "DELETE"]  # Zoho Books says created/updated/deleted by the method
 DESK_CHECK = "/webhooks/zoho/desk"
 OK = {"type": "object", "required": ["success"], "properties": {"success": {"const": True}}}
 UNVERIFIED = "the delivery does not come from a registered Zoho organisation with valid keys"
-
-
-def webhook_error(request: Request, error: DomainError, correlation_id: str) -> JSONResponse:
-    """The usual error envelope plus 000's `error` object, which carries the correlation id."""
-    body = envelope(request, None, success=False, errors=[error_body(error)])
-    body["error"] = {
-        "code": error_body(error)["code"],
-        "message": error.message,
-        "details": error.details or ({"field": error.field} if error.field else None),
-        "correlation_id": correlation_id,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "request_id": body["meta"]["requestId"],
-    }
-    return JSONResponse(
-        body,
-        status_code=HTTP_STATUS[error.code],
-        headers={"X-Correlation-ID": correlation_id},
-    )
 
 
 def delivery_of(request: Request, module: str, raw: bytes) -> Delivery:
@@ -71,11 +50,10 @@ def delivery_of(request: Request, module: str, raw: bytes) -> Delivery:
 def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
     async def receive(request: Request) -> JSONResponse:
         started = time.monotonic()
-        correlation_id = request.headers.get("x-correlation-id") or f"corr_{uuid.uuid4().hex}"
         try:
-            return await _receive(request, correlation_id, started)
+            return await _receive(request, correlation_id(request), started)
         except DomainError as error:
-            return webhook_error(request, error, correlation_id)
+            return error_response(request, error)
 
     async def _receive(request: Request, correlation_id: str, started: float) -> JSONResponse:
         module = request.path_params["module"]

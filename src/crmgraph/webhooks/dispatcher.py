@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crmgraph.db import models
 from crmgraph.db.types import utcnow
 from crmgraph.domain.webhooks import RetryConfig
+from crmgraph.rest.metrics import WEBHOOK_DELIVERIES
 from crmgraph.webhooks.sender import Attempt, send
 
 log = logging.getLogger("crmgraph.webhooks")
@@ -155,7 +156,8 @@ class Dispatcher:
                 event_id=str(job.event_id), topic=job.topic,
                 wait=job.retry.timeout_seconds, allow_private=self.allow_private,
             )  # fmt: skip
-            await self.record(job, attempt)
+            disabled = await self.record(job, attempt)
+            WEBHOOK_DELIVERIES.labels(outcome=attempt.outcome(disabled=disabled)).inc()
         except Exception:  # the lease runs out and the job comes again
             log.exception("webhook delivery %s could not be recorded", job.job_id)
         finally:
@@ -163,16 +165,17 @@ class Dispatcher:
             if self._in_flight[job.subscription_id] <= 0:
                 del self._in_flight[job.subscription_id]
 
-    async def record(self, job: Claimed, attempt: Attempt) -> None:
+    async def record(self, job: Claimed, attempt: Attempt) -> bool:
         """The attempt's row; the job deleted (delivered, or out of attempts) or rescheduled;
-        the subscription's run of failures counted, and it disabled when that is too long."""
+        the subscription's run of failures counted, and it disabled when that is too long.
+        Returns whether this attempt disabled it."""
         now = utcnow()
         async with self.sessions() as session, session.begin():
             sub = await session.get(models.WebhookSubscription, job.subscription_id,
                                     with_for_update=True)  # fmt: skip
             row = await session.get(models.WebhookJob, job.job_id, with_for_update=True)
             if sub is None or row is None:
-                return  # deleted meanwhile
+                return False  # deleted meanwhile
             session.add(attempt_row(
                 tenant_id=job.tenant_id, subscription_id=sub.id, event_id=job.event_id,
                 topic=job.topic, number=job.attempt, attempt=attempt,
@@ -180,7 +183,7 @@ class Dispatcher:
             if attempt.succeeded:
                 sub.consecutive_failures = 0
                 await session.delete(row)
-                return
+                return False
             sub.consecutive_failures += 1
             row.attempts = job.attempt
             if job.attempt > job.retry.max_retries:
@@ -198,3 +201,5 @@ class Dispatcher:
                     delete(models.WebhookJob).where(models.WebhookJob.subscription_id == sub.id)
                 )
                 log.warning("webhook %s disabled: %s", sub.id, sub.disabled_reason)
+                return True
+            return False

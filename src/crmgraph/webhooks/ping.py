@@ -13,6 +13,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.db.types import utcnow
 from crmgraph.domain import webhooks
+from crmgraph.rest.metrics import WEBHOOK_DELIVERIES
 from crmgraph.webhooks import payloads
 from crmgraph.webhooks.dispatcher import attempt_row
 from crmgraph.webhooks.sender import send
@@ -34,6 +35,7 @@ async def ping(
             client, url=url, secret=secret, body=payloads.encode(body), event_id=str(event_id),
             topic=payloads.PING, wait=retry.timeout_seconds, allow_private=allow_private,
         )  # fmt: skip
+    WEBHOOK_DELIVERIES.labels(outcome=attempt.outcome()).inc()
     row = attempt_row(tenant_id=scope.tenant_id, subscription_id=webhook_id, event_id=event_id,
                       topic=payloads.PING, number=1, attempt=attempt)  # fmt: skip
     async with sessions() as session, session.begin():

@@ -24,6 +24,16 @@ class Attempt:
     response_excerpt: str | None
     error: str | None
     duration_ms: int
+    refused: bool = False  # the target was not allowed (SSRF rules): nothing was sent
+
+    def outcome(self, *, disabled: bool = False) -> str:
+        """Its label in crmgraph_webhook_deliveries_total (rest.metrics.WEBHOOK_OUTCOMES);
+        disabled: this failure disabled its subscription."""
+        if self.succeeded:
+            return "delivered"
+        if disabled:
+            return "disabled"
+        return "refused" if self.refused else "failed"
 
 
 async def send(
@@ -48,7 +58,7 @@ async def send(
     try:
         await addresses.check_target(url, allow_private=allow_private)
     except addresses.TargetRefused as exc:
-        return Attempt(False, None, None, f"target refused: {exc}", took())
+        return Attempt(False, None, None, f"target refused: {exc}", took(), refused=True)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"crmgraph-webhooks/{__version__}",

@@ -88,6 +88,18 @@ def test_000_batch_is_split_and_bad_shapes_are_malformed() -> None:
         spec000.FORMAT.events(signed, [{"event_type": "x"}])
 
 
+@pytest.mark.parametrize("data", [{"entity_type": "Contacts"}, {"id": ""}, {"id": None}])
+def test_000_event_without_a_record_id_is_malformed(data: dict[str, object]) -> None:
+    # README: a missing `id` is a 400; stored, it could only fail in the mapper until dead.
+    one = json.loads(raw("spec000_contact_created.json"))
+    batch = json.dumps([one, {**one, "webhook_id": "wh_2", "data": data}]).encode()
+    signed = delivery("crm", batch, {"x-zoho-signature": sign(batch)})
+
+    with pytest.raises(Malformed, match="id") as refused:
+        spec000.FORMAT.events(signed, spec000.FORMAT.read(signed))
+    assert refused.value.field == "[1].data.id"
+
+
 def test_crm_workflow_form_body_is_read_with_its_token() -> None:
     sent = delivery("crm", raw("crm_workflow_contact.form"), FORM)
     form = choose(sent)

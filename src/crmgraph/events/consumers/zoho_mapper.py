@@ -53,7 +53,8 @@ class ZohoMapper(Consumer):
     name: ClassVar[str] = "zoho-mapper"
     topics: ClassVar[frozenset[Topic] | None] = frozenset({Topic.ZOHO_RECORD_RECEIVED})
     batch_size: ClassVar[int] = 50
-    # About four minutes of retries (1 s doubling, at most 60 s) before a dead letter.
+    # One to two minutes of retries before a dead letter: waits of 1 s doubling, at most 60 s,
+    # each between half and all of that (equal jitter), 123 s at most over the 7 waits.
     max_attempts: ClassVar[int] = 8
     retry_backoff: ClassVar[float] = 1.0
 

@@ -69,6 +69,11 @@ class Spec000:
         details = data.get("details")
         if details is not None and not isinstance(details, dict):
             raise Malformed("`data.details` is an object", field=f"[{index}].data.details")
+        record_id = text(data.get("id"))
+        if record_id is None:  # no record to apply: refused now rather than dead later
+            raise Malformed(
+                "each event needs `data.id`, the record's id", field=f"[{index}].data.id"
+            )
         envelope = {k: v for k, v in item.items() if k != "data"}
         envelope["data"] = {k: v for k, v in data.items() if k != "details"}
         kind = item.get("event_type")
@@ -76,7 +81,7 @@ class Spec000:
         return InboundEvent(
             zoho_module=_zoho_module(data, kind),
             operation=operation(data.get("operation") or verb),
-            record_id=text(data.get("id")),
+            record_id=record_id,
             event_time=event_time(item.get("timestamp")),
             fields={**(details or {}), "$webhook": envelope},
             webhook_id=text(item.get("webhook_id")),

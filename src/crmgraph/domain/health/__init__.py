@@ -18,6 +18,7 @@ from crmgraph.domain.health.report import (
     MonthScore,
     WeightedComponent,
     assess,
+    checked_months,
 )
 from crmgraph.domain.health.signals import Opportunity, Risk
 from crmgraph.domain.health.weights import DEFAULT_WEIGHTS, Weights, checked_weights
@@ -39,5 +40,6 @@ __all__ = [
     "WeightedComponent",
     "Weights",
     "assess",
+    "checked_months",
     "checked_weights",
 ]

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from crmgraph.domain.bounds import HEALTH_MONTHS
 from crmgraph.domain.health.components import SCORERS, Component, closed_value, round1
 from crmgraph.domain.health.facts import AccountFacts
 from crmgraph.domain.health.signals import Opportunity, Risk, opportunities, risks
 from crmgraph.domain.health.weights import DEFAULT_WEIGHTS, Weights
+from crmgraph.errors import DomainError, ErrorCode
 
 HEALTHY, AT_RISK = 70.0, 40.0  # at least HEALTHY: healthy; at least AT_RISK: at_risk
 TREND_STEP = 2.0  # a change smaller than this is "stable"
@@ -78,6 +80,14 @@ def direction_of(current: float, previous: float | None) -> str:
     if previous is None or abs(current - previous) < TREND_STEP:
         return "stable"
     return "improving" if current > previous else "declining"
+
+
+def checked_months(months: int) -> int:
+    """A trend length a caller may ask for: 1 to bounds.HEALTH_MONTHS, else VALIDATION_ERROR."""
+    if not 1 <= months <= HEALTH_MONTHS:
+        message = f"months must be between 1 and {HEALTH_MONTHS}"
+        raise DomainError(ErrorCode.VALIDATION_ERROR, message, field="months")
+    return months
 
 
 def assess(

@@ -17,6 +17,7 @@ FINANCIAL_WINDOW = timedelta(days=365)
 WIN_RATE_POINTS, NO_CLOSED_DEALS_POINTS, RECENT_WIN_POINTS, OPEN_PIPELINE_POINTS = 50, 25, 30, 20
 PROGRESS_POINTS, PACE_POINTS, NO_OPEN_DEALS_POINTS = 60.0, 40.0, 50.0
 DEFAULT_STAGE_DAYS = 30.0
+MIN_STAGE_DAYS = 1.0  # a deal moved twice in a minute must not make every other one "late"
 STALLED_FACTOR = 2.0
 ENGAGEMENT_WINDOW = timedelta(days=90)
 RECENCY_POINTS = ((7, 60.0), (30, 45.0), (90, 20.0))  # (at most this many days ago, points)
@@ -98,14 +99,15 @@ def financial(facts: AccountFacts, at: datetime) -> Component:
 
 
 def average_stage_days(deals: tuple[DealFact, ...], at: datetime) -> float:
-    """How long the account's deals stayed in a stage they left by `at`, on average."""
+    """How long the account's deals stayed in a stage they left by `at`, on average (at
+    least a day)."""
     stays = [
         days_between(a.entered_at, b.entered_at)
         for deal in deals
         for a, b in zip(deal.stages, deal.stages[1:], strict=False)
         if b.entered_at <= at
     ]
-    return sum(stays) / len(stays) if stays else DEFAULT_STAGE_DAYS
+    return max(MIN_STAGE_DAYS, sum(stays) / len(stays)) if stays else DEFAULT_STAGE_DAYS
 
 
 def delivery(facts: AccountFacts, at: datetime) -> Component:

@@ -186,3 +186,13 @@ def test_declining_health_is_a_risk() -> None:
     assert report.previous_score - report.score >= 10
     assert "declining_health" in [r.type for r in report.risks]
     assert report.direction == "declining"
+
+
+def test_the_average_stay_is_at_least_a_day() -> None:
+    quick = DealFact(Decimal(1), "ACTIVE", NOW - timedelta(days=3), None,
+                     (StageVisit(NOW - timedelta(days=3), 10),
+                      StageVisit(NOW - timedelta(days=3, seconds=-60), 20),
+                      StageVisit(NOW - timedelta(days=2), 50)))  # fmt: skip
+    report = delivery(replace(EMPTY, deals=(quick,)), NOW)
+    # stays of 1 minute and ~1 day: average 0.5 days, floored to 1; 2 days in stage now
+    assert points(report)["stage_pace"] == 20.0

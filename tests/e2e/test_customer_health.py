@@ -98,3 +98,16 @@ def test_tenant_admins_set_the_weights(stack: Stack, tenant: str) -> None:
         "customerHealth": {"score": 80.0},
         "customerHealthWeights": {"support": 1},
     }
+
+
+def test_account_health_statements_do_not_grow_with_accounts(stack: Stack, tenant: str) -> None:
+    query = "{ accounts(first: 20) { edges { node { health { score } } } } }"
+    counts = []
+    for _ in range(2):
+        seeded(stack, tenant)  # two more accounts each time
+        with stack.counting_statements() as statements:
+            body = as_role(stack, tenant, "sales_manager", query)
+        assert body.get("errors") is None, body
+        counts.append((len(body["data"]["accounts"]["edges"]), statements[0]))
+    assert [n for n, _ in counts] == [2, 4]
+    assert counts[0][1] == counts[1][1]

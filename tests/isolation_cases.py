@@ -53,7 +53,7 @@ SUPERGRAPH_PATH = Path(__file__).resolve().parents[1] / "schema" / "supergraph.g
 # Fields that follow the clock, left out of before/after snapshots.
 VOLATILE = frozenset(
     {"daysInStage", "daysSinceCreated", "daysUntilDue", "isOverdue", "isRecent", "isUpcoming",
-     "averageTimeInStage", "averageSalesCycle"}
+     "averageTimeInStage", "averageSalesCycle", "health"}
 )  # fmt: skip
 LATER = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
 
@@ -689,6 +689,17 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         lambda a, b: {"query": a.token},
         lambda a, b: {"query": "Ada", "filters": {"accountId": {"eq": a.account}}},
     ),
+    (Q, "customerHealth"): nothing(
+        lambda a, b: {"accountId": a.account}, lambda a, b: {"accountId": a.parent_account}
+    ),
+    # No id to aim at another tenant: the caller's own weights, read and set.
+    (Q, "customerHealthWeights"): [Variant(lambda a, b: {}, Expect.CREATED)],
+    (M, "setCustomerHealthWeights"): [
+        Variant(
+            lambda a, b: {"input": {"support": 1, "financial": 2, "delivery": 3, "engagement": 4}},
+            Expect.CREATED,
+        )
+    ],
     (Q, "customerOverview"): nothing(
         lambda a, b: {"customerId": a.contact}, lambda a, b: {"customerId": a.account}
     ),

@@ -11,6 +11,7 @@ import strawberry
 
 from crmgraph.db.pagination import Sort
 from crmgraph.domain import activities
+from crmgraph.domain.health import Weights, checked_weights
 from crmgraph.gql.filters import (
     DateTimeFilter,
     IDFilter,
@@ -236,3 +237,17 @@ class CommunicationInput:
             participant_ids=_ids(self.participants, field="participants"),
             related_to=_ref(self.related_to),
         )
+
+
+@strawberry.input(
+    description="A tenant's weights of the customer health components: each at least 0, "
+    "their sum above 0."
+)
+class HealthWeightsInput:
+    support: float
+    financial: float
+    delivery: float
+    engagement: float
+
+    def to_domain(self) -> Weights:
+        return checked_weights(self.support, self.financial, self.delivery, self.engagement)

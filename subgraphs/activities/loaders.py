@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.pagination import Page, PageArgs, Sort, page_size
+from crmgraph.domain.customer_health import accounts_health
+from crmgraph.domain.health import HealthReport
 from crmgraph.loaders.base import Loader, LoaderBase
 from subgraphs.activities.feed import (
     ActivityRow,
@@ -76,6 +78,26 @@ class ActivityLoaders(LoaderBase):
     def activity_now(self) -> datetime:
         """One "now" per request, so lastActivity/nextActivity of many parents share a batch."""
         return datetime.now(UTC)
+
+    @cached_property
+    def customer_health(self) -> Loader[tuple[UUID, int], HealthReport | None]:
+        """Health of many accounts, by (account, trend months): one statement per kind of
+        fact for each trend length asked, whatever the number of accounts."""
+
+        async def batch(keys: list[tuple[UUID, int]]) -> list[HealthReport | None]:
+            by_months: dict[int, list[UUID]] = defaultdict(list)
+            for account, months in keys:
+                by_months[months].append(account)
+            found: dict[tuple[UUID, int], HealthReport] = {}
+            async with self._sessions() as session:
+                for months, accounts in by_months.items():
+                    reports = await accounts_health(
+                        session, self._scope, accounts, now=self.activity_now, months=months
+                    )
+                    found.update({(id_, months): r for id_, r in reports.items()})
+            return [found.get(key) for key in keys]
+
+        return Loader(batch)
 
     @cached_property
     def activities_by_related(self) -> Loader[RelatedPage, Page[ActivityRow]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from crmgraph.domain import activities
+from crmgraph.domain.health_weights import set_weights
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
@@ -12,12 +13,14 @@ from subgraphs.activities.inputs import (
     CommunicationInput,
     CreateEventInput,
     CreateTaskInput,
+    HealthWeightsInput,
     UpdateEventInput,
     UpdateTaskInput,
 )
 from subgraphs.activities.types import (
     Communication,
     Event,
+    HealthWeights,
     Task,
 )
 
@@ -127,3 +130,16 @@ class Mutation:
             lambda session, scope: activities.log_communication(session, scope=scope, data=data)
         )
         return CommunicationPayload(communication=Communication.from_row(row))
+
+    @strawberry.mutation(
+        description="Set the tenant's weights of the customer health components (tenant "
+        "admins); each at least 0, their sum above 0.",
+    )
+    async def set_customer_health_weights(
+        self, info: Info, input: HealthWeightsInput
+    ) -> HealthWeights:
+        weights = input.to_domain()
+        stored = await info.context.write(
+            lambda session, scope: set_weights(session, scope, weights)
+        )
+        return HealthWeights.from_weights(stored)

@@ -7,6 +7,8 @@ import asyncio
 import strawberry
 
 from crmgraph.db.pagination import PageArgs
+from crmgraph.domain.health import DEFAULT_MONTHS, checked_months
+from crmgraph.domain.health_weights import tenant_weights
 from crmgraph.gql.connections import Connection, PaginationInput, page_args, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
@@ -18,7 +20,13 @@ from subgraphs.activities.inputs import (
     spec_of,
 )
 from subgraphs.activities.loaders import RelatedPage
-from subgraphs.activities.types import NEWEST_FIRST, Activity, activity_node
+from subgraphs.activities.types import (
+    NEWEST_FIRST,
+    Activity,
+    CustomerHealth,
+    HealthWeights,
+    activity_node,
+)
 
 
 @strawberry.type
@@ -69,3 +77,23 @@ class Query:
         key = RelatedPage((ref.type,), ref.id, PageArgs(size), sort=NEWEST_FIRST)
         page = await info.context.loaders.activities_by_related.load(key)
         return [activity_node(row) for row in page.rows]
+
+    @strawberry.field(
+        description="Customer health of an account, 0-100, with its components, risks, "
+        "opportunities and a trend of `months` month ends (1-24); null for an unknown "
+        "account. README: Customer health.",
+    )
+    async def customer_health(
+        self, info: Info, account_id: strawberry.ID, months: int = DEFAULT_MONTHS
+    ) -> CustomerHealth | None:
+        key = (parse_id(account_id, field="accountId"), checked_months(months))
+        report = await info.context.loaders.customer_health.load(key)
+        return None if report is None else CustomerHealth.from_report(report)
+
+    @strawberry.field(
+        description="The tenant's weights of the customer health components (the defaults "
+        "until set).",
+    )
+    async def customer_health_weights(self, info: Info) -> HealthWeights:
+        async with info.context.session() as session:
+            return HealthWeights.from_weights(await tenant_weights(session, info.context.scope))

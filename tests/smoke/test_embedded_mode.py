@@ -155,3 +155,17 @@ async def dead_letter(stack: Stack) -> str:
                 models.ZohoInboundEvent.record_id == demo.DEAD_DEAL)
         )  # fmt: skip
     return str(found)
+
+
+def test_demo_customer_health_on_sqlite(embedded: Stack) -> None:
+    query = """{ accounts(first: 10) { edges { node { name health {
+      score status components { name factors { name value } } } } } } }"""
+    body = embedded.graphql(query).json()
+    assert body.get("errors") is None, body
+    health = {e["node"]["name"]: e["node"]["health"] for e in body["data"]["accounts"]["edges"]}
+    assert len(health) == len({account for *_, account in CONTACTS})
+    initech = {c["name"]: c for c in health["Initech"]["components"]}
+    factors = {f["name"]: f["value"] for f in initech["financial"]["factors"]}
+    # Initech's demo deals: "Factory network refresh" won, "Endpoint licences" open.
+    assert (factors["closed_won_value_365d"], factors["open_deal_value"]) == (67000, 15000)
+    assert all(0 <= h["score"] <= 100 for h in health.values())

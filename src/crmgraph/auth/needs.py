@@ -80,6 +80,8 @@ def _creates_deal(a: Mapping[str, Any]) -> bool:
     return bool(argument(a, "input.create_deal"))
 
 
+HEALTH_READS = (*need("accounts:read"), *need("deals:read"), *need("activities:read"))
+
 FIELDS: Mapping[str, tuple[Need, ...]] = {
     # accounts
     **reads("accounts", "Query.account", "Query.accounts", "Subscription.accountUpdated"),
@@ -121,6 +123,11 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
         "CustomerOverview.activities",
         "CustomerOverview.lastInteraction",
     ),
+    # customer health reads an account's deals and activities (README: Customer health)
+    "Query.customerHealth": HEALTH_READS,
+    "Account.health": HEALTH_READS,
+    "Query.customerHealthWeights": need("accounts:read"),
+    "Mutation.setCustomerHealthWeights": need("health:write"),  # tenant admins (tenant:*)
     # contacts
     **reads(
         "contacts",
@@ -228,6 +235,9 @@ ROUTES: Mapping[str, str] = {
     "POST /api/v1/webhooks/{webhook_id}/test": "webhooks:write",
     "POST /api/v1/bulk/contacts/import": "contacts:write",
     "POST /api/v1/bulk/deals/export": "deals:read",
+    # One permission per route: deals:read, the narrowest of what health reads (every
+    # built-in role holding it also reads accounts and activities).
+    "GET /api/v1/analytics/customer-health/{account_id}": "deals:read",
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.

@@ -21,6 +21,13 @@ STAGE_HISTORY = 100  # Deal.stageHistory: the latest moves
 SCORING_HISTORY = 100  # Lead.scoringHistory: the latest changes
 API_KEYS = 100  # Query.apiKeys, oldest first
 
+# Customer health (crmgraph.domain.health): fixed by its rules, or by a checked argument.
+HEALTH_COMPONENTS = 4  # CustomerHealth.components: support, financial, delivery, engagement
+HEALTH_FACTORS = 4  # HealthComponent.factors: delivery has the most
+HEALTH_RISKS = 6  # CustomerHealth.riskFactors: one of each kind at most
+HEALTH_OPPORTUNITIES = 2  # CustomerHealth.opportunities: upsell, referral
+HEALTH_MONTHS = 24  # CustomerHealth.trend: `months` is refused above it
+
 # Lists the client writes, refused beyond the bound.
 PARTICIPANTS = 50  # Communication.participants
 ATTENDEES = 50  # Event.attendees

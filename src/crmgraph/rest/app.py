@@ -19,6 +19,7 @@ from crmgraph.errors import DomainError
 from crmgraph.rest.api_keys import api_key_operations
 from crmgraph.rest.body_limit import BodyLimitMiddleware
 from crmgraph.rest.bulk import bulk_operations
+from crmgraph.rest.customer_health import customer_health_operations
 from crmgraph.rest.docs import docs_page
 from crmgraph.rest.errors import data_error, domain_error
 from crmgraph.rest.health import health_operations
@@ -47,6 +48,7 @@ OPERATIONS: list[Callable[[Runtime], list[Operation]]] = [
     webhook_operations,
     zoho_org_operations,
     zoho_webhook_operations,
+    customer_health_operations,
 ]
 
 

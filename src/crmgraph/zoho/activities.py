@@ -31,6 +31,8 @@ from crmgraph.zoho.values import utc
 CHANNELS = {"email": "EMAIL", "phone": "CALL", "chat": "CHAT", "sms": "SMS"}
 ACCOUNT_NAME_KEYS = ("account_name", "accountname", "customer_name", "company_name")
 MAX_CONTENT = 20_000
+# How a ticket's communication subject begins (customer health counts these as support).
+TICKET_SUBJECT = "Ticket #"
 PRODUCTS = {"crm": "CRM", "desk": "Desk", "books": "Books", "projects": "Projects",
             "people": "People", "expense": "Expense", "campaigns": "Campaigns",
             "cliq": "Cliq", "analytics": "Analytics"}  # fmt: skip
@@ -81,7 +83,7 @@ def ticket_communication(record: ZohoRecord) -> dict[str, Any]:
     return {
         "type": CHANNELS.get(str(f.get("channel") or "").lower(), "NOTE"),
         "direction": "INBOUND",
-        "subject": f"Ticket #{number}: {f.get('subject') or '(no subject)'}"[:500],
+        "subject": f"{TICKET_SUBJECT}{number}: {f.get('subject') or '(no subject)'}"[:500],
         "content": "\n".join(lines)[:MAX_CONTENT],
     }
 

@@ -1,5 +1,6 @@
 """GraphQL types of the activities subgraph: Task, Event, Communication and the Activity
-union (activity.py), and the other subgraphs' entities that carry activities (extended.py)."""
+union (activity.py), the other subgraphs' entities that carry activities (extended.py), and
+customer health (health.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from subgraphs.activities.types.extended import (
     Deal,
     Lead,
 )
+from subgraphs.activities.types.health import CustomerHealth, HealthWeights
 
 __all__ = [
     "NEWEST_FIRST",
@@ -34,9 +36,11 @@ __all__ = [
     "CommunicationDirection",
     "CommunicationType",
     "Contact",
+    "CustomerHealth",
     "CustomerOverview",
     "Deal",
     "Event",
+    "HealthWeights",
     "Lead",
     "Priority",
     "Task",

@@ -11,6 +11,7 @@ from uuid import UUID
 import strawberry
 
 from crmgraph.db.pagination import Page, PageArgs, Sort
+from crmgraph.domain.health import DEFAULT_MONTHS, checked_months
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
@@ -18,6 +19,7 @@ from subgraphs.activities.feed import ActivityRow, ActivitySpec, occurred_at
 from subgraphs.activities.inputs import ActivityFilter, ActivitySort, sort_of, spec_of
 from subgraphs.activities.loaders import RelatedCount, RelatedPage
 from subgraphs.activities.types.activity import Activity, activity_node
+from subgraphs.activities.types.health import CustomerHealth
 
 NEWEST_FIRST = Sort(column="occurred_at", descending=True)
 SOONEST_FIRST = Sort(column="occurred_at")
@@ -104,6 +106,15 @@ class Account(HasNextActivity):
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Account:
         return cls(id=id)
+
+    @strawberry.field(
+        description="Customer health, 0-100, from its support, deals and activities, with a "
+        "trend of `months` month ends (1-24); README: Customer health.",
+    )
+    async def health(self, info: Info, months: int = DEFAULT_MONTHS) -> CustomerHealth | None:
+        key = (parse_id(self.id), checked_months(months))
+        report = await info.context.loaders.customer_health.load(key)
+        return None if report is None else CustomerHealth.from_report(report)
 
 
 @strawberry.federation.type(keys=["id"])

@@ -21,6 +21,7 @@ from crmgraph.db.models.base import (
 )
 from crmgraph.db.models.contacts import Contact
 from crmgraph.db.models.deals import Deal, DealStageChange
+from crmgraph.db.models.health import HealthWeights
 from crmgraph.db.models.leads import Lead, LeadScoreHistory
 from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
 from crmgraph.db.models.pipelines import Pipeline, PipelineStage
@@ -38,6 +39,7 @@ __all__ = [
     "Deal",
     "DealStageChange",
     "Event",
+    "HealthWeights",
     "Lead",
     "LeadScoreHistory",
     "Money",

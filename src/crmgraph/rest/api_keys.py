@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from uuid import UUID
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -14,7 +12,7 @@ from crmgraph.domain import api_keys
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
-from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.errors import parsed_body
 from crmgraph.rest.operations import UUID_STRING, Operation, Param, Reply
 from crmgraph.rest.payloads import ApiKeyCreate, ApiKeyCreated, ApiKeyRevoked
 from crmgraph.runtime import Runtime
@@ -23,10 +21,7 @@ from crmgraph.runtime import Runtime
 def api_key_operations(runtime: Runtime) -> list[Operation]:
     async def create(request: Request) -> JSONResponse:
         scope = await scope_of(request, runtime, needs=ROUTES["POST /api-keys"])
-        try:
-            body = ApiKeyCreate.model_validate_json(await request.body())
-        except (ValidationError, json.JSONDecodeError) as exc:
-            raise invalid_body(exc) from exc
+        body = await parsed_body(request, ApiKeyCreate)
         data = api_keys.NewApiKey(
             name=body.name,
             description=body.description,

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
@@ -28,7 +28,7 @@ from crmgraph.rest.bulk_payloads import (
     ImportRowResult,
 )
 from crmgraph.rest.envelope import envelope
-from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.errors import parsed_body
 from crmgraph.rest.operations import Operation, Reply
 from crmgraph.rest.rate_limit_config import RouteLimit
 from crmgraph.runtime import Runtime
@@ -43,17 +43,10 @@ EXPORT_LIMIT = RouteLimit(10, 60)
 M = TypeVar("M", bound=BaseModel)
 
 
-async def parsed(request: Request, model: type[M]) -> M:
-    try:
-        return model.model_validate_json(await request.body())
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise invalid_body(exc) from exc
-
-
 def bulk_operations(runtime: Runtime) -> list[Operation]:
     async def import_contacts(request: Request) -> JSONResponse:
         scope = await scope_of(request, runtime, needs=ROUTES[f"POST {IMPORT}"])
-        body = await parsed(request, ContactImport)
+        body = await parsed_body(request, ContactImport)
         async with runtime.sessions() as session, session.begin():
             results = await contact_import.import_contacts(
                 session, scope=scope, rows=body.contacts, field_mapping=body.field_mapping,
@@ -64,7 +57,7 @@ def bulk_operations(runtime: Runtime) -> list[Operation]:
 
     async def export_deals(request: Request) -> StreamingResponse:
         scope = await scope_of(request, runtime, needs=ROUTES[f"POST {EXPORT}"])
-        body = await parsed(request, DealExport)
+        body = await parsed_body(request, DealExport)
         fields = deal_export.checked_fields(body.fields)
         spec = body.filters.to_filter()
         pages = deal_export.export_deals(

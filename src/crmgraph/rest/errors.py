@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from crmgraph.db.errors import is_unstorable_value, is_write_conflict
 from crmgraph.errors import CONCURRENT_WRITE, HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
 from crmgraph.rest.envelope import envelope
+
+M = TypeVar("M", bound=BaseModel)
 
 # The design's REST bodies say UNAUTHORIZED where GraphQL says UNAUTHENTICATED.
 REST_CODES = {ErrorCode.UNAUTHENTICATED: "UNAUTHORIZED"}
@@ -79,6 +82,16 @@ async def data_error(request: Request, exc: Exception) -> JSONResponse:
     if not is_unstorable_value(exc):
         raise exc
     return error_response(request, DomainError(ErrorCode.VALIDATION_ERROR, UNSTORABLE))
+
+
+async def parsed_body(request: Request, model: type[M]) -> M:
+    """The request's JSON body as model, or VALIDATION_ERROR naming the first bad field. Strict:
+    a JSON value of the wrong type (false for a number, 1 for a string) is refused, not
+    converted, so a body means exactly what the OpenAPI document says it may."""
+    try:
+        return model.model_validate_json(await request.body(), strict=True)
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise invalid_body(exc) from exc
 
 
 def invalid_body(exc: ValidationError | json.JSONDecodeError) -> DomainError:

@@ -9,15 +9,13 @@ CRMGRAPH_ROUTER_SECRET in `x-router-secret`; without that setting nobody can.
 from __future__ import annotations
 
 import hmac
-import json
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.callers import identify
-from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.errors import parsed_body
 from crmgraph.rest.operations import Operation, Reply
 from crmgraph.rest.payloads import Introspection, IntrospectionRequest
 from crmgraph.runtime import Runtime
@@ -31,10 +29,7 @@ def introspect_operations(runtime: Runtime) -> list[Operation]:
         given = request.headers.get("x-router-secret", "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise DomainError(ErrorCode.UNAUTHENTICATED, "only the router may introspect")
-        try:
-            asked = IntrospectionRequest.model_validate_json(await request.body())
-        except (ValidationError, json.JSONDecodeError) as exc:
-            raise invalid_body(exc) from exc
+        asked = await parsed_body(request, IntrospectionRequest)
         headers = {name.lower(): value for name, value in asked.headers.items()}
         try:
             caller, scope = await identify(runtime.authenticator, headers, asked.address)

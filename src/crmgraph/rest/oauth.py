@@ -26,7 +26,7 @@ def oauth_operations(runtime: Runtime) -> list[Operation]:
                 form = await request.form()
                 body = TokenRequest.model_validate({k: str(v) for k, v in form.items()})
             else:
-                body = TokenRequest.model_validate_json(await request.body())
+                body = TokenRequest.model_validate_json(await request.body(), strict=True)
         except (ValidationError, json.JSONDecodeError) as exc:
             raise invalid_body(exc) from exc
         headers = {k.lower(): v for k, v in request.headers.items()}

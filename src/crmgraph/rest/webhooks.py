@@ -4,10 +4,9 @@ read; crmgraph.auth.needs.ROUTES)."""
 
 from __future__ import annotations
 
-import json
 from uuid import UUID
 
-from pydantic import RootModel, ValidationError
+from pydantic import RootModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -16,7 +15,7 @@ from crmgraph.domain import webhooks
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
-from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.errors import parsed_body
 from crmgraph.rest.operations import UUID_STRING, Operation, Param, Reply
 from crmgraph.rest.webhook_payloads import (
     Webhook,
@@ -50,10 +49,7 @@ class DeliveryList(RootModel[list[WebhookDeliveryAttempt]]):
 def webhook_operations(runtime: Runtime) -> list[Operation]:
     async def create(request: Request) -> JSONResponse:
         scope = await scope_of(request, runtime, needs=ROUTES[f"POST {BASE}"])
-        try:
-            body = WebhookCreate.model_validate_json(await request.body())
-        except (ValidationError, json.JSONDecodeError) as exc:
-            raise invalid_body(exc) from exc
+        body = await parsed_body(request, WebhookCreate)
         data = webhooks.NewWebhook(
             url=body.url, events=body.events, filters=body.filters,
             secret=body.security.secret,

@@ -10,10 +10,9 @@ say only whether there is one, how many tokens, and whether an OAuth client is r
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -23,7 +22,7 @@ from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.ids import parse_id
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
-from crmgraph.rest.errors import invalid_body
+from crmgraph.rest.errors import parsed_body
 from crmgraph.rest.operations import UUID_STRING, Operation, Param, Reply
 from crmgraph.runtime import Runtime
 from crmgraph.zoho import orgs, replay
@@ -102,10 +101,7 @@ class ReplayQueued(BaseModel):
 def zoho_org_operations(runtime: Runtime) -> list[Operation]:
     async def create(request: Request) -> JSONResponse:
         scope = await scope_of(request, runtime, needs=ROUTES[f"POST {PATH}"])
-        try:
-            body = OrgCreate.model_validate_json(await request.body())
-        except (ValidationError, json.JSONDecodeError) as exc:
-            raise invalid_body(exc) from exc
+        body = await parsed_body(request, OrgCreate)
         secret = body.secret or orgs.new_secret()
         oauth = body.oauth()
         async with runtime.sessions() as session, session.begin():

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # Webhook targets that are, or resolve to, loopback, private, link-local, multicast or
     # reserved addresses are refused (SSRF) unless this is true (crmgraph.webhooks.addresses).
     webhook_allow_private_targets: bool = False
+    # A dispatcher that took a delivery holds it for the webhook's timeout_seconds plus this;
+    # if its process dies meanwhile, another sends it again once that has passed.
+    webhook_lease_slack_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Browser origins allowed by CORS, comma-separated; `*` stands for one host label
     # (`https://*.example.com`). The router reads the same CRMGRAPH_CORS_ORIGINS.
     cors_origins: str = Field(

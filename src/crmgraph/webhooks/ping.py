@@ -15,7 +15,7 @@ from crmgraph.db.types import utcnow
 from crmgraph.domain import webhooks
 from crmgraph.webhooks import payloads
 from crmgraph.webhooks.dispatcher import attempt_row
-from crmgraph.webhooks.sender import send
+from crmgraph.webhooks.sender import delivery_id, send
 
 
 async def ping(
@@ -32,7 +32,8 @@ async def ping(
     async with httpx.AsyncClient() as client:
         attempt = await send(
             client, url=url, secret=secret, body=payloads.encode(body), event_id=str(event_id),
-            topic=payloads.PING, wait=retry.timeout_seconds, allow_private=allow_private,
+            delivery=delivery_id(webhook_id, event_id), topic=payloads.PING,
+            wait=retry.timeout_seconds, allow_private=allow_private,
         )  # fmt: skip
     row = attempt_row(tenant_id=scope.tenant_id, subscription_id=webhook_id, event_id=event_id,
                       topic=payloads.PING, number=1, attempt=attempt)  # fmt: skip

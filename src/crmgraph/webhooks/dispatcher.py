@@ -74,17 +74,20 @@ def attempt_row(
 
 class Dispatcher:
     """Sends on the sessions it is given: the runner's own engine, so that its polling never
-    takes, or waits for, a connection that requests need."""
+    takes, or waits for, a connection that requests need; and holds at most `connections` of
+    them at once (its share of that pool), so recording many answers, or waiting for a
+    subscription's lock to record one, never leaves the runner's batches without one."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], *, allow_private: bool,
-        lease_slack: float,
+        lease_slack: float, connections: int,
     ) -> None:  # fmt: skip
         """lease_slack: seconds past a send's timeout before another dispatcher may take
         the job again (WEBHOOK_LEASE_SLACK_SECONDS)."""
         self.sessions = sessions
         self.allow_private = allow_private
         self.lease_slack = lease_slack
+        self._connections = asyncio.Semaphore(connections)
         self._wake = asyncio.Event()
         self._in_flight: Counter[UUID] = Counter()
 
@@ -128,7 +131,7 @@ class Dispatcher:
         j, s = models.WebhookJob, models.WebhookSubscription
         now = utcnow()
         busy = [sub for sub, n in self._in_flight.items() if n >= PER_SUBSCRIPTION]
-        async with self.sessions() as session, session.begin():
+        async with self._connections, self.sessions() as session, session.begin():
             stmt = (
                 select(j, s)
                 .join(s, s.id == j.subscription_id)
@@ -174,7 +177,7 @@ class Dispatcher:
         """The attempt's row; the job deleted (delivered, or out of attempts) or rescheduled;
         the subscription's run of failures counted, and it disabled when that is too long."""
         now = utcnow()
-        async with self.sessions() as session, session.begin():
+        async with self._connections, self.sessions() as session, session.begin():
             sub = await session.get(models.WebhookSubscription, job.subscription_id,
                                     with_for_update=True)  # fmt: skip
             row = await session.get(models.WebhookJob, job.job_id, with_for_update=True)

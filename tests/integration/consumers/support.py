@@ -31,6 +31,12 @@ from crmgraph.events.outbox_listener import asyncpg_dsn
 from tests.ports import free_port
 
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
+# The secret of the webhooks tests register for the `receiver` fixture.
+RECEIVER_SECRET = "whsec_consumer-tests-receiver-0123456789"
+# How many dispatchers' records wait to lock their subscription (which a test holds).
+RECORDS_BLOCKED = """SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+    AND query LIKE 'SELECT webhook_subscriptions%FOR UPDATE%'"""
 
 
 def new_tenant() -> str:
@@ -59,14 +65,15 @@ async def write_events(
 
 
 async def webhook_of(
-    sessions: async_sessionmaker[AsyncSession], tenant: str, url: str, secret: str,
-    retry_config: dict[str, float],
+    sessions: async_sessionmaker[AsyncSession], tenant: str, url: str,
+    retry_config: dict[str, float] | None = None,
 ) -> uuid.UUID:  # fmt: skip
-    """A webhook subscription of tenant to url (for contact.created, which no test writes)."""
+    """A webhook subscription of tenant to url (for contact.created, which no test writes),
+    signing with RECEIVER_SECRET."""
     async with sessions() as session, session.begin():
         sub = models.WebhookSubscription(
-            tenant_id=tenant, url=url, events=["contact.created"], filters={}, secret=secret,
-            retry_config=retry_config,
+            tenant_id=tenant, url=url, events=["contact.created"], filters={},
+            secret=RECEIVER_SECRET, retry_config=retry_config or {},
         )  # fmt: skip
         session.add(sub)
     return sub.id

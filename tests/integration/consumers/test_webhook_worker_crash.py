@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,6 +20,7 @@ from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.webhooks.sender import DELIVERY_ID_HEADER, delivery_id
 from tests.integration.consumers.support import (
+    RECORDS_BLOCKED,
     new_tenant,
     start_worker,
     stop_worker,
@@ -31,7 +30,6 @@ from tests.integration.consumers.support import (
 )
 from tests.webhook_receiver import Receiver
 
-SECRET = "whsec_crash-test-secret-0123456789"
 TIMEOUT = 2.0  # the webhook's timeout_seconds
 SLACK = 1.0  # WEBHOOK_LEASE_SLACK_SECONDS
 WORKER_ENV = {
@@ -39,24 +37,14 @@ WORKER_ENV = {
     "WEBHOOK_LEASE_SLACK_SECONDS": str(SLACK),
 }
 # The killed worker waits to lock the subscription to record its attempt.
-RECORDING_BLOCKED = """SELECT count(*) = 1 FROM pg_stat_activity
-    WHERE datname = current_database() AND wait_event_type = 'Lock'
-    AND query LIKE 'SELECT webhook_subscriptions%FOR UPDATE%'"""
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver(SECRET)
-    running.start()
-    yield running
-    running.stop()
+RECORDING_BLOCKED = f"SELECT ({RECORDS_BLOCKED}) = 1"
 
 
 async def pending_delivery(
     sessions: async_sessionmaker[AsyncSession], tenant: str, url: str
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """A webhook and one delivery for it: (webhook, event)."""
-    webhook = await webhook_of(sessions, tenant, url, SECRET, {"timeout_seconds": TIMEOUT})
+    webhook = await webhook_of(sessions, tenant, url, {"timeout_seconds": TIMEOUT})
     [event_id] = await webhook_jobs(sessions, tenant, webhook, 1)
     return webhook, event_id
 

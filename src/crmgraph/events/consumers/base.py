@@ -54,6 +54,9 @@ class Consumer(ABC):
     # max_backoff, and the wait a random point in its upper half ("equal jitter").
     retry_backoff: ClassVar[float] = 0.1
     max_backoff: ClassVar[float] = 60.0
+    # The most connections of the runner's pool its background() loop holds at once: the
+    # runner's pool is sized for them (runner.pool_size), so they never starve the batches.
+    background_connections: ClassVar[int] = 0
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Self:
@@ -68,8 +71,8 @@ class Consumer(ABC):
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> Coroutine[Any, Any, None] | None:
         """Work of its own the runner keeps running beside the batches until it stops, on
-        the runner's sessions (the webhook consumer's sends, which must not hold a batch's
-        transaction); none here."""
+        the runner's sessions, holding at most background_connections of them at once (the
+        webhook consumer's sends, which must not hold a batch's transaction); none here."""
         return None
 
     def backoff_ceiling(self, attempts: int) -> float:

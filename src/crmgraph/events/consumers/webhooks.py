@@ -33,6 +33,8 @@ class WebhookConsumer(Consumer):
     """Writes the webhook jobs of each event; its dispatcher sends them."""
 
     name: ClassVar[str] = "webhooks"
+    # The dispatcher's: a claim and a record at a time, however many sends are in flight.
+    background_connections: ClassVar[int] = 2
 
     def __init__(self, *, allow_private: bool, lease_slack: float) -> None:
         self.allow_private = allow_private
@@ -76,6 +78,7 @@ class WebhookConsumer(Consumer):
 
     def background(self, sessions: async_sessionmaker[AsyncSession]) -> Coroutine[Any, Any, None]:
         self.dispatcher = Dispatcher(
-            sessions, allow_private=self.allow_private, lease_slack=self.lease_slack
-        )
+            sessions, allow_private=self.allow_private, lease_slack=self.lease_slack,
+            connections=self.background_connections,
+        )  # fmt: skip
         return self.dispatcher.run()

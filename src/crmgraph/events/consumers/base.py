@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.topics import Topic
 
 if TYPE_CHECKING:
     from crmgraph.runtime import Runtime
@@ -44,8 +43,6 @@ class Consumer(ABC):
     # order holds), and a failed event holds back the ones after it until it succeeds or is
     # dead. Unordered: workers share its events, and a failing one holds back nothing.
     ordered: ClassVar[bool] = False
-    # The topics it wants; None: every event. Only these get a delivery row for it.
-    topics: ClassVar[frozenset[Topic] | None] = None
     # Events claimed per transaction; they stay locked until the batch commits.
     batch_size: ClassVar[int] = 100
     # Failed attempts before an event becomes a dead letter.

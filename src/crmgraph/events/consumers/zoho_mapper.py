@@ -27,7 +27,6 @@ from crmgraph.db.types import utcnow
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.consumers.base import Consumer, batch_session
 from crmgraph.events.envelope import Envelope
-from crmgraph.events.topics import Topic
 from crmgraph.events.zoho_payloads import ZohoRecordReceived
 from crmgraph.zoho.mapping import Applied, apply_record
 from crmgraph.zoho.records import ZohoRecord
@@ -35,7 +34,6 @@ from crmgraph.zoho.records import ZohoRecord
 
 class ZohoMapper(Consumer):
     name: ClassVar[str] = "zoho-mapper"
-    topics: ClassVar[frozenset[Topic] | None] = frozenset({Topic.ZOHO_RECORD_RECEIVED})
     batch_size: ClassVar[int] = 50
     # About four minutes of retries (1 s doubling, at most 60 s) before a dead letter.
     max_attempts: ClassVar[int] = 8

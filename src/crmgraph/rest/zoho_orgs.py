@@ -4,7 +4,8 @@ POST /api/v1/zoho/events/{event_id}/replay runs a stored event through the mappe
 `crmgraph webhooks replay`; crmgraph.zoho.replay).
 
 The secret is shown once, in the answer to POST (made here when none is given); listings
-say only whether there is one and how many tokens.
+say only whether there is one and how many tokens, and where Desk's keys are and which Desk
+webhooks are accepted (neither is a secret).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class OrgCreate(BaseModel):
     tokens: list[str] = Field(default_factory=list, max_length=10)
     # a URL only: a file (`crmgraph zoho add-org --desk-jwks`) is the operator's to name
     desk_jwks: str | None = Field(default=None, max_length=2048, pattern=r"^https://\S+$")
+    # Desk deliveries name their webhook in the JWT's aud; only these are accepted.
+    desk_webhook_ids: list[str] = Field(default_factory=list, max_length=orgs.MAX_DESK_WEBHOOKS)
 
 
 class OrgView(BaseModel):
@@ -44,12 +47,16 @@ class OrgView(BaseModel):
     tenant_id: str
     has_secret: bool
     token_count: int
+    desk_jwks: str | None
+    desk_webhook_ids: list[str]
     created_at: datetime
 
     @classmethod
     def of(cls, org: ZohoOrg) -> OrgView:
         return cls(org_id=org.org_id, tenant_id=org.tenant_id, has_secret=bool(org.secret),
-                   token_count=len(org.tokens or ()), created_at=org.created_at)  # fmt: skip
+                   token_count=len(org.tokens or ()), desk_jwks=org.desk_jwks,
+                   desk_webhook_ids=list(org.desk_webhook_ids or ()),
+                   created_at=org.created_at)  # fmt: skip
 
 
 class OrgCreated(OrgView):
@@ -87,6 +94,7 @@ def zoho_org_operations(runtime: Runtime) -> list[Operation]:
                 secret=secret,
                 tokens=body.tokens,
                 desk_jwks=body.desk_jwks,
+                desk_webhook_ids=body.desk_webhook_ids,
             )
         data = {**OrgView.of(org).model_dump(mode="json"), "secret": secret}
         return JSONResponse(envelope(request, data), status_code=201)

@@ -26,6 +26,8 @@ class ZohoOrg(TenantRow, Base):
     secret: Mapped[str | None] = mapped_column(Text)
     tokens: Mapped[list[str]] = mapped_column(default=list)
     desk_jwks: Mapped[str | None] = mapped_column(Text)  # Zoho Desk's JWKS: a URL or a file
+    # The Desk webhooks whose deliveries it accepts (their JWT's aud, "webhookId:<id>").
+    desk_webhook_ids: Mapped[list[str]] = mapped_column(default=list)
 
 
 class ZohoInboundEvent(TenantRow, Base):

@@ -102,15 +102,18 @@ class Settings(BaseSettings):
     # and the tests. Off where `crmgraph worker` processes run them instead.
     consumers_in_process: bool = True
     # Per process: the read pool holds at most this many PostgreSQL connections, the write pool
-    # half as many (at least 2), and the consumers one more to LISTEN. A request holds one only
-    # while a query runs and waits for one when all are busy: the pools never grow past this,
-    # so processes x (1.5 x DB_POOL_SIZE + 1) must stay under PostgreSQL's max_connections
-    # (seven processes x 13 = 91 under its default 100 with the default 8).
+    # half as many (at least 2); a process running the consumers adds the runner's pool and
+    # one to LISTEN (crmgraph.runtime.connection_budget: 12, or 19, with the default 8). A
+    # request holds one only while a query runs and waits for one when all are busy: the
+    # pools never grow, so the processes' budgets must sum under PostgreSQL's max_connections.
     db_pool_size: int = Field(default=8, gt=0)
     max_page_size: int = 100
     # Webhook targets that are, or resolve to, loopback, private, link-local, multicast or
     # reserved addresses are refused (SSRF) unless this is true (crmgraph.webhooks.addresses).
     webhook_allow_private_targets: bool = False
+    # A dispatcher that took a delivery holds it for the webhook's timeout_seconds plus this;
+    # if its process dies meanwhile, another sends it again once that has passed.
+    webhook_lease_slack_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Browser origins allowed by CORS, comma-separated; `*` stands for one host label
     # (`https://*.example.com`). The router reads the same CRMGRAPH_CORS_ORIGINS.
     cors_origins: str = Field(

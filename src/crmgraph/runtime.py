@@ -17,10 +17,20 @@ from crmgraph.events import bus
 from crmgraph.events.consumers import CONSUMERS, consumer_names
 from crmgraph.events.consumers.metrics import ConsumerLag, consumer_lag
 from crmgraph.events.consumers.runner import ConsumerRunner
+from crmgraph.events.consumers.runner import pool_size as runner_pool_size
 from crmgraph.events.outbox_listener import asyncpg_dsn
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.port import GraphStore
 from crmgraph.graph.sql_store import SqlGraphStore
+
+
+def connection_budget(settings: Settings, *, consumers: bool) -> int:
+    """The most PostgreSQL connections one process opens: its read and write pools and,
+    where it runs the outbox consumers, the runner's pool and its NOTIFY listener. Processes
+    x this must stay under PostgreSQL's max_connections (README, DB_POOL_SIZE)."""
+    requests = db_engine.default_pool_size(settings, reads=True)
+    requests += db_engine.default_pool_size(settings)
+    return requests + (runner_pool_size(CONSUMERS) + 1 if consumers else 0)
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,10 @@ class Runtime:
 
     def create_runner(self) -> ConsumerRunner:
         """A runner of every registered consumer (crmgraph.events.consumers), on an engine
-        of its own: a connection per consumer and one for the due-task scan, so its work
-        never waits for, or holds, a connection that requests need. close() disposes of it."""
-        engine = db_engine.create_engine(self.settings, pool_size=len(CONSUMERS) + 1)
+        of its own (runner_pool_size: a connection per consumer, the dispatcher's share, one
+        for the due-task scan), so its work never waits for, or holds, a connection that
+        requests need. close() disposes of it."""
+        engine = db_engine.create_engine(self.settings, pool_size=runner_pool_size(CONSUMERS))
         self._runner_engines.append(engine)
         runner = ConsumerRunner(
             db_engine.create_session_factory(engine),

@@ -32,7 +32,8 @@ def test_the_target_is_checked_again_before_each_send(receiver: Receiver) -> Non
     async def send_refused() -> Attempt:
         async with httpx.AsyncClient() as client:
             return await send(client, url=f"{receiver.url}/dns", secret=SECRET, body=b"{}",
-                              event_id="e", topic="ping", wait=5, allow_private=False)  # fmt: skip
+                              event_id="e", delivery=uuid.uuid4(), topic="ping", wait=5,
+                              allow_private=False)  # fmt: skip
 
     attempt = asyncio.run(send_refused())
 

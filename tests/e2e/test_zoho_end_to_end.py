@@ -238,7 +238,8 @@ def test_a_desk_ticket_add_becomes_a_communication(
     async def register() -> None:
         async with stack.runtime.sessions() as session, session.begin():
             await orgs.add_org(session, scope=Scope(tenant_id=tenant), org_id=org_id,
-                               secret=None, desk_jwks=str(jwks))  # fmt: skip
+                               secret=None, desk_jwks=str(jwks),
+                               desk_webhook_ids=[desk_tests.WEBHOOK_ID])  # fmt: skip
 
     stack.call(register)
     answer = httpx.post(

@@ -1,6 +1,7 @@
 """POST /webhooks/zoho/desk on the REST shim with the test database: a Desk batch verified by
 its X-ZDesk-JWT (against a JWKS file registered for the organisation) is stored with one
-outbox event per event and answered 200; a forged token is 401 and stores nothing; a repeat
+outbox event per event and answered 200; a forged token, or one for a Desk webhook the
+organisation has not registered, is 401 and stores nothing; a repeat
 is 200 and stores nothing; Desk's GET check of the URL is 200."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.integration.test_zoho_webhooks import Shim, open_runtime
 
 DATA = Path(__file__).parents[1] / "data" / "zoho"
 KID = "desk-key-1"
+WEBHOOK_ID = "1892000000123001"  # the Desk webhook the organisation registers
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 FORGER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -35,9 +37,9 @@ def write_jwks(path: Path) -> Path:
     return path
 
 
-def desk_token(org_id: str, key: Any = KEY) -> str:
+def desk_token(org_id: str, key: Any = KEY, webhook: str = WEBHOOK_ID) -> str:
     now = int(time.time())
-    claims = {"iss": f"orgId:{org_id}", "aud": "webhookId:1892000000123001", "iat": now,
+    claims = {"iss": f"orgId:{org_id}", "aud": f"webhookId:{webhook}", "iat": now,
               "exp": now + 300}  # fmt: skip
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
 
@@ -57,7 +59,8 @@ async def shim(
     jwks = write_jwks(tmp_path / "desk-jwks.json")
     async with runtime.sessions() as session, session.begin():
         await orgs.add_org(session, scope=Scope(tenant_id=tenant), org_id=org_id,
-                           secret=None, desk_jwks=str(jwks))  # fmt: skip
+                           secret=None, desk_jwks=str(jwks),
+                           desk_webhook_ids=[WEBHOOK_ID])  # fmt: skip
     transport = httpx.ASGITransport(app=create_rest_app(runtime))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://crmgraph") as client:
@@ -93,11 +96,13 @@ async def test_a_repeated_desk_delivery_is_200_and_stores_nothing(shim: Shim) ->
     assert await shim.counts() == (1, 1)
 
 
-@pytest.mark.parametrize("case", ["forged", "other-org", "missing"])
+@pytest.mark.parametrize("case", ["forged", "other-org", "missing", "unregistered-webhook"])
 async def test_an_unverified_desk_token_is_401_and_stores_nothing(shim: Shim, case: str) -> None:
     body = desk_body("desk_ticket_add.json", shim.org_id)
     token = {"forged": desk_token(shim.org_id, key=FORGER), "other-org": desk_token("42"),
-             "missing": ""}[case]  # fmt: skip
+             "missing": "",
+             "unregistered-webhook": desk_token(shim.org_id, webhook="1892000000999999"),
+             }[case]  # fmt: skip
     answer = await post(shim, body, token)
     assert answer.status_code == 401, answer.text
     assert answer.json()["error"]["code"] == "UNAUTHORIZED"

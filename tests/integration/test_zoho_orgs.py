@@ -78,6 +78,8 @@ async def test_tenant_admins_register_list_and_delete_orgs(
             "has_secret": True,
             "token_count": 0,
             "has_oauth_client": False,
+            "desk_jwks": None,
+            "desk_webhook_ids": [],
             "created_at": created.json()["data"]["created_at"],
         }
     ]
@@ -137,12 +139,13 @@ async def test_desk_jwks_is_registered_by_the_cli_and_only_as_a_url_over_rest(
     env = {**os.environ, "DATABASE_URL": pg_settings.database_url}
     made = await asyncio.to_thread(
         subprocess.run,
-        [CRMGRAPH, "zoho", "add-org", org_id, "--tenant", tenant, "--desk-jwks", str(jwks)],
+        [CRMGRAPH, "zoho", "add-org", org_id, "--tenant", tenant, "--desk-jwks", str(jwks),
+         "--desk-webhook-id", desk_tests.WEBHOOK_ID, "--desk-webhook-id", "1892000000123002"],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
-    )
+    )  # fmt: skip
     assert made.returncode == 0, made.stderr
     admin = {"Authorization": "Bearer "
              + identity_provider.token(tenant_id=tenant, user_roles=["tenant_admin"])}  # fmt: skip
@@ -155,6 +158,11 @@ async def test_desk_jwks_is_registered_by_the_cli_and_only_as_a_url_over_rest(
                 content=desk_tests.desk_body("desk_ticket_add.json", org_id),
                 headers={"X-ZDesk-JWT": desk_tests.desk_token(org_id)},
             )
+            other_webhook = await client.post(
+                "/webhooks/zoho/desk",
+                content=desk_tests.desk_body("desk_ticket_update_delete.json", org_id),
+                headers={"X-ZDesk-JWT": desk_tests.desk_token(org_id, webhook="1892000000123003")},
+            )
             a_file = await client.post(
                 "/api/v1/zoho/orgs",
                 json={"org_id": f"x{org_id}", "desk_jwks": str(jwks)},
@@ -162,15 +170,32 @@ async def test_desk_jwks_is_registered_by_the_cli_and_only_as_a_url_over_rest(
             )
             a_url = await client.post(
                 "/api/v1/zoho/orgs",
-                json={"org_id": f"y{org_id}", "desk_jwks": "https://desk.example/jwks"},
+                json={"org_id": f"y{org_id}", "desk_jwks": "https://desk.example/jwks",
+                      "desk_webhook_ids": ["1892000000777001", "1892000000777002"]},
+                headers=admin,
+            )  # fmt: skip
+            bad_id = await client.post(
+                "/api/v1/zoho/orgs",
+                json={"org_id": f"z{org_id}", "desk_webhook_ids": ["webhookId:1 2"]},
                 headers=admin,
             )
+            listed = await client.get("/api/v1/zoho/orgs", headers=admin)
     finally:
         await runtime.close()
 
     assert accepted.status_code == 200, accepted.text
+    assert other_webhook.status_code == 401, other_webhook.text
     assert a_file.status_code == 400  # a tenant admin may not point the server at its files
     assert a_url.status_code == 201, a_url.text
+    assert bad_id.status_code == 400, bad_id.text
+    assert bad_id.json()["errors"][0]["field"] == "desk_webhook_ids"
+    shown = {org["org_id"]: org for org in listed.json()["data"]}
+    assert f"z{org_id}" not in shown  # refused: nothing stored
+    assert (shown[org_id]["desk_jwks"], shown[org_id]["desk_webhook_ids"]) == (
+        str(jwks), [desk_tests.WEBHOOK_ID, "1892000000123002"])  # fmt: skip
+    assert (shown[f"y{org_id}"]["desk_jwks"], shown[f"y{org_id}"]["desk_webhook_ids"]) == (
+        "https://desk.example/jwks", ["1892000000777001", "1892000000777002"])  # fmt: skip
+    assert a_url.json()["data"]["desk_webhook_ids"] == ["1892000000777001", "1892000000777002"]
 
 
 async def test_an_oauth_client_is_registered_over_rest_and_never_shown_again(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from crmgraph.auth import rbac
@@ -205,39 +206,69 @@ ENTITIES: Mapping[str, str] = {
 # The system admin's permission: it spans tenants, which a tenant admin's `tenant:*` does not.
 SYSTEM_ADMIN = "*"
 
-# Routes a registered Zoho organisation calls: authenticated by the organisation's HMAC
-# signature or shared token (crmgraph.zoho.formats), never by a bearer token or API key.
-ZOHO_ORG = "zoho-org"
 
-# The REST shim's routes that act for a caller (crmgraph.rest.auth.scope_of checks them at
-# the tenant level, SYSTEM_ADMIN as itself); /health, /openapi.json and /oauth2/token take no
-# caller's credentials, and /internal/introspect only the router's secret; ZOHO_ORG routes
-# the signature or token of a registered Zoho organisation.
-ROUTES: Mapping[str, str] = {
-    "GET /health/details": SYSTEM_ADMIN,
-    "GET /metrics": SYSTEM_ADMIN,  # consumer lag names the infrastructure, as details do
-    "POST /api-keys": "api_keys:write",
-    "DELETE /api-keys/{key_id}": "api_keys:write",
-    "GET /sse/activity-feed": "activities:read",
-    "POST /api/v1/zoho/orgs": "zoho:write",
-    "GET /api/v1/zoho/orgs": "zoho:read",
-    "DELETE /api/v1/zoho/orgs/{org_id}": "zoho:write",
-    "POST /api/v1/zoho/events/{event_id}/replay": "zoho:write",
-    "POST /webhooks/zoho/{module}": ZOHO_ORG,
-    "PUT /webhooks/zoho/{module}": ZOHO_ORG,
-    "DELETE /webhooks/zoho/{module}": ZOHO_ORG,
-    "GET /webhooks/zoho/desk": ZOHO_ORG,  # Desk's check of a new URL: answers 200, reads nothing
+class Auth(StrEnum):
+    """How a REST route's caller proves who it is."""
+
+    BEARER = "bearer"  # a bearer token or API key that must hold the route's permission
+    SIGNATURE = "signature"  # a registered sender's signature or shared token, never a bearer
+
+
+@dataclass(frozen=True)
+class RouteNeed:
+    """What a REST route needs: the kind of authentication, and the bearer's permission
+    (resource:action or SYSTEM_ADMIN) or who signs (the signer)."""
+
+    auth: Auth
+    permission: str | None = None
+    signer: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.auth is Auth.BEARER) != (self.permission is not None) or (
+            self.auth is Auth.SIGNATURE
+        ) != (self.signer is not None):
+            raise ValueError(f"a {self.auth} route needs exactly its own field: {self}")
+
+
+def bearer(permission: str) -> RouteNeed:
+    """A route for a caller's bearer token or API key holding permission."""
+    return RouteNeed(Auth.BEARER, permission=permission)
+
+
+# Routes a registered Zoho organisation calls: authenticated by the organisation's HMAC
+# signature, shared token or Desk JWT (crmgraph.zoho.formats), never by a bearer or API key.
+ZOHO_ORG = "zoho-org"
+ZOHO_SIGNED = RouteNeed(Auth.SIGNATURE, signer=ZOHO_ORG)
+
+# The REST shim's routes that act for a caller (crmgraph.rest.auth.scope_of checks bearer
+# ones at the tenant level, SYSTEM_ADMIN as itself) or for a signing sender; /health,
+# /openapi.json and /oauth2/token take no caller's credentials, and /internal/introspect
+# only the router's secret.
+ROUTES: Mapping[str, RouteNeed] = {
+    "GET /health/details": bearer(SYSTEM_ADMIN),
+    "GET /metrics": bearer(SYSTEM_ADMIN),  # consumer lag names the infrastructure, as details do
+    "POST /api-keys": bearer("api_keys:write"),
+    "DELETE /api-keys/{key_id}": bearer("api_keys:write"),
+    "GET /sse/activity-feed": bearer("activities:read"),
+    "POST /api/v1/zoho/orgs": bearer("zoho:write"),
+    "GET /api/v1/zoho/orgs": bearer("zoho:read"),
+    "DELETE /api/v1/zoho/orgs/{org_id}": bearer("zoho:write"),
+    "POST /api/v1/zoho/events/{event_id}/replay": bearer("zoho:write"),
+    "POST /webhooks/zoho/{module}": ZOHO_SIGNED,
+    "PUT /webhooks/zoho/{module}": ZOHO_SIGNED,
+    "DELETE /webhooks/zoho/{module}": ZOHO_SIGNED,
+    "GET /webhooks/zoho/desk": ZOHO_SIGNED,  # Desk's check of a new URL: answers 200, reads nothing
     # Outbound webhooks: tenant admins (tenant:*) or a key granted webhooks:*.
-    "POST /api/v1/webhooks": "webhooks:write",
-    "GET /api/v1/webhooks": "webhooks:read",
-    "DELETE /api/v1/webhooks/{webhook_id}": "webhooks:write",
-    "GET /api/v1/webhooks/{webhook_id}/deliveries": "webhooks:read",
-    "POST /api/v1/webhooks/{webhook_id}/test": "webhooks:write",
-    "POST /api/v1/bulk/contacts/import": "contacts:write",
-    "POST /api/v1/bulk/deals/export": "deals:read",
+    "POST /api/v1/webhooks": bearer("webhooks:write"),
+    "GET /api/v1/webhooks": bearer("webhooks:read"),
+    "DELETE /api/v1/webhooks/{webhook_id}": bearer("webhooks:write"),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": bearer("webhooks:read"),
+    "POST /api/v1/webhooks/{webhook_id}/test": bearer("webhooks:write"),
+    "POST /api/v1/bulk/contacts/import": bearer("contacts:write"),
+    "POST /api/v1/bulk/deals/export": bearer("deals:read"),
     # One permission per route: deals:read, the narrowest of what health reads (every
     # built-in role holding it also reads accounts and activities).
-    "GET /api/v1/analytics/customer-health/{account_id}": "deals:read",
+    "GET /api/v1/analytics/customer-health/{account_id}": bearer("deals:read"),
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.

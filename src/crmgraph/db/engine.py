@@ -21,6 +21,11 @@ from crmgraph.errors import ServiceUnavailable
 from crmgraph.secrets_at_rest import keyring_for
 
 
+def default_pool_size(settings: Settings, *, reads: bool = False) -> int:
+    """The size of the read pool (DB_POOL_SIZE) or of the write pool (half that, at least 2)."""
+    return settings.db_pool_size if reads else max(2, settings.db_pool_size // 2)
+
+
 def create_engine(
     settings: Settings, *, reads: bool = False, pool_size: int | None = None
 ) -> AsyncEngine:
@@ -51,10 +56,7 @@ def _create_engine(settings: Settings, *, reads: bool, pool_size: int | None) ->
             event.listen(engine.sync_engine, "connect", _sqlite_own_begin)
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    if pool_size is not None:
-        size = pool_size
-    else:
-        size = settings.db_pool_size if reads else max(2, settings.db_pool_size // 2)
+    size = default_pool_size(settings, reads=reads) if pool_size is None else pool_size
     engine = create_async_engine(
         url, pool_size=size, max_overflow=0, pool_pre_ping=not reads, **options
     )

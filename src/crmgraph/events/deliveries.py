@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.models import OutboxDelivery, OutboxEvent
+from crmgraph.events.consumer_topics import consumer_names
 
 PENDING = "pending"
 DEAD = "dead"
@@ -30,11 +31,8 @@ def enqueue(
     session: AsyncSession, event: OutboxEvent, consumers: Iterable[str] | None = None
 ) -> None:
     """Add a pending delivery of event for each consumer (default: every registered one
-    that wants its topic); the caller's commit writes them with the event."""
-    # Imported here: the registry imports the consumers, and they the domain code that
-    # records events through here.
-    from crmgraph.events.consumers import consumer_names
-
+    that wants its topic, crmgraph.events.consumer_topics); the caller's commit writes them
+    with the event."""
     for name in consumer_names(event.topic) if consumers is None else consumers:
         session.add(OutboxDelivery(consumer=name, event=event))
 

@@ -160,5 +160,5 @@ def customer_health_operations(runtime: Runtime) -> list[Operation]:
                           Param.query("months", months,
                                       description="Months of the trend, the current one last")),
                   replies={200: Reply("The account's health", CustomerHealthView)},
-                  errors=(404,)),
+                  errors=(400, 404)),
     ]  # fmt: skip

@@ -111,7 +111,7 @@ def error_statuses(op: Operation) -> list[int]:
     statuses = {413, *op.errors}
     if op.path not in UNCOUNTED:
         statuses |= {401, 429}
-    if op.permission is not None or op.router_only:
+    if op.needs is not None or op.router_only:
         statuses.add(401)
     if op.permission is not None:
         statuses.add(403)
@@ -142,6 +142,8 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
         out["security"] = [{"routerSecret": []}]
     else:
         out["security"] = []
+    if op.signer is not None:  # no scheme OpenAPI knows: a signature, token or JWT per format
+        out["x-authenticated-by"] = op.signer
     if op.params:
         out["parameters"] = [
             {"name": p.name, "in": p.where, "required": p.required, "schema": dict(p.schema),

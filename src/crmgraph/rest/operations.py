@@ -42,8 +42,10 @@ methods=[M])` plus an `OPENAPI["paths"][path][m]` entry):
 - params: `Param.path/query/header(name, schema)` for `parameters`.
 - errors: the statuses the handler itself raises (404, 409, ...). Added for every route
   without saying: 413 (the body limit) and, where crmgraph.rest.rate_limit counts the path,
-  401 (credentials that do not verify) and 429; for routes in ROUTES (auth/needs.py: the
-  permission, which stays the one table of who may do what) 401, 403 and the bearer scheme;
+  401 (credentials that do not verify) and 429; for routes in ROUTES (auth/needs.py, the one
+  table of who may do what: each route's kind of authentication and its permission or
+  signer) 401, and for bearer routes 403 and the bearer scheme, for signature routes
+  `x-authenticated-by` naming the signer;
   for routes with a body 400.
 - rate_limit: `RouteLimit(limit, window_seconds)`, the route's own limit on top of the
   caller's tier, per tenant (crmgraph.rest.rate_limit_routes; CRMGRAPH_RATE_LIMITS'
@@ -63,7 +65,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crmgraph.auth.needs import ROUTES, ZOHO_ORG
+from crmgraph.auth.needs import ROUTES, Auth, RouteNeed
 from crmgraph.rest.rate_limit_config import RouteLimit
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -139,11 +141,22 @@ class Operation:
         return f"{self.method} {self.path}"
 
     @property
+    def needs(self) -> RouteNeed | None:
+        """Its declaration in ROUTES: the kind of authentication and what it needs; None for
+        a route open to anyone or proven by the router's secret."""
+        return ROUTES.get(self.key)
+
+    @property
     def permission(self) -> str | None:
-        """What the caller's bearer token needs (ROUTES), or None for a route open to anyone
-        or proven otherwise (a Zoho organisation's signature: its errors list 401)."""
-        needs = ROUTES.get(self.key)
-        return None if needs == ZOHO_ORG else needs
+        """What the caller's bearer token needs, for a bearer route."""
+        needs = self.needs
+        return needs.permission if needs is not None and needs.auth is Auth.BEARER else None
+
+    @property
+    def signer(self) -> str | None:
+        """Whose signature or token proves the caller, for a signature route."""
+        needs = self.needs
+        return needs.signer if needs is not None and needs.auth is Auth.SIGNATURE else None
 
 
 def routes_of(operations: Sequence[Operation]) -> list[Route]:

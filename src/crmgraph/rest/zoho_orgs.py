@@ -4,8 +4,9 @@ POST /api/v1/zoho/events/{event_id}/replay runs a stored event through the mappe
 `crmgraph webhooks replay`; crmgraph.zoho.replay).
 
 The secret is shown once, in the answer to POST (made here when none is given); listings
-say only whether there is one, how many tokens, and whether an OAuth client is registered
-(its secret and refresh token are never shown).
+say only whether there is one, how many tokens, whether an OAuth client is registered (its
+secret and refresh token are never shown), and where Desk's keys are and which Desk webhooks
+are accepted (neither is a secret).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class OrgCreate(BaseModel):
         clean = {name: str(value) for name, value in given.items()}
         return orgs.OAuthClient(**clean, accounts_url=self.accounts_url)
 
+    # Desk deliveries name their webhook in the JWT's aud; only these are accepted.
+    desk_webhook_ids: list[str] = Field(default_factory=list, max_length=orgs.MAX_DESK_WEBHOOKS)
+
 
 class OrgView(BaseModel):
     org_id: str
@@ -69,13 +73,16 @@ class OrgView(BaseModel):
     has_secret: bool
     token_count: int
     has_oauth_client: bool
+    desk_jwks: str | None
+    desk_webhook_ids: list[str]
     created_at: datetime
 
     @classmethod
     def of(cls, org: ZohoOrg) -> OrgView:
         return cls(org_id=org.org_id, tenant_id=org.tenant_id, has_secret=bool(org.secret),
                    token_count=len(org.tokens or ()),
-                   has_oauth_client=bool(org.oauth_refresh_token),
+                   has_oauth_client=bool(org.oauth_refresh_token), desk_jwks=org.desk_jwks,
+                   desk_webhook_ids=list(org.desk_webhook_ids or ()),
                    created_at=org.created_at)  # fmt: skip
 
 
@@ -113,6 +120,7 @@ def zoho_org_operations(runtime: Runtime) -> list[Operation]:
                 tokens=body.tokens,
                 desk_jwks=body.desk_jwks,
                 oauth=oauth,
+                desk_webhook_ids=body.desk_webhook_ids,
             )
         data = {**OrgView.of(org).model_dump(mode="json"), "secret": secret}
         return JSONResponse(envelope(request, data), status_code=201)

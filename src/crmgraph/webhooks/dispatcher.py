@@ -8,7 +8,7 @@ any transaction, and records the attempt in another short one. So a slow or fail
 holds a few of MAX_IN_FLIGHT slots (at most PER_SUBSCRIPTION jobs of one subscription are
 taken at a time), never a transaction, another subscription's deliveries or, on SQLite, the
 database's write lock. A process that dies mid-send leaves the lease to run out: the job is
-sent again (at least once; receivers drop repeats by event_id).
+sent again (at least once, with the same X-CRM-Delivery-ID, by which receivers drop repeats).
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ from crmgraph.db import models
 from crmgraph.db.types import utcnow
 from crmgraph.domain.webhooks import RetryConfig
 from crmgraph.rest.metrics import WEBHOOK_DELIVERIES
-from crmgraph.webhooks.sender import Attempt, send
+from crmgraph.webhooks.sender import Attempt, delivery_id, send
 
 log = logging.getLogger("crmgraph.webhooks")
 
 MAX_IN_FLIGHT = 32
 PER_SUBSCRIPTION = 4
 POLL_INTERVAL = 0.2  # seconds between looks for due jobs
-LEASE_SLACK = 30.0  # seconds past the timeout before another dispatcher may take a job
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,20 @@ def attempt_row(
 
 class Dispatcher:
     """Sends on the sessions it is given: the runner's own engine, so that its polling never
-    takes, or waits for, a connection that requests need."""
+    takes, or waits for, a connection that requests need; and holds at most `connections` of
+    them at once (its share of that pool), so recording many answers, or waiting for a
+    subscription's lock to record one, never leaves the runner's batches without one."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, allow_private: bool) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, allow_private: bool,
+        lease_slack: float, connections: int,
+    ) -> None:  # fmt: skip
+        """lease_slack: seconds past a send's timeout before another dispatcher may take
+        the job again (WEBHOOK_LEASE_SLACK_SECONDS)."""
         self.sessions = sessions
         self.allow_private = allow_private
+        self.lease_slack = lease_slack
+        self._connections = asyncio.Semaphore(connections)
         self._wake = asyncio.Event()
         self._in_flight: Counter[UUID] = Counter()
 
@@ -124,7 +132,7 @@ class Dispatcher:
         j, s = models.WebhookJob, models.WebhookSubscription
         now = utcnow()
         busy = [sub for sub, n in self._in_flight.items() if n >= PER_SUBSCRIPTION]
-        async with self.sessions() as session, session.begin():
+        async with self._connections, self.sessions() as session, session.begin():
             stmt = (
                 select(j, s)
                 .join(s, s.id == j.subscription_id)
@@ -141,7 +149,8 @@ class Dispatcher:
                 if self._in_flight[sub.id] >= PER_SUBSCRIPTION:
                     continue
                 retry = RetryConfig.parse(sub.retry_config)
-                job.next_attempt_at = now + timedelta(seconds=retry.timeout_seconds + LEASE_SLACK)
+                lease = retry.timeout_seconds + self.lease_slack
+                job.next_attempt_at = now + timedelta(seconds=lease)
                 self._in_flight[sub.id] += 1
                 taken.append(Claimed(
                     job.id, job.tenant_id, sub.id, job.event_id, job.topic, job.body.encode(),
@@ -153,7 +162,8 @@ class Dispatcher:
         try:
             attempt = await send(
                 client, url=job.url, secret=job.secret, body=job.body,
-                event_id=str(job.event_id), topic=job.topic,
+                event_id=str(job.event_id), delivery=delivery_id(job.subscription_id, job.event_id),
+                topic=job.topic,
                 wait=job.retry.timeout_seconds, allow_private=self.allow_private,
             )  # fmt: skip
             disabled = await self.record(job, attempt)
@@ -170,7 +180,7 @@ class Dispatcher:
         the subscription's run of failures counted, and it disabled when that is too long.
         Returns whether this attempt disabled it."""
         now = utcnow()
-        async with self.sessions() as session, session.begin():
+        async with self._connections, self.sessions() as session, session.begin():
             sub = await session.get(models.WebhookSubscription, job.subscription_id,
                                     with_for_update=True)  # fmt: skip
             row = await session.get(models.WebhookJob, job.job_id, with_for_update=True)

@@ -16,7 +16,7 @@ from crmgraph.domain import webhooks
 from crmgraph.rest.metrics import WEBHOOK_DELIVERIES
 from crmgraph.webhooks import payloads
 from crmgraph.webhooks.dispatcher import attempt_row
-from crmgraph.webhooks.sender import send
+from crmgraph.webhooks.sender import delivery_id, send
 
 
 async def ping(
@@ -33,7 +33,8 @@ async def ping(
     async with httpx.AsyncClient() as client:
         attempt = await send(
             client, url=url, secret=secret, body=payloads.encode(body), event_id=str(event_id),
-            topic=payloads.PING, wait=retry.timeout_seconds, allow_private=allow_private,
+            delivery=delivery_id(webhook_id, event_id), topic=payloads.PING,
+            wait=retry.timeout_seconds, allow_private=allow_private,
         )  # fmt: skip
     WEBHOOK_DELIVERIES.labels(outcome=attempt.outcome()).inc()
     row = attempt_row(tenant_id=scope.tenant_id, subscription_id=webhook_id, event_id=event_id,

@@ -4,6 +4,7 @@ the body, POST it, and keep what the receiver answered (bounded)."""
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -13,6 +14,14 @@ from crmgraph.webhooks import addresses, signing
 
 # How much of a receiver's answer is kept.
 RESPONSE_EXCERPT = 1000
+# The same on every attempt of one event to one subscription: a receiver drops repeats by it.
+DELIVERY_ID_HEADER = "X-CRM-Delivery-ID"
+
+
+def delivery_id(subscription_id: uuid.UUID, event_id: uuid.UUID) -> uuid.UUID:
+    """The id of the delivery of event_id to subscription_id: derived, not stored, so every
+    attempt (by any process, after any crash) carries the same."""
+    return uuid.uuid5(subscription_id, str(event_id))
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ async def send(
     secret: str,
     body: bytes,
     event_id: str,
+    delivery: uuid.UUID,
     topic: str,
     wait: float,
     allow_private: bool,
@@ -65,6 +75,7 @@ async def send(
         signing.HEADER: signing.sign(secret, body),
         "X-CRM-Event": topic,
         "X-CRM-Event-ID": event_id,
+        DELIVERY_ID_HEADER: str(delivery),
     }
     try:
         async with client.stream(

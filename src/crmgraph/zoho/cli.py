@@ -1,4 +1,5 @@
-"""`crmgraph zoho add-org ORG_ID --tenant T [--secret S] [--token TOKEN]...`: register a Zoho
+"""`crmgraph zoho add-org ORG_ID --tenant T [--secret S] [--token TOKEN]... [--desk-jwks J]
+[--desk-webhook-id ID]...`: register a Zoho
 organisation whose webhooks tenant T accepts (tenant admins can also use POST /api/v1/zoho/orgs).
 `crmgraph webhooks replay ID`: run a stored Zoho event (zoho_inbound_events.id) through the
 mapper again, e.g. a dead letter once its cause is fixed (crmgraph.zoho.replay).
@@ -42,6 +43,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument(
         "--accounts-url", help="the org's Zoho accounts server, e.g. https://accounts.zoho.eu"
     )
+    add.add_argument(
+        "--desk-webhook-id", action="append", default=[], metavar="ID",
+        help="a Zoho Desk webhook id whose deliveries it accepts (the JWT's aud webhookId:ID)",
+    )  # fmt: skip
     add.set_defaults(run=_add_org)
     hooks = commands.add_parser("webhooks", help="received webhooks: run one again")
     hook_actions = hooks.add_subparsers(required=True, metavar="ACTION")
@@ -104,6 +109,7 @@ def _add_org(settings: Settings, args: argparse.Namespace) -> int:
                     tokens=args.token,
                     desk_jwks=args.desk_jwks,
                     oauth=oauth,
+                    desk_webhook_ids=args.desk_webhook_id,
                 )
         finally:
             await engine.dispose()

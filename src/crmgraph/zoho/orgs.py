@@ -1,6 +1,6 @@
 """Registering Zoho organisations: which tenant an org's webhooks belong to, the keys
-(HMAC secret, shared tokens) they are checked with, and the OAuth credentials crmgraph
-fetches its Zoho CRM records with (crmgraph.zoho.crm_api).
+(HMAC secret, shared tokens, Desk's JWKS and webhook ids) they are checked with, and the
+OAuth credentials crmgraph fetches its Zoho CRM records with (crmgraph.zoho.crm_api).
 
 find_keys answers for any tenant: it is the authentication step of an inbound webhook,
 before a tenant is known (as an API key is looked up by its key). The rest is scoped.
@@ -8,6 +8,7 @@ before a tenant is known (as an API key is looked up by its key). The rest is sc
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ class OAuthClient:
 
 MAX_ID = 64
 MIN_KEY = 12  # Zoho Billing's secret tokens are 12-50 characters; anything shorter is guessable
+MAX_DESK_WEBHOOKS = 20
+# A Desk webhook id as its JWT's aud names it (webhookId:<id>): digits in Zoho's examples.
+DESK_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def new_secret() -> str:
@@ -47,9 +51,19 @@ def new_secret() -> str:
     return secrets.token_hex(24)
 
 
-def _check(org_id: str, secret: str | None, tokens: Sequence[str]) -> None:
+def _check(
+    org_id: str, secret: str | None, tokens: Sequence[str], desk_webhook_ids: Sequence[str]
+) -> None:
     if not org_id.strip() or len(org_id) > MAX_ID:
         raise DomainError(ErrorCode.VALIDATION_ERROR, f"1 to {MAX_ID} characters", field="org_id")
+    if len(desk_webhook_ids) > MAX_DESK_WEBHOOKS or not all(
+        DESK_WEBHOOK_ID.match(w) for w in desk_webhook_ids
+    ):
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            f"at most {MAX_DESK_WEBHOOKS} ids of 1 to 64 letters, digits, '-' or '_'",
+            field="desk_webhook_ids",
+        )
     for name, key in [("secret", secret), *(("tokens", t) for t in tokens)]:
         if key is not None and len(key) < MIN_KEY:
             raise DomainError(
@@ -66,10 +80,11 @@ async def add_org(
     tokens: Sequence[str] = (),
     desk_jwks: str | None = None,
     oauth: OAuthClient | None = None,
+    desk_webhook_ids: Sequence[str] = (),
 ) -> ZohoOrg:
     """Register org_id for scope's tenant; CONFLICT when it is registered already (for any
     tenant: an organisation's webhooks go to one tenant)."""
-    _check(org_id, secret, tokens)
+    _check(org_id, secret, tokens, desk_webhook_ids)
     if oauth is not None:
         for name in ("client_id", "client_secret", "refresh_token"):
             if not getattr(oauth, name).strip():
@@ -80,6 +95,7 @@ async def add_org(
         secret=secret,
         tokens=list(tokens),
         desk_jwks=desk_jwks,
+        desk_webhook_ids=list(dict.fromkeys(desk_webhook_ids)),
     )
     if oauth is not None:
         org.oauth_client_id = oauth.client_id.strip()
@@ -116,7 +132,9 @@ async def find_keys(session: AsyncSession, org_id: str) -> tuple[str, OrgKeys] |
     org = await session.scalar(select(ZohoOrg).where(ZohoOrg.org_id == org_id))
     if org is None:
         return None
-    return org.tenant_id, OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()), org.desk_jwks)
+    keys = OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()), org.desk_jwks,
+                   tuple(org.desk_webhook_ids or ()))  # fmt: skip
+    return org.tenant_id, keys
 
 
 async def find_oauth(session: AsyncSession, org_id: str, *, scope: Scope) -> OAuthClient | None:

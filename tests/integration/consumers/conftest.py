@@ -18,7 +18,8 @@ from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
 from crmgraph.events import bus
 from tests.conftest import admin
-from tests.integration.consumers.support import PrivateRedis
+from tests.integration.consumers.support import RECEIVER_SECRET, PrivateRedis
+from tests.webhook_receiver import Receiver
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +62,12 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     redis.start()
     yield redis
     redis.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver (a real HTTP server) checking RECEIVER_SECRET's signatures."""
+    running = Receiver(RECEIVER_SECRET)
+    running.start()
+    yield running
+    running.stop()

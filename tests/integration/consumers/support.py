@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
 from crmgraph.db import models
+from crmgraph.db.types import utcnow
 from crmgraph.events import bus, deliveries
 from crmgraph.events.consumers import Consumer
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
@@ -29,6 +31,12 @@ from crmgraph.events.outbox_listener import asyncpg_dsn
 from tests.ports import free_port
 
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
+# The secret of the webhooks tests register for the `receiver` fixture.
+RECEIVER_SECRET = "whsec_consumer-tests-receiver-0123456789"
+# How many dispatchers' records wait to lock their subscription (which a test holds).
+RECORDS_BLOCKED = """SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+    AND query LIKE 'SELECT webhook_subscriptions%FOR UPDATE%'"""
 
 
 def new_tenant() -> str:
@@ -54,6 +62,37 @@ async def write_events(
             session.add(event)
             deliveries.enqueue(session, event, consumers)
     return aggregate
+
+
+async def webhook_of(
+    sessions: async_sessionmaker[AsyncSession], tenant: str, url: str,
+    retry_config: dict[str, float] | None = None,
+) -> uuid.UUID:  # fmt: skip
+    """A webhook subscription of tenant to url (for contact.created, which no test writes),
+    signing with RECEIVER_SECRET."""
+    async with sessions() as session, session.begin():
+        sub = models.WebhookSubscription(
+            tenant_id=tenant, url=url, events=["contact.created"], filters={},
+            secret=RECEIVER_SECRET, retry_config=retry_config or {},
+        )  # fmt: skip
+        session.add(sub)
+    return sub.id
+
+
+async def webhook_jobs(
+    sessions: async_sessionmaker[AsyncSession], tenant: str, webhook: uuid.UUID, count: int
+) -> list[uuid.UUID]:
+    """count deliveries due now to webhook, as the webhooks consumer writes them: their
+    event ids."""
+    events = [uuid.uuid4() for _ in range(count)]
+    async with sessions() as session, session.begin():
+        for event_id in events:
+            body = json.dumps({"event_id": str(event_id), "event_type": "contact.created"})
+            session.add(models.WebhookJob(
+                tenant_id=tenant, subscription_id=webhook, event_id=event_id,
+                topic="contact.created", attempts=0, next_attempt_at=utcnow(), body=body,
+            ))  # fmt: skip
+    return events
 
 
 async def event_ids(sessions: async_sessionmaker[AsyncSession], tenant: str) -> set[str]:
@@ -183,14 +222,17 @@ async def running(runner: ConsumerRunner) -> AsyncIterator[asyncio.Task[None]]:
             await task
 
 
-async def start_worker(settings: Settings, log: Path) -> asyncio.subprocess.Process:
-    """`crmgraph worker` on settings' database, its output in log."""
+async def start_worker(
+    settings: Settings, log: Path, extra_env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """`crmgraph worker` on settings' database (and extra_env), its output in log."""
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
         "NEO4J_URI": settings.neo4j_uri or "",
         "NEO4J_PASSWORD": settings.neo4j_password,
+        **(extra_env or {}),
     }
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(

@@ -7,6 +7,7 @@ from typing import cast
 import pytest
 import strawberry
 from graphql import GraphQLObjectType
+from starlette.requests import Request
 from strawberry.permission import PermissionExtension
 from strawberry.types.base import get_object_definition
 
@@ -15,6 +16,7 @@ from crmgraph.events.topics import Topic
 from crmgraph.gql.permissions import Checked, attach, declared
 from crmgraph.gql.schema import build_schema
 from crmgraph.rest.app import all_operations
+from crmgraph.rest.auth import scope_of
 from crmgraph.runtime import Runtime
 from subgraphs.registry import NAMES, load_schema
 from tests.isolation_cases import entity_types, graph_urls, in_graph, load_supergraph
@@ -147,6 +149,12 @@ def test_events_need_the_read_permission_of_what_they_carry(
     assert needs.may_receive(held, topic) is receives
 
 
+async def test_scope_of_checks_bearer_routes_only() -> None:
+    # A signature route's need is no permission: checking it as one is a programming error.
+    with pytest.raises(TypeError, match="signature"):
+        await scope_of(cast(Request, None), cast(Runtime, None), needs=needs.ZOHO_SIGNED)
+
+
 def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     nobody = cast(Runtime, None)  # routes only keep it for their requests
     operations, _ = all_operations(nobody)
@@ -157,5 +165,23 @@ def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
               "POST /internal/introspect"}  # fmt: skip
     assert set(needs.ROUTES) == served - public
     # Zoho's webhooks are proven by the organisation's signature or token, not a bearer.
-    signed = {key for key, need in needs.ROUTES.items() if need == needs.ZOHO_ORG}
+    signed = {key for key, need in needs.ROUTES.items() if need.auth is needs.Auth.SIGNATURE}
     assert {op.key for op in operations if op.permission is None} == public | signed
+    assert {op.key for op in operations if op.signer == needs.ZOHO_ORG} == signed
+
+
+@pytest.mark.parametrize(
+    ("auth", "fields"),
+    [
+        (needs.Auth.BEARER, {}),
+        (needs.Auth.BEARER, {"signer": needs.ZOHO_ORG}),
+        (needs.Auth.BEARER, {"permission": "deals:read", "signer": needs.ZOHO_ORG}),
+        (needs.Auth.SIGNATURE, {}),
+        (needs.Auth.SIGNATURE, {"permission": "deals:read"}),
+    ],
+)
+def test_a_route_need_has_the_field_of_its_kind_only(
+    auth: needs.Auth, fields: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="needs exactly its own field"):
+        needs.RouteNeed(auth, **fields)

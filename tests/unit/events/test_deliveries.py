@@ -3,6 +3,8 @@ the registry and the Prometheus text of the metrics."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -11,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from crmgraph.db.models import OutboxDelivery
 from crmgraph.events import bus, deliveries
+from crmgraph.events.consumer_topics import WANTS
 from crmgraph.events.consumers import CONSUMERS, Consumer, consumer_names
 from crmgraph.events.consumers.metrics import ConsumerLag, prometheus_text
 
@@ -114,3 +117,34 @@ def test_the_outbox_lag_is_its_oldest_pending_event_of_any_consumer() -> None:
         f for f in text_string_to_metric_families(text) if f.name.startswith("crmgraph_outbox")
     ]
     assert [(s.name, s.value) for s in family.samples] == [("crmgraph_outbox_lag_seconds", 40.0)]
+
+
+def test_enqueueing_imports_no_consumer() -> None:
+    # The write path (outbox.record -> deliveries.enqueue) must not import the consumers:
+    # they import the domain code that records events, a cycle. Run in a fresh interpreter,
+    # where nothing has imported them yet.
+    script = """
+import sys
+from sqlalchemy.ext.asyncio import AsyncSession
+from crmgraph.db.models import OutboxEvent
+from crmgraph.events import deliveries
+session = AsyncSession()
+event = OutboxEvent(tenant_id="t", topic="zoho.record_received", aggregate_type="zoho",
+                    aggregate_id=None, sequence=1, payload={})
+deliveries.enqueue(session, event)
+print(sorted(d.consumer for d in session.new if d is not event))
+print(sorted(m for m in sys.modules if m.startswith("crmgraph.events.consumers")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    names, imported = done.stdout.splitlines()
+    assert names == str(sorted(consumer_names("zoho.record_received")))
+    assert imported == "[]"
+
+
+def test_the_topic_table_names_the_registered_consumers() -> None:
+    assert [consumer.name for consumer in CONSUMERS] == list(WANTS)
+    assert consumer_names("zoho.record_received") == list(WANTS)
+    assert "zoho-mapper" not in consumer_names("deal.updated")

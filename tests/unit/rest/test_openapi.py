@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from starlette.routing import Route
 
-from crmgraph.auth.needs import ROUTES, ZOHO_ORG
+from crmgraph.auth.needs import ROUTES, Auth
 from crmgraph.config import Settings
 from crmgraph.rest.app import all_operations, create_rest_app
 from crmgraph.rest.callers import TIERS
@@ -63,12 +63,16 @@ def test_schemathesis_reads_every_operation() -> None:
 
 def test_each_permission_of_needs_is_in_the_document() -> None:
     doc = document()
-    for key, permission in ROUTES.items():
+    for key, need in ROUTES.items():
         method, path = key.split(" ", 1)
         op = doc["paths"][path][method.lower()]
-        if permission == ZOHO_ORG:  # the organisation's signature, not a bearer token
+        if need.auth is Auth.SIGNATURE:  # the sender's signature or token, not a bearer
             assert op["security"] == [] and "401" in op["responses"]
+            assert op["x-authenticated-by"] == need.signer
+            assert "x-required-permission" not in op
             continue
+        permission = need.permission
+        assert "x-authenticated-by" not in op
         assert op["x-required-permission"] == permission
         assert op["security"] == [{"bearer": []}]
         assert {"401", "403", "413", "429"} <= set(op["responses"])

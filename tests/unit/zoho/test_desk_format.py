@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from crmgraph.zoho.formats import Delivery, Malformed, OrgKeys, choose, desk
 DATA = Path(__file__).parents[2] / "data" / "zoho"
 ORG_ID = "55667788"
 KID = "desk-key-1"
+WEBHOOK_ID = "1892000000123001"  # the webhook the organisation registered
 
 
 def rsa_key() -> rsa.RSAPrivateKey:
@@ -43,7 +45,7 @@ def jwks_file(tmp_path: Path) -> Path:
 
 def token(key: Any = KEY, kid: str = KID, **claims: Any) -> str:
     now = int(time.time())
-    body = {"iss": f"orgId:{ORG_ID}", "aud": "webhookId:1892000000123001", "iat": now,
+    body = {"iss": f"orgId:{ORG_ID}", "aud": f"webhookId:{WEBHOOK_ID}", "iat": now,
             "exp": now + 300, **claims}  # fmt: skip
     return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid})
 
@@ -55,10 +57,10 @@ def delivery(name: str, jwt_header: str | None) -> Delivery:
     return Delivery("desk", "POST", headers, (), (DATA / name).read_bytes())
 
 
-def verified(d: Delivery, jwks: Path | None) -> bool:
+def verified(d: Delivery, jwks: Path | None, webhooks: tuple[str, ...] = (WEBHOOK_ID,)) -> bool:
     form = choose(d)
     body = form.read(d)
-    org = OrgKeys(form.org_id(d, body) or "", None, (), str(jwks) if jwks else None)
+    org = OrgKeys(form.org_id(d, body) or "", None, (), str(jwks) if jwks else None, webhooks)
     return form.verify(d, body, org)
 
 
@@ -121,6 +123,32 @@ def test_a_bad_token_is_refused(jwks_file: Path, header: str | None) -> None:
     assert not verified(delivery("desk_ticket_add.json", header), jwks_file)
 
 
+def test_a_genuine_token_for_an_unregistered_webhook_is_refused_and_logged(
+    jwks_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    d = delivery("desk_ticket_add.json", token(aud="webhookId:1892000000999999"))
+    with caplog.at_level(logging.WARNING, logger="crmgraph.security"):
+        assert not verified(d, jwks_file)
+    [logged] = [json.loads(r.getMessage()) for r in caplog.records]
+    assert logged["event"] == "zoho_desk_webhook_unregistered"
+    assert (logged["org_id"], logged["webhook_ids"]) == (ORG_ID, ["1892000000999999"])
+    assert logged["registered"] == [WEBHOOK_ID]
+
+
+def test_an_org_with_no_desk_webhook_registered_accepts_none(
+    jwks_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="crmgraph.security"):
+        assert not verified(delivery("desk_ticket_add.json", token()), jwks_file, webhooks=())
+    assert "zoho_desk_webhook_unregistered" in caplog.text
+
+
+def test_an_audience_list_naming_a_registered_webhook_is_accepted(jwks_file: Path) -> None:
+    aud = ["webhookId:1892000000999999", f"webhookId:{WEBHOOK_ID}"]
+    assert verified(delivery("desk_ticket_add.json", token(aud=aud)), jwks_file)
+    assert not verified(delivery("desk_ticket_add.json", token(aud=aud[:1])), jwks_file)
+
+
 def test_an_org_without_a_desk_jwks_or_an_unreadable_one_is_refused(tmp_path: Path) -> None:
     d = delivery("desk_ticket_add.json", token())
     assert not verified(d, None)
@@ -166,7 +194,7 @@ def jwks_url(jwks_file: Path) -> Iterator[str]:
 
 def test_a_jwks_url_is_fetched_and_its_keys_checked(jwks_url: str) -> None:
     d = delivery("desk_ticket_add.json", token())
-    org = OrgKeys(ORG_ID, None, (), jwks_url)
+    org = OrgKeys(ORG_ID, None, (), jwks_url, (WEBHOOK_ID,))
     assert desk.FORMAT.verify(d, desk.FORMAT.read(d), org)
     forged = delivery("desk_ticket_add.json", token(key=OTHER))
     assert not desk.FORMAT.verify(forged, desk.FORMAT.read(forged), org)
@@ -176,5 +204,5 @@ def test_a_jwks_url_is_fetched_and_its_keys_checked(jwks_url: str) -> None:
 
 def test_an_unreachable_jwks_url_refuses_rather_than_fails() -> None:
     d = delivery("desk_ticket_add.json", token())
-    org = OrgKeys(ORG_ID, None, (), "http://127.0.0.1:9/jwks.json")  # discard port: refused
+    org = OrgKeys(ORG_ID, None, (), "http://127.0.0.1:9/jwks.json", (WEBHOOK_ID,))  # refused
     assert not desk.FORMAT.verify(d, desk.FORMAT.read(d), org)

@@ -35,6 +35,8 @@ class ZohoOrg(TenantRow, Base):
     oauth_client_secret: Mapped[str | None] = mapped_column(Sealed)
     oauth_refresh_token: Mapped[str | None] = mapped_column(Sealed)
     accounts_url: Mapped[str | None] = mapped_column(Text)
+    # The Desk webhooks whose deliveries it accepts (their JWT's aud, "webhookId:<id>").
+    desk_webhook_ids: Mapped[list[str]] = mapped_column(default=list)
 
 
 class ZohoInboundEvent(TenantRow, Base):

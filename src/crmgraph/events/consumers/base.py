@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.topics import Topic
 
 if TYPE_CHECKING:
     from crmgraph.runtime import Runtime
@@ -47,8 +46,6 @@ class Consumer(ABC):
     # order holds), and a failed event holds back the ones after it until it succeeds or is
     # dead. Unordered: workers share its events, and a failing one holds back nothing.
     ordered: ClassVar[bool] = False
-    # The topics it wants; None: every event. Only these get a delivery row for it.
-    topics: ClassVar[frozenset[Topic] | None] = None
     # Events claimed per transaction; they stay locked until the batch commits.
     batch_size: ClassVar[int] = 100
     # Failed attempts before an event becomes a dead letter.
@@ -57,6 +54,9 @@ class Consumer(ABC):
     # max_backoff, and the wait a random point in its upper half ("equal jitter").
     retry_backoff: ClassVar[float] = 0.1
     max_backoff: ClassVar[float] = 60.0
+    # The most connections of the runner's pool its background() loop holds at once: the
+    # runner's pool is sized for them (runner.pool_size), so they never starve the batches.
+    background_connections: ClassVar[int] = 0
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Self:
@@ -71,8 +71,8 @@ class Consumer(ABC):
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> Coroutine[Any, Any, None] | None:
         """Work of its own the runner keeps running beside the batches until it stops, on
-        the runner's sessions (the webhook consumer's sends, which must not hold a batch's
-        transaction); none here."""
+        the runner's sessions, holding at most background_connections of them at once (the
+        webhook consumer's sends, which must not hold a batch's transaction); none here."""
         return None
 
     def backoff_ceiling(self, attempts: int) -> float:

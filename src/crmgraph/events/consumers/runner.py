@@ -56,6 +56,12 @@ class _Lane:
     waiting: float | None = None
 
 
+def pool_size(consumers: Sequence[type[Consumer]]) -> int:
+    """The runner's connection pool: one per consumer for its batches, each consumer's
+    background share, one for the due-task scan (its NOTIFY listener has its own)."""
+    return sum(1 + consumer.background_connections for consumer in consumers) + 1
+
+
 class ConsumerRunner:
     def __init__(
         self,

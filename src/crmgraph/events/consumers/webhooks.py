@@ -33,14 +33,19 @@ class WebhookConsumer(Consumer):
     """Writes the webhook jobs of each event; its dispatcher sends them."""
 
     name: ClassVar[str] = "webhooks"
+    # The dispatcher's: a claim and a record at a time, however many sends are in flight.
+    background_connections: ClassVar[int] = 2
 
-    def __init__(self, *, allow_private: bool) -> None:
+    def __init__(self, *, allow_private: bool, lease_slack: float) -> None:
         self.allow_private = allow_private
+        self.lease_slack = lease_slack
         self.dispatcher: Dispatcher | None = None
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Self:
-        return cls(allow_private=runtime.settings.webhook_allow_private_targets)
+        settings = runtime.settings
+        return cls(allow_private=settings.webhook_allow_private_targets,
+                   lease_slack=settings.webhook_lease_slack_seconds)  # fmt: skip
 
     async def handle(self, event: BusEvent) -> None:
         session = batch_session()
@@ -72,5 +77,8 @@ class WebhookConsumer(Consumer):
             self.dispatcher.wake()
 
     def background(self, sessions: async_sessionmaker[AsyncSession]) -> Coroutine[Any, Any, None]:
-        self.dispatcher = Dispatcher(sessions, allow_private=self.allow_private)
+        self.dispatcher = Dispatcher(
+            sessions, allow_private=self.allow_private, lease_slack=self.lease_slack,
+            connections=self.background_connections,
+        )  # fmt: skip
         return self.dispatcher.run()

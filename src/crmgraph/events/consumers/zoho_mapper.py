@@ -36,7 +36,6 @@ from crmgraph.db.types import utcnow
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.consumers.base import Consumer, batch_session
 from crmgraph.events.envelope import Envelope
-from crmgraph.events.topics import Topic
 from crmgraph.events.zoho_payloads import ZohoRecordReceived
 from crmgraph.zoho import orgs
 from crmgraph.zoho.crm_api import Endpoints, ZohoCrmApi, ZohoRefused
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 
 class ZohoMapper(Consumer):
     name: ClassVar[str] = "zoho-mapper"
-    topics: ClassVar[frozenset[Topic] | None] = frozenset({Topic.ZOHO_RECORD_RECEIVED})
     batch_size: ClassVar[int] = 50
     # One to two minutes of retries before a dead letter: waits of 1 s doubling, at most 60 s,
     # each between half and all of that (equal jitter), 123 s at most over the 7 waits.

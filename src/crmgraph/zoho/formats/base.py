@@ -67,6 +67,7 @@ class OrgKeys:
     secret: str | None
     tokens: tuple[str, ...] = ()
     desk_jwks: str | None = None  # Zoho Desk's key set: a URL or a file (formats.desk)
+    desk_webhook_ids: tuple[str, ...] = ()  # the Desk webhooks it accepts (formats.desk)
 
 
 @dataclass(frozen=True)

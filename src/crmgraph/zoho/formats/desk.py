@@ -7,8 +7,11 @@ ticket's (zoho_module `Tickets`) becomes a communication (crmgraph.zoho.activiti
 
 Authenticity: the `X-ZDesk-JWT` header is an RS256 token whose `kid` names a key of Zoho's
 JWKS (a URL or a file registered per organisation: `--desk-jwks`), issued by
-`orgId:<the organisation>` for `webhookId:<the webhook>`. Desk has no id per event, so a
-repeat is known by record, operation and time. Answered 200: Desk counts anything else as a
+`orgId:<the organisation>` for `webhookId:<the webhook>`, a webhook the organisation
+registered (`--desk-webhook-id`). None registered accepts none: a genuine token for an
+unregistered webhook is refused and logged (security event zoho_desk_webhook_unregistered,
+with the id to register). Desk has no id per event, so a repeat is known by record, operation
+and time. Answered 200: Desk counts anything else as a
 failure.
 """
 
@@ -20,9 +23,11 @@ from typing import Any
 
 import jwt
 
+from crmgraph.security_log import security_event
 from crmgraph.zoho.formats.base import Delivery, InboundEvent, Malformed, OrgKeys, event_time, text
 
 HEADER = "x-zdesk-jwt"
+AUDIENCE = "webhookId:"
 VERBS = {"add": "create", "update": "update", "delete": "delete"}
 JWKS_TIMEOUT = 3  # seconds; Desk gives up on a delivery after a few seconds
 
@@ -46,7 +51,8 @@ def signing_key(jwks: str, token: str) -> Any:
 
 def verify_token(token: str, jwks: str, org_id: str) -> dict[str, Any] | None:
     """token's claims when it is RS256-signed by a key of jwks, issued by org_id's Desk for
-    a webhook; None otherwise (never raises for a bad token or an unreachable JWKS)."""
+    a webhook (which one: webhook_ids); None otherwise (never raises for a bad token or an
+    unreachable JWKS)."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -57,8 +63,18 @@ def verify_token(token: str, jwks: str, org_id: str) -> dict[str, Any] | None:
         )
     except (jwt.PyJWTError, OSError, ValueError):
         return None
+    return claims if webhook_ids(claims) else None
+
+
+def webhook_ids(claims: dict[str, Any]) -> list[str]:
+    """The Desk webhook ids the token's `aud` names (`webhookId:<id>`, or a list of them)."""
     audience = claims.get("aud")
-    return claims if isinstance(audience, str) and audience.startswith("webhookId:") else None
+    named = [audience] if isinstance(audience, str) else audience
+    if not isinstance(named, list):
+        return []
+    return [
+        a.removeprefix(AUDIENCE) for a in named if isinstance(a, str) and a.startswith(AUDIENCE)
+    ]
 
 
 def entity_and_verb(event_type: object) -> tuple[str, str]:
@@ -98,7 +114,16 @@ class Desk:
         token = delivery.headers.get(HEADER, "").strip()
         if not token or not org.desk_jwks:
             return False
-        return verify_token(token, org.desk_jwks, org.org_id) is not None
+        claims = verify_token(token, org.desk_jwks, org.org_id)
+        if claims is None:
+            return False
+        named = webhook_ids(claims)
+        if set(named) & set(org.desk_webhook_ids):
+            return True
+        # Zoho's own token, for a webhook the organisation has not registered: say which.
+        security_event("zoho_desk_webhook_unregistered", org_id=org.org_id, webhook_ids=named,
+                       registered=list(org.desk_webhook_ids))  # fmt: skip
+        return False
 
     def events(self, delivery: Delivery, body: Any) -> list[InboundEvent]:
         found = []

@@ -1,0 +1,29 @@
+"""Which consumers of the outbox get which events: each registered consumer's name and the
+topics it wants (None: every event), in the order they are registered.
+
+deliveries.enqueue(), which every write's outbox.record() calls, reads this to add a delivery
+per consumer. It imports nothing but the topics: the consumers themselves import the domain
+code that records events, so the registry of their classes
+(crmgraph.events.consumers.CONSUMERS) cannot be imported from the write path. That registry
+refuses to load unless its classes' names are these, in this order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crmgraph.events.topics import Topic
+
+WANTS: Mapping[str, frozenset[Topic] | None] = {
+    "redis-publisher": None,
+    "webhooks": None,
+    "zoho-mapper": frozenset({Topic.ZOHO_RECORD_RECEIVED}),
+}
+
+
+def consumer_names(topic: str | None = None) -> list[str]:
+    """The name of every registered consumer, or of those that want events of topic: an
+    event gets a delivery for each of these."""
+    return [
+        name for name, topics in WANTS.items() if topic is None or topics is None or topic in topics
+    ]

@@ -1,4 +1,4 @@
-"""The `crmgraph` command: serve, worker, migrate, seed, token, schema, check, zoho."""
+"""The `crmgraph` command: serve, worker, migrate, seed, token, schema, check, zoho, graph."""
 
 from __future__ import annotations
 
@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     from crmgraph.zoho.cli import add_parser as add_zoho
 
     add_zoho(commands)
+    from crmgraph.graph.cli import add_parser as add_graph
+
+    add_graph(commands)
     return parser
 
 

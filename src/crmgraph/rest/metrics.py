@@ -63,6 +63,16 @@ WEBHOOK_DELIVERIES = Counter(
 for _outcome in WEBHOOK_OUTCOMES:
     WEBHOOK_DELIVERIES.labels(outcome=_outcome)  # each series exists from the start, at 0
 
+# Statements the GraphStore adapters sent (crmgraph.graph), by backend and port method
+# (`project` for the projection's writes): shows which backend answered and how many
+# statements a request took.
+GRAPH_QUERIES = Counter(
+    "crmgraph_graph_queries",
+    "Graph statements sent by this process, by backend and query",
+    ["backend", "query"],
+    registry=REGISTRY,
+)
+
 
 def status_class(status: int) -> str:
     return f"{status // 100}xx"

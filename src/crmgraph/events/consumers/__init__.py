@@ -20,11 +20,17 @@ then they show as lag in the metrics).
 from __future__ import annotations
 
 from crmgraph.events.consumers.base import Consumer
+from crmgraph.events.consumers.graph_projection import GraphProjection
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from crmgraph.events.consumers.webhooks import WebhookConsumer
 from crmgraph.events.consumers.zoho_mapper import ZohoMapper
 
-CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher, WebhookConsumer, ZohoMapper)
+CONSUMERS: tuple[type[Consumer], ...] = (
+    RedisPublisher,
+    WebhookConsumer,
+    ZohoMapper,
+    GraphProjection,
+)
 
 
 def consumer_names(topic: str | None = None) -> list[str]:

@@ -82,7 +82,13 @@ def _creates_deal(a: Mapping[str, Any]) -> bool:
 
 FIELDS: Mapping[str, tuple[Need, ...]] = {
     # accounts
-    **reads("accounts", "Query.account", "Query.accounts", "Subscription.accountUpdated"),
+    **reads(
+        "accounts",
+        "Query.account",
+        "Query.accounts",
+        "Query.accountHierarchy",
+        "Subscription.accountUpdated",
+    ),
     **reads("users", "Query.user"),
     **reads("api_keys", "Query.apiKeys"),
     "Mutation.createAccount": need("accounts:write"),

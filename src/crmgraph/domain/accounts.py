@@ -116,12 +116,17 @@ async def update_account(
 async def _check_parent(
     session: AsyncSession, scope: Scope, account_id: UUID, parent_id: UUID
 ) -> None:
-    """The new parent exists and is not the account itself or one of its descendants."""
+    """The new parent exists and is not the account itself or one of its descendants: else a
+    CONFLICT (the hierarchy as it stands forbids it). Checked on the tables, the source of
+    truth, not the graph projection, which may lag; each ancestor is read locked (get_scoped),
+    so a concurrent re-parenting along the same chain waits for this one, and two that would
+    close a loop together deadlock and one is refused (CONFLICT)."""
     seen: set[UUID] = set()
     current: UUID | None = parent_id
     while current is not None:
         if current == account_id:
-            raise validation.invalid("parentAccountId", "an account cannot be its own ancestor")
+            raise DomainError(ErrorCode.CONFLICT, "an account cannot be its own ancestor",
+                              field="parentAccountId")  # fmt: skip
         if current in seen:
             break
         seen.add(current)

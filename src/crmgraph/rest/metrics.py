@@ -16,7 +16,8 @@ Two kinds of figures, with different truths:
   per process, as Prometheus counters are: the REST shim is one process per deployment unit
   (`crmgraph serve --all` or `serve rest`), so scrape each unit and let Prometheus sum
   (`sum by (route) (rate(crmgraph_http_requests_total[5m]))`). A restart starts them at
-  zero, which `rate()` handles.
+  zero, which `rate()` handles. `crmgraph_graph_queries_total` counts the statements the
+  GraphStore adapters (crmgraph.graph) sent, by backend and port method.
 
 Hook for outbound webhooks: the code that delivers a webhook calls
 `WEBHOOK_DELIVERIES.labels(outcome=...).inc()` once per attempt, with one of

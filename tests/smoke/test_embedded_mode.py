@@ -13,6 +13,7 @@ import pytest
 from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.db.migrate import upgrade
 from crmgraph.demo import CONTACTS, DEALS, load_demo
+from tests.e2e.test_account_hierarchy_graph import check_004, check_many
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
 
@@ -109,3 +110,10 @@ def test_webhooks_are_delivered_signed_on_sqlite(embedded: Stack) -> None:
         receiver.stop()
 
     assert len(got) == 1 and got[0].verified
+
+
+def test_the_hierarchy_answers_the_same_from_the_sql_graph_store(embedded: Stack) -> None:
+    """What full mode answers from Neo4j (tests/e2e/test_account_hierarchy_graph.py), the
+    SQL adapter answers here on SQLite, as batched."""
+    check_004(embedded, "t_hierarchy_004", "sql")
+    check_many(embedded, "t_hierarchy_many", "sql")

@@ -62,12 +62,12 @@ class PrivateNeo4j:
         self.stop()
 
     def start(self, within: float = 240) -> None:
-        log = (self.home / "out.log").open("ab")
-        self.process = subprocess.Popen(
-            [_java(), *JVM_FLAGS, "-cp", f"{LIB}/*", "org.neo4j.server.CommunityEntryPoint",
-             f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}"],
-            stdout=log, stderr=log, cwd=self.home,
-        )  # fmt: skip
+        with (self.home / "out.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [_java(), *JVM_FLAGS, "-cp", f"{LIB}/*", "org.neo4j.server.CommunityEntryPoint",
+                 f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}"],
+                stdout=log, stderr=log, cwd=self.home,
+            )  # fmt: skip
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -44,6 +44,9 @@ export const MAX_PAGE_SIZE = 100;
  */
 export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Account.childAccounts': 20,
+  'AccountHierarchy.ancestors': 100,
+  'AccountHierarchy.children': 20,
+  'AccountHierarchy.descendants': 100,
   'AutomationRule.actions': 10,
   'AutomationRule.conditions': 10,
   'Communication.participants': 50,

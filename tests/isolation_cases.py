@@ -535,6 +535,9 @@ Q, M = "query", "mutation"
 CASES: dict[tuple[str, str], list[Variant]] = {
     # accounts
     (Q, "account"): nothing(lambda a, b: {"id": a.account}, lambda a, b: {"id": a.parent_account}),
+    (Q, "accountHierarchy"): nothing(
+        lambda a, b: {"accountId": a.account}, lambda a, b: {"accountId": a.parent_account}
+    ),
     (Q, "accounts"): [
         own(),
         *nothing(

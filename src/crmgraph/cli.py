@@ -1,4 +1,4 @@
-"""The `crmgraph` command: serve, worker, migrate, seed, token, schema, check, zoho."""
+"""The `crmgraph` command: serve, worker, migrate, seed, token, schema, check, zoho, graph."""
 
 from __future__ import annotations
 
@@ -101,10 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     from crmgraph.db.reseal import add_parser as add_secrets
+    from crmgraph.graph.cli import add_parser as add_graph
     from crmgraph.zoho.cli import add_parser as add_zoho
 
     add_zoho(commands)
     add_secrets(commands)
+    add_graph(commands)
     return parser
 
 

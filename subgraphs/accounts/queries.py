@@ -11,7 +11,7 @@ from crmgraph.gql.entity_filters import AccountFilter, filter_of
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
 from subgraphs.accounts.inputs import AccountSort, AccountSortField
-from subgraphs.accounts.types import Account, User
+from subgraphs.accounts.types import Account, AccountHierarchy, User
 
 
 @strawberry.type
@@ -40,6 +40,13 @@ class Query:
         return await root_connection(
             info.context, models.Account, Account.from_row, args, filter_of(filter), order
         )
+
+    @strawberry.field(description="An account's hierarchy (Account.hierarchy); null if none.")
+    async def account_hierarchy(
+        self, info: Info, account_id: strawberry.ID
+    ) -> AccountHierarchy | None:
+        account = await Account.resolve_reference(info, account_id)
+        return None if account is None else account.hierarchy()
 
     @strawberry.field(description="One user of the caller's tenant by id.")
     async def user(self, info: Info, id: strawberry.ID) -> User | None:

@@ -10,11 +10,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.db import models
+from crmgraph.domain import bounds
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.entity_filters import AccountType
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import Address, json_out
+from crmgraph.graph.port import Ranked
 
 
 @strawberry.federation.type(keys=["id"], description="A customer company.")
@@ -72,6 +74,61 @@ class Account:
     async def child_accounts(self, info: Info) -> list[Account]:
         rows = await info.context.loaders.child_accounts_by_parent.load(parse_id(self.id))
         return [Account.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Where the account stands in its hierarchy, from the graph store (Neo4j "
+        "in full mode): parent, children and ancestors and descendants to any depth."
+    )
+    def hierarchy(self) -> AccountHierarchy:
+        return AccountHierarchy(account_id=parse_id(self.id))
+
+
+async def _accounts(info: Info, ids: list[UUID]) -> list[Account]:
+    rows = await info.context.loaders.account_by_id.load_many(ids)
+    return [Account.from_row(row) for row in rows if row is not None]
+
+
+@strawberry.type(description="An account at a distance in a hierarchy: depth 1 is next to it.")
+class HierarchyMember:
+    account: Account
+    depth: int
+
+
+@strawberry.type(description="An account's place in its hierarchy (the GraphStore's answer).")
+class AccountHierarchy:
+    account_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The account directly above, if any.")
+    async def parent(self, info: Info) -> Account | None:
+        parent = await info.context.graph_loaders.parent.load(self.account_id)
+        return None if parent is None else next(iter(await _accounts(info, [parent])), None)
+
+    @strawberry.field(description="The first 20 accounts directly below, by name.")
+    async def children(self, info: Info) -> list[Account]:
+        found = await _accounts(
+            info, await info.context.graph_loaders.children.load(self.account_id)
+        )
+        return sorted(found, key=lambda a: (a.name, a.id))[: bounds.CHILD_ACCOUNTS]
+
+    @strawberry.field(description="Parent, its parent, ... up to the root (at most 100).")
+    async def ancestors(self, info: Info) -> list[HierarchyMember]:
+        return await _members(
+            info, await info.context.graph_loaders.ancestors.load(self.account_id)
+        )
+
+    @strawberry.field(
+        description="Children, their children, ... to any depth: the nearest 100, by depth."
+    )
+    async def descendants(self, info: Info) -> list[HierarchyMember]:
+        found = await info.context.graph_loaders.descendants.load(self.account_id)
+        return await _members(info, found)
+
+
+async def _members(info: Info, ranked: list[Ranked]) -> list[HierarchyMember]:
+    ranked = ranked[: bounds.HIERARCHY_MEMBERS]
+    rows = await info.context.loaders.account_by_id.load_many([r.account_id for r in ranked])
+    return [HierarchyMember(account=Account.from_row(row), depth=r.depth)
+            for r, row in zip(ranked, rows, strict=True) if row is not None]  # fmt: skip
 
 
 @strawberry.federation.type(keys=["id"], description="A member of the tenant's staff.")

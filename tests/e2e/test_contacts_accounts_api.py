@@ -105,7 +105,7 @@ def test_parent_cycle_is_refused(stack: Stack, tenant: str) -> None:
     body = stack.graphql(query, {"id": parent, "p": child}, tenant=tenant).json()
 
     assert body["errors"][0]["extensions"] == {
-        "code": "VALIDATION_ERROR",
+        "code": "CONFLICT",
         "field": "parentAccountId",
     }
 

@@ -19,6 +19,7 @@ from crmgraph.db import models
 from crmgraph.db.migrate import upgrade
 from crmgraph.demo import CONTACTS, DEALS, load_demo
 from crmgraph.zoho.formats.base import hmac_hex
+from tests.e2e.test_account_hierarchy_graph import check_004, check_many
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
 
@@ -169,3 +170,10 @@ def test_demo_customer_health_on_sqlite(embedded: Stack) -> None:
     # Initech's demo deals: "Factory network refresh" won, "Endpoint licences" open.
     assert (factors["closed_won_value_365d"], factors["open_deal_value"]) == (67000, 15000)
     assert all(0 <= h["score"] <= 100 for h in health.values())
+
+
+def test_the_hierarchy_answers_the_same_from_the_sql_graph_store(embedded: Stack) -> None:
+    """What full mode answers from Neo4j (tests/e2e/test_account_hierarchy_graph.py), the
+    SQL adapter answers here on SQLite, as batched."""
+    check_004(embedded, "t_hierarchy_004", "sql")
+    check_many(embedded, "t_hierarchy_many", "sql")

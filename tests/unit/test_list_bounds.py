@@ -29,6 +29,9 @@ MAX_PAGE_SIZE = Settings.model_fields["max_page_size"].default
 # What holds each declared list to its size in the subgraphs.
 ENFORCED = {
     "Account.childAccounts": bounds.CHILD_ACCOUNTS,
+    "AccountHierarchy.ancestors": bounds.HIERARCHY_MEMBERS,
+    "AccountHierarchy.children": bounds.CHILD_ACCOUNTS,
+    "AccountHierarchy.descendants": bounds.HIERARCHY_MEMBERS,
     "AutomationRule.actions": bounds.RULE_ACTIONS,
     "AutomationRule.conditions": bounds.RULE_CONDITIONS,
     "Communication.participants": bounds.PARTICIPANTS,

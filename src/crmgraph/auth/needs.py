@@ -85,7 +85,13 @@ HEALTH_READS = (*need("accounts:read"), *need("deals:read"), *need("activities:r
 
 FIELDS: Mapping[str, tuple[Need, ...]] = {
     # accounts
-    **reads("accounts", "Query.account", "Query.accounts", "Subscription.accountUpdated"),
+    **reads(
+        "accounts",
+        "Query.account",
+        "Query.accounts",
+        "Query.accountHierarchy",
+        "Subscription.accountUpdated",
+    ),
     **reads("users", "Query.user"),
     **reads("api_keys", "Query.apiKeys"),
     "Mutation.createAccount": need("accounts:write"),

@@ -114,14 +114,23 @@ async def update_account(
 
 
 async def _check_parent(
-    session: AsyncSession, scope: Scope, account_id: UUID, parent_id: UUID
+    session: AsyncSession,
+    scope: Scope,
+    account_id: UUID,
+    parent_id: UUID,
+    field: str = "parentAccountId",
 ) -> None:
-    """The new parent exists and is not the account itself or one of its descendants."""
+    """The new parent exists and is not the account itself or one of its descendants: else a
+    CONFLICT (the hierarchy as it stands forbids it). Checked on the tables, the source of
+    truth, not the graph projection, which may lag; each ancestor is read locked (get_scoped),
+    so a concurrent re-parenting along the same chain waits for this one, and two that would
+    close a loop together deadlock and one is refused (CONFLICT)."""
     seen: set[UUID] = set()
     current: UUID | None = parent_id
     while current is not None:
         if current == account_id:
-            raise validation.invalid("parentAccountId", "an account cannot be its own ancestor")
+            raise DomainError(ErrorCode.CONFLICT, "an account cannot be its own ancestor",
+                              field=field)  # fmt: skip
         if current in seen:
             break
         seen.add(current)
@@ -154,6 +163,11 @@ async def delete_account(session: AsyncSession, *, scope: Scope, account_id: UUI
     return account_id
 
 
+# Relationships that say which account is above the other: refused when the hierarchy
+# (parentAccountId) has them the other way round.
+PARENTAL = ("PARENT", "SUBSIDIARY")
+
+
 @dataclass(frozen=True, kw_only=True)
 class NewRelationship:
     account_id: UUID
@@ -175,6 +189,12 @@ async def create_account_relationship(
                      lock=False)  # fmt: skip
     await get_scoped(session, models.Account, data.related_account_id, scope=scope,
                      field="relatedAccountId", lock=False)  # fmt: skip
+    if data.relationship_type in PARENTAL:
+        # PARENT: the related account is the account's parent; SUBSIDIARY: its child.
+        parent, child = data.related_account_id, data.account_id
+        if data.relationship_type == "SUBSIDIARY":
+            parent, child = child, parent
+        await _check_parent(session, scope, child, parent, "relatedAccountId")
     rels = models.AccountRelationship
     existing = await session.scalar(
         select(rels.id).where(

@@ -17,6 +17,8 @@ PIPELINE_STAGES = 20  # Pipeline.stages
 
 # Rows that grow on their own, cut on read (the rest stay reachable elsewhere).
 CHILD_ACCOUNTS = 20  # Account.childAccounts, by name; accounts(filter: {parentAccountId}) pages
+# AccountHierarchy.ancestors/descendants: nearest first, then by id (the GraphStore's order).
+HIERARCHY_MEMBERS = 100
 STAGE_HISTORY = 100  # Deal.stageHistory: the latest moves
 SCORING_HISTORY = 100  # Lead.scoringHistory: the latest changes
 API_KEYS = 100  # Query.apiKeys, oldest first

@@ -18,6 +18,29 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
     "redis-publisher": None,
     "webhooks": None,
     "zoho-mapper": frozenset({Topic.ZOHO_RECORD_RECEIVED}),
+    # The events of rows the graph holds (crmgraph.graph.model.TOPICS, which a test holds
+    # equal to this).
+    "graph-projection": frozenset(
+        {
+            Topic.ACCOUNT_CREATED,
+            Topic.ACCOUNT_DELETED,
+            Topic.ACCOUNT_RELATIONSHIP_CREATED,
+            Topic.ACCOUNT_UPDATED,
+            Topic.CONTACT_CREATED,
+            Topic.CONTACT_DELETED,
+            Topic.CONTACT_UPDATED,
+            Topic.DEAL_CREATED,
+            Topic.DEAL_DELETED,
+            Topic.DEAL_STAGE_CHANGED,
+            Topic.DEAL_UPDATED,
+            Topic.LEAD_CONVERTED,
+            Topic.LEAD_CREATED,
+            Topic.LEAD_DELETED,
+            Topic.LEAD_QUALIFIED,
+            Topic.LEAD_SCORED,
+            Topic.LEAD_UPDATED,
+        }
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from crmgraph.errors import CONCURRENT_WRITE, DomainError, ErrorCode
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.payloads import Payload
 from crmgraph.events.stream import readable_events
+from crmgraph.graph.loaders import GraphLoaders
 from crmgraph.runtime import Runtime
 from subgraphs.loaders import Loaders
 
@@ -86,6 +87,11 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self.runtime.read_sessions, self.scope, self.runtime.settings.max_page_size)
+
+    @cached_property
+    def graph_loaders(self) -> GraphLoaders:
+        """Hierarchy questions answered by the GraphStore (Neo4j in full mode)."""
+        return GraphLoaders(self.runtime.graph, self.scope.tenant_id)
 
     async def events(self, *kinds: type[P]) -> AsyncIterator[Envelope[P]]:
         """The caller's tenant's events of kinds (payload classes: `events(DealUpdated)`)

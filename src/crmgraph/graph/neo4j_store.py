@@ -1,10 +1,63 @@
-"""Neo4j adapter of the GraphStore port; the only module that speaks Cypher."""
+"""Neo4j adapter of the GraphStore port: with neo4j_writes, the only modules that speak Cypher.
+
+Each read is one Cypher statement for all the accounts asked (UNWIND $ids), filtered on the
+tenant at every node it matches; edges are only ever written between nodes of one tenant
+(crmgraph.graph.neo4j_writes). Every statement counts in `crmgraph_graph_queries_total`
+(backend="neo4j", query=<method>) of crmgraph.rest.metrics.
+"""
 
 from __future__ import annotations
 
-from neo4j import AsyncDriver, AsyncGraphDatabase
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, LiteralString
+from uuid import UUID
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, Record, RoutingControl
+from neo4j.exceptions import ServiceUnavailable as DriverUnavailable
+from neo4j.exceptions import SessionExpired
 
 from crmgraph.errors import ServiceUnavailable
+from crmgraph.graph import neo4j_writes
+from crmgraph.graph.model import Changes
+from crmgraph.graph.port import MAX_DEPTH, Ranked, Related, by_depth
+from crmgraph.rest.metrics import GRAPH_QUERIES
+
+ACCOUNT = "(n:Account {tenant_id: $tenant, id: id})"
+DEPTHS = f"1..{MAX_DEPTH}"
+PARENTS = (
+    f"UNWIND $ids AS id MATCH {ACCOUNT} OPTIONAL MATCH (p:Account)-[:PARENT_OF]->(n) "
+    "RETURN id, p.id AS other"
+)
+CHILDREN = f"UNWIND $ids AS id MATCH {ACCOUNT}-[:PARENT_OF]->(c:Account) RETURN id, c.id AS other"
+ANCESTORS = (
+    f"UNWIND $ids AS id MATCH path = (a:Account)-[:PARENT_OF*{DEPTHS}]->{ACCOUNT} "
+    "RETURN id, a.id AS other, length(path) AS depth"
+)
+DESCENDANTS = (
+    f"UNWIND $ids AS id MATCH path = {ACCOUNT}-[:PARENT_OF*{DEPTHS}]->(d:Account) "
+    "RETURN id, d.id AS other, length(path) AS depth"
+)
+RELATIONSHIPS = (
+    f"UNWIND $ids AS id MATCH {ACCOUNT}-[x:RELATED]-(:Account) "
+    "RETURN id, x.id AS rid, startNode(x).id AS a, endNode(x).id AS b, x.type AS type"
+)
+CYCLE = (
+    "OPTIONAL MATCH (c:Account {tenant_id: $tenant, id: $child}) "
+    "RETURN $child = $parent OR (c IS NOT NULL AND EXISTS { MATCH "
+    f"(c)-[:PARENT_OF*{DEPTHS}]->(:Account {{tenant_id: $tenant, id: $parent}}) }}) AS cycle"
+)
+
+
+def _rollup(depth: int) -> LiteralString:
+    return (f"UNWIND $ids AS id MATCH {ACCOUNT} "
+            f"OPTIONAL MATCH (n)-[:PARENT_OF*0..{depth}]->(:Account)<-[:FOR_ACCOUNT]-(d:Deal) "
+            "WHERE d.status = 'ACTIVE' RETURN id, sum(d.value_cents) AS cents")  # fmt: skip
+
+
+CENT = Decimal("0.01")
+ROLLUP = {True: _rollup(MAX_DEPTH), False: _rollup(0)}
 
 
 class Neo4jGraphStore:
@@ -15,6 +68,7 @@ class Neo4jGraphStore:
         self._driver: AsyncDriver = AsyncGraphDatabase.driver(
             uri, auth=(user, password), connection_timeout=5.0, max_transaction_retry_time=5.0
         )
+        self._constrained = False
 
     async def ping(self) -> str:
         try:
@@ -27,3 +81,75 @@ class Neo4jGraphStore:
 
     async def close(self) -> None:
         await self._driver.close()
+
+    async def project(self, changes: Changes, *, links: bool = True) -> None:
+        if not changes:
+            return
+        try:
+            if not self._constrained:
+                for statement in neo4j_writes.CONSTRAINTS:
+                    await self._driver.execute_query(statement)
+                self._constrained = True
+            async with self._driver.session() as session:
+                count = await session.execute_write(neo4j_writes.write, changes, links=links)
+        except (DriverUnavailable, SessionExpired, OSError) as exc:
+            raise ServiceUnavailable("Neo4j", self._uri, str(exc) or type(exc).__name__) from exc
+        GRAPH_QUERIES.labels(backend=self.name, query="project").inc(count)
+
+    async def _read(self, query: str, statement: LiteralString, **params: Any) -> list[Record]:
+        GRAPH_QUERIES.labels(backend=self.name, query=query).inc()
+        try:
+            records, _, _ = await self._driver.execute_query(
+                statement, params, routing_=RoutingControl.READ
+            )
+        except (DriverUnavailable, SessionExpired, OSError) as exc:
+            raise ServiceUnavailable("Neo4j", self._uri, str(exc) or type(exc).__name__) from exc
+        return records
+
+    async def _pairs(self, query: str, statement: LiteralString, tenant: str,
+                     ids: Sequence[UUID]) -> list[Record]:  # fmt: skip
+        return await self._read(query, statement, tenant=tenant, ids=[str(i) for i in ids])
+
+    async def parents(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, UUID | None]:
+        records = await self._pairs("parents", PARENTS, tenant, ids)
+        return {UUID(r["id"]): None if r["other"] is None else UUID(r["other"]) for r in records}
+
+    async def children(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        found: dict[UUID, list[UUID]] = {i: [] for i in ids}
+        for r in await self._pairs("children", CHILDREN, tenant, ids):
+            found[UUID(r["id"])].append(UUID(r["other"]))
+        return {key: sorted(value, key=str) for key, value in found.items()}
+
+    async def ancestors(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, list[Ranked]]:
+        return await self._ranked("ancestors", ANCESTORS, tenant, ids)
+
+    async def descendants(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, list[Ranked]]:
+        return await self._ranked("descendants", DESCENDANTS, tenant, ids)
+
+    async def _ranked(self, query: str, statement: LiteralString, tenant: str,
+                      ids: Sequence[UUID]) -> dict[UUID, list[Ranked]]:  # fmt: skip
+        found: dict[UUID, list[Ranked]] = {i: [] for i in ids}
+        for r in await self._pairs(query, statement, tenant, ids):
+            found[UUID(r["id"])].append(Ranked(int(r["depth"]), UUID(r["other"])))
+        return by_depth(found)
+
+    async def relationships(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, list[Related]]:
+        found: dict[UUID, list[Related]] = defaultdict(list)
+        for r in await self._pairs("relationships", RELATIONSHIPS, tenant, ids):
+            found[UUID(r["id"])].append(
+                Related(UUID(r["rid"]), UUID(r["a"]), UUID(r["b"]), r["type"])
+            )
+        return {i: sorted(found[i], key=lambda x: str(x.id)) for i in ids}
+
+    async def would_create_cycle(self, tenant: str, child: UUID, new_parent: UUID) -> bool:
+        records = await self._read("would_create_cycle", CYCLE, tenant=tenant,
+                                   child=str(child), parent=str(new_parent))  # fmt: skip
+        return bool(records[0]["cycle"])
+
+    async def deal_value_rollup(
+        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool
+    ) -> dict[UUID, Decimal]:
+        found = {i: CENT * 0 for i in ids}
+        for r in await self._pairs("deal_value_rollup", ROLLUP[include_descendants], tenant, ids):
+            found[UUID(r["id"])] = (Decimal(int(r["cents"] or 0)) / 100).quantize(CENT)
+        return found

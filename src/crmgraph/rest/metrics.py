@@ -16,7 +16,8 @@ Two kinds of figures, with different truths:
   per process, as Prometheus counters are: the REST shim is one process per deployment unit
   (`crmgraph serve --all` or `serve rest`), so scrape each unit and let Prometheus sum
   (`sum by (route) (rate(crmgraph_http_requests_total[5m]))`). A restart starts them at
-  zero, which `rate()` handles.
+  zero, which `rate()` handles. `crmgraph_graph_queries_total` counts the statements the
+  GraphStore adapters (crmgraph.graph) sent, by backend and port method.
 
 Hook for outbound webhooks: the code that delivers a webhook calls
 `WEBHOOK_DELIVERIES.labels(outcome=...).inc()` once per attempt, with one of
@@ -62,6 +63,16 @@ WEBHOOK_DELIVERIES = Counter(
 )
 for _outcome in WEBHOOK_OUTCOMES:
     WEBHOOK_DELIVERIES.labels(outcome=_outcome)  # each series exists from the start, at 0
+
+# Statements the GraphStore adapters sent (crmgraph.graph), by backend and port method
+# (`project` for the projection's writes): shows which backend answered and how many
+# statements a request took.
+GRAPH_QUERIES = Counter(
+    "crmgraph_graph_queries",
+    "Graph statements sent by this process, by backend and query",
+    ["backend", "query"],
+    registry=REGISTRY,
+)
 
 
 def status_class(status: int) -> str:

@@ -142,9 +142,13 @@ class Account(HasDeals):
         return loaders.deals_by_account, loaders.deal_count_by_account
 
     @strawberry.field(
-        description="Total value of the account's ACTIVE deals.",
+        description="Total value of the account's ACTIVE deals; with includeDescendants, "
+        "those of every account below it too (rolled up by the graph store).",
     )
-    async def total_deal_value(self, info: Info) -> float:
+    async def total_deal_value(self, info: Info, include_descendants: bool = False) -> float:
+        if include_descendants:
+            rolled = info.context.graph_loaders.rolled_up_deal_value
+            return float(await rolled.load(parse_id(self.id)))
         totals = await info.context.loaders.deal_totals_by_account.load(
             (parse_id(self.id), ACTIVE_DEALS)
         )

@@ -21,11 +21,17 @@ from __future__ import annotations
 
 from crmgraph.events.consumer_topics import WANTS, consumer_names
 from crmgraph.events.consumers.base import Consumer
+from crmgraph.events.consumers.graph_projection import GraphProjection
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from crmgraph.events.consumers.webhooks import WebhookConsumer
 from crmgraph.events.consumers.zoho_mapper import ZohoMapper
 
-CONSUMERS: tuple[type[Consumer], ...] = (RedisPublisher, WebhookConsumer, ZohoMapper)
+CONSUMERS: tuple[type[Consumer], ...] = (
+    RedisPublisher,
+    WebhookConsumer,
+    ZohoMapper,
+    GraphProjection,
+)
 
 if [consumer.name for consumer in CONSUMERS] != list(WANTS):
     raise RuntimeError("CONSUMERS and consumer_topics.WANTS name different consumers")

@@ -1,0 +1,53 @@
+"""Per-request loaders over the GraphStore port: every account a request level asks about
+goes into one graph query (one per question and level, never one per account)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from functools import cached_property
+from typing import TypeVar
+from uuid import UUID
+
+from crmgraph.graph.port import GraphStore, Ranked
+from crmgraph.loaders.base import Loader
+
+V = TypeVar("V")
+
+
+class GraphLoaders:
+    def __init__(self, graph: GraphStore, tenant: str) -> None:
+        self._graph = graph
+        self._tenant = tenant
+
+    def _over(
+        self, ask: Callable[[str, Sequence[UUID]], Awaitable[dict[UUID, V]]], absent: V
+    ) -> Loader[UUID, V]:
+        async def batch(ids: list[UUID]) -> list[V]:
+            found = await ask(self._tenant, ids)
+            return [found.get(i, absent) for i in ids]
+
+        return Loader(batch)
+
+    @cached_property
+    def parent(self) -> Loader[UUID, UUID | None]:
+        return self._over(self._graph.parents, None)
+
+    @cached_property
+    def children(self) -> Loader[UUID, list[UUID]]:
+        return self._over(self._graph.children, [])
+
+    @cached_property
+    def ancestors(self) -> Loader[UUID, list[Ranked]]:
+        return self._over(self._graph.ancestors, [])
+
+    @cached_property
+    def descendants(self) -> Loader[UUID, list[Ranked]]:
+        return self._over(self._graph.descendants, [])
+
+    @cached_property
+    def rolled_up_deal_value(self) -> Loader[UUID, Decimal]:
+        async def ask(tenant: str, ids: Sequence[UUID]) -> dict[UUID, Decimal]:
+            return await self._graph.deal_value_rollup(tenant, ids, include_descendants=True)
+
+        return self._over(ask, Decimal(0))

@@ -1,0 +1,176 @@
+"""What the graph projection holds, made from row states: nodes with their links, and the
+changes an event or a rebuild applies (crmgraph.graph.port.GraphStore.project).
+
+One function per label turns a row's state (crmgraph.events.states, or the ORM row through
+the same state class) into a Node, so the outbox consumer and `crmgraph graph rebuild` write
+exactly the same thing. A new label (Campaign, Touchpoint) is a state class, a node function
+here, an entry in LINKS and its topics in TOPICS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Final, Literal
+from uuid import UUID
+
+from crmgraph.events import payloads, states
+
+Label = Literal["Account", "Contact", "Lead", "Deal", "User"]
+LABELS: Final[tuple[Label, ...]] = ("User", "Account", "Contact", "Lead", "Deal")
+
+
+@dataclass(frozen=True)
+class Link:
+    """An edge kept in step with one column: `key` names the column's value in Node.links;
+    `outgoing` edges point from the node to the target, others from the target to it."""
+
+    key: str
+    rel: str
+    target: Label
+    outgoing: bool
+
+
+# Every projected edge but RELATED (account relationships, rows of their own).
+LINKS: Final[dict[Label, tuple[Link, ...]]] = {
+    "User": (),
+    "Account": (Link("parent", "PARENT_OF", "Account", False),
+                Link("owner", "OWNS", "User", False)),
+    "Contact": (Link("account", "WORKS_AT", "Account", True),
+                Link("owner", "OWNS", "User", False)),
+    "Lead": (Link("contact", "CONVERTED_TO", "Contact", True),
+             Link("owner", "OWNS", "User", False)),
+    "Deal": (Link("account", "FOR_ACCOUNT", "Account", True),
+             Link("contact", "WITH_CONTACT", "Contact", True),
+             Link("owner", "OWNS", "User", False)),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Node:
+    """A row as the graph holds it. `version` orders states of one row (its updated_at as a
+    fixed-width UTC string, so later sorts after): an older state never overwrites a newer."""
+
+    label: Label
+    tenant_id: str
+    id: str
+    version: str
+    props: dict[str, Any]
+    links: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """An account relationship: (account)-[:RELATED {id, type}]->(related)."""
+
+    tenant_id: str
+    id: str
+    account_id: str
+    related_account_id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Deletion:
+    label: Label
+    tenant_id: str
+    id: str
+
+
+@dataclass
+class Changes:
+    """What to write: nodes (with or without their links), relationships, deletions."""
+
+    nodes: list[Node] = field(default_factory=list)
+    relationships: list[Relationship] = field(default_factory=list)
+    deletions: list[Deletion] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.relationships or self.deletions)
+
+
+def version(at: datetime) -> str:
+    """SQLite gives times without a zone; they are UTC, as every time we store."""
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _id(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def cents(value: Decimal) -> int:
+    """Money as an exact integer of hundredths (the Money columns have two decimals)."""
+    return int((value * 100).to_integral_value())
+
+
+def account(row: states.AccountState) -> Node:
+    return Node("Account", row.tenant_id, str(row.id), version(row.updated_at),
+                {"name": row.name, "type": row.type, "industry": row.industry},
+                {"parent": _id(row.parent_account_id), "owner": _id(row.owner_id)})  # fmt: skip
+
+
+def contact(row: states.ContactState) -> Node:
+    return Node("Contact", row.tenant_id, str(row.id), version(row.updated_at),
+                {"name": f"{row.first_name} {row.last_name}", "email": row.email},
+                {"account": _id(row.account_id), "owner": _id(row.owner_id)})  # fmt: skip
+
+
+def lead(row: states.LeadState) -> Node:
+    return Node("Lead", row.tenant_id, str(row.id), version(row.updated_at),
+                {"name": f"{row.first_name} {row.last_name}", "email": row.email,
+                 "status": row.status, "source": row.source, "score": row.score},
+                {"contact": _id(row.converted_contact_id), "owner": _id(row.owner_id)})  # fmt: skip
+
+
+def deal(row: states.DealState) -> Node:
+    return Node("Deal", row.tenant_id, str(row.id), version(row.updated_at),
+                {"title": row.title, "value": str(row.value), "value_cents": cents(row.value),
+                 "currency": row.currency, "status": row.status},
+                {"account": _id(row.account_id), "contact": _id(row.contact_id),
+                 "owner": _id(row.owner_id)})  # fmt: skip
+
+
+def user(tenant_id: str, id: UUID, name: str, email: str, updated_at: datetime) -> Node:
+    return Node("User", tenant_id, str(id), version(updated_at), {"name": name, "email": email})
+
+
+def relationship(row: states.AccountRelationshipState) -> Relationship:
+    return Relationship(row.tenant_id, str(row.id), str(row.account_id),
+                        str(row.related_account_id), row.relationship_type)  # fmt: skip
+
+
+# Per projected row kind: its events' base class, the deletion among them, the payload field
+# holding the row, its label and how its node is made.
+ROWS: Final[tuple[tuple[type[payloads.Payload], type[payloads.Payload], str, Label,
+                        Callable[[Any], Node]], ...]] = (
+    (payloads.AccountEvent, payloads.AccountDeleted, "account", "Account", account),
+    (payloads.ContactEvent, payloads.ContactDeleted, "contact", "Contact", contact),
+    (payloads.LeadEvent, payloads.LeadDeleted, "lead", "Lead", lead),
+    (payloads.DealEvent, payloads.DealDeleted, "deal", "Deal", deal),
+)  # fmt: skip
+
+
+def changes_of(payload: payloads.Payload) -> Changes:
+    """The graph's part of one event; empty for events the graph does not hold."""
+    out = Changes()
+    if isinstance(payload, payloads.AccountRelationshipCreated):
+        out.relationships.append(relationship(payload.account_relationship))
+    for base, deleted, name, label, node in ROWS:
+        if isinstance(payload, base):
+            row = getattr(payload, name)
+            if isinstance(payload, deleted):
+                out.deletions.append(Deletion(label, row.tenant_id, str(row.id)))
+            else:
+                out.nodes.append(node(row))
+    return out
+
+
+# The topics whose events change the graph (the projection consumer's topics).
+TOPICS: Final = frozenset(
+    cls.TOPIC
+    for cls in payloads.PAYLOADS.values()
+    if issubclass(cls, (payloads.AccountRelationshipCreated, *(kind[0] for kind in ROWS)))
+)

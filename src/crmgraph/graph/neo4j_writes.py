@@ -1,0 +1,99 @@
+"""The projection's writes to Neo4j (Cypher; crmgraph.graph.neo4j_store has the reads).
+
+Every node is MERGEd on (tenant_id, id) under a uniqueness constraint per label, so writing
+a state twice changes nothing; a state older than the node's (`version`, the row's
+updated_at) is skipped, so a late or repeated event never undoes a newer one. Rows go in
+with UNWIND, a list per statement: one row per event, many per `crmgraph graph rebuild` batch.
+Statements are made from the fixed tables of crmgraph.graph.model, never from input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from crmgraph.graph.model import LABELS, LINKS, Changes, Label, Link, Node
+
+CONSTRAINTS = [
+    f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS "
+    f"FOR (n:{label}) REQUIRE (n.tenant_id, n.id) IS UNIQUE"
+    for label in LABELS
+]
+
+
+def _node_statement(label: Label) -> str:
+    # Returns the rows applied: their links are written only for those.
+    return (
+        f"UNWIND $rows AS r MERGE (n:{label} {{tenant_id: r.tenant_id, id: r.id}}) "
+        "WITH n, r WHERE n.version IS NULL OR n.version <= r.version "
+        "SET n += r.props, n.version = r.version RETURN r.id AS id"
+    )
+
+
+def _link_statement(label: Label, link: Link) -> str:
+    old = f"(n)-[old:{link.rel}]->()" if link.outgoing else f"()-[old:{link.rel}]->(n)"
+    new = f"(n)-[:{link.rel}]->(t)" if link.outgoing else f"(t)-[:{link.rel}]->(n)"
+    # Users are known only by id (the identity provider's): an owner makes its node; other
+    # targets must exist, so a link to a deleted row is not brought back by a late event.
+    target = (
+        "MERGE (t:User {tenant_id: r.tenant_id, id: r.target})"
+        if link.target == "User"
+        else f"MATCH (t:{link.target} {{tenant_id: r.tenant_id, id: r.target}})"
+    )
+    return (
+        f"UNWIND $rows AS r MATCH (n:{label} {{tenant_id: r.tenant_id, id: r.id}}) "
+        f"OPTIONAL MATCH {old} DELETE old "
+        "WITH DISTINCT n, r WHERE r.target IS NOT NULL "
+        f"{target} MERGE {new}"
+    )
+
+
+RELATED = (
+    "UNWIND $rows AS r "
+    "MATCH (a:Account {tenant_id: r.tenant_id, id: r.account_id}) "
+    "MATCH (b:Account {tenant_id: r.tenant_id, id: r.related_account_id}) "
+    "MERGE (a)-[x:RELATED {id: r.id}]->(b) SET x += {type: r.type, tenant_id: r.tenant_id}"
+)
+
+
+def _delete_statement(label: Label) -> str:
+    return (
+        f"UNWIND $rows AS r MATCH (n:{label} {{tenant_id: r.tenant_id, id: r.id}}) DETACH DELETE n"
+    )
+
+
+async def write(tx: AsyncManagedTransaction, changes: Changes, *, links: bool = True) -> int:
+    """Apply changes in one transaction; the number of statements run."""
+    statements = 0
+    for label in LABELS:
+        nodes = [n for n in changes.nodes if n.label == label]
+        if not nodes:
+            continue
+        result = await tx.run(_node_statement(label), rows=[_row(n) for n in nodes])
+        applied = {record["id"] async for record in result}
+        statements += 1
+        if not links:
+            continue
+        fresh = [n for n in nodes if n.id in applied]
+        for link in LINKS[label] if fresh else ():
+            rows = [{"tenant_id": n.tenant_id, "id": n.id, "target": n.links.get(link.key)}
+                    for n in fresh]  # fmt: skip
+            await (await tx.run(_link_statement(label, link), rows=rows)).consume()
+            statements += 1
+    if changes.relationships:
+        rows = [vars(r) for r in changes.relationships]
+        await (await tx.run(RELATED, rows=rows)).consume()
+        statements += 1
+    for label in LABELS:
+        gone = [{"tenant_id": d.tenant_id, "id": d.id} for d in changes.deletions
+                if d.label == label]  # fmt: skip
+        if gone:
+            await (await tx.run(_delete_statement(label), rows=gone)).consume()
+            statements += 1
+    return statements
+
+
+def _row(node: Node) -> dict[str, Any]:
+    return {"tenant_id": node.tenant_id, "id": node.id, "version": node.version,
+            "props": node.props}  # fmt: skip

@@ -1,0 +1,130 @@
+"""The graph projection consumer: writes reach Neo4j through the outbox, an older state never
+undoes a newer one, and with Neo4j stopped (a private server, SIGKILLed) writes still commit,
+the projection waits, shows its lag, and catches up once the server is back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crmgraph.config import Settings
+from crmgraph.db import models
+from crmgraph.db.scoping import Scope
+from crmgraph.domain import accounts, deals
+from crmgraph.events import bus, deliveries
+from crmgraph.events.consumers.graph_projection import GraphProjection
+from crmgraph.events.consumers.metrics import consumer_lag, prometheus_text
+from crmgraph.events.consumers.runner import ConsumerRunner
+from crmgraph.graph.neo4j_store import Neo4jGraphStore
+from tests.integration.consumers.neo4j_server import PrivateNeo4j
+from tests.integration.consumers.support import new_tenant, running, unpublished
+from tests.integration.graph_data import DEPTH, write_tree
+
+NAME = GraphProjection.name
+
+
+@pytest.fixture
+async def shared_graph(outbox_settings: Settings) -> AsyncIterator[Neo4jGraphStore]:
+    assert outbox_settings.neo4j_uri
+    store = Neo4jGraphStore(outbox_settings.neo4j_uri, outbox_settings.neo4j_user,
+                            outbox_settings.neo4j_password)  # fmt: skip
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def private_neo4j(tmp_path: Path) -> Iterator[PrivateNeo4j]:
+    """Started here; the test stops and starts it; whatever runs is stopped at the end."""
+    with PrivateNeo4j(tmp_path) as server:
+        yield server
+
+
+def runner(sessions: async_sessionmaker[AsyncSession], store: Neo4jGraphStore) -> ConsumerRunner:
+    return ConsumerRunner(sessions, [GraphProjection(store)], max_backoff=0.5)
+
+
+async def projected(sessions: async_sessionmaker[AsyncSession], tenant: str, within: float) -> None:
+    async with asyncio.timeout(within):
+        while await unpublished(sessions, tenant, NAME):  # noqa: ASYNC110 (the runner's commits)
+            await asyncio.sleep(0.05)
+    assert await unpublished(sessions, tenant, NAME, deliveries.DEAD) == 0
+
+
+async def test_writes_reach_the_graph_and_older_states_never_win(
+    sessions: async_sessionmaker[AsyncSession], shared_graph: Neo4jGraphStore
+) -> None:
+    tenant = new_tenant()
+    scope = Scope(tenant_id=tenant, kind="system")
+    async with running(runner(sessions, shared_graph)):
+        tree = await write_tree(sessions, tenant)
+        await projected(sessions, tenant, within=30)
+        chain = tree.chain
+        assert (await shared_graph.ancestors(tenant, [chain[DEPTH]]))[chain[DEPTH]][-1].depth == 8
+        async with sessions() as session, session.begin():
+            # a5 moves under b1 (a leaf beside a1); a2 goes: a3 loses its parent.
+            changes = accounts.AccountChanges(parent_account_id=tree.leaves[1])
+            await accounts.update_account(
+                session, scope=scope, account_id=chain[5], changes=changes
+            )
+            await accounts.delete_account(session, scope=scope, account_id=chain[2])
+            d = models.Deal
+            deal = await session.scalar(select(d).where(d.title == "deep", d.tenant_id == tenant))
+            assert deal is not None
+            more = deals.DealChanges(value=Decimal("1000.01"))
+            await deals.update_deal(session, scope=scope, deal_id=deal.id, changes=more)
+        await projected(sessions, tenant, within=30)
+    parents = await shared_graph.parents(tenant, [chain[5], chain[3], chain[2]])
+    assert parents == {chain[5]: tree.leaves[1], chain[3]: None}
+    rolled = await shared_graph.deal_value_rollup(
+        tenant, [tree.leaves[1]], include_descendants=True
+    )
+    assert rolled == {tree.leaves[1]: Decimal("1000.01")}
+
+    # An event handled again (a batch retried after a crash): a5's first state is older.
+    async with sessions() as session:
+        first = await session.scalar(
+            select(models.OutboxEvent).where(models.OutboxEvent.aggregate_id == chain[5],
+                                             models.OutboxEvent.sequence == 1))  # fmt: skip
+    assert first is not None
+    await GraphProjection(shared_graph).handle(bus.BusEvent.from_row(first))
+    assert (await shared_graph.parents(tenant, [chain[5]]))[chain[5]] == tree.leaves[1]
+
+
+async def test_neo4j_down_writes_commit_and_the_projection_catches_up(
+    sessions: async_sessionmaker[AsyncSession], private_neo4j: PrivateNeo4j
+) -> None:
+    tenant = new_tenant()
+    scope = Scope(tenant_id=tenant, kind="system")
+    store = Neo4jGraphStore(private_neo4j.uri, "neo4j", "unused")
+    try:
+        async with running(runner(sessions, store)):
+            tree = await write_tree(sessions, tenant)
+            await projected(sessions, tenant, within=60)
+            private_neo4j.stop()
+            async with sessions() as session, session.begin():
+                changes = accounts.AccountChanges(parent_account_id=tree.chain[0])
+                await accounts.update_account(session, scope=scope, account_id=tree.chain[DEPTH],
+                                              changes=changes)  # fmt: skip
+                late = await accounts.create_account(session, scope=scope, data=accounts.NewAccount(
+                    name="late", parent_account_id=tree.chain[DEPTH]))  # fmt: skip
+            await asyncio.sleep(3)
+            assert await unpublished(sessions, tenant, NAME) == 2
+            assert await unpublished(sessions, tenant, NAME, deliveries.DEAD) == 0
+            async with sessions() as session:
+                lag = {c.consumer: c for c in await consumer_lag(session, [NAME])}[NAME]
+            assert lag.pending >= 2 and lag.oldest_pending_seconds >= 2
+            text = prometheus_text([lag]).decode()
+            assert f'crmgraph_consumer_oldest_pending_seconds{{consumer="{NAME}"}}' in text
+            await asyncio.to_thread(private_neo4j.start)
+            await projected(sessions, tenant, within=120)
+        children = await store.children(tenant, [tree.chain[0], tree.chain[DEPTH]])
+        assert tree.chain[DEPTH] in children[tree.chain[0]]
+        assert children[tree.chain[DEPTH]] == [late.id]
+    finally:
+        await store.close()

@@ -1,0 +1,151 @@
+"""The GraphStore contract: one suite, every adapter. The data is written through the domain
+functions; the SQL adapter reads it where it lies (PostgreSQL, SQLite), the Neo4j adapter
+after `crmgraph graph rebuild`'s code has projected it. A second tenant with the same shape
+is there for every question and must never show."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crmgraph.config import Settings
+from crmgraph.db.engine import create_engine, create_session_factory
+from crmgraph.db.migrate import upgrade
+from crmgraph.graph.neo4j_store import Neo4jGraphStore
+from crmgraph.graph.port import GraphStore, Ranked, Related
+from crmgraph.graph.rebuild import rebuild
+from crmgraph.graph.sql_store import SqlGraphStore
+from tests.integration.graph_data import DEPTH, Tree, write_tree
+
+
+@dataclass
+class Case:
+    store: GraphStore
+    tree: Tree
+    other: Tree
+
+
+def _tenant() -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["sql-postgresql", "sql-sqlite", "neo4j"])
+async def case(
+    request: pytest.FixtureRequest, pg_settings: Settings, tmp_path: Path
+) -> AsyncIterator[Case]:
+    settings = pg_settings
+    if request.param == "sql-sqlite":
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/graph.db")
+        await upgrade(settings)
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    tree, other = await write_tree(sessions, _tenant()), await write_tree(sessions, _tenant())
+    store: GraphStore
+    if request.param == "neo4j":
+        assert pg_settings.neo4j_uri
+        store = Neo4jGraphStore(pg_settings.neo4j_uri, pg_settings.neo4j_user,
+                                pg_settings.neo4j_password)  # fmt: skip
+        for tenant in (tree.tenant, other.tenant):
+            await rebuild(sessions, store, tenant=tenant)
+    else:
+        store = SqlGraphStore(engine)
+    yield Case(store, tree, other)
+    await store.close()
+    await engine.dispose()
+
+
+async def test_parents_and_children(case: Case) -> None:
+    t = case.tree
+    parents = await case.store.parents(t.tenant, t.all)
+    assert parents[t.chain[0]] is None
+    assert all(parents[t.chain[d]] == t.chain[d - 1] for d in range(1, DEPTH + 1))
+    assert all(parents[leaf] == t.chain[k] for k, leaf in enumerate(t.leaves))
+    children = await case.store.children(t.tenant, t.chain)
+    for d in range(DEPTH):
+        assert children[t.chain[d]] == sorted([t.chain[d + 1], t.leaves[d]], key=str)
+    assert children[t.chain[DEPTH]] == []
+
+
+async def test_ancestors_reach_the_root_with_depths(case: Case) -> None:
+    t = case.tree
+    found = await case.store.ancestors(t.tenant, [t.chain[DEPTH], t.leaves[3], t.chain[0]])
+    assert found[t.chain[DEPTH]] == [Ranked(d, t.chain[DEPTH - d]) for d in range(1, DEPTH + 1)]
+    assert found[t.leaves[3]] == [Ranked(1, t.chain[3]), Ranked(2, t.chain[2]),
+                                  Ranked(3, t.chain[1]), Ranked(4, t.chain[0])]  # fmt: skip
+    assert found[t.chain[0]] == []
+
+
+async def test_descendants_to_any_depth_with_depths(case: Case) -> None:
+    t = case.tree
+    found = await case.store.descendants(t.tenant, [t.chain[0], t.chain[6], t.leaves[0]])
+    expected = [Ranked(d, t.chain[d]) for d in range(1, DEPTH + 1)]
+    expected += [Ranked(k + 1, leaf) for k, leaf in enumerate(t.leaves)]
+    assert found[t.chain[0]] == sorted(expected, key=lambda r: (r.depth, str(r.account_id)))
+    assert len(found[t.chain[0]]) == 2 * DEPTH
+    assert found[t.chain[6]] == sorted([Ranked(1, t.chain[7]), Ranked(1, t.leaves[6]),
+                                        Ranked(2, t.chain[8]), Ranked(2, t.leaves[7])],
+                                       key=lambda r: (r.depth, str(r.account_id)))  # fmt: skip
+    assert found[t.leaves[0]] == []
+
+
+async def test_relationships_with_their_types(case: Case) -> None:
+    t = case.tree
+    root, mid = t.chain[0], t.chain[5]
+    found = await case.store.relationships(t.tenant, [root, mid, t.chain[1]])
+    assert {(r.account_id, r.related_account_id, r.type) for r in found[root]} == {
+        (root, mid, "PARTNER"), (t.leaves[2], root, "VENDOR")}  # fmt: skip
+    assert {(r.account_id, r.related_account_id, r.type) for r in found[mid]} == {
+        (root, mid, "PARTNER"), (mid, t.leaves[7], "RESELLER")}  # fmt: skip
+    assert found[t.chain[1]] == []
+    assert all(isinstance(r, Related) for r in found[root])
+
+
+async def test_cycle_detection(case: Case) -> None:
+    t = case.tree
+    store = case.store
+    assert await store.would_create_cycle(t.tenant, t.chain[0], t.chain[DEPTH])
+    assert await store.would_create_cycle(t.tenant, t.chain[2], t.leaves[5])
+    assert await store.would_create_cycle(t.tenant, t.chain[3], t.chain[3])
+    assert not await store.would_create_cycle(t.tenant, t.chain[DEPTH], t.chain[0])
+    assert not await store.would_create_cycle(t.tenant, t.chain[5], t.leaves[2])
+    assert not await store.would_create_cycle(t.tenant, t.leaves[1], t.leaves[6])
+
+
+async def test_deal_value_rolls_up_over_descendants(case: Case) -> None:
+    t = case.tree
+    ids = [t.chain[0], t.chain[4], t.chain[5], t.chain[DEPTH], t.leaves[0]]
+    rolled = await case.store.deal_value_rollup(t.tenant, ids, include_descendants=True)
+    assert rolled == {t.chain[0]: Decimal("300.40"), t.chain[4]: Decimal("300.35"),
+                      t.chain[5]: Decimal("100.10"), t.chain[DEPTH]: Decimal("100.10"),
+                      t.leaves[0]: Decimal("0.00")}  # fmt: skip
+    own = await case.store.deal_value_rollup(t.tenant, ids, include_descendants=False)
+    assert own == {t.chain[0]: Decimal("0.00"), t.chain[4]: Decimal("200.25"),
+                   t.chain[5]: Decimal("0.00"), t.chain[DEPTH]: Decimal("100.10"),
+                   t.leaves[0]: Decimal("0.00")}  # fmt: skip
+
+
+async def test_another_tenants_accounts_never_show(case: Case) -> None:
+    t, o = case.tree, case.other
+    store = case.store
+    mine = set(t.all)
+    assert await store.parents(t.tenant, o.all) == {}
+    assert await store.children(t.tenant, o.chain) == {i: [] for i in o.chain}
+    assert await store.ancestors(t.tenant, o.all) == {i: [] for i in o.all}
+    assert await store.descendants(t.tenant, o.all) == {i: [] for i in o.all}
+    assert await store.relationships(t.tenant, o.all) == {i: [] for i in o.all}
+    assert not await store.would_create_cycle(t.tenant, o.chain[0], o.chain[DEPTH])
+    zero = Decimal("0.00")
+    assert await store.deal_value_rollup(t.tenant, o.chain, include_descendants=True) == {
+        i: zero for i in o.chain}  # fmt: skip
+    below = await store.descendants(t.tenant, [t.chain[0]])
+    assert {r.account_id for r in below[t.chain[0]]} <= mine
+    theirs = await store.descendants(o.tenant, [o.chain[0]])
+    assert (
+        len(theirs[o.chain[0]]) == 2 * DEPTH
+        and not {r.account_id for r in theirs[o.chain[0]]} & mine
+    )

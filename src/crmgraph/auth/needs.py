@@ -236,6 +236,8 @@ EVENTS: Mapping[str, str] = {
     "activity": "activities:read",
     "task": "activities:read",
     "api_key": "api_keys:read",
+    "campaign": "campaigns:read",
+    "touchpoint": "campaigns:read",
     "contact": "contacts:read",
     "deal": "deals:read",
     "lead": "leads:read",

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from crmgraph.db.engine import ping as db_ping
+from crmgraph.domain.attribution import Journey
+from crmgraph.domain.customer_journey import JourneyStep
+from crmgraph.graph import sql_customer_journey, sql_journeys
 
 
 class SqlGraphStore:
@@ -18,3 +25,21 @@ class SqlGraphStore:
 
     async def close(self) -> None:
         """The engine belongs to the runtime, which disposes of it."""
+
+    # --- Marketing journeys (revenue attribution, customer journeys) -----------------------
+
+    async def revenue_journeys(
+        self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False
+    ) -> Sequence[Journey]:
+        async with AsyncSession(self._engine) as session:
+            return await sql_journeys.revenue_journeys(
+                session, tenant, start, end, non_converting=non_converting
+            )
+
+    async def customer_journey(
+        self, tenant: str, *, contact_id: UUID | None = None, account_id: UUID | None = None
+    ) -> Sequence[JourneyStep]:
+        async with AsyncSession(self._engine) as session:
+            return await sql_customer_journey.customer_journey(
+                session, tenant, contact_id=contact_id, account_id=account_id
+            )

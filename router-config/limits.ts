@@ -44,14 +44,17 @@ export const MAX_PAGE_SIZE = 100;
  */
 export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Account.childAccounts': 20,
+  'AttributionInsights.topPerforming': 3,
   'AutomationRule.actions': 10,
   'AutomationRule.conditions': 10,
   'Communication.participants': 50,
+  'Contact.touchpoints': 100,
   'CustomerOverview.activities': MAX_PAGE_SIZE,
   'CustomerOverview.deals': MAX_PAGE_SIZE,
   'Deal.stageHistory': 100,
   'Event.attendees': 50,
   'Lead.scoringHistory': 100,
+  'Lead.touchpoints': 100,
   'LeadScore.scoringFactors': 20,
   'LeadScoreHistory.scoringFactors': 20,
   'Pipeline.stages': 20,
@@ -61,6 +64,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.pipelines': 20,
   'Query.searchContacts': MAX_PAGE_SIZE,
   'Query.webhookSubscriptions': 100,
+  'RevenueAttribution.attribution': 100,
 };
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */

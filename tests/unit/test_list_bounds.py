@@ -29,14 +29,17 @@ MAX_PAGE_SIZE = Settings.model_fields["max_page_size"].default
 # What holds each declared list to its size in the subgraphs.
 ENFORCED = {
     "Account.childAccounts": bounds.CHILD_ACCOUNTS,
+    "AttributionInsights.topPerforming": bounds.TOP_PERFORMING,
     "AutomationRule.actions": bounds.RULE_ACTIONS,
     "AutomationRule.conditions": bounds.RULE_CONDITIONS,
     "Communication.participants": bounds.PARTICIPANTS,
+    "Contact.touchpoints": bounds.TOUCHPOINTS,
     "CustomerOverview.activities": MAX_PAGE_SIZE,
     "CustomerOverview.deals": MAX_PAGE_SIZE,
     "Deal.stageHistory": bounds.STAGE_HISTORY,
     "Event.attendees": bounds.ATTENDEES,
     "Lead.scoringHistory": bounds.SCORING_HISTORY,
+    "Lead.touchpoints": bounds.TOUCHPOINTS,
     "LeadScore.scoringFactors": bounds.SCORING_FACTORS,
     "LeadScoreHistory.scoringFactors": bounds.SCORING_FACTORS,
     "Pipeline.stages": bounds.PIPELINE_STAGES,
@@ -46,6 +49,7 @@ ENFORCED = {
     "Query.pipelines": bounds.PIPELINES,
     "Query.searchContacts": MAX_PAGE_SIZE,
     "Query.webhookSubscriptions": bounds.WEBHOOKS,
+    "RevenueAttribution.attribution": bounds.ATTRIBUTION_GROUPS,
 }
 
 

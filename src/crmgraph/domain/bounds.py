@@ -19,6 +19,9 @@ PIPELINE_STAGES = 20  # Pipeline.stages
 CHILD_ACCOUNTS = 20  # Account.childAccounts, by name; accounts(filter: {parentAccountId}) pages
 STAGE_HISTORY = 100  # Deal.stageHistory: the latest moves
 SCORING_HISTORY = 100  # Lead.scoringHistory: the latest changes
+TOUCHPOINTS = 100  # Lead.touchpoints, Contact.touchpoints: the latest touches
+ATTRIBUTION_GROUPS = 100  # RevenueAttribution.attribution: the largest groups
+TOP_PERFORMING = 3  # RevenueAttribution.insights.topPerforming
 API_KEYS = 100  # Query.apiKeys, oldest first
 
 # Lists the client writes, refused beyond the bound.

@@ -245,6 +245,7 @@ ROUTES: Mapping[str, str] = {
     "POST /api/v1/webhooks/{webhook_id}/test": "webhooks:write",
     "POST /api/v1/bulk/contacts/import": "contacts:write",
     "POST /api/v1/bulk/deals/export": "deals:read",
+    "GET /api/v1/analytics/revenue-attribution": "campaigns:read",
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.

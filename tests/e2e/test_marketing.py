@@ -158,6 +158,9 @@ def test_update_campaign_changes_only_given_fields(stack: Stack, tenant: str) ->
         "name": "Webinar", "type": None, "budget": 500.0, "status": "ACTIVE"}  # fmt: skip
     assert failure(stack, update, tenant, id=created["id"], input={"name": None}) == [
         ("VALIDATION_ERROR", "name")]  # fmt: skip
+    twin = {"name": "Twin", "zohoId": "zc-1"}
+    ok(stack, update, tenant, id=created["id"], input={"zohoId": "zc-1"})
+    assert failure(stack, CAMPAIGN, tenant, input=twin) == [("CONFLICT", "zohoId")]
     listed = ok(stack, '{ campaigns(filter: {status: {eq: ACTIVE}}) { totalCount '
                 "edges { node { name } } } }", tenant)["campaigns"]  # fmt: skip
     assert listed == {"totalCount": 1, "edges": [{"node": {"name": "Webinar"}}]}

@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, get_scoped
+from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, camel, sent
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox, payloads
 
 CAMPAIGN_STATUSES = ("PLANNED", "ACTIVE", "PAUSED", "COMPLETED", "CANCELLED")
@@ -73,9 +75,24 @@ async def create_campaign(
     campaign = models.Campaign(tenant_id=scope.tenant_id)
     values = {f.name: getattr(data, f.name) for f in fields(data)}
     apply_changes(campaign, values, RULES)
+    await _unique_zoho_id(session, scope, campaign)
     session.add(campaign)
     await outbox.record(session, scope=scope, event=payloads.CampaignCreated, row=campaign)
     return campaign
+
+
+async def _unique_zoho_id(session: AsyncSession, scope: Scope, campaign: models.Campaign) -> None:
+    """One campaign per Zoho record in a tenant: CONFLICT rather than the index's error."""
+    if campaign.zoho_id is None:
+        return
+    stmt = scoped(select(models.Campaign.id), models.Campaign, scope).where(
+        models.Campaign.zoho_id == campaign.zoho_id
+    )
+    if campaign.id is not None:  # not yet flushed: a new row has no id to leave out
+        stmt = stmt.where(models.Campaign.id != campaign.id)
+    if await session.scalar(stmt.limit(1)) is not None:
+        raise DomainError(ErrorCode.CONFLICT, "another campaign mirrors that Zoho record",
+                          field="zohoId")  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +116,8 @@ async def update_campaign(
     _check_dates(values.get("start_date", campaign.start_date),
                  values.get("end_date", campaign.end_date))  # fmt: skip
     apply_changes(campaign, values, RULES)
+    if "zoho_id" in values:
+        await _unique_zoho_id(session, scope, campaign)
     await outbox.record(session, scope=scope, event=payloads.CampaignUpdated, row=campaign)
     return campaign
 

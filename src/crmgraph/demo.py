@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
+from crmgraph.demo_marketing import load_marketing
 from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
 
 DEMO_TENANT = "demo"
@@ -186,3 +187,4 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
                 score=score,
             ),
         )
+    await load_marketing(session, scope, won_contact=contact_ids["Liskov"], stages=stage_ids)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -109,3 +110,25 @@ def test_webhooks_are_delivered_signed_on_sqlite(embedded: Stack) -> None:
         receiver.stop()
 
     assert len(got) == 1 and got[0].verified
+
+
+def test_demo_revenue_attribution_shows_its_won_deals(embedded: Stack) -> None:
+    # Factory network refresh ($67,000, won): Trade Show, Newsletter, Google Ads touches of
+    # its contact; Apollo ($40,000, converted from a lead and won): Google Ads, Newsletter on
+    # the lead. Linear: 67,000 / 3 = 22,333.33 each, the cent left to the first (Trade Show);
+    # 40,000 / 2 = 20,000 each.
+    today = datetime.now(UTC).date()
+    query = """query($s: Date!, $e: Date!) { revenueAttribution(startDate: $s, endDate: $e,
+      model: "linear") { summary { totalRevenue conversions } attribution { label
+      totalAttributed } } }"""
+
+    body = embedded.graphql(query, {"s": str(today - timedelta(days=1)),
+                                    "e": str(today + timedelta(days=1))}).json()  # fmt: skip
+
+    report = body["data"]["revenueAttribution"]
+    assert report["summary"] == {"totalRevenue": 107000.0, "conversions": 2}
+    assert {g["label"]: g["totalAttributed"] for g in report["attribution"]} == {
+        "Q1 Cloud Migration Campaign": 42333.33,
+        "MSP Newsletter": 42333.33,
+        "Trade Show Berlin": 22333.34,
+    }

@@ -44,13 +44,17 @@ async def rows_of(
 async def revenue_journeys(
     session: AsyncSession, tenant: str, start: datetime, end: datetime, *, non_converting: bool
 ) -> list[Journey]:
-    """One journey per deal closed (won or lost) in [start, end]; with non_converting, also
-    one per lead created in the range that became no such deal (still open, or never a
-    deal), the walks the data-driven model needs."""
-    deal_stmt = scoped(select(models.Deal), models.Deal, tenant).where(
-        models.Deal.status.in_(CLOSED),
-        models.Deal.actual_close_date >= start,
-        models.Deal.actual_close_date <= end,
+    """One journey per deal closed (won or lost) in [start, end], in close order, touches in
+    time order; with non_converting, also one per lead created in the range that became no
+    such deal (still open, or never a deal), the walks the data-driven model needs."""
+    deal_stmt = (
+        scoped(select(models.Deal), models.Deal, tenant)
+        .where(
+            models.Deal.status.in_(CLOSED),
+            models.Deal.actual_close_date >= start,
+            models.Deal.actual_close_date <= end,
+        )
+        .order_by(models.Deal.actual_close_date, models.Deal.id)
     )
     deals = list((await session.scalars(deal_stmt)).all())
     contact_ids = {d.contact_id for d in deals if d.contact_id is not None}
@@ -60,8 +64,10 @@ async def revenue_journeys(
     extra: list[models.Lead] = []
     if non_converting:
         seen = {lead.id for lead in leads.values()}
-        lead_stmt = scoped(select(models.Lead), models.Lead, tenant).where(
-            models.Lead.created_at >= start, models.Lead.created_at <= end
+        lead_stmt = (
+            scoped(select(models.Lead), models.Lead, tenant)
+            .where(models.Lead.created_at >= start, models.Lead.created_at <= end)
+            .order_by(models.Lead.created_at, models.Lead.id)
         )
         extra = [x for x in (await session.scalars(lead_stmt)).all() if x.id not in seen]
     all_leads = {**{x.id: x for x in leads.values()}, **{x.id: x for x in extra}}
@@ -120,7 +126,8 @@ class _Touches:
             rows.update((t.id, t) for t in self.by_lead.get(key, []))
         for key in filter(None, contact_ids):
             rows.update((t.id, t) for t in self.by_contact.get(key, []))
-        return tuple(touchpoint_of(t) for t in rows.values())
+        ordered = sorted(rows.values(), key=lambda t: (t.occurred_at, t.id))
+        return tuple(touchpoint_of(t) for t in ordered)
 
 
 async def _touches(

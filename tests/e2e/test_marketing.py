@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from crmgraph.db.scoping import Scope
+from crmgraph.domain import lead_conversion, leads, marketing
 from tests.e2e.test_leads import failure, make_lead, ok
 from tests.e2e.test_leads_conversion import CONVERT
 from tests.stack import Stack
@@ -225,3 +227,39 @@ def test_rest_refuses_an_unknown_model(stack: Stack, tenant: str) -> None:
 
     assert reply.status_code == 400
     assert reply.json()["errors"][0]["field"] == "attribution_model"
+
+
+async def make_touched_leads(stack: Stack, tenant: str, n: int) -> None:
+    """n leads, each converted into a contact, with one touch on the lead and one on the
+    contact."""
+    scope = Scope(tenant_id=tenant)
+    async with stack.runtime.sessions() as session, session.begin():
+        for i in range(n):
+            data = leads.NewLead(first_name="T", last_name=str(i), email=f"t{i}@x.com", source="S")
+            lead = await leads.create_lead(session, scope=scope, data=data)
+            done = await lead_conversion.convert_lead(
+                session, scope=scope, lead_id=lead.id,
+                data=lead_conversion.Conversion(create_account=False))  # fmt: skip
+            assert done.contact is not None
+            on_lead = marketing.NewTouchpoint(utm_source=f"s{i}", lead_id=lead.id)
+            on_contact = marketing.NewTouchpoint(utm_source=f"c{i}", contact_id=done.contact.id)
+            for touch in (on_lead, on_contact):
+                await marketing.record_touchpoint(session, scope=scope, data=touch)
+
+
+def test_touchpoints_of_30_contacts_run_no_more_statements_than_of_3(
+    stack: Stack, tenant: str
+) -> None:
+    stack.call(lambda: make_touched_leads(stack, tenant, 30))
+    query = """query($n: Int!) { contacts(first: $n) { edges { node {
+      touchpoints { utmSource } leadSource { touchpoints { utmSource } } } } } }"""
+    counts = {}
+    for n in (3, 30):
+        with stack.counting_statements() as statements:
+            edges = ok(stack, query, tenant, n=n)["contacts"]["edges"]
+        assert [len(e["node"]["touchpoints"]) for e in edges] == [2] * n
+        assert [e["node"]["leadSource"]["touchpoints"] for e in edges] == [
+            [{"utmSource": f"s{i}"}] for i in range(n)]  # fmt: skip
+        counts[n] = statements[0]
+
+    assert counts[30] <= counts[3], counts

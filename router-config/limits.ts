@@ -47,9 +47,11 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'AccountHierarchy.ancestors': 100,
   'AccountHierarchy.children': 20,
   'AccountHierarchy.descendants': 100,
+  'AttributionInsights.topPerforming': 3,
   'AutomationRule.actions': 10,
   'AutomationRule.conditions': 10,
   'Communication.participants': 50,
+  'Contact.touchpoints': 100,
   'CustomerHealth.components': 4,
   'CustomerHealth.opportunities': 2,
   'CustomerHealth.riskFactors': 6,
@@ -60,6 +62,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Event.attendees': 50,
   'HealthComponent.factors': 4,
   'Lead.scoringHistory': 100,
+  'Lead.touchpoints': 100,
   'LeadScore.scoringFactors': 20,
   'LeadScoreHistory.scoringFactors': 20,
   'Pipeline.stages': 20,
@@ -69,6 +72,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.pipelines': 20,
   'Query.searchContacts': MAX_PAGE_SIZE,
   'Query.webhookSubscriptions': 100,
+  'RevenueAttribution.attribution': 100,
 };
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */

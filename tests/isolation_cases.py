@@ -45,6 +45,7 @@ from crmgraph.domain import (
     lead_conversion,
     lead_scoring,
     leads,
+    marketing,
     pipelines,
 )
 from tests.router_limits import declared_sizes, ts_constant
@@ -105,6 +106,7 @@ class Ids:
     pipeline_name: str
     api_key: str = ""  # an API key's id, when the supergraph has them
     webhook: str = ""  # a webhook subscription's id, likewise
+    campaign: str = ""  # a campaign's id, when the supergraph has them
 
     def faked(self) -> Ids:
         """The same shape with fresh ids and another token: ids no tenant has."""
@@ -274,8 +276,17 @@ async def seed_tenant(session: AsyncSession, tenant: str, token: str) -> Ids:
             related_to=activities.RelatedRef(type="CONTACT", id=contact.id),
         ),
     )  # fmt: skip
+    campaign = await marketing.create_campaign(
+        session, scope=scope, data=marketing.NewCampaign(name=f"Campaign {token}", budget=100)
+    )
+    for where in ({"lead_id": lead.id}, {"contact_id": contact.id},
+                  {"lead_id": to_convert.id}):  # fmt: skip
+        await marketing.record_touchpoint(session, scope=scope, data=marketing.NewTouchpoint(
+            campaign_id=campaign.id, utm_campaign=f"utm {token}",
+            occurred_at=datetime.now(UTC) - timedelta(days=3), **where))  # fmt: skip
     return Ids(
         token=token,
+        campaign=str(campaign.id),
         user=str(user.id),
         pipeline=str(pipeline.id),
         empty_pipeline=str(empty.id),
@@ -809,6 +820,34 @@ CASES: dict[tuple[str, str], list[Variant]] = {
             codes=STAGE,
         ),
     ],
+    # marketing
+    (Q, "campaign"): nothing(lambda a, b: {"id": a.campaign}),
+    (Q, "campaigns"): [
+        own(),
+        *nothing(
+            lambda a, b: {"filter": {"id": {"in": [a.campaign]}}},
+            lambda a, b: {"filter": {"name": {"contains": a.token}}},
+        ),
+    ],
+    (Q, "revenueAttribution"): [
+        Variant(lambda a, b: {"startDate": "2020-01-01", "endDate": "2029-12-31"}, Expect.OWN)
+    ],
+    (Q, "customerJourney"): nothing(
+        lambda a, b: {"contactId": a.contact},
+        lambda a, b: {"contactId": a.converted_contact},
+        lambda a, b: {"accountId": a.account},
+    ),
+    (M, "createCampaign"): [
+        Variant(lambda a, b: {"input": {"name": f"Campaign {a.token}"}}, Expect.CREATED)
+    ],
+    (M, "updateCampaign"): refused(
+        lambda a, b: {"id": a.campaign, "input": {"name": f"Taken {b.token}"}}
+    ),
+    (M, "recordTouchpoint"): refused(
+        lambda a, b: {"input": {"leadId": a.lead}},
+        lambda a, b: {"input": {"contactId": a.converted_contact}},
+        lambda a, b: {"input": {"leadId": b.lead, "campaignId": a.campaign}},
+    ),
     # pipelines
     (Q, "pipeline"): nothing(
         lambda a, b: {"id": a.pipeline}, lambda a, b: {"id": a.empty_pipeline}

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import activities, deals, leads
+from crmgraph.domain import activities, deals, leads, marketing
 from tests.factories import make_account, make_contact, make_pipeline, make_user
 
 PARTIAL_OTHERS = {"qualifyLead": "sets the status, and of its input only the fields sent"}
@@ -107,6 +107,12 @@ async def _pipeline_stage(session: AsyncSession, scope: Scope) -> dict[str, str]
     return {"pipelineId": str(pipeline.id), "stageId": str(stages["Lead"].id)}
 
 
+async def _campaign(session: AsyncSession, scope: Scope) -> dict[str, str]:
+    new = marketing.NewCampaign(name="Spring", type="email", budget=100, zoho_id=_token())
+    campaign = await marketing.create_campaign(session, scope=scope, data=new)
+    return {"id": str(campaign.id)}
+
+
 TARGETS: dict[str, Target] = {
     "updateAccount": Target(_account, "account(id: $id) { %s }", _one("account")),
     "updateContact": Target(_contact, "contact(id: $id) { %s }", _one("contact")),
@@ -116,6 +122,7 @@ TARGETS: dict[str, Target] = {
     "updateTask": Target(_task, "activity(id: $id) { ... on Task { %s } }", _one("activity")),
     "updateEvent": Target(_event, "activity(id: $id) { ... on Event { %s } }", _one("activity")),
     "updatePipeline": Target(_pipeline, "pipeline(id: $id) { %s }", _one("pipeline")),
+    "updateCampaign": Target(_campaign, "campaign(id: $id) { %s }", _one("campaign")),
     "updatePipelineStage": Target(
         _pipeline_stage, "pipeline(id: $pipelineId) { stages { id %s } }", _stage
     ),

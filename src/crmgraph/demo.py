@@ -12,6 +12,7 @@ from crmgraph import demo_integrations
 from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
+from crmgraph.demo_marketing import load_marketing
 from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
 
 DEMO_TENANT = "demo"
@@ -198,3 +199,4 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
                 score=score,
             ),
         )
+    await load_marketing(session, scope, won_contact=contact_ids["Liskov"], stages=stage_ids)

@@ -60,7 +60,12 @@ class Runtime:
         """Connect everything; ServiceUnavailable names the first service that does not answer."""
         engine = db_engine.create_engine(settings)
         graph: GraphStore = (
-            Neo4jGraphStore(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+            Neo4jGraphStore(
+                settings.neo4j_uri,
+                settings.neo4j_user,
+                settings.neo4j_password,
+                sql=SqlGraphStore(engine),
+            )
             if settings.neo4j_uri
             else SqlGraphStore(engine)
         )

@@ -1,4 +1,4 @@
-"""Loaders over leads and their score history."""
+"""Loaders over leads, their score history, campaigns and touchpoints."""
 
 from __future__ import annotations
 
@@ -21,3 +21,26 @@ class LeadLoaders(LoaderBase):
         hist = models.LeadScoreHistory
         newest_first = (hist.created_at.desc(), hist.id.desc())
         return self.all_by(hist, hist.lead_id, order=newest_first, limit=bounds.SCORING_HISTORY)
+
+    @cached_property
+    def campaign_by_id(self) -> Loader[UUID, models.Campaign | None]:
+        return self.by_id(models.Campaign)
+
+    @cached_property
+    def touchpoint_by_id(self) -> Loader[UUID, models.Touchpoint | None]:
+        return self.by_id(models.Touchpoint)
+
+    @cached_property
+    def touchpoints_by_lead(self) -> Loader[UUID, list[models.Touchpoint]]:
+        """The latest touches recorded on each lead, newest first."""
+        tp = models.Touchpoint
+        return self.all_by(tp, tp.lead_id, order=_NEWEST, limit=bounds.TOUCHPOINTS)
+
+    @cached_property
+    def touchpoints_by_contact(self) -> Loader[UUID, list[models.Touchpoint]]:
+        """The latest touches recorded on each contact, newest first."""
+        tp = models.Touchpoint
+        return self.all_by(tp, tp.contact_id, order=_NEWEST, limit=bounds.TOUCHPOINTS)
+
+
+_NEWEST = (models.Touchpoint.occurred_at.desc(), models.Touchpoint.id.desc())

@@ -6,17 +6,21 @@ from uuid import UUID
 
 import strawberry
 
-from crmgraph.domain import lead_conversion, lead_scoring, leads
+from crmgraph.domain import lead_conversion, lead_scoring, leads, marketing
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.leads.inputs import (
     ConvertLeadInput,
+    CreateCampaignInput,
     CreateLeadInput,
     QualifyLeadInput,
+    RecordTouchpointInput,
     ScoringFactorInput,
+    UpdateCampaignInput,
     UpdateLeadInput,
 )
+from subgraphs.leads.marketing import Campaign, Touchpoint
 from subgraphs.leads.types import Account, Contact, Deal, Lead, LeadScore
 
 
@@ -31,6 +35,16 @@ class ConvertLeadPayload:
     contact: Contact | None
     account: Account | None
     deal: Deal | None
+
+
+@strawberry.type
+class CampaignPayload:
+    campaign: Campaign
+
+
+@strawberry.type
+class TouchpointPayload:
+    touchpoint: Touchpoint
 
 
 def _id(value: UUID) -> strawberry.ID:
@@ -120,3 +134,36 @@ class Mutation:
             account=None if done.account is None else Account(id=_id(done.account.id)),
             deal=None if done.deal is None else Deal(id=_id(done.deal.id)),
         )
+
+    @strawberry.mutation(description="Create a marketing campaign.")
+    async def create_campaign(self, info: Info, input: CreateCampaignInput) -> CampaignPayload:
+        data = input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: marketing.create_campaign(session, scope=scope, data=data)
+        )
+        return CampaignPayload(campaign=Campaign.from_row(row))
+
+    @strawberry.mutation(description="Change the given fields of a campaign.")
+    async def update_campaign(
+        self, info: Info, id: strawberry.ID, input: UpdateCampaignInput
+    ) -> CampaignPayload:
+        key, changes = parse_id(id), input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: marketing.update_campaign(
+                session, scope=scope, campaign_id=key, changes=changes
+            )
+        )
+        return CampaignPayload(campaign=Campaign.from_row(row))
+
+    @strawberry.mutation(
+        description="Record a marketing touch (a visit with its utm parameters, an email "
+        "click...) of a lead or a contact."
+    )
+    async def record_touchpoint(
+        self, info: Info, input: RecordTouchpointInput
+    ) -> TouchpointPayload:
+        data = input.to_domain()
+        row = await info.context.write(
+            lambda session, scope: marketing.record_touchpoint(session, scope=scope, data=data)
+        )
+        return TouchpointPayload(touchpoint=Touchpoint.from_row(row))

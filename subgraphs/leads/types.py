@@ -18,6 +18,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
+from subgraphs.leads.marketing import Touchpoint, latest_touches
 
 
 @strawberry.enum
@@ -143,6 +144,12 @@ class Lead:
     def full_name(self) -> str:
         return full_name(self.first_name, self.last_name)
 
+    @strawberry.field(description="The latest 100 touchpoints recorded on the lead, newest first.")
+    async def touchpoints(self, info: Info) -> list[Touchpoint]:
+        return latest_touches(
+            await info.context.loaders.touchpoints_by_lead.load(parse_id(self.id))
+        )
+
     @strawberry.field(description=f"QUALIFIED or CONVERTED, or a score of {QUALIFIED_SCORE}+.")
     def is_qualified(self) -> bool:
         return self.status in (LeadStatus.QUALIFIED, LeadStatus.CONVERTED) or (
@@ -206,3 +213,21 @@ class Contact:
             return None
         row = await loaders.lead_by_id.load(contact.lead_id)
         return None if row is None else Lead.from_row(row)
+
+    @strawberry.field(
+        description="The latest 100 touchpoints of the contact and of the lead it was converted "
+        "from, newest first.",
+    )
+    async def touchpoints(self, info: Info) -> list[Touchpoint]:
+        loaders = info.context.loaders
+        key = parse_id(self.id)
+        contact = await loaders.contact_by_id.load(key)
+        if contact is None:
+            return []
+        own = await loaders.touchpoints_by_contact.load(key)
+        lead = (
+            []
+            if contact.lead_id is None
+            else await loaders.touchpoints_by_lead.load(contact.lead_id)
+        )
+        return latest_touches(own, lead)

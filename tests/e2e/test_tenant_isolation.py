@@ -239,7 +239,9 @@ def check(body: Any, name: str, variant: Variant) -> None:
     else:
         assert not errors, body
         if variant.expect is Expect.OWN:
-            assert value if isinstance(value, list) else value["totalCount"] > 0, body
+            # A list, a connection (its totalCount), or a report object (non-empty).
+            count = value.get("totalCount") if isinstance(value, dict) else None
+            assert value if count is None else count > 0, body
 
 
 def ask(stack: Stack, world: World, kind: str, name: str, variant: Variant, ids: Ids) -> Any:

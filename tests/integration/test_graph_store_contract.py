@@ -49,7 +49,7 @@ async def case(
     if request.param == "neo4j":
         assert pg_settings.neo4j_uri
         store = Neo4jGraphStore(pg_settings.neo4j_uri, pg_settings.neo4j_user,
-                                pg_settings.neo4j_password)  # fmt: skip
+                                pg_settings.neo4j_password, sql=SqlGraphStore(engine))  # fmt: skip
         for tenant in (tree.tenant, other.tenant):
             await rebuild(sessions, store, tenant=tenant)
     else:

@@ -32,9 +32,11 @@ ENFORCED = {
     "AccountHierarchy.ancestors": bounds.HIERARCHY_MEMBERS,
     "AccountHierarchy.children": bounds.CHILD_ACCOUNTS,
     "AccountHierarchy.descendants": bounds.HIERARCHY_MEMBERS,
+    "AttributionInsights.topPerforming": bounds.TOP_PERFORMING,
     "AutomationRule.actions": bounds.RULE_ACTIONS,
     "AutomationRule.conditions": bounds.RULE_CONDITIONS,
     "Communication.participants": bounds.PARTICIPANTS,
+    "Contact.touchpoints": bounds.TOUCHPOINTS,
     "CustomerHealth.components": bounds.HEALTH_COMPONENTS,
     "CustomerHealth.opportunities": bounds.HEALTH_OPPORTUNITIES,
     "CustomerHealth.riskFactors": bounds.HEALTH_RISKS,
@@ -45,6 +47,7 @@ ENFORCED = {
     "Event.attendees": bounds.ATTENDEES,
     "HealthComponent.factors": bounds.HEALTH_FACTORS,
     "Lead.scoringHistory": bounds.SCORING_HISTORY,
+    "Lead.touchpoints": bounds.TOUCHPOINTS,
     "LeadScore.scoringFactors": bounds.SCORING_FACTORS,
     "LeadScoreHistory.scoringFactors": bounds.SCORING_FACTORS,
     "Pipeline.stages": bounds.PIPELINE_STAGES,
@@ -54,6 +57,7 @@ ENFORCED = {
     "Query.pipelines": bounds.PIPELINES,
     "Query.searchContacts": MAX_PAGE_SIZE,
     "Query.webhookSubscriptions": bounds.WEBHOOKS,
+    "RevenueAttribution.attribution": bounds.ATTRIBUTION_GROUPS,
 }
 
 

@@ -183,6 +183,23 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
         *need("deals:write", when=_creates_deal),
     ),
     **reads("leads", "Subscription.leadScoreChanged", "Contact.leadSource"),
+    # marketing: campaigns, touchpoints, attribution (the leads subgraph)
+    **reads(
+        "campaigns",
+        "Query.campaign",
+        "Query.campaigns",
+        "Query.revenueAttribution",
+        "Lead.touchpoints",
+        "Contact.touchpoints",
+    ),
+    "Mutation.createCampaign": need("campaigns:write"),
+    "Mutation.updateCampaign": need("campaigns:write"),
+    "Mutation.recordTouchpoint": need("campaigns:write"),
+    # Each step is shown only with its own read permission (JOURNEY_STEPS below).
+    "Query.customerJourney": (
+        *need("contacts:read", when=lambda args: args.get("contact_id") is not None),
+        *need("accounts:read", when=lambda args: args.get("account_id") is not None),
+    ),
     # pipelines
     **reads("pipelines", "Query.pipeline", "Query.pipelines"),
     "Mutation.createPipeline": need("pipelines:write"),
@@ -275,6 +292,7 @@ ROUTES: Mapping[str, RouteNeed] = {
     # One permission per route: deals:read, the narrowest of what health reads (every
     # built-in role holding it also reads accounts and activities).
     "GET /api/v1/analytics/customer-health/{account_id}": bearer("deals:read"),
+    "GET /api/v1/analytics/revenue-attribution": bearer("campaigns:read"),
 }
 
 # By aggregate (the topic's first part): a deal.* event carries a deal.
@@ -283,6 +301,8 @@ EVENTS: Mapping[str, str] = {
     "activity": "activities:read",
     "task": "activities:read",
     "api_key": "api_keys:read",
+    "campaign": "campaigns:read",
+    "touchpoint": "campaigns:read",
     "contact": "contacts:read",
     "deal": "deals:read",
     "lead": "leads:read",
@@ -298,6 +318,23 @@ def holds(held: Iterable[str], permission: str) -> rbac.Grant:
 def may_receive(held: Iterable[str], topic: str) -> bool:
     """Whether permissions `held` may receive events of topic (unknown topics: never)."""
     permission = EVENTS.get(topic.split(".", 1)[0])
+    return permission is not None and holds(held, permission).allowed
+
+
+# What each step of a customer journey shows (Query.customerJourney): a caller sees only the
+# steps whose rows it may read.
+JOURNEY_STEPS: Mapping[str, str] = {
+    "TOUCHPOINT": "campaigns:read",
+    "ACTIVITY": "activities:read",
+    "DEAL_CREATED": "deals:read",
+    "STAGE_MOVE": "deals:read",
+    "DEAL_CLOSED": "deals:read",
+}
+
+
+def may_see_step(held: Iterable[str], kind: str) -> bool:
+    """Whether permissions `held` may see a customer journey step of kind (unknown: never)."""
+    permission = JOURNEY_STEPS.get(kind)
     return permission is not None and holds(held, permission).allowed
 
 

@@ -21,6 +21,9 @@ CHILD_ACCOUNTS = 20  # Account.childAccounts, by name; accounts(filter: {parentA
 HIERARCHY_MEMBERS = 100
 STAGE_HISTORY = 100  # Deal.stageHistory: the latest moves
 SCORING_HISTORY = 100  # Lead.scoringHistory: the latest changes
+TOUCHPOINTS = 100  # Lead.touchpoints, Contact.touchpoints: the latest touches
+ATTRIBUTION_GROUPS = 100  # RevenueAttribution.attribution: the largest groups
+TOP_PERFORMING = 3  # RevenueAttribution.insights.topPerforming
 API_KEYS = 100  # Query.apiKeys, oldest first
 
 # Customer health (crmgraph.domain.health): fixed by its rules, or by a checked argument.

@@ -281,6 +281,30 @@ class PipelineDeleted(PipelineEvent):
     TOPIC = Topic.PIPELINE_DELETED
 
 
+# Marketing: campaigns and the touchpoints recorded on leads and contacts
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignEvent(Payload):
+    campaign: states.CampaignState
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignCreated(CampaignEvent):
+    TOPIC = Topic.CAMPAIGN_CREATED
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignUpdated(CampaignEvent):
+    TOPIC = Topic.CAMPAIGN_UPDATED
+
+
+@dataclass(frozen=True, kw_only=True)
+class TouchpointRecorded(Payload):
+    TOPIC = Topic.TOUCHPOINT_RECORDED
+    touchpoint: states.TouchpointState
+
+
 # Payloads kept in modules of their own: imported here so that PAYLOADS finds them.
 from crmgraph.events.zoho_payloads import ZohoRecordReceived as ZohoRecordReceived  # noqa: E402
 

@@ -190,6 +190,33 @@ ActivityState = TaskState | EventState | CommunicationState
 
 
 @dataclass(frozen=True, kw_only=True)
+class CampaignState(RowState):
+    name: str
+    type: str | None
+    budget: Decimal | None
+    start_date: datetime | None
+    end_date: datetime | None
+    status: str
+    zoho_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TouchpointState(RowState):
+    lead_id: UUID | None
+    contact_id: UUID | None
+    campaign_id: UUID | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_content: str | None
+    utm_term: str | None
+    referrer: str | None
+    landing_page: str | None
+    channel: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class ZohoInboundEventState(RowState):
     """A stored Zoho webhook event (crmgraph.zoho.inbound): what a mapper needs of it."""
 
@@ -223,6 +250,8 @@ MODELS: dict[type[Any], type[Base]] = {
     CommunicationState: models.Communication,
     ApiKeyState: models.ApiKey,
     ZohoInboundEventState: models.ZohoInboundEvent,
+    CampaignState: models.Campaign,
+    TouchpointState: models.Touchpoint,
 }
 
 M = TypeVar("M", bound=Base)

@@ -22,6 +22,8 @@ class Topic(StrEnum):
     ACTIVITY_DELETED = "activity.deleted"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
+    CAMPAIGN_CREATED = "campaign.created"
+    CAMPAIGN_UPDATED = "campaign.updated"
     CONTACT_CREATED = "contact.created"
     CONTACT_UPDATED = "contact.updated"
     CONTACT_DELETED = "contact.deleted"
@@ -41,6 +43,7 @@ class Topic(StrEnum):
     PIPELINE_DELETED = "pipeline.deleted"
     TASK_COMPLETED = "task.completed"
     TASK_DUE = "task.due"
+    TOUCHPOINT_RECORDED = "touchpoint.recorded"
     ZOHO_RECORD_RECEIVED = "zoho.record_received"
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
@@ -18,10 +19,13 @@ from neo4j import AsyncDriver, AsyncGraphDatabase, Record, RoutingControl
 from neo4j.exceptions import ServiceUnavailable as DriverUnavailable
 from neo4j.exceptions import SessionExpired
 
+from crmgraph.domain.attribution import Journey
+from crmgraph.domain.customer_journey import JourneyStep
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.graph import neo4j_writes
 from crmgraph.graph.model import Changes
 from crmgraph.graph.port import MAX_DEPTH, Ranked, Related, by_depth
+from crmgraph.graph.sql_store import SqlGraphStore
 from crmgraph.rest.metrics import GRAPH_QUERIES
 
 ACCOUNT = "(n:Account {tenant_id: $tenant, id: id})"
@@ -63,8 +67,9 @@ ROLLUP = {True: _rollup(MAX_DEPTH), False: _rollup(0)}
 class Neo4jGraphStore:
     name = "neo4j"
 
-    def __init__(self, uri: str, user: str, password: str) -> None:
+    def __init__(self, uri: str, user: str, password: str, *, sql: SqlGraphStore) -> None:
         self._uri = uri
+        self._sql = sql  # answers what the projection does not hold yet (journeys)
         self._driver: AsyncDriver = AsyncGraphDatabase.driver(
             uri, auth=(user, password), connection_timeout=5.0, max_transaction_retry_time=5.0
         )
@@ -153,3 +158,18 @@ class Neo4jGraphStore:
         for r in await self._pairs("deal_value_rollup", ROLLUP[include_descendants], tenant, ids):
             found[UUID(r["id"])] = (Decimal(int(r["cents"] or 0)) / 100).quantize(CENT)
         return found
+
+    # --- Marketing journeys (revenue attribution, customer journeys) -----------------------
+    # The projection does not hold campaigns and touchpoints yet: the SQL reader answers.
+
+    async def revenue_journeys(
+        self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False
+    ) -> Sequence[Journey]:
+        return await self._sql.revenue_journeys(tenant, start, end, non_converting=non_converting)
+
+    async def customer_journey(
+        self, tenant: str, *, contact_id: UUID | None = None, account_id: UUID | None = None
+    ) -> Sequence[JourneyStep]:
+        return await self._sql.customer_journey(
+            tenant, contact_id=contact_id, account_id=account_id
+        )

@@ -8,17 +8,21 @@ for all the accounts asked (PostgreSQL and SQLite alike), counted in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import CTE, Executable, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from crmgraph.db import models
 from crmgraph.db.engine import ping as db_ping
 from crmgraph.db.scoping import scoped, tenant_filter
+from crmgraph.domain.attribution import Journey
+from crmgraph.domain.customer_journey import JourneyStep
+from crmgraph.graph import sql_customer_journey, sql_journeys
 from crmgraph.graph.model import Changes
 from crmgraph.graph.port import MAX_DEPTH, Ranked, Related, by_depth
 from crmgraph.rest.metrics import GRAPH_QUERIES
@@ -139,3 +143,21 @@ class SqlGraphStore:
         for root, total in await self._rows("deal_value_rollup", stmt):
             found[root] = Decimal(total or 0).quantize(CENT)
         return found
+
+    # --- Marketing journeys (revenue attribution, customer journeys) -----------------------
+
+    async def revenue_journeys(
+        self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False
+    ) -> Sequence[Journey]:
+        async with AsyncSession(self._engine) as session:
+            return await sql_journeys.revenue_journeys(
+                session, tenant, start, end, non_converting=non_converting
+            )
+
+    async def customer_journey(
+        self, tenant: str, *, contact_id: UUID | None = None, account_id: UUID | None = None
+    ) -> Sequence[JourneyStep]:
+        async with AsyncSession(self._engine) as session:
+            return await sql_customer_journey.customer_journey(
+                session, tenant, contact_id=contact_id, account_id=account_id
+            )

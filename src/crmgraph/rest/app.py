@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
 from crmgraph.errors import DomainError
+from crmgraph.rest.analytics import analytics_operations
 from crmgraph.rest.api_keys import api_key_operations
 from crmgraph.rest.body_limit import BodyLimitMiddleware
 from crmgraph.rest.bulk import bulk_operations
@@ -48,6 +49,7 @@ OPERATIONS: list[Callable[[Runtime], list[Operation]]] = [
     webhook_operations,
     zoho_org_operations,
     zoho_webhook_operations,
+    analytics_operations,
     customer_health_operations,
 ]
 

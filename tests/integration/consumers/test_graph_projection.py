@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
 from crmgraph.db import models
+from crmgraph.db.engine import create_engine
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import accounts, deals
 from crmgraph.events import bus, deliveries
@@ -22,6 +23,7 @@ from crmgraph.events.consumers.graph_projection import GraphProjection
 from crmgraph.events.consumers.metrics import consumer_lag, prometheus_text
 from crmgraph.events.consumers.runner import ConsumerRunner
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
+from crmgraph.graph.sql_store import SqlGraphStore
 from tests.integration.consumers.neo4j_server import PrivateNeo4j
 from tests.integration.consumers.support import new_tenant, running, unpublished
 from tests.integration.graph_data import DEPTH, write_tree
@@ -32,10 +34,12 @@ NAME = GraphProjection.name
 @pytest.fixture
 async def shared_graph(outbox_settings: Settings) -> AsyncIterator[Neo4jGraphStore]:
     assert outbox_settings.neo4j_uri
+    engine = create_engine(outbox_settings)
     store = Neo4jGraphStore(outbox_settings.neo4j_uri, outbox_settings.neo4j_user,
-                            outbox_settings.neo4j_password)  # fmt: skip
+                            outbox_settings.neo4j_password, sql=SqlGraphStore(engine))  # fmt: skip
     yield store
     await store.close()
+    await engine.dispose()
 
 
 @pytest.fixture
@@ -101,7 +105,8 @@ async def test_neo4j_down_writes_commit_and_the_projection_catches_up(
 ) -> None:
     tenant = new_tenant()
     scope = Scope(tenant_id=tenant, kind="system")
-    store = Neo4jGraphStore(private_neo4j.uri, "neo4j", "unused")
+    store = Neo4jGraphStore(private_neo4j.uri, "neo4j", "unused",
+                            sql=SqlGraphStore(sessions.kw["bind"]))  # fmt: skip
     try:
         async with running(runner(sessions, store)):
             tree = await write_tree(sessions, tenant)

@@ -19,7 +19,12 @@ from crmgraph.events.topics import Topic
 ROWS = json.loads((Path(__file__).parents[2] / "data" / "outbox_v0_payloads.json").read_text())
 ACTOR = UUID(int=99)
 # Topics added after payloads were typed: no version-0 row of theirs was ever written.
-BORN_TYPED = {Topic.ZOHO_RECORD_RECEIVED}
+BORN_TYPED = {
+    Topic.ZOHO_RECORD_RECEIVED,
+    Topic.CAMPAIGN_CREATED,
+    Topic.CAMPAIGN_UPDATED,
+    Topic.TOUCHPOINT_RECORDED,
+}
 
 
 def decoded(topic: str, index: int = 0) -> payloads.Payload:

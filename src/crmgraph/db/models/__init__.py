@@ -23,6 +23,7 @@ from crmgraph.db.models.contacts import Contact
 from crmgraph.db.models.deals import Deal, DealStageChange
 from crmgraph.db.models.health import HealthWeights
 from crmgraph.db.models.leads import Lead, LeadScoreHistory
+from crmgraph.db.models.marketing import Campaign, Touchpoint
 from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
 from crmgraph.db.models.pipelines import Pipeline, PipelineStage
 from crmgraph.db.models.webhooks import WebhookDelivery, WebhookJob, WebhookSubscription
@@ -34,6 +35,7 @@ __all__ = [
     "AccountRelationship",
     "ApiKey",
     "Base",
+    "Campaign",
     "Communication",
     "Contact",
     "Deal",
@@ -51,6 +53,7 @@ __all__ = [
     "Task",
     "TenantRole",
     "TenantRow",
+    "Touchpoint",
     "User",
     "UserRef",
     "WebhookDelivery",

@@ -1,5 +1,6 @@
-"""`crmgraph graph rebuild --tenant T`: the projection from PostgreSQL alone (no consumer ran),
-with a progress bar on stderr, and the same graph when run again."""
+"""`crmgraph graph rebuild --tenant T`: the projection from PostgreSQL alone (no consumer ran:
+the tree is written to this package's own database, which no stack's graph projection
+reads), with a progress bar on stderr, and the same graph when run again."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
+from crmgraph.graph.sql_store import SqlGraphStore
 from tests.integration.graph_data import DEPTH, write_tree
 
 CRMGRAPH = str(Path(sys.executable).parent / "crmgraph")
@@ -25,15 +27,16 @@ def rebuild(settings: Settings, tenant: str) -> subprocess.CompletedProcess[str]
 
 
 async def test_rebuild_projects_a_tenant_with_a_progress_bar_and_again_the_same(
-    pg_settings: Settings,
+    outbox_settings: Settings,
 ) -> None:
+    pg_settings = outbox_settings
     engine = create_engine(pg_settings)
     tenant = f"t_{uuid.uuid4().hex[:12]}"
     tree = await write_tree(create_session_factory(engine), tenant)
     await engine.dispose()
     assert pg_settings.neo4j_uri
     store = Neo4jGraphStore(pg_settings.neo4j_uri, pg_settings.neo4j_user,
-                            pg_settings.neo4j_password)  # fmt: skip
+                            pg_settings.neo4j_password, sql=SqlGraphStore(engine))  # fmt: skip
     try:
         assert await store.children(tenant, [tree.chain[0]]) == {tree.chain[0]: []}
         answers = []

@@ -8,7 +8,9 @@ CRM contact in 000's format. Timed per request: from its start to a correct 202 
 body checked, webhook_checks.check_answer). Per event: from that 202 to the moment a poller
 (every POLL s) first sees its zoho_inbound_events row with processed_at set, i.e. the
 mapper's transaction committed. At the end every contact must exist by zoho_id. Results go
-to bench/results/<date>-<sha>-webhooks-in-<rate>rps.json. See bench/README.md.
+to bench/results/<date>-<sha>-webhooks-in-<rate>rps.json. With --workers N the consumers
+run in N `crmgraph worker` processes instead of the shim (-<N>workers in the file's name).
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -149,6 +151,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=100.0, help="webhooks per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="of sustained load")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="run the consumers in N `crmgraph worker` processes"
+    )
     args = parser.parse_args()
     measured = commit()  # before anything is written into the tree
     settings = settings_for(DATABASE)
@@ -156,12 +161,17 @@ def main() -> int:
     asyncio.run(prepare(settings, os.environ["DATABASE_URL"], secret))
     port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "JWT_SECRET": DEV_JWT_SECRET,
-           "REST_PORT": str(port), "CRMGRAPH_RATE_LIMITS": RATE_LIMITS}  # fmt: skip
+           "REST_PORT": str(port), "CRMGRAPH_RATE_LIMITS": RATE_LIMITS,
+           "CONSUMERS_IN_PROCESS": "false" if args.workers else "true"}  # fmt: skip
     logs = ROOT / ".run" / "bench" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     shim = subprocess.Popen([sys.executable, "-m", "crmgraph.cli", "serve", "--rest"], env=env,
                             cwd=ROOT, stdout=(logs / "webhooks-rest.log").open("wb"),
                             stderr=subprocess.STDOUT)  # fmt: skip
+    workers = [subprocess.Popen([sys.executable, "-m", "crmgraph.cli", "worker"], env=env,
+                                cwd=ROOT, stdout=(logs / f"webhooks-worker{i}.log").open("wb"),
+                                stderr=subprocess.STDOUT)
+               for i in range(args.workers)]  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -177,15 +187,18 @@ def main() -> int:
         run = Run(f"{base}/webhooks/zoho/crm", secret, args.rate, args.seconds)
         result = asyncio.run(run.go(settings))
     finally:
-        shim.terminate()
-        shim.wait(timeout=15)
-    result.update(rate=args.rate, seconds=args.seconds, commit=measured,
+        for process in (shim, *workers):
+            process.terminate()
+        for process in (shim, *workers):
+            process.wait(timeout=15)
+    result.update(rate=args.rate, seconds=args.seconds, workers=args.workers, commit=measured,
                   poll_ms=POLL * 1000, machine={"cores": os.cpu_count(),
                   "note": "sender, shim, PostgreSQL and Redis share the machine"})  # fmt: skip
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
     sha = measured["sha"][:7] + ("-dirty" if measured["dirty"] else "")
-    path = RESULTS / f"{time.strftime('%Y-%m-%d')}-{sha}-webhooks-in-{args.rate:g}rps.json"
+    split = f"-{args.workers}workers" if args.workers else ""
+    path = RESULTS / f"{time.strftime('%Y-%m-%d')}-{sha}-webhooks-in-{args.rate:g}rps{split}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"bench: {path}", file=sys.stderr)
     return 0 if result["passed"] else 1

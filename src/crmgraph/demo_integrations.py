@@ -99,7 +99,10 @@ async def _receive(
     correlation = f"corr_demo_{event['webhook_id']}"
     source = inbound.Source(tenant, DEMO_ZOHO_ORG, "crm", form.name, correlation)
     stored = await inbound.store(session, source, events)
-    return stored.added[0]
+    # store() inserts with a core statement: its rows are copies; the session's is this one.
+    row = await session.get(models.ZohoInboundEvent, stored.added[0].id)
+    assert row is not None
+    return row
 
 
 async def _mapper_delivery(

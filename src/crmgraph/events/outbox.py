@@ -23,6 +23,7 @@ async def record(
     event: type[Payload],
     row: TenantRow,
     extra: Mapping[str, Any] | None = None,
+    first: bool = False,
 ) -> OutboxEvent:
     """Add an event of kind `event` (e.g. payloads.DealCreated) about row; the caller's
     commit publishes it.
@@ -31,15 +32,18 @@ async def record(
     defaults, updated_at): row goes in the field named after its model (`deal`),
     scope.user_id in actor_id, and extra's items in the other fields (rows among them
     become their states). Wrong types fail here (codec.build). The per-aggregate sequence
-    lets consumers drop duplicates and spot gaps.
+    lets consumers drop duplicates and spot gaps. first: row was just inserted with a new
+    id, so this is its aggregate's first event (sequence 1): no query for the last one.
     """
     await session.flush()
     values = {field_name(type(row)): _plain(row), "actor_id": scope.user_id}
     values.update({key: _plain(value) for key, value in (extra or {}).items()})
     payload = codec.build(event, values)
-    last = await session.scalar(
-        select(func.max(OutboxEvent.sequence)).where(OutboxEvent.aggregate_id == row.id)
-    )
+    last = None
+    if not first:
+        last = await session.scalar(
+            select(func.max(OutboxEvent.sequence)).where(OutboxEvent.aggregate_id == row.id)
+        )
     outbox_row = OutboxEvent(
         tenant_id=scope.tenant_id,
         topic=event.TOPIC.value,

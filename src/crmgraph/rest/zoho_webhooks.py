@@ -19,14 +19,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from crmgraph.db.errors import is_unstorable_value
-from crmgraph.errors import UNSTORABLE, DomainError, ErrorCode
+from crmgraph.errors import CONCURRENT_WRITE, UNSTORABLE, DomainError, ErrorCode
 from crmgraph.events.topics import Topic
 from crmgraph.rest.errors import ZOHO_WEBHOOKS, correlation_id, error_response
 from crmgraph.rest.operations import Operation, Param, Reply
 from crmgraph.runtime import Runtime
 from crmgraph.security_log import security_event
 from crmgraph.zoho import inbound, orgs
-from crmgraph.zoho.formats import Delivery, Format, InboundEvent, Malformed, choose
+from crmgraph.zoho.formats import (
+    VERIFY_IN_LOOP,
+    Delivery,
+    Format,
+    InboundEvent,
+    Malformed,
+    choose,
+)
+from crmgraph.zoho.key_cache import KeyCache
 from crmgraph.zoho.modules import MODULES
 
 PATH = "/webhooks/zoho/{module}"
@@ -35,6 +43,10 @@ METHODS = ["POST", "PUT", "DELETE"]  # Zoho Books says created/updated/deleted b
 DESK_CHECK = "/webhooks/zoho/desk"
 OK = {"type": "object", "required": ["success"], "properties": {"success": {"const": True}}}
 UNVERIFIED = "the delivery does not come from a registered Zoho organisation with valid keys"
+# Reads of an organisation's keys per delivery when they keep changing while it is stored
+# (crmgraph.zoho.key_cache); then 409, and Zoho sends it again.
+KEY_ATTEMPTS = 3
+VERIFY_IN_LOOP_BYTES = 64 * 1024
 
 
 def delivery_of(request: Request, module: str, raw: bytes) -> Delivery:
@@ -47,7 +59,17 @@ def delivery_of(request: Request, module: str, raw: bytes) -> Delivery:
     )
 
 
+async def verify(form: Format, delivery: Delivery, body: object, org: orgs.Registered) -> bool:
+    # A thread costs more than an HMAC of a small body; Desk's check may fetch its key set
+    # over HTTP (PyJWKClient blocks), and a large body's HMAC takes milliseconds.
+    if form.name in VERIFY_IN_LOOP and len(delivery.body) <= VERIFY_IN_LOOP_BYTES:
+        return form.verify(delivery, body, org.keys)
+    return await asyncio.to_thread(form.verify, delivery, body, org.keys)
+
+
 def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
+    keys = KeyCache(lambda: runtime.read_sessions())  # the runtime is for requests only
+
     async def receive(request: Request) -> JSONResponse:
         started = time.monotonic()
         try:
@@ -71,33 +93,51 @@ def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
             org_id = form.org_id(delivery, body)
         except Malformed as exc:
             raise DomainError(ErrorCode.VALIDATION_ERROR, str(exc), field=exc.field) from exc
-        async with runtime.read_sessions() as session:
-            found = await orgs.find_keys(session, org_id) if org_id else None
-        # In a thread: Desk's check may fetch its key set over HTTP (PyJWKClient blocks).
-        verified = found is not None and await asyncio.to_thread(
-            form.verify, delivery, body, found[1]
-        )
-        if found is None or not verified:
-            security_event("zoho_webhook_refused", org_id=org_id, module=module,
-                           format=form.name, registered=found is not None,
-                           correlation_id=correlation_id)  # fmt: skip
-            raise DomainError(ErrorCode.UNAUTHENTICATED, UNVERIFIED)
-        tenant_id, keys = found
+        found = await authentic(form, delivery, body, org_id, correlation_id, fresh=False)
         try:
             events = form.events(delivery, body)
         except Malformed as exc:
             raise DomainError(ErrorCode.VALIDATION_ERROR, str(exc), field=exc.field) from exc
-        source = inbound.Source(tenant_id, keys.org_id, module, form.name, correlation_id)
-        try:
-            async with runtime.sessions() as session, session.begin():
-                stored = await inbound.store(session, source, events)
-        except DBAPIError as exc:  # e.g. a NUL character, which PostgreSQL's JSON refuses
-            if not is_unstorable_value(exc):
-                raise
-            raise DomainError(ErrorCode.VALIDATION_ERROR, UNSTORABLE) from exc
+        for _ in range(KEY_ATTEMPTS):
+            source = inbound.Source(
+                found.tenant_id, found.keys.org_id, module, form.name, correlation_id
+            )
+            try:
+                async with runtime.sessions() as session, session.begin():
+                    stored = await inbound.store(session, source, events, keys_stamp=found.stamp)
+                break
+            except inbound.KeysChanged:  # since they were kept: verify with the new ones
+                found = await authentic(form, delivery, body, org_id, correlation_id, fresh=True)
+            except DBAPIError as exc:  # e.g. a NUL character, which PostgreSQL's JSON refuses
+                if not is_unstorable_value(exc):
+                    raise
+                raise DomainError(ErrorCode.VALIDATION_ERROR, UNSTORABLE) from exc
+        else:
+            raise DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE)
         if stored.added:
             runtime.wake_consumers()
         return _acknowledge(form, stored, correlation_id, started, events)
+
+    async def authentic(
+        form: Format,
+        delivery: Delivery,
+        body: object,
+        org_id: str | None,
+        correlation_id: str,
+        *,
+        fresh: bool,
+    ) -> orgs.Registered:
+        """The registered organisation the delivery comes from, verified; else 401. The
+        kept copy of its keys first (unless fresh), then the keys read now."""
+        found = keys.kept(org_id) if org_id and not fresh else None
+        if found is None or not await verify(form, delivery, body, found):
+            found = await keys.read(org_id) if org_id else None
+            if found is None or not await verify(form, delivery, body, found):
+                security_event("zoho_webhook_refused", org_id=org_id, module=delivery.module,
+                               format=form.name, registered=found is not None,
+                               correlation_id=correlation_id)  # fmt: skip
+                raise DomainError(ErrorCode.UNAUTHENTICATED, UNVERIFIED)
+        return found
 
     module = Param.path("module", {"type": "string", "enum": list(MODULES)})
     ack = {
@@ -126,7 +166,8 @@ def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
         desk_check,
         *(Operation(method, PATH, receive, name=f"receiveZohoWebhook{method.title()}",
                   summary=f"A Zoho webhook delivery ({method})", description=about,
-                  params=(module,), replies=replies, errors=(400, 401, 404), extra=ANY_BODY)
+                  params=(module,), replies=replies, errors=(400, 401, 404, 409),
+                  extra=ANY_BODY)
         for method in METHODS),
     ]  # fmt: skip
 

@@ -4,6 +4,12 @@ OAuth credentials crmgraph fetches its Zoho CRM records with (crmgraph.zoho.crm_
 
 find_keys answers for any tenant: it is the authentication step of an inbound webhook,
 before a tenant is known (as an API key is looked up by its key). The rest is scoped.
+
+On PostgreSQL find_stamped also gives the keys' stamp, a hash of the whole row as the
+database prints it, so any change to the row (a new secret, token or key set, another
+tenant, removed and added again) changes it: unchanged() lets a statement run only while
+the keys a delivery was verified with are still the registered ones (crmgraph.zoho.inbound),
+which makes keeping keys in memory safe (crmgraph.zoho.key_cache).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Text, cast, delete, exists, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +49,16 @@ MIN_KEY = 12  # Zoho Billing's secret tokens are 12-50 characters; anything shor
 MAX_DESK_WEBHOOKS = 20
 # A Desk webhook id as its JWT's aud names it (webhookId:<id>): digits in Zoho's examples.
 DESK_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A registered organisation's tenant and keys; stamp is None where the database has no
+    stamp (SQLite: one process, nothing kept in memory)."""
+
+    tenant_id: str
+    keys: OrgKeys
+    stamp: str | None
 
 
 def new_secret() -> str:
@@ -132,9 +148,39 @@ async def find_keys(session: AsyncSession, org_id: str) -> tuple[str, OrgKeys] |
     org = await session.scalar(select(ZohoOrg).where(ZohoOrg.org_id == org_id))
     if org is None:
         return None
-    keys = OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()), org.desk_jwks,
+    return org.tenant_id, _keys(org)
+
+
+def _stamp() -> ColumnElement[str]:
+    # A change stamp, not a security check: md5 of the row's text, every column included.
+    return func.md5(cast(literal_column(ZohoOrg.__tablename__), Text))
+
+
+def _keys(org: ZohoOrg) -> OrgKeys:
+    return OrgKeys(org.org_id, org.secret, tuple(org.tokens or ()), org.desk_jwks,
                    tuple(org.desk_webhook_ids or ()))  # fmt: skip
-    return org.tenant_id, keys
+
+
+async def find_stamped(session: AsyncSession, org_id: str) -> Registered | None:
+    """A registered organisation with its keys' stamp (PostgreSQL), or None."""
+    if session.get_bind().dialect.name != "postgresql":
+        found = await find_keys(session, org_id)
+        return None if found is None else Registered(found[0], found[1], None)
+    row = (await session.execute(select(ZohoOrg, _stamp()).where(ZohoOrg.org_id == org_id))).first()
+    if row is None:
+        return None
+    org, stamp = row
+    return Registered(org.tenant_id, _keys(org), str(stamp))
+
+
+def unchanged(org_id: str, stamp: str) -> ColumnElement[bool]:
+    """True while org_id is registered with the keys stamp was taken of (PostgreSQL)."""
+    return exists().where(ZohoOrg.org_id == org_id, _stamp() == stamp)
+
+
+async def stamped(session: AsyncSession, org_id: str, stamp: str) -> bool:
+    """Whether org_id is still registered with the keys stamp was taken of."""
+    return bool(await session.scalar(select(unchanged(org_id, stamp))))
 
 
 async def find_oauth(session: AsyncSession, org_id: str, *, scope: Scope) -> OAuthClient | None:

@@ -14,7 +14,16 @@ from typing import Any, Protocol
 from crmgraph.zoho.formats import books, crm_notification, crm_workflow, desk, spec000
 from crmgraph.zoho.formats.base import Delivery, InboundEvent, Malformed, OrgKeys
 
-__all__ = ["FORMATS", "Delivery", "Format", "InboundEvent", "Malformed", "OrgKeys", "choose"]
+__all__ = [
+    "FORMATS",
+    "VERIFY_IN_LOOP",
+    "Delivery",
+    "Format",
+    "InboundEvent",
+    "Malformed",
+    "OrgKeys",
+    "choose",
+]
 
 
 class Format(Protocol):
@@ -41,6 +50,9 @@ class Format(Protocol):
 FORMATS: Sequence[Format] = (
     spec000.FORMAT, crm_notification.FORMAT, crm_workflow.FORMAT, books.FORMAT, desk.FORMAT,
 )  # fmt: skip
+# Formats whose verify() only computes an HMAC or compares tokens: cheap enough for the event
+# loop on a small body. Any other (Desk may fetch its key set over HTTP) verifies in a thread.
+VERIFY_IN_LOOP = frozenset({spec000.FORMAT.name, crm_workflow.FORMAT.name, books.FORMAT.name})
 
 
 def choose(delivery: Delivery) -> Format:

@@ -5,13 +5,16 @@ documentation says, with records, credentials and failures the test controls.
 - POST /oauth/v2/token (form: grant_type=refresh_token, client_id, client_secret,
   refresh_token): 200 {access_token, api_domain (this server), token_type, expires_in}; wrong
   credentials are 200 {"error": "invalid_code"}, as Zoho answers them.
-- GET /crm/v8/{Module}/{id} with `Authorization: Zoho-oauthtoken <token>`: 200 {"data":
-  [record]}; 204 for a record it does not hold; 401 {"code": "INVALID_TOKEN"} for a token it
-  did not issue or has expired (expire_tokens()); the statuses in `failures` first.
+- GET /crm/v8/{Module}?ids=a,b,c with `Authorization: Zoho-oauthtoken <token>` (Get
+  Records by ids): 200 {"data": [the records it holds], "info": {...}}, leaving out the ids it
+  does not hold; 204 when it holds none of them; 401 {"code": "INVALID_TOKEN"} for a token it
+  did not issue or has expired (expire_tokens()); the statuses in `failures` first; each
+  answer after `delay` seconds (`asked` counts the GETs it has begun answering).
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 import time
@@ -37,7 +40,9 @@ class ZohoStandIn:
     # statuses the next record GETs answer (then the records)
     failures: list[int] = field(default_factory=list)
     token_calls: int = 0
-    gets: list[tuple[str, str, int]] = field(default_factory=list)  # module, id, status
+    gets: list[tuple[str, str, int]] = field(default_factory=list)  # module, ids, status
+    delay: float = 0.0  # seconds before each GET is answered
+    asked: int = 0
     valid_tokens: set[str] = field(default_factory=set)
     url: str = ""
 
@@ -46,7 +51,7 @@ class ZohoStandIn:
         self.url = f"http://127.0.0.1:{port}"
         app = Starlette(routes=[
             Route("/oauth/v2/token", self._token, methods=["POST"]),
-            Route("/crm/v8/{module}/{record_id}", self._record, methods=["GET"]),
+            Route("/crm/v8/{module}", self._records, methods=["GET"]),
         ])  # fmt: skip
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         self._server = uvicorn.Server(config)
@@ -81,13 +86,15 @@ class ZohoStandIn:
         return JSONResponse({"access_token": token, "api_domain": self.url,
                              "token_type": "Bearer", "expires_in": 3600})  # fmt: skip
 
-    async def _record(self, request: Request) -> Response:
-        module, record_id = request.path_params["module"], request.path_params["record_id"]
-        answer = self._answer(request, module, record_id)
-        self.gets.append((module, record_id, answer.status_code))
+    async def _records(self, request: Request) -> Response:
+        self.asked += 1
+        await asyncio.sleep(self.delay)
+        module, ids = request.path_params["module"], request.query_params.get("ids", "")
+        answer = self._answer(request, module, ids.split(","))
+        self.gets.append((module, ids, answer.status_code))
         return answer
 
-    def _answer(self, request: Request, module: str, record_id: str) -> Response:
+    def _answer(self, request: Request, module: str, ids: list[str]) -> Response:
         if self.failures:
             status = self.failures.pop(0)
             return JSONResponse({"code": "INTERNAL_ERROR", "status": "error"}, status_code=status)
@@ -96,7 +103,12 @@ class ZohoStandIn:
             return JSONResponse({"code": "INVALID_TOKEN", "details": {},
                                  "message": "invalid oauth token", "status": "error"},
                                 status_code=401)  # fmt: skip
-        record = self.records.get((module, record_id))
-        if record is None:
+        if not 1 <= len(ids) <= 100:
+            return JSONResponse({"code": "INVALID_DATA", "details": {"param_name": "ids"},
+                                 "message": "invalid data", "status": "error"},
+                                status_code=400)  # fmt: skip
+        held = [self.records[(module, i)] for i in ids if (module, i) in self.records]
+        if not held:
             return Response(status_code=204)
-        return JSONResponse({"data": [record]})
+        info = {"per_page": 200, "count": len(held), "page": 1, "more_records": False}
+        return JSONResponse({"data": held, "info": info})

@@ -3,6 +3,7 @@ GET /health/details and as Prometheus text at GET /metrics, for system admins on
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -95,3 +96,67 @@ def test_health_details_give_the_same_per_consumer(
     mine = consumers[stalled_consumer]
     assert (mine["pending"], mine["dead"]) == (1, 1)
     assert 60 <= mine["oldest_pending_seconds"] < 120
+
+
+QUEUE_GAUGES = (
+    "crmgraph_webhook_jobs",
+    "crmgraph_webhook_jobs_due",
+    "crmgraph_webhook_jobs_overdue",
+    "crmgraph_webhook_jobs_oldest_due_seconds",
+)
+
+
+def queue_gauges(stack: Stack, tenant: str) -> dict[str, float]:
+    response = get(stack, "/metrics", stack.token(tenant, roles=("system_admin",)))
+    assert response.status_code == 200
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name in QUEUE_GAUGES
+    }
+
+
+@contextlib.contextmanager
+def stuck_jobs(stack: Stack, tenant: str) -> Iterator[None]:
+    """Three jobs of a subscription no dispatcher sends to (inactive): due two minutes ago,
+    due five seconds ago, due in an hour; removed afterwards with their subscription."""
+    now = datetime.now(UTC)
+    subscription = models.WebhookSubscription(
+        tenant_id=tenant, url="https://receiver.example/hook", events=["deal.updated"],
+        filters={}, secret="s" * 32, retry_config={}, active=False,
+    )  # fmt: skip
+
+    async def write() -> None:
+        async with stack.runtime.sessions() as session, session.begin():
+            session.add(subscription)
+            await session.flush()
+            for due in (now - timedelta(minutes=2), now - timedelta(seconds=5),
+                        now + timedelta(hours=1)):  # fmt: skip
+                session.add(models.WebhookJob(
+                    tenant_id=tenant, subscription_id=subscription.id, event_id=uuid.uuid4(),
+                    topic="deal.updated", body="{}", next_attempt_at=due,
+                ))  # fmt: skip
+
+    async def remove() -> None:
+        async with stack.runtime.sessions() as session, session.begin():
+            sub = models.WebhookSubscription
+            await session.execute(delete(sub).where(sub.id == subscription.id))
+
+    stack.call(write)
+    yield
+    stack.call(remove)
+
+
+def test_metrics_give_the_webhook_job_queue(stack: Stack, tenant: str) -> None:
+    """Depth, due, overdue (due over a minute) and the oldest due job's wait, counted over
+    the whole queue: the jobs this test adds move them by exactly their own."""
+    before = queue_gauges(stack, tenant)
+    with stuck_jobs(stack, tenant):
+        after = queue_gauges(stack, tenant)
+
+    assert set(before) == set(QUEUE_GAUGES)
+    assert after["crmgraph_webhook_jobs"] - before["crmgraph_webhook_jobs"] == 3
+    assert after["crmgraph_webhook_jobs_due"] - before["crmgraph_webhook_jobs_due"] == 2
+    assert after["crmgraph_webhook_jobs_overdue"] - before["crmgraph_webhook_jobs_overdue"] == 1
+    assert after["crmgraph_webhook_jobs_oldest_due_seconds"] >= 120

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from crmgraph.db import models
 from crmgraph.db.scoping import scoped
@@ -153,10 +153,11 @@ def test_a_callback_of_three_ids_is_fetched_from_zoho_and_mapped(
     assert (mapped_lead.zoho_id, mapped_lead.email) == (LEAD_ID, "kris.marrier@chapman.example")
     [mapped_deal] = rows(stack, tenant, models.Deal)
     assert (mapped_deal.zoho_id, mapped_deal.contact_id) == (DEAL_ID, found[CONTACT_IDS[0]].id)
-    assert zoho.token_calls == 1  # one access token, cached for the next four reads
+    assert zoho.token_calls == 1  # one access token, cached for the next reads
+    # the three contacts in one Get Records call
     assert sorted(zoho.gets) == sorted(
-        [("Contacts", i, 200) for i in CONTACT_IDS] + [("Leads", LEAD_ID, 200),
-                                                      ("Deals", DEAL_ID, 200)]
+        [("Contacts", ",".join(CONTACT_IDS), 200), ("Leads", LEAD_ID, 200),
+         ("Deals", DEAL_ID, 200)]
     )  # fmt: skip
 
 
@@ -183,7 +184,7 @@ def test_a_repeated_callback_is_already_processed(
     assert again.json()["message"] == "Webhook already processed"
     assert eventually(lambda: all_processed(stack, tenant, 2))
     assert len(contacts_by_zoho_id(stack, tenant)) == 2
-    assert len(zoho.gets) == 2
+    assert zoho.gets == [("Contacts", ",".join(CONTACT_IDS[:2]), 200)]
 
 
 def test_zoho_failing_twice_is_retried_and_then_applied(
@@ -216,6 +217,48 @@ def test_an_expired_access_token_is_refreshed_once(
     )
     assert zoho.token_calls == 2
     assert [status for _, _, status in zoho.gets] == [200, 401, 200]
+
+
+def test_no_row_is_locked_while_zoho_is_slow_to_answer(
+    stack: Stack, tenant: str, org: str, zoho: ZohoStandIn
+) -> None:
+    """While the mapper waits 3 s for Zoho's answer, another transaction updates the event's
+    delivery, its stored row and the contact it is about without waiting for a lock."""
+    answer = created_then_updated(stack, tenant, org, lambda: setattr(zoho, "delay", 3.0))
+    assert answer.status_code == 200
+    assert eventually(lambda: zoho.asked == 2), "the update's record was not asked for"
+
+    contact_id = contacts_by_zoho_id(stack, tenant)[CONTACT_IDS[0]].id
+    [waiting] = [r for r in rows(stack, tenant, models.ZohoInboundEvent) if not r.processed_at]
+    delivery = mapper_delivery(stack, waiting.id)
+    assert delivery is not None
+    started = time.monotonic()
+    touched = stack.call(lambda: touch_rows(stack, delivery, waiting.id, contact_id))
+    waited = time.monotonic() - started
+
+    assert touched == (1, 1, 1) and waited < 1.0, (touched, waited)
+    assert eventually(lambda: all_processed(stack, tenant, 2))
+    assert [status for _, _, status in zoho.gets] == [200, 200]
+
+
+async def touch_rows(
+    stack: Stack, pending: models.OutboxDelivery, event_id: uuid.UUID, contact_id: uuid.UUID
+) -> tuple[int, int, int]:
+    """Update (to the same values) the mapper's pending delivery, the unprocessed stored event
+    and the contact, giving up on any row lock after 1 s (LockNotAvailable)."""
+    delivery, event, contact = models.OutboxDelivery, models.ZohoInboundEvent, models.Contact
+    async with stack.runtime.sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL lock_timeout = '1s'"))
+        counts = [
+            await session.execute(update(delivery).where(delivery.consumer == pending.consumer,
+                                                         delivery.outbox_id == pending.outbox_id)
+                                  .values(attempts=delivery.attempts)),
+            await session.execute(update(event).where(event.id == event_id)
+                                  .values(outcome=event.outcome)),
+            await session.execute(update(contact).where(contact.id == contact_id)
+                                  .values(job_title=contact.job_title)),
+        ]  # fmt: skip
+    return counts[0].rowcount, counts[1].rowcount, counts[2].rowcount
 
 
 def test_a_record_zoho_no_longer_has_is_deleted(

@@ -61,11 +61,19 @@ async def take_turn(session: AsyncSession, consumer: str) -> bool:
 
 
 async def claim(
-    session: AsyncSession, consumer: str, limit: int, *, ordered: bool, now: datetime
+    session: AsyncSession,
+    consumer: str,
+    limit: int,
+    *,
+    ordered: bool,
+    now: datetime,
+    lock: bool = True,
+    only: Sequence[int] | None = None,
 ) -> list[Claimed]:
     """The consumer's next pending deliveries in outbox id order, locked. Unordered: those
     due now, skipping rows another worker holds. Ordered: the due rows before the first one
-    that is not due yet, so nothing overtakes an event waiting for its retry."""
+    that is not due yet, so nothing overtakes an event waiting for its retry. lock=False
+    only looks (what a prefetch reads before its batch); only: of these outbox ids alone."""
     d = OutboxDelivery
     stmt = (
         select(d, OutboxEvent)
@@ -76,7 +84,9 @@ async def claim(
     )
     if not ordered:
         stmt = stmt.where(d.next_attempt_at <= now)
-    if session.get_bind().dialect.name == "postgresql":
+    if only is not None:
+        stmt = stmt.where(d.outbox_id.in_(only))
+    if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=d, skip_locked=True)
     rows = [Claimed(delivery, event) for delivery, event in (await session.execute(stmt)).all()]
     if ordered:

@@ -24,6 +24,7 @@ from crmgraph.rest.envelope import envelope
 from crmgraph.rest.metrics import exposition
 from crmgraph.rest.operations import Operation, Reply
 from crmgraph.runtime import Runtime
+from crmgraph.webhooks.queue_metrics import webhook_queue
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 Ready = Literal["ok", "unavailable"]
@@ -91,7 +92,10 @@ def health_operations(runtime: Runtime) -> list[Operation]:
 
     async def metrics(request: Request) -> Response:
         await scope_of(request, runtime, needs=ROUTES["GET /metrics"])
-        return Response(exposition(await runtime.consumer_lag()), media_type=PROMETHEUS_TEXT)
+        async with runtime.read_sessions() as session:
+            queue = await webhook_queue(session)
+        body = exposition(await runtime.consumer_lag(), queue)
+        return Response(body, media_type=PROMETHEUS_TEXT)
 
     def readiness(model: type[BaseModel]) -> dict[int, Reply]:
         return {200: Reply("Every dependency answers", model),

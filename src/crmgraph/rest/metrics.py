@@ -7,7 +7,10 @@ Two kinds of figures, with different truths:
   (`crmgraph_consumer_pending_events`), lag (`crmgraph_consumer_oldest_pending_seconds`) and
   dead letters (`crmgraph_consumer_dead_letters`), and the outbox's lag
   (`crmgraph_outbox_lag_seconds`: how long the oldest event some consumer has still to handle
-  has waited).
+  has waited); the outbound webhook job queue (crmgraph.webhooks.queue_metrics): its depth
+  (`crmgraph_webhook_jobs`), the jobs due (`crmgraph_webhook_jobs_due`) and overdue
+  (`crmgraph_webhook_jobs_overdue`) and the oldest due job's wait
+  (`crmgraph_webhook_jobs_oldest_due_seconds`).
 - Counted in this process since it started (REGISTRY below): the REST requests it answered,
   `crmgraph_http_requests_total` and the latency histogram
   `crmgraph_http_request_duration_seconds`, labelled by method, route template
@@ -32,6 +35,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from crmgraph.events.consumers.metrics import ConsumerLag, prometheus_text
+from crmgraph.webhooks import queue_metrics
 
 REGISTRY = CollectorRegistry()
 UNMATCHED = "<unmatched>"
@@ -86,6 +90,6 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     HTTP_LATENCY.labels(**labels).observe(seconds)
 
 
-def exposition(lags: list[ConsumerLag]) -> bytes:
+def exposition(lags: list[ConsumerLag], queue: queue_metrics.WebhookQueue) -> bytes:
     """The whole /metrics body: the database's figures, then this process's counters."""
-    return prometheus_text(lags) + generate_latest(REGISTRY)
+    return prometheus_text(lags) + queue_metrics.prometheus_text(queue) + generate_latest(REGISTRY)

@@ -1,11 +1,13 @@
-"""Zoho CRM's REST API, as the zoho-mapper needs it: one record by module and id.
+"""Zoho CRM's REST API, as the zoho-mapper needs it: records of one module by their ids.
 
 Access tokens come from the organisation's refresh token (POST {accounts}/oauth/v2/token,
 grant_type=refresh_token) and are cached per organisation, in this process, until a minute
 before they expire; one the API refuses (401 INVALID_TOKEN: revoked, or expired early) is
 replaced once. Records are read from the api_domain the token call answers (Zoho's data
-centre of the org: https://www.zohoapis.eu, ...), else Settings.zoho_api_domain:
-GET {api_domain}/crm/v8/{Module}/{id} with `Authorization: Zoho-oauthtoken <token>`.
+centre of the org: https://www.zohoapis.eu, ...), else Settings.zoho_api_domain, up to
+MAX_IDS at a time: GET {api_domain}/crm/v8/{Module}?ids=a,b,c with `Authorization:
+Zoho-oauthtoken <token>`, answered {"data": [record, ...]} with the records Zoho has (204
+when it has none of them).
 
 What can fail:
 - Zoho unreachable, a timeout, 429 or 5xx: TransientFailure (the event is retried with the
@@ -13,12 +15,14 @@ What can fail:
 - the token call refused (a revoked refresh token, a wrong client secret) or any other
   answer we cannot use: ZohoRefused, an ordinary failure (retried, then a dead letter that
   `crmgraph webhooks replay` runs again once the credentials are fixed).
-A record Zoho no longer has (204, or 400/404 INVALID_DATA) is None: gone.
+A record Zoho no longer has (left out of the answer, 204, or 400/404 INVALID_DATA for a
+single id) is None: gone.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +33,7 @@ from crmgraph.errors import TransientFailure
 from crmgraph.zoho.orgs import OAuthClient
 
 API_VERSION = "v8"
+MAX_IDS = 100  # Zoho's limit on the ids of one Get Records call
 EXPIRY_MARGIN = 60.0  # seconds: a token this close to expiring is replaced before use
 
 
@@ -59,25 +64,32 @@ class ZohoCrmApi:
         self.endpoints = endpoints
         self._tokens: dict[str, AccessToken] = {}
 
-    async def record(
-        self, org_id: str, oauth: OAuthClient, module: str, record_id: str
-    ) -> dict[str, Any] | None:
-        """The record's fields as Zoho's API names them, or None when Zoho has no such record."""
+    async def records(
+        self, org_id: str, oauth: OAuthClient, module: str, ids: Sequence[str]
+    ) -> dict[str, dict[str, Any] | None]:
+        """Each id's record as Zoho's API names its fields, or None when Zoho has no such
+        record; one GET per MAX_IDS ids."""
+        found: dict[str, dict[str, Any] | None] = {}
+        unique = list(dict.fromkeys(ids))
         async with httpx.AsyncClient(timeout=self.endpoints.timeout) as client:
-            token = await self._token(client, org_id, oauth)
-            answer = await self._get(client, token, module, record_id)
-            if answer.status_code == 401 and code_of(answer) == "INVALID_TOKEN":
-                self._tokens.pop(org_id, None)
+            for start in range(0, len(unique), MAX_IDS):
+                chunk = unique[start : start + MAX_IDS]
                 token = await self._token(client, org_id, oauth)
-                answer = await self._get(client, token, module, record_id)
-        return read_record(answer, module, record_id)
+                answer = await self._get(client, token, module, chunk)
+                if answer.status_code == 401 and code_of(answer) == "INVALID_TOKEN":
+                    self._tokens.pop(org_id, None)
+                    token = await self._token(client, org_id, oauth)
+                    answer = await self._get(client, token, module, chunk)
+                found.update(read_records(answer, module, chunk))
+        return found
 
     async def _get(
-        self, client: httpx.AsyncClient, token: AccessToken, module: str, record_id: str
+        self, client: httpx.AsyncClient, token: AccessToken, module: str, ids: Sequence[str]
     ) -> httpx.Response:
-        url = f"{token.api_domain}/crm/{API_VERSION}/{quote(module)}/{quote(record_id)}"
+        url = f"{token.api_domain}/crm/{API_VERSION}/{quote(module)}"
         headers = {"Authorization": f"Zoho-oauthtoken {token.value}"}
-        return await call(client.get(url, headers=headers), f"GET {module}/{record_id}")
+        request = client.get(url, params={"ids": ",".join(ids)}, headers=headers)
+        return await call(request, f"GET {module}?ids={','.join(ids)[:200]}")
 
     async def _token(
         self, client: httpx.AsyncClient, org_id: str, oauth: OAuthClient
@@ -141,15 +153,18 @@ def code_of(answer: httpx.Response) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def read_record(answer: httpx.Response, module: str, record_id: str) -> dict[str, Any] | None:
-    what = f"GET {module}/{record_id}"
+def read_records(
+    answer: httpx.Response, module: str, ids: Sequence[str]
+) -> dict[str, dict[str, Any] | None]:
+    """The records of one GET by ids, by id; an id the answer leaves out is gone (None)."""
+    what = f"GET {module}?ids={','.join(ids)[:200]}"
     transient(answer, what)
-    if answer.status_code == 204 or code_of(answer) == "INVALID_DATA":
-        return None
+    if answer.status_code == 204 or (len(ids) == 1 and code_of(answer) == "INVALID_DATA"):
+        return dict.fromkeys(ids)
     data = json_of(answer).get("data")
     if answer.status_code != 200 or not isinstance(data, list) or not data:
         raise ZohoRefused(f"Zoho {what} answered HTTP {answer.status_code}: {answer.text[:300]}")
-    record = data[0]
-    if not isinstance(record, dict):
+    if not all(isinstance(record, dict) for record in data):
         raise ZohoRefused(f"Zoho {what} answered a record that is not an object")
-    return record
+    by_id = {str(record.get("id")): record for record in data}
+    return {record_id: by_id.get(record_id) for record_id in ids}

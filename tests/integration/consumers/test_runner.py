@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import pytest
 from broadcaster import Broadcast
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
@@ -23,6 +24,7 @@ from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.errors import TransientFailure
 from crmgraph.events import bus, deliveries
 from crmgraph.events.consumers import Consumer
+from crmgraph.events.consumers.base import prefetched
 from crmgraph.events.consumers.metrics import consumer_lag, prometheus_text
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from crmgraph.events.consumers.runner import ConsumerRunner
@@ -271,3 +273,47 @@ async def test_two_runners_take_turns_on_an_ordered_consumer(
         await other_engine.dispose()
 
     assert [event_id for _, event_id in seen] == await event_ids_in_order(sessions, tenant)
+
+
+class Prefetcher(Consumer):
+    """Reads each event's "remote" value in prefetch(), where it checks that no delivery of
+    its batch is locked (another transaction takes their locks at once, NOWAIT) and, the
+    first time, writes one more event, as a request arriving meanwhile does."""
+
+    name: ClassVar[str] = "test-prefetcher"
+    prefetches: ClassVar[bool] = True
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+        self.handled: list[tuple[int, object]] = []
+        self.unlocked: list[bool] = []
+
+    async def prefetch(
+        self, sessions: async_sessionmaker[AsyncSession], events: Sequence[bus.BusEvent]
+    ) -> Mapping[int, object]:
+        d = models.OutboxDelivery
+        async with sessions() as session, session.begin():
+            ids = [event.id for event in events]
+            stmt = select(d).where(d.consumer == self.name, d.outbox_id.in_(ids))
+            locked = await session.scalars(stmt.with_for_update(nowait=True))
+            self.unlocked.append(len(locked.all()) == len(events))
+        if len(self.unlocked) == 1:
+            await write_events(sessions, self.tenant, 1, consumers=[self.name])
+        return {event.id: f"remote {event.id}" for event in events}
+
+    async def handle(self, event: bus.BusEvent) -> None:
+        self.handled.append((event.id, prefetched(event)))
+
+
+async def test_a_prefetch_reads_before_the_batch_locks_and_the_batch_takes_only_those(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    consumer = unique(Prefetcher)
+    tenant = new_tenant()
+    handler = consumer(tenant)
+    await write_events(sessions, tenant, 3, consumers=[consumer.name])
+    async with running(ConsumerRunner(sessions, [handler])):
+        await wait_until(lambda: len(handler.handled) == 4)
+
+    assert handler.unlocked[:2] == [True, True]
+    assert [value for _, value in handler.handled] == [f"remote {i}" for i, _ in handler.handled]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from crmgraph.errors import TransientFailure
-from crmgraph.zoho.crm_api import Endpoints, ZohoCrmApi, ZohoRefused, read_record
+from crmgraph.zoho.crm_api import Endpoints, ZohoCrmApi, ZohoRefused, read_records
 from crmgraph.zoho.orgs import OAuthClient
 from tests.zoho_standin import ZohoStandIn
 
@@ -36,22 +36,31 @@ def api() -> ZohoCrmApi:
     return ZohoCrmApi(Endpoints("http://127.0.0.1:9", "http://127.0.0.1:9", 5.0))
 
 
-async def test_a_record_is_read_with_one_token_and_a_missing_one_is_gone(
+async def test_records_are_read_with_one_token_and_a_missing_one_is_gone(
     zoho: ZohoStandIn,
 ) -> None:
     reader = api()
-    first = await reader.record("org1", client_of(zoho), "Contacts", "1")
-    missing = await reader.record("org1", client_of(zoho), "Contacts", "2")
+    both = await reader.records("org1", client_of(zoho), "Contacts", ["1", "2"])
+    missing = await reader.records("org1", client_of(zoho), "Contacts", ["2"])
 
-    assert first == RECORD and missing is None
+    assert both == {"1": RECORD, "2": None} and missing == {"2": None}
     assert zoho.token_calls == 1
-    assert zoho.gets == [("Contacts", "1", 200), ("Contacts", "2", 204)]
+    assert zoho.gets == [("Contacts", "1,2", 200), ("Contacts", "2", 204)]
+
+
+async def test_more_than_a_hundred_ids_are_read_a_hundred_at_a_time(zoho: ZohoStandIn) -> None:
+    ids = [str(n) for n in range(1, 251)]
+
+    found = await api().records("org1", client_of(zoho), "Contacts", ids)
+
+    assert found == {"1": RECORD, **dict.fromkeys(ids[1:])}
+    assert [len(asked.split(",")) for _, asked, _ in zoho.gets] == [100, 100, 50]
 
 
 async def test_refused_credentials_are_refused_not_transient(zoho: ZohoStandIn) -> None:
     wrong = replace(client_of(zoho), client_secret="not-the-secret")
     with pytest.raises(ZohoRefused, match="invalid_code"):
-        await api().record("org1", wrong, "Contacts", "1")
+        await api().records("org1", wrong, "Contacts", ["1"])
     assert zoho.gets == []
 
 
@@ -59,7 +68,7 @@ async def test_a_stopped_zoho_is_a_transient_failure(zoho: ZohoStandIn) -> None:
     oauth = client_of(zoho)
     zoho.stop()
     with pytest.raises(TransientFailure):
-        await api().record("org1", oauth, "Contacts", "1")
+        await api().records("org1", oauth, "Contacts", ["1"])
 
 
 @pytest.mark.parametrize(
@@ -70,7 +79,7 @@ async def test_a_stopped_zoho_is_a_transient_failure(zoho: ZohoStandIn) -> None:
 )  # fmt: skip
 def test_answers_that_are_no_record(status: int, body: object, expected: type[Exception]) -> None:
     with pytest.raises(expected):
-        read_record(httpx.Response(status, json=body), "Contacts", "1")
+        read_records(httpx.Response(status, json=body), "Contacts", ["1"])
 
 
 @pytest.mark.parametrize(
@@ -80,4 +89,11 @@ def test_answers_that_are_no_record(status: int, body: object, expected: type[Ex
      httpx.Response(404, json={"code": "INVALID_DATA", "status": "error"})],
 )  # fmt: skip
 def test_a_record_zoho_does_not_have_is_gone(answer: httpx.Response) -> None:
-    assert read_record(answer, "Contacts", "1") is None
+    assert read_records(answer, "Contacts", ["1"]) == {"1": None}
+
+
+def test_invalid_data_for_several_ids_is_refused_not_a_delete() -> None:
+    """Zoho's INVALID_DATA does not say which id it means: deleting them all could be wrong."""
+    answer = httpx.Response(400, json={"code": "INVALID_DATA", "status": "error"})
+    with pytest.raises(ZohoRefused):
+        read_records(answer, "Contacts", ["1", "2"])

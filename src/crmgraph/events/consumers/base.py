@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
 
 # The batch being handled; set by the runner (runner.run_batch) around its handle() calls.
 BATCH: ContextVar[AsyncSession] = ContextVar("crmgraph_consumer_batch")
+
+
+# What the consumer's prefetch() read for the batch being handled, by outbox id; set by the
+# runner around its handle() calls.
+PREFETCHED: ContextVar[Mapping[int, object]] = ContextVar(
+    "crmgraph_consumer_prefetched", default=MappingProxyType({})
+)
+
+
+def prefetched(event: BusEvent) -> object | None:
+    """What prefetch() answered for event in its batch (None: nothing)."""
+    return PREFETCHED.get().get(event.id)
 
 
 def batch_session() -> AsyncSession:
@@ -54,6 +67,8 @@ class Consumer(ABC):
     # max_backoff, and the wait a random point in its upper half ("equal jitter").
     retry_backoff: ClassVar[float] = 0.1
     max_backoff: ClassVar[float] = 60.0
+    # Whether the runner calls prefetch() before each batch's transaction.
+    prefetches: ClassVar[bool] = False
     # The most connections of the runner's pool its background() loop holds at once: the
     # runner's pool is sized for them (runner.pool_size), so they never starve the batches.
     background_connections: ClassVar[int] = 0
@@ -66,6 +81,19 @@ class Consumer(ABC):
     @abstractmethod
     async def handle(self, event: BusEvent) -> None:
         """Act on one event; an exception leaves the event to a later attempt."""
+
+    async def prefetch(
+        self, sessions: async_sessionmaker[AsyncSession], events: Sequence[BusEvent]
+    ) -> Mapping[int, object]:
+        """For a consumer with `prefetches`: read what handling events needs from elsewhere (a
+        remote API) before the batch's transaction opens, so a slow remote holds no row lock
+        (nor SQLite's write lock). The runner looks at the due deliveries without locking
+        them, calls this with their events (no transaction open; sessions for short reads of
+        its own), then claims only those it was given; handle() finds each one's answer, by
+        outbox id, with prefetched(event). An event another worker took meanwhile is simply
+        not claimed. Failures belong in the answer (handle() raises them, so they count as
+        that event's attempt), not raised here; none by default."""
+        return MappingProxyType({})
 
     def background(
         self, sessions: async_sessionmaker[AsyncSession]

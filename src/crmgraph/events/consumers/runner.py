@@ -1,7 +1,9 @@
 """The consumer runner: hands each consumer its pending outbox events, in batches.
 
 Each consumer runs in a task of its own, so a slow or failing one never holds back another.
-A batch is one transaction: claim the consumer's due deliveries (FOR UPDATE SKIP LOCKED on
+A batch is one transaction: (for a consumer that prefetches, first look at its due
+deliveries without locking them and let it read what they need from elsewhere, with no
+transaction open: Consumer.prefetch) claim the consumer's due deliveries (FOR UPDATE SKIP LOCKED on
 PostgreSQL, so workers share an unordered consumer's events without taking the same one;
 an ordered consumer first takes a transaction advisory lock, so one worker at a time sends
 its events, in id order), handle each, delete the rows handled and record the failures
@@ -19,15 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db.types import utcnow
 from crmgraph.errors import ServiceUnavailable, TransientFailure
 from crmgraph.events import bus, deliveries
-from crmgraph.events.consumers.base import BATCH, Consumer
+from crmgraph.events.consumers.base import BATCH, PREFETCHED, Consumer
 from crmgraph.events.due_tasks import emit_due_tasks
 from crmgraph.events.outbox_listener import OutboxListener
 
@@ -98,16 +101,23 @@ class ConsumerRunner:
 
     async def run_batch(self, consumer: Consumer) -> Batch:
         """Claim, handle and settle one batch of consumer's deliveries in one transaction."""
+        only: list[int] | None = None
+        fetched: Mapping[int, object] = MappingProxyType({})
+        if consumer.prefetches:
+            only, fetched = await self.prefetch(consumer)
+            if not only:
+                return Batch()
         async with self.sessions() as session, session.begin():
             if consumer.ordered and not await deliveries.take_turn(session, consumer.name):
                 return Batch()  # another worker has the turn
             claimed = await deliveries.claim(
-                session, consumer.name, consumer.batch_size, ordered=consumer.ordered, now=utcnow()
-            )
+                session, consumer.name, consumer.batch_size, ordered=consumer.ordered,
+                now=utcnow(), only=only,
+            )  # fmt: skip
             handled: list[bus.BusEvent] = []
             retry_in: float | None = None
             pause: float | None = None
-            batch = BATCH.set(session)
+            batch, prefetch = BATCH.set(session), PREFETCHED.set(fetched)
             for item in claimed:
                 event = bus.BusEvent.from_row(item.event)
                 try:
@@ -133,10 +143,24 @@ class ConsumerRunner:
                     continue
                 handled.append(event)
             BATCH.reset(batch)
+            PREFETCHED.reset(prefetch)
             if self.before_commit is not None:
                 await self.before_commit(consumer.name, handled)
             await deliveries.delivered(session, consumer.name, [e.id for e in handled])
         return Batch(len(claimed), retry_in, pause)
+
+    async def prefetch(self, consumer: Consumer) -> tuple[list[int], Mapping[int, object]]:
+        """The outbox ids of the consumer's due deliveries, seen in a short transaction that
+        locks nothing, and what its prefetch() read for them with no transaction open."""
+        async with self.sessions() as session, session.begin():
+            seen = await deliveries.claim(
+                session, consumer.name, consumer.batch_size, ordered=consumer.ordered,
+                now=utcnow(), lock=False,
+            )  # fmt: skip
+            events = [bus.BusEvent.from_row(item.event) for item in seen]
+        if not events:
+            return [], MappingProxyType({})
+        return [event.id for event in events], await consumer.prefetch(self.sessions, events)
 
     async def emit_due_tasks(self) -> int:
         async with self.sessions() as session, session.begin():

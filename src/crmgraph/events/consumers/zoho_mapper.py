@@ -16,25 +16,31 @@ and is retried with backoff; after max_attempts the event is a dead letter with 
 error, and `crmgraph webhooks replay ID` (or POST /api/v1/zoho/events/{id}/replay) runs it
 again, e.g. once the cause is fixed.
 
-Zoho CRM notification callbacks carry ids only: for those events the mapper first reads the
-record from Zoho CRM's REST API with the organisation's OAuth client (crmgraph.zoho.crm_api)
-and maps what Zoho holds now, timed by its Modified_Time; a delete needs no read, and a
-record Zoho no longer has is applied as a delete. Zoho being unreachable, slow or failing
-(5xx, 429) is a TransientFailure: retried with backoff for as long as it lasts, never dead.
+Zoho CRM notification callbacks carry ids only: for those events the mapper reads the
+records from Zoho CRM's REST API with the organisation's OAuth client (crmgraph.zoho.crm_api)
+in its prefetch, before the batch's transaction opens (so a slow Zoho holds no row lock, nor
+SQLite's write lock): one GET per organisation and module for up to 100 ids. It then maps
+what Zoho holds now, timed by its Modified_Time; a delete needs no read, and a record Zoho no
+longer has is applied as a delete. Zoho being unreachable, slow or failing (5xx, 429) is a
+TransientFailure of each event of that GET: retried with backoff for as long as it lasts,
+never dead; refused credentials are an ordinary failure of each.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar, Self
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped
 from crmgraph.db.types import utcnow
+from crmgraph.errors import TransientFailure
 from crmgraph.events.bus import BusEvent
-from crmgraph.events.consumers.base import Consumer, batch_session
+from crmgraph.events.consumers.base import Consumer, batch_session, prefetched
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.zoho_payloads import ZohoRecordReceived
 from crmgraph.zoho import orgs
@@ -55,6 +61,7 @@ class ZohoMapper(Consumer):
     # each between half and all of that (equal jitter), 123 s at most over the 7 waits.
     max_attempts: ClassVar[int] = 8
     retry_backoff: ClassVar[float] = 1.0
+    prefetches: ClassVar[bool] = True  # notification callbacks' records, read from Zoho
 
     def __init__(self, api: ZohoCrmApi) -> None:
         self.api = api  # where Zoho is (Settings) and the access tokens it has cached
@@ -77,27 +84,78 @@ class ZohoMapper(Consumer):
             if row.processed_at is not None:
                 return
             record = record_of(row)
-            if is_notification(row.source_format):
-                record = await self.fetched(session, scope, record)
+            if is_notification(row.source_format) and needs_read(
+                record.operation, record.record_id, record.zoho_module
+            ):
+                record = fetched(record, prefetched(event))
             applied = await apply_record(session, scope, record)
             mark_processed(row, applied)
         # The mapped writes' own events commit with the batch; the runner then looks again.
 
-    async def fetched(self, session: AsyncSession, scope: Scope, record: ZohoRecord) -> ZohoRecord:
-        """A notification's record as Zoho CRM holds it now (a delete as it is)."""
-        if record.operation == "delete" or not record.record_id or not record.zoho_module:
-            return record
-        oauth = await orgs.find_oauth(session, record.org_id, scope=scope)
+    async def prefetch(
+        self, sessions: async_sessionmaker[AsyncSession], events: Sequence[BusEvent]
+    ) -> Mapping[int, object]:
+        """The records of the batch's notification events from Zoho, by outbox id: a
+        Fetched, or the exception reading it raised (handle() raises it)."""
+        groups: defaultdict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
+        for event in events:
+            payload = Envelope.of(event).payload
+            if not isinstance(payload, ZohoRecordReceived):
+                continue
+            stored = payload.zoho_inbound_event
+            if is_notification(stored.source_format) and needs_read(
+                stored.operation, stored.record_id, stored.zoho_module
+            ):
+                key = (stored.tenant_id, stored.org_id, stored.zoho_module)
+                groups[key].append((event.id, str(stored.record_id)))
+        answers: dict[int, object] = {}
+        for (tenant_id, org_id, module), wanted in groups.items():
+            try:
+                records = await self.read(sessions, tenant_id, org_id, module, wanted)
+            except Exception as exc:  # each event of the group fails with it, on its own
+                answers.update(dict.fromkeys((outbox_id for outbox_id, _ in wanted), exc))
+                continue
+            answers.update({i: Fetched(records[record_id]) for i, record_id in wanted})
+        return answers
+
+    async def read(
+        self, sessions: async_sessionmaker[AsyncSession], tenant_id: str, org_id: str,
+        module: str, wanted: list[tuple[int, str]],
+    ) -> dict[str, dict[str, Any] | None]:  # fmt: skip
+        async with sessions() as session:
+            oauth = await orgs.find_oauth(
+                session, org_id, scope=Scope(tenant_id=tenant_id, kind="system")
+            )
         if oauth is None:
             raise ZohoRefused(
-                f"Zoho org {record.org_id} has no OAuth client registered to read its records "
+                f"Zoho org {org_id} has no OAuth client registered to read its records "
                 "with (crmgraph zoho add-org --client-id ...)"
             )
-        fields = await self.api.record(record.org_id, oauth, record.zoho_module, record.record_id)
-        if fields is None:  # Zoho has no such record (any more)
-            return replace(record, operation="delete")
-        when = event_time(fields.get("Modified_Time")) or record.event_time
-        return replace(record, fields=fields, event_time=when)
+        return await self.api.records(org_id, oauth, module, [rid for _, rid in wanted])
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A notification's record as Zoho's API answered it; None: Zoho has no such record."""
+
+    fields: dict[str, Any] | None
+
+
+def needs_read(operation: str, record_id: str | None, zoho_module: str | None) -> bool:
+    """Whether a notification's record must be read from Zoho (a delete is as it is)."""
+    return operation != "delete" and bool(record_id) and bool(zoho_module)
+
+
+def fetched(record: ZohoRecord, answer: object) -> ZohoRecord:
+    """A notification's record as Zoho CRM holds it now, from what prefetch read."""
+    if isinstance(answer, Exception):
+        raise answer
+    if not isinstance(answer, Fetched):  # its batch did not read it: try again later
+        raise TransientFailure(f"Zoho record {record.record_id} was not read before its batch")
+    if answer.fields is None:  # Zoho has no such record (any more)
+        return replace(record, operation="delete")
+    when = event_time(answer.fields.get("Modified_Time")) or record.event_time
+    return replace(record, fields=answer.fields, event_time=when)
 
 
 def record_of(row: models.ZohoInboundEvent) -> ZohoRecord:

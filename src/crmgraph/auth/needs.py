@@ -98,6 +98,7 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     "Mutation.updateAccount": need("accounts:write", owner=("id", "account")),
     "Mutation.deleteAccount": need("accounts:delete", owner=("id", "account")),
     "Mutation.createAccountRelationship": need("accounts:write"),
+    "Mutation.deleteAccountRelationship": need("accounts:write"),
     "Mutation.createApiKey": need("api_keys:write"),
     "Mutation.revokeApiKey": need("api_keys:write"),
     **reads("webhooks", "Query.webhookSubscriptions"),

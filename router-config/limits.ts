@@ -44,9 +44,11 @@ export const MAX_PAGE_SIZE = 100;
  */
 export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Account.childAccounts': 20,
+  'Account.relationships': 100,
   'AccountHierarchy.ancestors': 100,
   'AccountHierarchy.children': 20,
   'AccountHierarchy.descendants': 100,
+  'AccountHierarchy.relationships': 100,
   'AttributionInsights.topPerforming': 3,
   'AutomationRule.actions': 10,
   'AutomationRule.conditions': 10,

@@ -608,6 +608,7 @@ CASES: dict[tuple[str, str], list[Variant]] = {
             ]
         )
     ),
+    (M, "deleteAccountRelationship"): refused(lambda a, b: {"id": a.relationship}),
     # activities
     (Q, "activity"): nothing(
         lambda a, b: {"id": a.task},

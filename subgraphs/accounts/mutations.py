@@ -77,3 +77,13 @@ class Mutation:
             )
         )
         return AccountRelationshipPayload(relationship=AccountRelationship.from_row(row))
+
+    @strawberry.mutation(description="Remove a link between two accounts.")
+    async def delete_account_relationship(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        relationship_id = parse_id(id)
+        await info.context.write(
+            lambda session, scope: accounts.delete_account_relationship(
+                session, scope=scope, relationship_id=relationship_id
+            )
+        )
+        return DeletePayload(id=id)

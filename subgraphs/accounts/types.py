@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from crmgraph.gql.entities import by_ids
 from crmgraph.gql.entity_filters import AccountType
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import Address, json_out
-from crmgraph.graph.port import Ranked
+from crmgraph.graph.port import Ranked, Related
 
 
 @strawberry.federation.type(keys=["id"], description="A customer company.")
@@ -82,6 +83,13 @@ class Account:
     def hierarchy(self) -> AccountHierarchy:
         return AccountHierarchy(account_id=parse_id(self.id))
 
+    @strawberry.field(
+        description="The account's typed links to other accounts, either way round, from the "
+        "graph store (Neo4j in full mode): the first 100 by relationship id."
+    )
+    async def relationships(self, info: Info) -> list[AccountLink]:
+        return await _links(info, parse_id(self.id))
+
 
 async def _accounts(info: Info, ids: list[UUID]) -> list[Account]:
     rows = await info.context.loaders.account_by_id.load_many(ids)
@@ -122,6 +130,36 @@ class AccountHierarchy:
     async def descendants(self, info: Info) -> list[HierarchyMember]:
         found = await info.context.graph_loaders.descendants.load(self.account_id)
         return await _members(info, found)
+
+    @strawberry.field(description="Typed links to other accounts (as Account.relationships).")
+    async def relationships(self, info: Info) -> list[AccountLink]:
+        return await _links(info, self.account_id)
+
+
+@strawberry.enum(description="Which way a relationship points, seen from the account asked.")
+class RelationshipDirection(Enum):
+    OUTGOING = "OUTGOING"  # the account is its subject: (account)-[type]->(other)
+    INCOMING = "INCOMING"  # the other account is: (other)-[type]->(account)
+
+
+@strawberry.type(description="An account relationship seen from one of its two accounts.")
+class AccountLink:
+    id: strawberry.ID = strawberry.field(description="The relationship's id.")
+    relationship_type: str
+    direction: RelationshipDirection
+    account: Account = strawberry.field(description="The account at the other end.")
+
+
+async def _links(info: Info, account_id: UUID) -> list[AccountLink]:
+    found: list[Related] = await info.context.graph_loaders.relationships.load(account_id)
+    found = found[: bounds.ACCOUNT_RELATIONSHIPS]
+    others = [r.related_account_id if r.account_id == account_id else r.account_id
+              for r in found]  # fmt: skip
+    rows = await info.context.loaders.account_by_id.load_many(others)
+    return [AccountLink(id=strawberry.ID(str(r.id)), relationship_type=r.type,
+                        direction=RelationshipDirection.OUTGOING if r.account_id == account_id
+                        else RelationshipDirection.INCOMING, account=Account.from_row(row))
+            for r, row in zip(found, rows, strict=True) if row is not None]  # fmt: skip
 
 
 async def _members(info: Info, ranked: list[Ranked]) -> list[HierarchyMember]:

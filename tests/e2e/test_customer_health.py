@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
+
 from crmgraph.db.scoping import Scope
-from tests.e2e.test_rbac import as_role
+from tests.e2e.test_rbac import as_role, override_role
 from tests.factories import make_account
 from tests.integration.test_health_facts import customer
 from tests.stack import Stack
@@ -76,6 +78,27 @@ def test_support_agents_may_not_read_health(stack: Stack, tenant: str) -> None:
     (error,) = as_role(stack, tenant, "support_agent", query, id=busy)["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert error["extensions"]["required_permissions"] == ["deals:read"]
+
+
+def test_rest_health_needs_what_graphql_health_needs(stack: Stack, tenant: str) -> None:
+    """A sales rep whose tenant took activities:read from the role is refused health on both
+    the GraphQL field and its REST twin, which needs all three of accounts, deals and
+    activities (auth/needs.py HEALTH_READS)."""
+    override_role(stack, tenant, "sales_rep", "accounts:read", "deals:read")
+    busy, _ = seeded(stack, tenant)
+    query = "query ($id: ID!) { customerHealth(accountId: $id) { score } }"
+    (error,) = as_role(stack, tenant, "sales_rep", query, id=busy)["errors"]
+    token = stack.token(tenant, user_id=uuid.uuid4(), roles=("sales_rep",))
+
+    rest = httpx.get(f"{stack.rest_url}/api/v1/analytics/customer-health/{busy}",
+                     headers={"authorization": f"Bearer {token}"})  # fmt: skip
+
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert rest.status_code == 403, rest.text
+    (refusal,) = rest.json()["errors"]
+    assert refusal["code"] == "FORBIDDEN"
+    assert refusal["details"]["required_permissions"] == [
+        "accounts:read", "deals:read", "activities:read"]  # fmt: skip
 
 
 def test_tenant_admins_set_the_weights(stack: Stack, tenant: str) -> None:

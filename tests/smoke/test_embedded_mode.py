@@ -20,6 +20,7 @@ from crmgraph.db.migrate import upgrade
 from crmgraph.demo import CONTACTS, DEALS, load_demo
 from crmgraph.zoho.formats.base import hmac_hex
 from tests.e2e.test_account_hierarchy_graph import check_004, check_many
+from tests.e2e.test_account_relationships_graph import check_delete
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
 
@@ -177,6 +178,11 @@ def test_the_hierarchy_answers_the_same_from_the_sql_graph_store(embedded: Stack
     SQL adapter answers here on SQLite, as batched."""
     check_004(embedded, "t_hierarchy_004", "sql")
     check_many(embedded, "t_hierarchy_many", "sql")
+
+
+def test_account_relationships_answer_the_same_from_the_sql_graph_store(embedded: Stack) -> None:
+    """tests/e2e/test_account_relationships_graph.py's checks, on the SQL adapter."""
+    check_delete(embedded, "t_relationships")
 
 
 def test_demo_revenue_attribution_shows_its_won_deals(embedded: Stack) -> None:

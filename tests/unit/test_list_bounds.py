@@ -32,6 +32,8 @@ ENFORCED = {
     "AccountHierarchy.ancestors": bounds.HIERARCHY_MEMBERS,
     "AccountHierarchy.children": bounds.CHILD_ACCOUNTS,
     "AccountHierarchy.descendants": bounds.HIERARCHY_MEMBERS,
+    "AccountHierarchy.relationships": bounds.ACCOUNT_RELATIONSHIPS,
+    "Account.relationships": bounds.ACCOUNT_RELATIONSHIPS,
     "AttributionInsights.topPerforming": bounds.TOP_PERFORMING,
     "AutomationRule.actions": bounds.RULE_ACTIONS,
     "AutomationRule.conditions": bounds.RULE_CONDITIONS,

@@ -98,6 +98,7 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     "Mutation.updateAccount": need("accounts:write", owner=("id", "account")),
     "Mutation.deleteAccount": need("accounts:delete", owner=("id", "account")),
     "Mutation.createAccountRelationship": need("accounts:write"),
+    "Mutation.deleteAccountRelationship": need("accounts:write"),
     "Mutation.createApiKey": need("api_keys:write"),
     "Mutation.revokeApiKey": need("api_keys:write"),
     **reads("webhooks", "Query.webhookSubscriptions"),
@@ -239,23 +240,32 @@ class Auth(StrEnum):
 
 @dataclass(frozen=True)
 class RouteNeed:
-    """What a REST route needs: the kind of authentication, and the bearer's permission
-    (resource:action or SYSTEM_ADMIN) or who signs (the signer)."""
+    """What a REST route needs: the kind of authentication, and the bearer's permissions
+    (resource:action or SYSTEM_ADMIN; all of them are required) or who signs (the signer)."""
 
     auth: Auth
-    permission: str | None = None
+    permissions: tuple[str, ...] = ()
     signer: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.auth is Auth.BEARER) != (self.permission is not None) or (
+        if (self.auth is Auth.BEARER) != bool(self.permissions) or (
             self.auth is Auth.SIGNATURE
         ) != (self.signer is not None):
             raise ValueError(f"a {self.auth} route needs exactly its own field: {self}")
 
 
-def bearer(permission: str) -> RouteNeed:
-    """A route for a caller's bearer token or API key holding permission."""
-    return RouteNeed(Auth.BEARER, permission=permission)
+def bearer(*permissions: str) -> RouteNeed:
+    """A route for a caller's bearer token or API key holding every one of permissions."""
+    return RouteNeed(Auth.BEARER, permissions=permissions)
+
+
+def all_of(needs: tuple[Need, ...]) -> tuple[str, ...]:
+    """The permissions of needs that are each one plain permission (no alternatives, owner
+    or condition), as a REST route requires them: so a route states a GraphQL field's needs."""
+    for one in needs:
+        if len(one.any_of) != 1 or one.owner is not None or one.when is not None:
+            raise ValueError(f"a route needs plain permissions, not {one}")
+    return tuple(one.any_of[0] for one in needs)
 
 
 # Routes a registered Zoho organisation calls: authenticated by the organisation's HMAC
@@ -289,9 +299,8 @@ ROUTES: Mapping[str, RouteNeed] = {
     "POST /api/v1/webhooks/{webhook_id}/test": bearer("webhooks:write"),
     "POST /api/v1/bulk/contacts/import": bearer("contacts:write"),
     "POST /api/v1/bulk/deals/export": bearer("deals:read"),
-    # One permission per route: deals:read, the narrowest of what health reads (every
-    # built-in role holding it also reads accounts and activities).
-    "GET /api/v1/analytics/customer-health/{account_id}": bearer("deals:read"),
+    # What its GraphQL twin (Query.customerHealth) needs: accounts, deals and activities.
+    "GET /api/v1/analytics/customer-health/{account_id}": bearer(*all_of(HEALTH_READS)),
     "GET /api/v1/analytics/revenue-attribution": bearer("campaigns:read"),
 }
 

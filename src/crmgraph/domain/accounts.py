@@ -217,3 +217,14 @@ async def create_account_relationship(
     await outbox.record(session, scope=scope, event=payloads.AccountRelationshipCreated,
                         row=relationship)  # fmt: skip
     return relationship
+
+
+async def delete_account_relationship(
+    session: AsyncSession, *, scope: Scope, relationship_id: UUID
+) -> UUID:
+    relationship = await get_scoped(session, models.AccountRelationship, relationship_id,
+                                    scope=scope)  # fmt: skip
+    await outbox.record(session, scope=scope, event=payloads.AccountRelationshipDeleted,
+                        row=relationship)  # fmt: skip
+    await session.delete(relationship)
+    return relationship_id

@@ -19,6 +19,8 @@ PIPELINE_STAGES = 20  # Pipeline.stages
 CHILD_ACCOUNTS = 20  # Account.childAccounts, by name; accounts(filter: {parentAccountId}) pages
 # AccountHierarchy.ancestors/descendants: nearest first, then by id (the GraphStore's order).
 HIERARCHY_MEMBERS = 100
+# Account.relationships, AccountHierarchy.relationships: by relationship id (the GraphStore's).
+ACCOUNT_RELATIONSHIPS = 100
 STAGE_HISTORY = 100  # Deal.stageHistory: the latest moves
 SCORING_HISTORY = 100  # Lead.scoringHistory: the latest changes
 TOUCHPOINTS = 100  # Lead.touchpoints, Contact.touchpoints: the latest touches

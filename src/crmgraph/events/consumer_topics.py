@@ -25,6 +25,7 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.ACCOUNT_CREATED,
             Topic.ACCOUNT_DELETED,
             Topic.ACCOUNT_RELATIONSHIP_CREATED,
+            Topic.ACCOUNT_RELATIONSHIP_DELETED,
             Topic.ACCOUNT_UPDATED,
             Topic.CONTACT_CREATED,
             Topic.CONTACT_DELETED,

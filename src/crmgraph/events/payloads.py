@@ -58,6 +58,12 @@ class AccountRelationshipCreated(Payload):
     account_relationship: states.AccountRelationshipState
 
 
+@dataclass(frozen=True, kw_only=True)
+class AccountRelationshipDeleted(Payload):
+    TOPIC = Topic.ACCOUNT_RELATIONSHIP_DELETED
+    account_relationship: states.AccountRelationshipState
+
+
 # Activities: a task, a calendar event or a communication; exactly one of the three is
 # present, the other two are absent (not null) in the JSON too.
 

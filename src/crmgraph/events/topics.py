@@ -17,6 +17,7 @@ class Topic(StrEnum):
     ACCOUNT_UPDATED = "account.updated"
     ACCOUNT_DELETED = "account.deleted"
     ACCOUNT_RELATIONSHIP_CREATED = "account.relationship_created"
+    ACCOUNT_RELATIONSHIP_DELETED = "account.relationship_deleted"
     ACTIVITY_CREATED = "activity.created"
     ACTIVITY_UPDATED = "activity.updated"
     ACTIVITY_DELETED = "activity.deleted"

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import TypeVar
 from uuid import UUID
 
-from crmgraph.graph.port import GraphStore, Ranked
+from crmgraph.graph.port import GraphStore, Ranked, Related
 from crmgraph.loaders.base import Loader
 
 V = TypeVar("V")
@@ -44,6 +44,10 @@ class GraphLoaders:
     @cached_property
     def descendants(self) -> Loader[UUID, list[Ranked]]:
         return self._over(self._graph.descendants, [])
+
+    @cached_property
+    def relationships(self) -> Loader[UUID, list[Related]]:
+        return self._over(self._graph.relationships, [])
 
     @cached_property
     def rolled_up_deal_value(self) -> Loader[UUID, Decimal]:

@@ -81,14 +81,16 @@ class Deletion:
 
 @dataclass
 class Changes:
-    """What to write: nodes (with or without their links), relationships, deletions."""
+    """What to write: nodes (with or without their links), relationships, deletions (of
+    nodes, and of account relationships: `unrelated`)."""
 
     nodes: list[Node] = field(default_factory=list)
     relationships: list[Relationship] = field(default_factory=list)
     deletions: list[Deletion] = field(default_factory=list)
+    unrelated: list[Relationship] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.nodes or self.relationships or self.deletions)
+        return bool(self.nodes or self.relationships or self.deletions or self.unrelated)
 
 
 def version(at: datetime) -> str:
@@ -153,11 +155,17 @@ ROWS: Final[tuple[tuple[type[payloads.Payload], type[payloads.Payload], str, Lab
 )  # fmt: skip
 
 
+RELATIONSHIP_EVENTS: Final = (payloads.AccountRelationshipCreated,
+                               payloads.AccountRelationshipDeleted)  # fmt: skip
+
+
 def changes_of(payload: payloads.Payload) -> Changes:
     """The graph's part of one event; empty for events the graph does not hold."""
     out = Changes()
     if isinstance(payload, payloads.AccountRelationshipCreated):
         out.relationships.append(relationship(payload.account_relationship))
+    if isinstance(payload, payloads.AccountRelationshipDeleted):
+        out.unrelated.append(relationship(payload.account_relationship))
     for base, deleted, name, label, node in ROWS:
         if isinstance(payload, base):
             row = getattr(payload, name)
@@ -172,5 +180,5 @@ def changes_of(payload: payloads.Payload) -> Changes:
 TOPICS: Final = frozenset(
     cls.TOPIC
     for cls in payloads.PAYLOADS.values()
-    if issubclass(cls, (payloads.AccountRelationshipCreated, *(kind[0] for kind in ROWS)))
+    if issubclass(cls, (*RELATIONSHIP_EVENTS, *(kind[0] for kind in ROWS)))
 )

@@ -56,6 +56,12 @@ RELATED = (
     "MERGE (a)-[x:RELATED {id: r.id}]->(b) SET x += {type: r.type, tenant_id: r.tenant_id}"
 )
 
+UNRELATED = (
+    "UNWIND $rows AS r "
+    "MATCH (:Account {tenant_id: r.tenant_id, id: r.account_id})-[x:RELATED {id: r.id}]->() "
+    "DELETE x"
+)
+
 
 def _delete_statement(label: Label) -> str:
     return (
@@ -84,6 +90,10 @@ async def write(tx: AsyncManagedTransaction, changes: Changes, *, links: bool = 
     if changes.relationships:
         rows = [vars(r) for r in changes.relationships]
         await (await tx.run(RELATED, rows=rows)).consume()
+        statements += 1
+    if changes.unrelated:
+        rows = [vars(r) for r in changes.unrelated]
+        await (await tx.run(UNRELATED, rows=rows)).consume()
         statements += 1
     for label in LABELS:
         gone = [{"tenant_id": d.tenant_id, "id": d.id} for d in changes.deletions

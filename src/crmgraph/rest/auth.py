@@ -15,30 +15,32 @@ from crmgraph.security_log import security_event
 
 
 async def scope_of(request: Request, runtime: Runtime, *, needs: RouteNeed) -> Scope:
-    """The bearer's scope, required to hold the route's permission (resource:action) at
-    tenant level, or, for SYSTEM_ADMIN, the `*` permission itself."""
-    if needs.auth is not Auth.BEARER or needs.permission is None:
+    """The bearer's scope, required to hold each of the route's permissions (resource:action)
+    at tenant level, or, for SYSTEM_ADMIN, the `*` permission itself."""
+    if needs.auth is not Auth.BEARER or not needs.permissions:
         raise TypeError(f"scope_of checks bearer routes; this one is {needs.auth}")
-    permission = needs.permission
+    required = list(needs.permissions)
     headers = {k.lower(): v for k, v in request.headers.items()}
     headers["x-request-id"] = request_id_of(request.scope)  # the id security logs carry
     peer = request.client.host if request.client else None
     scope = await runtime.authenticator.authenticate(
         headers, client_ip(headers, peer, runtime.settings)
     )
-    if permission == SYSTEM_ADMIN:
-        allowed = SYSTEM_ADMIN in scope.permissions
-    else:
-        resource, action = permission.split(":", 1)
-        grant = rbac.grant(scope.permissions, resource, action)
-        allowed = grant.allowed and grant.level == "tenant"
-    if not allowed:
+    if not all(_holds(scope.permissions, permission) for permission in required):
         security_event("permission_denied", tenant_id=scope.tenant_id, subject=scope.subject,
-                       path=request.url.path, required=[permission])  # fmt: skip
+                       path=request.url.path, required=required)  # fmt: skip
         raise DomainError(
             ErrorCode.FORBIDDEN,
             "Insufficient permissions",
-            details={"required_permissions": [permission],
+            details={"required_permissions": required,
                      "user_permissions": sorted(scope.permissions)},
         )  # fmt: skip
     return scope
+
+
+def _holds(held: frozenset[str], permission: str) -> bool:
+    if permission == SYSTEM_ADMIN:
+        return SYSTEM_ADMIN in held
+    resource, action = permission.split(":", 1)
+    grant = rbac.grant(held, resource, action)
+    return grant.allowed and grant.level == "tenant"

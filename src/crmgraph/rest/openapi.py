@@ -113,7 +113,7 @@ def error_statuses(op: Operation) -> list[int]:
         statuses |= {401, 429}
     if op.needs is not None or op.router_only:
         statuses.add(401)
-    if op.permission is not None:
+    if op.permissions:
         statuses.add(403)
     if op.body is not None:
         statuses.add(400)
@@ -130,14 +130,20 @@ def _description(op: Operation, status: int) -> str:
     return DESCRIPTIONS.get(status, "Error")
 
 
+def _all(permissions: tuple[str, ...]) -> str:
+    """`a`, `b` and `c`."""
+    quoted = [f"`{p}`" for p in permissions]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
 def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"operationId": op.name, "summary": op.summary}
-    if op.description or op.permission:
-        needs = f"Needs `{op.permission}`." if op.permission else ""
+    if op.description or op.permissions:
+        needs = f"Needs {_all(op.permissions)}." if op.permissions else ""
         out["description"] = " ".join(part for part in (op.description, needs) if part)
-    if op.permission is not None:
+    if op.permissions:
         out["security"] = [{"bearer": []}]
-        out["x-required-permission"] = op.permission
+        out["x-required-permissions"] = list(op.permissions)
     elif op.router_only:
         out["security"] = [{"routerSecret": []}]
     else:

@@ -147,10 +147,10 @@ class Operation:
         return ROUTES.get(self.key)
 
     @property
-    def permission(self) -> str | None:
-        """What the caller's bearer token needs, for a bearer route."""
+    def permissions(self) -> tuple[str, ...]:
+        """What the caller's bearer token needs, all of it, for a bearer route (else empty)."""
         needs = self.needs
-        return needs.permission if needs is not None and needs.auth is Auth.BEARER else None
+        return needs.permissions if needs is not None and needs.auth is Auth.BEARER else ()
 
     @property
     def signer(self) -> str | None:

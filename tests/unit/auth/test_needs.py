@@ -166,7 +166,7 @@ def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     assert set(needs.ROUTES) == served - public
     # Zoho's webhooks are proven by the organisation's signature or token, not a bearer.
     signed = {key for key, need in needs.ROUTES.items() if need.auth is needs.Auth.SIGNATURE}
-    assert {op.key for op in operations if op.permission is None} == public | signed
+    assert {op.key for op in operations if not op.permissions} == public | signed
     assert {op.key for op in operations if op.signer == needs.ZOHO_ORG} == signed
 
 
@@ -175,13 +175,29 @@ def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     [
         (needs.Auth.BEARER, {}),
         (needs.Auth.BEARER, {"signer": needs.ZOHO_ORG}),
-        (needs.Auth.BEARER, {"permission": "deals:read", "signer": needs.ZOHO_ORG}),
+        (needs.Auth.BEARER, {"permissions": ("deals:read",), "signer": needs.ZOHO_ORG}),
         (needs.Auth.SIGNATURE, {}),
-        (needs.Auth.SIGNATURE, {"permission": "deals:read"}),
+        (needs.Auth.SIGNATURE, {"permissions": ("deals:read",)}),
     ],
 )
 def test_a_route_need_has_the_field_of_its_kind_only(
-    auth: needs.Auth, fields: dict[str, str]
+    auth: needs.Auth, fields: dict[str, object]
 ) -> None:
     with pytest.raises(ValueError, match="needs exactly its own field"):
         needs.RouteNeed(auth, **fields)
+
+
+def test_the_health_route_needs_what_its_graphql_twin_needs() -> None:
+    route = needs.ROUTES["GET /api/v1/analytics/customer-health/{account_id}"]
+
+    assert route.permissions == ("accounts:read", "deals:read", "activities:read")
+    assert [n.any_of for n in needs.FIELDS["Query.customerHealth"]] == [
+        (p,) for p in route.permissions
+    ]
+
+
+def test_a_route_takes_only_plain_permissions_of_a_field() -> None:
+    with pytest.raises(ValueError, match="plain permissions"):
+        needs.all_of(needs.need("deals:move_stage", "deals:write"))
+    with pytest.raises(ValueError, match="plain permissions"):
+        needs.all_of(needs.need("deals:write", owner=("id", "deal")))

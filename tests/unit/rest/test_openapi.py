@@ -69,14 +69,21 @@ def test_each_permission_of_needs_is_in_the_document() -> None:
         if need.auth is Auth.SIGNATURE:  # the sender's signature or token, not a bearer
             assert op["security"] == [] and "401" in op["responses"]
             assert op["x-authenticated-by"] == need.signer
-            assert "x-required-permission" not in op
+            assert "x-required-permissions" not in op
             continue
-        permission = need.permission
         assert "x-authenticated-by" not in op
-        assert op["x-required-permission"] == permission
+        assert op["x-required-permissions"] == list(need.permissions)
         assert op["security"] == [{"bearer": []}]
         assert {"401", "403", "413", "429"} <= set(op["responses"])
-        assert f"Needs `{permission}`" in op["description"]
+        for permission in need.permissions:
+            assert f"`{permission}`" in op["description"]
+
+
+def test_a_route_needing_several_permissions_shows_them_all() -> None:
+    op = document()["paths"]["/api/v1/analytics/customer-health/{account_id}"]["get"]
+
+    assert op["x-required-permissions"] == ["accounts:read", "deals:read", "activities:read"]
+    assert "Needs `accounts:read`, `deals:read` and `activities:read`." in op["description"]
 
 
 def test_public_routes_say_so_and_uncounted_ones_have_no_429() -> None:

@@ -26,6 +26,8 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.ACCOUNT_DELETED,
             Topic.ACCOUNT_RELATIONSHIP_CREATED,
             Topic.ACCOUNT_UPDATED,
+            Topic.CAMPAIGN_CREATED,
+            Topic.CAMPAIGN_UPDATED,
             Topic.CONTACT_CREATED,
             Topic.CONTACT_DELETED,
             Topic.CONTACT_UPDATED,
@@ -39,6 +41,7 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.LEAD_QUALIFIED,
             Topic.LEAD_SCORED,
             Topic.LEAD_UPDATED,
+            Topic.TOUCHPOINT_RECORDED,
         }
     ),
 }

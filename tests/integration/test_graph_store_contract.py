@@ -173,9 +173,9 @@ async def test_revenue_journeys_follow_leads_to_closed_deals(case: Case) -> None
 
     journeys = await case.store.revenue_journeys(t.tenant, start, end)
 
-    # The lost deal closed at NOW, the won one when it was moved (after NOW).
-    assert [j.id for j in journeys] == [str(w.lost), str(w.won)]
-    lost, won = journeys
+    # The lost deal closed at NOW, the won ones when they were moved (after NOW).
+    assert [j.id for j in journeys] == [str(w.lost), str(w.won), str(t.detached)]
+    lost, won, detached = journeys
     touch = {name: str(key) for name, key in w.touches.items()}
     tagged = str(case.journeys.campaign_touch)
     assert [x.id for x in won.touchpoints] == [touch["t1"], tagged, touch["t2"], touch["t3"]]
@@ -187,6 +187,9 @@ async def test_revenue_journeys_follow_leads_to_closed_deals(case: Case) -> None
     assert _utc(won.lead_created_at) <= _utc(won.opportunity_created_at) <= _utc(won.closed_at)  # type: ignore[operator]
     assert [x.id for x in lost.touchpoints] == [touch["t4"]]
     assert not lost.converted and lost.lead_id is None and lost.revenue == Decimal("500.00")
+    # No contact any more: the lead's touches and those of the contact it became.
+    assert [x.id for x in detached.touchpoints] == [str(x) for x in t.detached_touches]
+    assert detached.converted and detached.lead_id == str(t.detached_lead)
     assert journeys == await case.reference.revenue_journeys(t.tenant, start, end)
     assert await case.store.revenue_journeys(t.tenant, NOW + DAY, NOW + 2 * DAY) == []
 
@@ -197,8 +200,9 @@ async def test_non_converting_journeys_are_the_leads_without_a_closed_deal(case:
 
     journeys = await case.store.revenue_journeys(t.tenant, start, end, non_converting=True)
 
-    assert [j.id for j in journeys] == [str(w.lost), str(w.won), f"lead:{w.open_lead}"]
-    walk = journeys[2]
+    assert [j.id for j in journeys] == [str(w.lost), str(w.won), str(t.detached),
+                                        f"lead:{w.open_lead}"]  # fmt: skip
+    walk = journeys[3]
     assert [x.id for x in walk.touchpoints] == [str(w.touches["t5"])]
     assert not walk.converted and walk.deal_id is None and walk.lead_id == str(w.open_lead)
     assert walk.lead_created_at is not None and walk.qualified_at is None
@@ -213,6 +217,6 @@ async def test_another_tenants_journeys_never_show(case: Case) -> None:
     mine = await case.store.revenue_journeys(t.tenant, start, end, non_converting=True)
     theirs = await case.store.revenue_journeys(o.tenant, start, end, non_converting=True)
 
-    assert len(mine) == len(theirs) == 3
+    assert len(mine) == len(theirs) == 4
     ids = {j.id for j in mine} | {x.id for j in mine for x in j.touchpoints}
     assert not ids & ({j.id for j in theirs} | {x.id for j in theirs for x in j.touchpoints})

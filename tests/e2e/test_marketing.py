@@ -3,6 +3,7 @@ GET /api/v1/analytics/revenue-attribution on the REST shim), on figures computed
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import lead_conversion, leads, marketing
+from crmgraph.graph.sql_store import SqlGraphStore
 from tests.e2e.test_leads import failure, make_lead, ok
 from tests.e2e.test_leads_conversion import CONVERT
 from tests.stack import Stack
@@ -63,7 +65,20 @@ def won_journey(stack: Stack, tenant: str) -> dict[str, Any]:
     ok(stack, TOUCH, tenant, input={"contactId": contact, "campaignId": b["id"],
                                     "occurredAt": days_ago(2)})  # fmt: skip
     ok(stack, MOVE, tenant, d=deal, s=pipeline["stages"][1]["id"])
+    stack.call(lambda: journeys_projected(stack, tenant))
     return {"a": a, "b": b, "lead": lead, "contact": contact, "deal": deal}
+
+
+async def journeys_projected(stack: Stack, tenant: str) -> None:
+    """Until the graph store's journeys are the tables' (in full mode the projection follows
+    the outbox a moment behind the writes; in embedded mode they are the same reader)."""
+    start, end = NOW - timedelta(days=30), NOW + timedelta(days=1)
+    expected = await SqlGraphStore(stack.runtime.engine).revenue_journeys(tenant, start, end)
+    async with asyncio.timeout(30):
+        while True:
+            if await stack.runtime.graph.revenue_journeys(tenant, start, end) == expected:
+                return
+            await asyncio.sleep(0.1)
 
 
 def range_of_today() -> dict[str, str]:

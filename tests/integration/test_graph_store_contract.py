@@ -1,13 +1,15 @@
 """The GraphStore contract: one suite, every adapter. The data is written through the domain
 functions; the SQL adapter reads it where it lies (PostgreSQL, SQLite), the Neo4j adapter
 after `crmgraph graph rebuild`'s code has projected it. A second tenant with the same shape
-is there for every question and must never show."""
+is there for every question and must never show. Journeys of both adapters are the same
+journeys: the Neo4j adapter's equal the SQL adapter's on the same PostgreSQL data."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from crmgraph.graph.port import GraphStore, Ranked, Related
 from crmgraph.graph.rebuild import rebuild
 from crmgraph.graph.sql_store import SqlGraphStore
 from tests.integration.graph_data import DEPTH, Tree, write_tree
+from tests.integration.journey_data import Journeys, write_journeys
+from tests.integration.test_marketing_journeys import DAY, NOW
 
 
 @dataclass
@@ -28,6 +32,10 @@ class Case:
     store: GraphStore
     tree: Tree
     other: Tree
+    journeys: Journeys
+    their_journeys: Journeys
+    # The SQL adapter on the same database: what every adapter must answer.
+    reference: SqlGraphStore
 
 
 def _tenant() -> str:
@@ -45,16 +53,19 @@ async def case(
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     tree, other = await write_tree(sessions, _tenant()), await write_tree(sessions, _tenant())
+    # Tenants of their own: conversion picks a tenant's first pipeline, the tree has one.
+    journeys, theirs = await write_journeys(sessions, _tenant()), await write_journeys(
+        sessions, _tenant())  # fmt: skip
     store: GraphStore
     if request.param == "neo4j":
         assert pg_settings.neo4j_uri
         store = Neo4jGraphStore(pg_settings.neo4j_uri, pg_settings.neo4j_user,
                                 pg_settings.neo4j_password, sql=SqlGraphStore(engine))  # fmt: skip
-        for tenant in (tree.tenant, other.tenant):
+        for tenant in (tree.tenant, other.tenant, journeys.tenant, theirs.tenant):
             await rebuild(sessions, store, tenant=tenant)
     else:
         store = SqlGraphStore(engine)
-    yield Case(store, tree, other)
+    yield Case(store, tree, other, journeys, theirs, SqlGraphStore(engine))
     await store.close()
     await engine.dispose()
 
@@ -149,3 +160,63 @@ async def test_another_tenants_accounts_never_show(case: Case) -> None:
         len(theirs[o.chain[0]]) == 2 * DEPTH
         and not {r.account_id for r in theirs[o.chain[0]]} & mine
     )
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    """SQLite's times come without their zone (UTC): compared as instants."""
+    return at if at is None or at.tzinfo else at.replace(tzinfo=NOW.tzinfo)
+
+
+async def test_revenue_journeys_follow_leads_to_closed_deals(case: Case) -> None:
+    t, w = case.journeys, case.journeys.world
+    start, end = NOW - 30 * DAY, NOW + DAY
+
+    journeys = await case.store.revenue_journeys(t.tenant, start, end)
+
+    # The lost deal closed at NOW, the won ones when they were moved (after NOW).
+    assert [j.id for j in journeys] == [str(w.lost), str(w.won), str(t.detached)]
+    lost, won, detached = journeys
+    touch = {name: str(key) for name, key in w.touches.items()}
+    tagged = str(case.journeys.campaign_touch)
+    assert [x.id for x in won.touchpoints] == [touch["t1"], tagged, touch["t2"], touch["t3"]]
+    assert [x.campaign_id for x in won.touchpoints] == [None, str(case.journeys.campaign),
+                                                        None, None]  # fmt: skip
+    assert won.touchpoints[1].channel == "email" and won.touchpoints[0].utm_medium == "cpc"
+    assert won.converted and won.revenue == Decimal("1000.00") and won.deal_id == str(w.won)
+    assert won.lead_id == str(w.lead) and won.qualified_at is not None
+    assert _utc(won.lead_created_at) <= _utc(won.opportunity_created_at) <= _utc(won.closed_at)  # type: ignore[operator]
+    assert [x.id for x in lost.touchpoints] == [touch["t4"]]
+    assert not lost.converted and lost.lead_id is None and lost.revenue == Decimal("500.00")
+    # No contact any more: the lead's touches and those of the contact it became.
+    assert [x.id for x in detached.touchpoints] == [str(x) for x in t.detached_touches]
+    assert detached.converted and detached.lead_id == str(t.detached_lead)
+    assert journeys == await case.reference.revenue_journeys(t.tenant, start, end)
+    assert await case.store.revenue_journeys(t.tenant, NOW + DAY, NOW + 2 * DAY) == []
+
+
+async def test_non_converting_journeys_are_the_leads_without_a_closed_deal(case: Case) -> None:
+    t, w = case.journeys, case.journeys.world
+    start, end = NOW - 30 * DAY, NOW + DAY
+
+    journeys = await case.store.revenue_journeys(t.tenant, start, end, non_converting=True)
+
+    assert [j.id for j in journeys] == [str(w.lost), str(w.won), str(t.detached),
+                                        f"lead:{w.open_lead}"]  # fmt: skip
+    walk = journeys[3]
+    assert [x.id for x in walk.touchpoints] == [str(w.touches["t5"])]
+    assert not walk.converted and walk.deal_id is None and walk.lead_id == str(w.open_lead)
+    assert walk.lead_created_at is not None and walk.qualified_at is None
+    assert journeys == await case.reference.revenue_journeys(
+        t.tenant, start, end, non_converting=True
+    )
+
+
+async def test_another_tenants_journeys_never_show(case: Case) -> None:
+    t, o = case.journeys, case.their_journeys
+    start, end = NOW - 30 * DAY, NOW + DAY
+    mine = await case.store.revenue_journeys(t.tenant, start, end, non_converting=True)
+    theirs = await case.store.revenue_journeys(o.tenant, start, end, non_converting=True)
+
+    assert len(mine) == len(theirs) == 4
+    ids = {j.id for j in mine} | {x.id for j in mine for x in j.touchpoints}
+    assert not ids & ({j.id for j in theirs} | {x.id for j in theirs for x in j.touchpoints})

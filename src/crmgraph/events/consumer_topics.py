@@ -27,6 +27,8 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.ACCOUNT_RELATIONSHIP_CREATED,
             Topic.ACCOUNT_RELATIONSHIP_DELETED,
             Topic.ACCOUNT_UPDATED,
+            Topic.CAMPAIGN_CREATED,
+            Topic.CAMPAIGN_UPDATED,
             Topic.CONTACT_CREATED,
             Topic.CONTACT_DELETED,
             Topic.CONTACT_UPDATED,
@@ -40,6 +42,7 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.LEAD_QUALIFIED,
             Topic.LEAD_SCORED,
             Topic.LEAD_UPDATED,
+            Topic.TOUCHPOINT_RECORDED,
         }
     ),
 }

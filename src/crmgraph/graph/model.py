@@ -3,8 +3,8 @@ changes an event or a rebuild applies (crmgraph.graph.port.GraphStore.project).
 
 One function per label turns a row's state (crmgraph.events.states, or the ORM row through
 the same state class) into a Node, so the outbox consumer and `crmgraph graph rebuild` write
-exactly the same thing. A new label (Campaign, Touchpoint) is a state class, a node function
-here, an entry in LINKS and its topics in TOPICS.
+exactly the same thing. A new label is a state class, a node function here, an entry in
+LINKS and in ROWS (which makes its topics part of TOPICS).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from uuid import UUID
 
 from crmgraph.events import payloads, states
 
-Label = Literal["Account", "Contact", "Lead", "Deal", "User"]
-LABELS: Final[tuple[Label, ...]] = ("User", "Account", "Contact", "Lead", "Deal")
+Label = Literal["Account", "Contact", "Lead", "Deal", "User", "Campaign", "Touchpoint"]
+LABELS: Final[tuple[Label, ...]] = (
+    "User", "Account", "Contact", "Lead", "Deal", "Campaign", "Touchpoint")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,19 @@ LINKS: Final[dict[Label, tuple[Link, ...]]] = {
     "Account": (Link("parent", "PARENT_OF", "Account", False),
                 Link("owner", "OWNS", "User", False)),
     "Contact": (Link("account", "WORKS_AT", "Account", True),
-                Link("owner", "OWNS", "User", False)),
+                Link("owner", "OWNS", "User", False),
+                Link("lead", "FROM_LEAD", "Lead", True)),
     "Lead": (Link("contact", "CONVERTED_TO", "Contact", True),
-             Link("owner", "OWNS", "User", False)),
+             Link("owner", "OWNS", "User", False),
+             Link("deal", "CONVERTED_TO_DEAL", "Deal", True)),
     "Deal": (Link("account", "FOR_ACCOUNT", "Account", True),
              Link("contact", "WITH_CONTACT", "Contact", True),
              Link("owner", "OWNS", "User", False)),
+    "Campaign": (),
+    # A touchpoint's lead and contact both touched it: one relation type, two target labels.
+    "Touchpoint": (Link("lead", "TOUCHED", "Lead", False),
+                   Link("contact", "TOUCHED", "Contact", False),
+                   Link("campaign", "OF_CAMPAIGN", "Campaign", True)),
 }  # fmt: skip
 
 
@@ -103,6 +111,13 @@ def _id(value: UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
+def at(value: datetime | None) -> datetime | None:
+    """A time as the graph keeps it (a zoned DateTime): SQLite's zoneless times are UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def cents(value: Decimal) -> int:
     """Money as an exact integer of hundredths (the Money columns have two decimals)."""
     return int((value * 100).to_integral_value())
@@ -117,22 +132,45 @@ def account(row: states.AccountState) -> Node:
 def contact(row: states.ContactState) -> Node:
     return Node("Contact", row.tenant_id, str(row.id), version(row.updated_at),
                 {"name": f"{row.first_name} {row.last_name}", "email": row.email},
-                {"account": _id(row.account_id), "owner": _id(row.owner_id)})  # fmt: skip
+                {"account": _id(row.account_id), "owner": _id(row.owner_id),
+                 "lead": _id(row.lead_id)})  # fmt: skip
 
 
 def lead(row: states.LeadState) -> Node:
     return Node("Lead", row.tenant_id, str(row.id), version(row.updated_at),
                 {"name": f"{row.first_name} {row.last_name}", "email": row.email,
-                 "status": row.status, "source": row.source, "score": row.score},
-                {"contact": _id(row.converted_contact_id), "owner": _id(row.owner_id)})  # fmt: skip
+                 "status": row.status, "source": row.source, "score": row.score,
+                 "created_at": at(row.created_at), "updated_at": at(row.updated_at),
+                 "converted_at": at(row.converted_at)},
+                {"contact": _id(row.converted_contact_id), "owner": _id(row.owner_id),
+                 "deal": _id(row.converted_deal_id)})  # fmt: skip
 
 
 def deal(row: states.DealState) -> Node:
     return Node("Deal", row.tenant_id, str(row.id), version(row.updated_at),
                 {"title": row.title, "value": str(row.value), "value_cents": cents(row.value),
-                 "currency": row.currency, "status": row.status},
+                 "currency": row.currency, "status": row.status,
+                 "created_at": at(row.created_at), "closed_at": at(row.actual_close_date)},
                 {"account": _id(row.account_id), "contact": _id(row.contact_id),
                  "owner": _id(row.owner_id)})  # fmt: skip
+
+
+def campaign(row: states.CampaignState) -> Node:
+    return Node("Campaign", row.tenant_id, str(row.id), version(row.updated_at),
+                {"name": row.name, "type": row.type, "status": row.status,
+                 "budget": None if row.budget is None else str(row.budget),
+                 "start_date": at(row.start_date), "end_date": at(row.end_date)})  # fmt: skip
+
+
+def touchpoint(row: states.TouchpointState) -> Node:
+    return Node("Touchpoint", row.tenant_id, str(row.id), version(row.updated_at),
+                {"occurred_at": at(row.occurred_at), "utm_source": row.utm_source,
+                 "utm_medium": row.utm_medium, "utm_campaign": row.utm_campaign,
+                 "utm_content": row.utm_content, "utm_term": row.utm_term,
+                 "referrer": row.referrer, "landing_page": row.landing_page,
+                 "channel": row.channel},
+                {"lead": _id(row.lead_id), "contact": _id(row.contact_id),
+                 "campaign": _id(row.campaign_id)})  # fmt: skip
 
 
 def user(tenant_id: str, id: UUID, name: str, email: str, updated_at: datetime) -> Node:
@@ -144,14 +182,17 @@ def relationship(row: states.AccountRelationshipState) -> Relationship:
                         str(row.related_account_id), row.relationship_type)  # fmt: skip
 
 
-# Per projected row kind: its events' base class, the deletion among them, the payload field
+# Per projected row kind: its events' base class, the deletion among them (campaigns and
+# touchpoints have none; a touchpoint goes with its lead or contact), the payload field
 # holding the row, its label and how its node is made.
-ROWS: Final[tuple[tuple[type[payloads.Payload], type[payloads.Payload], str, Label,
+ROWS: Final[tuple[tuple[type[payloads.Payload], type[payloads.Payload] | None, str, Label,
                         Callable[[Any], Node]], ...]] = (
     (payloads.AccountEvent, payloads.AccountDeleted, "account", "Account", account),
     (payloads.ContactEvent, payloads.ContactDeleted, "contact", "Contact", contact),
     (payloads.LeadEvent, payloads.LeadDeleted, "lead", "Lead", lead),
     (payloads.DealEvent, payloads.DealDeleted, "deal", "Deal", deal),
+    (payloads.CampaignEvent, None, "campaign", "Campaign", campaign),
+    (payloads.TouchpointRecorded, None, "touchpoint", "Touchpoint", touchpoint),
 )  # fmt: skip
 
 
@@ -169,7 +210,7 @@ def changes_of(payload: payloads.Payload) -> Changes:
     for base, deleted, name, label, node in ROWS:
         if isinstance(payload, base):
             row = getattr(payload, name)
-            if isinstance(payload, deleted):
+            if deleted is not None and isinstance(payload, deleted):
                 out.deletions.append(Deletion(label, row.tenant_id, str(row.id)))
             else:
                 out.nodes.append(node(row))

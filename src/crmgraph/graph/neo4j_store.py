@@ -22,8 +22,8 @@ from neo4j.exceptions import SessionExpired
 from crmgraph.domain.attribution import Journey
 from crmgraph.domain.customer_journey import JourneyStep
 from crmgraph.errors import ServiceUnavailable
-from crmgraph.graph import neo4j_writes
-from crmgraph.graph.model import Changes
+from crmgraph.graph import neo4j_journeys, neo4j_writes
+from crmgraph.graph.model import Changes, at
 from crmgraph.graph.port import MAX_DEPTH, Ranked, Related, by_depth
 from crmgraph.graph.sql_store import SqlGraphStore
 from crmgraph.rest.metrics import GRAPH_QUERIES
@@ -69,7 +69,7 @@ class Neo4jGraphStore:
 
     def __init__(self, uri: str, user: str, password: str, *, sql: SqlGraphStore) -> None:
         self._uri = uri
-        self._sql = sql  # answers what the projection does not hold yet (journeys)
+        self._sql = sql  # answers what the projection does not hold (customer journeys)
         self._driver: AsyncDriver = AsyncGraphDatabase.driver(
             uri, auth=(user, password), connection_timeout=5.0, max_transaction_retry_time=5.0
         )
@@ -160,12 +160,16 @@ class Neo4jGraphStore:
         return found
 
     # --- Marketing journeys (revenue attribution, customer journeys) -----------------------
-    # The projection does not hold campaigns and touchpoints yet: the SQL reader answers.
 
     async def revenue_journeys(
         self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False
     ) -> Sequence[Journey]:
-        return await self._sql.revenue_journeys(tenant, start, end, non_converting=non_converting)
+        records = await self._read("revenue_journeys", neo4j_journeys.JOURNEYS, tenant=tenant,
+                                   start=at(start), end=at(end),
+                                   non_converting=non_converting)  # fmt: skip
+        return [neo4j_journeys.journey_of(r) for r in records]
+
+    # The projection holds no activities or stage moves: the SQL reader answers.
 
     async def customer_journey(
         self, tenant: str, *, contact_id: UUID | None = None, account_id: UUID | None = None

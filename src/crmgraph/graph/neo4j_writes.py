@@ -32,7 +32,9 @@ def _node_statement(label: Label) -> str:
 
 
 def _link_statement(label: Label, link: Link) -> str:
-    old = f"(n)-[old:{link.rel}]->()" if link.outgoing else f"()-[old:{link.rel}]->(n)"
+    # The target's label too: a touchpoint has a TOUCHED edge from its lead and its contact.
+    end = f"(:{link.target})"
+    old = f"(n)-[old:{link.rel}]->{end}" if link.outgoing else f"{end}-[old:{link.rel}]->(n)"
     new = f"(n)-[:{link.rel}]->(t)" if link.outgoing else f"(t)-[:{link.rel}]->(n)"
     # Users are known only by id (the identity provider's): an owner makes its node; other
     # targets must exist, so a link to a deleted row is not brought back by a late event.
@@ -64,8 +66,10 @@ UNRELATED = (
 
 
 def _delete_statement(label: Label) -> str:
+    # A lead's or contact's touchpoints go with it, as PostgreSQL's ON DELETE CASCADE does.
     return (
-        f"UNWIND $rows AS r MATCH (n:{label} {{tenant_id: r.tenant_id, id: r.id}}) DETACH DELETE n"
+        f"UNWIND $rows AS r MATCH (n:{label} {{tenant_id: r.tenant_id, id: r.id}}) "
+        "CALL (n) { MATCH (n)-[:TOUCHED]->(t:Touchpoint) DETACH DELETE t } DETACH DELETE n"
     )
 
 

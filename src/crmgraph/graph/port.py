@@ -92,8 +92,9 @@ class GraphStore(Protocol):
         ...
 
     # --- Marketing journeys (revenue attribution, customer journeys) -----------------------
-    # Both adapters answer these with the SQL reader (crmgraph.graph.sql_journeys) until the
-    # Neo4j projection holds campaigns and touchpoints.
+    # revenue_journeys: Cypher in the Neo4j adapter (crmgraph.graph.neo4j_journeys), the SQL
+    # reader (crmgraph.graph.sql_journeys) in the SQL one. customer_journey: the SQL reader in
+    # both (the projection holds no activities or stage moves).
 
     async def revenue_journeys(
         self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False

@@ -46,6 +46,9 @@ SOURCES: list[tuple[str, type[TenantRow], Callable[[Any], Node | Relationship]]]
     ("contacts", models.Contact, lambda r: model.contact(_state(states.ContactState, r))),
     ("leads", models.Lead, lambda r: model.lead(_state(states.LeadState, r))),
     ("deals", models.Deal, lambda r: model.deal(_state(states.DealState, r))),
+    ("campaigns", models.Campaign, lambda r: model.campaign(_state(states.CampaignState, r))),
+    ("touchpoints", models.Touchpoint,
+     lambda r: model.touchpoint(_state(states.TouchpointState, r))),
     ("relationships", models.AccountRelationship,
      lambda r: model.relationship(_state(states.AccountRelationshipState, r))),
 ]  # fmt: skip

@@ -70,8 +70,11 @@ async def revenue_journeys(
             .order_by(models.Lead.created_at, models.Lead.id)
         )
         extra = [x for x in (await session.scalars(lead_stmt)).all() if x.id not in seen]
-    all_leads = {**{x.id: x for x in leads.values()}, **{x.id: x for x in extra}}
-    touches = await _touches(session, tenant, all_leads, contact_ids | _converted(extra))
+    # Every lead and contact a journey reads touches of (see _deal_journey, _lead_journey).
+    lead_ids = {x.id for x in (*leads.values(), *extra)}
+    lead_ids |= {c.lead_id for c in contacts.values() if c.lead_id is not None}
+    owners = contact_ids | _converted(extra) | _converted(leads.values())
+    touches = await _touches(session, tenant, lead_ids, owners)
     journeys = [_deal_journey(d, contacts.get(d.contact_id) if d.contact_id else None,
                               leads.get(d.id), touches) for d in deals]  # fmt: skip
     journeys += [_lead_journey(lead, touches) for lead in extra]
@@ -131,10 +134,10 @@ class _Touches:
 
 
 async def _touches(
-    session: AsyncSession, tenant: str, leads: dict[UUID, models.Lead], contacts: set[UUID]
+    session: AsyncSession, tenant: str, leads: set[UUID], contacts: set[UUID]
 ) -> _Touches:
     tp = models.Touchpoint
-    rows = await rows_of(session, tp, tenant, tp.lead_id, leads.keys())
+    rows = await rows_of(session, tp, tenant, tp.lead_id, leads)
     rows += await rows_of(session, tp, tenant, tp.contact_id, contacts)
     return _Touches(rows)
 

@@ -149,6 +149,9 @@ class SqlGraphStore:
     async def revenue_journeys(
         self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False
     ) -> Sequence[Journey]:
+        # Counted once per question (the reader runs a few statements), so a test can tell
+        # which adapter answered: the Neo4j adapter never hands this one over.
+        GRAPH_QUERIES.labels(backend=self.name, query="revenue_journeys").inc()
         async with AsyncSession(self._engine) as session:
             return await sql_journeys.revenue_journeys(
                 session, tenant, start, end, non_converting=non_converting

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from neo4j import AsyncGraphDatabase
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,7 +18,7 @@ from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.engine import create_engine
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import accounts, deals
+from crmgraph.domain import accounts, deals, leads
 from crmgraph.events import bus, deliveries
 from crmgraph.events.consumers.graph_projection import GraphProjection
 from crmgraph.events.consumers.metrics import consumer_lag, prometheus_text
@@ -27,6 +28,8 @@ from crmgraph.graph.sql_store import SqlGraphStore
 from tests.integration.consumers.neo4j_server import PrivateNeo4j
 from tests.integration.consumers.support import new_tenant, running, unpublished
 from tests.integration.graph_data import DEPTH, write_tree
+from tests.integration.journey_data import write_journeys
+from tests.integration.test_marketing_journeys import DAY, NOW
 
 NAME = GraphProjection.name
 
@@ -133,3 +136,40 @@ async def test_neo4j_down_writes_commit_and_the_projection_catches_up(
         assert children[tree.chain[DEPTH]] == [late.id]
     finally:
         await store.close()
+
+
+async def test_touchpoints_reach_the_graph_and_go_with_their_lead(
+    sessions: async_sessionmaker[AsyncSession],
+    shared_graph: Neo4jGraphStore,
+    outbox_settings: Settings,
+) -> None:
+    tenant = new_tenant()
+    engine = create_engine(outbox_settings)
+    sql = SqlGraphStore(engine)
+    start, end = NOW - 30 * DAY, NOW + DAY
+    async with running(runner(sessions, shared_graph)):
+        data = await write_journeys(sessions, tenant)
+        await projected(sessions, tenant, within=30)
+        expected = await sql.revenue_journeys(tenant, start, end, non_converting=True)
+        found = await shared_graph.revenue_journeys(tenant, start, end, non_converting=True)
+        # The world's lost deal was closed by a plain column write (no event): not compared.
+        assert [j for j in found if j.id != str(data.world.lost)] == [
+            j for j in expected if j.id != str(data.world.lost)]  # fmt: skip
+        assert {j.id for j in found} >= {str(data.world.won), f"lead:{data.world.open_lead}"}
+        async with sessions() as session, session.begin():
+            await leads.delete_lead(session, scope=Scope(tenant_id=tenant, kind="system"),
+                                    lead_id=data.world.open_lead)  # fmt: skip
+        await projected(sessions, tenant, within=30)
+    after = await shared_graph.revenue_journeys(tenant, start, end, non_converting=True)
+    assert f"lead:{data.world.open_lead}" not in {j.id for j in after}
+    assert outbox_settings.neo4j_uri
+    async with AsyncGraphDatabase.driver(outbox_settings.neo4j_uri, auth=(
+            outbox_settings.neo4j_user, outbox_settings.neo4j_password)) as driver:  # fmt: skip
+        records, _, _ = await driver.execute_query(
+            "MATCH (t:Touchpoint {tenant_id: $tenant}) RETURN t.id AS id", tenant=tenant
+        )
+    # Eight recorded; the deleted lead's went with it, as in PostgreSQL.
+    kept = {str(data.campaign_touch)} | {str(key) for key in data.detached_touches}
+    assert {r["id"] for r in records} == kept | {
+        str(key) for name, key in data.world.touches.items() if name != "t5"}  # fmt: skip
+    await engine.dispose()

@@ -1,5 +1,6 @@
-"""The graph projection: keeps Neo4j's copy of accounts, contacts, leads, deals, users and
-their links current from the outbox (crmgraph.graph.model says what each event writes).
+"""The graph projection: keeps Neo4j's copy of accounts, contacts, leads, deals, users,
+campaigns, touchpoints and their links current from the outbox (crmgraph.graph.model says
+what each event writes).
 
 Ordered, so a row's events reach the graph in the order they were written and a link's
 target exists before the link. Writes are idempotent MERGEs that skip a state older than the

@@ -126,6 +126,7 @@ async def test_an_expected_backend_does_not_silence_another(
             theirs = await commit_for(create_session_factory(elsewhere), tenant, Bystander.name)
             assert theirs.backend != mine.backend
             await wait_until(lambda: len(bystander.seen) == 1, within=5)
+            await asyncio.sleep(SETTLE)  # for the batch to commit
     finally:
         await elsewhere.dispose()
     assert await deliveries_of(sessions, tenant, Bystander.name) == []

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,7 +39,8 @@ from crmgraph.db.engine import create_engine
 from crmgraph.db.scoping import Scope
 from crmgraph.zoho import orgs
 
-DATABASE = "crmgraph_bench_webhooks"
+# BENCH_WEBHOOK_DATABASE: another name, so that two runs on shared services do not collide.
+DATABASE = os.environ.get("BENCH_WEBHOOK_DATABASE", "crmgraph_bench_webhooks")
 TENANT = "bench_webhooks"
 ORG_ID = "bench-org-1"
 POLL = 0.01  # seconds between looks for committed events: the commit times' resolution
@@ -58,6 +60,24 @@ async def prepare(settings: Settings, admin_url: str, secret: str) -> None:
         async with AsyncSession(engine) as session, session.begin():
             await orgs.add_org(session, scope=Scope(tenant_id=TENANT), org_id=ORG_ID,
                                secret=secret)  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process pid so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def transactions(settings: Settings) -> int:
+    """Transactions committed in the bench database so far (pg_stat_database)."""
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            query = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            return int(await conn.scalar(text(query)))
     finally:
         await engine.dispose()
 
@@ -185,7 +205,21 @@ def main() -> int:
                 raise RuntimeError(f"the REST shim did not start; see {logs}/webhooks-rest.log")
             time.sleep(0.2)
         run = Run(f"{base}/webhooks/zoho/crm", secret, args.rate, args.seconds)
+        load_before, cpu_before = os.getloadavg(), cpu_seconds(shim.pid)
+        commits_before = asyncio.run(transactions(settings))
         result = asyncio.run(run.go(settings))
+        # Per delivery: the shim's CPU (202 path and, by default, the consumers) and the
+        # database's committed transactions (each consumer batch is one, an empty claim too;
+        # the poller's reads roll back and are not counted).
+        result["shim_cpu_ms_per_delivery"] = round(
+            (cpu_seconds(shim.pid) - cpu_before) * 1000 / max(result["correct"], 1), 2
+        )
+        time.sleep(2)  # backends report their counts to pg_stat_database within about 1 s
+        result["commits_per_delivery"] = round(
+            (asyncio.run(transactions(settings)) - commits_before) / max(result["correct"], 1), 2
+        )
+        result["loadavg_before"] = [round(x, 2) for x in load_before]
+        result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         for process in (shim, *workers):
             process.terminate()

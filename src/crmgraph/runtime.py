@@ -13,7 +13,7 @@ from crmgraph.auth.authenticate import Authenticator
 from crmgraph.config import Settings, mask_url
 from crmgraph.db import engine as db_engine
 from crmgraph.errors import ServiceUnavailable
-from crmgraph.events import bus
+from crmgraph.events import bus, written
 from crmgraph.events.consumers import CONSUMERS, consumer_names
 from crmgraph.events.consumers.metrics import ConsumerLag, consumer_lag
 from crmgraph.events.consumers.runner import ConsumerRunner
@@ -107,10 +107,12 @@ class Runtime:
         self._runners.append(runner)
         return runner
 
-    def wake_consumers(self) -> None:
-        """A write of this process committed: hand it to consumers now, not at the next poll."""
+    def wake_consumers(self, session: AsyncSession | None = None) -> None:
+        """A write of this process committed: hand it to consumers now, not at the next poll.
+        With its session, only to the consumers it wrote for (none if it wrote no event)."""
+        done = None if session is None else written.taken(session)
         for runner in self._runners:
-            runner.wake_after_write()
+            runner.wake_after_write(done)
 
     async def consumer_lag(self) -> list[ConsumerLag]:
         """Lag and dead letters of every consumer, read from the database now."""

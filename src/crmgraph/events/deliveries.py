@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.models import OutboxDelivery, OutboxEvent
+from crmgraph.events import written
 from crmgraph.events.consumer_topics import consumer_names
 
 PENDING = "pending"
@@ -33,8 +34,10 @@ def enqueue(
     """Add a pending delivery of event for each consumer (default: every registered one
     that wants its topic, crmgraph.events.consumer_topics); the caller's commit writes them
     with the event."""
-    for name in consumer_names(event.topic) if consumers is None else consumers:
+    names = consumer_names(event.topic) if consumers is None else list(consumers)
+    for name in names:
         session.add(OutboxDelivery(consumer=name, event=event))
+    written.note(session, names)
 
 
 @dataclass

@@ -11,6 +11,15 @@ every commit would have them all contend for the same deliveries (a transaction 
 every process, per write).
 
 A runner whose listener cannot reach PostgreSQL polls fast until it can.
+
+The leader's own process has already woken the consumers a commit of its own concerns
+(runner.wake_after_write): it says so with expect(backend pid), and the NOTIFY of that
+backend's commit is then skipped rather than waking every consumer a second time. The
+NOTIFY may be heard before the writer gets to say so: one from a backend of this process
+(events.written.own_backend) waits GRACE seconds for its expect() before it wakes everyone.
+An expectation left unpaired for EXPECT_FOR seconds is dropped. At worst a notification of
+this process that nobody announced is taken for an announced one within those windows: what
+it wrote then waits for a poll (never lost); every other notification wakes as before.
 """
 
 from __future__ import annotations
@@ -18,16 +27,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+from crmgraph.events.written import own_backend
 
 log = logging.getLogger("crmgraph.events.outbox_listener")
 
 CHANNEL = "crmgraph_outbox"
 # Any constant shared by every listener: the key of the leader's session lock.
 LEADER_LOCK_KEY = 0x6372_6D67_7270_6802  # "crmgrph\x02"
+EXPECT_FOR = 1.0  # seconds
+GRACE = 0.05  # seconds
 
 
 def asyncpg_dsn(database_url: str) -> str | None:
@@ -58,6 +73,35 @@ class OutboxListener:
         self.connected = False
         self.following = False
         self.connections = 0
+        self.skipped = 0
+        # Expected notifications not heard yet (backend pid, when), and those heard from a
+        # backend of this process before their expectation, each with its deferred wake.
+        self._expected: deque[tuple[int, float]] = deque()
+        self._early: dict[int, deque[asyncio.TimerHandle]] = {}
+
+    def expect(self, backend: int) -> None:
+        """A commit of backend's has woken what it concerns: skip its notification."""
+        if not self.connected:
+            return
+        early = self._early.get(backend)
+        if early:
+            early.popleft().cancel()
+            self.skipped += 1
+            return
+        self._expected.append((backend, time.monotonic()))
+
+    def _heard(self, backend: int) -> None:
+        if _pair(self._expected, backend):
+            self.skipped += 1
+        elif own_backend(backend):
+            handle = asyncio.get_running_loop().call_later(GRACE, self._late, backend)
+            self._early.setdefault(backend, deque()).append(handle)
+        else:
+            self.on_notify()
+
+    def _late(self, backend: int) -> None:
+        self._early[backend].popleft()
+        self.on_notify()
 
     async def run(self) -> None:
         backoff = 0.0
@@ -84,6 +128,9 @@ class OutboxListener:
                 log.warning("outbox listener failed: %s", exc)
             finally:
                 self.connected = False
+                if self._early:  # what they would have woken must not wait for a poll
+                    self.on_notify()
+                self._forget()
                 with contextlib.suppress(Exception):
                     await conn.close(timeout=1)
             if not leader:
@@ -94,9 +141,29 @@ class OutboxListener:
         """Until the connection is lost."""
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
-        await conn.add_listener(CHANNEL, lambda *_args: self.on_notify())
+        await conn.add_listener(CHANNEL, lambda _conn, pid, *_args: self._heard(pid))
+        self._forget()
         self.connected = True
         self.connections += 1
         # Rows committed before LISTEN took effect would otherwise wait for a poll.
         self.on_notify()
         await lost.wait()
+
+    def _forget(self) -> None:
+        for handles in self._early.values():
+            for handle in handles:
+                handle.cancel()
+        self._early.clear()
+        self._expected.clear()
+
+
+def _pair(waiting: deque[tuple[int, float]], backend: int) -> bool:
+    """Take backend's oldest entry from waiting, after dropping the stale ones."""
+    stale = time.monotonic() - EXPECT_FOR
+    while waiting and waiting[0][1] < stale:
+        waiting.popleft()
+    for entry in waiting:
+        if entry[0] == backend:
+            waiting.remove(entry)
+            return True
+    return False

@@ -124,7 +124,7 @@ class Context:
             if not is_write_conflict(exc):
                 raise
             raise DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE) from exc
-        self.runtime.wake_consumers()  # its outbox rows are committed now
+        self.runtime.wake_consumers(session)  # its outbox rows are committed now
         return result
 
 

@@ -115,7 +115,7 @@ def zoho_webhook_operations(runtime: Runtime) -> list[Operation]:
         else:
             raise DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE)
         if stored.added:
-            runtime.wake_consumers()
+            runtime.wake_consumers(session)
         return _acknowledge(form, stored, correlation_id, started, events)
 
     async def authentic(

@@ -13,7 +13,10 @@ their locks go with the connection: another worker handles them again (at least 
 
 Wake-ups keep latency low: on PostgreSQL the runner whose OutboxListener leads hears the
 outbox trigger's NOTIFY at every commit; a write in this process wakes its own runner; the
-others poll. The due-task scan (events.due_tasks) runs here too.
+others poll. A write of this process (a request's, or a batch's own events) wakes only the
+consumers it gave deliveries to (events.written), once: the leader then skips that commit's
+NOTIFY. A NOTIFY says nothing of what was written, so one from another process wakes all.
+The due-task scan (events.due_tasks) runs here too.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -29,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db.types import utcnow
 from crmgraph.errors import ServiceUnavailable, TransientFailure
-from crmgraph.events import bus, deliveries
+from crmgraph.events import bus, deliveries, written
 from crmgraph.events.consumers.base import BATCH, PREFETCHED, Consumer
 from crmgraph.events.due_tasks import emit_due_tasks
 from crmgraph.events.outbox_listener import OutboxListener
@@ -87,17 +91,30 @@ class ConsumerRunner:
         self.max_backoff = max_backoff
         self.before_commit: BatchHook | None = None
         self._lanes = [_Lane(consumer) for consumer in self.consumers]
+        # Batches each consumer claimed, and how many of them found nothing.
+        self.claims: Counter[str] = Counter()
+        self.empty_claims: Counter[str] = Counter()
 
-    def wake(self) -> None:
-        """Look for new deliveries now instead of at the next poll."""
+    def wake(self, consumers: Collection[str] | None = None) -> None:
+        """Look for new deliveries now instead of at the next poll: those of consumers
+        (default: every consumer's)."""
         for lane in self._lanes:
-            lane.wake.set()
+            if consumers is None or lane.consumer.name in consumers:
+                lane.wake.set()
 
-    def wake_after_write(self) -> None:
-        """A write of this process committed. A follower leaves it to the leader, which the
+    def wake_after_write(self, done: written.Written | None = None) -> None:
+        """A write of this process committed: done says what it wrote (events.written;
+        None: unknown, wake every consumer). A follower leaves it to the leader, which the
         outbox trigger's NOTIFY wakes (crmgraph.events.outbox_listener)."""
-        if self.listener is None or not self.listener.following:
+        if self.listener is not None and self.listener.following:
+            return
+        if done is None:
             self.wake()
+            return
+        if done.consumers:
+            self.wake(done.consumers)
+            if self.listener is not None and done.backend is not None:
+                self.listener.expect(done.backend)
 
     async def run_batch(self, consumer: Consumer) -> Batch:
         """Claim, handle and settle one batch of consumer's deliveries in one transaction."""
@@ -147,6 +164,13 @@ class ConsumerRunner:
             if self.before_commit is not None:
                 await self.before_commit(consumer.name, handled)
             await deliveries.delivered(session, consumer.name, [e.id for e in handled])
+        self.claims[consumer.name] += 1
+        if not claimed:
+            self.empty_claims[consumer.name] += 1
+        # The batch's own events (a mapped record's contact.created) go to their consumers now.
+        done = written.taken(session)
+        if done.consumers:
+            self.wake_after_write(done)
         return Batch(len(claimed), retry_in, pause)
 
     async def prefetch(self, consumer: Consumer) -> tuple[list[int], Mapping[int, object]]:

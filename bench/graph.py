@@ -164,9 +164,10 @@ def samples(truth: Truth, rounds: int, seed: int) -> dict[str, list[list[UUID]]]
 
 class Bench:
     def __init__(self, stores: dict[str, GraphStore], engine: AsyncEngine, counter: SqlCounter,
-                 warmup: int) -> None:  # fmt: skip
+                 warmup: int, saved: Callable[[list[dict[str, Any]]], None]) -> None:  # fmt: skip
         self.stores, self.engine, self.counter, self.warmup = stores, engine, counter, warmup
         self.results: list[dict[str, Any]] = []
+        self.saved = saved  # after each case: a stopped run keeps what it measured
 
     async def case(self, name: str, rounds: list[Any],
                    ask: Callable[[GraphStore, Any], Awaitable[Any]],
@@ -212,6 +213,7 @@ class Bench:
             print(f"{name:28} {adapter:6} p50 {self.results[-1]['p50_ms']} ms  "
                   f"p95 {self.results[-1]['p95_ms']} ms  wrong {wrong[adapter]}  "
                   f"{per_call}", file=sys.stderr)  # fmt: skip
+        self.saved(self.results)
 
 
 def answered_by(per_call: dict[str, float]) -> str:
@@ -328,8 +330,8 @@ async def forget(settings: Settings, tenant: str) -> None:
         await result.consume()
 
 
-async def measure(settings: Settings, tenant: str, truth: Truth, args: argparse.Namespace
-                  ) -> dict[str, Any]:  # fmt: skip
+async def measure(settings: Settings, tenant: str, truth: Truth, args: argparse.Namespace,
+                  write: Callable[..., None]) -> None:  # fmt: skip
     engine = create_engine(settings)
     counter = SqlCounter(engine)
     sql = SqlGraphStore(engine)
@@ -344,10 +346,11 @@ async def measure(settings: Settings, tenant: str, truth: Truth, args: argparse.
                      "seconds": round(time.monotonic() - started, 1),
                      "neo4j": await neo4j.ping()}  # fmt: skip
         print(f"projection: {projected}", file=sys.stderr)
-        bench = Bench({"neo4j": neo4j, "sql": sql}, engine, counter, args.warmup)
+        bench = Bench({"neo4j": neo4j, "sql": sql}, engine, counter, args.warmup,
+                      lambda results: write(projection=projected, results=results))  # fmt: skip
         await hierarchy(bench, truth, tenant, args.warmup + args.repetitions, args.seed)
         await attribution(bench, truth, tenant, args.warmup + args.attribution_repetitions)
-        return {"projection": projected, "results": bench.results}
+        write(projection=projected, results=bench.results, complete=True)
     finally:
         await neo4j.close()
         await engine.dispose()
@@ -388,19 +391,26 @@ def main() -> int:
     load = os.getloadavg()
     data, shape = asyncio.run(prepare(settings, None if args.existing else admin_url,
                                       args.tenant, sizes, args.seed))  # fmt: skip
-    found = asyncio.run(measure(settings, args.tenant, data.truth, args))
-    passed = all(r["wrong"] == 0 and r["correct"] == r["calls"] for r in found["results"])
-    result = {"commit": measured, "passed": passed, "sizes": vars(sizes), "data": shape,
-              "batch": BATCH, "warmup": args.warmup, "repetitions": args.repetitions,
-              "attribution_repetitions": args.attribution_repetitions,
-              "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0],
-                          "load_before": [round(x, 2) for x in load],
-                          "load_after": [round(x, 2) for x in os.getloadavg()]},
-              **found}  # fmt: skip
     sha = measured["sha"][:7] + ("-dirty" if measured["dirty"] else "")
     path = args.out or ROOT / "bench" / "results" / f"{time.strftime('%Y-%m-%d')}-{sha}-graph.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    result: dict[str, Any] = {}
+
+    def write(*, projection: Any, results: list[Any], complete: bool = False) -> None:
+        """The file as it stands: rewritten after each case, `complete` after the last."""
+        passed = complete and all(r["wrong"] == 0 and r["correct"] == r["calls"] for r in results)
+        result.update({"commit": measured, "complete": complete, "passed": passed,
+                       "sizes": vars(sizes), "data": shape, "batch": BATCH,
+                       "warmup": args.warmup, "repetitions": args.repetitions,
+                       "attribution_repetitions": args.attribution_repetitions,
+                       "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0],
+                                   "load_before": [round(x, 2) for x in load],
+                                   "load_now": [round(x, 2) for x in os.getloadavg()]},
+                       "projection": projection, "results": results})  # fmt: skip
+        path.write_text(json.dumps(result, indent=2) + "\n")
+
+    asyncio.run(measure(settings, args.tenant, data.truth, args, write))
+    passed = bool(result.get("passed"))
     print(f"bench: {path}{'' if passed else ' FAILED: wrong answers'}", file=sys.stderr)
     return 0 if passed else 1
 

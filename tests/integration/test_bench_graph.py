@@ -32,7 +32,7 @@ def test_both_adapters_answer_every_case_correctly(
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(out.read_text())
 
-    assert found["passed"] is True
+    assert found["passed"] is True and found["complete"] is True
     assert set(found["commit"]) == {"sha", "dirty"} and len(found["commit"]["sha"]) == 40
     assert found["data"]["rows"]["accounts"] == 120
     assert found["data"]["rows"]["touchpoints"] == 500

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks \
+.PHONY: help install run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -68,6 +68,7 @@ bench: install services  ## wrk through the full stack, then the fan-out; result
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/run.py
 	$(MAKE) bench-subscriptions
 	$(MAKE) bench-webhooks
+	$(MAKE) bench-graph
 
 bench-subscriptions: install services  ## 1,000 WebSocket subscribers through the router (Go client, issue 5)
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/subscriptions.py
@@ -76,3 +77,6 @@ bench-webhooks: install services  ## signed Zoho webhooks in at a sustained rate
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/webhooks_in.py \
 	    --rate $${BENCH_WEBHOOK_RATE:-100} --seconds $${BENCH_WEBHOOK_SECONDS:-30}
+
+bench-graph: install services  ## hierarchy of 10,000 accounts, attribution over 100,000 touchpoints: Neo4j beside SQL
+	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/graph.py --progress

@@ -134,6 +134,8 @@ async def test_deal_value_rolls_up_over_descendants(case: Case) -> None:
     assert rolled == {t.chain[0]: Decimal("300.40"), t.chain[4]: Decimal("300.35"),
                       t.chain[5]: Decimal("100.10"), t.chain[DEPTH]: Decimal("100.10"),
                       t.leaves[0]: Decimal("0.00")}  # fmt: skip
+    twice = await case.store.deal_value_rollup(t.tenant, ids + ids, include_descendants=True)
+    assert twice == rolled  # an id asked twice in one batch is counted once
     own = await case.store.deal_value_rollup(t.tenant, ids, include_descendants=False)
     assert own == {t.chain[0]: Decimal("0.00"), t.chain[4]: Decimal("200.25"),
                    t.chain[5]: Decimal("0.00"), t.chain[DEPTH]: Decimal("100.10"),

@@ -113,7 +113,8 @@ class Neo4jGraphStore:
 
     async def _pairs(self, query: str, statement: LiteralString, tenant: str,
                      ids: Sequence[UUID]) -> list[Record]:  # fmt: skip
-        return await self._read(query, statement, tenant=tenant, ids=[str(i) for i in ids])
+        once = [str(i) for i in dict.fromkeys(ids)]  # a repeated id would be summed twice
+        return await self._read(query, statement, tenant=tenant, ids=once)
 
     async def parents(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, UUID | None]:
         records = await self._pairs("parents", PARENTS, tenant, ids)

@@ -839,7 +839,9 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         lambda a, b: {"accountId": a.account},
     ),
     (M, "createCampaign"): [
-        Variant(lambda a, b: {"input": {"name": f"Campaign {a.token}"}}, Expect.CREATED)
+        # B's own words: no delete to undo it, and a campaign named after A's token would
+        # show up in B's campaigns list as a (false) leak when that case runs later.
+        Variant(lambda a, b: {"input": {"name": f"Campaign {b.token}"}}, Expect.CREATED)
     ],
     (M, "updateCampaign"): refused(
         lambda a, b: {"id": a.campaign, "input": {"name": f"Taken {b.token}"}}

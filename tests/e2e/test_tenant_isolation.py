@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,6 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from crmgraph.db import models
+from crmgraph.events import deliveries
+from crmgraph.events.consumers.graph_projection import GraphProjection
 from tests.isolation_cases import (
     CASES,
     ENTITY_IDS,
@@ -114,6 +117,27 @@ def outbox_count(stack: Stack, tenant: str) -> int:
     return stack.call(run)
 
 
+def projected(stack: Stack, tenant: str, within: float = 60) -> None:
+    """Waits until the graph projection has taken every event of tenant: fields answered from
+    the graph (hierarchy, relationships, totalDealValue) are current only then."""
+
+    async def pending() -> int:
+        d, o = models.OutboxDelivery, models.OutboxEvent
+        stmt = (
+            select(d.outbox_id)
+            .join(o, o.id == d.outbox_id)
+            .where(o.tenant_id == tenant, d.consumer == GraphProjection.name,
+                   d.state == deliveries.PENDING)
+        )  # fmt: skip
+        async with stack.runtime.engine.connect() as conn:
+            return len((await conn.execute(stmt)).all())
+
+    deadline = time.monotonic() + within
+    while stack.call(pending):
+        assert time.monotonic() < deadline, "the graph projection did not catch up"
+        time.sleep(0.1)
+
+
 def uuids_in(rows: Rows) -> set[str]:
     return {m.group() for m in UUID_RE.finditer(json.dumps(rows, default=str).lower())}
 
@@ -162,6 +186,7 @@ def world(stack: Stack) -> World:
     if ("mutation", "createWebhookSubscription") in root_fields(SCHEMA):
         ids_a, ids_b = with_webhook(stack, a, ids_a), with_webhook(stack, b, ids_b)
     rows = tenant_rows(stack, a)
+    projected(stack, a)
     snapshot = a_snapshot(stack, a)
     counts = {k: v["totalCount"] for k, v in snapshot.items() if k != "pipelines"}
     assert counts == {"accounts": 4, "contacts": 3, "deals": 3, "leads": 2, "activities": 4}
@@ -344,6 +369,7 @@ def test_converting_a_lead_never_links_another_tenants_account_by_name(
 def test_tenant_a_is_unchanged_after_the_matrix(stack: Stack, world: World) -> None:
     """Runs last (file order): whatever the matrix did as B, A's data and events are intact
     and none of B's rows points at A's."""
+    projected(stack, world.a)
     assert a_snapshot(stack, world.a) == world.snapshot
     assert outbox_count(stack, world.a) == world.outbox
     assert tenant_rows(stack, world.a) == world.rows

@@ -4,12 +4,15 @@ documentation says, with records, credentials and failures the test controls.
 
 - POST /oauth/v2/token (form: grant_type=refresh_token, client_id, client_secret,
   refresh_token): 200 {access_token, api_domain (this server), token_type, expires_in}; wrong
-  credentials are 200 {"error": "invalid_code"}, as Zoho answers them.
+  credentials are 200 {"error": "invalid_code"}, as Zoho answers them. Besides its own
+  client it accepts those in `clients` (client id -> (secret, refresh token)), and remembers
+  which client each token was issued to.
 - GET /crm/v8/{Module}?ids=a,b,c with `Authorization: Zoho-oauthtoken <token>` (Get
   Records by ids): 200 {"data": [the records it holds], "info": {...}}, leaving out the ids it
   does not hold; 204 when it holds none of them; 401 {"code": "INVALID_TOKEN"} for a token it
   did not issue or has expired (expire_tokens()); the statuses in `failures` first; each
-  answer after `delay` seconds (`asked` counts the GETs it has begun answering).
+  answer after `delay` seconds (`asked` counts the GETs it has begun answering; `got_with`
+  names the client whose token each answered GET came with).
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class ZohoStandIn:
     delay: float = 0.0  # seconds before each GET is answered
     asked: int = 0
     valid_tokens: set[str] = field(default_factory=set)
+    clients: dict[str, tuple[str, str]] = field(default_factory=dict)
+    issued: dict[str, str] = field(default_factory=dict)  # access token -> client id
+    got_with: list[str | None] = field(default_factory=list)
     url: str = ""
 
     def start(self) -> None:
@@ -73,16 +79,15 @@ class ZohoStandIn:
     async def _token(self, request: Request) -> JSONResponse:
         self.token_calls += 1
         form = await request.form()
-        expected = {
-            "grant_type": "refresh_token",
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "refresh_token": self.refresh_token,
-        }
-        if any(form.get(key) != value for key, value in expected.items()):
+        clients = {self.client_id: (self.client_secret, self.refresh_token), **self.clients}
+        client_id = str(form.get("client_id"))
+        secret, refresh = clients.get(client_id, (None, None))
+        given = (form.get("grant_type"), form.get("client_secret"), form.get("refresh_token"))
+        if secret is None or given != ("refresh_token", secret, refresh):
             return JSONResponse({"error": "invalid_code"})
         token = f"1000.{secrets.token_hex(16)}"
         self.valid_tokens.add(token)
+        self.issued[token] = client_id
         return JSONResponse({"access_token": token, "api_domain": self.url,
                              "token_type": "Bearer", "expires_in": 3600})  # fmt: skip
 
@@ -92,6 +97,8 @@ class ZohoStandIn:
         module, ids = request.path_params["module"], request.query_params.get("ids", "")
         answer = self._answer(request, module, ids.split(","))
         self.gets.append((module, ids, answer.status_code))
+        token = request.headers.get("authorization", "").partition(" ")[2]
+        self.got_with.append(self.issued.get(token))
         return answer
 
     def _answer(self, request: Request, module: str, ids: list[str]) -> Response:

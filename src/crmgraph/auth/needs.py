@@ -286,6 +286,7 @@ ROUTES: Mapping[str, RouteNeed] = {
     "POST /api/v1/zoho/orgs": bearer("zoho:write"),
     "GET /api/v1/zoho/orgs": bearer("zoho:read"),
     "DELETE /api/v1/zoho/orgs/{org_id}": bearer("zoho:write"),
+    "PATCH /api/v1/zoho/orgs/{org_id}": bearer("zoho:write"),
     "POST /api/v1/zoho/events/{event_id}/replay": bearer("zoho:write"),
     "POST /webhooks/zoho/{module}": ZOHO_SIGNED,
     "PUT /webhooks/zoho/{module}": ZOHO_SIGNED,

@@ -23,7 +23,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
 
-CORS_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS")
+CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 CORS_HEADERS = (
     "Authorization",
     "Content-Type",

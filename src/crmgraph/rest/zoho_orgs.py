@@ -1,5 +1,7 @@
 """POST/GET /api/v1/zoho/orgs and DELETE /api/v1/zoho/orgs/{org_id}: tenant admins register
-the Zoho organisations whose webhooks their tenant accepts (as `crmgraph zoho add-org`).
+the Zoho organisations whose webhooks their tenant accepts (as `crmgraph zoho add-org`);
+PATCH /api/v1/zoho/orgs/{org_id} changes an organisation's OAuth client in place (as
+`crmgraph zoho set-oauth`).
 POST /api/v1/zoho/events/{event_id}/replay runs a stored event through the mapper again (as
 `crmgraph webhooks replay`; crmgraph.zoho.replay).
 
@@ -65,6 +67,20 @@ class OrgCreate(BaseModel):
 
     # Desk deliveries name their webhook in the JWT's aud; only these are accepted.
     desk_webhook_ids: list[str] = Field(default_factory=list, max_length=orgs.MAX_DESK_WEBHOOKS)
+
+
+class OAuthChange(BaseModel):
+    """A change of the OAuth client: a field left out keeps its value, null clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str | None = Field(default=None, min_length=1, max_length=256)
+    client_secret: str | None = Field(default=None, min_length=1, max_length=256)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
+    accounts_url: str | None = Field(default=None, pattern=ZOHO_ACCOUNTS)
+
+    def changes(self) -> orgs.OAuthChanges:
+        return orgs.OAuthChanges(**{name: getattr(self, name) for name in self.model_fields_set})
 
 
 class OrgView(BaseModel):
@@ -139,6 +155,16 @@ def zoho_org_operations(runtime: Runtime) -> list[Operation]:
             await orgs.delete_org(session, scope=scope, org_id=org_id)
         return JSONResponse(envelope(request, {"org_id": org_id, "deleted": True}))
 
+    async def change(request: Request) -> JSONResponse:
+        scope = await scope_of(request, runtime, needs=ROUTES[f"PATCH {PATH}/{{org_id}}"])
+        body = await parsed_body(request, OAuthChange)
+        async with runtime.sessions() as session, session.begin():
+            org = await orgs.change_oauth(
+                session, scope=scope, org_id=request.path_params["org_id"],
+                changes=body.changes(),
+            )  # fmt: skip
+        return JSONResponse(envelope(request, OrgView.of(org).model_dump(mode="json")))
+
     async def run_again(request: Request) -> JSONResponse:
         route = "POST /api/v1/zoho/events/{event_id}/replay"
         scope = await scope_of(request, runtime, needs=ROUTES[route])
@@ -160,6 +186,10 @@ def zoho_org_operations(runtime: Runtime) -> list[Operation]:
         Operation("DELETE", f"{PATH}/{{org_id}}", remove, name="deleteZohoOrg", params=(org,),
                   summary="Stop accepting an organisation's webhooks",
                   replies={200: Reply("Removed", OrgDeleted)}, errors=(404,)),
+        Operation("PATCH", f"{PATH}/{{org_id}}", change, name="changeZohoOrgOAuth",
+                  params=(org,), body=OAuthChange,
+                  summary="Change an organisation's OAuth client; its secrets are not shown",
+                  replies={200: Reply("Changed", OrgView)}, errors=(400, 404)),
         Operation("POST", "/api/v1/zoho/events/{event_id}/replay", run_again,
                   name="replayZohoEvent", params=(event,),
                   summary="Run a stored Zoho event through the mapper again",

@@ -1,6 +1,9 @@
 """`crmgraph zoho add-org ORG_ID --tenant T [--secret S] [--token TOKEN]... [--desk-jwks J]
 [--desk-webhook-id ID]...`: register a Zoho
 organisation whose webhooks tenant T accepts (tenant admins can also use POST /api/v1/zoho/orgs).
+`crmgraph zoho set-oauth ORG_ID --tenant T [--client-id ID] [--client-secret S]
+[--refresh-token R] [--accounts-url URL]`: change its OAuth client in place (as PATCH
+/api/v1/zoho/orgs/{org_id}); options left out keep their values.
 `crmgraph webhooks replay ID`: run a stored Zoho event (zoho_inbound_events.id) through the
 mapper again, e.g. a dead letter once its cause is fixed (crmgraph.zoho.replay).
 
@@ -16,10 +19,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from crmgraph.config import Settings
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,11 +58,67 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a Zoho Desk webhook id whose deliveries it accepts (the JWT's aud webhookId:ID)",
     )  # fmt: skip
     add.set_defaults(run=_add_org)
+    change = actions.add_parser("set-oauth", help="change an organisation's OAuth client")
+    change.add_argument("org_id", metavar="ORG_ID", help="the Zoho organisation id")
+    change.add_argument("--tenant", required=True, help="the tenant it is registered for")
+    for option, what in OAUTH_OPTIONS.items():
+        change.add_argument(f"--{option}", help=f"the new {what}; left out: kept")
+    change.set_defaults(run=_set_oauth)
     hooks = commands.add_parser("webhooks", help="received webhooks: run one again")
     hook_actions = hooks.add_subparsers(required=True, metavar="ACTION")
     again = hook_actions.add_parser("replay", help="run a stored Zoho event through the mapper")
     again.add_argument("event_id", metavar="ID", help="its id (zoho_inbound_events.id)")
     again.set_defaults(run=_replay)
+
+
+OAUTH_OPTIONS = {"client-id": "OAuth client id", "client-secret": "client secret",
+                 "refresh-token": "refresh token",
+                 "accounts-url": "accounts server (https://accounts.zoho.<dc>)"}  # fmt: skip
+
+
+def in_transaction(
+    settings: Settings, command: str, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T | None:
+    """work's answer, run in one transaction on the configured database; None when it was
+    refused (a DomainError, said on stderr as `crmgraph <command>: <why> (<field>)`)."""
+    from crmgraph.db.engine import create_engine, create_session_factory
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"crmgraph {command}: {exc.message}{where}", file=sys.stderr)
+        return None
+
+
+def _set_oauth(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.zoho import orgs
+
+    names = [option.replace("-", "_") for option in OAUTH_OPTIONS]
+    given = {name: value for name in names if (value := getattr(args, name))}
+    if not given:
+        print("crmgraph zoho set-oauth: give at least one of --"
+              + ", --".join(OAUTH_OPTIONS), file=sys.stderr)  # fmt: skip
+        return 2
+
+    async def work(session: AsyncSession) -> object:
+        scope = Scope(tenant_id=args.tenant, kind="system")
+        changes = orgs.OAuthChanges(**given)
+        return await orgs.change_oauth(session, scope=scope, org_id=args.org_id, changes=changes)
+
+    if in_transaction(settings, "zoho set-oauth", work) is None:
+        return 2
+    changed = ", ".join(sorted(given))
+    print(f"crmgraph: Zoho organisation {args.org_id}: OAuth {changed} changed")
+    return 0
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
@@ -86,7 +152,6 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _add_org(settings: Settings, args: argparse.Namespace) -> int:
-    from crmgraph.db.engine import create_engine, create_session_factory
     from crmgraph.zoho import orgs
 
     secret = args.secret or orgs.new_secret()
@@ -97,28 +162,19 @@ def _add_org(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     oauth = orgs.OAuthClient(*oauth_args, args.accounts_url) if all(oauth_args) else None
 
-    async def run() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                await orgs.add_org(
-                    session,
-                    scope=Scope(tenant_id=args.tenant, kind="system"),
-                    org_id=args.org_id,
-                    secret=secret,
-                    tokens=args.token,
-                    desk_jwks=args.desk_jwks,
-                    oauth=oauth,
-                    desk_webhook_ids=args.desk_webhook_id,
-                )
-        finally:
-            await engine.dispose()
+    async def work(session: AsyncSession) -> object:
+        return await orgs.add_org(
+            session,
+            scope=Scope(tenant_id=args.tenant, kind="system"),
+            org_id=args.org_id,
+            secret=secret,
+            tokens=args.token,
+            desk_jwks=args.desk_jwks,
+            oauth=oauth,
+            desk_webhook_ids=args.desk_webhook_id,
+        )
 
-    try:
-        asyncio.run(run())
-    except DomainError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        print(f"crmgraph zoho add-org: {exc.message}{where}", file=sys.stderr)
+    if in_transaction(settings, "zoho add-org", work) is None:
         return 2
     print(f"crmgraph: Zoho organisation {args.org_id} registered for tenant {args.tenant}")
     if not args.secret:

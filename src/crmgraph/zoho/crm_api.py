@@ -2,12 +2,13 @@
 
 Access tokens come from the organisation's refresh token (POST {accounts}/oauth/v2/token,
 grant_type=refresh_token) and are cached per organisation, in this process, until a minute
-before they expire; one the API refuses (401 INVALID_TOKEN: revoked, or expired early) is
-replaced once. Records are read from the api_domain the token call answers (Zoho's data
-centre of the org: https://www.zohoapis.eu, ...), else Settings.zoho_api_domain, up to
-MAX_IDS at a time: GET {api_domain}/crm/v8/{Module}?ids=a,b,c with `Authorization:
-Zoho-oauthtoken <token>`, answered {"data": [record, ...]} with the records Zoho has (204
-when it has none of them).
+before they expire, and only for the OAuth client they were made with (a client changed in
+place, crmgraph.zoho.orgs.change_oauth, gets a token of its own at once); one the API
+refuses (401 INVALID_TOKEN: revoked, or expired early) is replaced once. Records are read
+from the api_domain the token call answers (Zoho's data centre of the org:
+https://www.zohoapis.eu, ...), else Settings.zoho_api_domain, up to MAX_IDS at a time:
+GET {api_domain}/crm/v8/{Module}?ids=a,b,c with `Authorization: Zoho-oauthtoken <token>`,
+answered {"data": [record, ...]} with the records Zoho has (204 when it has none of them).
 
 What can fail:
 - Zoho unreachable, a timeout, 429 or 5xx: TransientFailure (the event is retried with the
@@ -46,6 +47,7 @@ class AccessToken:
     value: str
     api_domain: str
     expires_at: float  # time.monotonic()
+    client: OAuthClient  # what it was made with: never used with another client
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class ZohoCrmApi:
         self, client: httpx.AsyncClient, org_id: str, oauth: OAuthClient
     ) -> AccessToken:
         cached = self._tokens.get(org_id)
-        if cached is not None and cached.expires_at - EXPIRY_MARGIN > time.monotonic():
+        fresh = cached is not None and cached.expires_at - EXPIRY_MARGIN > time.monotonic()
+        if cached is not None and fresh and cached.client == oauth:
             return cached
         accounts = (oauth.accounts_url or self.endpoints.accounts_url).rstrip("/")
         form = {
@@ -116,7 +119,7 @@ class ZohoCrmApi:
         api_domain = domain if isinstance(domain, str) and domain else self.endpoints.api_domain
         expires_in = body.get("expires_in")
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
-        token = AccessToken(value, api_domain.rstrip("/"), time.monotonic() + lifetime)
+        token = AccessToken(value, api_domain.rstrip("/"), time.monotonic() + lifetime, oauth)
         self._tokens[org_id] = token
         return token
 

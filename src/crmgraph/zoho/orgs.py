@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.models import ZohoOrg
 from crmgraph.db.scoping import Scope, scoped, tenant_filter
+from crmgraph.domain.changes import UNSET, Maybe, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.zoho.formats.base import OrgKeys
 
@@ -42,6 +43,27 @@ class OAuthClient:
 
     def __repr__(self) -> str:  # never the secrets, in a log or a traceback
         return f"OAuthClient(client_id={self.client_id!r}, accounts_url={self.accounts_url!r})"
+
+
+@dataclass(frozen=True)
+class OAuthChanges:
+    """A change of an organisation's OAuth client (crmgraph.domain.changes: UNSET keeps a
+    value, None clears it). client_id, client_secret and refresh_token are all set or all
+    cleared once the change is made; accounts_url None is Settings.zoho_accounts_url."""
+
+    client_id: Maybe[str | None] = UNSET
+    client_secret: Maybe[str | None] = UNSET
+    refresh_token: Maybe[str | None] = UNSET
+    accounts_url: Maybe[str | None] = UNSET
+
+
+# OAuthChanges' fields and the columns they change
+OAUTH_COLUMNS = {
+    "client_id": "oauth_client_id",
+    "client_secret": "oauth_client_secret",
+    "refresh_token": "oauth_refresh_token",
+    "accounts_url": "accounts_url",
+}
 
 
 MAX_ID = 64
@@ -126,6 +148,37 @@ async def add_org(
         raise DomainError(
             ErrorCode.CONFLICT, "this Zoho organisation is registered already", field="org_id"
         ) from exc
+    return org
+
+
+async def change_oauth(
+    session: AsyncSession, *, scope: Scope, org_id: str, changes: OAuthChanges
+) -> ZohoOrg:
+    """Change scope's org_id's OAuth client in place (rotate a secret or refresh token, move
+    to another client or data centre, or remove it); NOT_FOUND when the tenant has no such
+    org. Access tokens made with the old client are not used again: a token is only ever
+    used with the client it was made with (crmgraph.zoho.crm_api)."""
+    given = sent(changes)
+    for name, value in given.items():
+        if value is not None and not value.strip():
+            raise DomainError(ErrorCode.VALIDATION_ERROR, "must not be empty", field=name)
+    stmt = scoped(select(ZohoOrg), ZohoOrg, scope).where(ZohoOrg.org_id == org_id)
+    org = await session.scalar(stmt.with_for_update())
+    if org is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "no such Zoho organisation", field="org_id")
+    after = {name: getattr(org, column) for name, column in OAUTH_COLUMNS.items()}
+    after.update({name: None if v is None else v.strip() for name, v in given.items()})
+    client = ("client_id", "client_secret", "refresh_token")
+    missing = [name for name in client if after[name] is None]
+    if len(missing) == len(client) and "accounts_url" not in given:
+        after["accounts_url"] = None  # the client removed: its data centre goes with it
+    if missing and (len(missing) < len(client) or after["accounts_url"] is not None):
+        raise DomainError(ErrorCode.VALIDATION_ERROR,
+                          "client_id, client_secret and refresh_token go together "
+                          "(and accounts_url needs them)", field=missing[0])  # fmt: skip
+    for name, column in OAUTH_COLUMNS.items():
+        setattr(org, column, after[name])
+    await session.flush()
     return org
 
 

@@ -45,6 +45,7 @@ class ZohoStandIn:
     token_calls: int = 0
     gets: list[tuple[str, str, int]] = field(default_factory=list)  # module, ids, status
     delay: float = 0.0  # seconds before each GET is answered
+    token_delay: float = 0.0  # seconds before each token call is answered
     asked: int = 0
     valid_tokens: set[str] = field(default_factory=set)
     clients: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class ZohoStandIn:
 
     async def _token(self, request: Request) -> JSONResponse:
         self.token_calls += 1
+        await asyncio.sleep(self.token_delay)
         form = await request.form()
         clients = {self.client_id: (self.client_secret, self.refresh_token), **self.clients}
         client_id = str(form.get("client_id"))

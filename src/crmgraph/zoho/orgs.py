@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Text, cast, delete, exists, func, literal_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crmgraph.db.models import ZohoOrg
+from crmgraph.db.models import ZohoAccessToken, ZohoOrg
 from crmgraph.db.scoping import Scope, scoped, tenant_filter
 from crmgraph.domain.changes import UNSET, Maybe, sent
 from crmgraph.errors import DomainError, ErrorCode
@@ -178,8 +178,16 @@ async def change_oauth(
                           "(and accounts_url needs them)", field=missing[0])  # fmt: skip
     for name, column in OAUTH_COLUMNS.items():
         setattr(org, column, after[name])
+    await forget_access_token(session, scope=scope, org_id=org_id)
     await session.flush()
     return org
+
+
+async def forget_access_token(session: AsyncSession, *, scope: Scope, org_id: str) -> None:
+    """Drop the org's shared access token (crmgraph.zoho.access_tokens): its client changed
+    or the org is gone."""
+    token = ZohoAccessToken
+    await session.execute(delete(token).where(tenant_filter(token, scope), token.org_id == org_id))
 
 
 async def list_orgs(session: AsyncSession, *, scope: Scope) -> list[ZohoOrg]:
@@ -194,6 +202,7 @@ async def delete_org(session: AsyncSession, *, scope: Scope, org_id: str) -> Non
     )
     if getattr(result, "rowcount", 0) == 0:
         raise DomainError(ErrorCode.NOT_FOUND, "no such Zoho organisation", field="org_id")
+    await forget_access_token(session, scope=scope, org_id=org_id)
 
 
 async def find_keys(session: AsyncSession, org_id: str) -> tuple[str, OrgKeys] | None:

@@ -27,7 +27,11 @@ from crmgraph.db.models.marketing import Campaign, Touchpoint
 from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
 from crmgraph.db.models.pipelines import Pipeline, PipelineStage
 from crmgraph.db.models.webhooks import WebhookDelivery, WebhookJob, WebhookSubscription
-from crmgraph.db.models.zoho import ZohoInboundEvent, ZohoOrg
+from crmgraph.db.models.zoho import (
+    ZohoAccessToken,
+    ZohoInboundEvent,
+    ZohoOrg,
+)
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -59,6 +63,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookJob",
     "WebhookSubscription",
+    "ZohoAccessToken",
     "ZohoInboundEvent",
     "ZohoLinked",
     "ZohoOrg",

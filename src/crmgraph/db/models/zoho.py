@@ -39,6 +39,21 @@ class ZohoOrg(TenantRow, Base):
     desk_webhook_ids: Mapped[list[str]] = mapped_column(default=list)
 
 
+class ZohoAccessToken(TenantRow, Base):
+    """The access token an organisation's OAuth client last made (crmgraph.zoho.access_tokens),
+    shared by every process: Zoho limits how often a refresh token may make one. client_hash
+    says which client made it (a SHA-256 of its credentials), so a client changed in place
+    never uses its predecessor's token."""
+
+    __tablename__ = "zoho_access_tokens"
+
+    org_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_hash: Mapped[str] = mapped_column(String(64))
+    access_token: Mapped[str] = mapped_column(Sealed)
+    api_domain: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+
+
 class ZohoInboundEvent(TenantRow, Base):
     """One event of a Zoho webhook delivery, stored before the delivery is acknowledged.
 

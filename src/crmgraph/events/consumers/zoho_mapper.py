@@ -64,7 +64,7 @@ class ZohoMapper(Consumer):
     prefetches: ClassVar[bool] = True  # notification callbacks' records, read from Zoho
 
     def __init__(self, api: ZohoCrmApi) -> None:
-        self.api = api  # where Zoho is (Settings) and the access tokens it has cached
+        self.api = api  # where Zoho is (Settings); access tokens are in the database
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Self:
@@ -122,16 +122,16 @@ class ZohoMapper(Consumer):
         self, sessions: async_sessionmaker[AsyncSession], tenant_id: str, org_id: str,
         module: str, wanted: list[tuple[int, str]],
     ) -> dict[str, dict[str, Any] | None]:  # fmt: skip
+        scope = Scope(tenant_id=tenant_id, kind="system")
         async with sessions() as session:
-            oauth = await orgs.find_oauth(
-                session, org_id, scope=Scope(tenant_id=tenant_id, kind="system")
-            )
+            oauth = await orgs.find_oauth(session, org_id, scope=scope)
         if oauth is None:
             raise ZohoRefused(
                 f"Zoho org {org_id} has no OAuth client registered to read its records "
                 "with (crmgraph zoho add-org --client-id ...)"
             )
-        return await self.api.records(org_id, oauth, module, [rid for _, rid in wanted])
+        ids = [rid for _, rid in wanted]
+        return await self.api.records(sessions, scope, org_id, oauth, module, ids)
 
 
 @dataclass(frozen=True)

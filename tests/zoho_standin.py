@@ -13,15 +13,24 @@ documentation says, with records, credentials and failures the test controls.
   did not issue or has expired (expire_tokens()); the statuses in `failures` first; each
   answer after `delay` seconds (`asked` counts the GETs it has begun answering; `got_with`
   names the client whose token each answered GET came with).
+- POST and PATCH /crm/v8/actions/watch (Enable Notifications, and Update Specific Information
+  of a Notification: tests/data/zoho/README.md) with the same token check: each call is kept
+  in `watch_calls` (method, body); the statuses in `watch_failures` first; a channel_expiry
+  more than a week ahead, a token over 50 characters or a PATCH of a channel it never
+  enabled is 400 INVALID_DATA; else answered as Zoho does (crm_watch_answer.json).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -31,6 +40,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.ports import free_port
+
+WATCH_ANSWER = json.loads((Path(__file__).parent / "data/zoho/crm_watch_answer.json").read_text())
 
 
 @dataclass
@@ -51,6 +62,9 @@ class ZohoStandIn:
     clients: dict[str, tuple[str, str]] = field(default_factory=dict)
     issued: dict[str, str] = field(default_factory=dict)  # access token -> client id
     got_with: list[str | None] = field(default_factory=list)
+    watch_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    watch_failures: list[int] = field(default_factory=list)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel id -> watch
     url: str = ""
 
     def start(self) -> None:
@@ -58,6 +72,7 @@ class ZohoStandIn:
         self.url = f"http://127.0.0.1:{port}"
         app = Starlette(routes=[
             Route("/oauth/v2/token", self._token, methods=["POST"]),
+            Route("/crm/v8/actions/watch", self._watch, methods=["POST", "PATCH"]),
             Route("/crm/v8/{module}", self._records, methods=["GET"]),
         ])  # fmt: skip
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
@@ -121,3 +136,39 @@ class ZohoStandIn:
             return Response(status_code=204)
         info = {"per_page": 200, "count": len(held), "page": 1, "more_records": False}
         return JSONResponse({"data": held, "info": info})
+
+    async def _watch(self, request: Request) -> Response:
+        body = await request.json()
+        self.watch_calls.append((request.method, body))
+        if self.watch_failures:
+            failed = {
+                "code": "INTERNAL_ERROR",
+                "details": {},
+                "message": "error",
+                "status": "error",
+            }
+            return JSONResponse(failed, status_code=self.watch_failures.pop(0))
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme != "Zoho-oauthtoken" or token not in self.valid_tokens:
+            return JSONResponse({"code": "INVALID_TOKEN", "details": {},
+                                 "message": "invalid oauth token", "status": "error"},
+                                status_code=401)  # fmt: skip
+        [item] = body["watch"]
+        channel = str(item["channel_id"])
+        expiry = datetime.fromisoformat(item["channel_expiry"])
+        week = datetime.now(UTC) + timedelta(days=7)
+        unknown = request.method == "PATCH" and channel not in self.channels
+        if expiry > week or len(item.get("token", "")) > 50 or unknown:
+            return JSONResponse({"code": "INVALID_DATA", "details": {"api_name": "watch"},
+                                 "message": "invalid data", "status": "error"},
+                                status_code=400)  # fmt: skip
+        self.channels[channel] = {**self.channels.get(channel, {}), **item}
+        answer = copy.deepcopy(WATCH_ANSWER)
+        [event] = answer["watch"][0]["details"]["events"]
+        answer["watch"][0]["details"]["events"] = [
+            {**event, "channel_id": channel, "channel_expiry": item["channel_expiry"],
+             "resource_name": name.split(".")[0],
+             "resource_uri": f"{self.url}/crm/v8/{name.split('.')[0]}"}
+            for name in self.channels[channel]["events"]
+        ]  # fmt: skip
+        return JSONResponse(answer)

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     zoho_accounts_url: str = "https://accounts.zoho.com"
     zoho_api_domain: str = "https://www.zohoapis.com"
     zoho_api_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Zoho CRM notification channels (crmgraph.zoho.channels): the REST shim's public address,
+    # which `crmgraph zoho watch` gives Zoho (<it>/webhooks/zoho/crm?org_id=...), and how often
+    # the consumers' process looks for channels to renew.
+    zoho_notify_base_url: str | None = None
+    zoho_watch_check_seconds: float = Field(default=300.0, gt=0)
     sql_echo: bool = False
     debug: bool = False
     # Server processes also run the outbox consumers (crmgraph.events.consumers): `make run`
@@ -103,7 +108,7 @@ class Settings(BaseSettings):
     consumers_in_process: bool = True
     # Per process: the read pool holds at most this many PostgreSQL connections, the write pool
     # half as many (at least 2); a process running the consumers adds the runner's pool and
-    # one to LISTEN (crmgraph.runtime.connection_budget: 12, or 20, with the default 8). A
+    # one to LISTEN (crmgraph.runtime.connection_budget: 12, or 21, with the default 8). A
     # request holds one only while a query runs and waits for one when all are busy: the
     # pools never grow, so the processes' budgets must sum under PostgreSQL's max_connections.
     db_pool_size: int = Field(default=8, gt=0)

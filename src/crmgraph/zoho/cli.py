@@ -4,6 +4,9 @@ organisation whose webhooks tenant T accepts (tenant admins can also use POST /a
 `crmgraph zoho set-oauth ORG_ID --tenant T [--client-id ID] [--client-secret S]
 [--refresh-token R] [--accounts-url URL]`: change its OAuth client in place (as PATCH
 /api/v1/zoho/orgs/{org_id}); options left out keep their values.
+`crmgraph zoho watch ORG_ID --tenant T --modules Contacts,Leads,... [--base-url URL]`: enable
+Zoho CRM notifications of those modules to this server (crmgraph.zoho.channels); the workers
+renew the channel from then on.
 `crmgraph webhooks replay ID`: run a stored Zoho event (zoho_inbound_events.id) through the
 mapper again, e.g. a dead letter once its cause is fixed (crmgraph.zoho.replay).
 
@@ -27,7 +30,9 @@ from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from crmgraph.db.models import ZohoWatchChannel
 
 T = TypeVar("T")
 
@@ -64,6 +69,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for option, what in OAUTH_OPTIONS.items():
         change.add_argument(f"--{option}", help=f"the new {what}; left out: kept")
     change.set_defaults(run=_set_oauth)
+    watch = actions.add_parser("watch", help="enable Zoho CRM notifications, kept renewed")
+    watch.add_argument("org_id", metavar="ORG_ID", help="the Zoho organisation id")
+    watch.add_argument("--tenant", required=True, help="the tenant it is registered for")
+    watch.add_argument("--modules", required=True, help="module API names: Contacts,Leads,...")
+    watch.add_argument("--base-url", help="this server's public URL (ZOHO_NOTIFY_BASE_URL)")
+    watch.set_defaults(run=_watch)
     hooks = commands.add_parser("webhooks", help="received webhooks: run one again")
     hook_actions = hooks.add_subparsers(required=True, metavar="ACTION")
     again = hook_actions.add_parser("replay", help="run a stored Zoho event through the mapper")
@@ -76,18 +87,18 @@ OAUTH_OPTIONS = {"client-id": "OAuth client id", "client-secret": "client secret
                  "accounts-url": "accounts server (https://accounts.zoho.<dc>)"}  # fmt: skip
 
 
-def in_transaction(
-    settings: Settings, command: str, work: Callable[[AsyncSession], Awaitable[T]]
-) -> T | None:
-    """work's answer, run in one transaction on the configured database; None when it was
-    refused (a DomainError, said on stderr as `crmgraph <command>: <why> (<field>)`)."""
+def with_database(
+    settings: Settings, command: str,
+    work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]],
+) -> T | None:  # fmt: skip
+    """work's answer, given sessions on the configured database; None when it was refused (a
+    DomainError, said on stderr as `crmgraph <command>: <why> (<field>)`)."""
     from crmgraph.db.engine import create_engine, create_session_factory
 
     async def run() -> T:
         engine = create_engine(settings)
         try:
-            async with create_session_factory(engine)() as session, session.begin():
-                return await work(session)
+            return await work(create_session_factory(engine))
         finally:
             await engine.dispose()
 
@@ -97,6 +108,18 @@ def in_transaction(
         where = f" ({exc.field})" if exc.field else ""
         print(f"crmgraph {command}: {exc.message}{where}", file=sys.stderr)
         return None
+
+
+def in_transaction(
+    settings: Settings, command: str, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T | None:
+    """with_database, work run in one transaction."""
+
+    async def transaction(sessions: async_sessionmaker[AsyncSession]) -> T:
+        async with sessions() as session, session.begin():
+            return await work(session)
+
+    return with_database(settings, command, transaction)
 
 
 def _set_oauth(settings: Settings, args: argparse.Namespace) -> int:
@@ -118,6 +141,41 @@ def _set_oauth(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     changed = ", ".join(sorted(given))
     print(f"crmgraph: Zoho organisation {args.org_id}: OAuth {changed} changed")
+    return 0
+
+
+def _watch(settings: Settings, args: argparse.Namespace) -> int:
+    from crmgraph.errors import TransientFailure
+    from crmgraph.zoho import channels
+    from crmgraph.zoho.access_tokens import AccessTokens
+    from crmgraph.zoho.http import Endpoints, ZohoRefused
+    from crmgraph.zoho.watch_api import WatchApi
+
+    base_url = args.base_url or settings.zoho_notify_base_url
+    if not base_url:
+        print("crmgraph zoho watch: give --base-url or set ZOHO_NOTIFY_BASE_URL (the URL Zoho "
+              "reaches this server's REST shim at)", file=sys.stderr)  # fmt: skip
+        return 2
+    endpoints = Endpoints(settings.zoho_accounts_url, settings.zoho_api_domain,
+                          settings.zoho_api_timeout_seconds)  # fmt: skip
+    api = WatchApi(AccessTokens(endpoints))
+    modules = [m.strip() for m in args.modules.split(",") if m.strip()]
+    scope = Scope(tenant_id=args.tenant, kind="system")
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> ZohoWatchChannel:
+        return await channels.enable(sessions, api, scope=scope, org_id=args.org_id,
+                                     modules=modules, base_url=base_url)  # fmt: skip
+
+    try:
+        channel = with_database(settings, "zoho watch", work)
+    except (ZohoRefused, TransientFailure) as exc:
+        print(f"crmgraph zoho watch: {exc}", file=sys.stderr)
+        return 2
+    if channel is None:
+        return 2
+    print(f"crmgraph: Zoho org {args.org_id} notifies {', '.join(channel.events)} to "
+          f"{channel.notify_url} on channel {channel.channel_id} until "
+          f"{channel.channel_expiry.isoformat()}; the workers renew it")  # fmt: skip
     return 0
 
 

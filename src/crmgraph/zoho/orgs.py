@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Text, cast, delete, exists, func, literal_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crmgraph.db.models import ZohoAccessToken, ZohoOrg
+from crmgraph.db.models import ZohoAccessToken, ZohoOrg, ZohoWatchChannel
 from crmgraph.db.scoping import Scope, scoped, tenant_filter
 from crmgraph.domain.changes import UNSET, Maybe, sent
 from crmgraph.errors import DomainError, ErrorCode
@@ -203,6 +203,10 @@ async def delete_org(session: AsyncSession, *, scope: Scope, org_id: str) -> Non
     if getattr(result, "rowcount", 0) == 0:
         raise DomainError(ErrorCode.NOT_FOUND, "no such Zoho organisation", field="org_id")
     await forget_access_token(session, scope=scope, org_id=org_id)
+    channel = ZohoWatchChannel  # nothing renews its channels any more
+    await session.execute(
+        delete(channel).where(tenant_filter(channel, scope), channel.org_id == org_id)
+    )
 
 
 async def find_keys(session: AsyncSession, org_id: str) -> tuple[str, OrgKeys] | None:

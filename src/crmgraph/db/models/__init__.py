@@ -31,6 +31,7 @@ from crmgraph.db.models.zoho import (
     ZohoAccessToken,
     ZohoInboundEvent,
     ZohoOrg,
+    ZohoWatchChannel,
 )
 
 __all__ = [
@@ -67,4 +68,5 @@ __all__ = [
     "ZohoInboundEvent",
     "ZohoLinked",
     "ZohoOrg",
+    "ZohoWatchChannel",
 ]

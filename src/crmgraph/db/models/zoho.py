@@ -54,6 +54,26 @@ class ZohoAccessToken(TenantRow, Base):
     expires_at: Mapped[datetime]
 
 
+class ZohoWatchChannel(TenantRow, Base):
+    """A Zoho CRM notification channel (actions/watch) crmgraph enabled for an organisation
+    and keeps renewed (crmgraph.zoho.channels): Zoho ends it at channel_expiry. renew_at is
+    when a worker next renews it (before the expiry; after a failure, its retry); a worker
+    claims it by moving renew_at on, so one renews it at a time."""
+
+    __tablename__ = "zoho_watch_channels"
+    __table_args__ = (UniqueConstraint("org_id", "channel_id"),)
+
+    org_id: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    events: Mapped[list[str]]
+    notify_url: Mapped[str] = mapped_column(Text)
+    channel_expiry: Mapped[datetime]
+    renew_at: Mapped[datetime] = mapped_column(index=True)
+    renewed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class ZohoInboundEvent(TenantRow, Base):
     """One event of a Zoho webhook delivery, stored before the delivery is acknowledged.
 

@@ -24,12 +24,16 @@ what Zoho holds now, timed by its Modified_Time; a delete needs no read, and a r
 longer has is applied as a delete. Zoho being unreachable, slow or failing (5xx, 429) is a
 TransientFailure of each event of that GET: retried with backoff for as long as it lasts,
 never dead; refused credentials are an ordinary failure of each.
+
+Its background loop keeps the Zoho CRM notification channels crmgraph enabled alive
+(crmgraph.zoho.channels.keep_renewed, every ZOHO_WATCH_CHECK_SECONDS), with the same access
+tokens.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -43,12 +47,13 @@ from crmgraph.events.bus import BusEvent
 from crmgraph.events.consumers.base import Consumer, batch_session, prefetched
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.zoho_payloads import ZohoRecordReceived
-from crmgraph.zoho import orgs
+from crmgraph.zoho import channels, orgs
 from crmgraph.zoho.crm_api import Endpoints, ZohoCrmApi, ZohoRefused
 from crmgraph.zoho.formats.base import event_time
 from crmgraph.zoho.formats.crm_notification import is_notification
 from crmgraph.zoho.mapping import Applied, apply_record
 from crmgraph.zoho.records import ZohoRecord
+from crmgraph.zoho.watch_api import WatchApi
 
 if TYPE_CHECKING:
     from crmgraph.runtime import Runtime
@@ -62,15 +67,22 @@ class ZohoMapper(Consumer):
     max_attempts: ClassVar[int] = 8
     retry_backoff: ClassVar[float] = 1.0
     prefetches: ClassVar[bool] = True  # notification callbacks' records, read from Zoho
+    background_connections: ClassVar[int] = 1  # the channel renewal's, one at a time
 
-    def __init__(self, api: ZohoCrmApi) -> None:
+    def __init__(self, api: ZohoCrmApi, *, watch_every: float = 300.0) -> None:
         self.api = api  # where Zoho is (Settings); access tokens are in the database
+        self.watch_every = watch_every  # seconds between looks for channels to renew
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Self:
         s = runtime.settings
         endpoints = Endpoints(s.zoho_accounts_url, s.zoho_api_domain, s.zoho_api_timeout_seconds)
-        return cls(ZohoCrmApi(endpoints))
+        return cls(ZohoCrmApi(endpoints), watch_every=s.zoho_watch_check_seconds)
+
+    def background(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> Coroutine[Any, Any, None] | None:
+        return channels.keep_renewed(sessions, WatchApi(self.api.tokens), every=self.watch_every)
 
     async def handle(self, event: BusEvent) -> None:
         payload = Envelope.of(event).payload

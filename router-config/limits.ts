@@ -68,6 +68,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'LeadScore.scoringFactors': 20,
   'LeadScoreHistory.scoringFactors': 20,
   'Pipeline.stages': 20,
+  'PipelineBreakdown.stageMetrics': 20,
   'PipelineStage.automationRules': 10,
   'Query.activityTimeline': MAX_PAGE_SIZE,
   'Query.apiKeys': 100,
@@ -75,6 +76,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.searchContacts': MAX_PAGE_SIZE,
   'Query.webhookSubscriptions': 100,
   'RevenueAttribution.attribution': 100,
+  'SalesReport.pipelineBreakdown': 20,
+  'SalesReport.topPerformers': 10,
 };
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */

@@ -10,6 +10,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
 from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
+from subgraphs.deals.report import SalesReport, SalesReportFilter, resolve_sales_report
 from subgraphs.deals.types import Deal, prefetch_cards
 
 SORT_COLUMNS = {f.value: f.value for f in DealSortField}
@@ -42,3 +43,10 @@ class Query:
             info.context, models.Deal, Deal.from_row, args, deal_filter(filter), order,
             prefetch=lambda rows: prefetch_cards(info, rows),
         )  # fmt: skip
+
+    @strawberry.field(
+        description="Revenue, win rate, top performers and stage metrics of a period "
+        "(README: Sales reports). Needs reports:sales (sales managers, tenant admins)."
+    )
+    async def sales_report(self, info: Info, filter: SalesReportFilter) -> SalesReport:
+        return await resolve_sales_report(info, filter)

@@ -53,6 +53,7 @@ ENFORCED = {
     "LeadScore.scoringFactors": bounds.SCORING_FACTORS,
     "LeadScoreHistory.scoringFactors": bounds.SCORING_FACTORS,
     "Pipeline.stages": bounds.PIPELINE_STAGES,
+    "PipelineBreakdown.stageMetrics": bounds.PIPELINE_STAGES,
     "PipelineStage.automationRules": bounds.AUTOMATION_RULES,
     "Query.activityTimeline": MAX_PAGE_SIZE,
     "Query.apiKeys": bounds.API_KEYS,
@@ -60,6 +61,8 @@ ENFORCED = {
     "Query.searchContacts": MAX_PAGE_SIZE,
     "Query.webhookSubscriptions": bounds.WEBHOOKS,
     "RevenueAttribution.attribution": bounds.ATTRIBUTION_GROUPS,
+    "SalesReport.pipelineBreakdown": bounds.REPORT_PIPELINES,
+    "SalesReport.topPerformers": bounds.TOP_PERFORMERS,
 }
 
 

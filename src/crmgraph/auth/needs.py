@@ -151,6 +151,8 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     **reads("contacts", "Account.contacts"),
     # deals
     **reads("deals", "Query.deal", "Query.deals"),
+    # reports over every owner's deals: sales managers (reports:sales:*) and tenant admins
+    "Query.salesReport": need("reports:sales"),
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
     "Mutation.moveDealStage": need("deals:move_stage", "deals:write", owner=("deal_id", "deal")),

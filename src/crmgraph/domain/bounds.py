@@ -14,6 +14,8 @@ from __future__ import annotations
 # writes race past the check).
 PIPELINES = 20  # Query.pipelines, oldest first
 PIPELINE_STAGES = 20  # Pipeline.stages
+# SalesReport.pipelineBreakdown: the pipelines asked for (refused beyond), else the oldest
+REPORT_PIPELINES = PIPELINES
 
 # Rows that grow on their own, cut on read (the rest stay reachable elsewhere).
 CHILD_ACCOUNTS = 20  # Account.childAccounts, by name; accounts(filter: {parentAccountId}) pages
@@ -27,6 +29,7 @@ TOUCHPOINTS = 100  # Lead.touchpoints, Contact.touchpoints: the latest touches
 ATTRIBUTION_GROUPS = 100  # RevenueAttribution.attribution: the largest groups
 TOP_PERFORMING = 3  # RevenueAttribution.insights.topPerforming
 API_KEYS = 100  # Query.apiKeys, oldest first
+TOP_PERFORMERS = 10  # SalesReport.topPerformers: the most revenue
 
 # Customer health (crmgraph.domain.health): fixed by its rules, or by a checked argument.
 HEALTH_COMPONENTS = 4  # CustomerHealth.components: support, financial, delivery, engagement

@@ -1,0 +1,101 @@
+"""salesReport through the router: the API design's SalesPerformanceReport runs unchanged
+(its ids are placeholders: zero figures, no error), names come from the subgraphs that own
+users, pipelines and stages, and only holders of reports:sales may ask."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+
+from crmgraph.db import models
+from crmgraph.db.scoping import tenant_filter
+from tests.e2e.test_pipelines import DealSpec, failed, ok, seed_deals, seed_pipeline
+from tests.stack import Stack
+
+DAY = timedelta(days=1)
+EXAMPLE = (Path(__file__).parents[1] / "data" / "sales_performance_report.graphql").read_text()
+REPORT = """query($filter: SalesReportFilter!) { salesReport(filter: $filter) {
+  totalRevenue dealsClosed dealsLost averageDealSize conversionRate
+  topPerformers { user { id name } revenue dealsWon }
+  pipelineBreakdown { pipeline { name } stageMetrics {
+    stage { name probability } dealCount totalValue averageTimeInStage } } } }"""
+
+
+def test_the_api_designs_report_runs_unchanged_with_its_placeholder_ids(
+    stack: Stack, tenant: str
+) -> None:
+    stack.call(lambda: seed_pipeline(stack, tenant))
+
+    data = ok(stack, EXAMPLE, tenant)
+
+    assert data["salesReport"] == {
+        "totalRevenue": 0.0, "dealsClosed": 0, "averageDealSize": 0.0, "conversionRate": 0.0,
+        "topPerformers": [], "pipelineBreakdown": [],
+    }  # fmt: skip
+
+
+def test_a_managers_report_names_owners_pipelines_and_stages(stack: Stack, tenant: str) -> None:
+    seeded = stack.call(lambda: seed_pipeline(stack, tenant))
+    specs = [
+        DealSpec(value=1000, stage=2, status="WON", created=10 * DAY, closed=4 * DAY),  # 6d
+        DealSpec(value=400, stage=0, status="LOST", created=3 * DAY, closed=2 * DAY),  # 1d
+    ]
+    stack.call(lambda: seed_deals(stack, tenant, seeded, specs))
+    owner = stack.call(lambda: own_all_deals(stack, tenant))
+    today = datetime.now(UTC).date()
+    period = {"start": str(today - 30 * DAY), "end": str(today)}
+    token = stack.token(tenant, roles=("sales_manager",))
+
+    body = stack.graphql(
+        REPORT, {"filter": {"period": period}}, headers={"authorization": f"Bearer {token}"}
+    ).json()
+
+    assert body.get("errors") is None, body
+    assert body["data"]["salesReport"] == {
+        "totalRevenue": 1000.0, "dealsClosed": 1, "dealsLost": 1, "averageDealSize": 1000.0,
+        "conversionRate": 50.0,
+        "topPerformers": [{"user": {"id": owner, "name": "Rita Report"}, "revenue": 1000.0,
+                           "dealsWon": 1}],
+        "pipelineBreakdown": [{"pipeline": {"name": "Sales"}, "stageMetrics": [
+            stage("Lead", 10, 1, 400.0, 1), stage("Proposal", 50, 0, 0.0, 0),
+            stage("Closed", 100, 1, 1000.0, 6)]}],
+    }  # fmt: skip
+
+
+def test_a_sales_rep_may_not_ask_for_the_report(stack: Stack, tenant: str) -> None:
+    token = stack.token(tenant, roles=("sales_rep",))
+    variables = {"filter": {"period": {"start": "2025-01-01", "end": "2025-01-31"}}}
+
+    body = stack.graphql(REPORT, variables, headers={"authorization": f"Bearer {token}"}).json()
+
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+def test_a_period_that_ends_before_it_starts_is_a_validation_error(
+    stack: Stack, tenant: str
+) -> None:
+    variables = {"period": {"start": "2025-02-01", "end": "2025-01-31"}}
+
+    assert failed(stack, REPORT, tenant, filter=variables) == [
+        ("VALIDATION_ERROR", "filter.period.end")
+    ]
+
+
+def stage(name: str, probability: int, count: int, value: float, days: int) -> dict[str, Any]:
+    return {"stage": {"name": name, "probability": probability}, "dealCount": count,
+            "totalValue": value, "averageTimeInStage": days}  # fmt: skip
+
+
+async def own_all_deals(stack: Stack, tenant: str) -> str:
+    """A user of the tenant who owns all its deals (no mutation here sets an owner)."""
+    async with stack.runtime.sessions() as session, session.begin():
+        user = models.User(tenant_id=tenant, email="rita@crm.test", name="Rita Report")
+        session.add(user)
+        await session.flush()
+        d = models.Deal
+        await session.execute(update(d).where(tenant_filter(d, tenant)).values(owner_id=user.id))
+        return str(user.id)

@@ -10,6 +10,13 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
 from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
+from subgraphs.deals.performance import (
+    MetricsPeriod,
+    PerformanceMetrics,
+    SalesDashboard,
+    resolve_dashboard,
+    resolve_performance,
+)
 from subgraphs.deals.report import SalesReport, SalesReportFilter, resolve_sales_report
 from subgraphs.deals.types import Deal, prefetch_cards
 
@@ -50,3 +57,22 @@ class Query:
     )
     async def sales_report(self, info: Info, filter: SalesReportFilter) -> SalesReport:
         return await resolve_sales_report(info, filter)
+
+    @strawberry.field(
+        description="A salesperson's deals over the current calendar period (README: Sales "
+        "reports). A sales rep may ask about themselves; managers about anyone."
+    )
+    async def performance_metrics(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        period: MetricsPeriod,  # type: ignore[valid-type]
+    ) -> PerformanceMetrics:
+        return await resolve_performance(info, user_id, period)
+
+    @strawberry.field(
+        description="A salesperson's month, quarter and year so far (the API design's unified "
+        "dashboard). A sales rep may ask about themselves; managers about anyone."
+    )
+    async def sales_dashboard(self, info: Info, user_id: strawberry.ID) -> SalesDashboard:
+        return await resolve_dashboard(info, user_id)

@@ -99,3 +99,42 @@ async def own_all_deals(stack: Stack, tenant: str) -> str:
         d = models.Deal
         await session.execute(update(d).where(tenant_filter(d, tenant)).values(owner_id=user.id))
         return str(user.id)
+
+
+PERFORMANCE = """query($user: ID!, $period: MetricsPeriod!) {
+  performanceMetrics(userId: $user, period: $period) {
+    user { id } period revenue dealsWon dealsLost winRate averageDealSize
+    openDeals openPipelineValue weightedPipelineValue } }"""
+
+
+def test_a_rep_sees_their_own_performance_and_no_one_elses(stack: Stack, tenant: str) -> None:
+    seeded = stack.call(lambda: seed_pipeline(stack, tenant))
+    specs = [
+        DealSpec(value=1000, stage=2, status="WON", created=3 * DAY, closed=timedelta(0)),
+        DealSpec(value=600, stage=1, created=2 * DAY),  # open at 50%
+        DealSpec(value=200, stage=0, created=2 * DAY),  # open at 10%
+    ]
+    stack.call(lambda: seed_deals(stack, tenant, seeded, specs))
+    rep = stack.call(lambda: own_all_deals(stack, tenant))
+    other = stack.call(lambda: another_user(stack, tenant))
+    token = stack.token(tenant, user_id=rep, roles=("sales_rep",))
+    auth = {"authorization": f"Bearer {token}"}
+
+    own = stack.graphql(PERFORMANCE, {"user": rep, "period": "WEEK"}, headers=auth).json()
+    theirs = stack.graphql(PERFORMANCE, {"user": other, "period": "WEEK"}, headers=auth).json()
+
+    assert own.get("errors") is None, own
+    assert own["data"]["performanceMetrics"] == {
+        "user": {"id": rep}, "period": "WEEK", "revenue": 1000.0, "dealsWon": 1,
+        "dealsLost": 0, "winRate": 100.0, "averageDealSize": 1000.0, "openDeals": 2,
+        "openPipelineValue": 800.0, "weightedPipelineValue": 320.0,
+    }  # fmt: skip
+    assert [e["extensions"]["code"] for e in theirs["errors"]] == ["FORBIDDEN"]
+
+
+async def another_user(stack: Stack, tenant: str) -> str:
+    async with stack.runtime.sessions() as session, session.begin():
+        user = models.User(tenant_id=tenant, email="otto@crm.test", name="Otto Other")
+        session.add(user)
+        await session.flush()
+        return str(user.id)

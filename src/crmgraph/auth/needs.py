@@ -34,7 +34,7 @@ class Owner:
     """The argument (a dotted path into input objects) holding the id of a row of `row`."""
 
     argument: str
-    row: str  # account | contact | deal | event | lead | task
+    row: str  # account | contact | deal | event | lead | task | user
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,11 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     **reads("contacts", "Account.contacts"),
     # deals
     **reads("deals", "Query.deal", "Query.deals"),
-    # reports over every owner's deals: sales managers (reports:sales:*) and tenant admins
-    "Query.salesReport": need("reports:sales"),
+    # Sales reports: sales managers (reports:sales:*) and tenant admins about anyone, a sales
+    # rep (reports:sales:own) only about themselves, naming their own user id.
+    "Query.salesReport": need("reports:sales", owner=("filter.user_id", "user")),
+    "Query.performanceMetrics": need("reports:sales", owner=("user_id", "user")),
+    "Query.salesDashboard": need("reports:sales", owner=("user_id", "user")),
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
     "Mutation.moveDealStage": need("deals:move_stage", "deals:write", owner=("deal_id", "deal")),

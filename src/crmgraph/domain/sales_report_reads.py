@@ -15,6 +15,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.db.stage_stays import seconds_between, stage_stays
 from crmgraph.domain import bounds
+from crmgraph.domain.performance import OpenPipeline, Performance, Period, period_days
 from crmgraph.domain.sales_report import (
     Performer,
     ReportRequest,
@@ -22,7 +23,9 @@ from crmgraph.domain.sales_report import (
     StageFigures,
     Totals,
     breakdown,
+    money,
     ranked,
+    report_request,
 )
 
 
@@ -44,6 +47,23 @@ async def sales_report(
             await _stage_figures(session, scope, request, deals, all_stages, now),
         ),
     )
+
+
+async def performance(
+    session: AsyncSession, scope: Scope, user_id: UUID, period: Period, *, now: datetime
+) -> Performance:
+    """The user's deals closed in the period so far, and the user's open pipeline now."""
+    start, end = period_days(period, now.date())
+    request = report_request(start, end, user_id)
+    d = models.Deal
+    weighted = func.sum(d.value * d.probability / 100)
+    stmt = select(func.count(), func.sum(d.value), weighted).where(
+        tenant_filter(d, scope), d.owner_id == user_id, d.status == "ACTIVE"
+    )
+    count, value, weighted_value = (await session.execute(stmt)).one()
+    open_ = OpenPipeline(int(count or 0), Decimal(value or 0), money(Decimal(weighted_value or 0)))
+    closed = await _totals(session, request, _deals_of(scope, request))
+    return Performance(start, end, closed, open_)
 
 
 def _deals_of(scope: Scope, r: ReportRequest) -> list[ColumnElement[bool]]:

@@ -151,6 +151,12 @@ async def event_owner(loaders: Loaders, id_: UUID) -> UUID | None:
     return None if row is None else row.owner_id
 
 
+async def user_self(loaders: Loaders, id_: UUID) -> UUID | None:
+    """A user of the tenant owns what is about them (their reports)."""
+    row = await loaders.user_by_id.load(id_)
+    return None if row is None else row.id
+
+
 # needs.Owner.row -> where that row's owner is.
 OWNER_OF: dict[str, OwnerOf] = {
     "account": account_owner,
@@ -159,4 +165,5 @@ OWNER_OF: dict[str, OwnerOf] = {
     "event": event_owner,
     "lead": lead_owner,
     "task": task_owner,
+    "user": user_self,
 }

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from crmgraph.domain import bounds
+from crmgraph.domain.performance import Period, period_days
 from crmgraph.domain.sales_report import (
     Performer,
     StageFigures,
@@ -84,3 +85,22 @@ def test_breakdown_lists_every_stage_in_order_with_zeros_where_nothing_stayed() 
 def test_no_pipeline_no_line() -> None:
     assert breakdown([], {}, {}) == ()
     assert breakdown([UUID(int=1)], {UUID(int=1): []}, {})[0].stages == ()
+
+
+@pytest.mark.parametrize(
+    ("period", "first"),
+    [
+        (Period.WEEK, date(2026, 11, 23)),  # Monday
+        (Period.MONTH, date(2026, 11, 1)),
+        (Period.QUARTER, date(2026, 10, 1)),
+        (Period.YEAR, date(2026, 1, 1)),
+    ],
+)
+def test_a_period_runs_from_its_first_day_to_today(period: Period, first: date) -> None:
+    assert period_days(period, date(2026, 11, 28)) == (first, date(2026, 11, 28))
+
+
+def test_a_quarters_first_day_on_its_boundaries() -> None:
+    assert period_days(Period.QUARTER, date(2026, 3, 31))[0] == date(2026, 1, 1)
+    assert period_days(Period.QUARTER, date(2026, 4, 1))[0] == date(2026, 4, 1)
+    assert period_days(Period.WEEK, date(2026, 11, 23))[0] == date(2026, 11, 23)

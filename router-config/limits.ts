@@ -60,6 +60,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'CustomerHealth.trend': 24,
   'CustomerOverview.activities': MAX_PAGE_SIZE,
   'CustomerOverview.deals': MAX_PAGE_SIZE,
+  'DashboardData.widgets': 8,
+  'DashboardWidget.series': 20,
   'Deal.stageHistory': 100,
   'Event.attendees': 50,
   'HealthComponent.factors': 4,

@@ -9,6 +9,7 @@ from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
+from subgraphs.deals.dashboard import DashboardData, resolve_dashboard_data
 from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
 from subgraphs.deals.performance import (
     MetricsPeriod,
@@ -76,3 +77,10 @@ class Query:
     )
     async def sales_dashboard(self, info: Info, user_id: strawberry.ID) -> SalesDashboard:
         return await resolve_dashboard(info, user_id)
+
+    @strawberry.field(
+        description="A dashboard's widgets; null for an id naming none. Built in: `sales`, the "
+        "tenant's sales at a glance (README: Sales reports)."
+    )
+    async def dashboard_data(self, info: Info, dashboard_id: strawberry.ID) -> DashboardData | None:
+        return await resolve_dashboard_data(info, dashboard_id)

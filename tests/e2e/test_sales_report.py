@@ -101,6 +101,18 @@ async def own_all_deals(stack: Stack, tenant: str) -> str:
         return str(user.id)
 
 
+def seed_a_rep_with_a_win_today(stack: Stack, tenant: str) -> str:
+    """A rep owning a deal of 1000 won now and two open ones: 600 at 50%, 200 at 10%."""
+    seeded = stack.call(lambda: seed_pipeline(stack, tenant))
+    specs = [
+        DealSpec(value=1000, stage=2, status="WON", created=3 * DAY, closed=timedelta(0)),
+        DealSpec(value=600, stage=1, created=2 * DAY),
+        DealSpec(value=200, stage=0, created=2 * DAY),
+    ]
+    stack.call(lambda: seed_deals(stack, tenant, seeded, specs))
+    return stack.call(lambda: own_all_deals(stack, tenant))
+
+
 PERFORMANCE = """query($user: ID!, $period: MetricsPeriod!) {
   performanceMetrics(userId: $user, period: $period) {
     user { id } period revenue dealsWon dealsLost winRate averageDealSize
@@ -108,14 +120,7 @@ PERFORMANCE = """query($user: ID!, $period: MetricsPeriod!) {
 
 
 def test_a_rep_sees_their_own_performance_and_no_one_elses(stack: Stack, tenant: str) -> None:
-    seeded = stack.call(lambda: seed_pipeline(stack, tenant))
-    specs = [
-        DealSpec(value=1000, stage=2, status="WON", created=3 * DAY, closed=timedelta(0)),
-        DealSpec(value=600, stage=1, created=2 * DAY),  # open at 50%
-        DealSpec(value=200, stage=0, created=2 * DAY),  # open at 10%
-    ]
-    stack.call(lambda: seed_deals(stack, tenant, seeded, specs))
-    rep = stack.call(lambda: own_all_deals(stack, tenant))
+    rep = seed_a_rep_with_a_win_today(stack, tenant)
     other = stack.call(lambda: another_user(stack, tenant))
     token = stack.token(tenant, user_id=rep, roles=("sales_rep",))
     auth = {"authorization": f"Bearer {token}"}
@@ -138,3 +143,32 @@ async def another_user(stack: Stack, tenant: str) -> str:
         session.add(user)
         await session.flush()
         return str(user.id)
+
+
+DASHBOARD = """query($id: ID!) { dashboardData(dashboardId: $id) {
+  id name widgets { key unit value series { label value } } } }"""
+
+
+def test_the_sales_dashboard_shows_the_tenant_and_only_to_managers(
+    stack: Stack, tenant: str
+) -> None:
+    rep = seed_a_rep_with_a_win_today(stack, tenant)
+    as_rep = {"authorization": f"Bearer {stack.token(tenant, user_id=rep, roles=('sales_rep',))}"}
+    month = f"{datetime.now(UTC):%Y-%m}"
+
+    board = ok(stack, DASHBOARD, tenant, id="sales")["dashboardData"]
+    unknown = ok(stack, DASHBOARD, tenant, id="marketing")["dashboardData"]
+    refused = stack.graphql(DASHBOARD, {"id": "sales"}, headers=as_rep).json()
+
+    widgets = {w["key"]: w for w in board["widgets"]}
+    assert (board["id"], board["name"]) == ("sales", "Sales overview")
+    assert widgets["revenue_this_month"]["value"] == 1000.0
+    assert widgets["open_pipeline"]["value"] == 800.0
+    assert widgets["weighted_pipeline"]["value"] == 320.0
+    assert widgets["revenue_by_month"]["series"][-1] == {"label": month, "value": 1000.0}
+    assert widgets["open_value_by_stage"]["series"] == [
+        {"label": "Lead", "value": 200.0}, {"label": "Proposal", "value": 600.0},
+        {"label": "Closed", "value": 0.0},
+    ]  # fmt: skip
+    assert unknown is None
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]

@@ -45,6 +45,8 @@ ENFORCED = {
     "CustomerHealth.trend": bounds.HEALTH_MONTHS,
     "CustomerOverview.activities": MAX_PAGE_SIZE,
     "CustomerOverview.deals": MAX_PAGE_SIZE,
+    "DashboardData.widgets": bounds.DASHBOARD_WIDGETS,
+    "DashboardWidget.series": bounds.DASHBOARD_POINTS,
     "Deal.stageHistory": bounds.STAGE_HISTORY,
     "Event.attendees": bounds.ATTENDEES,
     "HealthComponent.factors": bounds.HEALTH_FACTORS,

@@ -50,15 +50,17 @@ async def sales_report(
 
 
 async def performance(
-    session: AsyncSession, scope: Scope, user_id: UUID, period: Period, *, now: datetime
+    session: AsyncSession, scope: Scope, user_id: UUID | None, period: Period, *, now: datetime
 ) -> Performance:
-    """The user's deals closed in the period so far, and the user's open pipeline now."""
+    """The user's (None: the tenant's) deals closed in the period so far, and the open
+    pipeline now."""
     start, end = period_days(period, now.date())
     request = report_request(start, end, user_id)
     d = models.Deal
     weighted = func.sum(d.value * d.probability / 100)
+    mine = () if user_id is None else (d.owner_id == user_id,)
     stmt = select(func.count(), func.sum(d.value), weighted).where(
-        tenant_filter(d, scope), d.owner_id == user_id, d.status == "ACTIVE"
+        tenant_filter(d, scope), *mine, d.status == "ACTIVE"
     )
     count, value, weighted_value = (await session.execute(stmt)).one()
     open_ = OpenPipeline(int(count or 0), Decimal(value or 0), money(Decimal(weighted_value or 0)))

@@ -84,6 +84,8 @@ def attach(types: Iterable[type]) -> None:
 async def _passes(info: Info, scope: Scope, need: needs.Need, args: Mapping[str, Any]) -> bool:
     grants = [needs.holds(scope.permissions, p) for p in need.any_of]
     levels = [g.level for g in grants if g.allowed]
+    if need.tenant_wide:
+        return "tenant" in levels
     if not levels or need.owner is None or "tenant" in levels:
         return bool(levels)
     raw_id = needs.argument(args, need.owner.argument)

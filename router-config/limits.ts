@@ -60,6 +60,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'CustomerHealth.trend': 24,
   'CustomerOverview.activities': MAX_PAGE_SIZE,
   'CustomerOverview.deals': MAX_PAGE_SIZE,
+  'DashboardData.widgets': 8,
+  'DashboardWidget.series': 20,
   'Deal.stageHistory': 100,
   'Event.attendees': 50,
   'HealthComponent.factors': 4,
@@ -68,6 +70,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'LeadScore.scoringFactors': 20,
   'LeadScoreHistory.scoringFactors': 20,
   'Pipeline.stages': 20,
+  'PipelineBreakdown.stageMetrics': 20,
   'PipelineStage.automationRules': 10,
   'Query.activityTimeline': MAX_PAGE_SIZE,
   'Query.apiKeys': 100,
@@ -75,6 +78,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.searchContacts': MAX_PAGE_SIZE,
   'Query.webhookSubscriptions': 100,
   'RevenueAttribution.attribution': 100,
+  'SalesReport.pipelineBreakdown': 20,
+  'SalesReport.topPerformers': 10,
 };
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */

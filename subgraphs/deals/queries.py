@@ -9,7 +9,16 @@ from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.lists import root_connection
+from subgraphs.deals.dashboard import DashboardData, resolve_dashboard_data
 from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
+from subgraphs.deals.performance import (
+    MetricsPeriod,
+    PerformanceMetrics,
+    SalesDashboard,
+    resolve_dashboard,
+    resolve_performance,
+)
+from subgraphs.deals.report import SalesReport, SalesReportFilter, resolve_sales_report
 from subgraphs.deals.types import Deal, prefetch_cards
 
 SORT_COLUMNS = {f.value: f.value for f in DealSortField}
@@ -42,3 +51,36 @@ class Query:
             info.context, models.Deal, Deal.from_row, args, deal_filter(filter), order,
             prefetch=lambda rows: prefetch_cards(info, rows),
         )  # fmt: skip
+
+    @strawberry.field(
+        description="Revenue, win rate, top performers and stage metrics of a period "
+        "(README: Sales reports). Needs reports:sales (sales managers, tenant admins)."
+    )
+    async def sales_report(self, info: Info, filter: SalesReportFilter) -> SalesReport:
+        return await resolve_sales_report(info, filter)
+
+    @strawberry.field(
+        description="A salesperson's deals over the current calendar period (README: Sales "
+        "reports). A sales rep may ask about themselves; managers about anyone."
+    )
+    async def performance_metrics(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        period: MetricsPeriod,  # type: ignore[valid-type]
+    ) -> PerformanceMetrics:
+        return await resolve_performance(info, user_id, period)
+
+    @strawberry.field(
+        description="A salesperson's month, quarter and year so far (the API design's unified "
+        "dashboard). A sales rep may ask about themselves; managers about anyone."
+    )
+    async def sales_dashboard(self, info: Info, user_id: strawberry.ID) -> SalesDashboard:
+        return await resolve_dashboard(info, user_id)
+
+    @strawberry.field(
+        description="A dashboard's widgets; null for an id naming none. Built in: `sales`, the "
+        "tenant's sales at a glance (README: Sales reports)."
+    )
+    async def dashboard_data(self, info: Info, dashboard_id: strawberry.ID) -> DashboardData | None:
+        return await resolve_dashboard_data(info, dashboard_id)

@@ -2,49 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CompoundSelect, Float, case, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import case, func, select
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Condition, Filter
-from crmgraph.db.scoping import tenant_filter
-from crmgraph.db.types import UTCDateTime
+from crmgraph.db.stage_stays import seconds_between, stage_stays
 from crmgraph.domain import bounds
 from crmgraph.loaders.base import Loader, LoaderBase
 
 DAY = 86400
 ACTIVE = Filter((Condition("status", "eq", "ACTIVE"),))
-
-
-class seconds_between(FunctionElement[float]):
-    """Seconds from the first timestamp to the second, on PostgreSQL and SQLite alike."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    end_sql, start_sql = compiler.process(end, **kw), compiler.process(start, **kw)
-    return f"((julianday({end_sql}) - julianday({start_sql})) * 86400.0)"
 
 
 @dataclass(frozen=True)
@@ -128,62 +101,14 @@ class PipelineLoaders(LoaderBase):
     @cached_property
     def stage_time_seconds(self) -> Loader[UUID, float | None]:
         """Average seconds of the stays of deals in each stage (None: no stay), one statement
-        per batch. See _stays for what a stay is."""
+        per batch (crmgraph.db.stage_stays says what a stay is)."""
 
         async def batch(ids: list[UUID]) -> list[float | None]:
-            stays = self._stays(ids, datetime.now(UTC)).subquery()
-            stmt = select(stays.c.stage_id, func.avg(stays.c.seconds)).group_by(stays.c.stage_id)
+            stays = stage_stays(self._scope, datetime.now(UTC), stage_ids=ids).subquery()
+            seconds = func.avg(seconds_between(stays.c.entered_at, stays.c.left_at))
+            stmt = select(stays.c.stage_id, seconds).group_by(stays.c.stage_id)
             async with self._sessions() as session:
                 found = {row[0]: row[1] for row in await session.execute(stmt)}
             return [None if found.get(id_) is None else float(found[id_]) for id_ in ids]
 
         return Loader(batch)
-
-    def _stays(self, ids: Sequence[UUID], now: datetime) -> CompoundSelect[Any]:
-        """Each stay of a deal in one of the stages, as (stage_id, seconds):
-
-        - completed stays from the recorded stage changes: entering the stage (to_stage_id) up
-          to the deal's next change; and, for a deal whose first recorded change leaves the
-          stage it was created in, from the deal's creation to that change;
-        - the current stay of each deal in the stage, from deals.stage_entered_at up to now
-          for an ACTIVE deal, or up to actual_close_date for a closed one (without a close
-          date a closed deal's stay is left out).
-        """
-        c, d, tenant = models.DealStageChange, models.Deal, self._scope
-        moved = select(c.deal_id).where(
-            tenant_filter(c, tenant), or_(c.to_stage_id.in_(ids), c.from_stage_id.in_(ids))
-        )
-        order = (c.created_at, c.id)
-        history = (
-            select(
-                c.deal_id,
-                c.from_stage_id,
-                c.to_stage_id,
-                c.created_at,
-                func.lead(c.created_at)
-                .over(partition_by=c.deal_id, order_by=order)
-                .label("left_at"),
-                func.lag(c.created_at)
-                .over(partition_by=c.deal_id, order_by=order)
-                .label("previous_at"),
-            )
-            .where(tenant_filter(c, tenant), c.deal_id.in_(moved))
-            .subquery()
-        )
-        h = history.c
-        entered = select(
-            h.to_stage_id.label("stage_id"),
-            seconds_between(h.created_at, h.left_at).label("seconds"),
-        ).where(h.to_stage_id.in_(ids), h.left_at.is_not(None))
-        created_in = (
-            select(h.from_stage_id, seconds_between(d.created_at, h.created_at))
-            .join(d, d.id == h.deal_id)
-            .where(h.from_stage_id.in_(ids), h.previous_at.is_(None))
-        )
-        until = case((d.status == "ACTIVE", literal(now, UTCDateTime())), else_=d.actual_close_date)
-        current = select(d.stage_id, seconds_between(d.stage_entered_at, until)).where(
-            tenant_filter(d, tenant),
-            d.stage_id.in_(ids),
-            or_(d.status == "ACTIVE", d.actual_close_date.is_not(None)),
-        )
-        return union_all(entered, created_in, current)

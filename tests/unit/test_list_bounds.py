@@ -45,6 +45,8 @@ ENFORCED = {
     "CustomerHealth.trend": bounds.HEALTH_MONTHS,
     "CustomerOverview.activities": MAX_PAGE_SIZE,
     "CustomerOverview.deals": MAX_PAGE_SIZE,
+    "DashboardData.widgets": bounds.DASHBOARD_WIDGETS,
+    "DashboardWidget.series": bounds.DASHBOARD_POINTS,
     "Deal.stageHistory": bounds.STAGE_HISTORY,
     "Event.attendees": bounds.ATTENDEES,
     "HealthComponent.factors": bounds.HEALTH_FACTORS,
@@ -53,6 +55,7 @@ ENFORCED = {
     "LeadScore.scoringFactors": bounds.SCORING_FACTORS,
     "LeadScoreHistory.scoringFactors": bounds.SCORING_FACTORS,
     "Pipeline.stages": bounds.PIPELINE_STAGES,
+    "PipelineBreakdown.stageMetrics": bounds.PIPELINE_STAGES,
     "PipelineStage.automationRules": bounds.AUTOMATION_RULES,
     "Query.activityTimeline": MAX_PAGE_SIZE,
     "Query.apiKeys": bounds.API_KEYS,
@@ -60,6 +63,8 @@ ENFORCED = {
     "Query.searchContacts": MAX_PAGE_SIZE,
     "Query.webhookSubscriptions": bounds.WEBHOOKS,
     "RevenueAttribution.attribution": bounds.ATTRIBUTION_GROUPS,
+    "SalesReport.pipelineBreakdown": bounds.REPORT_PIPELINES,
+    "SalesReport.topPerformers": bounds.TOP_PERFORMERS,
 }
 
 

@@ -10,6 +10,7 @@ Other fields appear only when they read another resource (`Contact.deals` needs 
 `owner` names the argument holding the row's id and the kind of row: a caller whose grant is
 only at the `own` (or `team`) level then passes only for rows it (or its team) owns. `when`
 makes a need apply only to some arguments (convertLead needs deals:write when it makes one).
+`tenant_wide` lets only a grant at the tenant level pass (dashboardData shows the whole tenant).
 
 ENTITIES gives each entity type the permission `_entities` needs on every subgraph, as the
 query reading it would; ROUTES the REST shim's routes theirs; EVENTS gives each domain
@@ -34,7 +35,7 @@ class Owner:
     """The argument (a dotted path into input objects) holding the id of a row of `row`."""
 
     argument: str
-    row: str  # account | contact | deal | event | lead | task
+    row: str  # account | contact | deal | event | lead | task | user
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,15 @@ class Need:
     any_of: tuple[str, ...]
     owner: Owner | None = None
     when: Callable[[Mapping[str, Any]], bool] | None = None  # applies only if true of args
+    # Only a grant at the tenant level passes: for what shows the whole tenant, which an
+    # `own` grant (passing needs without an owner, as creating one's own rows) must not see.
+    tenant_wide: bool = False
 
 
 def need(*any_of: str, owner: tuple[str, str] | None = None,
-         when: Callable[[Mapping[str, Any]], bool] | None = None) -> tuple[Need, ...]:  # fmt: skip
-    return (Need(any_of, None if owner is None else Owner(*owner), when),)
+         when: Callable[[Mapping[str, Any]], bool] | None = None,
+         tenant_wide: bool = False) -> tuple[Need, ...]:  # fmt: skip
+    return (Need(any_of, None if owner is None else Owner(*owner), when, tenant_wide),)
 
 
 def reads(resource: str, *keys: str) -> dict[str, tuple[Need, ...]]:
@@ -151,6 +156,14 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     **reads("contacts", "Account.contacts"),
     # deals
     **reads("deals", "Query.deal", "Query.deals"),
+    # Sales reports: sales managers (reports:sales:*) and tenant admins about anyone, a sales
+    # rep (reports:sales:own) only about themselves, naming their own user id.
+    "Query.salesReport": need("reports:sales", owner=("filter.user_id", "user")),
+    "Query.performanceMetrics": need("reports:sales", owner=("user_id", "user")),
+    "Query.salesDashboard": need("reports:sales", owner=("user_id", "user")),
+    # The built-in dashboards show the whole tenant: they are no one's, so only a grant at
+    # the tenant level passes (a rep's reports:sales:own does not).
+    "Query.dashboardData": need("reports:sales", tenant_wide=True),
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
     "Mutation.moveDealStage": need("deals:move_stage", "deals:write", owner=("deal_id", "deal")),
@@ -263,7 +276,7 @@ def all_of(needs: tuple[Need, ...]) -> tuple[str, ...]:
     """The permissions of needs that are each one plain permission (no alternatives, owner
     or condition), as a REST route requires them: so a route states a GraphQL field's needs."""
     for one in needs:
-        if len(one.any_of) != 1 or one.owner is not None or one.when is not None:
+        if len(one.any_of) != 1 or one.owner is not None or one.when is not None or one.tenant_wide:
             raise ValueError(f"a route needs plain permissions, not {one}")
     return tuple(one.any_of[0] for one in needs)
 

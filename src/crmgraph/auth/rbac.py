@@ -24,7 +24,7 @@ ROLE_PERMISSIONS: Mapping[str, tuple[str, ...]] = {
     ),
     "sales_rep": (
         "contacts:read", "contacts:write:own", "deals:read", "deals:write:own", "leads:read",
-        "leads:write:own", "activities:*:own",
+        "leads:write:own", "activities:*:own", "reports:sales:own",
         "accounts:read", "activities:read", "pipelines:read",
     ),
     "marketing_manager": (

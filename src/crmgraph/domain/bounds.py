@@ -14,6 +14,8 @@ from __future__ import annotations
 # writes race past the check).
 PIPELINES = 20  # Query.pipelines, oldest first
 PIPELINE_STAGES = 20  # Pipeline.stages
+# SalesReport.pipelineBreakdown: the pipelines asked for (refused beyond), else the oldest
+REPORT_PIPELINES = PIPELINES
 
 # Rows that grow on their own, cut on read (the rest stay reachable elsewhere).
 CHILD_ACCOUNTS = 20  # Account.childAccounts, by name; accounts(filter: {parentAccountId}) pages
@@ -27,6 +29,11 @@ TOUCHPOINTS = 100  # Lead.touchpoints, Contact.touchpoints: the latest touches
 ATTRIBUTION_GROUPS = 100  # RevenueAttribution.attribution: the largest groups
 TOP_PERFORMING = 3  # RevenueAttribution.insights.topPerforming
 API_KEYS = 100  # Query.apiKeys, oldest first
+TOP_PERFORMERS = 10  # SalesReport.topPerformers: the most revenue
+
+# Dashboards (crmgraph.domain.dashboards): fixed by their definitions.
+DASHBOARD_WIDGETS = 8  # DashboardData.widgets: the built-in sales dashboard's
+DASHBOARD_POINTS = 20  # DashboardWidget.series: 12 months, or a pipeline's stages (20 at most)
 
 # Customer health (crmgraph.domain.health): fixed by its rules, or by a checked argument.
 HEALTH_COMPONENTS = 4  # CustomerHealth.components: support, financial, delivery, engagement

@@ -5,7 +5,7 @@ data-driven model), name the campaigns, and call crmgraph.domain.attribution."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 from uuid import UUID
@@ -22,6 +22,7 @@ from crmgraph.domain.attribution import (
     Report,
     revenue_attribution,
 )
+from crmgraph.domain.days import day_end, day_start
 from crmgraph.graph.port import GraphStore
 from crmgraph.graph.sql_journeys import rows_of
 
@@ -52,12 +53,12 @@ class AttributionRequest:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.start_date, time.min, UTC)
+        return day_start(self.start_date)
 
     @property
     def end(self) -> datetime:
         """The end date is included, to its last microsecond."""
-        return datetime.combine(self.end_date, time.max, UTC)
+        return day_end(self.end_date)
 
 
 def request_of(

@@ -84,6 +84,8 @@ def attach(types: Iterable[type]) -> None:
 async def _passes(info: Info, scope: Scope, need: needs.Need, args: Mapping[str, Any]) -> bool:
     grants = [needs.holds(scope.permissions, p) for p in need.any_of]
     levels = [g.level for g in grants if g.allowed]
+    if need.tenant_wide:
+        return "tenant" in levels
     if not levels or need.owner is None or "tenant" in levels:
         return bool(levels)
     raw_id = needs.argument(args, need.owner.argument)
@@ -151,6 +153,12 @@ async def event_owner(loaders: Loaders, id_: UUID) -> UUID | None:
     return None if row is None else row.owner_id
 
 
+async def user_self(loaders: Loaders, id_: UUID) -> UUID | None:
+    """A user of the tenant owns what is about them (their reports)."""
+    row = await loaders.user_by_id.load(id_)
+    return None if row is None else row.id
+
+
 # needs.Owner.row -> where that row's owner is.
 OWNER_OF: dict[str, OwnerOf] = {
     "account": account_owner,
@@ -159,4 +167,5 @@ OWNER_OF: dict[str, OwnerOf] = {
     "event": event_owner,
     "lead": lead_owner,
     "task": task_owner,
+    "user": user_self,
 }

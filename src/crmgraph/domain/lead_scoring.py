@@ -157,7 +157,9 @@ async def rescore_lead(
     scored factors as why."""
     explanation = await explain_lead(session, scope, lead, target=target, reason=reason)
     await _keep_explanation(session, scope, lead.id, explanation)
-    why = factors if factors is not None else _why(explanation)
+    if factors is None:  # a score set by hand says why only through its caller's factors
+        factors = () if target is not None else _why(explanation)
+    why = factors
     return await _rescore(session, scope, lead, explanation.score, factors=why, always=always)
 
 

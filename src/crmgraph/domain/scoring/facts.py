@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 # Custom field keys read for each demographic fact, first present wins.
 COMPANY_SIZE_KEYS = ("companySize", "company_size", "employees")
@@ -19,7 +20,7 @@ TIMELINE_KEYS = ("urgency", "timeline")
 DEMO_KEYS = ("demoRequested", "demo_requested")
 # 000's company sizes in words, as head counts.
 SIZE_WORDS = {"small": 10, "medium": 100, "large": 1000, "enterprise": 5000}
-# Landing pages (path contains) that mean a download, the pricing page, a demo request.
+# Landing pages (their path contains) that mean a download, the pricing page, a demo request.
 DOWNLOAD_PAGES = ("/download", "/whitepaper", "/ebook", "/case-stud")
 PRICING_PAGES = ("/pricing",)
 DEMO_PAGES = ("/demo",)
@@ -120,8 +121,9 @@ def _flag(value: Any) -> bool | None:
 
 
 def _page(touch: Touch, paths: Sequence[str]) -> bool:
-    page = (touch.landing_page or "").casefold()
-    return any(p in page for p in paths)
+    # The path only: "https://demo.example/cloud" is no demo request.
+    path = urlsplit((touch.landing_page or "").strip()).path.casefold()
+    return any(p in path for p in paths)
 
 
 def _by_email(touch: Touch) -> bool:

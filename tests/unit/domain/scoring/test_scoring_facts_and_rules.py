@@ -20,9 +20,14 @@ def test_facts_from_fields_touchpoints_and_activities() -> None:
     fields = LeadFields(
         job_title="VP Engineering",
         source="Partner",
-        custom_fields={"companySize": "medium", "industry": "SaaS", "decisionMaker": "yes",
-                       "budget": "50,000", "urgency": "high"},
-    )  # fmt: skip
+        custom_fields={
+            "companySize": "medium",
+            "industry": "SaaS",
+            "decisionMaker": "yes",
+            "budget": "50,000",
+            "urgency": "high",
+        },
+    )
     touches = [
         Touch(landing_page="/pricing", utm_medium="cpc"),
         Touch(landing_page="/resources/whitepaper-cloud"),
@@ -45,6 +50,16 @@ def test_facts_from_fields_touchpoints_and_activities() -> None:
     assert facts.pricing_page_visited and facts.demo_requested
     assert facts.response_time_hours == 3.5
     assert (facts.meetings, facts.inbound_messages) == (2, 2)
+
+
+def test_pages_are_matched_on_the_path_only() -> None:
+    touches = [
+        Touch(landing_page="https://demo.example/cloud"),
+        Touch(landing_page="https://www.example.com/Pricing/teams?ref=/demo"),
+    ]
+    facts = facts_of(LeadFields(None, None, None), touches, [], 0)
+    assert (facts.demo_requested, facts.pricing_page_visited) == (False, True)
+    assert facts.website_visits == 2
 
 
 def test_unknown_facts_stay_unknown() -> None:
@@ -78,15 +93,21 @@ def rules(*given: Rule, **kw: object) -> ScoringRules:
         (rules(Rule("budget", bands=(Band(101, 1),))), "rules.0.bands.0.points"),
         (rules(Rule("industry_fit", matches=(Match(3, ()),))), "rules.0.matches.0.words"),
         (rules(Rule("industry_fit", matches=(Match(3, (" ",)),))), "rules.0.matches.0.words"),
-        (rules(Rule("demo_requested", points=5), Rule("demo_requested", points=6)),
-         "rules.1.factor"),
-        (rules(caps={Component.DEMOGRAPHIC: 60, Component.BEHAVIORAL: 50,
-                     Component.ENGAGEMENT: 0}), "caps"),
+        (
+            rules(Rule("demo_requested", points=5), Rule("demo_requested", points=6)),
+            "rules.1.factor",
+        ),
+        (
+            rules(
+                caps={Component.DEMOGRAPHIC: 60, Component.BEHAVIORAL: 50, Component.ENGAGEMENT: 0}
+            ),
+            "caps",
+        ),
         (rules(caps={Component.DEMOGRAPHIC: -1}), "caps.demographic"),
         (rules(qualified_threshold=40, nurture_threshold=40), "qualifiedThreshold"),
         (rules(qualified_threshold=101), "qualifiedThreshold"),
     ],
-)  # fmt: skip
+)
 def test_bad_rules_are_refused_naming_the_field(bad: ScoringRules, field: str) -> None:
     with pytest.raises(DomainError) as caught:
         checked_rules(bad)

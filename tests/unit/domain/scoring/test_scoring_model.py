@@ -57,8 +57,12 @@ def test_worked_example_of_the_readme_is_the_designs_lead_at_87() -> None:
     keys = {(k.factor, k.points, k.impact) for k in e.key_factors}
     assert {(k["factor"], k["points"], k["impact"]) for k in response["key_factors"]} <= keys
     assert [k.factor for k in e.key_factors] == [
-        "demo_requested", "referral_source", "response_time_hours", "company_size", "email_opens"
-    ]  # fmt: skip
+        "demo_requested",
+        "referral_source",
+        "response_time_hours",
+        "company_size",
+        "email_opens",
+    ]
     assert e.qualification is Qualification.QUALIFIED
     assert e.recommendations[:2] == (
         "Schedule the requested demo within 24 hours",
@@ -73,20 +77,33 @@ def test_worked_example_of_the_readme_is_the_designs_lead_at_87() -> None:
 
 
 def test_demographic_points_per_factor_and_the_cap() -> None:
-    lead = LeadFacts(company_size=1200, industry="Healthcare", job_title="Chief Revenue Officer",
-                     decision_maker=True, budget=30_000, timeline="Medium")  # fmt: skip
+    lead = LeadFacts(
+        company_size=1200,
+        industry="Healthcare",
+        job_title="Chief Revenue Officer",
+        decision_maker=True,
+        budget=30_000,
+        timeline="Medium",
+    )
     scored = score_lead(lead, DEFAULT_RULES)
     points = {f.factor: f.points for f in scored.factors if f.component is Component.DEMOGRAPHIC}
     # 12 + 4 + 10 + 6 + 6 + 3 = 41, over the cap of 35
-    assert points == {"company_size": 12, "industry_fit": 4, "title_seniority": 10,
-                      "decision_maker": 6, "budget": 6, "timeline_urgency": 3}  # fmt: skip
+    assert points == {
+        "company_size": 12,
+        "industry_fit": 4,
+        "title_seniority": 10,
+        "decision_maker": 6,
+        "budget": 6,
+        "timeline_urgency": 3,
+    }
     assert components(lead)["demographic"] == 35
     assert scored.score == 35
 
 
 def test_behavioral_points_per_factor() -> None:
-    lead = LeadFacts(email_opens=3, website_visits=5, content_downloads=1,
-                     pricing_page_visited=True)  # fmt: skip
+    lead = LeadFacts(
+        email_opens=3, website_visits=5, content_downloads=1, pricing_page_visited=True
+    )
     # 5 + 4 + 3 + 5 = 17
     assert components(lead) == {"demographic": 0, "behavioral": 17, "engagement": 0}
 
@@ -135,10 +152,12 @@ def test_qualification_by_the_tenants_thresholds() -> None:
 
 def test_a_tenants_own_rules_change_the_score() -> None:
     rules = ScoringRules(
-        rules=(Rule("demo_requested", points=30),
-               Rule("industry_fit", matches=(Match(20, ("retail",)),))),
+        rules=(
+            Rule("demo_requested", points=30),
+            Rule("industry_fit", matches=(Match(20, ("retail",)),)),
+        ),
         caps={Component.DEMOGRAPHIC: 20, Component.BEHAVIORAL: 30, Component.ENGAGEMENT: 0},
-    )  # fmt: skip
+    )
     lead = LeadFacts(industry="Retail banking", demo_requested=True, source="Referral")
     assert components(lead, rules) == {"demographic": 20, "behavioral": 30, "engagement": 0}
     assert components(lead) == {"demographic": 0, "behavioral": 15, "engagement": 15}

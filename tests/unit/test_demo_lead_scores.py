@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from crmgraph.config import Settings
 from crmgraph.db import models
@@ -15,8 +16,6 @@ from crmgraph.domain.scoring.explanation import explanation_of
 
 
 async def test_demo_leads_are_scored_by_the_model(tmp_path: Path) -> None:
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
     engine = create_engine(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"))
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)

@@ -806,6 +806,17 @@ CASES: dict[tuple[str, str], list[Variant]] = {
     (M, "deleteLead"): refused(lambda a, b: {"id": a.lead}, lambda a, b: {"id": a.converted_lead}),
     (M, "qualifyLead"): refused(lambda a, b: {"leadId": a.lead, "input": {"score": 90}}),
     (M, "updateLeadScore"): refused(lambda a, b: {"leadId": a.lead, "score": 1}),
+    (M, "adjustLeadScore"): refused(
+        lambda a, b: {"leadId": a.lead, "input": {"factor": "budget", "points": 5}}
+    ),
+    # No id to aim at another tenant: the caller's own scoring rules, read and set.
+    (Q, "leadScoringRules"): [Variant(lambda a, b: {}, Expect.CREATED)],
+    (M, "setLeadScoringRules"): [
+        Variant(
+            lambda a, b: {"input": {"rules": [{"factor": "demo_requested", "points": 50}]}},
+            Expect.CREATED,
+        )
+    ],
     (M, "convertLead"): [
         *refused(
             lambda a, b: {"leadId": a.lead, "input": {}},

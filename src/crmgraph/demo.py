@@ -8,12 +8,12 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crmgraph import demo_integrations
+from crmgraph import demo_integrations, demo_leads
 from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.demo_marketing import load_marketing
-from crmgraph.domain import accounts, activities, contacts, deals, leads, pipelines
+from crmgraph.domain import accounts, activities, contacts, deals, pipelines
 
 DEMO_TENANT = "demo"
 
@@ -55,14 +55,6 @@ DEALS = (
     ("EU data-residency add-on", 22000, "Proposal", "Dijkstra"),
     ("Factory network refresh", 67000, "Closed Won", "Liskov"),
     ("Endpoint licences", 15000, "Qualification", "Torvalds"),
-)
-
-# (first, last, email, company, source, score)
-LEADS = (
-    ("Margaret", "Hamilton", "margaret@apollo.example", "Apollo Guidance", "Website Form", 82),
-    ("Dennis", "Ritchie", "dennis@bell.example", "Bell Systems", "Referral", 64),
-    ("Frances", "Allen", "frances@optimize.example", "Optimize Inc", "Trade Show", 45),
-    ("John", "Backus", "john@fortran.example", "Fortran Works", "Zoho One", 71),
 )
 
 
@@ -186,17 +178,6 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
                     related_to=ref,
                 ),
             )
-    for first, last, email, company, source, score in LEADS:
-        await leads.create_lead(
-            session,
-            scope=scope,
-            data=leads.NewLead(
-                first_name=first,
-                last_name=last,
-                email=email,
-                company=company,
-                source=source,
-                score=score,
-            ),
-        )
+    await demo_leads.load_leads(session, scope)
     await load_marketing(session, scope, won_contact=contact_ids["Liskov"], stages=stage_ids)
+    await demo_leads.score_leads(session, scope)

@@ -41,7 +41,10 @@ class CreateLeadInput:
     company: str | None = None
     job_title: str | None = None
     status: LeadStatus = LeadStatus.NEW
-    score: int = 0
+    score: int | None = strawberry.field(
+        default=None,
+        description="0..100, kept as a manual adjustment; left out: the scoring model's.",
+    )
     custom_fields: JSON | None = None
 
     def to_domain(self) -> leads.NewLead:

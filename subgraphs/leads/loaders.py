@@ -1,11 +1,14 @@
-"""Loaders over leads, their score history, campaigns and touchpoints."""
+"""Loaders over leads, their score history and explanation, campaigns and touchpoints."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from uuid import UUID
 
+from sqlalchemy import select
+
 from crmgraph.db import models
+from crmgraph.db.scoping import scoped
 from crmgraph.domain import bounds
 from crmgraph.loaders.base import Loader, LoaderBase
 
@@ -21,6 +24,18 @@ class LeadLoaders(LoaderBase):
         hist = models.LeadScoreHistory
         newest_first = (hist.created_at.desc(), hist.id.desc())
         return self.all_by(hist, hist.lead_id, order=newest_first, limit=bounds.SCORING_HISTORY)
+
+    @cached_property
+    def score_explanation_by_lead(self) -> Loader[UUID, models.LeadScoreExplanation | None]:
+        e = models.LeadScoreExplanation
+
+        async def batch(ids: list[UUID]) -> list[models.LeadScoreExplanation | None]:
+            stmt = scoped(select(e).where(e.lead_id.in_(ids)), e, self._scope)
+            async with self._sessions() as session:
+                found = {row.lead_id: row for row in await session.scalars(stmt)}
+            return [found.get(id_) for id_ in ids]
+
+        return Loader(batch)
 
     @cached_property
     def campaign_by_id(self) -> Loader[UUID, models.Campaign | None]:

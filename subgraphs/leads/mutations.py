@@ -7,6 +7,7 @@ from uuid import UUID
 import strawberry
 
 from crmgraph.domain import lead_conversion, lead_scoring, leads, marketing
+from crmgraph.domain.lead_scoring_facts import set_rules
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
@@ -21,6 +22,7 @@ from subgraphs.leads.inputs import (
     UpdateLeadInput,
 )
 from subgraphs.leads.marketing import Campaign, Touchpoint
+from subgraphs.leads.scoring import AdjustLeadScoreInput, LeadScoringRules, LeadScoringRulesInput
 from subgraphs.leads.types import Account, Contact, Deal, Lead, LeadScore
 
 
@@ -115,6 +117,36 @@ class Mutation:
             )
         )
         return LeadScore.of(lead, history)
+
+    @strawberry.mutation(
+        description="Adjust a lead's score by hand: points on a factor, kept with the reason "
+        "(0 points takes the factor's adjustment back); the score follows at once."
+    )
+    async def adjust_lead_score(
+        self, info: Info, lead_id: strawberry.ID, input: AdjustLeadScoreInput
+    ) -> LeadScore:
+        key = parse_id(lead_id, field="leadId")
+        lead, history = await info.context.write(
+            lambda session, scope: lead_scoring.adjust_lead_score(
+                session, scope=scope, lead_id=key, factor=input.factor, points=input.points,
+                reason=input.reason,
+            )
+        )  # fmt: skip
+        if history is None:
+            async with info.context.session() as session:
+                history = await lead_scoring.latest_change(session, info.context.scope, key)
+        return LeadScore.of(lead, history)
+
+    @strawberry.mutation(
+        description="Replace the tenant's lead scoring rules (validated; README: Lead "
+        "scoring). Leads are rescored with them at their next change."
+    )
+    async def set_lead_scoring_rules(
+        self, info: Info, input: LeadScoringRulesInput
+    ) -> LeadScoringRules:
+        data = input.to_domain()
+        rules = await info.context.write(lambda session, scope: set_rules(session, scope, data))
+        return LeadScoringRules.of(rules)
 
     @strawberry.mutation(
         description="Turn a lead into a contact, an account and optionally a deal, atomically.",

@@ -8,6 +8,7 @@ import strawberry
 
 from crmgraph.auth.needs import may_see_step
 from crmgraph.db import models
+from crmgraph.domain.lead_scoring_facts import tenant_rules
 from crmgraph.domain.revenue_report import request_of, revenue_report
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
@@ -27,6 +28,7 @@ from subgraphs.leads.inputs import (
 )
 from subgraphs.leads.journey import CustomerJourneyStep, step_key
 from subgraphs.leads.marketing import Campaign
+from subgraphs.leads.scoring import LeadScoringRules
 from subgraphs.leads.types import Lead, LeadScore
 
 
@@ -54,7 +56,16 @@ class Query:
         spec, order = lead_filter(filter), lead_sort(sort)
         return await root_connection(info.context, models.Lead, Lead.from_row, args, spec, order)
 
-    @strawberry.field(description="A lead's score and its latest change.")
+    @strawberry.field(description="The tenant's lead scoring rules (README: Lead scoring).")
+    async def lead_scoring_rules(self, info: Info) -> LeadScoringRules:
+        context = info.context
+        async with context.session() as session:
+            return LeadScoringRules.of(await tenant_rules(session, context.scope))
+
+    @strawberry.field(
+        description="A lead's score, why (breakdown, key factors, adjustments), its "
+        "qualification, recommendations and next best action, and its latest change."
+    )
     async def lead_scoring(self, info: Info, lead_id: strawberry.ID) -> LeadScore | None:
         loaders = info.context.loaders
         key = parse_id(lead_id, field="leadId")

@@ -14,11 +14,20 @@ from crmgraph.db import models
 from crmgraph.domain import lead_scoring
 from crmgraph.domain.contacts import full_name
 from crmgraph.domain.leads import QUALIFIED_SCORE
+from crmgraph.domain.scoring.explanation import explanation_of
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from subgraphs.leads.marketing import Touchpoint, latest_touches
+from subgraphs.leads.scoring import (
+    LeadQualificationStatus,
+    LeadScoreAdjustment,
+    LeadScoreComponent,
+    LeadScoreKeyFactor,
+    NextBestAction,
+    ScoreExplanation,
+)
 
 
 @strawberry.enum
@@ -173,6 +182,57 @@ class LeadScore:
     timestamp: datetime | None = strawberry.field(
         description="When the latest change happened; null for a lead never rescored."
     )
+
+    async def explained(self, info: Info) -> ScoreExplanation | None:
+        """The explanation kept with the score; None until the model has scored the lead."""
+        loader = info.context.loaders.score_explanation_by_lead
+        row = await loader.load(parse_id(self.lead.id))
+        return None if row is None else ScoreExplanation.of(explanation_of(row.explanation))
+
+    @strawberry.field(description="The scoring model's points, before manual adjustments.")
+    async def model_score(self, info: Info) -> int | None:
+        e = await self.explained(info)
+        return None if e is None else e.model_score
+
+    @strawberry.field(description="The share of the rules whose fact is known, 0..1.")
+    async def confidence(self, info: Info) -> float | None:
+        e = await self.explained(info)
+        return None if e is None else e.confidence
+
+    @strawberry.field(description="Demographic, behavioral and engagement: points per factor.")
+    async def breakdown(self, info: Info) -> list[LeadScoreComponent]:
+        e = await self.explained(info)
+        return [] if e is None else e.breakdown
+
+    @strawberry.field(description="The factors and adjustments that moved the score most.")
+    async def key_factors(self, info: Info) -> list[LeadScoreKeyFactor]:
+        e = await self.explained(info)
+        return [] if e is None else e.key_factors
+
+    @strawberry.field(description="The manual adjustments in force (adjustLeadScore).")
+    async def adjustments(self, info: Info) -> list[LeadScoreAdjustment]:
+        e = await self.explained(info)
+        return [] if e is None else e.adjustments
+
+    @strawberry.field(description="By the tenant's thresholds, at the latest scoring.")
+    async def qualification_status(self, info: Info) -> LeadQualificationStatus | None:
+        e = await self.explained(info)
+        return None if e is None else e.qualification_status
+
+    @strawberry.field(description="What the sales team should do, by plain rules.")
+    async def recommendations(self, info: Info) -> list[str]:
+        e = await self.explained(info)
+        return [] if e is None else e.recommendations
+
+    @strawberry.field(description="The one thing to do next.")
+    async def next_best_action(self, info: Info) -> NextBestAction | None:
+        e = await self.explained(info)
+        return None if e is None else e.next_best_action
+
+    @strawberry.field(description="When the model last scored the lead.")
+    async def computed_at(self, info: Info) -> datetime | None:
+        e = await self.explained(info)
+        return None if e is None else e.computed_at
 
     @classmethod
     def of(cls, lead: models.Lead, latest: models.LeadScoreHistory | None) -> LeadScore:

@@ -54,7 +54,9 @@ def test_convert_lead_creates_contact_account_and_deal(stack: Stack, tenant: str
         },
         "account": {"name": "Prospect Inc"},
     }
-    assert stack.call(lambda: topics(stack, lead_id)) == ["lead.created", "lead.converted"]
+    # lead.scored too, when the lead-scorer has scored the VP (README: Lead scoring)
+    found = [t for t in stack.call(lambda: topics(stack, lead_id)) if t != "lead.scored"]
+    assert found == ["lead.created", "lead.converted"]
 
 
 def test_convert_lead_links_the_account_named_like_its_company(stack: Stack, tenant: str) -> None:

@@ -189,6 +189,10 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     "Mutation.deleteLead": need("leads:delete", owner=("id", "lead")),
     "Mutation.qualifyLead": need("leads:write", owner=("lead_id", "lead")),
     "Mutation.updateLeadScore": need("leads:write", owner=("lead_id", "lead")),
+    "Mutation.adjustLeadScore": need("leads:write", owner=("lead_id", "lead")),
+    # the tenant's scoring model: sales and marketing managers (leads:*), tenant admins
+    "Mutation.setLeadScoringRules": need("leads:manage"),
+    "Query.leadScoringRules": need("leads:read"),
     "Mutation.convertLead": (
         *need("leads:write", owner=("lead_id", "lead")),
         *need("contacts:write", owner=("input.contact_id", "contact"), when=_links_contact),

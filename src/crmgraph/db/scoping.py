@@ -14,7 +14,14 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crmgraph.db.models import HealthWeights, OutboxEvent, TenantRole, TenantRow
+from crmgraph.db.models import (
+    HealthWeights,
+    LeadScoreExplanation,
+    LeadScoringRules,
+    OutboxEvent,
+    TenantRole,
+    TenantRow,
+)
 from crmgraph.errors import DomainError, ErrorCode
 
 Ts = TypeVarTuple("Ts")
@@ -38,7 +45,9 @@ class Scope:
 
 
 # The mapped classes with a tenant_id column.
-Tenanted = TenantRow | OutboxEvent | TenantRole | HealthWeights
+Tenanted = (
+    TenantRow | OutboxEvent | TenantRole | HealthWeights | LeadScoringRules | LeadScoreExplanation
+)
 
 
 def tenant_of(scope: Scope | str) -> str:

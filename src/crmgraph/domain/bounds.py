@@ -42,6 +42,13 @@ HEALTH_RISKS = 6  # CustomerHealth.riskFactors: one of each kind at most
 HEALTH_OPPORTUNITIES = 2  # CustomerHealth.opportunities: upsell, referral
 HEALTH_MONTHS = 24  # CustomerHealth.trend: `months` is refused above it
 
+# Lead scoring (crmgraph.domain.scoring): fixed by its model, or refused beyond on write.
+SCORE_COMPONENTS = 3  # LeadScore.breakdown: demographic, behavioral, engagement
+SCORE_RULES = 15  # LeadScoringRules.rules, LeadScoreComponent.factors: one per known factor
+SCORE_RULE_CHOICES = 10  # LeadScoringRule.bands, LeadScoringRule.matches
+KEY_FACTORS = 5  # LeadScore.keyFactors
+SCORE_ADJUSTMENTS = 20  # LeadScore.adjustments: factors adjusted by hand at once
+
 # Lists the client writes, refused beyond the bound.
 PARTICIPANTS = 50  # Communication.participants
 ATTENDEES = 50  # Event.attendees

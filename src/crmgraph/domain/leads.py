@@ -15,7 +15,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, tenant_filter
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, sent
-from crmgraph.domain.lead_scoring import _rescore
+from crmgraph.domain.lead_scoring import rescore_lead
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox, payloads
 
@@ -33,7 +33,7 @@ class NewLead:
     company: str | None = None
     job_title: str | None = None
     status: str = "NEW"
-    score: int = 0
+    score: int | None = None  # None: the model's (computed once the lead is stored)
     custom_fields: dict[str, Any] | None = None
     # The Zoho record mirrored (crmgraph.zoho.mapping); None for entities made here.
     zoho_id: str | None = None
@@ -52,13 +52,15 @@ async def create_lead(session: AsyncSession, *, scope: Scope, data: NewLead) -> 
         company=data.company,
         job_title=data.job_title,
         status=data.status,
-        score=validation.percentage(data.score, field="score"),
+        score=0 if data.score is None else validation.percentage(data.score, field="score"),
         custom_fields=data.custom_fields,
         owner_id=scope.user_id,
         zoho_id=data.zoho_id,
         zoho_modified_at=data.zoho_modified_at,
     )
     session.add(lead)
+    if data.score is not None:  # kept as the manual_score adjustment; no change to record
+        await rescore_lead(session, scope, lead, target=data.score)
     await outbox.record(session, scope=scope, event=payloads.LeadCreated, row=lead)
     return lead
 
@@ -112,10 +114,11 @@ async def update_lead(
 ) -> models.Lead:
     lead = await get_scoped(session, models.Lead, lead_id, scope=scope)
     values = checked_changes(lead.status, changes)
-    score = values.pop("score", lead.score)
+    score = values.pop("score", None)
     for name, value in values.items():
         setattr(lead, name, value)
-    await _rescore(session, scope, lead, score, factors=None, always=False)
+    if score is not None:
+        await rescore_lead(session, scope, lead, target=score)
     await outbox.record(session, scope=scope, event=payloads.LeadUpdated, row=lead)
     return lead
 
@@ -153,11 +156,14 @@ async def qualify_lead(
     if lead.status == "CONVERTED":
         raise DomainError(ErrorCode.CONFLICT, "the lead is already converted", field="leadId")
     values = sent(data)
-    score = validation.percentage(values.pop("score", lead.score), field="score")
+    score = values.pop("score", None)
+    if score is not None:
+        validation.percentage(score, field="score")
     lead.status = "QUALIFIED"
     for name, value in values.items():
         setattr(lead, name, value)
-    await _rescore(session, scope, lead, score, factors=None, always=False)
+    if score is not None:
+        await rescore_lead(session, scope, lead, target=score)
     await outbox.record(session, scope=scope, event=payloads.LeadQualified, row=lead)
     return lead
 

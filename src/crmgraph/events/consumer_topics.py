@@ -45,6 +45,17 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.TOUCHPOINT_RECORDED,
         }
     ),
+    # What changes a lead's scoring facts (crmgraph.events.consumers.lead_scorer).
+    "lead-scorer": frozenset(
+        {
+            Topic.ACTIVITY_CREATED,
+            Topic.ACTIVITY_DELETED,
+            Topic.ACTIVITY_UPDATED,
+            Topic.LEAD_CREATED,
+            Topic.LEAD_UPDATED,
+            Topic.TOUCHPOINT_RECORDED,
+        }
+    ),
 }
 
 

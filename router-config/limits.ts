@@ -62,12 +62,15 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'CustomerOverview.deals': MAX_PAGE_SIZE,
   'Deal.stageHistory': 100,
   'Event.attendees': 50,
+  'ForecastBucket.categories': 4,
+  'ForecastData.buckets': 12,
   'HealthComponent.factors': 4,
   'Lead.scoringHistory': 100,
   'Lead.touchpoints': 100,
   'LeadScore.scoringFactors': 20,
   'LeadScoreHistory.scoringFactors': 20,
   'Pipeline.stages': 20,
+  'PipelineAnalytics.stages': 20,
   'PipelineStage.automationRules': 10,
   'Query.activityTimeline': MAX_PAGE_SIZE,
   'Query.apiKeys': 100,
@@ -75,6 +78,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Query.searchContacts': MAX_PAGE_SIZE,
   'Query.webhookSubscriptions': 100,
   'RevenueAttribution.attribution': 100,
+  'WinProbability.riskFactors': 5,
+  'WinProbability.successIndicators': 3,
 };
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import strawberry
 
 from crmgraph.db import models
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
+from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_connection
+from crmgraph.reporting import forecast
+from crmgraph.reporting.forecast_facts import forecast_rows, pipeline_exists
 from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
 from subgraphs.deals.types import Deal, prefetch_cards
+from subgraphs.deals.types.forecast import ForecastData, ForecastPeriod
 
 SORT_COLUMNS = {f.value: f.value for f in DealSortField}
 
@@ -42,3 +48,26 @@ class Query:
             info.context, models.Deal, Deal.from_row, args, deal_filter(filter), order,
             prefetch=lambda rows: prefetch_cards(info, rows),
         )  # fmt: skip
+
+    @strawberry.field(
+        description="The pipeline's deals per month or quarter of `year` (this year, UTC, "
+        "unless given) by expected close date (won deals by close date): weighted and "
+        "unweighted, by COMMIT/BEST_CASE/CLOSED category, with the deals behind each number; "
+        "null for an unknown pipeline. README: Deal forecast."
+    )
+    async def deal_forecast(
+        self,
+        info: Info,
+        pipeline_id: strawberry.ID,
+        period: ForecastPeriod,
+        year: int | None = None,
+    ) -> ForecastData | None:
+        pipeline = parse_id(pipeline_id, field="pipelineId")
+        chosen = forecast.Period(period.value)
+        year = datetime.now(UTC).year if year is None else year
+        edges = forecast.boundaries(chosen, year)
+        async with info.context.session() as session:
+            if not await pipeline_exists(session, info.context.scope, pipeline):
+                return None
+            rows = await forecast_rows(session, info.context.scope, pipeline, edges)
+        return ForecastData.of(pipeline, forecast.forecast(chosen, year, rows))

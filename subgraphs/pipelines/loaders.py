@@ -10,41 +10,18 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CompoundSelect, Float, case, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import CompoundSelect, case, func, literal, or_, select, union_all
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Condition, Filter
 from crmgraph.db.scoping import tenant_filter
+from crmgraph.db.sql_time import seconds_between
 from crmgraph.db.types import UTCDateTime
 from crmgraph.domain import bounds
 from crmgraph.loaders.base import Loader, LoaderBase
 
 DAY = 86400
 ACTIVE = Filter((Condition("status", "eq", "ACTIVE"),))
-
-
-class seconds_between(FunctionElement[float]):
-    """Seconds from the first timestamp to the second, on PostgreSQL and SQLite alike."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    end_sql, start_sql = compiler.process(end, **kw), compiler.process(start, **kw)
-    return f"((julianday({end_sql}) - julianday({start_sql})) * 86400.0)"
 
 
 @dataclass(frozen=True)

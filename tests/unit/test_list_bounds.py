@@ -47,12 +47,15 @@ ENFORCED = {
     "CustomerOverview.deals": MAX_PAGE_SIZE,
     "Deal.stageHistory": bounds.STAGE_HISTORY,
     "Event.attendees": bounds.ATTENDEES,
+    "ForecastBucket.categories": bounds.FORECAST_CATEGORIES,
+    "ForecastData.buckets": bounds.FORECAST_BUCKETS,
     "HealthComponent.factors": bounds.HEALTH_FACTORS,
     "Lead.scoringHistory": bounds.SCORING_HISTORY,
     "Lead.touchpoints": bounds.TOUCHPOINTS,
     "LeadScore.scoringFactors": bounds.SCORING_FACTORS,
     "LeadScoreHistory.scoringFactors": bounds.SCORING_FACTORS,
     "Pipeline.stages": bounds.PIPELINE_STAGES,
+    "PipelineAnalytics.stages": bounds.PIPELINE_STAGES,
     "PipelineStage.automationRules": bounds.AUTOMATION_RULES,
     "Query.activityTimeline": MAX_PAGE_SIZE,
     "Query.apiKeys": bounds.API_KEYS,
@@ -60,6 +63,8 @@ ENFORCED = {
     "Query.searchContacts": MAX_PAGE_SIZE,
     "Query.webhookSubscriptions": bounds.WEBHOOKS,
     "RevenueAttribution.attribution": bounds.ATTRIBUTION_GROUPS,
+    "WinProbability.riskFactors": bounds.WIN_RISKS,
+    "WinProbability.successIndicators": bounds.WIN_INDICATORS,
 }
 
 

@@ -151,6 +151,10 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     **reads("contacts", "Account.contacts"),
     # deals
     **reads("deals", "Query.deal", "Query.deals"),
+    # sales reporting (README: Sales forecasts and pipeline analytics): deals of a pipeline
+    "Query.dealForecast": (*need("deals:read"), *need("pipelines:read")),
+    "Query.pipelineAnalytics": (*need("deals:read"), *need("pipelines:read")),
+    "Deal.winProbability": need("activities:read"),  # counts the deal's activities
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
     "Mutation.moveDealStage": need("deals:move_stage", "deals:write", owner=("deal_id", "deal")),

@@ -35,6 +35,12 @@ HEALTH_RISKS = 6  # CustomerHealth.riskFactors: one of each kind at most
 HEALTH_OPPORTUNITIES = 2  # CustomerHealth.opportunities: upsell, referral
 HEALTH_MONTHS = 24  # CustomerHealth.trend: `months` is refused above it
 
+# Sales reporting (crmgraph.reporting): fixed by its rules.
+FORECAST_BUCKETS = 12  # ForecastData.buckets: the months of a year
+FORECAST_CATEGORIES = 4  # ForecastBucket.categories: closed, commit, best case, pipeline
+WIN_RISKS = 5  # WinProbability.riskFactors: one of each kind at most
+WIN_INDICATORS = 3  # WinProbability.successIndicators: one of each kind at most
+
 # Lists the client writes, refused beyond the bound.
 PARTICIPANTS = 50  # Communication.participants
 ATTENDEES = 50  # Event.attendees

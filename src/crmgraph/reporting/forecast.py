@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from crmgraph.errors import DomainError, ErrorCode
 
@@ -141,8 +142,7 @@ class Forecast:
 def forecast(period: Period, year: int, rows: Iterable[Row]) -> Forecast:
     edges = boundaries(period, year)
     buckets = [
-        Bucket(label(period, year, i), start, end)
-        for i, (start, end) in enumerate(zip(edges, edges[1:], strict=False))
+        Bucket(label(period, year, i), start, end) for i, (start, end) in enumerate(pairwise(edges))
     ]
     total, undated = Bucket(str(year), edges[0], edges[-1]), Amounts()
     for row in rows:

@@ -116,6 +116,4 @@ def _history_gap(cohorts: Cohorts) -> float | None:
     """Matching cohort's win rate minus the stage cohort's, when both are worth comparing."""
     if cohorts.match_deals < MIN_SIMILAR or not cohorts.stage_deals:
         return None
-    return (
-        cohorts.match_won / cohorts.match_deals - cohorts.stage_won / cohorts.stage_deals
-    )
+    return cohorts.match_won / cohorts.match_deals - cohorts.stage_won / cohorts.stage_deals

@@ -25,10 +25,12 @@ def test_windows_end_now() -> None:
 
 def test_conversion_time_in_stage_win_rate_and_velocity() -> None:
     stages = [
-        StageFacts("p", "Proposal", 2, 50, entered=2, advanced=1, stays=1,
-                   stay_seconds=6 * DAY_SECONDS),  # fmt: skip
-        StageFacts("l", "Lead", 1, 10, entered=4, advanced=2, stays=3,
-                   stay_seconds=9 * DAY_SECONDS),  # fmt: skip
+        StageFacts(
+            "p", "Proposal", 2, 50, entered=2, advanced=1, stays=1, stay_seconds=6 * DAY_SECONDS
+        ),
+        StageFacts(
+            "l", "Lead", 1, 10, entered=4, advanced=2, stays=3, stay_seconds=9 * DAY_SECONDS
+        ),
         StageFacts("w", "Won", 3, 100),
     ]
     closed = ClosedFacts(

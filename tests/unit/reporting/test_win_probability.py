@@ -103,9 +103,7 @@ def test_factors_say_the_numbers_they_compared() -> None:
     assert risks[0].evidence == (
         "15 days in Proposal; won deals left it after 14.2 days on average"
     )
-    assert risks[1].evidence == (
-        "3 activities; won deals that reached Proposal had 3.3 on average"
-    )
+    assert risks[1].evidence == ("3 activities; won deals that reached Proposal had 3.3 on average")
     indicators = success_indicators(DEAL, cohorts)
     assert [(i.factor, i.strength) for i in indicators] == [("strong_similar_deals", "strong")]
     assert indicators[0].evidence == (

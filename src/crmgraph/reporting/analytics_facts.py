@@ -1,0 +1,109 @@
+"""Reads the facts of pipeline analytics (crmgraph.reporting.pipeline_analytics) in three
+statements: the stages, their history in the window, and the closed and open deals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import case, exists, func, literal, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from crmgraph.db import models
+from crmgraph.db.scoping import Scope, scoped, tenant_filter
+from crmgraph.db.sql_time import seconds_between
+from crmgraph.db.types import UTCDateTime
+from crmgraph.reporting.pipeline_analytics import ClosedFacts, StageFacts
+
+
+async def stage_facts(
+    session: AsyncSession, scope: Scope, pipeline_id: UUID, start: datetime | None, now: datetime
+) -> list[StageFacts]:
+    """Per stage, from the recorded entries into it at or after start: the deals that
+    entered, those that later entered a stage of higher order above 0%, and the stays (to
+    the deal's next change; for its current stage, to now if ACTIVE or its close date)."""
+    d, c, st = models.Deal, models.DealStageChange, models.PipelineStage
+    stages = list(
+        await session.scalars(scoped(select(st), st, scope).where(st.pipeline_id == pipeline_id))
+    )
+    if not stages:
+        return []
+    deals = scoped(select(d.id), d, scope).where(d.pipeline_id == pipeline_id)
+    history = (
+        select(
+            c.id,
+            c.deal_id,
+            c.to_stage_id,
+            c.created_at,
+            func.lead(c.created_at)
+            .over(partition_by=c.deal_id, order_by=(c.created_at, c.id))
+            .label("left_at"),
+        )
+        .where(tenant_filter(c, scope), c.deal_id.in_(deals))
+        .subquery()
+    )
+    h = history.c
+    later, later_stage, entered_stage = aliased(c), aliased(st), aliased(st)
+    advanced = exists().where(
+        later.deal_id == h.deal_id,
+        later.created_at > h.created_at,
+        later_stage.id == later.to_stage_id,
+        later_stage.position > entered_stage.position,
+        later_stage.probability > 0,
+    )
+    until = case((d.status == "ACTIVE", literal(now, UTCDateTime())), else_=d.actual_close_date)
+    end = func.coalesce(h.left_at, until)
+    seconds = seconds_between(h.created_at, end)
+    stmt = (
+        select(
+            h.to_stage_id,
+            func.count(func.distinct(h.deal_id)),
+            func.count(func.distinct(case((advanced, h.deal_id)))),
+            func.count(seconds),
+            func.sum(seconds),
+        )
+        .join(d, d.id == h.deal_id)
+        .join(entered_stage, entered_stage.id == h.to_stage_id)
+        .where(true() if start is None else h.created_at >= start)
+        .group_by(h.to_stage_id)
+    )
+    found = {row[0]: row[1:] for row in await session.execute(stmt)}
+    facts = []
+    for s in stages:
+        entered, moved, stays, total = found.get(s.id, (0, 0, 0, 0))
+        facts.append(StageFacts(s.id, s.name, s.position, s.probability, int(entered),
+                                int(moved), int(stays), float(total or 0)))  # fmt: skip
+    return facts
+
+
+async def closed_facts(
+    session: AsyncSession, scope: Scope, pipeline_id: UUID, start: datetime | None
+) -> ClosedFacts:
+    """Deals closed at or after start, and the open deals now."""
+    d = models.Deal
+    won, lost, active = d.status == "WON", d.status == "LOST", d.status == "ACTIVE"
+    in_window = d.actual_close_date.is_not(None) if start is None else d.actual_close_date >= start
+    cycle = seconds_between(d.created_at, d.actual_close_date)
+    stmt = scoped(
+        select(
+            func.count(case((won & in_window, d.id))),
+            func.count(case((lost & in_window, d.id))),
+            func.sum(case((won & in_window, d.value))),
+            func.sum(case((won & in_window, cycle))),
+            func.count(case((active, d.id))),
+            func.sum(case((active, d.value))),
+        ),
+        d,
+        scope,
+    ).where(d.pipeline_id == pipeline_id)
+    row = (await session.execute(stmt)).one()
+    return ClosedFacts(
+        won=int(row[0]),
+        lost=int(row[1]),
+        won_value=Decimal(row[2] or 0),
+        won_cycle_seconds=float(row[3] or 0),
+        open_deals=int(row[4]),
+        open_value=Decimal(row[5] or 0),
+    )

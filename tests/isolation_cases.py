@@ -856,6 +856,14 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         lambda a, b: {"id": a.pipeline}, lambda a, b: {"id": a.empty_pipeline}
     ),
     (Q, "pipelines"): [own()],
+    (Q, "pipelineAnalytics"): nothing(
+        lambda a, b: {"pipelineId": a.pipeline, "period": "ALL_TIME"},
+        lambda a, b: {"pipelineId": a.empty_pipeline, "period": "LAST_30_DAYS"},
+    ),
+    (Q, "dealForecast"): nothing(
+        lambda a, b: {"pipelineId": a.pipeline, "period": "QUARTER"},
+        lambda a, b: {"pipelineId": a.empty_pipeline, "period": "MONTH", "year": 2030},
+    ),
     (M, "createPipeline"): [
         Variant(
             lambda a, b: {

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, scoped, tenant_filter
+from crmgraph.db.scoping import Scope, scoped
 from crmgraph.db.sql_time import seconds_between
 from crmgraph.db.types import UTCDateTime
 from crmgraph.reporting.pipeline_analytics import ClosedFacts, StageFacts
+from crmgraph.reporting.stage_history import stage_entries
 
 
 async def stage_facts(
@@ -31,19 +32,7 @@ async def stage_facts(
     if not stages:
         return []
     deals = scoped(select(d.id), d, scope).where(d.pipeline_id == pipeline_id)
-    history = (
-        select(
-            c.id,
-            c.deal_id,
-            c.to_stage_id,
-            c.created_at,
-            func.lead(c.created_at)
-            .over(partition_by=c.deal_id, order_by=(c.created_at, c.id))
-            .label("left_at"),
-        )
-        .where(tenant_filter(c, scope), c.deal_id.in_(deals))
-        .subquery()
-    )
+    history = stage_entries(scope, deals)
     h = history.c
     later, later_stage, entered_stage = aliased(c), aliased(st), aliased(st)
     advanced = exists().where(

@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, Select, case, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, scoped, tenant_filter
+from crmgraph.db.scoping import Scope, scoped
 from crmgraph.db.sql_time import seconds_between
 from crmgraph.domain.deals import days_in_stage
 from crmgraph.reporting import win_factors
+from crmgraph.reporting.stage_history import stage_entries
 from crmgraph.reporting.win_probability import (
     ACTIVITY_BOUNDS,
     DAYS_BOUNDS,
@@ -72,22 +73,11 @@ async def cohort_cells(
 ) -> list[CohortCell]:
     """The closed deals of the pipelines, grouped by each stage they reached (a recorded
     entry into it) with their bands; a deal's days in a stage add up all its stays there."""
-    d, c = models.Deal, models.DealStageChange
+    d = models.Deal
     closed = scoped(select(d.id), d, scope).where(
         d.pipeline_id.in_(pipeline_ids), d.status.in_(("WON", "LOST"))
     )
-    history = (
-        select(
-            c.deal_id,
-            c.to_stage_id,
-            c.created_at,
-            func.lead(c.created_at)
-            .over(partition_by=c.deal_id, order_by=(c.created_at, c.id))
-            .label("left_at"),
-        )
-        .where(tenant_filter(c, scope), c.deal_id.in_(closed))
-        .subquery()
-    )
+    history = stage_entries(scope, closed)
     h = history.c
     end = func.coalesce(h.left_at, d.actual_close_date, h.created_at)
     stays = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 
 from crmgraph.db import models
@@ -12,11 +10,9 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_connection
-from crmgraph.reporting import forecast
-from crmgraph.reporting.forecast_facts import forecast_rows, pipeline_exists
 from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
 from subgraphs.deals.types import Deal, prefetch_cards
-from subgraphs.deals.types.forecast import ForecastData, ForecastPeriod
+from subgraphs.deals.types.forecast import ForecastData, ForecastPeriod, deal_forecast
 
 SORT_COLUMNS = {f.value: f.value for f in DealSortField}
 
@@ -62,12 +58,4 @@ class Query:
         period: ForecastPeriod,
         year: int | None = None,
     ) -> ForecastData | None:
-        pipeline = parse_id(pipeline_id, field="pipelineId")
-        chosen = forecast.Period(period.value)
-        year = datetime.now(UTC).year if year is None else year
-        edges = forecast.boundaries(chosen, year)
-        async with info.context.session() as session:
-            if not await pipeline_exists(session, info.context.scope, pipeline):
-                return None
-            rows = await forecast_rows(session, info.context.scope, pipeline, edges)
-        return ForecastData.of(pipeline, forecast.forecast(chosen, year, rows))
+        return await deal_forecast(info, parse_id(pipeline_id, field="pipelineId"), period, year)

@@ -1,14 +1,23 @@
 """pipelineAnalytics' answer: stage-to-stage conversion, time in stage, win rate, deal size
-and velocity of a pipeline over a trailing window (README: Pipeline analytics)."""
+and velocity of a pipeline over a trailing window (README: Pipeline analytics); and the
+pipeline report that gathers it with the deals subgraph's forecast (README: Pipeline
+report)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
+from uuid import UUID
 
 import strawberry
 
+from crmgraph.gql.context import Info
+from crmgraph.gql.ids import uuid_or_none
+from crmgraph.reporting import pipeline_analytics as rules
+from crmgraph.reporting.analytics_facts import closed_facts, stage_facts
+from crmgraph.reporting.forecast_facts import pipeline_exists
 from crmgraph.reporting.pipeline_analytics import Analytics
+from subgraphs.pipelines.types import Pipeline
 
 
 @strawberry.enum(description="The window pipeline analytics look at, ending now.")
@@ -71,14 +80,14 @@ class PipelineAnalytics:
     @classmethod
     def of(
         cls,
-        pipeline_id: strawberry.ID,
+        pipeline_id: UUID,
         period: AnalyticsPeriod,
         span: tuple[datetime | None, datetime],
         found: Analytics,
     ) -> PipelineAnalytics:
         closed = found.closed
         return cls(
-            pipeline_id=pipeline_id,
+            pipeline_id=strawberry.ID(str(pipeline_id)),
             period=period,
             start=span[0],
             end=span[1],
@@ -109,3 +118,46 @@ class PipelineAnalytics:
 
 def _float(value: object) -> float | None:
     return None if value is None else float(str(value))
+
+
+async def pipeline_analytics(
+    info: Info, pipeline: UUID, period: AnalyticsPeriod
+) -> PipelineAnalytics | None:
+    """The analytics of the tenant's pipeline; None for an unknown one."""
+    scope, now = info.context.scope, datetime.now(UTC)
+    start = rules.window_start(rules.Period(period.value), now)
+    async with info.context.session() as session:
+        if not await pipeline_exists(session, scope, pipeline):
+            return None
+        stages = await stage_facts(session, scope, pipeline, start, now)
+        closed = await closed_facts(session, scope, pipeline, start)
+    found = rules.analytics(stages, closed)
+    return PipelineAnalytics.of(pipeline, period, (start, now), found)
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description="A pipeline's report (the API design's pipelineReport), keyed by the "
+    "pipeline's id: the pipeline and its analytics here, its forecast from the deals subgraph.",
+)
+class PipelineReport:
+    id: strawberry.ID
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> PipelineReport | None:
+        key = uuid_or_none(id)
+        if key is None or await info.context.loaders.pipeline_by_id.load(key) is None:
+            return None
+        return cls(id=strawberry.ID(str(key)))
+
+    @strawberry.field(description="The pipeline, its stages and their metrics.")
+    async def pipeline(self, info: Info) -> Pipeline | None:
+        return await Pipeline.resolve_reference(info, self.id)
+
+    @strawberry.field(
+        description="pipelineAnalytics over the period (the last 90 days unless given)."
+    )
+    async def analytics(
+        self, info: Info, period: AnalyticsPeriod = AnalyticsPeriod.LAST_90_DAYS
+    ) -> PipelineAnalytics | None:
+        return await pipeline_analytics(info, UUID(self.id), period)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 
 from crmgraph.db import models
@@ -11,10 +9,12 @@ from crmgraph.domain import bounds
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_list
-from crmgraph.reporting import pipeline_analytics as rules
-from crmgraph.reporting.analytics_facts import closed_facts, stage_facts
-from crmgraph.reporting.forecast_facts import pipeline_exists
-from subgraphs.pipelines.analytics import AnalyticsPeriod, PipelineAnalytics
+from subgraphs.pipelines.analytics import (
+    AnalyticsPeriod,
+    PipelineAnalytics,
+    PipelineReport,
+    pipeline_analytics,
+)
 from subgraphs.pipelines.types import Pipeline
 
 
@@ -46,13 +46,13 @@ class Query:
     async def pipeline_analytics(
         self, info: Info, pipeline_id: strawberry.ID, period: AnalyticsPeriod
     ) -> PipelineAnalytics | None:
-        pipeline, scope = parse_id(pipeline_id, field="pipelineId"), info.context.scope
-        now = datetime.now(UTC)
-        start = rules.window_start(rules.Period(period.value), now)
-        async with info.context.session() as session:
-            if not await pipeline_exists(session, scope, pipeline):
-                return None
-            stages = await stage_facts(session, scope, pipeline, start, now)
-            closed = await closed_facts(session, scope, pipeline, start)
-        found = rules.analytics(stages, closed)
-        return PipelineAnalytics.of(pipeline_id, period, (start, now), found)
+        return await pipeline_analytics(info, parse_id(pipeline_id, field="pipelineId"), period)
+
+    @strawberry.field(
+        description="The API design's unified pipeline report: the pipeline, its analytics and "
+        "its forecast in one answer; null for an unknown pipeline. README: Pipeline report."
+    )
+    async def pipeline_report(
+        self, info: Info, pipeline_id: strawberry.ID
+    ) -> PipelineReport | None:
+        return await PipelineReport.resolve_reference(info, pipeline_id)

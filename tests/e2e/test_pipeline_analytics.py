@@ -125,3 +125,33 @@ def test_needs_deals_and_pipelines_read(stack: Stack, tenant: str) -> None:
         body = stack.graphql(query, {"p": str(pipeline.id), "period": "ALL_TIME"},
                              headers={"authorization": f"Bearer {token}"}).json()  # fmt: skip
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+
+
+REPORT = """query($p: ID!) { pipelineReport(pipelineId: $p) { id pipeline { name }
+  analytics(period: LAST_30_DAYS) { winRate velocity stages { name entered advanced } }
+  forecast(period: QUARTER) { year total { closed unweighted } undatedDealCount } } }"""
+PARTS = """query($p: ID!) {
+  pipelineAnalytics(pipelineId: $p, period: LAST_30_DAYS) {
+    winRate velocity stages { name entered advanced } }
+  dealForecast(pipelineId: $p, period: QUARTER) {
+    year total { closed unweighted } undatedDealCount } }"""
+
+
+def test_pipeline_report_gathers_analytics_and_forecast(stack: Stack, tenant: str) -> None:
+    pipeline = stack.call(lambda: add_pipeline(stack, tenant))
+    stack.call(lambda: add_deals(stack, tenant, pipeline, SPECS))
+    p = str(pipeline.id)
+
+    report = stack.graphql(REPORT, {"p": p}, tenant=tenant).json()
+    parts = stack.graphql(PARTS, {"p": p}, tenant=tenant).json()
+
+    assert report.get("errors") is None and parts.get("errors") is None, (report, parts)
+    found = report["data"]["pipelineReport"]
+    assert (found["id"], found["pipeline"]) == (p, {"name": "Sales"})
+    assert found["analytics"] == parts["data"]["pipelineAnalytics"]
+    assert found["analytics"]["winRate"] == 50.0
+    assert found["forecast"] == parts["data"]["dealForecast"]
+    assert found["forecast"]["undatedDealCount"] == 3  # X3, X4, X5: open, no close date
+    for who, pipeline_id in [(f"{tenant}_b", p), (tenant, "00000000-0000-0000-0000-000000000000")]:
+        body = stack.graphql(REPORT, {"p": pipeline_id}, tenant=who).json()
+        assert body == {"data": {"pipelineReport": None}}, body

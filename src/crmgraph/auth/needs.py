@@ -154,6 +154,7 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     # sales reporting (README: Sales forecasts and pipeline analytics): deals of a pipeline
     "Query.dealForecast": (*need("deals:read"), *need("pipelines:read")),
     "Query.pipelineAnalytics": (*need("deals:read"), *need("pipelines:read")),
+    "Query.pipelineReport": (*need("deals:read"), *need("pipelines:read")),
     "Deal.winProbability": need("activities:read"),  # counts the deal's activities
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
@@ -229,6 +230,7 @@ ENTITIES: Mapping[str, str] = {
     "Communication": "activities:read",
     "Pipeline": "pipelines:read",
     "PipelineStage": "pipelines:read",
+    "PipelineReport": "pipelines:read",
 }
 
 # The system admin's permission: it spans tenants, which a tenant admin's `tenant:*` does not.

@@ -3,7 +3,7 @@ not, by forecast category, with the deals behind each number (README: Deal forec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from uuid import UUID
 
@@ -12,8 +12,9 @@ import strawberry
 from crmgraph.db import models
 from crmgraph.domain import validation
 from crmgraph.gql.context import Info
+from crmgraph.gql.ids import uuid_or_none
 from crmgraph.reporting import forecast
-from crmgraph.reporting.forecast_facts import forecast_deals
+from crmgraph.reporting.forecast_facts import forecast_deals, forecast_rows, pipeline_exists
 from subgraphs.deals.types.deal import Deal
 
 DEFAULT_DEALS = 20
@@ -154,3 +155,38 @@ class ForecastData:
             undated_deal_count=found.undated.deals,
             undated_value=float(found.undated.value),
         )
+
+
+async def deal_forecast(
+    info: Info, pipeline: UUID, period: ForecastPeriod, year: int | None
+) -> ForecastData | None:
+    """The forecast of the tenant's pipeline for year (this year, UTC, unless given); None
+    for an unknown pipeline."""
+    chosen = forecast.Period(period.value)
+    year = datetime.now(UTC).year if year is None else year
+    edges = forecast.boundaries(chosen, year)
+    async with info.context.session() as session:
+        if not await pipeline_exists(session, info.context.scope, pipeline):
+            return None
+        rows = await forecast_rows(session, info.context.scope, pipeline, edges)
+    return ForecastData.of(pipeline, forecast.forecast(chosen, year, rows))
+
+
+@strawberry.federation.type(keys=["id"])
+class PipelineReport:
+    """The pipelines subgraph's report, to which this subgraph adds the forecast."""
+
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> PipelineReport:
+        return cls(id=id)
+
+    @strawberry.field(
+        description="dealForecast of the pipeline (by quarter of this year unless given)."
+    )
+    async def forecast(
+        self, info: Info, period: ForecastPeriod = ForecastPeriod.QUARTER, year: int | None = None
+    ) -> ForecastData | None:
+        key = uuid_or_none(self.id)
+        return None if key is None else await deal_forecast(info, key, period, year)

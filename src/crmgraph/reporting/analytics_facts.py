@@ -7,9 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import case, exists, func, literal, select, true
+from sqlalchemy import case, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
@@ -25,26 +24,16 @@ async def stage_facts(
     """Per stage, from the recorded entries into it at or after start: the deals that
     entered, those that later entered a stage of higher order above 0%, and the stays (to
     the deal's next change; for its current stage, to now if ACTIVE or its close date)."""
-    d, c, st = models.Deal, models.DealStageChange, models.PipelineStage
+    d, st = models.Deal, models.PipelineStage
     stages = list(
         await session.scalars(scoped(select(st), st, scope).where(st.pipeline_id == pipeline_id))
     )
     if not stages:
         return []
-    deals = scoped(select(d.id), d, scope).where(d.pipeline_id == pipeline_id)
-    history = stage_entries(scope, deals)
-    h = history.c
-    later, later_stage, entered_stage = aliased(c), aliased(st), aliased(st)
-    advanced = exists().where(
-        later.deal_id == h.deal_id,
-        later.created_at > h.created_at,
-        later_stage.id == later.to_stage_id,
-        later_stage.position > entered_stage.position,
-        later_stage.probability > 0,
-    )
-    until = case((d.status == "ACTIVE", literal(now, UTCDateTime())), else_=d.actual_close_date)
-    end = func.coalesce(h.left_at, until)
-    seconds = seconds_between(h.created_at, end)
+    h = stage_entries(scope, d.pipeline_id == pipeline_id).c
+    advanced = h.later_position > h.position
+    until = case((h.status == "ACTIVE", literal(now, UTCDateTime())), else_=h.actual_close_date)
+    seconds = seconds_between(h.created_at, func.coalesce(h.left_at, until))
     stmt = (
         select(
             h.to_stage_id,
@@ -53,8 +42,6 @@ async def stage_facts(
             func.count(seconds),
             func.sum(seconds),
         )
-        .join(d, d.id == h.deal_id)
-        .join(entered_stage, entered_stage.id == h.to_stage_id)
         .where(true() if start is None else h.created_at >= start)
         .group_by(h.to_stage_id)
     )

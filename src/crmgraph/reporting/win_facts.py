@@ -77,16 +77,14 @@ async def cohort_cells(
     closed = scoped(select(d.id), d, scope).where(
         d.pipeline_id.in_(pipeline_ids), d.status.in_(("WON", "LOST"))
     )
-    history = stage_entries(scope, closed)
-    h = history.c
-    end = func.coalesce(h.left_at, d.actual_close_date, h.created_at)
+    h = stage_entries(scope, d.pipeline_id.in_(pipeline_ids), d.status.in_(("WON", "LOST"))).c
+    end = func.coalesce(h.left_at, h.actual_close_date, h.created_at)
     stays = (
         select(
             h.deal_id,
             h.to_stage_id.label("stage_id"),
             func.sum(seconds_between(h.created_at, end)).label("seconds"),
         )
-        .join(d, d.id == h.deal_id)
         .group_by(h.deal_id, h.to_stage_id)
         .subquery()
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import case, func, literal, select, true
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
@@ -30,21 +30,17 @@ async def stage_facts(
     )
     if not stages:
         return []
-    h = stage_entries(scope, d.pipeline_id == pipeline_id).c
+    h = stage_entries(scope, d.pipeline_id == pipeline_id, since=start).c
     advanced = h.later_position > h.position
     until = case((h.status == "ACTIVE", literal(now, UTCDateTime())), else_=h.actual_close_date)
     seconds = seconds_between(h.created_at, func.coalesce(h.left_at, until))
-    stmt = (
-        select(
-            h.to_stage_id,
-            func.count(func.distinct(h.deal_id)),
-            func.count(func.distinct(case((advanced, h.deal_id)))),
-            func.count(seconds),
-            func.sum(seconds),
-        )
-        .where(true() if start is None else h.created_at >= start)
-        .group_by(h.to_stage_id)
-    )
+    stmt = select(
+        h.to_stage_id,
+        func.count(func.distinct(h.deal_id)),
+        func.count(func.distinct(case((advanced, h.deal_id)))),
+        func.count(seconds),
+        func.sum(seconds),
+    ).group_by(h.to_stage_id)
     found = {row[0]: row[1:] for row in await session.execute(stmt)}
     facts = []
     for s in stages:

@@ -64,6 +64,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'DashboardWidget.series': 20,
   'Deal.stageHistory': 100,
   'Event.attendees': 50,
+  'ForecastBucket.categories': 4,
+  'ForecastData.buckets': 12,
   'HealthComponent.factors': 4,
   'Lead.scoringHistory': 100,
   'Lead.touchpoints': 100,
@@ -78,6 +80,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'LeadScoringRules.rules': 15,
   'Pipeline.stages': 20,
   'PipelineBreakdown.stageMetrics': 20,
+  'PipelineAnalytics.stages': 20,
   'PipelineStage.automationRules': 10,
   'Query.activityTimeline': MAX_PAGE_SIZE,
   'Query.apiKeys': 100,
@@ -87,6 +90,8 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'RevenueAttribution.attribution': 100,
   'SalesReport.pipelineBreakdown': 20,
   'SalesReport.topPerformers': 10,
+  'WinProbability.riskFactors': 5,
+  'WinProbability.successIndicators': 3,
 };
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */

@@ -867,6 +867,17 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         lambda a, b: {"id": a.pipeline}, lambda a, b: {"id": a.empty_pipeline}
     ),
     (Q, "pipelines"): [own()],
+    (Q, "pipelineAnalytics"): nothing(
+        lambda a, b: {"pipelineId": a.pipeline, "period": "ALL_TIME"},
+        lambda a, b: {"pipelineId": a.empty_pipeline, "period": "LAST_30_DAYS"},
+    ),
+    (Q, "pipelineReport"): nothing(
+        lambda a, b: {"pipelineId": a.pipeline}, lambda a, b: {"pipelineId": a.empty_pipeline}
+    ),
+    (Q, "dealForecast"): nothing(
+        lambda a, b: {"pipelineId": a.pipeline, "period": "QUARTER"},
+        lambda a, b: {"pipelineId": a.empty_pipeline, "period": "MONTH", "year": 2030},
+    ),
     (M, "createPipeline"): [
         Variant(
             lambda a, b: {
@@ -932,7 +943,7 @@ OWNERS = {
     "Account": "ACCOUNTS", "User": "ACCOUNTS", "Contact": "CONTACTS",
     "CustomerOverview": "CONTACTS", "Deal": "DEALS", "Lead": "LEADS", "Task": "ACTIVITIES",
     "Event": "ACTIVITIES", "Communication": "ACTIVITIES", "Pipeline": "PIPELINES",
-    "PipelineStage": "PIPELINES",
+    "PipelineStage": "PIPELINES", "PipelineReport": "PIPELINES",
 }  # fmt: skip
 
 ENTITY_IDS: dict[str, Callable[[Ids], list[str]]] = {
@@ -941,6 +952,7 @@ ENTITY_IDS: dict[str, Callable[[Ids], list[str]]] = {
     "Contact": lambda a: [a.contact, a.converted_contact],
     "CustomerOverview": lambda a: [a.contact, a.account],
     "Deal": lambda a: [a.deal, a.converted_deal],
+    "PipelineReport": lambda a: [a.pipeline, a.empty_pipeline],
     "Lead": lambda a: [a.lead, a.converted_lead],
     "Task": lambda a: [a.task, a.lead_task],
     "Event": lambda a: [a.event],

@@ -13,6 +13,7 @@ from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.demo_marketing import load_marketing
+from crmgraph.demo_sales import load_sales_history
 from crmgraph.domain import accounts, activities, contacts, deals, pipelines
 
 DEMO_TENANT = "demo"
@@ -23,6 +24,7 @@ STAGES = (
     ("Proposal", 50),
     ("Negotiation", 75),
     ("Closed Won", 100),
+    ("Closed Lost", 0),
 )
 
 # (name, industry, employees, parent name)
@@ -181,3 +183,4 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
     await demo_leads.load_leads(session, scope)
     await load_marketing(session, scope, won_contact=contact_ids["Liskov"], stages=stage_ids)
     await demo_leads.score_leads(session, scope)
+    await load_sales_history(session, scope, pipeline_id=pipeline.id, stages=stage_ids)

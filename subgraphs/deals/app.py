@@ -19,13 +19,14 @@ from subgraphs.deals.types import (
     PipelineStage,
     User,
 )
+from subgraphs.deals.types.forecast import PipelineReport
 
 NAME = "deals"
 schema = build_schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Deal, Contact, Account, Pipeline, PipelineStage, CustomerOverview, User],
+    types=[Deal, Contact, Account, Pipeline, PipelineStage, CustomerOverview, User, PipelineReport],
 )
 
 

@@ -8,6 +8,7 @@ from crmgraph.db import models
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.filters import sort_of
+from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_connection
 from subgraphs.deals.dashboard import DashboardData, resolve_dashboard_data
 from subgraphs.deals.inputs import DealFilter, DealSort, DealSortField, deal_filter
@@ -20,6 +21,7 @@ from subgraphs.deals.performance import (
 )
 from subgraphs.deals.report import SalesReport, SalesReportFilter, resolve_sales_report
 from subgraphs.deals.types import Deal, prefetch_cards
+from subgraphs.deals.types.forecast import ForecastData, ForecastPeriod, deal_forecast
 
 SORT_COLUMNS = {f.value: f.value for f in DealSortField}
 
@@ -84,3 +86,18 @@ class Query:
     )
     async def dashboard_data(self, info: Info, dashboard_id: strawberry.ID) -> DashboardData | None:
         return await resolve_dashboard_data(info, dashboard_id)
+
+    @strawberry.field(
+        description="The pipeline's deals per month or quarter of `year` (this year, UTC, "
+        "unless given) by expected close date (won deals by close date): weighted and "
+        "unweighted, by COMMIT/BEST_CASE/CLOSED category, with the deals behind each number; "
+        "null for an unknown pipeline. README: Deal forecast."
+    )
+    async def deal_forecast(
+        self,
+        info: Info,
+        pipeline_id: strawberry.ID,
+        period: ForecastPeriod,
+        year: int | None = None,
+    ) -> ForecastData | None:
+        return await deal_forecast(info, parse_id(pipeline_id, field="pipelineId"), period, year)

@@ -7,6 +7,7 @@ from starlette.types import ASGIApp
 from crmgraph.gql.app import create_subgraph_app
 from crmgraph.gql.schema import build_schema
 from crmgraph.runtime import Runtime
+from subgraphs.pipelines.analytics import PipelineReport
 from subgraphs.pipelines.mutations import Mutation
 from subgraphs.pipelines.queries import Query
 from subgraphs.pipelines.subscriptions import Subscription
@@ -17,7 +18,7 @@ schema = build_schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Pipeline, PipelineStage],
+    types=[Pipeline, PipelineStage, PipelineReport],
 )
 
 

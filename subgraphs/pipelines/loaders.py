@@ -12,7 +12,8 @@ from sqlalchemy import case, func, select
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Condition, Filter
-from crmgraph.db.stage_stays import seconds_between, stage_stays
+from crmgraph.db.sql_time import seconds_between
+from crmgraph.db.stage_stays import stage_stays
 from crmgraph.domain import bounds
 from crmgraph.loaders.base import Loader, LoaderBase
 

@@ -7,7 +7,14 @@ import strawberry
 from crmgraph.db import models
 from crmgraph.domain import bounds
 from crmgraph.gql.context import Info
+from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_list
+from subgraphs.pipelines.analytics import (
+    AnalyticsPeriod,
+    PipelineAnalytics,
+    PipelineReport,
+    pipeline_analytics,
+)
 from subgraphs.pipelines.types import Pipeline
 
 
@@ -30,3 +37,22 @@ class Query:
             model.id,
             limit=bounds.PIPELINES,
         )
+
+    @strawberry.field(
+        description="Stage-to-stage conversion, average time in stage, win rate, average "
+        "deal size, sales cycle and velocity of the pipeline over a window ending now; null "
+        "for an unknown pipeline. README: Pipeline analytics."
+    )
+    async def pipeline_analytics(
+        self, info: Info, pipeline_id: strawberry.ID, period: AnalyticsPeriod
+    ) -> PipelineAnalytics | None:
+        return await pipeline_analytics(info, parse_id(pipeline_id, field="pipelineId"), period)
+
+    @strawberry.field(
+        description="The API design's unified pipeline report: the pipeline, its analytics and "
+        "its forecast in one answer; null for an unknown pipeline. README: Pipeline report."
+    )
+    async def pipeline_report(
+        self, info: Info, pipeline_id: strawberry.ID
+    ) -> PipelineReport | None:
+        return await PipelineReport.resolve_reference(info, pipeline_id)

@@ -24,7 +24,9 @@ from tests.e2e.test_account_relationships_graph import check_delete
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
 
-QUERY = "{ deals(first: 5) { edges { node { title contact { fullName account { name } } } } } }"
+# ACTIVE: the demo's closed history deals (crmgraph.demo_sales) are older than these.
+QUERY = """{ deals(first: 5, filter: {status: ACTIVE}) {
+  edges { node { title contact { fullName account { name } } } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +207,31 @@ def test_demo_revenue_attribution_shows_its_won_deals(embedded: Stack) -> None:
         "MSP Newsletter": 42333.33,
         "Trade Show Berlin": 22333.34,
     }
+
+
+def test_demo_sales_history_gives_win_probability_and_analytics(embedded: Stack) -> None:
+    # crmgraph.demo_sales: 10 won and 6 lost closed deals; with the lead converted into
+    # Negotiation and won (demo_marketing), 12 reached Negotiation (75%), 11 won:
+    # (11 + 7.5) / 22. "SOC monitoring renewal" (36,000, a task and an event) is like those
+    # of 10,000-49,999 with 1 or 2 activities: 3 won, 1 lost: (3 + 10 x 18.5/22) / 14.
+    query = """{ deals(filter: {title: {eq: "SOC monitoring renewal"}}) { edges { node {
+      winProbability { probability method basedOnDeals stageDeals riskFactors { factor }
+        successIndicators { factor } } } } }
+      pipelines { pipelineAnalytics: id } }"""
+    body = embedded.graphql(query).json()
+    assert body.get("errors") is None, body
+    found = body["data"]["deals"]["edges"][0]["node"]["winProbability"]
+    assert found["probability"] == pytest.approx((3 + 10 * 18.5 / 22) / 14)
+    assert (found["method"], found["basedOnDeals"], found["stageDeals"]) == ("HISTORY", 4, 12)
+    # 2 activities against 23/11 for won deals; similar deals won 75% against 92%.
+    assert [r["factor"] for r in found["riskFactors"]] == ["low_engagement", "weak_similar_deals"]
+    assert [s["factor"] for s in found["successIndicators"]] == ["late_stage"]
+
+    pipeline = body["data"]["pipelines"][0]["pipelineAnalytics"]
+    analytics = embedded.graphql(
+        "query($p: ID!) { pipelineAnalytics(pipelineId: $p, period: ALL_TIME) { winRate "
+        "stages { name entered } } }", {"p": pipeline},
+    ).json()  # fmt: skip
+    assert analytics.get("errors") is None, analytics
+    # 12 won (the history's 10 and two won today), 6 lost
+    assert analytics["data"]["pipelineAnalytics"]["winRate"] == pytest.approx(100 * 12 / 18)

@@ -49,6 +49,8 @@ ENFORCED = {
     "DashboardWidget.series": bounds.DASHBOARD_POINTS,
     "Deal.stageHistory": bounds.STAGE_HISTORY,
     "Event.attendees": bounds.ATTENDEES,
+    "ForecastBucket.categories": bounds.FORECAST_CATEGORIES,
+    "ForecastData.buckets": bounds.FORECAST_BUCKETS,
     "HealthComponent.factors": bounds.HEALTH_FACTORS,
     "Lead.scoringHistory": bounds.SCORING_HISTORY,
     "Lead.touchpoints": bounds.TOUCHPOINTS,
@@ -63,6 +65,7 @@ ENFORCED = {
     "LeadScoreHistory.scoringFactors": bounds.SCORING_FACTORS,
     "Pipeline.stages": bounds.PIPELINE_STAGES,
     "PipelineBreakdown.stageMetrics": bounds.PIPELINE_STAGES,
+    "PipelineAnalytics.stages": bounds.PIPELINE_STAGES,
     "PipelineStage.automationRules": bounds.AUTOMATION_RULES,
     "Query.activityTimeline": MAX_PAGE_SIZE,
     "Query.apiKeys": bounds.API_KEYS,
@@ -72,6 +75,8 @@ ENFORCED = {
     "RevenueAttribution.attribution": bounds.ATTRIBUTION_GROUPS,
     "SalesReport.pipelineBreakdown": bounds.REPORT_PIPELINES,
     "SalesReport.topPerformers": bounds.TOP_PERFORMERS,
+    "WinProbability.riskFactors": bounds.WIN_RISKS,
+    "WinProbability.successIndicators": bounds.WIN_INDICATORS,
 }
 
 

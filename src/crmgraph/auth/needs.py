@@ -164,6 +164,11 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     # The built-in dashboards show the whole tenant: they are no one's, so only a grant at
     # the tenant level passes (a rep's reports:sales:own does not).
     "Query.dashboardData": need("reports:sales", tenant_wide=True),
+    # sales reporting (README: Sales forecasts and pipeline analytics): deals of a pipeline
+    "Query.dealForecast": (*need("deals:read"), *need("pipelines:read")),
+    "Query.pipelineAnalytics": (*need("deals:read"), *need("pipelines:read")),
+    "Query.pipelineReport": (*need("deals:read"), *need("pipelines:read")),
+    "Deal.winProbability": need("activities:read"),  # counts the deal's activities
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
     "Mutation.moveDealStage": need("deals:move_stage", "deals:write", owner=("deal_id", "deal")),
@@ -242,6 +247,7 @@ ENTITIES: Mapping[str, str] = {
     "Communication": "activities:read",
     "Pipeline": "pipelines:read",
     "PipelineStage": "pipelines:read",
+    "PipelineReport": "pipelines:read",
 }
 
 # The system admin's permission: it spans tenants, which a tenant admin's `tenant:*` does not.

@@ -20,7 +20,6 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Float,
     Select,
     case,
     func,
@@ -30,34 +29,10 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.db.types import UTCDateTime
-
-
-class seconds_between(FunctionElement[float]):
-    """Seconds from the first timestamp to the second, on PostgreSQL and SQLite alike."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    end_sql, start_sql = compiler.process(end, **kw), compiler.process(start, **kw)
-    return f"((julianday({end_sql}) - julianday({start_sql})) * 86400.0)"
 
 
 def stage_stays(

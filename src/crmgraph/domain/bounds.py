@@ -48,6 +48,11 @@ SCORE_RULES = 15  # LeadScoringRules.rules, LeadScoreComponent.factors: one per 
 SCORE_RULE_CHOICES = 10  # LeadScoringRule.bands, LeadScoringRule.matches
 KEY_FACTORS = 5  # LeadScore.keyFactors
 SCORE_ADJUSTMENTS = 20  # LeadScore.adjustments: factors adjusted by hand at once
+# Sales reporting (crmgraph.reporting): fixed by its rules.
+FORECAST_BUCKETS = 12  # ForecastData.buckets: the months of a year
+FORECAST_CATEGORIES = 4  # ForecastBucket.categories: closed, commit, best case, pipeline
+WIN_RISKS = 5  # WinProbability.riskFactors: one of each kind at most
+WIN_INDICATORS = 3  # WinProbability.successIndicators: one of each kind at most
 
 # Lists the client writes, refused beyond the bound.
 PARTICIPANTS = 50  # Communication.participants

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, tenant_filter
-from crmgraph.db.stage_stays import seconds_between, stage_stays
+from crmgraph.db.sql_time import seconds_between
+from crmgraph.db.stage_stays import stage_stays
 from crmgraph.domain import bounds
 from crmgraph.domain.performance import OpenPipeline, Performance, Period, period_days
 from crmgraph.domain.sales_report import (

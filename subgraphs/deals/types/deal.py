@@ -36,6 +36,7 @@ from subgraphs.deals.types.extended import (
     PipelineStage,
     account_card,
 )
+from subgraphs.deals.types.win_probability import WinProbability
 
 
 @strawberry.federation.type(keys=REFERENCE_ONLY)
@@ -141,6 +142,14 @@ class Deal:
     @strawberry.field(description="The user who owns the deal; null for integration-made deals.")
     def owner(self) -> User | None:
         return user(self.row.owner_id)
+
+    @strawberry.field(
+        description="The deal's chance of being won, from the tenant's closed deals, with a "
+        "95% interval, risk factors and success indicators (README: Deal win probability)."
+    )
+    async def win_probability(self, info: Info) -> WinProbability | None:
+        found = await info.context.loaders.win_probability.load(self.row.id)
+        return None if found is None else WinProbability.of(found)
 
     @strawberry.field(description="The latest 100 stage moves (creation included), oldest first.")
     async def stage_history(self, info: Info) -> list[DealStageChange]:

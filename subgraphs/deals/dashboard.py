@@ -1,5 +1,5 @@
 """Query.dashboardData of the deals subgraph: a built-in dashboard's widgets (the widgets:
-crmgraph.domain.dashboards)."""
+crmgraph.reporting.dashboards)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from crmgraph.domain.dashboard_reads import dashboard
-from crmgraph.domain.dashboards import Dashboard, Point, Widget
 from crmgraph.gql.context import Info
+from crmgraph.reporting.dashboard_facts import dashboard
+from crmgraph.reporting.dashboards import Dashboard, Point, Widget
 
 
 @strawberry.type(description="One point of a widget's series.")

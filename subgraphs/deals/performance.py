@@ -1,5 +1,5 @@
 """Query.performanceMetrics and Query.salesDashboard of the deals subgraph: a salesperson's
-figures over the current calendar period (the rules: crmgraph.domain.performance)."""
+figures over the current calendar period (the rules: crmgraph.reporting.performance)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 
 import strawberry
 
-from crmgraph.domain import performance as perf
-from crmgraph.domain.sales_report_reads import performance
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
+from crmgraph.reporting import performance as perf
+from crmgraph.reporting.sales_report_facts import performance
 from subgraphs.deals.types import User
 
 MetricsPeriod = strawberry.enum(

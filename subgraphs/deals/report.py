@@ -1,5 +1,5 @@
 """Query.salesReport of the deals subgraph: the API design's SalesPerformanceReport, its
-filter and answer types (the rules: crmgraph.domain.sales_report)."""
+filter and answer types (the rules: crmgraph.reporting.sales_report)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from datetime import date
 
 import strawberry
 
-from crmgraph.domain.sales_report import (
+from crmgraph.gql.context import Info
+from crmgraph.gql.ids import uuid_or_none
+from crmgraph.reporting.sales_report import (
     Performer,
     PipelineLine,
     StageLine,
     report_request,
 )
-from crmgraph.domain.sales_report import (
+from crmgraph.reporting.sales_report import (
     SalesReport as Report,
 )
-from crmgraph.domain.sales_report_reads import sales_report
-from crmgraph.gql.context import Info
-from crmgraph.gql.ids import uuid_or_none
+from crmgraph.reporting.sales_report_facts import sales_report
 from subgraphs.deals.types import Pipeline, PipelineStage, User
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import deals, pipelines
-from crmgraph.domain.sales_report import Performer, SalesReport, report_request
-from crmgraph.domain.sales_report_reads import sales_report
+from crmgraph.reporting.sales_report import Performer, SalesReport, report_request
+from crmgraph.reporting.sales_report_facts import sales_report
 
 DAY = timedelta(days=1)
 NOW = datetime(2025, 3, 1, tzinfo=UTC)

@@ -31,7 +31,7 @@ TOP_PERFORMING = 3  # RevenueAttribution.insights.topPerforming
 API_KEYS = 100  # Query.apiKeys, oldest first
 TOP_PERFORMERS = 10  # SalesReport.topPerformers: the most revenue
 
-# Dashboards (crmgraph.domain.dashboards): fixed by their definitions.
+# Dashboards (crmgraph.reporting.dashboards): fixed by their definitions.
 DASHBOARD_WIDGETS = 8  # DashboardData.widgets: the built-in sales dashboard's
 DASHBOARD_POINTS = 20  # DashboardWidget.series: 12 months, or a pipeline's stages (20 at most)
 

@@ -10,8 +10,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from crmgraph.domain import bounds
-from crmgraph.domain.performance import Period, period_days
-from crmgraph.domain.sales_report import (
+from crmgraph.errors import DomainError
+from crmgraph.reporting.performance import Period, period_days
+from crmgraph.reporting.sales_report import (
     Performer,
     StageFigures,
     Totals,
@@ -19,7 +20,6 @@ from crmgraph.domain.sales_report import (
     ranked,
     report_request,
 )
-from crmgraph.errors import DomainError
 
 JAN1, JAN31 = date(2025, 1, 1), date(2025, 1, 31)
 

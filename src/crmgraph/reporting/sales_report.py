@@ -1,5 +1,5 @@
 """The sales report (Query.salesReport of the API design) as plain rules: what its request
-may ask, and how the figures read by crmgraph.domain.sales_report_reads become the answer.
+may ask, and how the figures read by crmgraph.reporting.sales_report_facts become the answer.
 
 Definitions (README "Sales reports"):
 - the period is whole UTC days, both ends included;

@@ -1,4 +1,4 @@
-"""What the sales report reads from the database (the rules are crmgraph.domain.sales_report):
+"""What the sales report reads from the database (the rules are crmgraph.reporting.sales_report):
 a handful of grouped statements per report, whatever the number of deals or stages."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.db.sql_time import seconds_between
 from crmgraph.db.stage_stays import stage_stays
 from crmgraph.domain import bounds
-from crmgraph.domain.performance import OpenPipeline, Performance, Period, period_days
-from crmgraph.domain.sales_report import (
+from crmgraph.reporting.performance import OpenPipeline, Performance, Period, period_days
+from crmgraph.reporting.sales_report import (
     Performer,
     ReportRequest,
     SalesReport,

@@ -1,4 +1,4 @@
-"""What the built-in dashboards read (the widgets: crmgraph.domain.dashboards): a few grouped
+"""What the built-in dashboards read (the widgets: crmgraph.reporting.dashboards): a few grouped
 statements per dashboard, whatever the number of deals."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.domain import bounds
-from crmgraph.domain.dashboards import SALES, Dashboard, last_months, sales_dashboard
 from crmgraph.domain.days import day_start
-from crmgraph.domain.performance import Period
-from crmgraph.domain.sales_report_reads import performance
+from crmgraph.reporting.dashboards import SALES, Dashboard, last_months, sales_dashboard
+from crmgraph.reporting.performance import Period
+from crmgraph.reporting.sales_report_facts import performance
 
 
 async def dashboard(

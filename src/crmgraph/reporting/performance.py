@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from crmgraph.domain.sales_report import Totals
+from crmgraph.reporting.sales_report import Totals
 
 
 class Period(Enum):

@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 from crmgraph.domain import bounds
-from crmgraph.domain.dashboards import MONTHS, last_months, sales_dashboard
-from crmgraph.domain.performance import OpenPipeline, Performance
-from crmgraph.domain.sales_report import Totals
+from crmgraph.reporting.dashboards import MONTHS, last_months, sales_dashboard
+from crmgraph.reporting.performance import OpenPipeline, Performance
+from crmgraph.reporting.sales_report import Totals
 
 TODAY = date(2026, 11, 28)
 

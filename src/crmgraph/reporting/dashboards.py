@@ -2,7 +2,7 @@
 
 One dashboard is built in, `sales`: the tenant's sales at a glance. Its widgets (README
 "Sales reports"): revenue, deals won and win rate of this month and quarter (the closed-deal
-figures of crmgraph.domain.performance over the whole tenant), the open pipeline's value and
+figures of crmgraph.reporting.performance over the whole tenant), the open pipeline's value and
 weighted value, revenue won per month over the last MONTHS months (the current one last), and
 the open value in each stage of the tenant's oldest pipeline.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from crmgraph.domain.performance import Performance
+from crmgraph.reporting.performance import Performance
 
 SALES = "sales"
 DASHBOARDS = {SALES: "Sales overview"}

@@ -20,7 +20,7 @@ from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.engine import create_engine
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import accounts, activities, deals, leads
+from crmgraph.domain import accounts, activities, deals, leads, pipelines
 from crmgraph.domain.customer_journey import JourneyStep
 from crmgraph.events import bus, deliveries
 from crmgraph.events.consumers.graph_projection import GraphProjection
@@ -218,6 +218,19 @@ async def test_activities_and_stage_moves_reach_the_graph_and_go_with_their_rows
         async with sessions() as session, session.begin():
             await activities.delete_task(session, scope=scope, task_id=steps.lead_task)
             await deals.delete_deal(session, scope=scope, deal_id=steps.account_deal)
+            # A stage added and removed, a pipeline made and deleted: their stages go too.
+            won = await session.get(models.Deal, data.world.won)
+            assert won is not None
+            extra = await pipelines.add_pipeline_stage(session, scope=scope,
+                pipeline_id=won.pipeline_id,
+                data=pipelines.NewStage(name="Extra", order=9, probability=5))  # fmt: skip
+            await pipelines.remove_pipeline_stage(session, scope=scope,
+                                                  pipeline_id=won.pipeline_id,
+                                                  stage_id=extra.id)  # fmt: skip
+            spare, _ = await pipelines.create_pipeline(session, scope=scope,
+                data=pipelines.NewPipeline(name="Spare", stages=(
+                    pipelines.NewStage(name="Only", order=1, probability=5),)))  # fmt: skip
+            await pipelines.delete_pipeline(session, scope=scope, pipeline_id=spare.id)
         await projected(sessions, tenant, within=30)
     after = await same(account_id=steps.account)
     assert steps.lead_task not in {s.id for s in after}
@@ -226,9 +239,12 @@ async def test_activities_and_stage_moves_reach_the_graph_and_go_with_their_rows
     async with AsyncGraphDatabase.driver(outbox_settings.neo4j_uri, auth=(
             outbox_settings.neo4j_user, outbox_settings.neo4j_password)) as driver:  # fmt: skip
         records, _, _ = await driver.execute_query(
-            "MATCH (n {tenant_id: $tenant}) WHERE n:StageMove OR n:Activity "
+            "MATCH (n {tenant_id: $tenant}) WHERE n:StageMove OR n:Activity OR n:Stage "
+            "OR n:Pipeline "
             "RETURN labels(n)[0] AS label, count(*) AS n", tenant=tenant)  # fmt: skip
     # The deal's two moves went with it; the two deals won keep theirs. Activities: the
     # world's email, the event, the call, the open lead's task (the deleted ones are gone).
-    assert {r["label"]: r["n"] for r in records} == {"Activity": 4, "StageMove": 2}
+    # The world's pipeline keeps its five stages.
+    assert {r["label"]: r["n"] for r in records} == {"Activity": 4, "StageMove": 2,
+                                                     "Pipeline": 1, "Stage": 5}  # fmt: skip
     await engine.dispose()

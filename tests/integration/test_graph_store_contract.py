@@ -2,7 +2,8 @@
 functions; the SQL adapter reads it where it lies (PostgreSQL, SQLite), the Neo4j adapter
 after `crmgraph graph rebuild`'s code has projected it. A second tenant with the same shape
 is there for every question and must never show. Journeys of both adapters are the same
-journeys: the Neo4j adapter's equal the SQL adapter's on the same PostgreSQL data."""
+journeys: the Neo4j adapter's equal the SQL adapter's on the same PostgreSQL data, revenue
+journeys and customer journeys (touchpoints, activities, deals, stage moves) alike."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ import pytest
 from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
+from crmgraph.domain.customer_journey import JourneyStep, StepKind
+from crmgraph.errors import DomainError
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.port import GraphStore, Ranked, Related
 from crmgraph.graph.rebuild import rebuild
 from crmgraph.graph.sql_store import SqlGraphStore
+from crmgraph.rest.metrics import REGISTRY
+from tests.integration.customer_journey_data import Steps, write_steps
 from tests.integration.graph_data import DEPTH, Tree, write_tree
 from tests.integration.journey_data import Journeys, write_journeys
 from tests.integration.test_marketing_journeys import DAY, NOW
@@ -34,6 +39,8 @@ class Case:
     other: Tree
     journeys: Journeys
     their_journeys: Journeys
+    steps: Steps
+    their_steps: Steps
     # The SQL adapter on the same database: what every adapter must answer.
     reference: SqlGraphStore
 
@@ -56,6 +63,7 @@ async def case(
     # Tenants of their own: conversion picks a tenant's first pipeline, the tree has one.
     journeys, theirs = await write_journeys(sessions, _tenant()), await write_journeys(
         sessions, _tenant())  # fmt: skip
+    steps, their_steps = await write_steps(sessions, journeys), await write_steps(sessions, theirs)
     store: GraphStore
     if request.param == "neo4j":
         assert pg_settings.neo4j_uri
@@ -65,7 +73,7 @@ async def case(
             await rebuild(sessions, store, tenant=tenant)
     else:
         store = SqlGraphStore(engine)
-    yield Case(store, tree, other, journeys, theirs, SqlGraphStore(engine))
+    yield Case(store, tree, other, journeys, theirs, steps, their_steps, SqlGraphStore(engine))
     await store.close()
     await engine.dispose()
 
@@ -202,8 +210,10 @@ async def test_non_converting_journeys_are_the_leads_without_a_closed_deal(case:
 
     journeys = await case.store.revenue_journeys(t.tenant, start, end, non_converting=True)
 
+    # The last: the lead converted into an account alone (customer_journey_data).
     assert [j.id for j in journeys] == [str(w.lost), str(w.won), str(t.detached),
-                                        f"lead:{w.open_lead}"]  # fmt: skip
+                                        f"lead:{w.open_lead}",
+                                        f"lead:{case.steps.account_lead}"]  # fmt: skip
     walk = journeys[3]
     assert [x.id for x in walk.touchpoints] == [str(w.touches["t5"])]
     assert not walk.converted and walk.deal_id is None and walk.lead_id == str(w.open_lead)
@@ -219,6 +229,88 @@ async def test_another_tenants_journeys_never_show(case: Case) -> None:
     mine = await case.store.revenue_journeys(t.tenant, start, end, non_converting=True)
     theirs = await case.store.revenue_journeys(o.tenant, start, end, non_converting=True)
 
-    assert len(mine) == len(theirs) == 4
+    assert len(mine) == len(theirs) == 5
     ids = {j.id for j in mine} | {x.id for j in mine for x in j.touchpoints}
     assert not ids & ({j.id for j in theirs} | {x.id for j in theirs for x in j.touchpoints})
+
+
+def _kinds(steps: list[JourneyStep] | tuple[JourneyStep, ...], kind: StepKind) -> list[JourneyStep]:
+    return [s for s in steps if s.kind is kind]
+
+
+def _statements(store: GraphStore) -> float:
+    found = REGISTRY.get_sample_value(
+        "crmgraph_graph_queries_total", {"backend": store.name, "query": "customer_journey"}
+    )
+    return found or 0.0
+
+
+async def test_customer_journey_of_a_contact(case: Case) -> None:
+    t, w, x = case.journeys, case.journeys.world, case.steps
+    before = _statements(case.store)
+
+    steps = list(await case.store.customer_journey(t.tenant, contact_id=w.contact))
+
+    # Answered by the adapter itself (Neo4j: one Cypher statement), not handed to another.
+    assert _statements(case.store) - before == 1
+
+    assert steps == list(await case.reference.customer_journey(t.tenant, contact_id=w.contact))
+    times = [(_utc(s.occurred_at), s.id) for s in steps]
+    assert times == sorted(times)  # type: ignore[type-var]
+    touches = [s.touchpoint_id for s in _kinds(steps, StepKind.TOUCHPOINT)]
+    assert touches == [w.touches["t1"], t.campaign_touch, w.touches["t2"], w.touches["t3"]]
+    # About the contact (make_world's email), its lead (completed) and its deal; not the
+    # deleted task, the open lead's, or the account's call (an account journey's).
+    acts = {s.activity_id: s for s in _kinds(steps, StepKind.ACTIVITY)}
+    assert set(acts) - {x.lead_task, x.deal_event} == {
+        next(s.id for s in acts.values() if s.summary == "communication: Hello")}  # fmt: skip
+    assert (acts[x.lead_task].summary, acts[x.lead_task].activity_type) == ("task: Send deck",
+                                                                            "TASK")  # fmt: skip
+    event = acts[x.deal_event]
+    assert (event.deal_id, event.summary, _utc(event.occurred_at)) == (w.won, "event: Demo",
+                                                                       NOW - 6 * DAY)  # fmt: skip
+    # The won deal: opened, moved from the stage now named Inbound, closed.
+    moves = _kinds(steps, StepKind.STAGE_MOVE)
+    assert [(m.deal_id, m.from_stage, m.to_stage) for m in moves] == [
+        (w.won, "Inbound", "Closed Won")]  # fmt: skip
+    assert moves[0].summary == "stage: Inbound -> Closed Won"
+    assert [s.deal_id for s in _kinds(steps, StepKind.DEAL_CREATED)] == [w.won]
+    assert [s.deal_id for s in _kinds(steps, StepKind.DEAL_CLOSED)] == [w.won]
+
+
+async def test_customer_journey_of_an_account(case: Case) -> None:
+    t, w, x = case.journeys, case.journeys.world, case.steps
+
+    steps = list(await case.store.customer_journey(t.tenant, account_id=x.account))
+
+    assert steps == list(await case.reference.customer_journey(t.tenant, account_id=x.account))
+    # Its contact's path, its own deal's, and the touches of the lead converted into it.
+    touches = {s.touchpoint_id for s in _kinds(steps, StepKind.TOUCHPOINT)}
+    assert touches == {*(w.touches[k] for k in ("t1", "t2", "t3")), t.campaign_touch,
+                       x.account_lead_touch}  # fmt: skip
+    acts = {s.activity_id: s for s in _kinds(steps, StepKind.ACTIVITY)}
+    assert {x.lead_task, x.deal_event, x.account_call} < set(acts) and len(acts) == 4
+    assert {x.deleted_task, x.open_lead_task}.isdisjoint(acts)
+    assert acts[x.account_call].summary == "communication: CALL"
+    moves = [(m.deal_id, m.from_stage, m.to_stage) for m in _kinds(steps, StepKind.STAGE_MOVE)]
+    assert sorted(moves, key=str) == sorted([(w.won, "Inbound", "Closed Won"),
+        (x.account_deal, "Inbound", "Qualification"),
+        (x.account_deal, "Qualification", "Proposal")], key=str)  # fmt: skip
+    assert {s.deal_id for s in _kinds(steps, StepKind.DEAL_CREATED)} == {w.won, x.account_deal}
+
+
+async def test_another_tenants_customer_journeys_never_show(case: Case) -> None:
+    t, o = case.journeys, case.their_journeys
+    store = case.store
+    for mine in ({"contact_id": t.world.contact}, {"account_id": case.steps.account}):
+        with pytest.raises(DomainError) as refused:
+            await store.customer_journey(o.tenant, **mine)
+        assert refused.value.code.value == "NOT_FOUND"
+    ours = await store.customer_journey(t.tenant, account_id=case.steps.account)
+    theirs = await store.customer_journey(o.tenant, account_id=case.their_steps.account)
+    assert len(ours) == len(theirs) > 10
+    assert not {s.id for s in ours} & {s.id for s in theirs}
+    with pytest.raises(DomainError) as both:
+        await store.customer_journey(t.tenant, contact_id=t.world.contact,
+                                     account_id=case.steps.account)  # fmt: skip
+    assert both.value.code.value == "VALIDATION_ERROR"

@@ -17,7 +17,6 @@ from crmgraph.db.scoping import Scope
 from crmgraph.domain import activities, contacts, deals, lead_conversion, leads, marketing
 from crmgraph.domain.customer_journey import StepKind
 from crmgraph.errors import DomainError
-from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.sql_store import SqlGraphStore
 from tests.factories import make_pipeline
 
@@ -170,19 +169,3 @@ async def test_account_journey_gathers_its_contacts(
     assert {s.touchpoint_id for s in steps if s.touchpoint_id} == {
         world.touches["t1"], world.touches["t2"], world.touches["t3"]}  # fmt: skip
     assert StepKind.DEAL_CLOSED in {s.kind for s in steps}
-
-
-async def test_neo4j_adapter_answers_customer_journeys_with_the_sql_reader(
-    sessions: async_sessionmaker[AsyncSession], tenant: str
-) -> None:
-    # The projection holds no activities or stage moves; the driver connects lazily, so a
-    # server that is not there is never asked.
-    world = await make_world(sessions, tenant)
-    sql = store(sessions)
-    neo4j = Neo4jGraphStore("bolt://127.0.0.1:9", "neo4j", "unused", sql=sql)
-    try:
-        assert await neo4j.customer_journey(tenant, contact_id=world.contact) == (
-            await sql.customer_journey(tenant, contact_id=world.contact)
-        )
-    finally:
-        await neo4j.close()

@@ -194,7 +194,7 @@ async def move_deal_stage(
         # Stage names travel with the event so subscribers need no lookup per subscriber.
         extra={"from_stage_id": change.from_stage_id, "to_stage_id": stage.id,
                "from_stage_name": previous.name if previous else None,
-               "to_stage_name": stage.name, "reason": reason},
+               "to_stage_name": stage.name, "reason": reason, "deal_stage_change": change},
     )  # fmt: skip
     return StageMove(deal, change, previous, stage)
 

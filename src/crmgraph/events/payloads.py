@@ -189,6 +189,10 @@ class DealStageChanged(DealEvent):
     from_stage_name: str | None
     to_stage_name: str
     reason: str | None
+    # The history row the move wrote (its id and time: the graph projection's stage move).
+    # Absent from events written before it was added: an addition every reader of version 1
+    # accepts, hence no new version.
+    deal_stage_change: states.DealStageChangeState | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -134,6 +134,17 @@ class DealState(ZohoState, RowState):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DealStageChangeState(RowState):
+    """A row of a deal's stage history: created_at is when the deal moved."""
+
+    deal_id: UUID
+    from_stage_id: UUID | None
+    to_stage_id: UUID
+    changed_by_id: UUID | None
+    reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RelatedState(RowState):
     """An activity: what it is about (a contact, lead, account or deal), if anything."""
 
@@ -245,6 +256,7 @@ MODELS: dict[type[Any], type[Base]] = {
     PipelineState: models.Pipeline,
     PipelineStageState: models.PipelineStage,
     DealState: models.Deal,
+    DealStageChangeState: models.DealStageChange,
     TaskState: models.Task,
     EventState: models.Event,
     CommunicationState: models.Communication,

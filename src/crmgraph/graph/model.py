@@ -4,7 +4,8 @@ changes an event or a rebuild applies (crmgraph.graph.port.GraphStore.project).
 One function per label turns a row's state (crmgraph.events.states, or the ORM row through
 the same state class) into a Node, so the outbox consumer and `crmgraph graph rebuild` write
 exactly the same thing. A new label is a state class, a node function here, an entry in
-LINKS and in ROWS (which makes its topics part of TOPICS).
+LINKS and in ROWS (which makes its topics part of TOPICS); rows an event carries besides its
+own (a pipeline's stages, a deal's stage move) are `_carried`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from decimal import Decimal
 from typing import Any, Final, Literal
 from uuid import UUID
 
+from crmgraph.domain.customer_journey import activity_facts
 from crmgraph.events import payloads, states
 
-Label = Literal["Account", "Contact", "Lead", "Deal", "User", "Campaign", "Touchpoint"]
+Label = Literal["Account", "Contact", "Lead", "Deal", "User", "Campaign", "Touchpoint",
+                "Pipeline", "Stage", "StageMove", "Activity"]  # fmt: skip
+# In the order written: a link's target before the nodes linking to it.
 LABELS: Final[tuple[Label, ...]] = (
-    "User", "Account", "Contact", "Lead", "Deal", "Campaign", "Touchpoint")  # fmt: skip
+    "User", "Account", "Contact", "Lead", "Deal", "Campaign", "Touchpoint", "Pipeline", "Stage",
+    "StageMove", "Activity")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,8 @@ LINKS: Final[dict[Label, tuple[Link, ...]]] = {
                 Link("lead", "FROM_LEAD", "Lead", True)),
     "Lead": (Link("contact", "CONVERTED_TO", "Contact", True),
              Link("owner", "OWNS", "User", False),
-             Link("deal", "CONVERTED_TO_DEAL", "Deal", True)),
+             Link("deal", "CONVERTED_TO_DEAL", "Deal", True),
+             Link("account", "CONVERTED_TO_ACCOUNT", "Account", True)),
     "Deal": (Link("account", "FOR_ACCOUNT", "Account", True),
              Link("contact", "WITH_CONTACT", "Contact", True),
              Link("owner", "OWNS", "User", False)),
@@ -53,6 +59,14 @@ LINKS: Final[dict[Label, tuple[Link, ...]]] = {
     "Touchpoint": (Link("lead", "TOUCHED", "Lead", False),
                    Link("contact", "TOUCHED", "Contact", False),
                    Link("campaign", "OF_CAMPAIGN", "Campaign", True)),
+    "Pipeline": (),
+    "Stage": (Link("pipeline", "IN_PIPELINE", "Pipeline", True),),
+    "StageMove": (Link("deal", "OF_DEAL", "Deal", True),
+                  Link("from", "FROM_STAGE", "Stage", True),
+                  Link("to", "TO_STAGE", "Stage", True)),
+    # An activity is about one contact, lead, account or deal (its related_type and _id).
+    "Activity": tuple(Link(label.lower(), "ABOUT", label, True)
+                      for label in ("Contact", "Lead", "Account", "Deal")),
 }  # fmt: skip
 
 
@@ -143,7 +157,8 @@ def lead(row: states.LeadState) -> Node:
                  "created_at": at(row.created_at), "updated_at": at(row.updated_at),
                  "converted_at": at(row.converted_at)},
                 {"contact": _id(row.converted_contact_id), "owner": _id(row.owner_id),
-                 "deal": _id(row.converted_deal_id)})  # fmt: skip
+                 "deal": _id(row.converted_deal_id),
+                 "account": _id(row.converted_account_id)})  # fmt: skip
 
 
 def deal(row: states.DealState) -> Node:
@@ -173,6 +188,52 @@ def touchpoint(row: states.TouchpointState) -> Node:
                  "campaign": _id(row.campaign_id)})  # fmt: skip
 
 
+def pipeline(row: states.PipelineState) -> Node:
+    return Node("Pipeline", row.tenant_id, str(row.id), version(row.updated_at),
+                {"name": row.name})  # fmt: skip
+
+
+def stage(row: states.PipelineStageState) -> Node:
+    return Node("Stage", row.tenant_id, str(row.id), version(row.updated_at),
+                {"name": row.name, "position": row.position, "probability": row.probability},
+                {"pipeline": _id(row.pipeline_id)})  # fmt: skip
+
+
+def stage_move(row: states.DealStageChangeState) -> Node:
+    """A move of a deal between stages (a stage history row with a from-stage; the row of
+    the deal's first stage is not a move), at the row's created_at."""
+    return Node("StageMove", row.tenant_id, str(row.id), version(row.updated_at),
+                {"moved_at": at(row.created_at), "reason": row.reason},
+                {"deal": _id(row.deal_id), "from": _id(row.from_stage_id),
+                 "to": _id(row.to_stage_id)})  # fmt: skip
+
+
+ACTIVITY_KINDS: Final = {states.TaskState: "TASK", states.EventState: "EVENT",
+                         states.CommunicationState: "COMMUNICATION"}  # fmt: skip
+
+
+def activity(row: states.ActivityState) -> Node:
+    """A task, calendar event or communication: `type` says which, `subject` is its title
+    (a communication's subject, else its type) and `occurred_at` when it happened (a task
+    at its completion, else its creation; an event at its start)."""
+    kind = ACTIVITY_KINDS[type(row)]
+    when, title = activity_facts(kind, row)
+    props: dict[str, Any] = {
+        "type": kind, "subject": title, "occurred_at": at(when), "created_at": at(row.created_at),
+        "related_type": row.related_type, "related_id": _id(row.related_id)}  # fmt: skip
+    if isinstance(row, states.TaskState):
+        props |= {"status": row.status, "completed": row.status == "COMPLETED",
+                  "completed_at": at(row.completed_at), "due_date": at(row.due_date)}  # fmt: skip
+    elif isinstance(row, states.EventState):
+        props |= {"start_time": at(row.start_time), "end_time": at(row.end_time)}
+    else:
+        props |= {"channel": row.type, "direction": row.direction}
+    about: dict[str, str | None] = {link.key: None for link in LINKS["Activity"]}
+    if (row.related_type or "").lower() in about:
+        about[(row.related_type or "").lower()] = _id(row.related_id)
+    return Node("Activity", row.tenant_id, str(row.id), version(row.updated_at), props, about)
+
+
 def user(tenant_id: str, id: UUID, name: str, email: str, updated_at: datetime) -> Node:
     return Node("User", tenant_id, str(id), version(updated_at), {"name": name, "email": email})
 
@@ -193,7 +254,25 @@ ROWS: Final[tuple[tuple[type[payloads.Payload], type[payloads.Payload] | None, s
     (payloads.DealEvent, payloads.DealDeleted, "deal", "Deal", deal),
     (payloads.CampaignEvent, None, "campaign", "Campaign", campaign),
     (payloads.TouchpointRecorded, None, "touchpoint", "Touchpoint", touchpoint),
+    (payloads.PipelineEvent, payloads.PipelineDeleted, "pipeline", "Pipeline", pipeline),
+    (payloads.ActivityEvent, payloads.ActivityDeleted, "activity", "Activity", activity),
+    # complete_task records only task.completed; task.due changes no projected field.
+    (payloads.TaskCompleted, None, "task", "Activity", activity),
 )  # fmt: skip
+
+
+def _carried(payload: payloads.Payload, out: Changes) -> None:
+    """Rows an event carries besides its own: a new pipeline's stages, a stage added,
+    changed or removed, and the stage history row of a deal's move."""
+    if isinstance(payload, payloads.PipelineCreated):
+        out.nodes.extend(stage(s) for s in payload.stages)
+    if isinstance(payload, payloads.PipelineChanged):
+        if payload.change == "stage_removed":
+            out.deletions.append(Deletion("Stage", payload.stage.tenant_id, str(payload.stage.id)))
+        else:
+            out.nodes.append(stage(payload.stage))
+    if isinstance(payload, payloads.DealStageChanged) and payload.deal_stage_change is not None:
+        out.nodes.append(stage_move(payload.deal_stage_change))
 
 
 RELATIONSHIP_EVENTS: Final = (payloads.AccountRelationshipCreated,
@@ -214,6 +293,7 @@ def changes_of(payload: payloads.Payload) -> Changes:
                 out.deletions.append(Deletion(label, row.tenant_id, str(row.id)))
             else:
                 out.nodes.append(node(row))
+    _carried(payload, out)
     return out
 
 

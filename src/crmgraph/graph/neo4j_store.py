@@ -20,9 +20,9 @@ from neo4j.exceptions import ServiceUnavailable as DriverUnavailable
 from neo4j.exceptions import SessionExpired
 
 from crmgraph.domain.attribution import Journey
-from crmgraph.domain.customer_journey import JourneyStep
-from crmgraph.errors import ServiceUnavailable
-from crmgraph.graph import neo4j_journeys, neo4j_writes
+from crmgraph.domain.customer_journey import JourneyStep, check_subject
+from crmgraph.errors import DomainError, ErrorCode, ServiceUnavailable
+from crmgraph.graph import neo4j_customer_journey, neo4j_journeys, neo4j_writes
 from crmgraph.graph.model import Changes, at
 from crmgraph.graph.port import MAX_DEPTH, Ranked, Related, by_depth
 from crmgraph.graph.sql_store import SqlGraphStore
@@ -69,7 +69,9 @@ class Neo4jGraphStore:
 
     def __init__(self, uri: str, user: str, password: str, *, sql: SqlGraphStore) -> None:
         self._uri = uri
-        self._sql = sql  # answers what the projection does not hold (customer journeys)
+        # The same data in the tables. Nothing here reads it since customer journeys moved
+        # to Cypher; kept so that callers need not change.
+        self._sql = sql
         self._driver: AsyncDriver = AsyncGraphDatabase.driver(
             uri, auth=(user, password), connection_timeout=5.0, max_transaction_retry_time=5.0
         )
@@ -170,11 +172,15 @@ class Neo4jGraphStore:
                                    non_converting=non_converting)  # fmt: skip
         return [neo4j_journeys.journey_of(r) for r in records]
 
-    # The projection holds no activities or stage moves: the SQL reader answers.
-
     async def customer_journey(
         self, tenant: str, *, contact_id: UUID | None = None, account_id: UUID | None = None
     ) -> Sequence[JourneyStep]:
-        return await self._sql.customer_journey(
-            tenant, contact_id=contact_id, account_id=account_id
-        )
+        check_subject(contact_id, account_id)
+        statement, what = neo4j_customer_journey.OF_CONTACT, "contact"
+        if contact_id is None:
+            statement, what = neo4j_customer_journey.OF_ACCOUNT, "account"
+        key = str(contact_id or account_id)
+        records = await self._read("customer_journey", statement, tenant=tenant, id=key)
+        if not records:
+            raise DomainError(ErrorCode.NOT_FOUND, f"{what} not found", field=f"{what}Id")
+        return neo4j_customer_journey.steps_of(records[0])

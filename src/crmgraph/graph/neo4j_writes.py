@@ -65,11 +65,23 @@ UNRELATED = (
 )
 
 
+# What goes with a node, as PostgreSQL's ON DELETE CASCADE (or the domain's delete) takes it:
+# a lead's or contact's touchpoints, a deal's stage moves, a pipeline's stages.
+CASCADES: dict[Label, str] = {
+    "Lead": "(n)-[:TOUCHED]->(x:Touchpoint)",
+    "Contact": "(n)-[:TOUCHED]->(x:Touchpoint)",
+    "Deal": "(x:StageMove)-[:OF_DEAL]->(n)",
+    "Pipeline": "(x:Stage)-[:IN_PIPELINE]->(n)",
+}
+
+
 def _delete_statement(label: Label) -> str:
-    # A lead's or contact's touchpoints go with it, as PostgreSQL's ON DELETE CASCADE does.
+    cascade = ""
+    if label in CASCADES:
+        cascade = f"CALL (n) {{ MATCH {CASCADES[label]} DETACH DELETE x }} "
     return (
         f"UNWIND $rows AS r MATCH (n:{label} {{tenant_id: r.tenant_id, id: r.id}}) "
-        "CALL (n) { MATCH (n)-[:TOUCHED]->(t:Touchpoint) DETACH DELETE t } DETACH DELETE n"
+        f"{cascade}DETACH DELETE n"
     )
 
 

@@ -92,9 +92,8 @@ class GraphStore(Protocol):
         ...
 
     # --- Marketing journeys (revenue attribution, customer journeys) -----------------------
-    # revenue_journeys: Cypher in the Neo4j adapter (crmgraph.graph.neo4j_journeys), the SQL
-    # reader (crmgraph.graph.sql_journeys) in the SQL one. customer_journey: the SQL reader in
-    # both (the projection holds no activities or stage moves).
+    # Cypher in the Neo4j adapter (crmgraph.graph.neo4j_journeys, neo4j_customer_journey),
+    # the SQL readers (crmgraph.graph.sql_journeys, sql_customer_journey) in the SQL one.
 
     async def revenue_journeys(
         self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False

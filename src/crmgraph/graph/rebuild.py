@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db import models
@@ -49,9 +49,23 @@ SOURCES: list[tuple[str, type[TenantRow], Callable[[Any], Node | Relationship]]]
     ("campaigns", models.Campaign, lambda r: model.campaign(_state(states.CampaignState, r))),
     ("touchpoints", models.Touchpoint,
      lambda r: model.touchpoint(_state(states.TouchpointState, r))),
+    ("pipelines", models.Pipeline, lambda r: model.pipeline(_state(states.PipelineState, r))),
+    ("stages", models.PipelineStage,
+     lambda r: model.stage(_state(states.PipelineStageState, r))),
+    ("stage moves", models.DealStageChange,
+     lambda r: model.stage_move(_state(states.DealStageChangeState, r))),
+    ("tasks", models.Task, lambda r: model.activity(_state(states.TaskState, r))),
+    ("events", models.Event, lambda r: model.activity(_state(states.EventState, r))),
+    ("communications", models.Communication,
+     lambda r: model.activity(_state(states.CommunicationState, r))),
     ("relationships", models.AccountRelationship,
      lambda r: model.relationship(_state(states.AccountRelationshipState, r))),
 ]  # fmt: skip
+# Which rows of a table are projected (all unless named): a deal's first stage is no move
+# (its history row has no from-stage), and deal.stage_changed events carry only moves.
+WHERE: dict[type[TenantRow], ColumnElement[bool]] = {
+    models.DealStageChange: models.DealStageChange.from_stage_id.is_not(None),
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,8 @@ async def _batches(
     last = None
     while True:
         stmt = select(table).order_by(table.id).limit(BATCH)
+        if table in WHERE:
+            stmt = stmt.where(WHERE[table])
         if tenant is not None:
             stmt = scoped(stmt, table, tenant)
         if last is not None:
@@ -81,6 +97,8 @@ async def _batches(
 async def _count(sessions: async_sessionmaker[AsyncSession], table: type[TenantRow],
                  tenant: str | None) -> int:  # fmt: skip
     stmt = select(func.count()).select_from(table)
+    if table in WHERE:
+        stmt = stmt.where(WHERE[table])
     if tenant is not None:
         stmt = scoped(stmt, table, tenant)
     async with sessions() as session:

@@ -6,16 +6,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import scoped
-from crmgraph.domain.customer_journey import JourneyStep, StepKind, ordered
+from crmgraph.domain.customer_journey import (
+    JourneyStep,
+    activity_facts,
+    activity_step,
+    check_subject,
+    deal_steps,
+    ordered,
+    stage_move_step,
+    touch_step,
+)
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.graph.sql_journeys import CLOSED, rows_of
+from crmgraph.graph.sql_journeys import rows_of
+
+KINDS = {models.Task: "TASK", models.Event: "EVENT", models.Communication: "COMMUNICATION"}
 
 
 async def customer_journey(
@@ -23,9 +34,7 @@ async def customer_journey(
 ) -> list[JourneyStep]:
     """Every step of the contact's (or the account's: all its contacts' and deals') journey,
     ordered by (occurred_at, id). NOT_FOUND for a contact or account not of the tenant."""
-    if (contact_id is None) == (account_id is None):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "pass contactId or accountId, not both",
-                          field="contactId")  # fmt: skip
+    check_subject(contact_id, account_id)
     if contact_id is not None:
         contacts = await rows_of(session, models.Contact, tenant, models.Contact.id, [contact_id])
         if not contacts:
@@ -64,15 +73,10 @@ async def _touch_steps(
     tp = models.Touchpoint
     rows = {t.id: t for t in await rows_of(session, tp, tenant, tp.lead_id, lead_ids)}
     rows.update((t.id, t) for t in await rows_of(session, tp, tenant, tp.contact_id, contact_ids))
-    return [JourneyStep(id=t.id, kind=StepKind.TOUCHPOINT, occurred_at=t.occurred_at,
-                        summary=_touch_summary(t), contact_id=t.contact_id, lead_id=t.lead_id,
-                        touchpoint_id=t.id) for t in rows.values()]  # fmt: skip
-
-
-def _touch_summary(t: models.Touchpoint) -> str:
-    parts = [p for p in (t.utm_source, t.utm_medium, t.utm_campaign) if p]
-    where = " / ".join(parts) or t.referrer or t.landing_page or "direct"
-    return f"touchpoint: {where}"
+    return [touch_step(id=t.id, occurred_at=t.occurred_at, contact_id=t.contact_id,
+                       lead_id=t.lead_id, utm=(t.utm_source, t.utm_medium, t.utm_campaign),
+                       referrer=t.referrer, landing_page=t.landing_page)
+            for t in rows.values()]  # fmt: skip
 
 
 async def _activity_steps(
@@ -94,22 +98,10 @@ async def _activity_steps(
 def _activity_step(
     row: models.Task | models.Event | models.Communication, related_type: str
 ) -> JourneyStep:
-    if isinstance(row, models.Task):
-        when, kind, title = row.completed_at or row.created_at, "TASK", row.title
-    elif isinstance(row, models.Event):
-        when, kind, title = row.start_time, "EVENT", row.title
-    else:
-        when, kind, title = row.occurred_at, "COMMUNICATION", row.subject or row.type
-    return JourneyStep(
-        id=row.id,
-        kind=StepKind.ACTIVITY,
-        occurred_at=when,
-        summary=f"{kind.lower()}: {title}",
-        contact_id=row.related_id if related_type == "CONTACT" else None,
-        deal_id=row.related_id if related_type == "DEAL" else None,
-        activity_id=row.id,
-        activity_type=kind,
-    )
+    kind = KINDS[type(row)]
+    when, title = activity_facts(kind, row)
+    return activity_step(id=row.id, kind=kind, occurred_at=when, title=title,
+                         related_type=related_type, related_id=row.related_id)  # fmt: skip
 
 
 async def _deal_steps(
@@ -117,14 +109,9 @@ async def _deal_steps(
 ) -> list[JourneyStep]:
     steps: list[JourneyStep] = []
     for deal in deals:
-        steps.append(JourneyStep(id=deal.id, kind=StepKind.DEAL_CREATED,
-                                 occurred_at=deal.created_at, summary=f"deal opened: {deal.title}",
-                                 contact_id=deal.contact_id, deal_id=deal.id))  # fmt: skip
-        if deal.status in CLOSED and deal.actual_close_date is not None:
-            steps.append(JourneyStep(id=uuid5(deal.id, "closed"), kind=StepKind.DEAL_CLOSED,
-                                     occurred_at=deal.actual_close_date,
-                                     summary=f"deal {deal.status.lower()}: {deal.title}",
-                                     contact_id=deal.contact_id, deal_id=deal.id))  # fmt: skip
+        steps += deal_steps(id=deal.id, title=deal.title, status=deal.status,
+                            created_at=deal.created_at, closed_at=deal.actual_close_date,
+                            contact_id=deal.contact_id)  # fmt: skip
     moves = await rows_of(session, models.DealStageChange, tenant, models.DealStageChange.deal_id,
                         [d.id for d in deals])  # fmt: skip
     stage_ids = {m.to_stage_id for m in moves} | {m.from_stage_id for m in moves if m.from_stage_id}
@@ -133,9 +120,8 @@ async def _deal_steps(
     for move in moves:
         if move.from_stage_id is None:
             continue  # the deal's first stage: its DEAL_CREATED step says so
-        src = stages.get(move.from_stage_id) if move.from_stage_id else None
-        dst = stages.get(move.to_stage_id)
-        steps.append(JourneyStep(id=move.id, kind=StepKind.STAGE_MOVE, occurred_at=move.created_at,
-                                 summary=f"stage: {src or '-'} -> {dst}", deal_id=move.deal_id,
-                                 from_stage=src, to_stage=dst))  # fmt: skip
+        steps.append(stage_move_step(id=move.id, deal_id=move.deal_id,
+                                     occurred_at=move.created_at,
+                                     from_stage=stages.get(move.from_stage_id),
+                                     to_stage=stages.get(move.to_stage_id)))  # fmt: skip
     return steps

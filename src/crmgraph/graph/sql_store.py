@@ -160,6 +160,7 @@ class SqlGraphStore:
     async def customer_journey(
         self, tenant: str, *, contact_id: UUID | None = None, account_id: UUID | None = None
     ) -> Sequence[JourneyStep]:
+        GRAPH_QUERIES.labels(backend=self.name, query="customer_journey").inc()
         async with AsyncSession(self._engine) as session:
             return await sql_customer_journey.customer_journey(
                 session, tenant, contact_id=contact_id, account_id=account_id

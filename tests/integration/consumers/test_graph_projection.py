@@ -1,6 +1,7 @@
-"""The graph projection consumer: writes reach Neo4j through the outbox, an older state never
-undoes a newer one, and with Neo4j stopped (a private server, SIGKILLed) writes still commit,
-the projection waits, shows its lag, and catches up once the server is back."""
+"""The graph projection consumer: writes reach Neo4j through the outbox (activities and deal
+stage moves too, which customer journeys read), an older state never undoes a newer one, and
+with Neo4j stopped (a private server, SIGKILLed) writes still commit, the projection waits,
+shows its lag, and catches up once the server is back."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from neo4j import AsyncGraphDatabase
@@ -18,7 +20,8 @@ from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.engine import create_engine
 from crmgraph.db.scoping import Scope
-from crmgraph.domain import accounts, deals, leads
+from crmgraph.domain import accounts, activities, deals, leads, pipelines
+from crmgraph.domain.customer_journey import JourneyStep
 from crmgraph.events import bus, deliveries
 from crmgraph.events.consumers.graph_projection import GraphProjection
 from crmgraph.events.consumers.metrics import consumer_lag, prometheus_text
@@ -27,6 +30,7 @@ from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.sql_store import SqlGraphStore
 from tests.integration.consumers.neo4j_server import PrivateNeo4j
 from tests.integration.consumers.support import new_tenant, running, unpublished
+from tests.integration.customer_journey_data import write_steps
 from tests.integration.graph_data import DEPTH, write_tree
 from tests.integration.journey_data import write_journeys
 from tests.integration.test_marketing_journeys import DAY, NOW
@@ -172,4 +176,75 @@ async def test_touchpoints_reach_the_graph_and_go_with_their_lead(
     kept = {str(data.campaign_touch)} | {str(key) for key in data.detached_touches}
     assert {r["id"] for r in records} == kept | {
         str(key) for name, key in data.world.touches.items() if name != "t5"}  # fmt: skip
+    await engine.dispose()
+
+
+async def test_activities_and_stage_moves_reach_the_graph_and_go_with_their_rows(
+    sessions: async_sessionmaker[AsyncSession],
+    shared_graph: Neo4jGraphStore,
+    outbox_settings: Settings,
+) -> None:
+    tenant = new_tenant()
+    scope = Scope(tenant_id=tenant, kind="system")
+    engine = create_engine(outbox_settings)
+    sql = SqlGraphStore(engine)
+
+    async def same(**subject: UUID) -> list[JourneyStep]:
+        found = list(await shared_graph.customer_journey(tenant, **subject))
+        assert found == list(await sql.customer_journey(tenant, **subject))
+        return found
+
+    async with running(runner(sessions, shared_graph)):
+        data = await write_journeys(sessions, tenant)
+        steps = await write_steps(sessions, data)
+        await projected(sessions, tenant, within=30)
+        # Through the events alone: activities (a task completed by task.completed), moves
+        # (deal.stage_changed) and the stage renamed after them (pipeline.changed).
+        mine = await same(account_id=steps.account)
+        assert {s.activity_id for s in mine} >= {steps.lead_task, steps.deal_event,
+                                                 steps.account_call}  # fmt: skip
+        assert ("Inbound", "Qualification") in {(s.from_stage, s.to_stage) for s in mine}
+        await same(contact_id=data.world.contact)
+
+        # An older state handled again (the task before its completion) never wins.
+        async with sessions() as session:
+            first = await session.scalar(select(models.OutboxEvent).where(
+                models.OutboxEvent.aggregate_id == steps.lead_task,
+                models.OutboxEvent.sequence == 1))  # fmt: skip
+        assert first is not None
+        await GraphProjection(shared_graph).handle(bus.BusEvent.from_row(first))
+        assert await same(account_id=steps.account) == mine
+
+        async with sessions() as session, session.begin():
+            await activities.delete_task(session, scope=scope, task_id=steps.lead_task)
+            await deals.delete_deal(session, scope=scope, deal_id=steps.account_deal)
+            # A stage added and removed, a pipeline made and deleted: their stages go too.
+            won = await session.get(models.Deal, data.world.won)
+            assert won is not None
+            extra = await pipelines.add_pipeline_stage(session, scope=scope,
+                pipeline_id=won.pipeline_id,
+                data=pipelines.NewStage(name="Extra", order=9, probability=5))  # fmt: skip
+            await pipelines.remove_pipeline_stage(session, scope=scope,
+                                                  pipeline_id=won.pipeline_id,
+                                                  stage_id=extra.id)  # fmt: skip
+            spare, _ = await pipelines.create_pipeline(session, scope=scope,
+                data=pipelines.NewPipeline(name="Spare", stages=(
+                    pipelines.NewStage(name="Only", order=1, probability=5),)))  # fmt: skip
+            await pipelines.delete_pipeline(session, scope=scope, pipeline_id=spare.id)
+        await projected(sessions, tenant, within=30)
+    after = await same(account_id=steps.account)
+    assert steps.lead_task not in {s.id for s in after}
+    assert steps.account_deal not in {s.deal_id for s in after}
+    assert outbox_settings.neo4j_uri
+    async with AsyncGraphDatabase.driver(outbox_settings.neo4j_uri, auth=(
+            outbox_settings.neo4j_user, outbox_settings.neo4j_password)) as driver:  # fmt: skip
+        records, _, _ = await driver.execute_query(
+            "MATCH (n {tenant_id: $tenant}) WHERE n:StageMove OR n:Activity OR n:Stage "
+            "OR n:Pipeline "
+            "RETURN labels(n)[0] AS label, count(*) AS n", tenant=tenant)  # fmt: skip
+    # The deal's two moves went with it; the two deals won keep theirs. Activities: the
+    # world's email, the event, the call, the open lead's task (the deleted ones are gone).
+    # The world's pipeline keeps its five stages.
+    assert {r["label"]: r["n"] for r in records} == {"Activity": 4, "StageMove": 2,
+                                                     "Pipeline": 1, "Stage": 5}  # fmt: skip
     await engine.dispose()

@@ -45,7 +45,8 @@ async def test_rebuild_projects_a_tenant_with_a_progress_bar_and_again_the_same(
             assert done.returncode == 0, done.stderr
             assert f"accounts (nodes)         [{'#' * 30}] 17/17" in done.stderr
             assert "deals (links)" in done.stderr
-            assert "crmgraph: projected 25 rows" in done.stdout  # 17 + 1 + 4 + 3 relationships
+            # 17 accounts + 1 contact + 4 deals + 3 relationships + a pipeline and its 2 stages
+            assert "crmgraph: projected 28 rows" in done.stdout
             below = await store.descendants(tenant, [tree.chain[0]])
             rels = await store.relationships(tenant, [tree.chain[0]])
             answers.append((below, rels))

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import event
 
 from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine, create_session_factory
@@ -208,4 +209,34 @@ async def test_a_neo4j_that_does_not_answer_is_left_alone_for_a_while(
         assert reads.projection_up() is nobody  # then Neo4j is asked again
     finally:
         await nobody.close()
+        await engine.dispose()
+
+
+async def test_a_request_asks_once_per_tenant_whether_the_projection_is_current(
+    outbox_settings: Settings,
+) -> None:
+    assert outbox_settings.neo4j_uri
+    engine = create_engine(outbox_settings)
+    asked: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "outbox_deliveries" in statement:
+            asked.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    tables = SqlGraphStore(engine)
+    graph = Neo4jGraphStore(outbox_settings.neo4j_uri, outbox_settings.neo4j_user,
+                            outbox_settings.neo4j_password, sql=tables)  # fmt: skip
+    reads = GraphReads(graph, tables, create_session_factory(engine))
+    tenant, ids = new_tenant(), [uuid4()]
+    try:
+        request = reads.for_request()
+        await asyncio.gather(request.parents(tenant, ids), request.children(tenant, ids),
+                             request.ancestors(tenant, ids))  # fmt: skip
+        await request.descendants(tenant, ids)
+        assert len(asked) == 1
+        await reads.for_request().parents(tenant, ids)
+        assert len(asked) == 2
+    finally:
+        await graph.close()
         await engine.dispose()

@@ -21,6 +21,7 @@ from crmgraph.events.consumers.runner import pool_size as runner_pool_size
 from crmgraph.events.outbox_listener import asyncpg_dsn
 from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.port import GraphStore
+from crmgraph.graph.read_your_writes import GraphReads
 from crmgraph.graph.sql_store import SqlGraphStore
 
 
@@ -52,6 +53,8 @@ class Runtime:
     # Read-only requests (loaders, lists): autocommit, one round trip per SELECT.
     read_engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
+    # Requests' graph reads: Neo4j while the projection has their tenant's writes, else SQL.
+    graph_reads: GraphReads = field(init=False)
     _runner_engines: list[AsyncEngine] = field(default_factory=list)
     _runners: list[ConsumerRunner] = field(default_factory=list)
 
@@ -59,15 +62,16 @@ class Runtime:
     async def open(cls, settings: Settings) -> Runtime:
         """Connect everything; ServiceUnavailable names the first service that does not answer."""
         engine = db_engine.create_engine(settings)
+        tables = SqlGraphStore(engine)
         graph: GraphStore = (
             Neo4jGraphStore(
                 settings.neo4j_uri,
                 settings.neo4j_user,
                 settings.neo4j_password,
-                sql=SqlGraphStore(engine),
+                sql=tables,
             )
             if settings.neo4j_uri
-            else SqlGraphStore(engine)
+            else tables
         )
         broadcast = bus.create_broadcast(settings.redis_url)
         sessions = db_engine.create_session_factory(engine)
@@ -82,6 +86,8 @@ class Runtime:
             read_engine,
             db_engine.create_session_factory(read_engine),
         )
+        projection = graph if settings.neo4j_uri else None
+        runtime.graph_reads = GraphReads(projection, tables, runtime.read_sessions)
         try:
             await db_engine.ping(engine)
             await bus.ping(settings.redis_url)

@@ -126,9 +126,7 @@ class Query:
         )
         context = info.context
         async with context.session() as session:
-            report = await revenue_report(
-                context.runtime.graph, session, context.scope.tenant_id, request
-            )
+            report = await revenue_report(context.graph, session, context.scope.tenant_id, request)
         return RevenueAttribution.of(request, report)
 
     @strawberry.field(
@@ -148,7 +146,7 @@ class Query:
     ) -> Connection[CustomerJourneyStep]:
         args = page_args(first, after, last, before, pagination)
         context = info.context
-        steps = await context.runtime.graph.customer_journey(
+        steps = await context.graph.customer_journey(
             context.scope.tenant_id,
             contact_id=parse_optional_id(contact_id, field="contactId"),
             account_id=parse_optional_id(account_id, field="accountId"),

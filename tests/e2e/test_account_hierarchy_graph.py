@@ -34,7 +34,9 @@ def projected_tree(stack: Stack, tenant: str) -> Tree:
                 rolled = await stack.runtime.graph.deal_value_rollup(
                     tenant, [tree.chain[0]], include_descendants=True
                 )
-                if len(below[tree.chain[0]]) == 2 * DEPTH and rolled[tree.chain[0]] > 300:
+                done = len(below[tree.chain[0]]) == 2 * DEPTH and rolled[tree.chain[0]] > 300
+                # ... and no write of the tenant left to project: Neo4j answers its requests
+                if done and await stack.runtime.graph_reads.current(tenant):
                     return tree
                 await asyncio.sleep(0.1)
 

@@ -23,13 +23,15 @@ STEPS = """query($c: ID!) { customerJourney(contactId: $c, first: 50) { totalCou
 
 
 async def journey_projected(stack: Stack, tenant: str, contact: UUID) -> Sequence[JourneyStep]:
-    """The tables' journey, once the projection (a moment behind the writes) has it too."""
+    """The tables' journey, once the projection (a moment behind the writes) has it too and
+    says so (its deliveries are done: graph reads ask Neo4j only then)."""
     expected = await SqlGraphStore(stack.runtime.engine).customer_journey(
         tenant, contact_id=contact
     )
     async with asyncio.timeout(30):
         while True:
-            if await stack.runtime.graph.customer_journey(tenant, contact_id=contact) == expected:
+            found = await stack.runtime.graph.customer_journey(tenant, contact_id=contact)
+            if found == expected and await stack.runtime.graph_reads.current(tenant):
                 return expected
             await asyncio.sleep(0.1)
 

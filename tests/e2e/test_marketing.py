@@ -76,7 +76,9 @@ async def journeys_projected(stack: Stack, tenant: str) -> None:
     expected = await SqlGraphStore(stack.runtime.engine).revenue_journeys(tenant, start, end)
     async with asyncio.timeout(30):
         while True:
-            if await stack.runtime.graph.revenue_journeys(tenant, start, end) == expected:
+            found = await stack.runtime.graph.revenue_journeys(tenant, start, end)
+            # ... and no write of the tenant left to project: Neo4j answers its requests
+            if found == expected and await stack.runtime.graph_reads.current(tenant):
                 return
             await asyncio.sleep(0.1)
 

@@ -23,7 +23,7 @@ from crmgraph.domain.attribution import (
     revenue_attribution,
 )
 from crmgraph.domain.days import day_end, day_start
-from crmgraph.graph.port import GraphStore
+from crmgraph.graph.port import GraphReader
 from crmgraph.graph.sql_journeys import rows_of
 
 MAX_DAYS = 3660  # ten years: the journeys of a range are read at once
@@ -111,7 +111,7 @@ def _one_of(kind: type[E], value: str, field: str) -> E:
 
 
 async def revenue_report(
-    graph: GraphStore, session: AsyncSession, tenant: str, request: AttributionRequest
+    graph: GraphReader, session: AsyncSession, tenant: str, request: AttributionRequest
 ) -> Report:
     """The report of the tenant's deals closed in the range (with, for the data-driven model,
     the leads of the range that did not close: its non-converting walks)."""

@@ -5,7 +5,8 @@ enqueue() runs in the writer's transaction, so an event and its deliveries commi
 no consumer can miss an event, and there is no gap to reason about in the outbox ids. claim()
 takes a consumer's next batch (FOR UPDATE SKIP LOCKED on PostgreSQL); delivered() deletes the
 rows handled, failed() records an attempt with its error and the time of the next one, or
-turns the row into a dead letter after the consumer's last attempt.
+turns the row into a dead letter after the consumer's last attempt. pending_for_tenant()
+says whether a consumer is behind on one tenant's events.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.models import OutboxDelivery, OutboxEvent
+from crmgraph.db.scoping import tenant_filter
 from crmgraph.events import written
 from crmgraph.events.consumer_topics import consumer_names
 
@@ -127,3 +129,19 @@ def failed(
         return True
     delivery.next_attempt_at = now + timedelta(seconds=retry_in)
     return False
+
+
+async def pending_for_tenant(session: AsyncSession, consumer: str, tenant: str) -> bool:
+    """Has consumer a pending delivery of one of tenant's events (a dead letter aside)?
+
+    One statement, cheap at any backlog: the tenant's events from the consumer's oldest
+    pending one on (ix_outbox_events_tenant_id_id) merged with the consumer's deliveries (its
+    primary key). With no backlog it reads one index entry."""
+    d, e = OutboxDelivery, OutboxEvent
+    oldest = select(func.min(d.outbox_id)).where(d.consumer == consumer, d.state == PENDING)
+    found = (
+        select(e.id)
+        .join(d, and_(d.consumer == consumer, d.outbox_id == e.id, d.state == PENDING))
+        .where(tenant_filter(e, tenant), e.id >= oldest.scalar_subquery())
+    )
+    return bool(await session.scalar(select(found.exists())))

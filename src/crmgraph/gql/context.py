@@ -22,6 +22,7 @@ from crmgraph.events.envelope import Envelope
 from crmgraph.events.payloads import Payload
 from crmgraph.events.stream import readable_events
 from crmgraph.graph.loaders import GraphLoaders
+from crmgraph.graph.read_your_writes import RequestGraph
 from crmgraph.runtime import Runtime
 from subgraphs.loaders import Loaders
 
@@ -89,9 +90,21 @@ class Context:
         return Loaders(self.runtime.read_sessions, self.scope, self.runtime.settings.max_page_size)
 
     @cached_property
+    def graph(self) -> RequestGraph:
+        """The request's graph reads: Neo4j in full mode while the projection has the
+        tenant's writes, else SQL (crmgraph.graph.read_your_writes)."""
+        return self.runtime.graph_reads.for_request()
+
+    @cached_property
     def graph_loaders(self) -> GraphLoaders:
-        """Hierarchy questions answered by the GraphStore (Neo4j in full mode)."""
-        return GraphLoaders(self.runtime.graph, self.scope.tenant_id)
+        """Hierarchy questions over self.graph, batched per request level."""
+        return GraphLoaders(self.graph, self.scope.tenant_id)
+
+    def _forget_reads(self) -> None:
+        """After a write or before a subscription's next event: what this context read
+        (loaders' rows, the graph and whether its projection was current) may be old."""
+        for cached in ("loaders", "graph", "graph_loaders"):
+            self.__dict__.pop(cached, None)
 
     async def events(self, *kinds: type[P]) -> AsyncIterator[Envelope[P]]:
         """The caller's tenant's events of kinds (payload classes: `events(DealUpdated)`)
@@ -104,7 +117,7 @@ class Context:
         stream = readable_events(self.runtime.broadcast, self.scope, topics)
         every = self.runtime.settings.credential_check_seconds
         async for event in rechecked(stream, self.reauthenticate, every):
-            self.__dict__.pop("loaders", None)
+            self._forget_reads()
             # The topic picks the payload class (codec.decode): the narrowing always holds.
             yield cast(Envelope[P], event)
 
@@ -125,6 +138,7 @@ class Context:
                 raise
             raise DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE) from exc
         self.runtime.wake_consumers(session)  # its outbox rows are committed now
+        self._forget_reads()
         return result
 
 

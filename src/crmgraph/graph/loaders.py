@@ -1,5 +1,6 @@
-"""Per-request loaders over the GraphStore port: every account a request level asks about
-goes into one graph query (one per question and level, never one per account)."""
+"""Per-request loaders over the GraphStore port's questions (a request's RequestGraph,
+crmgraph.graph.read_your_writes): every account a request level asks about goes into one
+graph query (one per question and level, never one per account)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from functools import cached_property
 from typing import TypeVar
 from uuid import UUID
 
-from crmgraph.graph.port import GraphStore, Ranked, Related
+from crmgraph.graph.port import GraphReader, Ranked, Related
 from crmgraph.loaders.base import Loader
 
 V = TypeVar("V")
 
 
 class GraphLoaders:
-    def __init__(self, graph: GraphStore, tenant: str) -> None:
+    def __init__(self, graph: GraphReader, tenant: str) -> None:
         self._graph = graph
         self._tenant = tenant
 

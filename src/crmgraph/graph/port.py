@@ -43,20 +43,9 @@ class Related:
     type: str
 
 
-class GraphStore(Protocol):
-    name: str
-
-    async def ping(self) -> str:
-        """The backend's version string; raises ServiceUnavailable when it does not answer."""
-        ...
-
-    async def close(self) -> None: ...
-
-    async def project(self, changes: Changes, *, links: bool = True) -> None:
-        """Write changes into the projection (the outbox consumer and rebuild). links=False
-        writes nodes only (a rebuild's first pass). ServiceUnavailable when it is down. The
-        SQL adapter has nothing to write: its graph is the relational tables."""
-        ...
+class GraphReader(Protocol):
+    """The port's questions. An adapter answers them; so does a request's choice between
+    the two (crmgraph.graph.read_your_writes), which is what request code reads."""
 
     async def parents(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, UUID | None]:
         """Each account's parent; an id not of tenant's accounts is left out."""
@@ -108,6 +97,24 @@ class GraphStore(Protocol):
     ) -> Sequence[JourneyStep]:
         """Every step of a contact's or an account's journey, ordered by (occurred_at, id);
         NOT_FOUND when it is not the tenant's, VALIDATION_ERROR unless exactly one is given."""
+        ...
+
+
+class GraphStore(GraphReader, Protocol):
+    """An adapter: its questions, and the projection it keeps."""
+
+    name: str
+
+    async def ping(self) -> str:
+        """The backend's version string; raises ServiceUnavailable when it does not answer."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def project(self, changes: Changes, *, links: bool = True) -> None:
+        """Write changes into the projection (the outbox consumer and rebuild). links=False
+        writes nodes only (a rebuild's first pass). ServiceUnavailable when it is down. The
+        SQL adapter has nothing to write: its graph is the relational tables."""
         ...
 
 

@@ -82,7 +82,7 @@ def analytics_operations(runtime: Runtime) -> list[Operation]:
         per_group = _param(request, "journeys_per_group", _per_group, PER_GROUP)
         async with runtime.read_sessions() as session:
             report = await revenue_report(
-                runtime.graph, session, scope.tenant_id, attribution_request
+                runtime.graph_reads.for_request(), session, scope.tenant_id, attribution_request
             )
         elapsed = round((time.perf_counter() - began) * 1000)
         body = RevenueAttributionOut.of(

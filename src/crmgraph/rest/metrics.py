@@ -20,7 +20,7 @@ Two kinds of figures, with different truths:
   (`crmgraph serve --all` or `serve rest`), so scrape each unit and let Prometheus sum
   (`sum by (route) (rate(crmgraph_http_requests_total[5m]))`). A restart starts them at
   zero, which `rate()` handles. `crmgraph_graph_queries_total` counts the statements the
-  GraphStore adapters (crmgraph.graph) sent, by backend and port method.
+  GraphStore adapters (crmgraph.graph) answered, by backend and port method.
 
 Hook for outbound webhooks: the code that delivers a webhook calls
 `WEBHOOK_DELIVERIES.labels(outcome=...).inc()` once per attempt, with one of
@@ -68,12 +68,12 @@ WEBHOOK_DELIVERIES = Counter(
 for _outcome in WEBHOOK_OUTCOMES:
     WEBHOOK_DELIVERIES.labels(outcome=_outcome)  # each series exists from the start, at 0
 
-# Statements the GraphStore adapters sent (crmgraph.graph), by backend and port method
-# (`project` for the projection's writes): shows which backend answered and how many
-# statements a request took.
+# Statements the GraphStore adapters answered (crmgraph.graph), by backend and port method
+# (`project` for the projection's writes): shows which backend answered (a Neo4j read that
+# failed, answered by SQL instead, counts as sql) and how many statements a request took.
 GRAPH_QUERIES = Counter(
     "crmgraph_graph_queries",
-    "Graph statements sent by this process, by backend and query",
+    "Graph statements answered in this process, by backend and query",
     ["backend", "query"],
     registry=REGISTRY,
 )

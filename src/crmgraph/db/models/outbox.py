@@ -17,7 +17,8 @@ class OutboxEvent(Base):
     """A domain event written in the same transaction as the change it describes."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (UniqueConstraint("aggregate_id", "sequence"),)
+    # (tenant_id, id): a tenant's recent events, what deliveries.pending_for_tenant reads.
+    __table_args__ = (UniqueConstraint("aggregate_id", "sequence"), Index(None, "tenant_id", "id"))
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

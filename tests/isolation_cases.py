@@ -856,6 +856,14 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         lambda a, b: {"id": a.pipeline}, lambda a, b: {"id": a.empty_pipeline}
     ),
     (Q, "pipelines"): [own()],
+    (Q, "automationRuns"): [
+        own(),
+        *nothing(
+            lambda a, b: {"pipelineId": a.pipeline},
+            lambda a, b: {"stageId": a.next_stage},
+            lambda a, b: {"dealId": a.deal},
+        ),
+    ],
     (M, "createPipeline"): [
         Variant(
             lambda a, b: {

@@ -245,3 +245,37 @@ def test_a_rule_that_cannot_run_is_refused_and_changes_nothing(stack: Stack, ten
     again = ok(stack, SET_RULES, tenant, p=world.pipeline, s=world.proposal,
                rules=[{**review_rule(world.user), "id": world.rule["id"]}])  # fmt: skip
     assert again["updatePipelineStage"]["stage"]["automationRules"] == [world.rule]
+
+
+def test_emit_webhook_reaches_a_subscription_to_deal_automation(stack: Stack, tenant: str) -> None:
+    from tests.e2e.webhook_support import SECRET, register
+    from tests.webhook_receiver import Receiver
+
+    receiver = Receiver(secret=SECRET)
+    receiver.start()
+    try:
+        world = World(stack, tenant)
+        register(stack, tenant, f"{receiver.url}/auto", events=["deal.automation"])
+        emit = {"trigger": "stage_entered", "actions": [{"type": "emit_webhook", "parameters": {
+            "event": "high_value.review", "data": {"queue": "enterprise"}}}]}  # fmt: skip
+        ok(stack, SET_RULES, tenant, p=world.pipeline, s=world.proposal,
+           rules=[{**review_rule(world.user), "id": world.rule["id"]}, emit])  # fmt: skip
+
+        big = world.deal("Big", 20000)
+        [got] = receiver.wait_for("/auto")
+    finally:
+        receiver.stop()
+
+    body = got.json
+    assert body["event_type"] == "deal.automation"
+    data = body["data"]
+    assert (data["name"], data["data"], data["deal"]["id"]) == (
+        "high_value.review", {"queue": "enterprise"}, big
+    )  # fmt: skip
+    runs = {e["node"]["ruleId"]: e["node"] for e in world.runs(big)["edges"]}
+    emitted = next(r for rule_id, r in runs.items() if rule_id != world.rule["id"])
+    assert emitted["actions"] == [
+        {"type": "emit_webhook", "event": "high_value.review", "eventId": body["event_id"]}
+    ]
+    assert data["trigger_event_id"] == emitted["eventId"]
+    assert data["rule_id"] == emitted["ruleId"]

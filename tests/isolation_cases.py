@@ -878,6 +878,14 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         lambda a, b: {"pipelineId": a.pipeline, "period": "QUARTER"},
         lambda a, b: {"pipelineId": a.empty_pipeline, "period": "MONTH", "year": 2030},
     ),
+    (Q, "automationRuns"): [
+        own(),
+        *nothing(
+            lambda a, b: {"pipelineId": a.pipeline},
+            lambda a, b: {"stageId": a.next_stage},
+            lambda a, b: {"dealId": a.deal},
+        ),
+    ],
     (M, "createPipeline"): [
         Variant(
             lambda a, b: {

@@ -168,7 +168,11 @@ TYPE_VALUES: dict[str, Callable[[], Any]] = {
     "DateTime": lambda: "2031-02-03T04:05:06+00:00",
     "JSON": lambda: {"k": _token()},
     "AddressInput": lambda: {"street": f"{_token()} Main St", "city": "Springfield"},
-    "AutomationRuleInput": lambda: {"trigger": "stage_entered", "action": "create_task"},
+    "AutomationRuleInput": lambda: {
+        "trigger": "stage_entered",
+        "action": "create_task",
+        "parameters": {"title": f"T-{_token()}"},
+    },
 }
 # Fields whose strings have a format, or whose value depends on the row's other fields.
 FIELD_VALUES: dict[str, Callable[[], Any]] = {

@@ -15,6 +15,7 @@ from crmgraph.db.scoping import Scope, scoped
 from crmgraph.demo_marketing import load_marketing
 from crmgraph.demo_sales import load_sales_history
 from crmgraph.domain import accounts, activities, contacts, deals, pipelines
+from crmgraph.domain.automation_rules import AutomationRule, RuleAction, RuleCondition
 
 DEMO_TENANT = "demo"
 
@@ -97,7 +98,31 @@ async def load_demo(
     return True
 
 
+def stage_rules(rep_id: UUID) -> dict[str, tuple[AutomationRule, ...]]:
+    """The API design's two automation examples (README: Stage automation): a deal moved into
+    Qualification gets a call task due next day; one over 10,000 moved into Proposal goes
+    to the rep with a review task due in 24 hours."""
+    return {
+        "Qualification": (
+            AutomationRule(trigger="stage_entered", action="create_task",
+                           parameters={"title": "Qualification call", "dueInDays": 1}),
+        ),
+        "Proposal": (
+            AutomationRule(
+                trigger="deal_entered_stage",
+                conditions=(RuleCondition(field="value", operator="greater_than", value=10000),),
+                actions=(
+                    RuleAction(type="assign_user", parameters={"userId": str(rep_id)}),
+                    RuleAction(type="create_task", parameters={
+                        "title": "High-value deal review", "dueInHours": 24}),
+                ),
+            ),
+        ),
+    }  # fmt: skip
+
+
 async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
+    rules = stage_rules(rep_id)
     pipeline, stages = await pipelines.create_pipeline(
         session,
         scope=scope,
@@ -105,7 +130,9 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
             name="Sales Pipeline",
             description="Standard MSP sales process",
             stages=tuple(
-                pipelines.NewStage(name=name, order=i + 1, probability=p)
+                pipelines.NewStage(
+                    name=name, order=i + 1, probability=p, automation_rules=rules.get(name, ())
+                )
                 for i, (name, p) in enumerate(STAGES)
             ),
         ),

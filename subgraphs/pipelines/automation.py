@@ -8,19 +8,25 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crmgraph.domain import automation_rules
+from crmgraph.gql.ids import parse_optional_id
 from crmgraph.gql.shared_types import json_object
 
 
 @strawberry.type(description="A test a deal must pass for the rule to act.")
 class AutomationCondition:
     field: str = strawberry.field(description="The deal field compared, e.g. value.")
-    operator: str = strawberry.field(description="e.g. greater_than, equals.")
+    operator: str = strawberry.field(
+        description="equals, not_equals, greater_than, greater_than_or_equals, less_than, "
+        "less_than_or_equals, contains, in, not_in, is_empty or is_not_empty."
+    )
     value: JSON | None = strawberry.field(description="Any JSON value the field is compared to.")
 
 
 @strawberry.type(description="One step of a rule with a list of actions.")
 class AutomationAction:
-    type: str = strawberry.field(description="e.g. assign_user, create_task.")
+    type: str = strawberry.field(
+        description="create_task, assign_user, update_field or emit_webhook."
+    )
     parameters: JSON = strawberry.field(
         description="The action's other keys as one object, e.g. {userId} or {title, dueInHours}."
     )
@@ -31,7 +37,14 @@ class AutomationAction:
     "`parameters`, or `conditions` and a list of `actions`."
 )
 class AutomationRule:
-    trigger: str = strawberry.field(description="e.g. stage_entered, deal_entered_stage.")
+    id: strawberry.ID | None = strawberry.field(
+        description="Given when the rule is stored; its runs name it (automationRuns)."
+    )
+    trigger: str = strawberry.field(
+        description="stage_entered (or deal_entered_stage), stage_exited (or "
+        "deal_exited_stage), deal_created or deal_value_changed."
+    )
+    match: str = strawberry.field(description="all (the default) or any of the conditions.")
     action: str | None = strawberry.field(description="The single action, e.g. create_task.")
     parameters: JSON | None = strawberry.field(description="Parameters of the single action.")
     conditions: list[AutomationCondition] = strawberry.field(
@@ -42,7 +55,9 @@ class AutomationRule:
     @classmethod
     def from_domain(cls, rule: automation_rules.AutomationRule) -> AutomationRule:
         return cls(
+            id=None if rule.id is None else strawberry.ID(str(rule.id)),
             trigger=rule.trigger,
+            match=rule.match,
             action=rule.action,
             parameters=None if rule.parameters is None else JSON(rule.parameters),
             conditions=[
@@ -79,6 +94,12 @@ class AutomationActionInput:
 )
 class AutomationRuleInput:
     trigger: str
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The id of one of the stage's rules to keep it (its runs stay its own); "
+        "otherwise the rule gets a new id.",
+    )
+    match: str = strawberry.field(default="all", description="all or any of the conditions.")
     action: str | None = None
     parameters: JSON | None = None
     conditions: list[AutomationConditionInput] | None = None
@@ -86,7 +107,9 @@ class AutomationRuleInput:
 
     def to_domain(self, *, field: str) -> automation_rules.AutomationRule:
         return automation_rules.AutomationRule(
+            id=parse_optional_id(self.id, field=f"{field}.id"),
             trigger=self.trigger,
+            match=self.match,
             action=self.action,
             parameters=json_object(self.parameters, field=f"{field}.parameters"),
             conditions=tuple(

@@ -6,8 +6,9 @@ import strawberry
 
 from crmgraph.db import models
 from crmgraph.domain import bounds
+from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
-from crmgraph.gql.ids import parse_id
+from crmgraph.gql.ids import parse_id, parse_optional_id
 from crmgraph.gql.lists import root_list
 from subgraphs.pipelines.analytics import (
     AnalyticsPeriod,
@@ -15,6 +16,7 @@ from subgraphs.pipelines.analytics import (
     PipelineReport,
     pipeline_analytics,
 )
+from subgraphs.pipelines.runs import AutomationOutcome, AutomationRun, runs
 from subgraphs.pipelines.types import Pipeline
 
 
@@ -56,3 +58,31 @@ class Query:
         self, info: Info, pipeline_id: strawberry.ID
     ) -> PipelineReport | None:
         return await PipelineReport.resolve_reference(info, pipeline_id)
+
+    @strawberry.field(
+        description="Runs of the tenant's automation rules, newest first: those of a "
+        "pipeline, a stage, a deal or a rule when given (all of them must match).",
+    )
+    async def automation_runs(
+        self,
+        info: Info,
+        pipeline_id: strawberry.ID | None = None,
+        stage_id: strawberry.ID | None = None,
+        deal_id: strawberry.ID | None = None,
+        rule_id: strawberry.ID | None = None,
+        outcome: AutomationOutcome | None = None,
+        pagination: PaginationInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AutomationRun]:
+        return await runs(
+            info,
+            page_args(first, after, last, before, pagination),
+            pipeline_id=parse_optional_id(pipeline_id, field="pipelineId"),
+            stage_id=parse_optional_id(stage_id, field="stageId"),
+            deal_id=parse_optional_id(deal_id, field="dealId"),
+            rule_id=parse_optional_id(rule_id, field="ruleId"),
+            outcome=None if outcome is None else outcome.value,
+        )

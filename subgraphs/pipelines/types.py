@@ -8,11 +8,14 @@ from typing import Any
 import strawberry
 
 from crmgraph.db import models
+from crmgraph.db.pagination import PageArgs
+from crmgraph.gql.connections import Connection
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from subgraphs.pipelines.automation import AutomationRule, rules_out
 from subgraphs.pipelines.loaders import whole_days
+from subgraphs.pipelines.runs import AutomationRun, runs
 
 
 @strawberry.federation.type(keys=["id"], description="One step of a pipeline.")
@@ -61,6 +64,12 @@ class PipelineStage:
     )
     async def average_time_in_stage(self, info: Info) -> int:
         return whole_days(await info.context.loaders.stage_time_seconds.load(parse_id(self.id)))
+
+    @strawberry.field(description="Runs of the stage's automation rules, newest first.")
+    async def automation_runs(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AutomationRun]:
+        return await runs(info, PageArgs(first, after), stage_id=parse_id(self.id))
 
 
 @strawberry.federation.type(keys=["id"], description="An ordered set of sales stages.")

@@ -32,7 +32,9 @@ def rule(conditions: int = 0, actions: int = 1) -> dict[str, Any]:
         "conditions": [
             {"field": "value", "operator": "equals", "value": i} for i in range(conditions)
         ],
-        "actions": [{"type": "create_task", "parameters": {"n": i}} for i in range(actions)],
+        "actions": [
+            {"type": "create_task", "parameters": {"title": f"T{i}"}} for i in range(actions)
+        ],
     }
 
 

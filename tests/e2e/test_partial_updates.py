@@ -84,9 +84,12 @@ class Schema:
             if out is None:
                 yield f"{mutation}.{f['name']}: no field of the entity reads it back"
                 continue
-            yield Field(f["name"], f["type"], out["name"], out["type"], self.select(out))
+            nested = self.types[named(f["type"])]["kind"] == "INPUT_OBJECT"
+            yield Field(f["name"], f["type"], out["name"], out["type"], self.select(out, nested))
 
-    def select(self, field: dict[str, Any]) -> str:
+    def select(self, field: dict[str, Any], nested: bool = False) -> str:
+        """What reads back field: a reference's id, or, for a value the input spells out
+        (an input object, like an automation rule with its own id), its leaves."""
         kind = self.types[named(field["type"])]
         name = field["name"]
         if kind["kind"] in ("SCALAR", "ENUM"):
@@ -95,7 +98,7 @@ class Schema:
             members = " ".join(f"... on {m['name']} {{ id }}" for m in kind["possibleTypes"])
             return f"{name} {{ __typename {members} }}"
         fields = {f["name"]: f for f in kind["fields"]}
-        if "id" in fields:
+        if "id" in fields and not nested:
             return f"{name} {{ id }}"
         leaves = [n for n, f in fields.items() if self.types[named(f["type"])]["kind"] == "SCALAR"]
         return f"{name} {{ {' '.join(leaves)} }}"

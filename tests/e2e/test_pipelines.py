@@ -213,7 +213,9 @@ UPDATE_STAGE = """mutation($p: ID!, $s: ID!, $input: UpdateStageInput!) {
       trigger action parameters conditions { field operator value } actions { type parameters }
     } } } }"""
 
-# The two shapes of the API design's REST examples (update stage, stage automation).
+# The two shapes of the API design's REST examples (update stage, stage automation); the
+# design's user id is a placeholder, a user is named by its UUID.
+SENIOR_REP = "6f0c8c6e-5d0a-4c43-9d7e-6d1b1b0a2f11"
 REST_RULES = [
     {
         "trigger": "stage_entered",
@@ -224,7 +226,7 @@ REST_RULES = [
         "trigger": "deal_entered_stage",
         "conditions": [{"field": "value", "operator": "greater_than", "value": 10000}],
         "actions": [
-            {"type": "assign_user", "userId": "user_senior_rep"},
+            {"type": "assign_user", "userId": SENIOR_REP},
             {"type": "create_task", "title": "High-value deal review", "dueInHours": 24},
         ],
     },
@@ -243,7 +245,7 @@ GRAPHQL_RULES = [
         "parameters": None,
         "conditions": [{"field": "value", "operator": "greater_than", "value": 10000}],
         "actions": [
-            {"type": "assign_user", "parameters": {"userId": "user_senior_rep"}},
+            {"type": "assign_user", "parameters": {"userId": SENIOR_REP}},
             {
                 "type": "create_task",
                 "parameters": {"title": "High-value deal review", "dueInHours": 24},
@@ -267,8 +269,15 @@ async def topics(stack: Stack, tenant: str) -> list[str]:
         return list(await session.scalars(stmt))
 
 
+async def senior_rep(stack: Stack, tenant: str) -> None:
+    async with stack.runtime.sessions() as session, session.begin():
+        session.add(models.User(id=UUID(SENIOR_REP), tenant_id=tenant, email="s@crm.test",
+                                name="Senior"))  # fmt: skip
+
+
 def test_update_stage_round_trips_both_automation_rule_shapes(stack: Stack, tenant: str) -> None:
     seeded = stack.call(lambda: seed_pipeline(stack, tenant))
+    stack.call(lambda: senior_rep(stack, tenant))
     stage = seeded.stages[0]
     rules_input = [
         {k: v for k, v in GRAPHQL_RULES[0].items() if k in ("trigger", "action", "parameters")},
@@ -290,7 +299,9 @@ def test_update_stage_round_trips_both_automation_rule_shapes(stack: Stack, tena
         "automationRules": GRAPHQL_RULES,
     }
     assert data == {"updatePipelineStage": {"stage": expected}}
-    assert stack.call(lambda: stage_row(stack, stage)).automation_rules == REST_RULES
+    stored = stack.call(lambda: stage_row(stack, stage)).automation_rules or []
+    assert [{k: v for k, v in rule.items() if k != "id"} for rule in stored] == REST_RULES
+    assert len({UUID(rule["id"]) for rule in stored}) == 2
     query = """query($id: ID!) { pipeline(id: $id) { stages { id name order probability
       automationRules { trigger action parameters conditions { field operator value }
       actions { type parameters } } } } }"""

@@ -88,7 +88,8 @@ def test_sales_manager_manages_pipelines_but_not_accounts(stack: Stack, tenant: 
     stages = pipeline(stack, tenant)
     pipelines = allowed(as_role(stack, tenant, "sales_manager", "{ pipelines { id } }"))
     update = """mutation($p: ID!, $s: ID!) { updatePipelineStage(pipelineId: $p, stageId: $s,
-      input: {automationRules: [{trigger: "stage_entered", action: "create_task"}]})
+      input: {automationRules: [{trigger: "stage_entered", action: "create_task",
+                                 parameters: {title: "Call"}}]})
       { stage { name } } }"""
     variables = {"p": pipelines["pipelines"][0]["id"], "s": stages["Proposal"]}
 

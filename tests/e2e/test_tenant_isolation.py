@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from crmgraph.db import models
 from crmgraph.events import deliveries
+from crmgraph.events.consumers.automation import AutomationConsumer
 from crmgraph.events.consumers.graph_projection import GraphProjection
 from tests.isolation_cases import (
     CASES,
@@ -117,16 +118,19 @@ def outbox_count(stack: Stack, tenant: str) -> int:
     return stack.call(run)
 
 
-def projected(stack: Stack, tenant: str, within: float = 60) -> None:
-    """Waits until the graph projection has taken every event of tenant: fields answered from
-    the graph (hierarchy, relationships, totalDealValue) are current only then."""
+def projected(
+    stack: Stack, tenant: str, within: float = 60, consumer: str = GraphProjection.name
+) -> None:
+    """Waits until the graph projection (or another consumer) has taken every event of
+    tenant: fields answered from the graph (hierarchy, relationships, totalDealValue) are
+    current only then, and the rows of stage automation's runs are all written."""
 
     async def pending() -> int:
         d, o = models.OutboxDelivery, models.OutboxEvent
         stmt = (
             select(d.outbox_id)
             .join(o, o.id == d.outbox_id)
-            .where(o.tenant_id == tenant, d.consumer == GraphProjection.name,
+            .where(o.tenant_id == tenant, d.consumer == consumer,
                    d.state == deliveries.PENDING)
         )  # fmt: skip
         async with stack.runtime.engine.connect() as conn:
@@ -134,7 +138,7 @@ def projected(stack: Stack, tenant: str, within: float = 60) -> None:
 
     deadline = time.monotonic() + within
     while stack.call(pending):
-        assert time.monotonic() < deadline, "the graph projection did not catch up"
+        assert time.monotonic() < deadline, f"{consumer} did not catch up"
         time.sleep(0.1)
 
 
@@ -185,11 +189,13 @@ def world(stack: Stack) -> World:
         ids_a, ids_b = with_api_key(stack, a, ids_a), with_api_key(stack, b, ids_b)
     if ("mutation", "createWebhookSubscription") in root_fields(SCHEMA):
         ids_a, ids_b = with_webhook(stack, a, ids_a), with_webhook(stack, b, ids_b)
+    # The seeded stage rule makes a task when a deal enters its stage.
+    projected(stack, a, consumer=AutomationConsumer.name)
     rows = tenant_rows(stack, a)
     projected(stack, a)
     snapshot = a_snapshot(stack, a)
     counts = {k: v["totalCount"] for k, v in snapshot.items() if k != "pipelines"}
-    assert counts == {"accounts": 4, "contacts": 3, "deals": 3, "leads": 2, "activities": 4}
+    assert counts == {"accounts": 4, "contacts": 3, "deals": 3, "leads": 2, "activities": 5}
     assert len(snapshot["pipelines"]) == 2
     return World(
         a=a, b=b, ids_a=ids_a, ids_b=ids_b,

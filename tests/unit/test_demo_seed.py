@@ -139,3 +139,37 @@ def test_only_the_embedded_mode_on_loopback_is_the_local_demo() -> None:
     assert not Settings(database_url=sqlite, host="0.0.0.0").is_local_demo
     assert not full.is_local_demo
     assert not demo.allowed(full)
+
+
+async def test_the_demo_proposal_rule_reviews_a_deal_moved_into_it(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    from crmgraph.domain import deals
+    from crmgraph.domain.automation_runs import run_rules
+    from crmgraph.events.bus import BusEvent
+    from crmgraph.events.envelope import Envelope
+
+    assert await load_demo(sessions, settings_at(tmp_path / "demo.db")) is True
+    async with sessions() as session, session.begin():
+        deal = await session.scalar(
+            select(models.Deal).where(models.Deal.title == "Helpdesk outsourcing")
+        )
+        proposal = await session.scalar(
+            select(models.PipelineStage).where(models.PipelineStage.name == "Proposal")
+        )
+        rep = await session.scalar(select(models.User).where(models.User.role == "sales_rep"))
+        assert deal is not None and proposal is not None and rep is not None
+        await deals.move_deal_stage(session, scope=SYSTEM, deal_id=deal.id,
+                                    stage_id=proposal.id, reason="demo")  # fmt: skip
+        await session.flush()
+        o = models.OutboxEvent
+        row = await session.scalar(
+            select(o).where(o.aggregate_id == deal.id).order_by(o.sequence.desc()).limit(1)
+        )
+        assert row is not None
+
+        [run] = await run_rules(session, Envelope.of(BusEvent.from_row(row)))
+
+        assert run.outcome == "SUCCEEDED"
+        assert [a["type"] for a in run.actions] == ["assign_user", "create_task"]
+        assert deal.owner_id == rep.id

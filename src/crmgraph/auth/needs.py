@@ -86,6 +86,16 @@ def _creates_deal(a: Mapping[str, Any]) -> bool:
     return bool(argument(a, "input.create_deal"))
 
 
+# Automation rules change only with pipelines:manage, on whichever mutation writes them.
+def _stage_has_rules(a: Mapping[str, Any]) -> bool:
+    return bool(argument(a, "input.automation_rules"))
+
+
+def _stages_have_rules(a: Mapping[str, Any]) -> bool:
+    stages = argument(a, "input.stages") or ()
+    return any(argument({"s": stage}, "s.automation_rules") for stage in stages)
+
+
 HEALTH_READS = (*need("accounts:read"), *need("deals:read"), *need("activities:read"))
 
 FIELDS: Mapping[str, tuple[Need, ...]] = {
@@ -224,11 +234,17 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
         *need("accounts:read", when=lambda args: args.get("account_id") is not None),
     ),
     # pipelines
-    **reads("pipelines", "Query.pipeline", "Query.pipelines"),
-    "Mutation.createPipeline": need("pipelines:write"),
+    **reads("pipelines", "Query.pipeline", "Query.pipelines", "Query.automationRuns"),
+    "Mutation.createPipeline": (
+        *need("pipelines:write"),
+        *need("pipelines:manage", when=_stages_have_rules),
+    ),
     "Mutation.updatePipeline": need("pipelines:write"),
     "Mutation.deletePipeline": need("pipelines:delete"),
-    "Mutation.addPipelineStage": need("pipelines:write"),
+    "Mutation.addPipelineStage": (
+        *need("pipelines:write"),
+        *need("pipelines:manage", when=_stage_has_rules),
+    ),
     "Mutation.updatePipelineStage": need("pipelines:manage"),
     "Mutation.removePipelineStage": need("pipelines:write"),
     **reads("pipelines", "Subscription.pipelineMetricsUpdated"),

@@ -15,6 +15,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, rows_by_id, scoped, tenant_filter
 from crmgraph.db.types import utcnow
 from crmgraph.domain import validation
+from crmgraph.domain.activities import check_all_exist
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox, payloads
@@ -79,6 +80,8 @@ class DealChanges:
     expected_close_date: Maybe[datetime | None] = UNSET
     description: Maybe[str | None] = UNSET
     custom_fields: Maybe[dict[str, Any] | None] = UNSET
+    # Not in UpdateDealInput: the assign_user action of automation rules sets it.
+    owner_id: Maybe[UUID | None] = UNSET
 
 
 async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> models.Deal:
@@ -141,8 +144,14 @@ async def update_deal(
     if values.get("account_id") is not None:
         await get_scoped(session, models.Account, values["account_id"], scope=scope,
                          field="accountId", lock=False)  # fmt: skip
+    if values.get("owner_id") is not None:
+        await check_all_exist(session, scope, models.User, [values["owner_id"]], field="ownerId")
+    before = deal.value
     apply_changes(deal, values, RULES)
-    await outbox.record(session, scope=scope, event=payloads.DealUpdated, row=deal)
+    # The value before, when this update changed it: what deal_value_changed rules react to.
+    previous = before if deal.value != before else None
+    await outbox.record(session, scope=scope, event=payloads.DealUpdated, row=deal,
+                        extra={"previous_value": previous})  # fmt: skip
     return deal
 
 

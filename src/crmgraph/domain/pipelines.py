@@ -14,7 +14,7 @@ from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped, tenant_filter
 from crmgraph.db.types import utcnow
 from crmgraph.domain import bounds, validation
-from crmgraph.domain.automation_rules import AutomationRule, rules_to_json
+from crmgraph.domain.automation_rules import AutomationRule, rules_from_json, stored_rules
 from crmgraph.domain.changes import UNSET, Maybe, apply_changes, sent
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events import outbox, payloads
@@ -74,7 +74,7 @@ async def create_pipeline(
     session.add(pipeline)
     await session.flush()
     stages = [
-        _new_stage(scope, pipeline, s, field=f"stages.{i}.")
+        await _new_stage(session, scope, pipeline, s, field=f"stages.{i}.")
         for i, s in enumerate(sorted(data.stages, key=lambda s: s.order))
     ]
     session.add_all(stages)
@@ -129,7 +129,7 @@ async def add_pipeline_stage(
     st = models.PipelineStage
     stages = select(st.id).where(st.pipeline_id == pipeline_id)
     await _check_room(session, stages, bounds.PIPELINE_STAGES, "a pipeline has at most {} stages")
-    stage = _new_stage(scope, pipeline, data, field="")
+    stage = await _new_stage(session, scope, pipeline, data, field="")
     session.add(stage)
     await _record_stage_change(session, scope, pipeline, stage, change="stage_added")
     return stage
@@ -152,7 +152,10 @@ async def update_pipeline_stage(
         await _check_order_free(session, pipeline_id, values["order"], stage_id=stage.id)
         stage.position = values.pop("order")
     if "automation_rules" in values:
-        stage.automation_rules = rules_to_json(values.pop("automation_rules") or ())
+        keep = {rule.id for rule in rules_from_json(stage.automation_rules) if rule.id}
+        stage.automation_rules = await stored_rules(
+            session, scope, values.pop("automation_rules") or (), keep=keep
+        )
     apply_changes(stage, values, {
         "name": lambda v: validation.required_text(v, field="name", max_length=200),
         "probability": lambda v: validation.percentage(v, field="probability"),
@@ -182,17 +185,19 @@ async def remove_pipeline_stage(
     return pipeline
 
 
-def _new_stage(
-    scope: Scope, pipeline: models.Pipeline, data: NewStage, *, field: str
+async def _new_stage(
+    session: AsyncSession, scope: Scope, pipeline: models.Pipeline, data: NewStage, *, field: str
 ) -> models.PipelineStage:
-    return models.PipelineStage(
+    stage = models.PipelineStage(
         tenant_id=scope.tenant_id,
         pipeline_id=pipeline.id,
         name=validation.required_text(data.name, field=f"{field}name", max_length=200),
         position=data.order,
         probability=validation.percentage(data.probability, field=f"{field}probability"),
-        automation_rules=rules_to_json(data.automation_rules, field=f"{field}automationRules"),
     )
+    stage.automation_rules = await stored_rules(session, scope, data.automation_rules,
+                                                field=f"{field}automationRules")  # fmt: skip
+    return stage
 
 
 async def _pipeline_stage(

@@ -64,6 +64,9 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.TOUCHPOINT_RECORDED,
         }
     ),
+    # The topics of the automation triggers (crmgraph.domain.automation_triggers.topics(),
+    # which a test holds equal to this).
+    "automation": frozenset({Topic.DEAL_CREATED, Topic.DEAL_STAGE_CHANGED, Topic.DEAL_UPDATED}),
 }
 
 

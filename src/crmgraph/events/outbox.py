@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db.models import Base, OutboxEvent, TenantRow
 from crmgraph.db.scoping import Scope
 from crmgraph.events import codec, deliveries
-from crmgraph.events.payloads import Payload
+from crmgraph.events.payloads import Payload, RuleCause
 from crmgraph.events.states import field_name
+
+# The automation rule run whose actions are being written (crmgraph.domain.automation_runs):
+# the events they record say so, which is how rules avoid triggering themselves.
+_CAUSE: ContextVar[RuleCause | None] = ContextVar("crmgraph_rule_cause", default=None)
+
+
+@contextmanager
+def caused_by(cause: RuleCause) -> Iterator[None]:
+    """Every event recorded inside carries cause (its `automation` field)."""
+    token = _CAUSE.set(cause)
+    try:
+        yield
+    finally:
+        _CAUSE.reset(token)
 
 
 async def record(
@@ -38,6 +55,9 @@ async def record(
     await session.flush()
     values = {field_name(type(row)): _plain(row), "actor_id": scope.user_id}
     values.update({key: _plain(value) for key, value in (extra or {}).items()})
+    cause = _CAUSE.get()
+    if cause is not None:
+        values["automation"] = asdict(cause)
     payload = codec.build(event, values)
     last = None
     if not first:

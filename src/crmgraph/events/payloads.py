@@ -10,7 +10,8 @@ and teach the codec the old one. PAYLOADS finds the class of a topic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from decimal import Decimal
+from typing import Any, ClassVar
 from uuid import UUID
 
 from msgspec import UNSET, UnsetType
@@ -27,6 +28,19 @@ class Payload:
     VERSION: ClassVar[int] = 1
 
     actor_id: UUID | None = None
+    # Set on the events of a change an automation rule made (crmgraph.events.outbox.caused_by);
+    # absent from every other event's JSON.
+    automation: RuleCause | UnsetType = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleCause:
+    """The automation rule run that made a change: the rule, the event that triggered it,
+    and how deep the chain of rules is (1: a change of a user's or a system's triggered it)."""
+
+    rule_id: UUID
+    event_id: UUID
+    depth: int
 
 
 # Accounts
@@ -176,7 +190,11 @@ class DealCreated(DealEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class DealUpdated(DealEvent):
+    """previous_value: the value before this update when it changed the value, else null
+    (an addition with a default: every reader of version 1 accepts it)."""
+
     TOPIC = Topic.DEAL_UPDATED
+    previous_value: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,6 +216,20 @@ class DealStageChanged(DealEvent):
 @dataclass(frozen=True, kw_only=True)
 class DealDeleted(DealEvent):
     TOPIC = Topic.DEAL_DELETED
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealAutomation(Payload):
+    """An automation rule's emit_webhook action (crmgraph.domain.automation_actions): the deal
+    as it is, the event's name and data, the rule, and the event that triggered it. Not a
+    DealEvent: the deal did not change (the graph projection has nothing to write)."""
+
+    TOPIC = Topic.DEAL_AUTOMATION
+    deal: states.DealState
+    name: str
+    data: dict[str, Any]
+    rule_id: UUID
+    trigger_event_id: UUID
 
 
 # Leads

@@ -32,6 +32,7 @@ class Topic(StrEnum):
     DEAL_UPDATED = "deal.updated"
     DEAL_STAGE_CHANGED = "deal.stage_changed"
     DEAL_DELETED = "deal.deleted"
+    DEAL_AUTOMATION = "deal.automation"
     LEAD_CREATED = "lead.created"
     LEAD_UPDATED = "lead.updated"
     LEAD_DELETED = "lead.deleted"

@@ -50,7 +50,7 @@ def pipeline(
             for i in range(conditions)
         ),
         actions=tuple(
-            automation_rules.RuleAction(type="create_task", parameters={"n": i})
+            automation_rules.RuleAction(type="create_task", parameters={"title": f"T{i}"})
             for i in range(actions)
         ),
     )

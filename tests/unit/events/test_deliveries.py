@@ -147,7 +147,9 @@ print(sorted(m for m in sys.modules if m.startswith("crmgraph.events.consumers")
 def test_the_topic_table_names_the_registered_consumers() -> None:
     assert [consumer.name for consumer in CONSUMERS] == list(WANTS)
     assert consumer_names("zoho.record_received") == ["redis-publisher", "webhooks", "zoho-mapper"]
-    assert consumer_names("deal.updated") == ["redis-publisher", "webhooks", "graph-projection"]
+    assert consumer_names("deal.updated") == [
+        "redis-publisher", "webhooks", "graph-projection", "automation"
+    ]  # fmt: skip
 
 
 def test_the_graph_projection_gets_every_event_of_a_row_the_graph_holds() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from crmgraph.db.models.access import ApiKey, TenantRole
 from crmgraph.db.models.accounts import Account, AccountRelationship, User
 from crmgraph.db.models.activities import Communication, Event, Task
+from crmgraph.db.models.automation import AutomationRun
 from crmgraph.db.models.base import (
     NAMING_CONVENTION,
     Base,
@@ -40,6 +41,7 @@ __all__ = [
     "Account",
     "AccountRelationship",
     "ApiKey",
+    "AutomationRun",
     "Base",
     "Campaign",
     "Communication",

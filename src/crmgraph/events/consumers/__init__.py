@@ -20,6 +20,7 @@ migration (until then they show as lag in the metrics).
 from __future__ import annotations
 
 from crmgraph.events.consumer_topics import WANTS, consumer_names
+from crmgraph.events.consumers.automation import AutomationConsumer
 from crmgraph.events.consumers.base import Consumer
 from crmgraph.events.consumers.graph_projection import GraphProjection
 from crmgraph.events.consumers.lead_scorer import LeadScorer
@@ -33,6 +34,7 @@ CONSUMERS: tuple[type[Consumer], ...] = (
     ZohoMapper,
     GraphProjection,
     LeadScorer,
+    AutomationConsumer,
 )
 
 if [consumer.name for consumer in CONSUMERS] != list(WANTS):

@@ -7,7 +7,7 @@ crmgraph enabled, with their expiry and when a worker renews each next
 (crmgraph.zoho.channels).
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-11-28
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 import crmgraph.db.types
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

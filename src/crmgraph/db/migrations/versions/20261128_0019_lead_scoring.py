@@ -4,7 +4,7 @@ A tenant's lead scoring rules, the manual adjustments of leads' scores (kept) an
 explanation written with each computed score (crmgraph.domain.scoring).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-28
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 import crmgraph.db.types
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

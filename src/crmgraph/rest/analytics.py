@@ -12,7 +12,7 @@ from typing import TypeVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from crmgraph.auth.needs import ROUTES
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.domain import validation
 from crmgraph.domain.attribution import GroupBy, Model
 from crmgraph.domain.revenue_report import Fields, request_of, revenue_report

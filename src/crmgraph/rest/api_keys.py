@@ -7,7 +7,7 @@ from uuid import UUID
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from crmgraph.auth.needs import ROUTES
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.domain import api_keys
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.auth import scope_of

@@ -6,7 +6,7 @@ from starlette.requests import Request
 
 from crmgraph.auth import rbac
 from crmgraph.auth.authenticate import client_ip
-from crmgraph.auth.needs import SYSTEM_ADMIN, Auth, RouteNeed
+from crmgraph.auth.route_needs import SYSTEM_ADMIN, Auth, RouteNeed
 from crmgraph.db.scoping import Scope
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.request_id import request_id_of

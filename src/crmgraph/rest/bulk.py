@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
-from crmgraph.auth.needs import ROUTES
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.domain import contact_import, deal_export
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.bulk_payloads import (

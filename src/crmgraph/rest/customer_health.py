@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from crmgraph.auth.needs import ROUTES
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.domain.bounds import HEALTH_MONTHS
 from crmgraph.domain.customer_health import account_health
 from crmgraph.domain.health import DEFAULT_MONTHS, HealthReport

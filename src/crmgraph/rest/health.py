@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from crmgraph import __version__
-from crmgraph.auth.needs import ROUTES
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.health import status_of
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope

@@ -65,7 +65,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crmgraph.auth.needs import ROUTES, Auth, RouteNeed
+from crmgraph.auth.route_needs import ROUTES, Auth, RouteNeed
 from crmgraph.rest.rate_limit_config import RouteLimit
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from crmgraph.auth.needs import ROUTES
 from crmgraph.auth.recheck import rechecked
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.db.models import OutboxEvent
 from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.errors import DomainError, ErrorCode

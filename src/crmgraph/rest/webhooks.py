@@ -1,6 +1,6 @@
 """/api/v1/webhooks: register, list and delete outbound webhooks, list a webhook's delivery
 attempts, send it a test ping (tenant admins: webhooks:write to change, webhooks:read to
-read; crmgraph.auth.needs.ROUTES)."""
+read; crmgraph.auth.route_needs.ROUTES)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import RootModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from crmgraph.auth.needs import ROUTES
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.domain import webhooks
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.rest.auth import scope_of

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from crmgraph.auth.needs import ROUTES
+from crmgraph.auth.route_needs import ROUTES
 from crmgraph.db.models import ZohoOrg
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.ids import parse_id

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from strawberry.permission import PermissionExtension
 from strawberry.types.base import get_object_definition
 
-from crmgraph.auth import needs
+from crmgraph.auth import needs, route_needs
 from crmgraph.events.topics import Topic
 from crmgraph.gql.permissions import Checked, attach, declared
 from crmgraph.gql.schema import build_schema
@@ -152,7 +152,7 @@ def test_events_need_the_read_permission_of_what_they_carry(
 async def test_scope_of_checks_bearer_routes_only() -> None:
     # A signature route's need is no permission: checking it as one is a programming error.
     with pytest.raises(TypeError, match="signature"):
-        await scope_of(cast(Request, None), cast(Runtime, None), needs=needs.ZOHO_SIGNED)
+        await scope_of(cast(Request, None), cast(Runtime, None), needs=route_needs.ZOHO_SIGNED)
 
 
 def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
@@ -163,32 +163,34 @@ def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     # and the router's introspection (the router's secret).
     public = {"GET /health", "GET /openapi.json", "GET /docs", "POST /oauth2/token",
               "POST /internal/introspect"}  # fmt: skip
-    assert set(needs.ROUTES) == served - public
+    assert set(route_needs.ROUTES) == served - public
     # Zoho's webhooks are proven by the organisation's signature or token, not a bearer.
-    signed = {key for key, need in needs.ROUTES.items() if need.auth is needs.Auth.SIGNATURE}
+    signed = {
+        key for key, need in route_needs.ROUTES.items() if need.auth is route_needs.Auth.SIGNATURE
+    }
     assert {op.key for op in operations if not op.permissions} == public | signed
-    assert {op.key for op in operations if op.signer == needs.ZOHO_ORG} == signed
+    assert {op.key for op in operations if op.signer == route_needs.ZOHO_ORG} == signed
 
 
 @pytest.mark.parametrize(
     ("auth", "fields"),
     [
-        (needs.Auth.BEARER, {}),
-        (needs.Auth.BEARER, {"signer": needs.ZOHO_ORG}),
-        (needs.Auth.BEARER, {"permissions": ("deals:read",), "signer": needs.ZOHO_ORG}),
-        (needs.Auth.SIGNATURE, {}),
-        (needs.Auth.SIGNATURE, {"permissions": ("deals:read",)}),
+        (route_needs.Auth.BEARER, {}),
+        (route_needs.Auth.BEARER, {"signer": route_needs.ZOHO_ORG}),
+        (route_needs.Auth.BEARER, {"permissions": ("deals:read",), "signer": route_needs.ZOHO_ORG}),
+        (route_needs.Auth.SIGNATURE, {}),
+        (route_needs.Auth.SIGNATURE, {"permissions": ("deals:read",)}),
     ],
 )
 def test_a_route_need_has_the_field_of_its_kind_only(
-    auth: needs.Auth, fields: dict[str, object]
+    auth: route_needs.Auth, fields: dict[str, object]
 ) -> None:
     with pytest.raises(ValueError, match="needs exactly its own field"):
-        needs.RouteNeed(auth, **fields)
+        route_needs.RouteNeed(auth, **fields)
 
 
 def test_the_health_route_needs_what_its_graphql_twin_needs() -> None:
-    route = needs.ROUTES["GET /api/v1/analytics/customer-health/{account_id}"]
+    route = route_needs.ROUTES["GET /api/v1/analytics/customer-health/{account_id}"]
 
     assert route.permissions == ("accounts:read", "deals:read", "activities:read")
     assert [n.any_of for n in needs.FIELDS["Query.customerHealth"]] == [
@@ -198,6 +200,6 @@ def test_the_health_route_needs_what_its_graphql_twin_needs() -> None:
 
 def test_a_route_takes_only_plain_permissions_of_a_field() -> None:
     with pytest.raises(ValueError, match="plain permissions"):
-        needs.all_of(needs.need("deals:move_stage", "deals:write"))
+        route_needs.all_of(needs.need("deals:move_stage", "deals:write"))
     with pytest.raises(ValueError, match="plain permissions"):
-        needs.all_of(needs.need("deals:write", owner=("id", "deal")))
+        route_needs.all_of(needs.need("deals:write", owner=("id", "deal")))

@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from starlette.routing import Route
 
-from crmgraph.auth.needs import ROUTES, Auth
+from crmgraph.auth.route_needs import ROUTES, Auth
 from crmgraph.config import Settings
 from crmgraph.rest.app import all_operations, create_rest_app
 from crmgraph.rest.callers import TIERS

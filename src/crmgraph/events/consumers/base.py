@@ -107,6 +107,12 @@ class Consumer(ABC):
         that event's attempt), not raised here; none by default."""
         return MappingProxyType({})
 
+    def must_prefetch(self, events: Sequence[BusEvent]) -> bool:
+        """For a consumer with `prefetches`: does handling any of events need prefetch()?
+        When not, the runner handles the batch it claimed as it is (one transaction instead
+        of a look, then the claim); when so, it lets the claim go and prefetches first."""
+        return True
+
     def background(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> Coroutine[Any, Any, None] | None:

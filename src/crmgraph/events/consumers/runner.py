@@ -69,6 +69,10 @@ def pool_size(consumers: Sequence[type[Consumer]]) -> int:
     return sum(1 + consumer.background_connections for consumer in consumers) + 1
 
 
+class _MustPrefetch(Exception):
+    """A batch claimed before prefetching turned out to need it: roll it back and start over."""
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -94,6 +98,8 @@ class ConsumerRunner:
         # Batches each consumer claimed, and how many of them found nothing.
         self.claims: Counter[str] = Counter()
         self.empty_claims: Counter[str] = Counter()
+        # Per prefetching consumer: did its last batch need the prefetch (start with it)?
+        self._prefetch_first: dict[str, bool] = {}
 
     def wake(self, consumers: Collection[str] | None = None) -> None:
         """Look for new deliveries now instead of at the next poll: those of consumers
@@ -118,9 +124,19 @@ class ConsumerRunner:
 
     async def run_batch(self, consumer: Consumer) -> Batch:
         """Claim, handle and settle one batch of consumer's deliveries in one transaction."""
+        first = self._prefetch_first.get(consumer.name, False)
+        try:
+            return await self._run_batch(consumer, prefetch_first=first)
+        except _MustPrefetch:
+            self._prefetch_first[consumer.name] = True
+            return await self._run_batch(consumer, prefetch_first=True)
+
+    async def _run_batch(self, consumer: Consumer, *, prefetch_first: bool) -> Batch:
+        # A prefetching consumer's batch is claimed first, and given up (rolled back) for a
+        # look and its prefetch only when one of its events needs it (must_prefetch).
         only: list[int] | None = None
         fetched: Mapping[int, object] = MappingProxyType({})
-        if consumer.prefetches:
+        if consumer.prefetches and prefetch_first:
             only, fetched = await self.prefetch(consumer)
             if not only:
                 return Batch()
@@ -131,6 +147,13 @@ class ConsumerRunner:
                 session, consumer.name, consumer.batch_size, ordered=consumer.ordered,
                 now=utcnow(), only=only,
             )  # fmt: skip
+            if (
+                consumer.prefetches
+                and only is None
+                and claimed
+                and consumer.must_prefetch([bus.BusEvent.from_row(item.event) for item in claimed])
+            ):
+                raise _MustPrefetch
             batch, prefetch = BATCH.set(session), PREFETCHED.set(fetched)
             try:
                 handled, retry_in, pause = await self._handle(consumer, claimed)
@@ -206,6 +229,7 @@ class ConsumerRunner:
             events = [bus.BusEvent.from_row(item.event) for item in seen]
         if not events:
             return [], MappingProxyType({})
+        self._prefetch_first[consumer.name] = consumer.must_prefetch(events)
         return [event.id for event in events], await consumer.prefetch(self.sessions, events)
 
     async def emit_due_tasks(self) -> int:

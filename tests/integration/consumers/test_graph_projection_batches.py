@@ -36,17 +36,21 @@ def project_statements() -> float:
     return value or 0.0
 
 
+async def account_named(sessions: async_sessionmaker[AsyncSession], tenant: str,
+                        name: str) -> models.Account:  # fmt: skip
+    """A new account of tenant, committed on its own."""
+    async with sessions() as session, session.begin():
+        return await accounts.create_account(session, scope=Scope(tenant_id=tenant,
+            kind="system"), data=accounts.NewAccount(name=name))  # fmt: skip
+
+
 async def test_a_batch_is_one_write_and_its_newest_states_win(
     sessions: async_sessionmaker[AsyncSession], shared_graph: Neo4jGraphStore
 ) -> None:
     tenant = new_tenant()
     scope = Scope(tenant_id=tenant, kind="system")
-    async with sessions() as session, session.begin():
-        root = await accounts.create_account(session, scope=scope,
-                                             data=accounts.NewAccount(name="root"))  # fmt: skip
-        made = [await accounts.create_account(session, scope=scope,
-                                              data=accounts.NewAccount(name=f"a{i}"))
-                for i in range(ACCOUNTS - 1)]  # fmt: skip
+    root = await account_named(sessions, tenant, "root")
+    made = [await account_named(sessions, tenant, f"a{i}") for i in range(ACCOUNTS - 1)]
     # Each account again, renamed and moved under root: two states of it in the batch.
     async with sessions() as session, session.begin():
         for account in made:
@@ -94,19 +98,14 @@ async def test_a_bad_event_fails_alone(
     sessions: async_sessionmaker[AsyncSession], shared_graph: Neo4jGraphStore
 ) -> None:
     tenant = new_tenant()
-    scope = Scope(tenant_id=tenant, kind="system")
-    async with sessions() as session, session.begin():
-        first = await accounts.create_account(session, scope=scope,
-                                              data=accounts.NewAccount(name="first"))  # fmt: skip
+    first = await account_named(sessions, tenant, "first")
     async with sessions() as session, session.begin():
         bad = models.OutboxEvent(tenant_id=tenant, topic="account.updated",
                                  aggregate_type="account", aggregate_id=uuid.uuid4(),
                                  sequence=1, payload={"data": {"no": "account"}})  # fmt: skip
         session.add(bad)
         deliveries.enqueue(session, bad, [NAME])
-    async with sessions() as session, session.begin():
-        last = await accounts.create_account(session, scope=scope,
-                                             data=accounts.NewAccount(name="last"))  # fmt: skip
+    last = await account_named(sessions, tenant, "last")
     async with running(ConsumerRunner(sessions, [GraphProjection(shared_graph)])):
         async with asyncio.timeout(30):
             while len(await deliveries_of(sessions, tenant, NAME)) > 2:  # noqa: ASYNC110

@@ -76,7 +76,8 @@ bench-subscriptions: install services  ## 1,000 WebSocket subscribers through th
 bench-webhooks: install services  ## signed Zoho webhooks in at a sustained rate: time to 202, 202 to committed
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/webhooks_in.py \
-	    --rate $${BENCH_WEBHOOK_RATE:-100} --seconds $${BENCH_WEBHOOK_SECONDS:-30}
+	    --rate $${BENCH_WEBHOOK_RATE:-100} --seconds $${BENCH_WEBHOOK_SECONDS:-30} \
+	    --workers $${BENCH_WEBHOOK_WORKERS:-1}
 
 bench-graph: install services  ## hierarchy of 10,000 accounts, attribution over 100,000 touchpoints: Neo4j beside SQL
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/graph.py --progress

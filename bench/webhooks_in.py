@@ -70,6 +70,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def backends(settings: Settings) -> list[int]:
+    """The process ids of the PostgreSQL backends connected to the bench database."""
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            query = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                     " AND pid <> pg_backend_pid()")  # fmt: skip
+            return [int(pid) for pid in (await conn.scalars(text(query))).all()]
+    finally:
+        await engine.dispose()
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    """cpu_seconds of each of pids still running (PostgreSQL runs on this machine)."""
+    found: dict[int, float] = {}
+    for pid in pids:
+        try:
+            found[pid] = cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
 async def transactions(settings: Settings) -> int:
     """Transactions committed in the bench database so far (pg_stat_database)."""
     engine = create_engine(settings)
@@ -206,14 +229,28 @@ def main() -> int:
             time.sleep(0.2)
         run = Run(f"{base}/webhooks/zoho/crm", secret, args.rate, args.seconds)
         load_before, cpu_before = os.getloadavg(), cpu_seconds(shim.pid)
+        workers_before = sum(cpu_seconds(w.pid) for w in workers)
+        postgres_before = cpu_of(asyncio.run(backends(settings)))
         commits_before = asyncio.run(transactions(settings))
         result = asyncio.run(run.go(settings))
+        workers_cpu = sum(cpu_seconds(w.pid) for w in workers) - workers_before
+        # Backends that were there before count from then, new ones (pools growing) whole.
+        postgres_cpu = sum(
+            cpu - postgres_before.get(pid, 0.0)
+            for pid, cpu in cpu_of(asyncio.run(backends(settings))).items()
+        )
         # Per delivery: the shim's CPU (202 path and, by default, the consumers) and the
         # database's committed transactions (each consumer batch is one, an empty claim too;
         # the poller's reads roll back and are not counted).
         result["shim_cpu_ms_per_delivery"] = round(
             (cpu_seconds(shim.pid) - cpu_before) * 1000 / max(result["correct"], 1), 2
         )
+        # CPU per delivery of each kind of process: the sum over the machine's share of it.
+        result["cpu_ms_per_delivery"] = {
+            name: round(seconds * 1000 / max(result["correct"], 1), 2)
+            for name, seconds in (("shim", cpu_seconds(shim.pid) - cpu_before),
+                                  ("workers", workers_cpu), ("postgres", postgres_cpu))
+        }  # fmt: skip
         time.sleep(2)  # backends report their counts to pg_stat_database within about 1 s
         result["commits_per_delivery"] = round(
             (asyncio.run(transactions(settings)) - commits_before) / max(result["correct"], 1), 2

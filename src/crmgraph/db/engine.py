@@ -32,8 +32,11 @@ def create_engine(
     """The engine for writes (and anything transactional), or with reads=True the engine for
     read-only requests: autocommit, so a loader's SELECT is one round trip instead of
     BEGIN + SELECT + ROLLBACK. Stale pooled connections are dropped at checkout when the
-    driver has seen them close (free); the write engine also pings before each checkout
-    (one more round trip, which writes can afford). pool_size: the pool's size (default
+    driver has seen them close (free: a restarted server or an ended backend closes the
+    socket, which the event loop reads while the connection sits in the pool). Neither
+    engine pings before a checkout: SQLAlchemy's pre-ping on asyncpg is BEGIN, `;` and
+    ROLLBACK, three round trips before every transaction, and took about a sixth of the
+    REST shim's time to a webhook's 202 (bench/README.md). pool_size: the pool's size (default
     DB_POOL_SIZE); it never overflows: past it a request waits for a connection, because
     connections opened beyond a planned budget run PostgreSQL out of them (`too many
     clients`) under load, which failed requests instead of delaying them."""
@@ -57,9 +60,7 @@ def _create_engine(settings: Settings, *, reads: bool, pool_size: int | None) ->
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     size = default_pool_size(settings, reads=reads) if pool_size is None else pool_size
-    engine = create_async_engine(
-        url, pool_size=size, max_overflow=0, pool_pre_ping=not reads, **options
-    )
+    engine = create_async_engine(url, pool_size=size, max_overflow=0, **options)
     event.listen(engine.sync_engine, "checkout", _drop_if_closed)
     return engine
 

@@ -10,7 +10,7 @@ own (a pipeline's stages, a deal's stage move) are `_carried`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -294,6 +294,25 @@ def changes_of(payload: payloads.Payload) -> Changes:
             else:
                 out.nodes.append(node(row))
     _carried(payload, out)
+    return out
+
+
+def combined(parts: Iterable[Changes]) -> Changes:
+    """The changes of several events, in their order, as one write: each node's newest state
+    only (the highest version; of equal versions the last, as a later equal state
+    overwrites), so its links are those of the state that wins, as when written one by one."""
+    out = Changes()
+    newest: dict[tuple[str, str, str], Node] = {}
+    for part in parts:
+        for node in part.nodes:
+            key = (node.label, node.tenant_id, node.id)
+            kept = newest.get(key)
+            if kept is None or kept.version <= node.version:
+                newest[key] = node
+        out.relationships.extend(part.relationships)
+        out.deletions.extend(part.deletions)
+        out.unrelated.extend(part.unrelated)
+    out.nodes.extend(newest.values())
     return out
 
 

@@ -3,7 +3,8 @@
 Every node is MERGEd on (tenant_id, id) under a uniqueness constraint per label, so writing
 a state twice changes nothing; a state older than the node's (`version`, the row's
 updated_at) is skipped, so a late or repeated event never undoes a newer one. Rows go in
-with UNWIND, a list per statement: one row per event, many per `crmgraph graph rebuild` batch.
+with UNWIND, a list per statement: a row per node of a consumer batch's events (at most one
+per node: crmgraph.graph.model.combined) or of a `crmgraph graph rebuild` batch.
 Statements are made from the fixed tables of crmgraph.graph.model, never from input.
 """
 
@@ -86,8 +87,11 @@ def _delete_statement(label: Label) -> str:
 
 
 async def write(tx: AsyncManagedTransaction, changes: Changes, *, links: bool = True) -> int:
-    """Apply changes in one transaction; the number of statements run."""
+    """Apply changes in one transaction; the number of statements run. Every label's nodes
+    first, then the links of those applied: a link's target written in the same changes (a
+    converted lead's deal, of a later label) is there when the link looks for it."""
     statements = 0
+    fresh: list[tuple[Label, list[Node]]] = []
     for label in LABELS:
         nodes = [n for n in changes.nodes if n.label == label]
         if not nodes:
@@ -95,12 +99,11 @@ async def write(tx: AsyncManagedTransaction, changes: Changes, *, links: bool = 
         result = await tx.run(_node_statement(label), rows=[_row(n) for n in nodes])
         applied = {record["id"] async for record in result}
         statements += 1
-        if not links:
-            continue
-        fresh = [n for n in nodes if n.id in applied]
-        for link in LINKS[label] if fresh else ():
+        fresh.append((label, [n for n in nodes if n.id in applied]))
+    for label, nodes in fresh if links else ():
+        for link in LINKS[label] if nodes else ():
             rows = [{"tenant_id": n.tenant_id, "id": n.id, "target": n.links.get(link.key)}
-                    for n in fresh]  # fmt: skip
+                    for n in nodes]  # fmt: skip
             await (await tx.run(_link_statement(label, link), rows=rows)).consume()
             statements += 1
     if changes.relationships:

@@ -69,6 +69,8 @@ class Consumer(ABC):
     max_backoff: ClassVar[float] = 60.0
     # Whether the runner calls prefetch() before each batch's transaction.
     prefetches: ClassVar[bool] = False
+    # Whether the runner first offers a batch's events to handle_all() at once.
+    batches: ClassVar[bool] = False
     # The most connections of the runner's pool its background() loop holds at once: the
     # runner's pool is sized for them (runner.pool_size), so they never starve the batches.
     background_connections: ClassVar[int] = 0
@@ -82,6 +84,16 @@ class Consumer(ABC):
     async def handle(self, event: BusEvent) -> None:
         """Act on one event; an exception leaves the event to a later attempt."""
 
+    async def handle_all(self, events: Sequence[BusEvent]) -> None:
+        """For a consumer with `batches`: act on all of a batch's events at once, as handling
+        them one by one in their order would (one write to a backend instead of one per
+        event). Raising ServiceUnavailable pauses the consumer as handle() would; any other
+        exception makes the runner handle the events one by one instead, so a bad event
+        fails alone (what handle_all wrote must then be undone or harmless: it is idempotent
+        like handle)."""
+        for event in events:
+            await self.handle(event)
+
     async def prefetch(
         self, sessions: async_sessionmaker[AsyncSession], events: Sequence[BusEvent]
     ) -> Mapping[int, object]:
@@ -94,6 +106,12 @@ class Consumer(ABC):
         not claimed. Failures belong in the answer (handle() raises them, so they count as
         that event's attempt), not raised here; none by default."""
         return MappingProxyType({})
+
+    def must_prefetch(self, events: Sequence[BusEvent]) -> bool:
+        """For a consumer with `prefetches`: does handling any of events need prefetch()?
+        When not, the runner handles the batch it claimed as it is (one transaction instead
+        of a look, then the claim); when so, it lets the claim go and prefetches first."""
+        return True
 
     def background(
         self, sessions: async_sessionmaker[AsyncSession]

@@ -69,6 +69,10 @@ def pool_size(consumers: Sequence[type[Consumer]]) -> int:
     return sum(1 + consumer.background_connections for consumer in consumers) + 1
 
 
+class _MustPrefetch(Exception):
+    """A batch claimed before prefetching turned out to need it: roll it back and start over."""
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -94,6 +98,8 @@ class ConsumerRunner:
         # Batches each consumer claimed, and how many of them found nothing.
         self.claims: Counter[str] = Counter()
         self.empty_claims: Counter[str] = Counter()
+        # Per prefetching consumer: did its last batch need the prefetch (start with it)?
+        self._prefetch_first: dict[str, bool] = {}
 
     def wake(self, consumers: Collection[str] | None = None) -> None:
         """Look for new deliveries now instead of at the next poll: those of consumers
@@ -118,9 +124,19 @@ class ConsumerRunner:
 
     async def run_batch(self, consumer: Consumer) -> Batch:
         """Claim, handle and settle one batch of consumer's deliveries in one transaction."""
+        first = self._prefetch_first.get(consumer.name, False)
+        try:
+            return await self._run_batch(consumer, prefetch_first=first)
+        except _MustPrefetch:
+            self._prefetch_first[consumer.name] = True
+            return await self._run_batch(consumer, prefetch_first=True)
+
+    async def _run_batch(self, consumer: Consumer, *, prefetch_first: bool) -> Batch:
+        # A prefetching consumer's batch is claimed first, and given up (rolled back) for a
+        # look and its prefetch only when one of its events needs it (must_prefetch).
         only: list[int] | None = None
         fetched: Mapping[int, object] = MappingProxyType({})
-        if consumer.prefetches:
+        if consumer.prefetches and prefetch_first:
             only, fetched = await self.prefetch(consumer)
             if not only:
                 return Batch()
@@ -131,36 +147,19 @@ class ConsumerRunner:
                 session, consumer.name, consumer.batch_size, ordered=consumer.ordered,
                 now=utcnow(), only=only,
             )  # fmt: skip
-            handled: list[bus.BusEvent] = []
-            retry_in: float | None = None
-            pause: float | None = None
+            if (
+                consumer.prefetches
+                and only is None
+                and claimed
+                and consumer.must_prefetch([bus.BusEvent.from_row(item.event) for item in claimed])
+            ):
+                raise _MustPrefetch
             batch, prefetch = BATCH.set(session), PREFETCHED.set(fetched)
-            for item in claimed:
-                event = bus.BusEvent.from_row(item.event)
-                try:
-                    await consumer.handle(event)
-                except ServiceUnavailable as exc:  # its backend is down: not the event's fault
-                    pause = consumer.backoff(item.delivery.attempts + 1)
-                    deliveries.failed(
-                        item.delivery, exc, now=utcnow(), retry_in=pause, max_attempts=None
-                    )
-                    break
-                except Exception as exc:
-                    wait = consumer.backoff(item.delivery.attempts + 1)
-                    # A transient failure is retried for as long as it lasts: never dead.
-                    limit = None if isinstance(exc, TransientFailure) else consumer.max_attempts
-                    dead = deliveries.failed(
-                        item.delivery, exc, now=utcnow(), retry_in=wait, max_attempts=limit
-                    )
-                    _log_failure(consumer, event, exc, dead=dead)
-                    if not dead:
-                        retry_in = wait if retry_in is None else min(retry_in, wait)
-                        if consumer.ordered:
-                            break  # what follows waits for this one
-                    continue
-                handled.append(event)
-            BATCH.reset(batch)
-            PREFETCHED.reset(prefetch)
+            try:
+                handled, retry_in, pause = await self._handle(consumer, claimed)
+            finally:
+                BATCH.reset(batch)
+                PREFETCHED.reset(prefetch)
             if self.before_commit is not None:
                 await self.before_commit(consumer.name, handled)
             await deliveries.delivered(session, consumer.name, [e.id for e in handled])
@@ -173,6 +172,52 @@ class ConsumerRunner:
             self.wake_after_write(done)
         return Batch(len(claimed), retry_in, pause)
 
+    async def _handle(
+        self, consumer: Consumer, claimed: list[deliveries.Claimed]
+    ) -> tuple[list[bus.BusEvent], float | None, float | None]:
+        """Handle a batch's events: all at once when the consumer batches and that works,
+        else one by one. The events handled, and retry_in and pause as in Batch."""
+        if consumer.batches and claimed:
+            events = [bus.BusEvent.from_row(item.event) for item in claimed]
+            try:
+                await consumer.handle_all(events)
+                return events, None, None
+            except ServiceUnavailable as exc:  # as the first event's handle() would have
+                first = claimed[0].delivery
+                wait = consumer.backoff(first.attempts + 1)
+                deliveries.failed(first, exc, now=utcnow(), retry_in=wait, max_attempts=None)
+                return [], None, wait
+            except Exception:  # one by one below, so that a bad event fails alone
+                log.debug("consumer %s: batch failed, handling its events one by one",
+                          consumer.name, exc_info=True)  # fmt: skip
+        handled: list[bus.BusEvent] = []
+        retry_in: float | None = None
+        pause: float | None = None
+        for item in claimed:
+            event = bus.BusEvent.from_row(item.event)
+            try:
+                await consumer.handle(event)
+            except ServiceUnavailable as exc:  # its backend is down: not the event's fault
+                pause = consumer.backoff(item.delivery.attempts + 1)
+                deliveries.failed(item.delivery, exc, now=utcnow(), retry_in=pause,
+                                  max_attempts=None)  # fmt: skip
+                break
+            except Exception as exc:
+                wait = consumer.backoff(item.delivery.attempts + 1)
+                # A transient failure is retried for as long as it lasts: never dead.
+                limit = None if isinstance(exc, TransientFailure) else consumer.max_attempts
+                dead = deliveries.failed(
+                    item.delivery, exc, now=utcnow(), retry_in=wait, max_attempts=limit
+                )
+                _log_failure(consumer, event, exc, dead=dead)
+                if not dead:
+                    retry_in = wait if retry_in is None else min(retry_in, wait)
+                    if consumer.ordered:
+                        break  # what follows waits for this one
+                continue
+            handled.append(event)
+        return handled, retry_in, pause
+
     async def prefetch(self, consumer: Consumer) -> tuple[list[int], Mapping[int, object]]:
         """The outbox ids of the consumer's due deliveries, seen in a short transaction that
         locks nothing, and what its prefetch() read for them with no transaction open."""
@@ -184,6 +229,7 @@ class ConsumerRunner:
             events = [bus.BusEvent.from_row(item.event) for item in seen]
         if not events:
             return [], MappingProxyType({})
+        self._prefetch_first[consumer.name] = consumer.must_prefetch(events)
         return [event.id for event in events], await consumer.prefetch(self.sessions, events)
 
     async def emit_due_tasks(self) -> int:

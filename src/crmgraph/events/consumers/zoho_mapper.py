@@ -33,7 +33,7 @@ tokens.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -46,6 +46,7 @@ from crmgraph.errors import TransientFailure
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.consumers.base import Consumer, batch_session, prefetched
 from crmgraph.events.envelope import Envelope
+from crmgraph.events.states import ZohoInboundEventState
 from crmgraph.events.zoho_payloads import ZohoRecordReceived
 from crmgraph.zoho import channels, orgs
 from crmgraph.zoho.crm_api import Endpoints, ZohoCrmApi, ZohoRefused
@@ -104,22 +105,18 @@ class ZohoMapper(Consumer):
             mark_processed(row, applied)
         # The mapped writes' own events commit with the batch; the runner then looks again.
 
+    def must_prefetch(self, events: Sequence[BusEvent]) -> bool:
+        return any(True for _ in _reads(events))
+
     async def prefetch(
         self, sessions: async_sessionmaker[AsyncSession], events: Sequence[BusEvent]
     ) -> Mapping[int, object]:
         """The records of the batch's notification events from Zoho, by outbox id: a
         Fetched, or the exception reading it raised (handle() raises it)."""
         groups: defaultdict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
-        for event in events:
-            payload = Envelope.of(event).payload
-            if not isinstance(payload, ZohoRecordReceived):
-                continue
-            stored = payload.zoho_inbound_event
-            if is_notification(stored.source_format) and needs_read(
-                stored.operation, stored.record_id, stored.zoho_module
-            ):
-                key = (stored.tenant_id, stored.org_id, stored.zoho_module)
-                groups[key].append((event.id, str(stored.record_id)))
+        for event, stored in _reads(events):
+            key = (stored.tenant_id, stored.org_id, stored.zoho_module)
+            groups[key].append((event.id, str(stored.record_id)))
         answers: dict[int, object] = {}
         for (tenant_id, org_id, module), wanted in groups.items():
             try:
@@ -144,6 +141,20 @@ class ZohoMapper(Consumer):
             )
         ids = [rid for _, rid in wanted]
         return await self.api.records(sessions, scope, org_id, oauth, module, ids)
+
+
+def _reads(events: Sequence[BusEvent]) -> Iterator[tuple[BusEvent, ZohoInboundEventState]]:
+    """The events whose record must be read from Zoho (notification callbacks'), each with
+    its stored row."""
+    for event in events:
+        payload = Envelope.of(event).payload
+        if not isinstance(payload, ZohoRecordReceived):
+            continue
+        stored = payload.zoho_inbound_event
+        if is_notification(stored.source_format) and needs_read(
+            stored.operation, stored.record_id, stored.zoho_module
+        ):
+            yield event, stored
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,17 @@ PARENTS = (
     "RETURN id, p.id AS other"
 )
 CHILDREN = f"UNWIND $ids AS id MATCH {ACCOUNT}-[:PARENT_OF]->(c:Account) RETURN id, c.id AS other"
+# Expanded from the anchor (its (tenant_id, id) index seek) with one record per account
+# asked, its [id, depth] pairs collected on the server: a record per descendant cost
+# thousands of records through the driver, 1.7 s for 50 mid-level accounts against 0.2 s
+# on the server (PROFILE: about 2 db hits per account reached either way).
 ANCESTORS = (
     f"UNWIND $ids AS id MATCH path = (a:Account)-[:PARENT_OF*{DEPTHS}]->{ACCOUNT} "
-    "RETURN id, a.id AS other, length(path) AS depth"
+    "RETURN id, collect([a.id, length(path)]) AS found"
 )
 DESCENDANTS = (
     f"UNWIND $ids AS id MATCH path = {ACCOUNT}-[:PARENT_OF*{DEPTHS}]->(d:Account) "
-    "RETURN id, d.id AS other, length(path) AS depth"
+    "RETURN id, collect([d.id, length(path)]) AS found"
 )
 RELATIONSHIPS = (
     f"UNWIND $ids AS id MATCH {ACCOUNT}-[x:RELATED]-(:Account) "
@@ -141,7 +145,7 @@ class Neo4jGraphStore:
                       ids: Sequence[UUID]) -> dict[UUID, list[Ranked]]:  # fmt: skip
         found: dict[UUID, list[Ranked]] = {i: [] for i in ids}
         for r in await self._pairs(query, statement, tenant, ids):
-            found[UUID(r["id"])].append(Ranked(int(r["depth"]), UUID(r["other"])))
+            found[UUID(r["id"])] = [Ranked(int(depth), UUID(other)) for other, depth in r["found"]]
         return by_depth(found)
 
     async def relationships(self, tenant: str, ids: Sequence[UUID]) -> dict[UUID, list[Related]]:

@@ -9,10 +9,14 @@ from math import lcm
 
 from crmgraph.domain.attribution.journeys import CENT
 
+# A weight is exact: an integer or a fraction. Only the ratios of a journey's weights count.
+Weight = Fraction | int
 
-def allocate(amount: Decimal, weights: Sequence[Fraction]) -> tuple[Decimal, ...]:
-    """Each share's exact quota in cents is floored; the cents left over go one each to the
-    largest fractional parts, ties to the earlier position. The shares sum to `amount`.
+
+def allocate(amount: Decimal, weights: Sequence[Weight]) -> tuple[Decimal, ...]:
+    """Each share's exact quota in cents (amount * weight / sum of weights) is floored; the
+    cents left over go one each to the largest fractional parts, ties to the earlier
+    position. The shares sum to `amount`.
 
     `amount` is in whole cents and at least zero; weights are at least zero and not all zero.
     """

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from fractions import Fraction
 
 from crmgraph.domain.attribution import journeys as jr
 from crmgraph.domain.attribution import markov, rules
-from crmgraph.domain.attribution.allocation import allocate
+from crmgraph.domain.attribution.allocation import Weight, allocate
 from crmgraph.domain.attribution.groups import GroupBy, key_of
 from crmgraph.domain.attribution.journeys import Journey, Touchpoint
 from crmgraph.domain.attribution.rules import DEFAULT_HALF_LIFE, Model
@@ -56,23 +55,25 @@ def attribute(
     for journey in journeys:
         jr.validate(journey)
     paths = [jr.path(j) for j in journeys]
+    keyed = [[key_of(t, group_by) for t in p] for p in paths]  # each touch's key, once
     shares: dict[str, float] = {}
     if model is Model.DATA_DRIVEN:
-        walks = [
-            ([key_of(t, group_by) for t in p], j.converted)
-            for j, p in zip(journeys, paths, strict=True)
-        ]
+        walks = [(keys, j.converted) for j, keys in zip(journeys, keyed, strict=True)]
         shares = markov.removal_effects(walks).shares
     out = []
-    for journey, touches in zip(journeys, paths, strict=True):
-        keys = [key_of(t, group_by) for t in touches]
+    for journey, touches, keys in zip(journeys, paths, keyed, strict=True):
         # Whole cents (validated), written with two places like every credit.
         revenue = journey.revenue.quantize(jr.CENT) if journey.converted else ZERO
         if not touches:
             out.append(JourneyAttribution(journey=journey, credits=(), unattributed=revenue))
             continue
-        w = _weights(model, journey, touches, keys, shares, half_life)
-        amounts = allocate(revenue, w)
+        # Nothing to split: every weighting gives each touch 0.00 (most journeys of the
+        # data-driven model's set did not convert), so no weights are computed.
+        amounts = (
+            (ZERO,) * len(touches)
+            if revenue == 0
+            else allocate(revenue, _weights(model, journey, touches, keys, shares, half_life))
+        )
         credits = tuple(TouchCredit(touchpoint=t, key=k, amount=a)
                         for t, k, a in zip(touches, keys, amounts, strict=True))  # fmt: skip
         out.append(JourneyAttribution(journey=journey, credits=credits, unattributed=ZERO))
@@ -86,14 +87,15 @@ def _weights(
     keys: list[str],
     shares: dict[str, float],
     half_life: timedelta,
-) -> tuple[Fraction, ...]:
+) -> tuple[Weight, ...]:
+    """Weights in proportion (allocate splits by their ratios, exactly)."""
     if model is Model.LINEAR:
         return rules.linear_weights(touches)
     if model is Model.TIME_DECAY:
         end = journey.closed_at or max(t.occurred_at for t in touches)
         return rules.time_decay_weights(touches, converted_at=end, half_life=half_life)
     if model is Model.DATA_DRIVEN:
-        exact = tuple(Fraction(shares.get(k, 0.0)) for k in keys)
+        exact = rules.exact_ratios([shares.get(k, 0.0) for k in keys])
         # Only when nothing converted anywhere (all effects 0): nothing to split but zero.
         return exact if any(exact) else rules.linear_weights(touches)
     return rules.position_weights(model, journey, touches)

@@ -104,11 +104,17 @@ def revenue_attribution(
     results = attribute(journeys, model=model, group_by=group_by, half_life=half_life)
     campaigns = campaigns or {}
     converting = sum(1 for r in results if r.journey.converted and r.credits)
-    # Each journey under each key its path holds: one pass, not one per key.
-    by_key: dict[str, list[JourneyAttribution]] = defaultdict(list)
+    # Each journey under each key its path holds, with that key's credit and touches: one
+    # pass over the credits, not one per key.
+    by_key: dict[str, list[Held]] = defaultdict(list)
     for r in results:
-        for key in dict.fromkeys(c.key for c in r.credits):
-            by_key[key].append(r)
+        credit: dict[str, Decimal] = {}
+        touches: dict[str, int] = {}
+        for c in r.credits:
+            credit[c.key] = credit.get(c.key, ZERO) + c.amount
+            touches[c.key] = touches.get(c.key, 0) + 1
+        for key, amount in credit.items():
+            by_key[key].append(Held(r, amount, touches[key]))
     groups = [_group(key, by_key[key], converting, campaigns, group_by, include_indirect)
               for key in sorted(by_key)]  # fmt: skip
     total = sum((r.revenue for r in results), ZERO)
@@ -139,9 +145,18 @@ def revenue_attribution(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A journey whose path holds a key: its credit and number of touches under that key."""
+
+    result: JourneyAttribution
+    credit: Decimal
+    touches: int
+
+
 def _group(
     key: str,
-    mine: Sequence[JourneyAttribution],
+    held: Sequence[Held],
     converting: int,
     campaigns: Mapping[str, Campaign],
     group_by: GroupBy,
@@ -150,10 +165,10 @@ def _group(
     direct = influenced = ZERO
     credited: list[GroupJourney] = []
     opened = 0
-    for r in mine:
+    for h in held:
+        r, credit = h.result, h.credit
         if not r.journey.converted:
             continue
-        credit = sum((c.amount for c in r.credits if c.key == key), ZERO)
         if r.credits[0].key == key:
             direct += credit
             opened += 1
@@ -174,19 +189,20 @@ def _group(
         attribution_percentage=0.0,
         first_touch_percentage=_pct(opened, converting) or 0.0,
         roi=float(total / budget) if budget else None,
-        funnel=_funnel(key, mine),
+        funnel=_funnel(held),
         journeys=tuple(credited),
     )
 
 
-def _funnel(key: str, mine: Sequence[JourneyAttribution]) -> Funnel:
+def _funnel(held: Sequence[Held]) -> Funnel:
+    mine = [h.result for h in held]
     leads = [r for r in mine if r.journey.lead_created_at is not None]
     opportunities = [r for r in mine if r.journey.opportunity_created_at is not None]
     won = [r for r in mine if r.journey.converted]
     days = [(r.journey.closed_at - r.credits[0].touchpoint.occurred_at) / timedelta(days=1)
             for r in won if r.journey.closed_at is not None]  # fmt: skip
     return Funnel(
-        touches=sum(1 for r in mine for c in r.credits if c.key == key),
+        touches=sum(h.touches for h in held),
         journeys=len(mine),
         leads=len(leads),
         qualified_leads=sum(1 for r in mine if r.journey.qualified_at is not None),

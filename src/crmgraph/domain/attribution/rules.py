@@ -87,21 +87,27 @@ def position_weights(
     return tuple(w / total for w in weights)
 
 
-def linear_weights(touches: tuple[Touchpoint, ...]) -> tuple[Fraction, ...]:
-    return tuple(Fraction(1, len(touches)) for _ in touches)
+def linear_weights(touches: tuple[Touchpoint, ...]) -> tuple[int, ...]:
+    """1 each (in proportion: 1/n of the revenue each)."""
+    return (1,) * len(touches)
 
 
 def time_decay_weights(
     touches: tuple[Touchpoint, ...], *, converted_at: datetime, half_life: timedelta
-) -> tuple[Fraction, ...]:
-    """weight = 2^(-(converted_at - occurred_at) / half_life), normalised.
+) -> tuple[int, ...]:
+    """weight = 2^(-(converted_at - occurred_at) / half_life), in proportion.
 
     Computed relative to the latest touch (its weight 1): the same ratios, but a path months
     before its close does not underflow every weight to zero.
     """
     latest = max(t.occurred_at for t in touches)
     assert latest <= converted_at
-    raw = [2.0 ** -((latest - t.occurred_at) / half_life) for t in touches]
-    exact = [Fraction(w) for w in raw]
-    total = sum(exact, Fraction(0))
-    return tuple(w / total for w in exact)
+    return exact_ratios([2.0 ** -((latest - t.occurred_at) / half_life) for t in touches])
+
+
+def exact_ratios(values: list[float]) -> tuple[int, ...]:
+    """Integers in exactly the ratios of the floats (each float is an integer over a power
+    of two): what Fraction(value) gives, without Fraction arithmetic per touch."""
+    ratios = [v.as_integer_ratio() for v in values]
+    common = max(d for _, d in ratios)  # powers of two: the largest is their lcm
+    return tuple(n * (common // d) for n, d in ratios)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,8 @@ from crmgraph.domain.attribution import (
     Touchpoint,
     attribute,
 )
+from crmgraph.domain.attribution.allocation import allocate
+from crmgraph.domain.attribution.rules import exact_ratios
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 times = st.integers(min_value=0, max_value=400 * 24).map(lambda h: T0 + timedelta(hours=h))
@@ -81,3 +84,17 @@ def test_credits_sum_to_revenue_in_cents_and_ignore_input_order(
     assert attribute(js, model=model, group_by=group_by) == results
     again = attribute(reordered(js, rnd), model=model, group_by=group_by)
     assert by_touch(again) == by_touch(results)
+
+
+@given(
+    st.integers(min_value=0, max_value=10**11),
+    st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=9),
+)
+@settings(max_examples=300)
+def test_integer_ratios_split_as_the_exact_fractions(cents: int, values: list[float]) -> None:
+    """The time-decay and data-driven weights go to allocate as integers in the floats' exact
+    ratios: every split is the one their Fractions give."""
+    if not any(values):
+        return
+    amount = Decimal(cents) / 100
+    assert allocate(amount, exact_ratios(values)) == allocate(amount, [Fraction(v) for v in values])

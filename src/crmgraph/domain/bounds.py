@@ -43,6 +43,7 @@ KEY_FACTORS = 5  # LeadScore.keyFactors
 SCORE_ADJUSTMENTS = 20  # LeadScore.adjustments: factors adjusted by hand at once
 
 # Lists the client writes, refused beyond the bound.
+SPECIALIZATIONS = 10  # User.specializations (setUserSpecializations)
 PARTICIPANTS = 50  # Communication.participants
 ATTENDEES = 50  # Event.attendees
 SCORING_FACTORS = 20  # LeadScore.scoringFactors, LeadScoreHistory.scoringFactors

@@ -56,6 +56,8 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
             Topic.TOUCHPOINT_RECORDED,
         }
     ),
+    # A score that may qualify a lead (crmgraph.events.consumers.lead_router).
+    "lead-router": frozenset({Topic.LEAD_SCORED}),
 }
 
 

@@ -65,6 +65,6 @@ def test_connection_budget_counts_the_runner_pool_and_listener(pg_settings: Sett
     # The README's figures, DB_POOL_SIZE 8: 8 read + 4 write, and with the consumers the
     # runner's pool (a connection per consumer, the dispatcher's 2, the due-task scan) + LISTEN.
     settings = pg_settings.model_copy(update={"db_pool_size": 8})
-    assert pool_size(CONSUMERS) == len(CONSUMERS) + 2 + 1 == 8
+    assert pool_size(CONSUMERS) == len(CONSUMERS) + 2 + 1 == 9
     assert connection_budget(settings, consumers=False) == 12
-    assert connection_budget(settings, consumers=True) == 21
+    assert connection_budget(settings, consumers=True) == 22

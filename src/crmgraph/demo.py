@@ -82,7 +82,11 @@ async def load_demo(
             role="tenant_admin",
         )
         rep = models.User(
-            tenant_id=DEMO_TENANT, email="rep@demo.example", name="Sam Seller", role="sales_rep"
+            tenant_id=DEMO_TENANT,
+            email="rep@demo.example",
+            name="Sam Seller",
+            role="sales_rep",
+            specializations=["smb", "manufacturing"],
         )
         session.add_all([admin, rep])
         await session.flush()
@@ -181,3 +185,4 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
     await demo_leads.load_leads(session, scope)
     await load_marketing(session, scope, won_contact=contact_ids["Liskov"], stages=stage_ids)
     await demo_leads.score_leads(session, scope)
+    await demo_leads.route_leads(session, scope)

@@ -43,7 +43,7 @@ async def _counts(
     """Rows of model in statuses, grouped by the user column by, for users ids."""
     stmt = scoped(select(by, func.count()), model, scope)
     stmt = stmt.where(by.in_(ids), model.status.in_(statuses)).group_by(by)
-    return {user: n for user, n in (await session.execute(stmt)).tuples() if user is not None}
+    return {user: n for user, n in await session.execute(stmt) if user is not None}
 
 
 async def reps_of(session: AsyncSession, scope: Scope) -> list[Rep]:

@@ -101,6 +101,26 @@ def tasks_of(stack: Stack, lead: str) -> int:
     return stack.call(count)
 
 
+def redeliver(stack: Stack, lead: str) -> int:
+    """Hands every lead.scored event of the lead to the lead-router again, as after a crash
+    before its batch committed; returns how many."""
+
+    async def again() -> int:
+        e = models.OutboxEvent
+        async with stack.runtime.sessions() as session, session.begin():
+            ids = list(
+                await session.scalars(
+                    select(e.id).where(e.topic == "lead.scored", e.aggregate_id == lead)
+                )
+            )
+            session.add_all(
+                models.OutboxDelivery(consumer=LeadRouter.name, outbox_id=i) for i in ids
+            )
+        return len(ids)
+
+    return stack.call(again)
+
+
 def routing_of(stack: Stack, tenant: str, lead: str) -> dict[str, Any]:
     found: dict[str, Any] = ok(stack, ROUTING, tenant, l=lead)["lead"]
     return found
@@ -170,6 +190,11 @@ def test_a_qualified_lead_goes_once_to_the_best_matching_rep_with_a_task(
     again = routing_of(stack, tenant, lead)
     assert again["score"] == 74
     assert again["routing"] == routing
+    assert tasks_of(stack, lead) == 1
+    # Nor does every one of its lead.scored events handled again (a redelivery).
+    assert redeliver(stack, lead) == 3
+    settled(stack, tenant)
+    assert routing_of(stack, tenant, lead)["routing"] == routing
     assert tasks_of(stack, lead) == 1
 
 

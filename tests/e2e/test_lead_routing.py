@@ -121,6 +121,18 @@ def redeliver(stack: Stack, lead: str) -> int:
     return stack.call(again)
 
 
+def topics_of(stack: Stack, aggregate: str) -> list[str]:
+    async def read() -> list[str]:
+        e = models.OutboxEvent
+        async with stack.runtime.sessions() as session:
+            rows = await session.scalars(
+                select(e.topic).where(e.aggregate_id == aggregate).order_by(e.id)
+            )
+            return list(rows)
+
+    return stack.call(read)
+
+
 def routing_of(stack: Stack, tenant: str, lead: str) -> dict[str, Any]:
     found: dict[str, Any] = ok(stack, ROUTING, tenant, l=lead)["lead"]
     return found
@@ -172,6 +184,9 @@ def test_a_qualified_lead_goes_once_to_the_best_matching_rep_with_a_task(
     assert task["relatedTo"] == {"id": lead}
     due = datetime.fromisoformat(task["dueDate"]) - datetime.fromisoformat(routing["routedAt"])
     assert abs(due - timedelta(hours=24)) < timedelta(minutes=1)
+    # Written through the domain's paths, so their events fire.
+    assert topics_of(stack, lead).count("lead.updated") == 1  # the owner set
+    assert topics_of(stack, task["id"]) == ["activity.created"]
 
     # A rescore (an answer logged: +2 for an inbound message) does not route it again.
     ok(

@@ -578,6 +578,9 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         )
     ],
     (M, "revokeApiKey"): refused(lambda a, b: {"id": a.api_key}),
+    (M, "setUserSpecializations"): refused(
+        lambda a, b: {"userId": a.user, "specializations": ["cloud_migration"]}
+    ),
     (Q, "webhookSubscriptions"): [own()],
     (M, "createWebhookSubscription"): [
         Variant(

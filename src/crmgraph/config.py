@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     consumers_in_process: bool = True
     # Per process: the read pool holds at most this many PostgreSQL connections, the write pool
     # half as many (at least 2); a process running the consumers adds the runner's pool and
-    # one to LISTEN (crmgraph.runtime.connection_budget: 12, or 23, with the default 8). A
+    # one to LISTEN (crmgraph.runtime.connection_budget: 12, or 24, with the default 8). A
     # request holds one only while a query runs and waits for one when all are busy: the
     # pools never grow, so the processes' budgets must sum under PostgreSQL's max_connections.
     db_pool_size: int = Field(default=8, gt=0)

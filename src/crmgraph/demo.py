@@ -85,7 +85,11 @@ async def load_demo(
             role="tenant_admin",
         )
         rep = models.User(
-            tenant_id=DEMO_TENANT, email="rep@demo.example", name="Sam Seller", role="sales_rep"
+            tenant_id=DEMO_TENANT,
+            email="rep@demo.example",
+            name="Sam Seller",
+            role="sales_rep",
+            specializations=["smb", "manufacturing"],
         )
         session.add_all([admin, rep])
         await session.flush()
@@ -211,3 +215,4 @@ async def _load(session: AsyncSession, scope: Scope, rep_id: UUID) -> None:
     await load_marketing(session, scope, won_contact=contact_ids["Liskov"], stages=stage_ids)
     await demo_leads.score_leads(session, scope)
     await load_sales_history(session, scope, pipeline_id=pipeline.id, stages=stage_ids)
+    await demo_leads.route_leads(session, scope)

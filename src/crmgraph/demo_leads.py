@@ -1,6 +1,7 @@
 """The demo tenant's leads, with what lead scoring reads (job titles, company facts in custom
 fields, pages visited, an answered email), and their computed scores (README "Lead scoring":
-Dennis Ritchie 86, qualified, a demo to schedule)."""
+Dennis Ritchie 86, qualified, a demo to schedule); its sales reps' specializations and the
+routing of the qualified lead (README "Lead routing": Dennis goes to Grace Hopper)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.domain import activities, leads, marketing
+from crmgraph.domain.lead_routing import route_lead
 from crmgraph.domain.lead_scoring import rescore_lead
 
 # (first, last, email, company, source, job title, custom fields)
@@ -59,6 +61,11 @@ LEADS: tuple[tuple[str, str, str, str, str, str, dict[str, Any]], ...] = (
         "Developer",
         {"companySize": "small"},
     ),
+)
+# Sales reps besides Sam Seller (demo.py): (name, email, specializations).
+REPS = (
+    ("Grace Hopper", "grace@demo.example", ["technology", "enterprise_sales", "cloud_migration"]),
+    ("Linus Care", "linus@demo.example", ["healthcare"]),
 )
 PAGES = ("https://demo.example/pricing", "https://demo.example/demo")  # Dennis's visits
 
@@ -113,6 +120,18 @@ async def score_leads(session: AsyncSession, scope: Scope) -> None:
     stmt = scoped(select(models.Lead), models.Lead, scope).order_by(models.Lead.created_at)
     for lead in list(await session.scalars(stmt)):
         await rescore_lead(session, scope, lead)
+
+
+async def route_leads(session: AsyncSession, scope: Scope) -> None:
+    """Add the reps and route every qualified demo lead now, through the path the
+    lead-router consumer takes (which then finds them routed)."""
+    session.add_all(
+        models.User(tenant_id=scope.tenant_id, name=name, email=email, specializations=specs)
+        for name, email, specs in REPS
+    )
+    stmt = scoped(select(models.Lead), models.Lead, scope).order_by(models.Lead.created_at)
+    for lead in list(await session.scalars(stmt)):
+        await route_lead(session, scope, lead, event_id="demo")
 
 
 async def lead_id(session: AsyncSession, scope: Scope, email: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from crmgraph.domain import accounts
+from crmgraph.domain import accounts, lead_routing
 from crmgraph.gql.context import Info
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
@@ -13,7 +13,7 @@ from subgraphs.accounts.inputs import (
     CreateAccountInput,
     UpdateAccountInput,
 )
-from subgraphs.accounts.types import Account, AccountRelationship
+from subgraphs.accounts.types import Account, AccountRelationship, User
 
 
 @strawberry.type
@@ -24,6 +24,11 @@ class AccountPayload:
 @strawberry.type
 class AccountRelationshipPayload:
     relationship: AccountRelationship
+
+
+@strawberry.type
+class UserPayload:
+    user: User
 
 
 @strawberry.type
@@ -87,3 +92,18 @@ class Mutation:
             )
         )
         return DeletePayload(id=id)
+
+    @strawberry.mutation(
+        description="Replace a user's specializations (at most 10 short tags; each is kept "
+        "lower case with underscores): what lead routing matches qualified leads with.",
+    )
+    async def set_user_specializations(
+        self, info: Info, user_id: strawberry.ID, specializations: list[str]
+    ) -> UserPayload:
+        id_ = parse_id(user_id, field="userId")
+        row = await info.context.write(
+            lambda session, scope: lead_routing.set_specializations(
+                session, scope=scope, user_id=id_, specializations=specializations
+            )
+        )
+        return UserPayload(user=User.from_row(row))

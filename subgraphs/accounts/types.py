@@ -179,6 +179,10 @@ class User:
     name: str
     role: str
     team: str | None
+    specializations: list[str] = strawberry.field(
+        description="Short tags (cloud_migration, enterprise_sales, an industry) a qualified "
+        "lead's facts are matched with when it is routed to a sales rep."
+    )
 
     @classmethod
     def from_row(cls, row: models.User) -> User:
@@ -188,6 +192,7 @@ class User:
             name=row.name,
             role=row.role,
             team=row.team,
+            specializations=list(row.specializations or ())[: bounds.SPECIALIZATIONS],
         )
 
     @classmethod

@@ -9,6 +9,7 @@ from crmgraph.gql.schema import build_schema
 from crmgraph.runtime import Runtime
 from subgraphs.leads.mutations import Mutation
 from subgraphs.leads.queries import Query
+from subgraphs.leads.routing import LeadRouting
 from subgraphs.leads.subscriptions import Subscription
 from subgraphs.leads.types import Account, Contact, Deal, Lead, User
 
@@ -17,7 +18,7 @@ schema = build_schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Lead, Contact, Account, Deal, User],
+    types=[Lead, Contact, Account, Deal, User, LeadRouting],
 )
 
 

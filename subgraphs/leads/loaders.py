@@ -26,6 +26,12 @@ class LeadLoaders(LoaderBase):
         return self.all_by(hist, hist.lead_id, order=newest_first, limit=bounds.SCORING_HISTORY)
 
     @cached_property
+    def routing_by_lead(self) -> Loader[UUID, list[models.LeadRouting]]:
+        """The lead's routing (a lead has at most one)."""
+        r = models.LeadRouting
+        return self.all_by(r, r.lead_id, order=(r.created_at,), limit=1)
+
+    @cached_property
     def score_explanation_by_lead(self) -> Loader[UUID, models.LeadScoreExplanation | None]:
         e = models.LeadScoreExplanation
 

@@ -20,6 +20,7 @@ from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import REFERENCE_ONLY, json_out
 from subgraphs.leads.marketing import Touchpoint, latest_touches
+from subgraphs.leads.routing import LeadRouting
 from subgraphs.leads.scoring import (
     LeadQualificationStatus,
     LeadScoreAdjustment,
@@ -148,6 +149,14 @@ class Lead:
     async def scoring_history(self, info: Info) -> list[LeadScoreHistory]:
         rows = await info.context.loaders.score_history_by_lead.load(parse_id(self.id))
         return [LeadScoreHistory.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The sales rep and qualification task the lead was routed to when its "
+        "score reached the qualified threshold; null until then."
+    )
+    async def routing(self, info: Info) -> LeadRouting | None:
+        rows = await info.context.loaders.routing_by_lead.load(parse_id(self.id))
+        return LeadRouting.from_row(rows[0]) if rows else None
 
     @strawberry.field(description="First and last name.")
     def full_name(self) -> str:

@@ -53,7 +53,9 @@ MOVE = "mutation($d: ID!, $s: ID!) { moveDealStage(dealId: $d, stageId: $s) { de
 LEAD = """mutation { createLead(input: {firstName: "L", lastName: "M", email: "l@m.io",
   source: "Web"}) { lead { id } } }"""
 PIPELINE_OF = "query($id: ID!) { deal(id: $id) { pipeline { id } } }"
-SCORE = "mutation($l: ID!) { updateLeadScore(leadId: $l, score: 90) { score } }"
+# Under the qualified threshold (70): routing the lead would add its task's event at some
+# moment (README "Lead routing").
+SCORE = "mutation($l: ID!) { updateLeadScore(leadId: $l, score: 60) { score } }"
 CONTACT = 'mutation { createContact(input: {firstName: "C", lastName: "D"}) { contact { id } } }'
 ACCOUNT = 'mutation { createAccount(input: {name: "Acme"}) { account { id } } }'
 

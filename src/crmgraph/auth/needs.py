@@ -116,6 +116,8 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     "Mutation.deleteAccountRelationship": need("accounts:write"),
     "Mutation.createApiKey": need("api_keys:write"),
     "Mutation.revokeApiKey": need("api_keys:write"),
+    # what lead routing matches leads with: tenant admins (tenant:*)
+    "Mutation.setUserSpecializations": need("users:write"),
     **reads("webhooks", "Query.webhookSubscriptions"),
     "Mutation.createWebhookSubscription": need("webhooks:write"),
     "Mutation.deleteWebhookSubscription": need("webhooks:write"),
@@ -216,6 +218,7 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
         *need("deals:write", when=_creates_deal),
     ),
     **reads("leads", "Subscription.leadScoreChanged", "Contact.leadSource"),
+    "LeadRouting.task": need("activities:read"),  # the qualification task routing made
     # marketing: campaigns, touchpoints, attribution (the leads subgraph)
     **reads(
         "campaigns",

@@ -55,6 +55,7 @@ WIN_RISKS = 5  # WinProbability.riskFactors: one of each kind at most
 WIN_INDICATORS = 3  # WinProbability.successIndicators: one of each kind at most
 
 # Lists the client writes, refused beyond the bound.
+SPECIALIZATIONS = 10  # User.specializations (setUserSpecializations)
 PARTICIPANTS = 50  # Communication.participants
 ATTENDEES = 50  # Event.attendees
 SCORING_FACTORS = 20  # LeadScore.scoringFactors, LeadScoreHistory.scoringFactors

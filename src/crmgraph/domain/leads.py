@@ -79,6 +79,9 @@ class LeadChanges:
     status: Maybe[str] = UNSET
     score: Maybe[int] = UNSET
     custom_fields: Maybe[dict[str, Any] | None] = UNSET
+    # Not in the GraphQL input: lead routing (crmgraph.domain.lead_routing) sets it to a rep
+    # of the tenant it read.
+    owner_id: Maybe[UUID | None] = UNSET
 
 
 def settable_status(status: str, *, field: str = "status") -> str:

@@ -67,6 +67,8 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
     # The topics of the automation triggers (crmgraph.domain.automation_triggers.topics(),
     # which a test holds equal to this).
     "automation": frozenset({Topic.DEAL_CREATED, Topic.DEAL_STAGE_CHANGED, Topic.DEAL_UPDATED}),
+    # A score that may qualify a lead (crmgraph.events.consumers.lead_router).
+    "lead-router": frozenset({Topic.LEAD_SCORED}),
 }
 
 

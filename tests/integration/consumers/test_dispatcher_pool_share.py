@@ -66,6 +66,6 @@ def test_connection_budget_counts_the_runner_pool_and_listener(pg_settings: Sett
     # runner's pool (a connection per consumer, the dispatcher's 2, the Zoho channel
     # renewal's 1, the due-task scan) + LISTEN.
     settings = pg_settings.model_copy(update={"db_pool_size": 8})
-    assert pool_size(CONSUMERS) == len(CONSUMERS) + 2 + 1 + 1 == 10
+    assert pool_size(CONSUMERS) == len(CONSUMERS) + 2 + 1 + 1 == 11
     assert connection_budget(settings, consumers=False) == 12
-    assert connection_budget(settings, consumers=True) == 23
+    assert connection_budget(settings, consumers=True) == 24

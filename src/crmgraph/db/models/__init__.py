@@ -27,6 +27,7 @@ from crmgraph.db.models.leads import Lead, LeadScoreHistory
 from crmgraph.db.models.marketing import Campaign, Touchpoint
 from crmgraph.db.models.outbox import OutboxDelivery, OutboxEvent
 from crmgraph.db.models.pipelines import Pipeline, PipelineStage
+from crmgraph.db.models.routing import LeadRouting
 from crmgraph.db.models.scoring import LeadScoreAdjustment, LeadScoreExplanation, LeadScoringRules
 from crmgraph.db.models.webhooks import WebhookDelivery, WebhookJob, WebhookSubscription
 from crmgraph.db.models.zoho import (
@@ -51,6 +52,7 @@ __all__ = [
     "Event",
     "HealthWeights",
     "Lead",
+    "LeadRouting",
     "LeadScoreAdjustment",
     "LeadScoreExplanation",
     "LeadScoreHistory",

@@ -20,6 +20,8 @@ class User(TenantRow, Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(64), default="sales_rep")
     team: Mapped[str | None] = mapped_column(String(100))
+    # Short tags (crmgraph.domain.rep_choice) a qualified lead's facts are matched with.
+    specializations: Mapped[list[str]] = mapped_column(default=list)
 
 
 class Account(ZohoLinked, TenantRow, Base):

@@ -23,6 +23,7 @@ from crmgraph.events.consumer_topics import WANTS, consumer_names
 from crmgraph.events.consumers.automation import AutomationConsumer
 from crmgraph.events.consumers.base import Consumer
 from crmgraph.events.consumers.graph_projection import GraphProjection
+from crmgraph.events.consumers.lead_router import LeadRouter
 from crmgraph.events.consumers.lead_scorer import LeadScorer
 from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from crmgraph.events.consumers.webhooks import WebhookConsumer
@@ -35,6 +36,7 @@ CONSUMERS: tuple[type[Consumer], ...] = (
     GraphProjection,
     LeadScorer,
     AutomationConsumer,
+    LeadRouter,
 )
 
 if [consumer.name for consumer in CONSUMERS] != list(WANTS):

@@ -19,6 +19,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
@@ -42,6 +43,16 @@ def lead_of(event: BusEvent) -> UUID | None:
     return None
 
 
+async def locked_lead(session: AsyncSession, scope: Scope, lead_id: UUID) -> models.Lead | None:
+    """The lead read afresh and locked until the batch commits (None: deleted since)."""
+    return await session.scalar(
+        scoped(select(models.Lead), models.Lead, scope)
+        .where(models.Lead.id == lead_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )  # fmt: skip
+
+
 class LeadScorer(Consumer):
     name: ClassVar[str] = "lead-scorer"
 
@@ -52,12 +63,7 @@ class LeadScorer(Consumer):
         scope = Scope(tenant_id=event.tenant_id, kind="system")
         session = batch_session()
         async with session.begin_nested():  # a failure takes back this event's writes only
-            lead = await session.scalar(
-                scoped(select(models.Lead), models.Lead, scope)
-                .where(models.Lead.id == lead_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )  # fmt: skip
+            lead = await locked_lead(session, scope, lead_id)
             if lead is None:
                 return  # deleted since
             await rescore_lead(session, scope, lead)

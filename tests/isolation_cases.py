@@ -519,6 +519,9 @@ class Variant:
 Args = Callable[[Ids, Ids], dict[str, Any]]
 
 
+WIDE = {"start": "2020-01-01", "end": "2029-12-31"}  # a report period holding everything
+
+
 def nothing(*args: Args) -> list[Variant]:
     return [Variant(a, Expect.NOTHING) for a in args]
 
@@ -874,6 +877,15 @@ CASES: dict[tuple[str, str], list[Variant]] = {
         lambda a, b: {"pipelineId": a.pipeline, "period": "ALL_TIME"},
         lambda a, b: {"pipelineId": a.empty_pipeline, "period": "LAST_30_DAYS"},
     ),
+    # Reports: B's own figures, never A's; A's user or pipeline narrows B's report to nothing.
+    (Q, "salesReport"): [
+        Variant(lambda a, b: {"filter": {"period": WIDE}}, Expect.OWN),
+        Variant(lambda a, b: {"filter": {"period": WIDE, "userId": a.user}}, Expect.OWN),
+        Variant(lambda a, b: {"filter": {"period": WIDE, "pipelineIds": [a.pipeline]}}, Expect.OWN),
+    ],
+    (Q, "performanceMetrics"): nothing(lambda a, b: {"userId": a.user, "period": "YEAR"}),
+    (Q, "salesDashboard"): nothing(lambda a, b: {"userId": a.user}),
+    (Q, "dashboardData"): [Variant(lambda a, b: {"dashboardId": "sales"}, Expect.OWN)],
     (Q, "pipelineReport"): nothing(
         lambda a, b: {"pipelineId": a.pipeline}, lambda a, b: {"pipelineId": a.empty_pipeline}
     ),

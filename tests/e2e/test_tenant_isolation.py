@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from crmgraph.db import models
-from crmgraph.events import deliveries
 from crmgraph.events.consumers.automation import AutomationConsumer
 from crmgraph.events.consumers.graph_projection import GraphProjection
 from tests.isolation_cases import (
@@ -36,6 +34,7 @@ from tests.isolation_cases import (
     seed_tenant,
     selection,
 )
+from tests.settle import settled
 from tests.stack import Stack
 
 SCHEMA = load_supergraph()
@@ -124,22 +123,7 @@ def projected(
     """Waits until the graph projection (or another consumer) has taken every event of
     tenant: fields answered from the graph (hierarchy, relationships, totalDealValue) are
     current only then, and the rows of stage automation's runs are all written."""
-
-    async def pending() -> int:
-        d, o = models.OutboxDelivery, models.OutboxEvent
-        stmt = (
-            select(d.outbox_id)
-            .join(o, o.id == d.outbox_id)
-            .where(o.tenant_id == tenant, d.consumer == consumer,
-                   d.state == deliveries.PENDING)
-        )  # fmt: skip
-        async with stack.runtime.engine.connect() as conn:
-            return len((await conn.execute(stmt)).all())
-
-    deadline = time.monotonic() + within
-    while stack.call(pending):
-        assert time.monotonic() < deadline, f"{consumer} did not catch up"
-        time.sleep(0.1)
+    settled(stack, tenant, consumer, within)
 
 
 def uuids_in(rows: Rows) -> set[str]:

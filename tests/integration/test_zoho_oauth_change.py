@@ -70,7 +70,7 @@ def callback(org_id: str, operation: str, at: int) -> dict[str, object]:
     return body
 
 
-async def until(check: Callable[[], object], within: float = 15.0) -> None:
+async def until(check: Callable[[], object], within: float = 60.0) -> None:
     async with asyncio.timeout(within):
         while not check():  # noqa: ASYNC110 (the runner and the stand-in's thread change it)
             await asyncio.sleep(0.05)

@@ -63,4 +63,7 @@ def test_processes_share_one_token_and_replace_a_refused_one_once(
     assert first == again == [{"7": RECORD}] * PROCESSES
     assert (calls_first, zoho.token_calls) == (1, 2)
     statuses = sorted(status for _, _, status in zoho.gets)
-    assert statuses == [200] * (2 * PROCESSES) + [401] * PROCESSES
+    # Each read succeeds once per round; a process that reads the stored token after another
+    # one replaced it never meets the refused one, so at most one 401 per process.
+    refused = len(statuses) - 2 * PROCESSES
+    assert statuses == [200] * (2 * PROCESSES) + [401] * refused and 1 <= refused <= PROCESSES

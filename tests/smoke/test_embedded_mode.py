@@ -21,6 +21,7 @@ from crmgraph.demo import CONTACTS, DEALS, load_demo
 from crmgraph.zoho.formats.base import hmac_hex
 from tests.e2e.test_account_hierarchy_graph import check_004, check_many
 from tests.e2e.test_account_relationships_graph import check_delete
+from tests.settle import settled
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
 
@@ -44,6 +45,9 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(settings, workdir=workdir)
     stack.start()
     assert stack.call(lambda: load_demo(stack.runtime.sessions, settings)) is True
+    # The demo's load is followed by the consumers' own writes (stage automation's tasks,
+    # scores, routing), which the figures below include, as `make run` shows them.
+    settled(stack, "demo")
     yield stack
     stack.stop()
 
@@ -212,8 +216,10 @@ def test_demo_revenue_attribution_shows_its_won_deals(embedded: Stack) -> None:
 def test_demo_sales_history_gives_win_probability_and_analytics(embedded: Stack) -> None:
     # crmgraph.demo_sales: 10 won and 6 lost closed deals; with the lead converted into
     # Negotiation and won (demo_marketing), 12 reached Negotiation (75%), 11 won:
-    # (11 + 7.5) / 22. "SOC monitoring renewal" (36,000, a task and an event) is like those
-    # of 10,000-49,999 with 1 or 2 activities: 3 won, 1 lost: (3 + 10 x 18.5/22) / 14.
+    # (11 + 7.5) / 22. The demo's stage automation (settled before the tests) gave the
+    # history deals moved through Qualification and Proposal their call and review tasks,
+    # so none of 10,000-49,999 with 1 or 2 activities is left like "SOC monitoring renewal"
+    # (36,000, a task and an event): the estimate is the stage's own rate.
     query = """{ deals(filter: {title: {eq: "SOC monitoring renewal"}}) { edges { node {
       winProbability { probability method basedOnDeals stageDeals riskFactors { factor }
         successIndicators { factor } } } } }
@@ -221,10 +227,10 @@ def test_demo_sales_history_gives_win_probability_and_analytics(embedded: Stack)
     body = embedded.graphql(query).json()
     assert body.get("errors") is None, body
     found = body["data"]["deals"]["edges"][0]["node"]["winProbability"]
-    assert found["probability"] == pytest.approx((3 + 10 * 18.5 / 22) / 14)
-    assert (found["method"], found["basedOnDeals"], found["stageDeals"]) == ("HISTORY", 4, 12)
-    # 2 activities against 23/11 for won deals; similar deals won 75% against 92%.
-    assert [r["factor"] for r in found["riskFactors"]] == ["low_engagement", "weak_similar_deals"]
+    assert found["probability"] == pytest.approx(18.5 / 22)
+    assert (found["method"], found["basedOnDeals"], found["stageDeals"]) == ("HISTORY", 0, 12)
+    # 2 activities against more for the won deals.
+    assert [r["factor"] for r in found["riskFactors"]] == ["low_engagement"]
     assert [s["factor"] for s in found["successIndicators"]] == ["late_stage"]
 
     pipeline = body["data"]["pipelines"][0]["pipelineAnalytics"]

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, tenant_filter
+from crmgraph.db.scoping import Scope, get_scoped, tenant_filter
 from crmgraph.db.sql_time import seconds_between
 from crmgraph.db.stage_stays import stage_stays
 from crmgraph.domain import bounds
@@ -54,7 +54,9 @@ async def performance(
     session: AsyncSession, scope: Scope, user_id: UUID | None, period: Period, *, now: datetime
 ) -> Performance:
     """The user's (None: the tenant's) deals closed in the period so far, and the open
-    pipeline now."""
+    pipeline now; NOT_FOUND on userId for a user the tenant does not have."""
+    if user_id is not None:
+        await get_scoped(session, models.User, user_id, scope=scope, field="userId", lock=False)
     start, end = period_days(period, now.date())
     request = report_request(start, end, user_id)
     d = models.Deal

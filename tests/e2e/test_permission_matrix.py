@@ -70,7 +70,13 @@ def expected(key: str, role: str, owner: bool, args: dict[str, Any]) -> list[str
             continue
         levels = {g.level for g in (rbac.grant(held, *p.split(":", 1)) for p in need.any_of)
                   if g.allowed}  # fmt: skip
-        if not levels or ("tenant" not in levels and need.owner is not None and not owner):
+        if need.tenant_wide and "tenant" not in levels:
+            return list(need.any_of)
+        # Below the tenant level an owner's need passes only for the caller's own row, named.
+        named = need.owner is not None and needs.argument(args, need.owner.argument) is not None
+        if not levels or (
+            "tenant" not in levels and need.owner is not None and not (owner and named)
+        ):
             return list(need.any_of)
     return None
 

@@ -49,8 +49,9 @@ def zoho() -> Iterator[ZohoStandIn]:
 
 
 @pytest.fixture
-async def runtime(pg_settings: Settings, zoho: ZohoStandIn) -> AsyncIterator[Runtime]:
-    settings = pg_settings.model_copy(update={"zoho_accounts_url": zoho.url})
+async def runtime(own_pg_settings: Settings, zoho: ZohoStandIn) -> AsyncIterator[Runtime]:
+    # A database of its own: the stack's zoho-mapper would otherwise take the callbacks.
+    settings = own_pg_settings.model_copy(update={"zoho_accounts_url": zoho.url})
     opened = await Runtime.open(settings)
     try:
         yield opened
@@ -149,7 +150,7 @@ def set_oauth(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
 
 
 async def test_cli_set_oauth_changes_what_it_is_given_and_keeps_the_rest(
-    runtime: Runtime, pg_settings: Settings, tenant: str, zoho: ZohoStandIn
+    runtime: Runtime, own_pg_settings: Settings, tenant: str, zoho: ZohoStandIn
 ) -> None:
     org_id = f"{uuid.uuid4().int % 10**12}"
     old = orgs.OAuthClient(zoho.client_id, zoho.client_secret, zoho.refresh_token)
@@ -157,12 +158,12 @@ async def test_cli_set_oauth_changes_what_it_is_given_and_keeps_the_rest(
         await orgs.add_org(session, scope=Scope(tenant_id=tenant), org_id=org_id, secret=None,
                            tokens=[TOKEN], oauth=old)  # fmt: skip
 
-    nothing = await asyncio.to_thread(set_oauth, pg_settings, org_id, "--tenant", tenant)
+    nothing = await asyncio.to_thread(set_oauth, own_pg_settings, org_id, "--tenant", tenant)
     elsewhere = await asyncio.to_thread(
-        set_oauth, pg_settings, org_id, "--tenant", f"{tenant}x", "--refresh-token", "1000.abc"
+        set_oauth, own_pg_settings, org_id, "--tenant", f"{tenant}x", "--refresh-token", "1000.abc"
     )
     done = await asyncio.to_thread(
-        set_oauth, pg_settings, org_id, "--tenant", tenant, "--refresh-token", NEW_CLIENT[2],
+        set_oauth, own_pg_settings, org_id, "--tenant", tenant, "--refresh-token", NEW_CLIENT[2],
         "--accounts-url", "https://accounts.zoho.eu",
     )  # fmt: skip
     async with runtime.sessions() as session:

@@ -101,9 +101,10 @@ async def test_cli_watch_enables_a_channel_with_our_url_and_token_and_stores_it(
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 async def runtime(
-    request: pytest.FixtureRequest, pg_settings: Settings, tmp_path: Path
+    request: pytest.FixtureRequest, own_pg_settings: Settings, tmp_path: Path
 ) -> AsyncIterator[Runtime]:
-    settings = pg_settings.model_copy(update={"zoho_watch_check_seconds": 0.1})
+    # A database of its own: the stack's zoho-mapper would otherwise renew the channels too.
+    settings = own_pg_settings.model_copy(update={"zoho_watch_check_seconds": 0.1})
     opened = await open_runtime(request.param, settings, tmp_path)
     try:
         yield opened

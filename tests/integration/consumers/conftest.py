@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from broadcaster import Broadcast
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine, create_session_factory
-from crmgraph.db.migrate import upgrade
 from crmgraph.events import bus
-from tests.conftest import admin
 from tests.integration.consumers.support import RECEIVER_SECRET, PrivateRedis
 from tests.webhook_receiver import Receiver
 
 
 @pytest.fixture(scope="module")
-def outbox_settings(pg_settings: Settings) -> Iterator[Settings]:
+def outbox_settings(own_pg_settings: Settings) -> Settings:
     """A database of its own: the stack's consumers (same session) must not take our rows."""
-    name = f"crmgraph_consumers_{uuid.uuid4().hex[:10]}"
-    asyncio.run(admin(pg_settings, f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_settings.database_url).set(database=name)
-    settings = pg_settings.model_copy(
-        update={"database_url": url.render_as_string(hide_password=False)}
-    )
-    asyncio.run(upgrade(settings))
-    yield settings
-    asyncio.run(admin(pg_settings, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    return own_pg_settings
 
 
 @pytest.fixture

@@ -41,7 +41,9 @@ def ok(stack: Stack, query: str, tenant: str, **variables: Any) -> Any:
     return body["data"]
 
 
-def eventually(read: Callable[[], T], done: Callable[[T], bool], timeout: float = 30) -> T:
+def eventually(read: Callable[[], T], done: Callable[[T], bool], timeout: float = 90) -> T:
+    # Generous: the session's one stack serves every end-to-end test, and its consumers may
+    # be working through other tests' events first.
     deadline = time.monotonic() + timeout
     while True:
         value = read()

@@ -86,4 +86,7 @@ ROUTES: Mapping[str, RouteNeed] = {
     # What its GraphQL twin (Query.customerHealth) needs: accounts, deals and activities.
     "GET /api/v1/analytics/customer-health/{account_id}": bearer(*all_of(HEALTH_READS)),
     "GET /api/v1/analytics/revenue-attribution": bearer("campaigns:read"),
+    # Mutation.updatePipelineStage's automationRules and PipelineStage.automationRules.
+    "GET /api/v1/pipelines/{pipeline_id}/stages/{stage_id}/automation": bearer("pipelines:read"),
+    "POST /api/v1/pipelines/{pipeline_id}/stages/{stage_id}/automation": bearer("pipelines:manage"),
 }

@@ -5,6 +5,7 @@ errors included, for several callers of two tenants."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -23,12 +24,7 @@ from crmgraph.gql.router_gate import HEADER
 from crmgraph.runtime import Runtime
 from subgraphs.deals.app import create_app
 from tests.factories import make_deal_world
-from tests.integration.compiled_cases import (
-    BENCH_AND_DESIGN,
-    Case,
-    Data,
-    cases,
-)
+from tests.integration.compiled_cases import BENCH_AND_DESIGN, DEAL_BY_ID, Case, Data, cases
 
 
 @dataclass
@@ -136,3 +132,19 @@ async def test_generated_operations_answer_alike(pair: Pair, data: st.DataObject
     assert_same(on, off, case, caller)
     if case.plain and caller in ("admin_a", "admin_b", "rep_a"):
         assert pair.counts.compiled == before + 1, f"{caller}: {case.query} {case.variables}"
+
+
+async def test_a_refused_token_is_checked_and_logged_once(
+    pair: Pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The compiled front authenticates; when it passes the request on, Strawberry's
+    context takes that outcome instead of checking the token again."""
+    case = Case(DEAL_BY_ID, {"id": str(pair.data.deal_ids[0][0])})
+    body = {"query": case.query, "variables": case.variables}
+    with caplog.at_level(logging.WARNING, logger="crmgraph.security"):
+        answer = await pair.compiled.post(
+            "/graphql", json=body, headers={"authorization": "Bearer not-a-token"}
+        )
+    assert answer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    failures = [r for r in caplog.records if "authentication_failed" in r.getMessage()]
+    assert len(failures) == 1, [r.getMessage() for r in failures]

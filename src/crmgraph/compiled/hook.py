@@ -22,6 +22,7 @@ from crmgraph.compiled.plan import Binding, Plan, PlanCache, RootCompiler, compi
 from crmgraph.compiled.selection import Unknown
 from crmgraph.config import Mode
 from crmgraph.errors import DomainError
+from crmgraph.gql.context import AUTHENTICATED
 from crmgraph.runtime import Runtime
 
 log = logging.getLogger("crmgraph.compiled")
@@ -54,7 +55,7 @@ class CompiledReads:
             await self.app(scope, receive, send)
             return
         body = await _read(receive)
-        answer = await self.answer(Request(scope), body)
+        answer = await self.answer(Request(scope), body, scope)
         if answer is None:
             self.counts.resolvers += 1
             await self.app(scope, _replay(body, receive), send)
@@ -65,8 +66,9 @@ class CompiledReads:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
-    async def answer(self, request: Request, body: bytes) -> bytes | None:
-        """The compiled answer, or None for the resolvers."""
+    async def answer(self, request: Request, body: bytes, scope: Scope) -> bytes | None:
+        """The compiled answer, or None for the resolvers (told in scope who the caller is,
+        once that is known: crmgraph.gql.context.AUTHENTICATED)."""
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return None
         try:
@@ -93,8 +95,10 @@ class CompiledReads:
         client = request.client.host if request.client else None
         try:
             caller = await self.runtime.authenticator.authenticate(headers, client)
-        except DomainError:
+        except DomainError as failure:
+            scope[AUTHENTICATED] = failure
             return None
+        scope[AUTHENTICATED] = caller
 
         def build() -> Plan | None:
             try:

@@ -34,5 +34,5 @@ schema = build_schema(
 
 def create_app(runtime: Runtime) -> ASGIApp:
     """GraphQL over HTTP and WebSocket, and /health, behind the router's secret."""
-    roots = deal_roots.roots(runtime.settings.max_page_size)
+    roots = deal_roots.roots(runtime.settings.max_page_size, schema, runtime.engine.dialect)
     return create_subgraph_app(NAME, schema, runtime, compiled_front(schema, runtime, roots))

@@ -16,10 +16,12 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
 from crmgraph.auth.tokens import issue_token
 from crmgraph.compiled.hook import CompiledReads
 from crmgraph.config import Settings
+from crmgraph.db import models
 from crmgraph.gql.router_gate import HEADER
 from crmgraph.runtime import Runtime
 from subgraphs.deals.app import create_app
@@ -52,6 +54,13 @@ async def pair(pg_settings: Settings) -> AsyncIterator[Pair]:
     tenants = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
     deal_ids = [await make_deal_world(on.sessions, t, deals_count=30, seed=n)
                 for n, t in enumerate(tenants)]  # fmt: skip
+    # A title with a quote, a backslash and LIKE's wildcards, for the filters that name it.
+    async with on.sessions() as session, session.begin():
+        await session.execute(
+            update(models.Deal)
+            .where(models.Deal.id == deal_ids[0][4])
+            .values(title="it's \\ 100%_ off")
+        )
     app_on, app_off = create_app(on), create_app(off)
     assert isinstance(_front(app_on), CompiledReads)
     assert not isinstance(_front(app_off), CompiledReads)
@@ -115,6 +124,8 @@ async def test_bench_and_design_operations_answer_alike(pair: Pair) -> None:
         for caller in pair.data.tokens:
             on, off = await both(pair, case, caller)
             assert_same(on, off, case, caller)
+    escaped = await both(pair, BENCH_AND_DESIGN[-1](pair.data), "admin_a")
+    assert escaped[0].json()["data"]["deals"]["totalCount"] == 1, escaped[0].json()
     # The bench's deal by id, page and entities compile for the admins at least.
     assert pair.counts.compiled - before >= 6, pair.counts
 

@@ -1,7 +1,7 @@
 """The deals subgraph's root fields as SQL: Query.deal(id), the Query.deals connection
-(sort, first/after; Relay cursors as crmgraph.db.pagination makes them) and `_entities` of
-Deal in the representations' order. A filter, last/before, or a cursor on a nullable sort
-column is left to the resolvers."""
+(filter, sort, first/after; Relay cursors as crmgraph.db.pagination makes them) and
+`_entities` of Deal in the representations' order. last/before, or a cursor on a nullable
+sort column, is left to the resolvers."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import json
 from typing import Any
 
 from graphql import GraphQLField, GraphQLObjectType, get_named_type
+from sqlalchemy import Dialect
+from strawberry.federation import Schema
 
 from crmgraph.auth import needs
 from crmgraph.compiled import jsontext as j
 from crmgraph.compiled.deal_fields import deal_object, object_type
+from crmgraph.compiled.deal_filter import ROW, filter_sql
 from crmgraph.compiled.plan import TENANT, Binding, Compiler, RootCompiler
 from crmgraph.compiled.selection import Field, Unknown
 from crmgraph.db import models
@@ -104,13 +107,13 @@ def child(parent: GraphQLObjectType, wanted: Field) -> GraphQLObjectType:
     return found
 
 
-def deals_connection(max_page_size: int) -> RootCompiler:
+def deals_connection(max_page_size: int, schema: Schema, dialect: Dialect) -> RootCompiler:
     def compile_(c: Compiler, wanted: Field, definition: GraphQLField) -> str:
         now = c.arguments(definition, wanted.node)
         pagination = now.get("pagination")
         direct = [now.get(n) for n in ("first", "after", "last", "before")]
-        if now.get("filter") is not None:
-            raise Unknown("a filter")
+        spec = now.get("filter")
+        condition = "TRUE" if spec is None else filter_sql(spec, schema, dialect)
         if pagination is not None and any(v is not None for v in direct):
             raise Unknown("pagination and first/after: the resolvers refuse it")
         source = pagination if pagination is not None else dict(zip(("first", "after",
@@ -130,8 +133,9 @@ def deals_connection(max_page_size: int) -> RootCompiler:
             return PageArgs(first=_get(where, "first"), after=_get(where, "after"))
 
         size = c.param(lambda b: page_size(page(b), max_page_size)[0], "int")
-        d = c.alias("d")
-        where = [tenant_sql(d, TENANT)]
+        d = ROW
+        matching = f"{tenant_sql(d, TENANT)} AND {condition}"  # what totalCount counts
+        where = [matching]
         if has_after:
 
             def after(binding: Binding) -> tuple[Any, Any]:
@@ -157,9 +161,8 @@ def deals_connection(max_page_size: int) -> RootCompiler:
             if field.name == "__typename":
                 members.append((field.key, j.json_literal(connection.name)))
             elif field.name == "totalCount":
-                t = c.alias("t")
-                members.append((field.key, f"(SELECT count(*)::text FROM deals {t} "
-                                           f"WHERE {tenant_sql(t, TENANT)})"))  # fmt: skip
+                total = f"(SELECT count(*)::text FROM deals {ROW} WHERE {matching})"
+                members.append((field.key, total))
             elif field.name == "edges":
                 name = f"e{len(edge_columns)}"
                 element = edge(c, child(connection, field), field, d, cursor(sort, d))
@@ -174,7 +177,7 @@ def deals_connection(max_page_size: int) -> RootCompiler:
                           f"row_number() OVER (ORDER BY {order}) AS n"])  # fmt: skip
         lists = "".join(f", {j.array_agg(f'e{n}', 'n')} AS e{n}" for n in range(len(edge_columns)))
         return (
-            f"(WITH {p} AS (SELECT {rows} FROM deals {d} WHERE {' AND '.join(where)} "
+            f"(WITH {p} AS (SELECT {rows} FROM deals {ROW} WHERE {' AND '.join(where)} "
             f"ORDER BY {order} LIMIT {size} + 1) "
             f"SELECT {j.obj(members)} FROM (SELECT count(*) AS k, "
             f"(array_agg(cur ORDER BY n))[1] AS first_cur, "
@@ -221,5 +224,7 @@ def page_info(
     return j.obj(members)
 
 
-def roots(max_page_size: int) -> dict[str, RootCompiler]:
-    return {"deal": deal, "deals": deals_connection(max_page_size), "_entities": entities}
+def roots(max_page_size: int, schema: Schema, dialect: Dialect) -> dict[str, RootCompiler]:
+    """The deals subgraph's root compilers; dialect: the engine's (how it quotes literals)."""
+    connection = deals_connection(max_page_size, schema, dialect)
+    return {"deal": deal, "deals": connection, "_entities": entities}

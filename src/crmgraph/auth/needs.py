@@ -96,7 +96,17 @@ def _stages_have_rules(a: Mapping[str, Any]) -> bool:
     return any(argument({"s": stage}, "s.automation_rules") for stage in stages)
 
 
-HEALTH_READS = (*need("accounts:read"), *need("deals:read"), *need("activities:read"))
+# Reports, analytics and forecasts name no owner. Where the answer counts other users' rows
+# (deals, activities), the read behind it is tenant-wide: an `own` grant, which passes any
+# need without an owner, must not add up everyone's deals. A role's reads are tenant-level
+# (README: Reads are tenant-wide), so sales reps pass; a tenant's role granting reads at the
+# `own` level does not. A tenant's settings (scoring rules, health weights) are no one's rows.
+HEALTH_READS = (
+    *need("accounts:read"),  # the account asked about
+    *need("deals:read", tenant_wide=True),  # every user's deals of it
+    *need("activities:read", tenant_wide=True),  # and every user's activities
+)
+PIPELINE_REPORT_READS = (*need("deals:read", tenant_wide=True), *need("pipelines:read"))
 
 FIELDS: Mapping[str, tuple[Need, ...]] = {
     # accounts
@@ -177,10 +187,11 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     # the tenant level passes (a rep's reports:sales:own does not).
     "Query.dashboardData": need("reports:sales", tenant_wide=True),
     # sales reporting (README: Sales forecasts and pipeline analytics): deals of a pipeline
-    "Query.dealForecast": (*need("deals:read"), *need("pipelines:read")),
-    "Query.pipelineAnalytics": (*need("deals:read"), *need("pipelines:read")),
-    "Query.pipelineReport": (*need("deals:read"), *need("pipelines:read")),
-    "Deal.winProbability": need("activities:read"),  # counts the deal's activities
+    "Query.dealForecast": PIPELINE_REPORT_READS,
+    "Query.pipelineAnalytics": PIPELINE_REPORT_READS,
+    "Query.pipelineReport": PIPELINE_REPORT_READS,
+    # counts the deal's activities, and rests on the tenant's closed deals, anyone's
+    "Deal.winProbability": (*need("activities:read"), *need("deals:read", tenant_wide=True)),
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
     "Mutation.moveDealStage": need("deals:move_stage", "deals:write", owner=("deal_id", "deal")),
@@ -221,13 +232,10 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     "LeadRouting.task": need("activities:read"),  # the qualification task routing made
     # marketing: campaigns, touchpoints, attribution (the leads subgraph)
     **reads(
-        "campaigns",
-        "Query.campaign",
-        "Query.campaigns",
-        "Query.revenueAttribution",
-        "Lead.touchpoints",
-        "Contact.touchpoints",
+        "campaigns", "Query.campaign", "Query.campaigns", "Lead.touchpoints", "Contact.touchpoints"
     ),
+    # attributes every user's won deals to the campaigns
+    "Query.revenueAttribution": need("campaigns:read", tenant_wide=True),
     "Mutation.createCampaign": need("campaigns:write"),
     "Mutation.updateCampaign": need("campaigns:write"),
     "Mutation.recordTouchpoint": need("campaigns:write"),

@@ -203,3 +203,5 @@ def test_a_route_takes_only_plain_permissions_of_a_field() -> None:
         route_needs.all_of(needs.need("deals:move_stage", "deals:write"))
     with pytest.raises(ValueError, match="plain permissions"):
         route_needs.all_of(needs.need("deals:write", owner=("id", "deal")))
+    # a route's permissions pass only at the tenant level, as a tenant-wide need's do
+    assert route_needs.all_of(needs.need("deals:read", tenant_wide=True)) == ("deals:read",)

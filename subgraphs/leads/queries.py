@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from crmgraph.auth.needs import may_see_step
+from crmgraph.auth.read_needs import may_see_step
 from crmgraph.db import models
 from crmgraph.domain.lead_scoring_facts import tenant_rules
 from crmgraph.domain.revenue_report import request_of, revenue_report

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLInputType, coerce_input_value
 
-from crmgraph.auth import needs, rbac
+from crmgraph.auth import needs, rbac, read_needs
 from tests.isolation_cases import (
     CASES,
     ENTITY_IDS,
@@ -175,7 +175,7 @@ def test_every_role_resolves_entities_as_declared(
     for role in ROLES:
         body = ask(stack, tenant, role, ids.user, query, {"r": refs}, url=url)
         held = rbac.permissions_for([role])
-        permission = needs.ENTITIES[typename]
+        permission = read_needs.ENTITIES[typename]
         allowed = rbac.grant(held, *permission.split(":", 1)).allowed
         check(body, None if allowed else [permission], f"_entities as {role}")
         if allowed:

@@ -1,6 +1,7 @@
-"""What every operation needs: the one table the GraphQL fields, `_entities`, subscriptions
-and the SSE feed read their permission checks from (the REST routes': its companion
-crmgraph.auth.route_needs, which states a route mirroring a field with that field's needs).
+"""What every operation needs: the one table the GraphQL fields read their permission checks
+from (`_entities`, subscriptions and the SSE feed: its companion crmgraph.auth.read_needs;
+the REST routes': crmgraph.auth.route_needs, which states a route mirroring a field with
+that field's needs).
 
 FIELDS maps `Type.field` of the supergraph to the needs its resolver checks, all of which
 must pass; a need passes with any one of its permissions (`resource:action`). Every field of
@@ -13,10 +14,8 @@ only at the `own` (or `team`) level then passes only for rows it (or its team) o
 makes a need apply only to some arguments (convertLead needs deals:write when it makes one).
 `tenant_wide` lets only a grant at the tenant level pass (dashboardData shows the whole tenant).
 
-ENTITIES gives each entity type the permission `_entities` needs on every subgraph, as the
-query reading it would; EVENTS gives each domain
-event's aggregate the permission a subscriber or SSE listener needs to receive it: the read
-permission of what it carries.
+What reading an entity, receiving an event and seeing a customer journey step need is
+crmgraph.auth.read_needs.
 """
 
 from __future__ import annotations
@@ -262,65 +261,5 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
 }
 
 
-ENTITIES: Mapping[str, str] = {
-    "Account": "accounts:read",
-    "User": "users:read",
-    "Contact": "contacts:read",
-    "CustomerOverview": "contacts:read",
-    "Deal": "deals:read",
-    "Lead": "leads:read",
-    "Task": "activities:read",
-    "Event": "activities:read",
-    "Communication": "activities:read",
-    "Pipeline": "pipelines:read",
-    "PipelineStage": "pipelines:read",
-    "PipelineReport": "pipelines:read",
-}
-
-# By aggregate (the topic's first part): a deal.* event carries a deal.
-EVENTS: Mapping[str, str] = {
-    "account": "accounts:read",
-    "activity": "activities:read",
-    "task": "activities:read",
-    "api_key": "api_keys:read",
-    "campaign": "campaigns:read",
-    "touchpoint": "campaigns:read",
-    "contact": "contacts:read",
-    "deal": "deals:read",
-    "lead": "leads:read",
-    "pipeline": "pipelines:read",
-    "zoho": "zoho:read",  # raw Zoho records: tenant admins (tenant:*) only
-}
-
-
 def holds(held: Iterable[str], permission: str) -> rbac.Grant:
     return rbac.grant(held, *permission.split(":", 1))
-
-
-def may_receive(held: Iterable[str], topic: str) -> bool:
-    """Whether permissions `held` may receive events of topic (unknown topics: never)."""
-    permission = EVENTS.get(topic.split(".", 1)[0])
-    return permission is not None and holds(held, permission).allowed
-
-
-# What each step of a customer journey shows (Query.customerJourney): a caller sees only the
-# steps whose rows it may read.
-JOURNEY_STEPS: Mapping[str, str] = {
-    "TOUCHPOINT": "campaigns:read",
-    "ACTIVITY": "activities:read",
-    "DEAL_CREATED": "deals:read",
-    "STAGE_MOVE": "deals:read",
-    "DEAL_CLOSED": "deals:read",
-}
-
-
-def may_see_step(held: Iterable[str], kind: str) -> bool:
-    """Whether permissions `held` may see a customer journey step of kind (unknown: never)."""
-    permission = JOURNEY_STEPS.get(kind)
-    return permission is not None and holds(held, permission).allowed
-
-
-def may_resolve(held: Iterable[str], typename: str) -> bool:
-    """Whether permissions `held` may resolve entities of typename (unknown types: never)."""
-    permission = ENTITIES.get(typename)
-    return permission is not None and holds(held, permission).allowed

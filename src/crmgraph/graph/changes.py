@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from crmgraph.events import payloads
+from crmgraph.events import lead_payloads, payloads
 from crmgraph.graph.model import Changes, Deletion, Label, Node
 from crmgraph.graph.nodes import (
     account,
@@ -31,10 +31,10 @@ ROWS: Final[tuple[tuple[type[payloads.Payload], type[payloads.Payload] | None, s
                         Callable[[Any], Node]], ...]] = (
     (payloads.AccountEvent, payloads.AccountDeleted, "account", "Account", account),
     (payloads.ContactEvent, payloads.ContactDeleted, "contact", "Contact", contact),
-    (payloads.LeadEvent, payloads.LeadDeleted, "lead", "Lead", lead),
+    (lead_payloads.LeadEvent, lead_payloads.LeadDeleted, "lead", "Lead", lead),
     (payloads.DealEvent, payloads.DealDeleted, "deal", "Deal", deal),
-    (payloads.CampaignEvent, None, "campaign", "Campaign", campaign),
-    (payloads.TouchpointRecorded, None, "touchpoint", "Touchpoint", touchpoint),
+    (lead_payloads.CampaignEvent, None, "campaign", "Campaign", campaign),
+    (lead_payloads.TouchpointRecorded, None, "touchpoint", "Touchpoint", touchpoint),
     (payloads.PipelineEvent, payloads.PipelineDeleted, "pipeline", "Pipeline", pipeline),
     (payloads.ActivityEvent, payloads.ActivityDeleted, "activity", "Activity", activity),
     # complete_task records only task.completed; task.due changes no projected field.

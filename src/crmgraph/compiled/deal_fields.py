@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
-from crmgraph.auth import needs
+from crmgraph.auth import read_needs
 from crmgraph.compiled import jsontext as j
 from crmgraph.compiled.plan import TENANT, Compiler
 from crmgraph.compiled.selection import Field, Unknown, written_names
@@ -106,7 +106,7 @@ def provided(
     the query writes a provided field below, then its row, read with the owner's permission."""
     if written_names(wanted.selection_sets(), c.fragments).isdisjoint(card_fields):
         return entity_key(c, type_, wanted, id_expr)
-    if not needs.may_resolve(c.scope.permissions, type_.name):
+    if not read_needs.may_resolve(c.scope.permissions, type_.name):
         raise Unknown(f"{type_.name}: the resolvers refuse it")
     row = c.alias("p")
     found = (

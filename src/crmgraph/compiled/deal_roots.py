@@ -12,7 +12,7 @@ from graphql import GraphQLField, GraphQLObjectType, get_named_type
 from sqlalchemy import Dialect
 from strawberry.federation import Schema
 
-from crmgraph.auth import needs
+from crmgraph.auth import read_needs
 from crmgraph.compiled import jsontext as j
 from crmgraph.compiled.deal_fields import deal_object, object_type
 from crmgraph.compiled.deal_filter import ROW, filter_sql
@@ -78,7 +78,7 @@ def deal(c: Compiler, wanted: Field, definition: GraphQLField) -> str:
 
 
 def entities(c: Compiler, wanted: Field, definition: GraphQLField) -> str:
-    if not needs.may_resolve(c.scope.permissions, "Deal"):
+    if not read_needs.may_resolve(c.scope.permissions, "Deal"):
         raise Unknown("_entities of Deal: the resolvers refuse it")
     args = c.runtime_arguments(definition, wanted.node)
 

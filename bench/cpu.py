@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 from load import run_wrk, write_answers
-from processes import _cpu, wait_quiet
+from processes import cpu_seconds, wait_quiet
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / ".run" / "bench"
@@ -67,10 +67,10 @@ def main() -> int:
     for n in range(args.runs):
         wait_quiet(every)
         load = os.getloadavg()[0]
-        before = {name: _cpu(pids) for name, pids in groups.items()}
+        before = {name: cpu_seconds(pids) for name, pids in groups.items()}
         run = run_wrk(args.url, bodies_file, answers_file, args.concurrency, args.seconds,
                       token, extra)  # fmt: skip
-        after = {name: _cpu(pids) for name, pids in groups.items()}
+        after = {name: cpu_seconds(pids) for name, pids in groups.items()}
         if run.failures:
             print(f"run {n}: {run.failures} failures, first: {run.first_wrong}", file=sys.stderr)
             return 1

@@ -103,6 +103,11 @@ def wait_quiet(
     return False
 
 
+def cpu_seconds(roots: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the processes and their children."""
+    return _cpu(roots)
+
+
 def _cpu(roots: list[int]) -> float:
     """CPU seconds (user + system) used so far by the processes and their children."""
     ticks = 0

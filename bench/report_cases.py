@@ -24,7 +24,8 @@ BUCKET = "label dealCount unweighted weighted closed commit bestCase expected"
 FORECAST = f"""query($p: ID!, $period: ForecastPeriod!, $year: Int) {{
   dealForecast(pipelineId: $p, period: $period, year: $year) {{ pipelineId period year
   buckets {{ {BUCKET} categories {{ category dealCount value weightedValue }}
-  deals(first: 5) {{ id value }} }} total {{ {BUCKET} }} undatedDealCount undatedValue }} }}"""
+  deals(first: 5) {{ deal {{ id value }} category weightedValue }} }}
+  total {{ {BUCKET} }} undatedDealCount undatedValue }} }}"""
 ANALYTICS = """query($p: ID!, $period: AnalyticsPeriod!) {
   pipelineAnalytics(pipelineId: $p, period: $period) { pipelineId period start end
   stages { stageId name order probability entered advanced conversionRate averageDaysInStage }
@@ -41,7 +42,7 @@ SALES_REPORT = """query($start: Date!, $end: Date!, $pipelines: [ID!]) { salesRe
 METRICS = """query($u: ID!, $period: MetricsPeriod!) { performanceMetrics(userId: $u,
   period: $period) { start end revenue dealsWon dealsLost winRate averageDealSize openDeals
   openPipelineValue weightedPipelineValue } }"""
-DASHBOARD = """{ dashboardData(dashboardId: "sales") { id name generatedAt widgets {
+DASHBOARD = """{ dashboardData(dashboardId: "sales") { id name generatedAt widgets { key value
   __typename } } }"""
 SALES_DASHBOARD = """query($u: ID!) { salesDashboard(userId: $u) {
   thisMonth { revenue dealsWon openDeals } thisQuarter { revenue dealsWon winRate }

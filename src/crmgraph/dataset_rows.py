@@ -29,17 +29,22 @@ EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 Row = tuple[Any, ...]
 
 
-def sizes(scale: float) -> dict[str, int]:
+def sizes(scale: float, tenants: int | None = None) -> dict[str, int]:
+    """Row counts of the scale, spread over `tenants` (default: 10 at scale 0.1 and above)."""
     found = {name: max(1, int(count * scale)) for name, count in FULL.items()}
     found["tenants"] = max(1, min(FULL["tenants"], round(FULL["tenants"] * min(scale * 10, 1))))
+    if tenants is not None:
+        if tenants < 1:
+            raise ValueError("--tenants must be at least 1")
+        found["tenants"] = tenants
     return found
 
 
 class Generator:
     """Rows per table, in foreign-key order, spread evenly over the tenants."""
 
-    def __init__(self, scale: float, seed: int) -> None:
-        self.n = sizes(scale)
+    def __init__(self, scale: float, seed: int, tenants: int | None = None) -> None:
+        self.n = sizes(scale, tenants)
         self.rng = random.Random(seed)
         self.tenants = [f"bench{t:02d}" for t in range(self.n["tenants"])]
         self._ids = random.Random(seed + 1)

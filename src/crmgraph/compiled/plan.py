@@ -137,6 +137,7 @@ def compile_operation(
     query = schema.query_type
     assert query is not None
     members = []
+    reads = False
     for wanted in compiler.fields(query, [operation.selection_set]):
         if wanted.name == "__typename":
             members.append((wanted.key, jsontext.json_literal(query.name)))
@@ -146,6 +147,11 @@ def compile_operation(
             raise Unknown(f"Query.{wanted.name}")
         compiler.allowed(f"{query.name}.{wanted.name}")
         members.append((wanted.key, root(compiler, wanted, query.fields[wanted.name])))
+        reads = True
+    if not reads:
+        # Nothing to read (`{ __typename }`): no statement, whose tenant parameter ($1)
+        # would then be one argument more than it takes.
+        raise Unknown("no root field reads rows")
     return Plan("SELECT " + jsontext.obj(members), tuple(compiler.getters))
 
 

@@ -32,9 +32,9 @@ from types import MappingProxyType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db.types import utcnow
-from crmgraph.errors import ServiceUnavailable, TransientFailure
 from crmgraph.events import bus, deliveries, written
 from crmgraph.events.consumers.base import BATCH, PREFETCHED, Consumer
+from crmgraph.events.consumers.handling import handle_claimed
 from crmgraph.events.due_tasks import emit_due_tasks
 from crmgraph.events.outbox_listener import OutboxListener
 
@@ -156,7 +156,7 @@ class ConsumerRunner:
                 raise _MustPrefetch
             batch, prefetch = BATCH.set(session), PREFETCHED.set(fetched)
             try:
-                handled, retry_in, pause = await self._handle(consumer, claimed)
+                handled, retry_in, pause = await handle_claimed(consumer, claimed)
             finally:
                 BATCH.reset(batch)
                 PREFETCHED.reset(prefetch)
@@ -171,52 +171,6 @@ class ConsumerRunner:
         if done.consumers:
             self.wake_after_write(done)
         return Batch(len(claimed), retry_in, pause)
-
-    async def _handle(
-        self, consumer: Consumer, claimed: list[deliveries.Claimed]
-    ) -> tuple[list[bus.BusEvent], float | None, float | None]:
-        """Handle a batch's events: all at once when the consumer batches and that works,
-        else one by one. The events handled, and retry_in and pause as in Batch."""
-        if consumer.batches and claimed:
-            events = [bus.BusEvent.from_row(item.event) for item in claimed]
-            try:
-                await consumer.handle_all(events)
-                return events, None, None
-            except ServiceUnavailable as exc:  # as the first event's handle() would have
-                first = claimed[0].delivery
-                wait = consumer.backoff(first.attempts + 1)
-                deliveries.failed(first, exc, now=utcnow(), retry_in=wait, max_attempts=None)
-                return [], None, wait
-            except Exception:  # one by one below, so that a bad event fails alone
-                log.debug("consumer %s: batch failed, handling its events one by one",
-                          consumer.name, exc_info=True)  # fmt: skip
-        handled: list[bus.BusEvent] = []
-        retry_in: float | None = None
-        pause: float | None = None
-        for item in claimed:
-            event = bus.BusEvent.from_row(item.event)
-            try:
-                await consumer.handle(event)
-            except ServiceUnavailable as exc:  # its backend is down: not the event's fault
-                pause = consumer.backoff(item.delivery.attempts + 1)
-                deliveries.failed(item.delivery, exc, now=utcnow(), retry_in=pause,
-                                  max_attempts=None)  # fmt: skip
-                break
-            except Exception as exc:
-                wait = consumer.backoff(item.delivery.attempts + 1)
-                # A transient failure is retried for as long as it lasts: never dead.
-                limit = None if isinstance(exc, TransientFailure) else consumer.max_attempts
-                dead = deliveries.failed(
-                    item.delivery, exc, now=utcnow(), retry_in=wait, max_attempts=limit
-                )
-                _log_failure(consumer, event, exc, dead=dead)
-                if not dead:
-                    retry_in = wait if retry_in is None else min(retry_in, wait)
-                    if consumer.ordered:
-                        break  # what follows waits for this one
-                continue
-            handled.append(event)
-        return handled, retry_in, pause
 
     async def prefetch(self, consumer: Consumer) -> tuple[list[int], Mapping[int, object]]:
         """The outbox ids of the consumer's due deliveries, seen in a short transaction that
@@ -328,11 +282,6 @@ class ConsumerRunner:
                     log.warning("due-task scan paused, database unavailable: %s", exc)
                 failing = True
             await asyncio.sleep(self.due_interval)
-
-
-def _log_failure(consumer: Consumer, event: bus.BusEvent, exc: Exception, *, dead: bool) -> None:
-    what = "dead letter" if dead else "will retry"
-    log.warning("consumer %s failed on event %s (%s): %s", consumer.name, event.event_id, what, exc)
 
 
 async def serve_runner(runner: ConsumerRunner, stop: asyncio.Event) -> None:

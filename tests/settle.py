@@ -1,5 +1,6 @@
-"""Waiting for the outbox consumers: until none of a tenant's events is pending for the
-consumers named (one, several, or by default any), so a test reads what they wrote.
+"""Waiting in tests: settled() until none of a tenant's events is pending for the outbox
+consumers named (one, several, or by default any), so a test reads what they wrote; and
+eventually(), asking again until an answer is done, for what no outbox delivery records.
 
 The limit is generous because the suite runs on a loaded machine and the session's one
 stack may be working through other tests' events first; the wait ends as soon as nothing is
@@ -8,13 +9,16 @@ pending."""
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from crmgraph.db import models
 from crmgraph.events import deliveries
 from tests.stack import Stack
+
+T = TypeVar("T")
 
 
 def settled(
@@ -38,4 +42,15 @@ def settled(
     while stack.call(pending):
         who = ", ".join(names) if names is not None else "the consumers"
         assert time.monotonic() < deadline, f"{who} did not catch up within {within:g} s"
+        time.sleep(0.1)
+
+
+def eventually(answer: Callable[[], T], done: Callable[[T], Any] = bool, within: float = 30) -> T:
+    """answer(), asked again every 0.1 s until done(it) or within seconds have passed: the
+    last answer either way, so the caller's assert shows what it was."""
+    deadline = time.monotonic() + within
+    while True:
+        last = answer()
+        if done(last) or time.monotonic() > deadline:
+            return last
         time.sleep(0.1)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from tests.e2e.test_api_keys import DEALS, codes, create_key
 from tests.e2e.test_subscriptions import mutate, next_event, subscribed, ws_url
 from tests.e2e.test_subscriptions_more import CREATE_TASK, make_user
 from tests.e2e.test_subscriptions_sse import feed
+from tests.settle import eventually
 from tests.stack import Stack
 
 # Requests see a change within CREDENTIAL_CHECK_SECONDS (2 s by default), open subscriptions
@@ -43,16 +43,6 @@ def router_post(stack: Stack, headers: dict[str, str], source: str = "127.0.0.1"
     transport = httpx.HTTPTransport(local_address=source)
     with httpx.Client(transport=transport, timeout=30) as client:
         return client.post(stack.router_url, json={"query": DEALS}, headers=headers).json()
-
-
-def eventually(answer: Callable[[], Any], done: Callable[[Any], bool]) -> Any:
-    """answer(), asked again until done(it) or WITHIN seconds have passed (then the last)."""
-    deadline = time.monotonic() + WITHIN
-    while True:
-        last = answer()
-        if done(last) or time.monotonic() > deadline:
-            return last
-        time.sleep(0.1)
 
 
 def refused(body: Any) -> bool:
@@ -84,7 +74,7 @@ def test_oauth_token_stops_working_when_its_key_is_revoked(stack: Stack, tenant:
     assert router_post(stack, bearer) == {"data": {"deals": {"totalCount": 0}}}
 
     revoke(stack, tenant, created)
-    after = eventually(lambda: router_post(stack, bearer), refused)
+    after = eventually(lambda: router_post(stack, bearer), refused, WITHIN)
 
     assert refused(after), after
     assert "revoked" in after["errors"][0]["message"]
@@ -99,7 +89,7 @@ def test_oauth_token_keeps_to_the_keys_allow_list(stack: Stack, tenant: str) -> 
     assert refused(router_post(stack, bearer, source="127.0.0.2"))
 
     set_allow_list(stack, created, ["127.0.0.2"])
-    after = eventually(lambda: router_post(stack, bearer), refused)
+    after = eventually(lambda: router_post(stack, bearer), refused, WITHIN)
 
     assert refused(after), after
     assert router_post(stack, bearer, source="127.0.0.2") == {"data": {"deals": {"totalCount": 0}}}
@@ -113,7 +103,7 @@ def test_api_key_stops_working_when_the_allow_list_drops_the_address(
     assert router_post(stack, headers) == {"data": {"deals": {"totalCount": 0}}}
 
     set_allow_list(stack, created, ["127.0.0.2"])
-    after = eventually(lambda: router_post(stack, headers), refused)
+    after = eventually(lambda: router_post(stack, headers), refused, WITHIN)
 
     assert refused(after), after
     assert "not allowed from 127.0.0.1" in after["errors"][0]["message"]

@@ -16,6 +16,7 @@ from crmgraph.db.scoping import Scope
 from crmgraph.domain import deals
 from tests.e2e.webhook_support import FAST, SECRET, admin, register
 from tests.factories import make_pipeline
+from tests.settle import eventually
 from tests.stack import Stack
 from tests.webhook_receiver import Receiver
 
@@ -60,15 +61,6 @@ def deliveries(stack: Stack, tenant: str, webhook_id: str) -> list[dict[str, Any
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()["data"]
     return found
-
-
-def wait_until(check: Any, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.1)
-    raise AssertionError("not within the time")
 
 
 def test_stage_change_reaches_only_the_subscription_of_its_pipeline_signed(
@@ -142,8 +134,9 @@ def test_failures_are_retried_with_backoff_until_one_succeeds(
     move(stack, tenant, deals_by["A"]["deal"], deals_by["A"]["won"])
     received = receiver.wait_for("/flaky", 3)
 
-    attempts = wait_until(lambda: (found := deliveries(stack, tenant, hook["id"])) and
+    attempts = eventually(lambda: (found := deliveries(stack, tenant, hook["id"])) and
                           len(found) == 3 and found)  # fmt: skip
+    assert attempts, deliveries(stack, tenant, hook["id"])
     assert len({r.json["event_id"] for r in received}) == 1
     assert [(a["attempt_number"], a["status"], a["response_code"]) for a in attempts] == [
         (3, "succeeded", 200), (2, "failed", 500), (1, "failed", 500)]  # fmt: skip
@@ -180,7 +173,8 @@ def test_consecutive_failures_disable_the_subscription(
         row: dict[str, Any] = listed.json()["data"][0]
         return None if row["active"] else row
 
-    row = wait_until(disabled)
+    row = eventually(disabled)
+    assert row, "the webhook was not disabled"
     assert row["disabled_at"] is not None
     assert "3 failed deliveries in a row" in row["disabled_reason"]
     time.sleep(1)  # retries would have come by now (0.1 s, 0.2 s, ...)
@@ -249,14 +243,15 @@ def test_delivery_outcomes_are_counted_in_metrics(
     before = outcomes(stack, tenant)
 
     move(stack, tenant, deals_by["A"]["deal"], deals_by["A"]["won"])
-    wait_until(lambda: len(deliveries(stack, tenant, down["id"])) == 2)
+    assert eventually(lambda: len(deliveries(stack, tenant, down["id"])) == 2)
     pinged = httpx.post(f"{stack.rest_url}/api/v1/webhooks/{up['id']}/test",
                         headers=admin(stack, tenant))  # fmt: skip
     assert pinged.status_code == 200, pinged.text
     # The up webhook also gets the stage change: delivered twice at least.
-    wait_until(lambda: len(receiver.at("/counted-up")) == 2)
+    assert eventually(lambda: len(receiver.at("/counted-up")) == 2)
     delivered = before["delivered"] + 2
-    after = wait_until(lambda: (now := outcomes(stack, tenant))["delivered"] >= delivered and now)
+    after = eventually(lambda: (now := outcomes(stack, tenant))["delivered"] >= delivered and now)
+    assert after, outcomes(stack, tenant)
 
     assert after["disabled"] == before["disabled"] + 1
     assert after["failed"] >= before["failed"] + 1

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +24,7 @@ from crmgraph.db.scoping import Scope, scoped
 from crmgraph.events.consumers.zoho_mapper import ZohoMapper
 from crmgraph.zoho import orgs
 from tests.integration import test_zoho_desk_webhooks as desk_tests
+from tests.settle import eventually
 from tests.stack import Stack
 
 TOKEN = "crm-shared-token-e2e-0001"
@@ -60,15 +61,6 @@ def nodes(stack: Stack, tenant: str, query: str, field: str) -> list[dict[str, A
     answer = stack.graphql(query, tenant=tenant).json()
     assert "errors" not in answer, answer
     return [edge["node"] for edge in answer["data"][field]["edges"]]
-
-
-def eventually(check: Callable[[], Any], within: float = 20) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 def stored(stack: Stack, tenant: str) -> list[models.ZohoInboundEvent]:
@@ -212,7 +204,7 @@ def test_the_cli_replays_a_processed_event_and_refuses_an_unknown_one(
         modified_time="2026-11-20T10:00:00+00:00",
     )  # fmt: skip
     [row] = stored(stack, tenant)
-    eventually(lambda: stored(stack, tenant)[0].processed_at is not None)
+    assert eventually(lambda: stored(stack, tenant)[0].processed_at is not None)
     env = {**os.environ, "DATABASE_URL": stack.settings.database_url}
     cli = [str(Path(sys.executable).parent / "crmgraph"), "webhooks", "replay"]
 

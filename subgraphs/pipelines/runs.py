@@ -4,8 +4,7 @@ them (PipelineStage.automationRuns, Query.automationRuns), newest first."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 from uuid import UUID
 
 import strawberry
@@ -14,8 +13,10 @@ from strawberry.scalars import JSON
 from crmgraph.db import models
 from crmgraph.db.filtering import Condition, Filter
 from crmgraph.db.pagination import PageArgs, Sort
+from crmgraph.domain.automation_runs import Outcome
 from crmgraph.gql.connections import Connection
 from crmgraph.gql.context import Info
+from crmgraph.gql.enums import graphql_enum
 from crmgraph.gql.lists import root_connection
 from crmgraph.gql.shared_types import REFERENCE_ONLY
 
@@ -31,11 +32,8 @@ class Deal:
     id: strawberry.ID
 
 
-@strawberry.enum(description="How a rule's run ended.")
-class AutomationOutcome(Enum):
-    SUCCEEDED = "SUCCEEDED"
-    SKIPPED = "SKIPPED"
-    FAILED = "FAILED"
+AutomationOutcome: TypeAlias = Outcome
+graphql_enum(AutomationOutcome, name="AutomationOutcome", description="How a rule's run ended.")
 
 
 @strawberry.type(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -41,7 +42,14 @@ from crmgraph.events import outbox, payloads
 from crmgraph.events.envelope import Envelope
 
 MAX_CHAIN = 3
-SUCCEEDED, SKIPPED, FAILED = "SUCCEEDED", "SKIPPED", "FAILED"
+
+
+class Outcome(StrEnum):
+    """How a rule's run ended (stored in automation_runs.outcome)."""
+
+    SUCCEEDED = "SUCCEEDED"
+    SKIPPED = "SKIPPED"
+    FAILED = "FAILED"
 
 
 async def run_rules(
@@ -93,7 +101,7 @@ async def _run_once(
         return None
     run = r(tenant_id=scope.tenant_id, event_id=event.event_id, rule_id=rule_id,
             trigger=fired.trigger, pipeline_id=stage.pipeline_id, stage_id=stage.id,
-            deal_id=fired.deal_id, outcome=SKIPPED, actions=[])  # fmt: skip
+            deal_id=fired.deal_id, outcome=Outcome.SKIPPED, actions=[])  # fmt: skip
     try:
         async with session.begin_nested():
             session.add(run)
@@ -103,7 +111,7 @@ async def _run_once(
     try:
         rules_to_json([rule], field="rule")  # a stored rule may predate today's checks
     except DomainError as exc:
-        run.outcome, run.error = FAILED, f"the rule is not valid: {exc.message}"
+        run.outcome, run.error = Outcome.FAILED, f"the rule is not valid: {exc.message}"
         return run
     if not rule_applies(conditions_of(rule), rule.match, facts_of(event.payload, fired, stage)):
         return run
@@ -119,9 +127,9 @@ async def _run_once(
                     current = action.type
                     taken.append(await run_action(context, action.type, action.parameters))
     except DomainError as exc:  # its actions are taken back; the run says why
-        run.outcome, run.error = FAILED, f"{current}: {exc.message}"
+        run.outcome, run.error = Outcome.FAILED, f"{current}: {exc.message}"
         return run
-    run.outcome, run.actions = SUCCEEDED, taken
+    run.outcome, run.actions = Outcome.SUCCEEDED, taken
     return run
 
 

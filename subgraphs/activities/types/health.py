@@ -5,26 +5,27 @@ monthly trend, and the tenant's weights."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 
 from crmgraph.domain.health import HealthReport, Weights
+from crmgraph.domain.health import report as health_report
 from crmgraph.domain.health.parts import parts
+from crmgraph.gql.enums import graphql_enum
 
-
-@strawberry.enum(description="healthy: score >= 70; at risk: >= 40; critical: below 40.")
-class HealthStatus(Enum):
-    HEALTHY = "healthy"
-    AT_RISK = "at_risk"
-    CRITICAL = "critical"
-
-
-@strawberry.enum(description="How the score moved since last month's end (by 2 points or more).")
-class HealthDirection(Enum):
-    IMPROVING = "improving"
-    DECLINING = "declining"
-    STABLE = "stable"
+HealthStatus: TypeAlias = health_report.HealthStatus
+graphql_enum(
+    HealthStatus,
+    name="HealthStatus",
+    description="healthy: score >= 70; at risk: >= 40; critical: below 40.",
+)
+HealthDirection: TypeAlias = health_report.HealthDirection
+graphql_enum(
+    HealthDirection,
+    name="HealthDirection",
+    description="How the score moved since last month's end (by 2 points or more).",
+)
 
 
 @strawberry.type(description="What went into a component: the measured value and its points.")
@@ -88,9 +89,9 @@ class CustomerHealth:
             account_id=strawberry.ID(str(report.facts.account_id)),
             account_name=report.facts.name,
             score=report.score,
-            status=HealthStatus(report.status),
+            status=report.status,
             previous_score=report.previous_score,
-            direction=HealthDirection(report.direction),
+            direction=report.direction,
             computed_at=report.computed_at,
             components=[
                 HealthComponent(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from crmgraph.domain.bounds import HEALTH_MONTHS
 from crmgraph.domain.health.components import SCORERS, Component, closed_value, round1
@@ -18,6 +19,22 @@ from crmgraph.errors import DomainError, ErrorCode
 HEALTHY, AT_RISK = 70.0, 40.0  # at least HEALTHY: healthy; at least AT_RISK: at_risk
 TREND_STEP = 2.0  # a change smaller than this is "stable"
 DEFAULT_MONTHS = 6
+
+
+class HealthStatus(StrEnum):
+    """healthy: score >= 70; at risk: >= 40; critical: below 40."""
+
+    HEALTHY = "healthy"
+    AT_RISK = "at_risk"
+    CRITICAL = "critical"
+
+
+class HealthDirection(StrEnum):
+    """How the score moved since last month's end (by TREND_STEP points or more)."""
+
+    IMPROVING = "improving"
+    DECLINING = "declining"
+    STABLE = "stable"
 
 
 @dataclass(frozen=True)
@@ -37,13 +54,13 @@ class HealthReport:
     facts: AccountFacts
     computed_at: datetime
     score: float
-    status: str  # healthy | at_risk | critical
+    status: HealthStatus
     components: tuple[WeightedComponent, ...]
     risks: tuple[Risk, ...]
     opportunities: tuple[Opportunity, ...]
     trend: tuple[MonthScore, ...]  # oldest first, the last one is the current month
     previous_score: float | None
-    direction: str  # improving | declining | stable
+    direction: HealthDirection
 
     def of(self, name: str) -> Component:
         return next(c.component for c in self.components if c.component.name == name)
@@ -57,8 +74,10 @@ def scored(facts: AccountFacts, weights: Weights, at: datetime) -> tuple[float, 
     return round1(total), parts
 
 
-def status_of(score: float) -> str:
-    return "healthy" if score >= HEALTHY else "at_risk" if score >= AT_RISK else "critical"
+def status_of(score: float) -> HealthStatus:
+    if score >= HEALTHY:
+        return HealthStatus.HEALTHY
+    return HealthStatus.AT_RISK if score >= AT_RISK else HealthStatus.CRITICAL
 
 
 def month_ends(now: datetime, months: int) -> list[tuple[str, datetime]]:
@@ -76,10 +95,10 @@ def month_ends(now: datetime, months: int) -> list[tuple[str, datetime]]:
     return found[::-1]
 
 
-def direction_of(current: float, previous: float | None) -> str:
+def direction_of(current: float, previous: float | None) -> HealthDirection:
     if previous is None or abs(current - previous) < TREND_STEP:
-        return "stable"
-    return "improving" if current > previous else "declining"
+        return HealthDirection.STABLE
+    return HealthDirection.IMPROVING if current > previous else HealthDirection.DECLINING
 
 
 def checked_months(months: int) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -14,7 +14,6 @@ from crmgraph.auth.route_needs import ROUTES
 from crmgraph.domain.bounds import HEALTH_MONTHS
 from crmgraph.domain.customer_health import account_health
 from crmgraph.domain.health import DEFAULT_MONTHS, HealthReport
-from crmgraph.domain.health.parts import parts
 from crmgraph.domain.validation import invalid
 from crmgraph.gql.ids import parse_id
 from crmgraph.rest.auth import scope_of
@@ -39,6 +38,8 @@ class HealthScore(BaseModel):
 
 
 class FactorView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from the domain's dataclasses
+
     name: str
     value: float | None
     points: float
@@ -51,6 +52,8 @@ class ComponentView(BaseModel):
 
 
 class RiskView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from the domain's dataclasses
+
     type: str
     severity: str
     description: str
@@ -58,6 +61,8 @@ class RiskView(BaseModel):
 
 
 class OpportunityView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from the domain's dataclasses
+
     type: str
     confidence: int
     description: str
@@ -66,6 +71,8 @@ class OpportunityView(BaseModel):
 
 
 class MonthView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from the domain's dataclasses
+
     month: str
     score: float
 
@@ -86,7 +93,6 @@ class CustomerHealthView(BaseModel):
 
     @classmethod
     def of(cls, r: HealthReport) -> CustomerHealthView:
-        p = parts(r)
         return cls(
             company=Company(id=str(r.facts.account_id), name=r.facts.name),
             health_score=HealthScore(
@@ -97,13 +103,18 @@ class CustomerHealthView(BaseModel):
                 last_updated=r.computed_at,
             ),
             score_breakdown={
-                f"{c['name']}_health": ComponentView.model_validate(c) for c in p["components"]
+                f"{c.component.name}_health": ComponentView(
+                    score=c.component.score,
+                    weight=c.weight,
+                    factors=[FactorView.model_validate(f) for f in c.component.factors],
+                )
+                for c in r.components
             },
-            risk_factors=[RiskView.model_validate(x) for x in p["risks"]],
-            opportunities=[OpportunityView.model_validate(o) for o in p["opportunities"]],
+            risk_factors=[RiskView.model_validate(x) for x in r.risks],
+            opportunities=[OpportunityView.model_validate(o) for o in r.opportunities],
             historical_trend=Trend(
                 timeframe=f"last_{len(r.trend)}_months",
-                data_points=[MonthView.model_validate(m) for m in p["trend"]],
+                data_points=[MonthView.model_validate(m) for m in r.trend],
             ),
         )
 

@@ -4,6 +4,7 @@ monthly trend, and the tenant's weights."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import TypeAlias
 
@@ -11,7 +12,6 @@ import strawberry
 
 from crmgraph.domain.health import HealthReport, Weights
 from crmgraph.domain.health import report as health_report
-from crmgraph.domain.health.parts import parts
 from crmgraph.gql.enums import graphql_enum
 
 HealthStatus: TypeAlias = health_report.HealthStatus
@@ -84,7 +84,6 @@ class CustomerHealth:
 
     @classmethod
     def from_report(cls, report: HealthReport) -> CustomerHealth:
-        p = parts(report)
         return cls(
             account_id=strawberry.ID(str(report.facts.account_id)),
             account_name=report.facts.name,
@@ -95,16 +94,16 @@ class CustomerHealth:
             computed_at=report.computed_at,
             components=[
                 HealthComponent(
-                    name=c["name"],
-                    score=c["score"],
-                    weight=c["weight"],
-                    factors=[HealthFactor(**f) for f in c["factors"]],
+                    name=c.component.name,
+                    score=c.component.score,
+                    weight=c.weight,
+                    factors=[HealthFactor(**asdict(f)) for f in c.component.factors],
                 )
-                for c in p["components"]
+                for c in report.components
             ],
-            risk_factors=[HealthRisk(**x) for x in p["risks"]],
-            opportunities=[HealthOpportunity(**o) for o in p["opportunities"]],
-            trend=[HealthMonth(**m) for m in p["trend"]],
+            risk_factors=[HealthRisk(**asdict(x)) for x in report.risks],
+            opportunities=[HealthOpportunity(**asdict(o)) for o in report.opportunities],
+            trend=[HealthMonth(**asdict(m)) for m in report.trend],
         )
 
 

@@ -12,19 +12,17 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
-    DateTime,
     Integer,
     Select,
-    String,
-    Uuid,
     and_,
     case,
-    column,
     func,
+    literal_column,
     or_,
     select,
-    values,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,20 +104,6 @@ async def forecast_deal_lists(
     read in full (the ranking reads the covering report index, not the table)."""
     if not lists:
         return []
-    wanted = values(
-        column("list", Integer),
-        column("pipeline_id", Uuid),
-        column("start", DateTime(timezone=True)),
-        column("end", DateTime(timezone=True)),
-        column("category", String),
-        column("size", Integer),
-        name="wanted",
-    ).data(
-        [
-            (i, w.pipeline_id, w.start, w.end, _name(w.category), w.limit)
-            for i, w in enumerate(lists)
-        ]
-    )
     # Each deal's date and category computed once (the CTE is materialised), for every list.
     counted = (
         _counted(scope)
@@ -137,26 +121,12 @@ async def forecast_deal_lists(
         .cte("counted")
         .prefix_with("MATERIALIZED")
     )
-    c = counted.c
-    rank = func.row_number().over(partition_by=wanted.c.list, order_by=(c.value.desc(), c.id))
-    ranked = (
-        select(c.id, wanted.c.list, wanted.c.size, rank.label("rank"))
-        .join(
-            wanted,
-            and_(
-                c.pipeline_id == wanted.c.pipeline_id,
-                c.counted_on >= wanted.c.start,
-                c.counted_on < wanted.c.end,
-                or_(wanted.c.category.is_(None), c.category == wanted.c.category),
-            ),
-        )
-        .subquery()
-    )
+    # One ranked branch per list, joined by UNION ALL: a VALUES list of the lists would
+    # read the same, but SQLite (the embedded mode) cannot name a VALUES list's columns.
+    ranked = union_all(*[_ranked(counted, index, wanted) for index, wanted in enumerate(lists)])
+    r = ranked.subquery("ranked")
     stmt = (
-        scoped(select(D, ranked.c.list), D, scope)
-        .join(ranked, D.id == ranked.c.id)
-        .where(ranked.c.rank <= ranked.c.size)
-        .order_by(ranked.c.list, ranked.c.rank)
+        scoped(select(D, r.c.list), D, scope).join(r, D.id == r.c.id).order_by(r.c.list, r.c.rank)
     )
     found: dict[int, list[models.Deal]] = defaultdict(list)
     for deal, index in await session.execute(stmt):
@@ -164,8 +134,20 @@ async def forecast_deal_lists(
     return [found.get(i, []) for i in range(len(lists))]
 
 
-def _name(category: Category | None) -> str | None:
-    return None if category is None else category.value
+def _ranked(counted: CTE, index: int, wanted: DealList) -> Select[Any]:
+    """The ids of one list's deals with their rank in it, the first wanted.limit of them."""
+    c = counted.c
+    rank = func.row_number().over(order_by=(c.value.desc(), c.id)).label("rank")
+    mine = select(c.id, rank).where(
+        c.pipeline_id == wanted.pipeline_id, c.counted_on >= wanted.start, c.counted_on < wanted.end
+    )
+    if wanted.category is not None:
+        mine = mine.where(c.category == wanted.category.value)
+    inner = mine.subquery()
+    # The list's index is ours (an int), written into the SQL: no parameter whose type a
+    # UNION branch would leave PostgreSQL to guess.
+    position = literal_column(str(int(index)), Integer).label("list")
+    return select(inner.c.id, position, inner.c.rank).where(inner.c.rank <= wanted.limit)
 
 
 async def pipeline_exists(session: AsyncSession, scope: Scope, pipeline_id: UUID) -> bool:

@@ -5,11 +5,17 @@ answer is correct when it is HTTP 200 with data and no `errors`, and equals the 
 to the same body once the fields that move with the clock are set aside (GENERATED: when an
 answer was made, an analytics window's ends; DRIFTING: stay lengths that grow while a deal
 stays, compared to 0.01 day). Totals are spot-checked against direct SQL (sql_checks).
+
+A trailing analytics window (LAST_30_DAYS, ...) ends when the answer is made, so its counts
+may rightly change during a run as rows leave the window: such an answer is compared with
+the first on what the window does not move (WINDOWED aside), and its closed-deal counts are
+recounted with direct SQL for its own window (the `start` it reports), after the run.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -19,6 +25,11 @@ TARGET_MS = 200.0  # issue 15: p95 of dealForecast and pipelineAnalytics
 GENERATED = {"generatedAt", "end", "start"}
 DRIFTING = {"averageDaysInStage", "averageTimeInStage", "velocity"}
 DRIFT = 0.01
+TRAILING = {"LAST_30_DAYS", "LAST_90_DAYS", "LAST_365_DAYS"}
+# What a trailing analytics window's start moves: its stage and closed-deal figures.
+WINDOWED = {"entered", "advanced", "conversionRate", "averageDaysInStage", "wonDeals",
+            "lostDeals", "wonValue", "winRate", "averageDealSize", "averageSalesCycle",
+            "velocity"}  # fmt: skip
 
 BUCKET = "label dealCount unweighted weighted closed commit bestCase expected"
 FORECAST = f"""query($p: ID!, $period: ForecastPeriod!, $year: Int) {{
@@ -94,20 +105,28 @@ def problem(status: int, payload: Any, first: Any | None) -> str | None:
         return f"errors or no data: {json.dumps(payload)[:300]}"
     if any(v is None for v in payload["data"].values()):
         return f"a null answer: {json.dumps(payload)[:300]}"
-    if first is not None and not same(payload, first):
+    moved = WINDOWED if trailing(payload) else frozenset[str]()
+    if first is not None and not same(payload, first, moved=moved):
         return f"differs from the first answer: {json.dumps(payload)[:300]}"
     return None
 
 
-def same(a: Any, b: Any, key: str = "") -> bool:
-    if key in GENERATED:
+def trailing(payload: Any) -> bool:
+    """A pipelineAnalytics answer over a window that ends when it was made."""
+    found = payload.get("data", {}).get("pipelineAnalytics") if isinstance(payload, dict) else None
+    return isinstance(found, dict) and found.get("period") in TRAILING
+
+
+def same(a: Any, b: Any, key: str = "", moved: frozenset[str] | set[str] = frozenset()) -> bool:
+    if key in GENERATED or key in moved:
         return True
     if key in DRIFTING and isinstance(a, int | float) and isinstance(b, int | float):
         return abs(a - b) <= DRIFT
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k], k) for k in a)
+        return a.keys() == b.keys() and all(same(a[k], b[k], k, moved) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y, key) for x, y in zip(a, b, strict=True))
+        pairs = zip(a, b, strict=True)
+        return len(a) == len(b) and all(same(x, y, key, moved) for x, y in pairs)
     return bool(a == b)
 
 
@@ -133,4 +152,14 @@ async def sql_checks(conn: AsyncConnection, tenant: str, answers: dict[str, Any]
             " pipeline_id = :p"), {"t": tenant, "p": a["pipelineId"]})).one()  # fmt: skip
         if a["openDeals"] != row[0] or (a["period"] == "ALL_TIME" and a["wonDeals"] != row[1]):
             wrong.append(f"analytics {a['pipelineId']} {a['period']}: {a} vs SQL {tuple(row)}")
+    for payload in answers.get("trailing", []):
+        a = payload["data"]["pipelineAnalytics"]
+        row = (await conn.execute(text(
+            "SELECT count(*) FILTER (WHERE status = 'WON'), count(*) FILTER (WHERE status ="
+            " 'LOST') FROM deals WHERE tenant_id = :t AND pipeline_id = :p AND"
+            " actual_close_date >= :start"), {"t": tenant, "p": a["pipelineId"],
+            "start": datetime.fromisoformat(a["start"])})).one()  # fmt: skip
+        if (a["wonDeals"], a["lostDeals"]) != tuple(row):
+            wrong.append(f"analytics {a['pipelineId']} {a['period']} from {a['start']}: "
+                         f"{a['wonDeals']}, {a['lostDeals']} vs SQL {tuple(row)}")  # fmt: skip
     return wrong

@@ -28,7 +28,7 @@ import httpx
 import report
 import run
 from processes import cpu_seconds
-from report_cases import TARGET_MS, TARGETED, cases, problem, sql_checks
+from report_cases import TARGET_MS, TARGETED, cases, problem, sql_checks, trailing
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -96,8 +96,10 @@ async def first_answers(client: httpx.AsyncClient, url: str, bodies: list[str]) 
 
 
 async def load_point(client: httpx.AsyncClient, url: str, bodies: list[str], firsts: list[Any],
-                     concurrency: int, requests: int) -> dict[str, Any]:  # fmt: skip
-    """`requests` requests by `concurrency` clients over the bodies in turn."""
+                     concurrency: int, requests: int,
+                     kept: list[Any]) -> dict[str, Any]:  # fmt: skip
+    """`requests` requests by `concurrency` clients over the bodies in turn; the correct
+    answers over trailing windows are added to kept, for their SQL recount."""
     latencies: list[float] = []
     wrong: list[str] = []
     turn = iter(range(requests))
@@ -117,6 +119,8 @@ async def load_point(client: httpx.AsyncClient, url: str, bodies: list[str], fir
                 wrong.append(why)
             else:
                 latencies.append(elapsed)
+                if trailing(payload):
+                    kept.append(payload)
 
     pids = [pid for group in run.GROUPS.values() for pid in group]
     cpu, started = cpu_seconds(pids), time.perf_counter()
@@ -136,15 +140,18 @@ async def measure(url: str, token: str, ids: dict[str, Any], settings: Any,
     limits = httpx.Limits(max_connections=16)
     wanted = set(args.cases.split(",")) if args.cases else None
     async with httpx.AsyncClient(timeout=120, headers=headers, limits=limits) as client:
-        firsts: dict[str, list[Any]] = {}
+        firsts: dict[str, list[Any]] = {"trailing": []}
+        kept = firsts["trailing"]
         for case, bodies in cases(ids).items():
             if wanted is not None and case not in wanted:
                 continue
             firsts[case] = await first_answers(client, url, bodies)
-            await load_point(client, url, bodies, firsts[case], 2, args.warmup * len(bodies))
+            kept.extend(p for p in firsts[case] if trailing(p))
+            warmup = args.warmup * len(bodies)
+            await load_point(client, url, bodies, firsts[case], 2, warmup, kept)
             for concurrency in (1, 8):
                 n = max(args.requests, len(bodies)) * (1 if concurrency == 1 else 2)
-                point = await load_point(client, url, bodies, firsts[case], concurrency, n)
+                point = await load_point(client, url, bodies, firsts[case], concurrency, n, kept)
                 point.update(case=case, bodies=len(bodies),
                              target_p95_ms=TARGET_MS if case in TARGETED else None)  # fmt: skip
                 print(json.dumps(point), file=sys.stderr)

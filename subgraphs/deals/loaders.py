@@ -14,6 +14,7 @@ from crmgraph.db.filtering import Filter
 from crmgraph.db.pagination import Page
 from crmgraph.domain import bounds
 from crmgraph.loaders.base import ChildPage, Loader, LoaderBase
+from crmgraph.reporting.forecast_facts import DealList, forecast_deal_lists
 from crmgraph.reporting.win_facts import WinProbability, win_probabilities
 
 
@@ -82,5 +83,16 @@ class DealLoaders(LoaderBase):
             async with self._sessions() as session:
                 found = await win_probabilities(session, self._scope, ids, datetime.now(UTC))
             return [found.get(id_) for id_ in ids]
+
+        return Loader(batch)
+
+    @cached_property
+    def forecast_deals(self) -> Loader[DealList, list[models.Deal]]:
+        """The deals behind a forecast's numbers: every list a request asks for (each bucket,
+        category and size) in one statement per batch (README: Deal forecast)."""
+
+        async def batch(lists: list[DealList]) -> list[list[models.Deal]]:
+            async with self._sessions() as session:
+                return await forecast_deal_lists(session, self._scope, lists)
 
         return Loader(batch)

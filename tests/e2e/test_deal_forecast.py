@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -134,3 +135,46 @@ def test_deals_behind_a_bucket_are_bounded(stack: Stack, tenant: str, first: int
     assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]] == [
         ("VALIDATION_ERROR", "first")
     ], body
+
+
+LISTS = """query($p: ID!, $period: ForecastPeriod!) { dealForecast(pipelineId: $p,
+  period: $period, year: 2030) {
+  buckets { top: deals(first: 2) { deal { id title } category }
+    commit: deals(category: COMMIT, first: 1) { deal { title } } none: deals(first: 0) {
+    category } }
+  total { deals(first: 3) { deal { title } } open: deals(category: BEST_CASE) { deal {
+    title } } } } }"""
+
+
+def test_every_list_of_deals_is_one_statement(stack: Stack, tenant: str) -> None:
+    pipeline = stack.call(lambda: add_pipeline(stack, tenant))
+    # Two more February deals of D0's value and category: ties are broken by id.
+    tied = [Spec(value=10000, path=[(PROPOSAL, DAY)], expected=at(2, 20)) for _ in range(2)]
+    ids = stack.call(lambda: add_deals(stack, tenant, pipeline, [*SPECS, *tied]))
+    title = {str(id_): f"D{i}" for i, id_ in enumerate(ids)}
+    tied_by_id = sorted(str(ids[i]) for i in (0, 7, 8))
+    for period, lists in (("MONTH", 12 * 3 + 2), ("QUARTER", 4 * 3 + 2)):
+        with stack.counting_statements() as statements:
+            body = stack.graphql(LISTS, {"p": str(pipeline.id), "period": period}, tenant=tenant)
+        data = body.json()["data"]["dealForecast"]
+        # The pipeline, the grouped amounts, and one statement for all the lists (was one
+        # statement per list asked for with first > 0).
+        assert statements == [3], (period, lists, statements)
+        buckets, total = data["buckets"], data["total"]
+        assert all(b["none"] == [] for b in buckets)
+        assert [d["deal"]["title"] for d in total["deals"]] == [
+            "D1",
+            *(title[i] for i in tied_by_id[:2]),
+        ]
+        assert [d["deal"]["title"] for d in total["open"]] == [title[i] for i in tied_by_id]
+    months = data_of(stack, tenant, pipeline.id, "MONTH")["buckets"]
+    assert [d["deal"]["id"] for d in months[1]["top"]] == tied_by_id[:2]
+    assert {d["category"] for d in months[1]["top"]} == {"BEST_CASE"}
+    assert [m["commit"] for m in months[1:4]] == [[], [{"deal": {"title": "D1"}}], []]
+    assert [d["deal"]["title"] for d in months[4]["top"]] == ["D3"]
+
+
+def data_of(stack: Stack, tenant: str, pipeline: UUID, period: str) -> Any:
+    body = stack.graphql(LISTS, {"p": str(pipeline), "period": period}, tenant=tenant).json()
+    assert body.get("errors") is None, body
+    return body["data"]["dealForecast"]

@@ -29,3 +29,22 @@ def test_wrong_answers_are_caught() -> None:
     assert "a null answer" in (problem(200, {"data": {"pipelineAnalytics": None}}, None) or "")
     assert "differs" in (problem(200, answer(won=8), FIRST) or "")
     assert "differs" in (problem(200, answer(days=10.5), FIRST) or "")
+
+
+def trailing(period: str, won: int, entered: int, open_deals: int = 4) -> Any:
+    return {"data": {"pipelineAnalytics": {"period": period, "start": "2025-11-29T01:00:00Z",
+            "end": "2026-11-29T01:00:00Z", "wonDeals": won, "openDeals": open_deals,
+            "stages": [{"name": "Lead", "entered": entered}]}}}  # fmt: skip
+
+
+def test_a_trailing_window_may_move_its_counts_but_nothing_else() -> None:
+    first = trailing("LAST_365_DAYS", won=7, entered=3)
+    # Rows left the window as the clock moved: correct (recounted by SQL for its own start).
+    assert problem(200, trailing("LAST_365_DAYS", won=6, entered=2), first) is None
+    assert "differs" in (problem(200, trailing("LAST_365_DAYS", 6, 2, open_deals=5), first) or "")
+    moved_stages = trailing("LAST_365_DAYS", won=7, entered=3)
+    moved_stages["data"]["pipelineAnalytics"]["stages"][0]["name"] = "Other"
+    assert "differs" in (problem(200, moved_stages, first) or "")
+    # ALL_TIME has no moving start: its counts must stay.
+    all_time = trailing("ALL_TIME", won=7, entered=3)
+    assert "differs" in (problem(200, trailing("ALL_TIME", won=6, entered=3), all_time) or "")

@@ -1,15 +1,29 @@
 """Reads the forecast of a pipeline (crmgraph.reporting.forecast): one grouped statement for
-the amounts, one per list of the deals behind them."""
+the amounts, one windowed statement for every list of the deals behind them."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
@@ -27,10 +41,13 @@ category_of = case(
 )
 
 
+def _counted(scope: Scope) -> Select[Any]:
+    """The tenant's deals a forecast counts: open and won."""
+    return scoped(select(), D, scope).where(D.status.in_(("ACTIVE", "WON")))
+
+
 def _deals(scope: Scope, pipeline_id: UUID) -> Select[Any]:
-    return scoped(select(), D, scope).where(
-        D.pipeline_id == pipeline_id, D.status.in_(("ACTIVE", "WON"))
-    )
+    return _counted(scope).where(D.pipeline_id == pipeline_id)
 
 
 def _within(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -67,25 +84,70 @@ async def forecast_rows(
     ]
 
 
-async def forecast_deals(
-    session: AsyncSession,
-    scope: Scope,
-    pipeline_id: UUID,
-    span: tuple[datetime, datetime],
-    category: Category | None,
-    limit: int,
-) -> list[models.Deal]:
-    """The pipeline's deals counted in span (of one category, or all), largest first."""
-    stmt = (
-        _deals(scope, pipeline_id)
-        .add_columns(D)
-        .where(_within(*span))
-        .order_by(D.value.desc(), D.id)
-        .limit(limit)
+@dataclass(frozen=True)
+class DealList:
+    """One list of the deals behind a forecast: the pipeline's deals counted in [start, end)
+    (of one category, or all), the `limit` largest."""
+
+    pipeline_id: UUID
+    start: datetime
+    end: datetime
+    category: Category | None
+    limit: int
+
+
+async def forecast_deal_lists(
+    session: AsyncSession, scope: Scope, lists: Sequence[DealList]
+) -> list[list[models.Deal]]:
+    """Every list in one statement, largest value first (ties by id): the lists asked for
+    join the deals, row_number() ranks each list's deals, and only the ranked ids' rows are
+    read in full (the ranking reads the covering report index, not the table)."""
+    if not lists:
+        return []
+    # Each deal's date and category computed once (the CTE is materialised), for every list.
+    counted = (
+        _counted(scope)
+        .add_columns(
+            D.id,
+            D.pipeline_id,
+            D.value,
+            counted_on.label("counted_on"),
+            category_of.label("category"),
+        )
+        .where(
+            D.pipeline_id.in_(sorted({w.pipeline_id for w in lists})),
+            _within(min(w.start for w in lists), max(w.end for w in lists)),
+        )
+        .cte("counted")
+        .prefix_with("MATERIALIZED")
     )
-    if category is not None:
-        stmt = stmt.where(category_of == category.value)
-    return list(await session.scalars(stmt))
+    # One ranked branch per list, joined by UNION ALL: a VALUES list of the lists would
+    # read the same, but SQLite (the embedded mode) cannot name a VALUES list's columns.
+    ranked = union_all(*[_ranked(counted, index, wanted) for index, wanted in enumerate(lists)])
+    r = ranked.subquery("ranked")
+    stmt = (
+        scoped(select(D, r.c.list), D, scope).join(r, D.id == r.c.id).order_by(r.c.list, r.c.rank)
+    )
+    found: dict[int, list[models.Deal]] = defaultdict(list)
+    for deal, index in await session.execute(stmt):
+        found[index].append(deal)
+    return [found.get(i, []) for i in range(len(lists))]
+
+
+def _ranked(counted: CTE, index: int, wanted: DealList) -> Select[Any]:
+    """The ids of one list's deals with their rank in it, the first wanted.limit of them."""
+    c = counted.c
+    rank = func.row_number().over(order_by=(c.value.desc(), c.id)).label("rank")
+    mine = select(c.id, rank).where(
+        c.pipeline_id == wanted.pipeline_id, c.counted_on >= wanted.start, c.counted_on < wanted.end
+    )
+    if wanted.category is not None:
+        mine = mine.where(c.category == wanted.category.value)
+    inner = mine.subquery()
+    # The list's index is ours (an int), written into the SQL: no parameter whose type a
+    # UNION branch would leave PostgreSQL to guess.
+    position = literal_column(str(int(index)), Integer).label("list")
+    return select(inner.c.id, position, inner.c.rank).where(inner.c.rank <= wanted.limit)
 
 
 async def pipeline_exists(session: AsyncSession, scope: Scope, pipeline_id: UUID) -> bool:

@@ -15,7 +15,7 @@ from crmgraph.gql.context import Info
 from crmgraph.gql.enums import graphql_enum
 from crmgraph.gql.ids import uuid_or_none
 from crmgraph.reporting import forecast
-from crmgraph.reporting.forecast_facts import forecast_deals, forecast_rows, pipeline_exists
+from crmgraph.reporting.forecast_facts import DealList, forecast_rows, pipeline_exists
 from subgraphs.deals.types.deal import Deal
 
 DEFAULT_DEALS = 20
@@ -107,11 +107,11 @@ class ForecastBucket:
         limit = info.context.runtime.settings.max_page_size
         if not 0 <= first <= limit:
             raise validation.invalid("first", f"first must be 0 to {limit}")
-        async with info.context.session() as session:
-            rows = await forecast_deals(
-                session, info.context.scope, self.pipeline_id, (self.start, self.end), category,
-                first,
-            )  # fmt: skip
+        if first == 0:
+            return []
+        rows = await info.context.loaders.forecast_deals.load(
+            DealList(self.pipeline_id, self.start, self.end, category, first)
+        )
         return [
             ForecastDeal(
                 deal=Deal.from_row(row),

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db.models import (
+    DealStay,
     HealthWeights,
     LeadScoreExplanation,
     LeadScoringRules,
@@ -46,7 +47,13 @@ class Scope:
 
 # The mapped classes with a tenant_id column.
 Tenanted = (
-    TenantRow | OutboxEvent | TenantRole | HealthWeights | LeadScoringRules | LeadScoreExplanation
+    TenantRow
+    | OutboxEvent
+    | TenantRole
+    | HealthWeights
+    | LeadScoringRules
+    | LeadScoreExplanation
+    | DealStay
 )
 
 

@@ -12,6 +12,11 @@ A stay is (deal_id, stage_id, entered_at, left_at, later_position):
 later_position is how far the deal went after the stay began: the highest position of a
 stage above 0% it entered by a later recorded change (null if none; null for the current
 stay).
+
+The completed stays are stored (models.DealStay, kept by crmgraph.db.stay_store in the
+transaction of every write that records a stage change; stay_store.history_stays computes
+them from the history by this definition); the current stays come from the deals. So a
+report reads each stay once from an index instead of windowing every recorded change.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     case,
-    func,
     literal,
     null,
     or_,
@@ -51,54 +55,10 @@ def stage_stays(
     """The stays (deal_id, stage_id, entered_at, left_at, later_position) of the tenant's
     deals, limited to stays in stage_ids, to the deals deal_ids selects (a one-column
     SELECT) and to stays begun at or after since."""
-    c, d, st = models.DealStageChange, models.Deal, models.PipelineStage
+    s, d = models.DealStay, models.Deal
     in_stages = _in(stage_ids)
-    changes = [tenant_filter(c, tenant)]
-    if stage_ids is not None:
-        moved = select(c.deal_id).where(
-            tenant_filter(c, tenant), or_(in_stages(c.to_stage_id), in_stages(c.from_stage_id))
-        )
-        changes.append(c.deal_id.in_(moved))
-    if deal_ids is not None:
-        changes.append(c.deal_id.in_(deal_ids))
-    if since is not None:
-        # Every window looks forward only, so earlier changes alter no stay begun since;
-        # a stay from creation begins with the deal (filtered on below).
-        changes.append(c.created_at >= since)
-    order: Any = (c.created_at, c.id)
-    progress = case((st.probability > 0, st.position))
-    history = (
-        select(
-            c.deal_id,
-            c.from_stage_id,
-            c.to_stage_id,
-            c.created_at,
-            func.lead(c.created_at).over(partition_by=c.deal_id, order_by=order).label("left_at"),
-            func.lag(c.created_at).over(partition_by=c.deal_id, order_by=order).label("prev_at"),
-            func.max(progress)
-            .over(partition_by=c.deal_id, order_by=order, rows=(1, None))
-            .label("later"),
-            func.max(progress)
-            .over(partition_by=c.deal_id, order_by=order, rows=(0, None))
-            .label("from_here"),
-        )
-        .join(st, st.id == c.to_stage_id)
-        .where(*changes)
-        # A CTE: read twice below (stays entered, stays from creation), computed once.
-        .cte("history")
-    )
-    h = history.c
-    entered = select(
-        h.deal_id,
-        h.to_stage_id.label("stage_id"),
-        h.created_at.label("entered_at"),
-        h.left_at.label("left_at"),
-        h.later.label("later_position"),
-    ).where(in_stages(h.to_stage_id), h.left_at.is_not(None))
-    created_in = (
-        select(h.deal_id, h.from_stage_id, d.created_at, h.created_at, h.from_here)
-        .join(d, d.id == h.deal_id)
-        .where(h.from_stage_id.is_not(None), in_stages(h.from_stage_id), h.prev_at.is_(None))
+    completed = select(s.deal_id, s.stage_id, s.entered_at, s.left_at, s.later_position).where(
+        tenant_filter(s, tenant), in_stages(s.stage_id)
     )
     until = case((d.status == "ACTIVE", literal(now, UTCDateTime())), else_=d.actual_close_date)
     current = select(d.id, d.stage_id, d.stage_entered_at, until, null()).where(
@@ -107,11 +67,12 @@ def stage_stays(
         or_(d.status == "ACTIVE", d.actual_close_date.is_not(None)),
     )
     if deal_ids is not None:
+        completed = completed.where(s.deal_id.in_(deal_ids))
         current = current.where(d.id.in_(deal_ids))
     if since is not None:
-        created_in = created_in.where(d.created_at >= since)
+        completed = completed.where(s.entered_at >= since)
         current = current.where(d.stage_entered_at >= since)
-    return union_all(entered, created_in, current)
+    return union_all(completed, current)
 
 
 def _in(ids: Sequence[UUID] | None) -> Any:

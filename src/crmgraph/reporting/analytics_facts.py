@@ -30,7 +30,8 @@ async def stage_facts(
     if not stages:
         return []
     deal_ids = scoped(select(d.id), d, scope).where(d.pipeline_id == pipeline_id)
-    h = stage_stays(scope, now, deal_ids=deal_ids, since=start).subquery().c
+    stage_ids = [s.id for s in stages]
+    h = stage_stays(scope, now, stage_ids=stage_ids, deal_ids=deal_ids, since=start).subquery().c
     seconds = seconds_between(h.entered_at, h.left_at)
     # Per deal and stage first (a hash aggregate), then per stage: counts of deals without
     # a DISTINCT over all the stays.

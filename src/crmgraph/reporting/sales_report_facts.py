@@ -166,11 +166,18 @@ async def _stage_figures(
         .where(overlap)
         .group_by(s.stage_id)
     )
-    pairs = select(s.stage_id, s.deal_id).where(overlap).distinct().subquery()
-    values = (
-        select(pairs.c.stage_id, func.count(), func.sum(d.value))
-        .join(d, d.id == pairs.c.deal_id)
-        .group_by(pairs.c.stage_id)
+    # The value joined before DISTINCT: the planner cannot estimate how many pairs a DISTINCT
+    # over stays leaves and, joining after it, looked each deal up by its key (61,596 times
+    # for bench00, 0.8 s); before it, one hash join over the tenant's deals.
+    pairs = (
+        select(s.stage_id, s.deal_id, d.value)
+        .join(d, d.id == s.deal_id)
+        .where(overlap)
+        .distinct()
+        .subquery()
+    )
+    values = select(pairs.c.stage_id, func.count(), func.sum(pairs.c.value)).group_by(
+        pairs.c.stage_id
     )
     averages = {stage: avg for stage, avg in await session.execute(seconds)}
     return {

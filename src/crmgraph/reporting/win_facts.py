@@ -79,22 +79,28 @@ async def cohort_cells(
         d.pipeline_id.in_(pipeline_ids), d.status.in_(("WON", "LOST"))
     )
     h = stage_stays(scope, now, deal_ids=closed).subquery().c
+    # The deal's value and status joined before grouping: the planner cannot estimate how
+    # many (deal, stage) groups the stays make and, joining after, looked each deal up by its
+    # key (18,932 times for bench00); before, one hash join.
     stays = (
         select(
             h.deal_id,
             h.stage_id,
+            d.value,
+            d.status,
             func.sum(seconds_between(h.entered_at, h.left_at)).label("seconds"),
         )
-        .group_by(h.deal_id, h.stage_id)
+        .join(d, d.id == h.deal_id)
+        .group_by(h.deal_id, h.stage_id, d.value, d.status)
         .subquery()
     )
     acts = activity_counts(scope, closed)
     count = func.coalesce(acts.c.activities, 0)
-    value_band = _band_sql(d.value, VALUE_BOUNDS).label("value_band")
+    value_band = _band_sql(stays.c.value, VALUE_BOUNDS).label("value_band")
     activity_band = _band_sql(count, ACTIVITY_BOUNDS).label("activity_band")
     day_bounds = [bound * DAY for bound in DAYS_BOUNDS]
     days_band = _band_sql(stays.c.seconds, day_bounds).label("days_band")
-    won = (d.status == "WON").label("won")
+    won = (stays.c.status == "WON").label("won")
     stmt = (
         select(
             stays.c.stage_id,
@@ -106,8 +112,7 @@ async def cohort_cells(
             func.sum(stays.c.seconds),
             func.sum(count),
         )
-        .join(d, d.id == stays.c.deal_id)
-        .outerjoin(acts, acts.c.deal_id == d.id)
+        .outerjoin(acts, acts.c.deal_id == stays.c.deal_id)
         .group_by(stays.c.stage_id, value_band, activity_band, days_band, won)
     )
     return [

@@ -21,7 +21,7 @@ from crmgraph.db.models.base import (
     ZohoLinked,
 )
 from crmgraph.db.models.contacts import Contact
-from crmgraph.db.models.deals import Deal, DealStageChange
+from crmgraph.db.models.deals import Deal, DealStageChange, DealStay
 from crmgraph.db.models.health import HealthWeights
 from crmgraph.db.models.leads import Lead, LeadScoreHistory
 from crmgraph.db.models.marketing import Campaign, Touchpoint
@@ -49,6 +49,7 @@ __all__ = [
     "Contact",
     "Deal",
     "DealStageChange",
+    "DealStay",
     "Event",
     "HealthWeights",
     "Lead",

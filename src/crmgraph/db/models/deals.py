@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crmgraph.db import stay_triggers
 from crmgraph.db.models.base import Base, Money, TenantRow, UserRef, ZohoLinked
 from crmgraph.db.types import utcnow
 
@@ -77,3 +78,40 @@ class DealStageChange(TenantRow, Base):
     to_stage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipeline_stages.id"))
     changed_by_id: Mapped[uuid.UUID | None] = mapped_column(UserRef)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DealStay(Base):
+    """A completed stay of a deal in a stage (crmgraph.db.stage_stays), kept by the database's
+    triggers (crmgraph.db.stay_triggers). Its id is the id of the recorded change that ended
+    it."""
+
+    __tablename__ = "deal_stays"
+    __table_args__ = (
+        Index(None, "deal_id"),
+        # All stays of a stage, deal after deal, from the index alone (all-time reports).
+        Index(
+            "ix_deal_stays_tenant_id_stage_id_deal_id_reports",
+            "tenant_id",
+            "stage_id",
+            "deal_id",
+            postgresql_include=("entered_at", "left_at", "later_position"),
+        ),
+        # The stays begun since a time (trailing windows), from the index alone.
+        Index(
+            "ix_deal_stays_tenant_id_entered_at_reports",
+            "tenant_id",
+            "entered_at",
+            postgresql_include=("deal_id", "stage_id", "left_at", "later_position"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    deal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    entered_at: Mapped[datetime]
+    left_at: Mapped[datetime]
+    later_position: Mapped[int | None]
+
+
+stay_triggers.keep_on_create(DealStay.__table__)

@@ -157,9 +157,10 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the database of a last run")
     parser.add_argument("--operations", default="deal_by_id,deals_page_50,contacts_page_50,"
                         "account_by_id", help="comma-separated")  # fmt: skip
+    parser.add_argument("--database", default="crmgraph_bench_compiled")
     args = parser.parse_args()
-    settings = settings_for("crmgraph_bench_compiled")
-    ids_file = ROOT / ".run" / "bench" / "compiled-ids.json"
+    settings = settings_for(args.database)
+    ids_file = ROOT / ".run" / "bench" / f"{args.database}-ids.json"
     ids_file.parent.mkdir(parents=True, exist_ok=True)
     if args.reuse and ids_file.exists():
         ids = json.loads(ids_file.read_text())

@@ -1,8 +1,9 @@
-"""CPU per request and req/s of the deals subgraph alone, compiled reads (crmgraph.compiled)
-on and off: one deals process on the bench data set at a small scale, wrk at one
-concurrency for some seconds per operation and mode; CPU is the process's utime + stime
-from /proc over the wrk run, divided by the requests wrk completed. Before measuring, every
-body is sent to both modes and the answers must be the same bytes.
+"""CPU per request and req/s of one subgraph alone, compiled reads (crmgraph.compiled) on and
+off: one process of the subgraph an operation reads (deals: deal by id and the 50-deal page;
+contacts: a 50-contact page; accounts: account by id) on the bench data set at a small
+scale, wrk at one concurrency for some seconds per operation and mode; CPU is the process's
+utime + stime from /proc over the wrk run, divided by the requests wrk completed. Before
+measuring, every body is sent to both modes and the answers must be the same bytes.
 
     .venv/bin/python bench/compiled_cpu.py --scale 0.05 --seconds 10 --concurrency 8
 """
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from run import (
     DEV_JWT_SECRET,
@@ -52,7 +54,38 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-def start(settings: Any, compiled: bool, logs: Path) -> subprocess.Popen[bytes]:
+# The contacts page and account by id: what the router sends those subgraphs.
+CONTACTS_PAGE = """{ contacts(first: 50) { edges { node { id firstName lastName fullName email
+  phone company jobTitle createdAt account { id } } } } }"""
+ACCOUNT_BY_ID = """query($id: ID!) { account(id: $id) { id name website industry employees
+  annualRevenue type createdAt } }"""
+
+
+async def account_ids(url: str) -> list[str]:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        rows = await connection.fetch("SELECT id FROM accounts WHERE tenant_id = $1 LIMIT 100",
+                                      TENANT)  # fmt: skip
+    finally:
+        await connection.close()
+    return [str(r["id"]) for r in rows]
+
+
+def operations(ids: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    """Each operation: the subgraph that answers it and the bodies wrk cycles through."""
+
+    def body(query: str, variables: dict[str, Any] | None = None) -> str:
+        return json.dumps({"query": query, "variables": variables or {}})
+
+    return {
+        "deal_by_id": ("deals", bodies("deal_by_id", ids)[:100]),
+        "deals_page_50": ("deals", bodies("deals_page_50", ids)),
+        "contacts_page_50": ("contacts", [body(CONTACTS_PAGE)]),
+        "account_by_id": ("accounts", [body(ACCOUNT_BY_ID, {"id": i}) for i in ids["accounts"]]),
+    }
+
+
+def start(settings: Any, compiled: bool, logs: Path, subgraph: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -62,8 +95,8 @@ def start(settings: Any, compiled: bool, logs: Path) -> subprocess.Popen[bytes]:
         "CONSUMERS_IN_PROCESS": "false",
     }
     env.pop("NEO4J_URI", None)
-    command = [sys.executable, "-m", "crmgraph.cli", "serve", "deals", "--port", str(PORT)]
-    log = (logs / f"deals-{'compiled' if compiled else 'resolvers'}.log").open("wb")
+    command = [sys.executable, "-m", "crmgraph.cli", "serve", subgraph, "--port", str(PORT)]
+    log = (logs / f"{subgraph}-{'compiled' if compiled else 'resolvers'}.log").open("wb")
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(120):
         try:
@@ -73,7 +106,7 @@ def start(settings: Any, compiled: bool, logs: Path) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.5)
     proc.kill()
-    raise SystemExit("deals did not start")
+    raise SystemExit(f"{subgraph} did not start")
 
 
 def answers(sent: list[str], headers: dict[str, str]) -> list[bytes]:
@@ -100,46 +133,61 @@ def wrk(pid: int, sent: list[str], headers: dict[str, str], c: int, s: int) -> d
             "p50": p50, "non2xx": int(bad.group(1)) if bad else 0}  # fmt: skip
 
 
+def measure(
+    pid: int, name: str, sent: list[str], headers: dict[str, str], args: Any,
+    seen: dict[str, list[bytes]],
+) -> tuple[str, dict[str, float]]:  # fmt: skip
+    """(load average before, wrk's figures), once every answer is checked: no errors, and
+    the same bytes as the other mode's."""
+    got = answers(sent, headers)
+    assert all(b'"errors"' not in g for g in got), got[0][:300]
+    if name in seen and seen[name] != got:
+        raise SystemExit(f"{name}: the two paths answer differently")
+    seen[name] = got
+    wrk(pid, sent, headers, args.concurrency, 2)  # warm-up
+    load = Path("/proc/loadavg").read_text().split()[0]
+    return load, wrk(pid, sent, headers, args.concurrency, args.seconds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--reuse", action="store_true", help="keep the database of a last run")
+    parser.add_argument("--operations", default="deal_by_id,deals_page_50,contacts_page_50,"
+                        "account_by_id", help="comma-separated")  # fmt: skip
+    parser.add_argument("--database", default="crmgraph_bench_compiled")
     args = parser.parse_args()
-    settings = settings_for("crmgraph_bench_compiled")
-    ids_file = ROOT / ".run" / "bench" / "compiled-ids.json"
+    settings = settings_for(args.database)
+    ids_file = ROOT / ".run" / "bench" / f"{args.database}-ids.json"
     ids_file.parent.mkdir(parents=True, exist_ok=True)
     if args.reuse and ids_file.exists():
         ids = json.loads(ids_file.read_text())
     else:
         ids = asyncio.run(prepare(settings, os.environ["DATABASE_URL"], args.scale))
-        ids_file.write_text(json.dumps(ids))
+    if "accounts" not in ids:
+        ids["accounts"] = asyncio.run(account_ids(settings.database_url))
+    ids_file.write_text(json.dumps(ids))
     token = issue_token(settings, tenant_id=TENANT, subject="bench", roles=("tenant_admin",))
     headers = {ROUTER_SECRET_HEADER: ROUTER_SECRET, "authorization": f"Bearer {token}",
                "content-type": "application/json"}  # fmt: skip
-    operations = {"deal_by_id": bodies("deal_by_id", ids)[:100],
-                  "deals_page_50": bodies("deals_page_50", ids)}  # fmt: skip
+    wanted = {k: v for k, v in operations(ids).items() if k in args.operations.split(",")}
     seen: dict[str, list[bytes]] = {}
     rows = []
     logs = ROOT / ".run" / "bench" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     for compiled in (True, False):
-        proc = start(settings, compiled, logs)
-        try:
-            for name, sent in operations.items():
-                got = answers(sent, headers)
-                assert all(b'"errors"' not in g for g in got), got[0][:300]
-                if name in seen and seen[name] != got:
-                    raise SystemExit(f"{name}: the two paths answer differently")
-                seen[name] = got
-                wrk(proc.pid, sent, headers, args.concurrency, 2)  # warm-up
-                load = Path("/proc/loadavg").read_text().split()[0]
-                result = wrk(proc.pid, sent, headers, args.concurrency, args.seconds)
-                rows.append((name, "compiled" if compiled else "resolvers", load, result))
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        for subgraph in dict.fromkeys(sub for sub, _ in wanted.values()):
+            proc = start(settings, compiled, logs, subgraph)
+            try:
+                for name, (owner, sent) in wanted.items():
+                    if owner == subgraph:
+                        result = measure(proc.pid, name, sent, headers, args, seen)
+                        rows.append((name, "compiled" if compiled else "resolvers", *result))
+            finally:
+                proc.terminate()
+                proc.wait(10)
     print("| operation | path | load (1 min) before | req/s | CPU ms/request | p50 |"
           " non-2xx |\n|---|---|---|---|---|---|---|")  # fmt: skip
     for name, path, load, r in rows:

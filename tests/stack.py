@@ -46,6 +46,7 @@ class Stack:
         self.router_url = ""
         self.workdir = workdir
         self.statements = 0
+        self._recorders: list[list[str]] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._servers: Servers | None = None
@@ -213,6 +214,17 @@ class Stack:
         yield box
         box[0] = self.statements - before
 
+    @contextmanager
+    def recording_statements(self) -> Iterator[list[str]]:
+        """Yields a list that receives the text of each statement counting_statements counts
+        while inside."""
+        box: list[str] = []
+        self._recorders.append(box)
+        try:
+            yield box
+        finally:
+            self._recorders.remove(box)
+
     def _counted(self, name: str, app: Any) -> Any:
         async def counted(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"] == "/graphql":
@@ -224,6 +236,8 @@ class Stack:
     def _count(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
         if "FROM tenant_roles" not in statement:
             self.statements += 1
+            for box in self._recorders:
+                box.append(statement)
 
 
 def _wait(ready: Callable[[], bool], what: str, timeout: float = 30) -> None:

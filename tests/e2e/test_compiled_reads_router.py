@@ -29,3 +29,39 @@ def test_the_bench_operations_are_one_statement_each_through_the_router(
         one = stack.graphql(DEAL_BY_ID, {"id": str(ids[7])}, headers=headers).json()
     assert one["data"]["deal"]["id"] == str(ids[7]) and one["data"]["deal"]["title"] == "Deal 7"
     assert statements[0] == 1, statements[0]
+
+
+# A deals page asking contact and account fields the deals subgraph does not provide: the
+# router fetches them from the contacts and accounts subgraphs (`_entities`).
+ENTITIES_PAGE = """query($first: Int) { deals(first: $first) { edges { node { title
+  contact { fullName phone jobTitle account { name website } }
+  account { name type employees } } } } }"""
+COMPILED = "SELECT ('{"  # how every compiled statement begins (crmgraph.compiled.plan)
+
+
+def test_a_page_with_contact_and_account_entities_is_one_statement_per_fetch(
+    stack: Stack, tenant: str
+) -> None:
+    """Each subgraph the router asks answers with one compiled statement, whatever the page
+    size: deals for the page, contacts and accounts for their `_entities`."""
+    stack.call(lambda: make_deal_world(stack.runtime.sessions, tenant, deals_count=60))
+    headers = {"authorization": f"Bearer {stack.token(tenant)}"}
+    stack.graphql(ENTITIES_PAGE, {"first": 5}, headers=headers)  # role overrides cached after
+    seen = []
+    for first in (10, 50):
+        before = dict(stack.requests)
+        with stack.counting_statements() as statements, stack.recording_statements() as texts:
+            page = stack.graphql(ENTITIES_PAGE, {"first": first}, headers=headers).json()
+        assert "errors" not in page, page
+        nodes = [edge["node"] for edge in page["data"]["deals"]["edges"]]
+        assert len(nodes) == first
+        contacts = [n["contact"] for n in nodes if n["contact"]]
+        assert contacts and all(c["phone"] is None and c["account"]["name"] for c in contacts)
+        accounts = [n["account"] for n in nodes if n["account"]]
+        assert accounts and all(a["type"] == "PROSPECT" for a in accounts)
+        asked = {name: stack.requests[name] - before[name] for name in stack.requests}
+        assert asked["contacts"] >= 1 and asked["accounts"] >= 1, asked
+        assert all(text.startswith(COMPILED) for text in texts), [t[:80] for t in texts]
+        assert statements[0] == sum(asked.values()), (statements[0], asked)
+        seen.append(statements[0])
+    assert seen[0] == seen[1], seen

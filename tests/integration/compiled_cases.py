@@ -18,6 +18,10 @@ class Data:
     deal_ids: list[list[uuid.UUID]]
     tokens: dict[str, str | None]
     cursors: list[str] = field(default_factory=list)  # of the first tenant's created_at order
+    contact_ids: list[list[uuid.UUID]] = field(default_factory=list)  # per tenant, oldest first
+    account_ids: list[list[uuid.UUID]] = field(default_factory=list)
+    # The first tenant's first 30 cursors in the default order, by root field.
+    entity_cursors: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -28,6 +32,10 @@ class Case:
     # Only fields, arguments and values the compiler knows: an admin's or a sales rep's
     # request must then be answered by the compiled path.
     plain: bool = True
+    subgraph: str = "deals"  # the subgraph the router sends it to
+    declared: list[str] = field(default_factory=list)  # its variables' declarations
+    # And plain for the second tenant too, whose contact 6's fullName the resolvers answer.
+    plain_b: bool = True
 
 
 # bench/run.py's DEAL_BY_ID and DEALS_PAGE: the router sends them to deals as they are.
@@ -65,7 +73,7 @@ BENCH_AND_DESIGN: list[Callable[[Data], Case]] = [
     lambda d: Case(DEALS_PAGE),
     lambda d: Case(COMPLEX, operation_name="GetDealsWithComplexFilter"),
     lambda d: Case(ENTITIES, {"representations": representations(d)}),
-    # Nothing to read: no statement (one with no tenant parameter failed with a 500).
+    # Nothing to read: a statement of no parameters (one given an unused tenant failed).
     lambda d: Case("{ __typename }"),
     lambda d: Case(ESCAPED),
 ]
@@ -119,15 +127,24 @@ def deal_selection(draw: st.DrawFn, case: Case) -> str:
         parts.append(draw(_aliased(f"account {{ {account} }}")))
     if draw(st.booleans()):
         inner = draw(_subset(CONTACT))
+        case.plain_b = case.plain_b and "fullName" not in inner  # the 2nd tenant's contact 6
         if draw(st.booleans()):
             inner += f" account {{ {draw(_subset(ACCOUNT))} }}"
         parts.append(draw(_aliased(f"contact {{ {inner} }}")))
     if draw(st.integers(0, 9)) == 0:
         parts.append(draw(st.sampled_from(UNKNOWN)))
         case.plain = False
+    return draw(arranged(case, parts, "Deal"))
+
+
+@st.composite
+def arranged(draw: st.DrawFn, case: Case, parts: list[str], typename: str) -> str:
+    """The parts of a selection, the last two perhaps in an inline fragment and the first
+    perhaps under @include/@skip of $flag."""
     if len(parts) > 2 and draw(st.booleans()):
         inline = " ".join(parts[-2:])
-        parts[-2:] = [draw(st.sampled_from([f"... on Deal {{ {inline} }}", f"... {{ {inline} }}"]))]
+        condition = draw(st.sampled_from([f"on {typename} ", ""]))
+        parts[-2:] = [f"... {condition}{{ {inline} }}"]
     if len(parts) > 1 and draw(st.integers(0, 3)) == 0:
         flag = draw(st.booleans())
         directive = draw(st.sampled_from(["@include(if: $flag)", "@skip(if: $flag)"]))
@@ -144,61 +161,78 @@ def _declare(case: Case, declared: list[str]) -> str:
 
 
 @st.composite
-def deal_by_id(draw: st.DrawFn, data: Data) -> Case:
-    case = Case("", operation_name="Op")
+def by_id_query(
+    draw: st.DrawFn, case: Case, root: str, typename: str, ids: list[list[uuid.UUID]],
+    selection: str,
+) -> str:  # fmt: skip
+    """root(id:) of a row of either tenant, of none, or not an id; the id inline or a
+    variable; the selection inline or in a named fragment."""
     tenant = draw(st.sampled_from([0, 1]))
     ident = draw(st.one_of(
-        st.sampled_from([str(i) for i in data.deal_ids[tenant]]),
+        st.sampled_from([str(i) for i in ids[tenant]]),
         st.just(str(uuid.uuid4())),
         st.just("not-an-id"),
     ))  # fmt: skip
     if ident == "not-an-id":
         case.plain = False
-    selection = draw(deal_selection(case))
     if draw(st.booleans()):
         case.variables["id"] = ident
         head, argument = _declare(case, ["$id: ID!"]), "$id"
     else:
         head, argument = _declare(case, []), f'"{ident}"'
-    if draw(st.booleans()):  # the selection in a named fragment
-        case.query = (f"{head} {{ deal(id: {argument}) {{ ...D }} }} "
-                      f"fragment D on Deal {{ {selection} }}")  # fmt: skip
-    else:
-        case.query = f"{head} {{ deal(id: {argument}) {{ {selection} }} }}"
+    if draw(st.booleans()):
+        return (f"{head} {{ {root}(id: {argument}) {{ ...F }} }} "
+                f"fragment F on {typename} {{ {selection} }}")  # fmt: skip
+    return f"{head} {{ {root}(id: {argument}) {{ {selection} }} }}"
+
+
+@st.composite
+def deal_by_id(draw: st.DrawFn, data: Data) -> Case:
+    case = Case("", operation_name="Op")
+    selection = draw(deal_selection(case))
+    case.query = draw(by_id_query(case, "deal", "Deal", data.deal_ids, selection))
     return case
 
 
 @st.composite
-def deal_page(draw: st.DrawFn, data: Data) -> Case:
-    case = Case("", operation_name="Op")
-    arguments, declared = [], []
+def page_arguments(
+    draw: st.DrawFn, case: Case, sorts: list[str], cursors: list[str], filters: list[str]
+) -> str:
+    """A connection's arguments (first, sort, after, filter, pagination), in parentheses;
+    the variables' declarations in case.declared."""
+    arguments = []
     first = draw(st.sampled_from([None, 0, 1, 3, 7, 50, 100, 101, -1]))
     if first in (101, -1):
         case.plain = False
     if first is not None:
         if draw(st.booleans()):
             case.variables["first"] = first
-            declared.append("$first: Int")
+            case.declared.append("$first: Int")
             arguments.append("first: $first")
         else:
             arguments.append(f"first: {first}")
     sort = None
     if draw(st.booleans()):
-        direction, sort = draw(st.sampled_from(["ASC", "DESC"])), draw(st.sampled_from(SORTS))
+        direction, sort = draw(st.sampled_from(["ASC", "DESC"])), draw(st.sampled_from(sorts))
         arguments.append(f"sort: {{ field: {sort}, direction: {direction} }}")
-    if data.cursors and draw(st.integers(0, 2)) == 0:
-        after = draw(st.sampled_from([*data.cursors, "bm90IGEgY3Vyc29y"]))
-        case.plain = case.plain and sort in (None, "CREATED_AT") and after in data.cursors
+    if cursors and draw(st.integers(0, 2)) == 0:
+        after = draw(st.sampled_from([*cursors, "bm90IGEgY3Vyc29y"]))
+        case.plain = case.plain and sort in (None, "CREATED_AT") and after in cursors
         case.variables["after"] = after
-        declared.append("$after: String")
+        case.declared.append("$after: String")
         arguments.append("after: $after")
     if draw(st.integers(0, 3)) == 0:
-        arguments.append(f"filter: {draw(st.sampled_from(FILTERS))}")
+        arguments.append(f"filter: {draw(st.sampled_from(filters))}")
     if draw(st.integers(0, 5)) == 0:
         arguments.append("pagination: { first: 4 }")
-        if first is not None:
+        if first is not None or "after" in case.variables:  # both ways: refused
             case.plain = False
-    node = draw(deal_selection(case))
+    return f"({', '.join(arguments)})" if arguments else ""
+
+
+@st.composite
+def connection_body(draw: st.DrawFn, node: str) -> str:
+    """edges with node, and some of cursors, pageInfo, totalCount, __typename."""
     parts = [f"edges {{ node {{ {node} }} }}"]
     if draw(st.booleans()):
         parts.append("edges { cursor }")
@@ -209,26 +243,46 @@ def deal_page(draw: st.DrawFn, data: Data) -> Case:
         parts.append("totalCount")
     if draw(st.booleans()):
         parts.append("__typename")
-    args = f"({', '.join(arguments)})" if arguments else ""
-    case.query = f"{_declare(case, declared)} {{ deals{args} {{ {' '.join(parts)} }} }}"
+    return " ".join(parts)
+
+
+@st.composite
+def deal_page(draw: st.DrawFn, data: Data) -> Case:
+    case = Case("", operation_name="Op")
+    args = draw(page_arguments(case, SORTS, data.cursors, FILTERS))
+    body = draw(connection_body(draw(deal_selection(case))))
+    case.query = f"{_declare(case, case.declared)} {{ deals{args} {{ {body} }} }}"
     return case
+
+
+@st.composite
+def representations_of(
+    draw: st.DrawFn, case: Case, typename: str, ids: list[str], other: str
+) -> list[Any]:
+    """Up to six representations of typename among ids, now and then one of type other
+    (which the compiled path leaves to the resolvers)."""
+    chosen = draw(st.lists(st.sampled_from(ids), max_size=6))
+    representations: list[Any] = [{"__typename": typename, "id": i} for i in chosen]
+    if draw(st.integers(0, 6)) == 0:
+        representations.append({"__typename": other, "id": str(uuid.uuid4())})
+        case.plain = False
+    return representations
+
+
+def entities_query(case: Case, typename: str, selection: str, head: str = "__typename ") -> str:
+    flag = ", $flag: Boolean!" if "flag" in case.variables else ""
+    return (
+        f"query($representations: [_Any!]!{flag}) {{ _entities(representations: "
+        f"$representations) {{ {head}... on {typename} {{ {selection} }} }} }}"
+    )
 
 
 @st.composite
 def entities(draw: st.DrawFn, data: Data) -> Case:
     case = Case("")
     ids = [str(i) for i in data.deal_ids[0][:6] + data.deal_ids[1][:2]] + [str(uuid.uuid4())]
-    chosen = draw(st.lists(st.sampled_from(ids), max_size=6))
-    representations: list[Any] = [{"__typename": "Deal", "id": i} for i in chosen]
-    if draw(st.integers(0, 6)) == 0:
-        representations.append({"__typename": "Contact", "id": str(uuid.uuid4())})
-        case.plain = False
-    selection = draw(deal_selection(case))
-    flag = ", $flag: Boolean!" if "flag" in case.variables else ""
-    case.query = (
-        f"query($representations: [_Any!]!{flag}) {{ _entities(representations: "
-        f"$representations) {{ __typename ... on Deal {{ {selection} }} }} }}"
-    )
+    representations = draw(representations_of(case, "Deal", ids, "Contact"))
+    case.query = entities_query(case, "Deal", draw(deal_selection(case)))
     case.variables["representations"] = representations
     return case
 

@@ -6,7 +6,12 @@ selection  the fields a selection set asks for (aliases, fragments, @skip/@inclu
 jsontext   SQL expressions that render values exactly as the resolver path's JSON does
 plan       compile an operation into a Plan, cached per document, operation, the variables'
            shapes and the caller's permissions; run it
-deals      the deals subgraph's fields and root fields (deal, deals, _entities of Deal)
+fields     what object types share: columns, another subgraph's key, a provided entity
+filters    a filter argument as WHERE text (the resolvers' own predicates)
+roots      the root fields of one entity's table: by id, the connection, _entities
+deal_*, contact_*, account_*
+           each subgraph's fields (<type>_fields) and its roots (<type>_roots): deal, deals,
+           contact, contacts, account, accounts and _entities of Deal, Contact, Account
 hook       the ASGI front of a subgraph's /graphql: the compiled answer or Strawberry's
 
 Whatever the compiler does not know (a field, an argument, an error to raise) makes the whole

@@ -5,13 +5,15 @@ permissions): a scalar variable's shape is whether it is null (its value is a pa
 the statement), any other variable's shape is its value (a sort, a filter). The compiler
 decides from permissions and shapes only; what it reads of a scalar's value it reads when the
 plan runs (Binding), where anything the resolvers would refuse raises Unknown or DomainError
-and the operation goes to them."""
+and the operation goes to them. A plan's parameters are those its statement uses, in the
+order of their numbers: the tenant and the request's instant only when something reads them."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import count
 from typing import Any
 
@@ -32,18 +34,20 @@ from graphql.execution.values import VariableValues, get_argument_values
 from crmgraph.compiled import jsontext
 from crmgraph.compiled.selection import Field, Unknown, collect
 from crmgraph.db.scoping import Scope
+from crmgraph.db.types import utcnow
 from crmgraph.gql.permissions import field_allowed
-
-TENANT = "$1"
 
 
 @dataclass
 class Binding:
-    """What one request gives a plan: the caller and the coerced variables."""
+    """What one request gives a plan: the caller, the coerced variables and the request's
+    instant (the clock the resolvers read, crmgraph.db.types.utcnow: never the database's
+    now(), so the two paths count days and deadlines from one clock)."""
 
     scope: Scope
     variables: VariableValues
     memo: dict[int, Any] = field(default_factory=dict)
+    now: datetime = field(default_factory=utcnow)
 
 
 Getter = Callable[[Binding], object]
@@ -72,12 +76,26 @@ class Compiler:
         self.fragments = fragments
         self.variables = variables
         self.scope = scope
-        self.getters: list[Getter] = [lambda b: b.scope.tenant_id]
+        self.getters: list[Getter] = []
         self._names = count(1)
+        self._shared: dict[str, str] = {}
 
     def param(self, getter: Getter, cast: str) -> str:
         self.getters.append(getter)
         return f"${len(self.getters)}::{cast}"
+
+    def tenant(self) -> str:
+        """The caller's tenant as a parameter: one for the whole statement."""
+        if "tenant" not in self._shared:
+            self.getters.append(lambda b: b.scope.tenant_id)
+            self._shared["tenant"] = f"${len(self.getters)}"
+        return self._shared["tenant"]
+
+    def now(self) -> str:
+        """The request's instant (Binding.now) as a parameter: one for the whole statement."""
+        if "now" not in self._shared:
+            self._shared["now"] = self.param(lambda b: b.now, "timestamptz")
+        return self._shared["now"]
 
     def alias(self, prefix: str) -> str:
         return f"{prefix}{next(self._names)}"
@@ -137,7 +155,6 @@ def compile_operation(
     query = schema.query_type
     assert query is not None
     members = []
-    reads = False
     for wanted in compiler.fields(query, [operation.selection_set]):
         if wanted.name == "__typename":
             members.append((wanted.key, jsontext.json_literal(query.name)))
@@ -147,11 +164,6 @@ def compile_operation(
             raise Unknown(f"Query.{wanted.name}")
         compiler.allowed(f"{query.name}.{wanted.name}")
         members.append((wanted.key, root(compiler, wanted, query.fields[wanted.name])))
-        reads = True
-    if not reads:
-        # Nothing to read (`{ __typename }`): no statement, whose tenant parameter ($1)
-        # would then be one argument more than it takes.
-        raise Unknown("no root field reads rows")
     return Plan("SELECT " + jsontext.obj(members), tuple(compiler.getters))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -39,13 +39,15 @@ def status_for_stage(stage: models.PipelineStage) -> str:
 
 
 def days_in_stage(deal: models.Deal, now: datetime | None = None) -> int:
-    return max(0, ((now or datetime.now(UTC)) - deal.stage_entered_at).days)
+    """Whole days in its stage at now (crmgraph.db.types.utcnow unless given: the clock the
+    compiled reads pass as the request's instant, crmgraph.compiled.plan.Binding)."""
+    return max(0, ((now or utcnow()) - deal.stage_entered_at).days)
 
 
 def is_overdue(deal: models.Deal, now: datetime | None = None) -> bool:
     """Still open after its expected close date."""
     close = deal.expected_close_date
-    return deal.status == "ACTIVE" and close is not None and close < (now or datetime.now(UTC))
+    return deal.status == "ACTIVE" and close is not None and close < (now or utcnow())
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,7 @@ from crmgraph.db.pagination import (
     page_size,
     to_page,
 )
-from crmgraph.db.scoping import Scope, visible
+from crmgraph.db.scoping import Scope, scoped, visible
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -107,9 +107,13 @@ class LoaderBase:
         self._scope = scope
         self._max_page_size = max_page_size
 
-    def by_id(self, model: type[M]) -> Loader[UUID, M | None]:
+    def by_id(self, model: type[M], *, by_owner: bool = True) -> Loader[UUID, M | None]:
+        """by_owner=False: every row of the tenant, whatever the level of the caller's read
+        (users named by rows the caller may read: a deal's owner)."""
+        keep = visible if by_owner else scoped
+
         async def batch(ids: list[UUID]) -> list[M | None]:
-            stmt = visible(select(model).where(model.id.in_(ids)), model, self._scope)
+            stmt = keep(select(model).where(model.id.in_(ids)), model, self._scope)
             async with self._sessions() as session:
                 found = {row.id: row for row in await session.scalars(stmt)}
             return [found.get(id_) for id_ in ids]

@@ -16,10 +16,11 @@ from tests.e2e.graphql_ws import connect
 from tests.e2e.test_event_permissions import all_listening
 from tests.e2e.test_rbac import override_role, pipeline
 from tests.e2e.test_subscriptions import bearer, ws_url
+from tests.e2e.test_subscriptions_sse import feed
 from tests.stack import Stack
 
 ROLES = {
-    "own_reader": ("deals:read:own", "contacts:read", "pipelines:read"),
+    "own_reader": ("deals:read:own", "contacts:read", "pipelines:read", "activities:read:own"),
     "team_reader": ("deals:read:team", "contacts:read", "pipelines:read"),
 }
 CONTACT = 'mutation { createContact(input: {firstName: "C", lastName: "D"}) { contact { id } } }'
@@ -144,3 +145,30 @@ def test_sales_manager_reads_its_teams_users_only(
     assert other == {"user": None}
     # the tenant admin reads everyone
     assert as_(stack, tenant, world["ada"], query, id=world["cy"]) == {"user": {"name": "cy"}}
+
+
+EVENT = """mutation($t: String!, $a: [ID!]) { createEvent(input: {title: $t,
+  startTime: "2030-01-01T10:00:00Z", endTime: "2030-01-01T11:00:00Z", attendees: $a}) {
+  event { id } } }"""
+TASK = """mutation($t: String!, $u: ID!) {
+  createTask(input: {title: $t, assignedTo: $u}) { task { id } } }"""
+
+
+async def test_the_sse_feed_sends_an_own_level_reader_only_its_activities(
+    stack: Stack, tenant: str, world: dict[str, str]
+) -> None:
+    """cy's meeting with ada is in ada's feed for a tenant-level reader, not at the own level."""
+    ada, cy = world["ada"], world["cy"]
+    got: dict[str, list[str]] = {}
+    for role in ("own_reader", "sales_rep"):
+        async with feed(stack, tenant, ada, user_id=ada, roles=(role,), team="north") as live:
+            await asyncio.to_thread(
+                as_, stack, tenant, cy, EVENT, t=f"cy meets ada {role}", a=[ada]
+            )
+            await asyncio.to_thread(as_, stack, tenant, ada, TASK, t=f"Last {role}", u=ada)
+            titles = got[role] = []
+            while not titles or not titles[-1].startswith("Last"):
+                _, event = await live.next(within=10)
+                titles.append(event["data"].get("title", ""))
+    assert got == {"own_reader": ["Last own_reader"],
+                   "sales_rep": ["cy meets ada sales_rep", "Last sales_rep"]}  # fmt: skip

@@ -16,4 +16,11 @@ class AccountLoaders(LoaderBase):
 
     @cached_property
     def user_by_id(self) -> Loader[UUID, models.User | None]:
+        """Any user of the tenant: the User entities rows name (a deal's owner, a report's
+        top performer), the owner checks of crmgraph.gql.permissions."""
+        return self.by_id(models.User, by_owner=False)
+
+    @cached_property
+    def directory_user_by_id(self) -> Loader[UUID, models.User | None]:
+        """Query.user: only its team's for a caller reading users at the team level."""
         return self.by_id(models.User)

@@ -9,6 +9,7 @@ from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import AccountFilter, filter_of
 from crmgraph.gql.filters import sort_of
+from crmgraph.gql.ids import parse_id
 from crmgraph.gql.lists import root_connection
 from subgraphs.accounts.inputs import AccountSort, AccountSortField
 from subgraphs.accounts.types import Account, AccountHierarchy, User
@@ -50,4 +51,5 @@ class Query:
 
     @strawberry.field(description="One user of the caller's tenant by id.")
     async def user(self, info: Info, id: strawberry.ID) -> User | None:
-        return await User.resolve_reference(info, id)
+        row = await info.context.loaders.directory_user_by_id.load(parse_id(id))
+        return None if row is None else User.from_row(row)

@@ -42,7 +42,7 @@ from sqlalchemy import (
 from crmgraph.db import models
 from crmgraph.db.filtering import Condition, compare
 from crmgraph.db.pagination import PageArgs, Sort
-from crmgraph.db.scoping import Scope, scoped
+from crmgraph.db.scoping import Scope, visible
 from crmgraph.db.types import UTCDateTime
 from crmgraph.errors import DomainError, ErrorCode
 
@@ -111,7 +111,7 @@ def _branch(
         assigned.label("assigned_to_id"),
         pending.label("is_pending"),
     )
-    return scoped(stmt, model, scope)
+    return visible(stmt, model, scope)
 
 
 def feed_predicates(sub: Subquery, spec: ActivitySpec) -> list[ColumnElement[bool]]:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.auth.tokens import issue_token
 from crmgraph.compiled.hook import CompiledReads
@@ -107,6 +108,9 @@ async def pair(pg_settings: Settings) -> AsyncIterator[Pair]:
             .where(models.Deal.id == deal_ids[0][4])
             .values(title="it's \\ 100%_ off")
         )
+        # Owners for the callers reading at the own and team level: ada and bob of team
+        # north, cy of south, five deals each.
+        reader = await owners_of(session, tenants[0], deal_ids[0])
     varied = [await _vary(on, t, odd_name=n == 1) for n, t in enumerate(tenants)]
     headers = {HEADER: base.router_secret or ""}
     sides = {}
@@ -121,7 +125,7 @@ async def pair(pg_settings: Settings) -> AsyncIterator[Pair]:
                               headers=headers),
             _front(app_on),
         )  # fmt: skip
-    data = Data(tenants, deal_ids, callers(base, tenants))
+    data = Data(tenants, deal_ids, callers(base, tenants, reader))
     data.contact_ids = [v[0] for v in varied]
     data.account_ids = [v[1] for v in varied]
     pair = Pair(sides, base, data)
@@ -140,14 +144,31 @@ async def pair(pg_settings: Settings) -> AsyncIterator[Pair]:
     await off.close()
 
 
-def callers(settings: Settings, tenants: list[str]) -> dict[str, str | None]:
+async def owners_of(session: AsyncSession, tenant: str, deal_ids: list[uuid.UUID]) -> str:
+    """Gives the first fifteen deals owners (see pair); ada's id."""
+    users = []
+    for name, team in (("ada", "north"), ("bob", "north"), ("cy", "south")):
+        user = models.User(tenant_id=tenant, email=f"{name}@x.io", name=name, team=team)
+        session.add(user)
+        await session.flush()
+        users.append(user.id)
+    for n, owner in enumerate(users):
+        chosen = deal_ids[5 * n : 5 * n + 5]
+        await session.execute(
+            update(models.Deal).where(models.Deal.id.in_(chosen)).values(owner_id=owner)
+        )
+    return str(users[0])
+
+
+def callers(settings: Settings, tenants: list[str], reader: str) -> dict[str, str | None]:
     """Tokens by caller: admins of both tenants, a sales rep, a caller reading deals only,
     one reading contacts only, one reading contacts and accounts at the own and team levels,
-    and no token at all."""
+    ada (reader) reading deals at the own and at the team level, and no token at all."""
 
-    def token(tenant: str, roles: tuple[str, ...], permissions: tuple[str, ...] = ()) -> str:
-        return issue_token(settings, tenant_id=tenant, subject=f"dev:{tenant}", roles=roles,
-                           permissions=permissions, extra={})  # fmt: skip
+    def token(tenant: str, roles: tuple[str, ...], permissions: tuple[str, ...] = (),
+              subject: str | None = None, **extra: Any) -> str:  # fmt: skip
+        return issue_token(settings, tenant_id=tenant, subject=subject or f"dev:{tenant}",
+                           roles=roles, permissions=permissions, extra=extra)  # fmt: skip
 
     a, b = tenants
     return {
@@ -157,6 +178,8 @@ def callers(settings: Settings, tenants: list[str]) -> dict[str, str | None]:
         "deals_only_a": token(a, (), ("deals:read",)),
         "no_deals_a": token(a, (), ("contacts:read",)),
         "own_team_a": token(a, (), ("contacts:read:own", "accounts:team:read")),
+        "own_deals_a": token(a, (), ("deals:read:own", "contacts:read"), reader),
+        "team_deals_a": token(a, (), ("deals:read:team", "contacts:read"), reader, team="north"),
         "anonymous": None,
     }
 
@@ -198,6 +221,15 @@ async def test_bench_and_design_operations_answer_alike(pair: Pair) -> None:
         for caller in pair.data.tokens:
             on, off = await both(pair, case, caller)
             assert_same(on, off, case, caller)
+    # Reads at the own and team level go to the resolvers, which keep them to ada's five
+    # deals, her team's ten.
+    page = Case("{ deals(first: 50) { totalCount } }", {})
+    for caller, seen in (("own_deals_a", 5), ("team_deals_a", 10), ("admin_a", 30)):
+        compiled = pair.counts.compiled
+        on, off = await both(pair, page, caller)
+        assert_same(on, off, page, caller)
+        assert on.json()["data"]["deals"]["totalCount"] == seen, caller
+        assert pair.counts.compiled == compiled + (caller == "admin_a"), caller
     escaped = await both(pair, BENCH_AND_DESIGN[-1](pair.data), "admin_a")
     assert escaped[0].json()["data"]["deals"]["totalCount"] == 1, escaped[0].json()
     # The bench's deal by id, page and entities compile for the admins at least.

@@ -29,6 +29,9 @@ class RouteNeed:
     auth: Auth
     permissions: tuple[str, ...] = ()
     signer: str | None = None
+    # The route reads only what the caller may read (crmgraph.db.scoping.visible, the event
+    # stream's filter), so a grant at the own or team level passes too.
+    by_owner: bool = False
 
     def __post_init__(self) -> None:
         if (self.auth is Auth.BEARER) != bool(self.permissions) or (
@@ -37,9 +40,9 @@ class RouteNeed:
             raise ValueError(f"a {self.auth} route needs exactly its own field: {self}")
 
 
-def bearer(*permissions: str) -> RouteNeed:
+def bearer(*permissions: str, by_owner: bool = False) -> RouteNeed:
     """A route for a caller's bearer token or API key holding every one of permissions."""
-    return RouteNeed(Auth.BEARER, permissions=permissions)
+    return RouteNeed(Auth.BEARER, permissions=permissions, by_owner=by_owner)
 
 
 def all_of(needs: tuple[Need, ...]) -> tuple[str, ...]:
@@ -58,15 +61,15 @@ ZOHO_ORG = "zoho-org"
 ZOHO_SIGNED = RouteNeed(Auth.SIGNATURE, signer=ZOHO_ORG)
 
 # The REST shim's routes that act for a caller (crmgraph.rest.auth.scope_of checks bearer
-# ones at the tenant level, SYSTEM_ADMIN as itself) or for a signing sender; /health,
-# /openapi.json and /oauth2/token take no caller's credentials, and /internal/introspect
-# only the router's secret.
+# ones at the tenant level, at any level when by_owner, SYSTEM_ADMIN as itself) or for a
+# signing sender; /health, /openapi.json and /oauth2/token take no caller's credentials,
+# and /internal/introspect only the router's secret.
 ROUTES: Mapping[str, RouteNeed] = {
     "GET /health/details": bearer(SYSTEM_ADMIN),
     "GET /metrics": bearer(SYSTEM_ADMIN),  # consumer lag names the infrastructure, as details do
     "POST /api-keys": bearer("api_keys:write"),
     "DELETE /api-keys/{key_id}": bearer("api_keys:write"),
-    "GET /sse/activity-feed": bearer("activities:read"),
+    "GET /sse/activity-feed": bearer("activities:read", by_owner=True),
     "POST /api/v1/zoho/orgs": bearer("zoho:write"),
     "GET /api/v1/zoho/orgs": bearer("zoho:read"),
     "DELETE /api/v1/zoho/orgs/{org_id}": bearer("zoho:write"),
@@ -83,7 +86,7 @@ ROUTES: Mapping[str, RouteNeed] = {
     "GET /api/v1/webhooks/{webhook_id}/deliveries": bearer("webhooks:read"),
     "POST /api/v1/webhooks/{webhook_id}/test": bearer("webhooks:write"),
     "POST /api/v1/bulk/contacts/import": bearer("contacts:write"),
-    "POST /api/v1/bulk/deals/export": bearer("deals:read"),
+    "POST /api/v1/bulk/deals/export": bearer("deals:read", by_owner=True),
     # What its GraphQL twin (Query.customerHealth) needs: accounts, deals and activities.
     "GET /api/v1/analytics/customer-health/{account_id}": bearer(*all_of(HEALTH_READS)),
     "GET /api/v1/analytics/revenue-attribution": bearer("campaigns:read"),

@@ -33,7 +33,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 from crmgraph.compiled import jsontext
 from crmgraph.compiled.selection import Field, Unknown, collect
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, limited_reads
 from crmgraph.db.types import utcnow
 from crmgraph.gql.permissions import field_allowed
 
@@ -151,6 +151,10 @@ def compile_operation(
     """The operation as one statement, or Unknown."""
     if operation.operation is not OperationType.QUERY:
         raise Unknown("not a query")
+    if limited_reads(scope):
+        # The statements here filter by tenant only; the resolvers also keep such a caller
+        # to its own or its team's rows (crmgraph.db.scoping.visible).
+        raise Unknown("reads at the own or team level")
     compiler = Compiler(schema, fragments, variables, scope)
     query = schema.query_type
     assert query is not None

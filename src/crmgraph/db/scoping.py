@@ -2,7 +2,12 @@
 tenant_filter, get_scoped), every comparison of a tenant id with a caller is made here
 (same_tenant), and every row a write reads in order to change it is locked here
 (get_scoped). tests/unit/db/test_tenant_filters.py fails on a tenant filter written by hand
-anywhere else."""
+anywhere else.
+
+Rows a caller reads are filtered here too (visible, owner_filter, may_read_owner): a caller
+whose read of a resource is granted only at the `own` level (`deals:read:own`) reads only
+the rows it owns, at the `team` level only those of its team, as the single-row checks of
+crmgraph.gql.permissions decide."""
 
 from __future__ import annotations
 
@@ -11,9 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from crmgraph.auth import rbac
+from crmgraph.db import models
 from crmgraph.db.models import (
     DealStay,
     HealthWeights,
@@ -118,3 +126,83 @@ def tenant_sql(alias: str, param: str) -> str:
     """The SQL text form of tenant_filter, for statements written as text (crmgraph.compiled):
     `alias.tenant_id = param`, param a placeholder bound to the caller's tenant."""
     return f"{alias}.tenant_id = {param}"
+
+
+# The rows that have an owner: model -> (the resource whose read grant decides, the column
+# naming the owner, as crmgraph.gql.permissions.OWNER_OF reads it). A communication names no
+# owner, so a reader at the own or team level sees none, as a row without an owner passes no
+# single-row owner check; a user owns what is about them.
+OWNED: dict[type[Tenanted], tuple[str, str | None]] = {
+    models.Account: ("accounts", "owner_id"),
+    models.Contact: ("contacts", "owner_id"),
+    models.Deal: ("deals", "owner_id"),
+    models.Lead: ("leads", "owner_id"),
+    models.Task: ("activities", "assigned_to_id"),
+    models.Event: ("activities", "owner_id"),
+    models.Communication: ("activities", None),
+    models.User: ("users", "id"),
+}
+
+
+def read_level(scope: Scope | str, resource: str) -> str | None:
+    """`own` or `team` when the caller reads resource only at that level; None when it reads
+    the whole tenant, may not read it at all (the field's own check refuses that) or is no
+    caller (a tenant id: the relay, consumers)."""
+    if isinstance(scope, str):
+        return None
+    found = rbac.grant(scope.permissions, resource, "read")
+    return found.level if found.allowed and found.level != "tenant" else None
+
+
+def limited_reads(scope: Scope | str) -> frozenset[str]:
+    """The owned resources (OWNED) the caller reads only at the own or team level."""
+    return frozenset(r for r, _ in OWNED.values() if read_level(scope, r) is not None)
+
+
+def owner_filter(model: type[Tenanted], scope: Scope | str) -> list[ColumnElement[bool]]:
+    """The WHERE conditions keeping a read of model to the rows the caller may read: none at
+    the tenant level; at the own level rows it owns; at the team level rows it or someone of
+    its team owns (only its own without a team, as the single-row check)."""
+    owned = OWNED.get(model)
+    level = None if owned is None else read_level(scope, owned[0])
+    if owned is None or level is None or isinstance(scope, str):
+        return []
+    column = owned[1]
+    if column is None or scope.user_id is None:
+        return [false()]
+    owner = getattr(model, column)
+    if level == "own" or scope.team is None:
+        return [owner == scope.user_id]
+    member = aliased(models.User)
+    team = select(member.id).where(member.tenant_id == scope.tenant_id, member.team == scope.team)
+    return [or_(owner == scope.user_id, owner.in_(team))]
+
+
+def visible(stmt: Select[*Ts], model: type[Tenanted], scope: Scope | str) -> Select[*Ts]:
+    """stmt kept to the rows of model the caller may read: its tenant's (scoped), and of
+    those, at the own or team level, its own or its team's (owner_filter). Every read of rows
+    on behalf of a caller (lists, their counts, search, loaders behind entities) uses it."""
+    return scoped(stmt, model, scope).where(*owner_filter(model, scope))
+
+
+def may_read_owner(
+    scope: Scope, resource: str, owner_id: UUID | None, team: Collection[UUID] = ()
+) -> bool:
+    """Whether the caller may read a row of resource owned by owner_id (None: no one), team
+    being the ids of its team's users: the rule of owner_filter for a row in hand (an
+    event). Resources without owners and tenant-level reads pass."""
+    level = read_level(scope, resource)
+    if level is None:
+        return True
+    if owner_id is None or scope.user_id is None:
+        return False
+    return owner_id == scope.user_id or (level == "team" and owner_id in team)
+
+
+async def team_members(session: AsyncSession, scope: Scope) -> frozenset[UUID]:
+    """The ids of the users of the caller's team (none without a team)."""
+    if scope.team is None:
+        return frozenset()
+    user = models.User
+    stmt = scoped(select(user.id), user, scope).where(user.team == scope.team)
+    return frozenset(await session.scalars(stmt))

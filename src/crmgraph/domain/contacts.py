@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.filtering import Filter, predicates
-from crmgraph.db.scoping import Scope, get_scoped, scoped, tenant_filter
+from crmgraph.db.scoping import Scope, get_scoped, tenant_filter, visible
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, sent
 from crmgraph.events import outbox, payloads
@@ -124,7 +124,7 @@ def search_statement(scope: Scope, query: str, spec: Filter) -> Select[models.Co
     """Contacts whose first, last or full name, email or company contains every word of
     query (ignoring case), best-known first: by last name, first name."""
     c = models.Contact
-    stmt = scoped(select(c), c, scope).where(*predicates(c, spec, scope))
+    stmt = visible(select(c), c, scope).where(*predicates(c, spec, scope))
     full_name = func.lower(c.first_name + " " + c.last_name)
     for word in query.lower().split():
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

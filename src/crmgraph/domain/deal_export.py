@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from crmgraph.db import models
 from crmgraph.db.filtering import Filter, predicates
 from crmgraph.db.pagination import PageArgs, Sort, between_cursors, cursor_of, ordering
-from crmgraph.db.scoping import Scope, scoped, tenant_filter
+from crmgraph.db.scoping import Scope, tenant_filter, visible
 from crmgraph.domain import validation
 
 D, C, A = models.Deal, models.Contact, models.Account
@@ -76,7 +76,7 @@ def page_rows_of(scope: Scope, spec: Filter, after: str | None, rows: int) -> Su
     starts at the cursor and stops after `rows`, and only those rows meet the joins. (With
     the joins in the same query PostgreSQL joined every deal after the cursor, then sorted:
     each page cost more than the last.)"""
-    stmt = scoped(select(D), D, scope).where(*predicates(D, spec, scope))
+    stmt = visible(select(D), D, scope).where(*predicates(D, spec, scope))
     stmt = between_cursors(stmt, D, SORT, PageArgs(after=after))
     return stmt.order_by(*ordering(D, SORT, True)).limit(rows).subquery()
 

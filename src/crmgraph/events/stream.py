@@ -6,19 +6,19 @@ import asyncio
 import functools
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import AsyncExitStack
 from typing import Protocol, TypeVar
 from uuid import UUID
 
 from broadcaster import Broadcast, Event
 
-from crmgraph.auth.read_needs import may_receive
-from crmgraph.db.scoping import Scope, same_tenant
+from crmgraph.auth.read_needs import EVENTS, may_receive
+from crmgraph.db.scoping import Scope, may_read_owner, same_tenant
 from crmgraph.events.bus import BusEvent, channel_for
 from crmgraph.events.codec import PayloadError
 from crmgraph.events.envelope import Envelope
-from crmgraph.events.payloads import Payload
+from crmgraph.events.payloads import ActivityEvent, Payload
 
 log = logging.getLogger("crmgraph.events.stream")
 
@@ -122,18 +122,42 @@ async def readable_events(
     topics: Sequence[str],
     *,
     ready: asyncio.Event | None = None,
+    team: Collection[UUID] = (),
 ) -> AsyncIterator[Envelope[Payload]]:
     """tenant_events of the scope's tenant, less each event its permissions may not read
-    (crmgraph.auth.read_needs.EVENTS: a deal's events need deals:read). Every subscription and
-    the SSE feed read their events through here."""
+    (crmgraph.auth.read_needs.EVENTS: a deal's events need deals:read; at the own or team
+    level only of the caller's or its team's rows, team the ids of its team's users:
+    crmgraph.db.scoping.team_members). Every subscription and the SSE feed read their events
+    through here."""
     async for event in tenant_events(broadcast, scope.tenant_id, topics, ready=ready):
-        if visible(scope, event):
+        if visible(scope, event, team):
             yield event
 
 
-def visible(scope: Scope, event: Envelope[Payload]) -> bool:
+def visible(scope: Scope, event: Envelope[Payload], team: Collection[UUID] = ()) -> bool:
     """Whether scope may receive event: the same check for live and replayed events."""
-    return same_tenant(event.tenant_id, scope) and may_receive(scope.permissions, event.topic)
+    if not (same_tenant(event.tenant_id, scope) and may_receive(scope.permissions, event.topic)):
+        return False
+    if event.topic.split(".", 1)[0] not in OWNED_AGGREGATES:
+        return True
+    resource = EVENTS[event.topic.split(".", 1)[0]].split(":", 1)[0]
+    return may_read_owner(scope, resource, event_owner(event.payload), team)
+
+
+# The aggregates whose rows have an owner (crmgraph.db.scoping.OWNED).
+OWNED_AGGREGATES = frozenset({"account", "activity", "task", "contact", "deal", "lead"})
+
+
+def event_owner(payload: Payload) -> UUID | None:
+    """The owner of the row an event carries (a task's assignee), None when it names none (a
+    communication, a relationship between accounts)."""
+    if isinstance(payload, ActivityEvent):
+        state: object = payload.activity
+    else:
+        names = ("deal", "contact", "account", "lead", "task")
+        state = next((getattr(payload, n) for n in names if hasattr(payload, n)), None)
+    owner = getattr(state, "assigned_to_id", None) or getattr(state, "owner_id", None)
+    return owner if isinstance(owner, UUID) else None
 
 
 async def _forward(subscriber: Subscriber, into: asyncio.Queue[Event]) -> None:

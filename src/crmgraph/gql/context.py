@@ -16,7 +16,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from crmgraph.auth.recheck import rechecked
 from crmgraph.db.errors import is_write_conflict
-from crmgraph.db.scoping import Scope
+from crmgraph.db.scoping import Scope, team_members
 from crmgraph.errors import CONCURRENT_WRITE, DomainError, ErrorCode
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.payloads import Payload
@@ -122,7 +122,9 @@ class Context:
         old. Every subscription reads here, so here its credentials are re-checked while it
         is open; once they fail it ends with UNAUTHENTICATED."""
         topics = [kind.TOPIC for kind in kinds]
-        stream = readable_events(self.runtime.broadcast, self.scope, topics)
+        async with self.session() as session:
+            team = await team_members(session, self.scope)
+        stream = readable_events(self.runtime.broadcast, self.scope, topics, team=team)
         every = self.runtime.settings.credential_check_seconds
         async for event in rechecked(stream, self.reauthenticate, every):
             self._forget_reads()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crmgraph.db.filtering import Filter, predicates
 from crmgraph.db.models import TenantRow
 from crmgraph.db.pagination import PageArgs, Sort, count, fetch_page
-from crmgraph.db.scoping import scoped
+from crmgraph.db.scoping import scoped, visible
 from crmgraph.gql.connections import Connection, to_connection
 from crmgraph.gql.context import Context
 
@@ -30,7 +30,7 @@ async def root_connection(
     """prefetch(rows): loads what every node's fields will ask for, in one batch, before the
     nodes resolve (see crmgraph.loaders.base.Loader.peek)."""
     scope = context.scope
-    stmt = scoped(select(model), model, scope).where(*predicates(model, spec, scope))
+    stmt = visible(select(model), model, scope).where(*predicates(model, spec, scope))
     max_size = context.runtime.settings.max_page_size
     async with context.session() as session:
         page = await fetch_page(session, stmt, model, args, max_size, sort)

@@ -1,4 +1,5 @@
-"""Loader building blocks: each batch is one tenant-filtered statement, results in key order."""
+"""Loader building blocks: each batch is one statement kept to what the caller may read
+(crmgraph.db.scoping.visible), results in key order."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from crmgraph.db.pagination import (
     page_size,
     to_page,
 )
-from crmgraph.db.scoping import Scope, scoped
+from crmgraph.db.scoping import Scope, scoped, visible
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -106,9 +107,13 @@ class LoaderBase:
         self._scope = scope
         self._max_page_size = max_page_size
 
-    def by_id(self, model: type[M]) -> Loader[UUID, M | None]:
+    def by_id(self, model: type[M], *, by_owner: bool = True) -> Loader[UUID, M | None]:
+        """by_owner=False: every row of the tenant, whatever the level of the caller's read
+        (users named by rows the caller may read: a deal's owner)."""
+        keep = visible if by_owner else scoped
+
         async def batch(ids: list[UUID]) -> list[M | None]:
-            stmt = scoped(select(model).where(model.id.in_(ids)), model, self._scope)
+            stmt = keep(select(model).where(model.id.in_(ids)), model, self._scope)
             async with self._sessions() as session:
                 found = {row.id: row for row in await session.scalars(stmt)}
             return [found.get(id_) for id_ in ids]
@@ -123,7 +128,7 @@ class LoaderBase:
 
         async def batch(parents: list[UUID]) -> list[list[M]]:
             rank = func.row_number().over(partition_by=fk, order_by=order)
-            inner = scoped(select(model, rank.label("rank")), model, self._scope)
+            inner = visible(select(model, rank.label("rank")), model, self._scope)
             sub = inner.where(fk.in_(parents)).subquery()
             stmt = select(aliased(model, sub)).where(sub.c.rank <= limit).order_by(sub.c.rank)
             grouped: dict[UUID, list[M]] = defaultdict(list)
@@ -146,7 +151,7 @@ class LoaderBase:
             found: dict[tuple[UUID, Filter], tuple[Any, ...]] = {}
             async with self._sessions() as session:
                 for spec, parents in by_filter.items():
-                    stmt = scoped(select(fk, *values), model, self._scope).where(
+                    stmt = visible(select(fk, *values), model, self._scope).where(
                         fk.in_(parents), *predicates(model, spec, self._scope)
                     )
                     for row in await session.execute(stmt.group_by(fk)):
@@ -195,7 +200,7 @@ class LoaderBase:
     ) -> list[tuple[UUID, Page[M]]]:
         size, forward = page_size(args, self._max_page_size)
         rank = func.row_number().over(partition_by=fk, order_by=ordering(model, sort, forward))
-        inner = scoped(select(model, rank.label("rank")), model, self._scope).where(
+        inner = visible(select(model, rank.label("rank")), model, self._scope).where(
             fk.in_(parents), *predicates(model, spec, self._scope)
         )
         sub = between_cursors(inner, model, sort, args).subquery()

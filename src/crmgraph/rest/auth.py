@@ -16,7 +16,8 @@ from crmgraph.security_log import security_event
 
 async def scope_of(request: Request, runtime: Runtime, *, needs: RouteNeed) -> Scope:
     """The bearer's scope, required to hold each of the route's permissions (resource:action)
-    at tenant level, or, for SYSTEM_ADMIN, the `*` permission itself."""
+    at tenant level (at any level for a route reading by owner: needs.by_owner), or, for
+    SYSTEM_ADMIN, the `*` permission itself."""
     if needs.auth is not Auth.BEARER or not needs.permissions:
         raise TypeError(f"scope_of checks bearer routes; this one is {needs.auth}")
     required = list(needs.permissions)
@@ -26,7 +27,7 @@ async def scope_of(request: Request, runtime: Runtime, *, needs: RouteNeed) -> S
     scope = await runtime.authenticator.authenticate(
         headers, client_ip(headers, peer, runtime.settings)
     )
-    if not all(_holds(scope.permissions, permission) for permission in required):
+    if not all(_holds(scope.permissions, p, needs.by_owner) for p in required):
         security_event("permission_denied", tenant_id=scope.tenant_id, subject=scope.subject,
                        path=request.url.path, required=required)  # fmt: skip
         raise DomainError(
@@ -38,9 +39,9 @@ async def scope_of(request: Request, runtime: Runtime, *, needs: RouteNeed) -> S
     return scope
 
 
-def _holds(held: frozenset[str], permission: str) -> bool:
+def _holds(held: frozenset[str], permission: str, any_level: bool) -> bool:
     if permission == SYSTEM_ADMIN:
         return SYSTEM_ADMIN in held
     resource, action = permission.split(":", 1)
     grant = rbac.grant(held, resource, action)
-    return grant.allowed and grant.level == "tenant"
+    return grant.allowed and (any_level or grant.level == "tenant")

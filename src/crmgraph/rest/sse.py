@@ -25,7 +25,7 @@ from starlette.responses import StreamingResponse
 from crmgraph.auth.recheck import rechecked
 from crmgraph.auth.route_needs import ROUTES
 from crmgraph.db.models import OutboxEvent
-from crmgraph.db.scoping import Scope, tenant_filter
+from crmgraph.db.scoping import Scope, team_members, tenant_filter
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.envelope import Envelope
@@ -136,7 +136,9 @@ async def feed(
     """Only events the caller's permissions may read (a deal's need deals:read), live or
     replayed: the same filter as the subscriptions."""
     subscribed = asyncio.Event()
-    live = readable_events(runtime.broadcast, scope, TOPICS, ready=subscribed)
+    async with runtime.read_sessions() as session:
+        team = await team_members(session, scope)
+    live = readable_events(runtime.broadcast, scope, TOPICS, ready=subscribed, team=team)
     queue: asyncio.Queue[Event] = asyncio.Queue()
 
     async def listen() -> None:
@@ -154,7 +156,7 @@ async def feed(
             for event in await backlog(runtime, scope.tenant_id, last_id):
                 seen.add(event.id)
                 sent = max(sent, event.id)
-                if visible(scope, event) and for_user(event, user_id):
+                if visible(scope, event, team) and for_user(event, user_id):
                     yield frame(event)
         while True:
             try:  # asyncio.timeout, not wait_for: see crmgraph.events.consumers.runner

@@ -69,7 +69,7 @@ lint: $(BIN)/.installed  ## ruff and mypy --strict
 	$(BIN)/ruff format --check src subgraphs tests bench
 	$(BIN)/mypy src subgraphs
 
-test: install services lint  ## start the real services, lint, run every test
+test: install services lint $(HIVE_ROUTER)  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
 
 test-unit: $(BIN)/.installed  ## the tests that need no services

@@ -22,6 +22,10 @@ export JWT_SECRET="${JWT_SECRET:-crmgraph-local-development-key-not-for-producti
 # the router's questions about callers (rate limits) only with it. A fresh one each run.
 export CRMGRAPH_ROUTER_SECRET="${CRMGRAPH_ROUTER_SECRET:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 mkdir -p .run
+if [ "${CRMGRAPH_ROUTER:-hive-gateway}" = hive-router ]; then
+  hive_router=$(.venv/bin/python -c 'from crmgraph import native_router; print(native_router.binary())')
+  [ -x "$hive_router" ] || { echo "crmgraph: $hive_router is missing: run make hive-router" >&2; exit 2; }
+fi
 
 .venv/bin/crmgraph migrate
 .venv/bin/crmgraph seed
@@ -44,8 +48,6 @@ case "${CRMGRAPH_ROUTER:-hive-gateway}" in
   hive-router)
     .venv/bin/python -m crmgraph.native_router --supergraph schema/supergraph.graphql \
         --out .run/hive-router.json
-    hive_router=$(.venv/bin/python -c 'from crmgraph import native_router; print(native_router.binary())')
-    [ -x "$hive_router" ] || { echo "crmgraph: $hive_router is missing: run make hive-router" >&2; exit 2; }
     ROUTER_CONFIG_FILE_PATH=.run/hive-router.json "$hive_router" > .run/router.log 2>&1 &
     router_health=${router_health%/healthcheck}/health ;;
   *) echo "crmgraph: CRMGRAPH_ROUTER must be hive-gateway or hive-router" >&2; exit 2 ;;

@@ -30,6 +30,7 @@ install: $(BIN)/.installed $(ROUTER)/node_modules/.installed  ## create .venv, i
 # repository and reused (crmgraph.native_router.VERSION must match). The first build takes
 # about 14 minutes on 2 idle cores; 0.3.x needs rustc 1.97. `--features graphiql` bundles the
 # GraphiQL page; without it the build script runs an npm install that the registry here refuses.
+# An interrupted build resumes from $(HIVE_ROUTER_ROOT)/build, which is removed once installed.
 HIVE_ROUTER_VERSION := 0.2.0
 HIVE_ROUTER_ROOT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/crmgraph/hive-router/$(HIVE_ROUTER_VERSION)
 HIVE_ROUTER := $(HIVE_ROUTER_ROOT)/bin/hive_router
@@ -38,7 +39,8 @@ $(HIVE_ROUTER):
 	command -v cargo >/dev/null || (echo "make hive-router needs cargo (rustup.rs)" >&2; exit 1)
 	mkdir -p $(HIVE_ROUTER_ROOT)
 	time nice cargo install hive-router --version $(HIVE_ROUTER_VERSION) --locked \
-	    --features graphiql --root $(HIVE_ROUTER_ROOT)
+	    --features graphiql --root $(HIVE_ROUTER_ROOT) --target-dir $(HIVE_ROUTER_ROOT)/build
+	rm -rf $(HIVE_ROUTER_ROOT)/build
 
 hive-router: $(HIVE_ROUTER)  ## build the native router once (cached by version; CRMGRAPH_ROUTER=hive-router)
 

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph \
+.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -87,6 +87,7 @@ bench: install services  ## wrk through the full stack, then the fan-out; result
 	$(MAKE) bench-subscriptions
 	$(MAKE) bench-webhooks
 	$(MAKE) bench-graph
+	$(MAKE) bench-reports
 
 bench-subscriptions: install services  ## 1,000 WebSocket subscribers through the router (Go client, issue 5)
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/subscriptions.py
@@ -99,3 +100,7 @@ bench-webhooks: install services  ## signed Zoho webhooks in at a sustained rate
 
 bench-graph: install services  ## hierarchy of 10,000 accounts, attribution over 100,000 touchpoints: Neo4j beside SQL
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/graph.py --progress
+
+bench-reports: install services  ## forecast, analytics and the sales reports over 200,000 deals, p95 (issue 15)
+	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
+	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)

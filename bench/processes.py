@@ -78,9 +78,9 @@ def only_running(groups: dict[str, list[int]], keep: Iterable[str]) -> Iterator[
 def cpu_rate(pids: Iterable[int], window: float = 0.5) -> float:
     """Cores the processes (children included) use now, over `window` seconds."""
     roots = list(pids)
-    before = _cpu(roots)
+    before = cpu_seconds(roots)
     time.sleep(window)
-    return (_cpu(roots) - before) / window
+    return (cpu_seconds(roots) - before) / window
 
 
 def wait_quiet(
@@ -93,17 +93,17 @@ def wait_quiet(
     in the next run), or be stopped half done with a peer."""
     roots = list(pids)
     deadline = time.monotonic() + timeout
-    before = _cpu(roots)
+    before = cpu_seconds(roots)
     while time.monotonic() < deadline:
         time.sleep(window)
-        now = _cpu(roots)
+        now = cpu_seconds(roots)
         if now - before < (idle + 0.05) * window:
             return True
         before = now
     return False
 
 
-def _cpu(roots: list[int]) -> float:
+def cpu_seconds(roots: list[int]) -> float:
     """CPU seconds (user + system) used so far by the processes and their children."""
     ticks = 0
     for pid in (p for root in roots for p in tree(root)):

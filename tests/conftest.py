@@ -80,6 +80,22 @@ def pg_settings(identity_provider: IdentityProvider) -> Iterator[Settings]:
     asyncio.run(admin(base, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="module")
+def own_pg_settings(pg_settings: Settings) -> Iterator[Settings]:
+    """A migrated PostgreSQL database of the module's own: a test that runs consumers (or
+    their background work) of its own must not share rows with the stack's, which run in
+    the same session on pg_settings' database and would take them."""
+    name = f"crmgraph_own_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(pg_settings, f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_settings.database_url).set(database=name)
+    settings = pg_settings.model_copy(
+        update={"database_url": url.render_as_string(hide_password=False)}
+    )
+    asyncio.run(upgrade(settings))
+    yield settings
+    asyncio.run(admin(pg_settings, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def stack(pg_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(pg_settings, workdir=tmp_path_factory.mktemp("stack"))

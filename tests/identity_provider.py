@@ -49,6 +49,10 @@ class IdentityProvider:
         self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return kid
 
+    def withdraw(self, kid: str) -> None:
+        """Stop publishing a key (a rotation's last step, or a compromised key)."""
+        del self.keys[kid]
+
     async def _jwks(self, _: Request) -> JSONResponse:
         self.fetches += 1
         keys = []

@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
         "--scale", type=float, default=None, help="1 = 10 tenants, 200,000 deals, ... (COPY)"
     )
     seed.add_argument("--seed", type=int, default=42, help="random seed of --scale")
+    seed.add_argument(
+        "--tenants", type=int, default=None, help="tenants of --scale's rows (default 10)"
+    )
     seed.set_defaults(run=_seed)
 
     token = commands.add_parser("token", help="print a JWT for local development or tests")
@@ -200,7 +203,10 @@ def _seed_scale(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(settings)
         try:
             await ping(engine)
-            report = await load(engine, scale=args.scale, seed=args.seed, progress=stderr_progress)
+            report = await load(
+                engine, scale=args.scale, seed=args.seed, progress=stderr_progress,
+                tenants=args.tenants,
+            )  # fmt: skip
         finally:
             await engine.dispose()
         total = sum(report.rows.values())

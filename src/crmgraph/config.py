@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     # pools never grow, so the processes' budgets must sum under PostgreSQL's max_connections.
     db_pool_size: int = Field(default=8, gt=0)
     max_page_size: int = 100
+    # Subgraph reads the compiler knows are answered by one PostgreSQL statement that builds
+    # the JSON (crmgraph.compiled; README: Compiled reads); off, every read runs the
+    # resolvers. Never on SQLite (the embedded mode), whatever this says.
+    compiled_reads: bool = True
     # Webhook targets that are, or resolve to, loopback, private, link-local, multicast or
     # reserved addresses are refused (SSRF) unless this is true (crmgraph.webhooks.addresses).
     webhook_allow_private_targets: bool = False

@@ -175,13 +175,15 @@ async def load(
     scale: float = 1.0,
     seed: int = 42,
     progress: Callable[[str], None] | None = None,
+    tenants: int | None = None,
 ) -> Report:
-    """COPY the data set into the (migrated, PostgreSQL) database of engine."""
+    """COPY the data set into the (migrated, PostgreSQL) database of engine; tenants: how
+    many tenants share its rows (default: 10 at scale 0.1 and above)."""
     if engine.dialect.name != "postgresql":
         raise ValueError("seed --scale writes with COPY and needs PostgreSQL (DATABASE_URL)")
     report = Report()
     started = time.monotonic()
-    generator = Generator(scale, seed)
+    generator = Generator(scale, seed, tenants)
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection

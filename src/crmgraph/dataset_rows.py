@@ -1,8 +1,10 @@
 """The benchmark data set's rows: a seeded generator, table by table in foreign-key order.
 
 The same scale and seed give the same rows. Each deal's stage history is one chain through
-its pipeline's stages (the first change comes from no stage), and a deal is WON or LOST when
-its stage's probability is 100 or 0. crmgraph.dataset writes the rows with COPY.
+its pipeline's stages in order (the first change comes from no stage); a lost deal leaves the
+chain from one of the open stages for Closed Lost, so it never passes through Closed Won. A
+deal is WON or LOST when its stage's probability is 100 or 0. crmgraph.dataset writes the
+rows with COPY.
 """
 
 from __future__ import annotations
@@ -27,17 +29,22 @@ EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 Row = tuple[Any, ...]
 
 
-def sizes(scale: float) -> dict[str, int]:
+def sizes(scale: float, tenants: int | None = None) -> dict[str, int]:
+    """Row counts of the scale, spread over `tenants` (default: 10 at scale 0.1 and above)."""
     found = {name: max(1, int(count * scale)) for name, count in FULL.items()}
     found["tenants"] = max(1, min(FULL["tenants"], round(FULL["tenants"] * min(scale * 10, 1))))
+    if tenants is not None:
+        if tenants < 1:
+            raise ValueError("--tenants must be at least 1")
+        found["tenants"] = tenants
     return found
 
 
 class Generator:
     """Rows per table, in foreign-key order, spread evenly over the tenants."""
 
-    def __init__(self, scale: float, seed: int) -> None:
-        self.n = sizes(scale)
+    def __init__(self, scale: float, seed: int, tenants: int | None = None) -> None:
+        self.n = sizes(scale, tenants)
         self.rng = random.Random(seed)
         self.tenants = [f"bench{t:02d}" for t in range(self.n["tenants"])]
         self._ids = random.Random(seed + 1)
@@ -133,12 +140,15 @@ class Generator:
             path_end = self.rng.randrange(len(STAGES))
             pipeline_stages = stages[: len(STAGES)] if i % 3 else stages[len(STAGES) :]
             stage = pipeline_stages[path_end]
+            path = pipeline_stages[: path_end + 1]
+            if stage[5] == 0:  # lost from one of the open stages, never after Closed Won
+                path = [*pipeline_stages[: self.rng.randrange(1, len(STAGES) - 1)], stage]
             contact = self.rng.choice(contacts)
             created = self.when(500)
             moved = created
             deal_id = self.new_id()
             previous = None
-            for step in pipeline_stages[: path_end + 1]:
+            for step in path:
                 changes.append((self.new_id(), tenant, deal_id, previous, step[0],
                                 self.rng.choice(users), None if previous else "created",
                                 moved, moved))  # fmt: skip

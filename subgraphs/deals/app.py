@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
+from crmgraph.compiled import deal_roots
+from crmgraph.compiled.hook import compiled_front
 from crmgraph.gql.app import create_subgraph_app
 from crmgraph.gql.schema import build_schema
 from crmgraph.runtime import Runtime
@@ -32,4 +34,5 @@ schema = build_schema(
 
 def create_app(runtime: Runtime) -> ASGIApp:
     """GraphQL over HTTP and WebSocket, and /health, behind the router's secret."""
-    return create_subgraph_app(NAME, schema, runtime)
+    roots = deal_roots.roots(runtime.settings.max_page_size, schema, runtime.engine.dialect)
+    return create_subgraph_app(NAME, schema, runtime, compiled_front(schema, runtime, roots))

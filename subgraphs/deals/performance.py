@@ -4,17 +4,20 @@ figures over the current calendar period (the rules: crmgraph.reporting.performa
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TypeAlias
 
 import strawberry
 
 from crmgraph.gql.context import Info
+from crmgraph.gql.enums import graphql_enum
 from crmgraph.gql.ids import parse_id
 from crmgraph.reporting import performance as perf
 from crmgraph.reporting.sales_report_facts import performance
 from subgraphs.deals.types import User
 
-MetricsPeriod = strawberry.enum(
-    perf.Period,
+MetricsPeriod: TypeAlias = perf.Period
+graphql_enum(
+    MetricsPeriod,
     name="MetricsPeriod",
     description="The current UTC calendar week (from Monday), month, quarter or year, up to today.",
 )
@@ -23,7 +26,7 @@ MetricsPeriod = strawberry.enum(
 @strawberry.type(description="A salesperson's deals over a period (README: Sales reports).")
 class PerformanceMetrics:
     user: User
-    period: MetricsPeriod  # type: ignore[valid-type]
+    period: MetricsPeriod
     start: date
     end: date
     revenue: float = strawberry.field(description="Value of WON deals closed in the period.")

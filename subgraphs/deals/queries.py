@@ -69,7 +69,7 @@ class Query:
         self,
         info: Info,
         user_id: strawberry.ID,
-        period: MetricsPeriod,  # type: ignore[valid-type]
+        period: MetricsPeriod,
     ) -> PerformanceMetrics:
         return await resolve_performance(info, user_id, period)
 

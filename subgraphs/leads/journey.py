@@ -4,24 +4,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from typing import TypeAlias
 from uuid import UUID
 
 import strawberry
 
-from crmgraph.domain.customer_journey import JourneyStep
+from crmgraph.domain.customer_journey import JourneyStep, StepKind
 from crmgraph.gql.context import Info
+from crmgraph.gql.enums import graphql_enum
 from subgraphs.leads.marketing import Touchpoint
 from subgraphs.leads.types import Contact, Deal, Lead
 
-
-@strawberry.enum(description="What a customer journey step is.")
-class JourneyStepKind(Enum):
-    TOUCHPOINT = "TOUCHPOINT"
-    ACTIVITY = "ACTIVITY"
-    DEAL_CREATED = "DEAL_CREATED"
-    STAGE_MOVE = "STAGE_MOVE"
-    DEAL_CLOSED = "DEAL_CLOSED"
+JourneyStepKind: TypeAlias = StepKind
+graphql_enum(
+    JourneyStepKind, name="JourneyStepKind", description="What a customer journey step is."
+)
 
 
 def _ref(value: UUID | None) -> strawberry.ID | None:
@@ -44,7 +41,7 @@ class CustomerJourneyStep:
     def of(cls, step: JourneyStep) -> CustomerJourneyStep:
         return cls(
             id=strawberry.ID(str(step.id)),
-            kind=JourneyStepKind(step.kind.value),
+            kind=step.kind,
             occurred_at=step.occurred_at,
             summary=step.summary,
             activity_id=_ref(step.activity_id),

@@ -13,15 +13,17 @@ from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import DeletePayload
 from subgraphs.leads.inputs import (
     ConvertLeadInput,
-    CreateCampaignInput,
     CreateLeadInput,
     QualifyLeadInput,
-    RecordTouchpointInput,
     ScoringFactorInput,
-    UpdateCampaignInput,
     UpdateLeadInput,
 )
 from subgraphs.leads.marketing import Campaign, Touchpoint
+from subgraphs.leads.marketing_inputs import (
+    CreateCampaignInput,
+    RecordTouchpointInput,
+    UpdateCampaignInput,
+)
 from subgraphs.leads.scoring import AdjustLeadScoreInput, LeadScoringRules, LeadScoringRulesInput
 from subgraphs.leads.types import Account, Contact, Deal, Lead, LeadScore
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from crmgraph.auth.needs import may_see_step
+from crmgraph.auth.read_needs import may_see_step
 from crmgraph.db import models
 from crmgraph.domain.lead_scoring_facts import tenant_rules
 from crmgraph.domain.revenue_report import request_of, revenue_report
@@ -16,18 +16,15 @@ from crmgraph.gql.ids import parse_id, parse_optional_id
 from crmgraph.gql.lists import root_connection
 from crmgraph.gql.memory_pages import memory_connection
 from subgraphs.leads.attribution import RevenueAttribution
-from subgraphs.leads.inputs import (
-    CampaignFilter,
-    CampaignSort,
-    LeadFilter,
-    LeadSort,
-    campaign_filter,
-    campaign_sort,
-    lead_filter,
-    lead_sort,
-)
+from subgraphs.leads.inputs import LeadFilter, LeadSort, lead_filter, lead_sort
 from subgraphs.leads.journey import CustomerJourneyStep, step_key
 from subgraphs.leads.marketing import Campaign
+from subgraphs.leads.marketing_inputs import (
+    CampaignFilter,
+    CampaignSort,
+    campaign_filter,
+    campaign_sort,
+)
 from subgraphs.leads.scoring import LeadScoringRules
 from subgraphs.leads.types import Lead, LeadScore
 

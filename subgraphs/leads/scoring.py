@@ -4,23 +4,23 @@ adds to LeadScore) and a tenant's scoring rules (README "Lead scoring")."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 
 from crmgraph.domain import bounds
+from crmgraph.domain.scoring.advice import Qualification
 from crmgraph.domain.scoring.explanation import Explanation
 from crmgraph.domain.scoring.rules import Band, Component, Match, Rule, ScoringRules
+from crmgraph.gql.enums import graphql_enum
 
-
-@strawberry.enum(
+LeadQualificationStatus: TypeAlias = Qualification
+graphql_enum(
+    LeadQualificationStatus,
+    name="LeadQualificationStatus",
     description="QUALIFIED at the tenant's qualified threshold (default 70) or "
-    "above, NURTURE at its nurture threshold (default 40) or above."
+    "above, NURTURE at its nurture threshold (default 40) or above.",
 )
-class LeadQualificationStatus(Enum):
-    QUALIFIED = "QUALIFIED"
-    NURTURE = "NURTURE"
-    UNQUALIFIED = "UNQUALIFIED"
 
 
 @strawberry.type(description="The points one factor of the model gave, and why.")
@@ -121,7 +121,7 @@ class ScoreExplanation:
                 LeadScoreAdjustment(factor=a.factor, points=a.points, reason=a.reason)
                 for a in s.adjustments
             ][: bounds.SCORE_ADJUSTMENTS],
-            qualification_status=LeadQualificationStatus(str(e.qualification)),
+            qualification_status=e.qualification,
             recommendations=list(e.recommendations),
             next_best_action=NextBestAction(
                 action=e.next_action.action,

@@ -9,7 +9,7 @@ import strawberry
 
 from crmgraph.db import models
 from crmgraph.events.envelope import Envelope
-from crmgraph.events.payloads import LeadScored
+from crmgraph.events.lead_payloads import LeadScored
 from crmgraph.events.states import row_of
 from crmgraph.events.stream import once_per_event
 from crmgraph.gql.context import Info

@@ -6,12 +6,13 @@ report)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from typing import TypeAlias
 from uuid import UUID
 
 import strawberry
 
 from crmgraph.gql.context import Info
+from crmgraph.gql.enums import graphql_enum
 from crmgraph.gql.ids import uuid_or_none
 from crmgraph.reporting import pipeline_analytics as rules
 from crmgraph.reporting.analytics_facts import closed_facts, stage_facts
@@ -19,13 +20,12 @@ from crmgraph.reporting.forecast_facts import pipeline_exists
 from crmgraph.reporting.pipeline_analytics import Analytics
 from subgraphs.pipelines.types import Pipeline
 
-
-@strawberry.enum(description="The window pipeline analytics look at, ending now.")
-class AnalyticsPeriod(Enum):
-    LAST_30_DAYS = "LAST_30_DAYS"
-    LAST_90_DAYS = "LAST_90_DAYS"
-    LAST_365_DAYS = "LAST_365_DAYS"
-    ALL_TIME = "ALL_TIME"
+AnalyticsPeriod: TypeAlias = rules.Period
+graphql_enum(
+    AnalyticsPeriod,
+    name="AnalyticsPeriod",
+    description="The window pipeline analytics look at, ending now.",
+)
 
 
 @strawberry.type(description="One stage's flow in the window.")
@@ -125,7 +125,7 @@ async def pipeline_analytics(
 ) -> PipelineAnalytics | None:
     """The analytics of the tenant's pipeline; None for an unknown one."""
     scope, now = info.context.scope, datetime.now(UTC)
-    start = rules.window_start(rules.Period(period.value), now)
+    start = rules.window_start(period, now)
     async with info.context.session() as session:
         if not await pipeline_exists(session, scope, pipeline):
             return None

@@ -5,7 +5,6 @@ admins set a user's specializations, sales reps may not."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from crmgraph.events.consumers.lead_router import LeadRouter
 from crmgraph.events.consumers.lead_scorer import LeadScorer
 from tests.e2e.test_lead_scoring import CREATE, LOG, TOUCH, ok
 from tests.e2e.test_rbac import as_role
+from tests.settle import settled
 from tests.stack import Stack
 
 SPECIALIZE = """mutation($u: ID!, $s: [String!]!) { setUserSpecializations(userId: $u,
@@ -64,27 +64,9 @@ def user(stack: Stack, tenant: str, name: str, role: str, *specs: str) -> str:
     return stack.call(add)
 
 
-def settled(stack: Stack, tenant: str) -> None:
+def routed(stack: Stack, tenant: str) -> None:
     """Waits until the lead-scorer and the lead-router have handled the tenant's events."""
-
-    async def pending() -> int:
-        outbox, delivery = models.OutboxEvent, models.OutboxDelivery
-        async with stack.runtime.sessions() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(delivery)
-                .join(outbox, outbox.id == delivery.outbox_id)
-                .where(
-                    outbox.tenant_id == tenant,
-                    delivery.consumer.in_((LeadScorer.name, LeadRouter.name)),
-                )
-            )
-        return int(count or 0)
-
-    deadline = time.monotonic() + 15
-    while stack.call(pending):
-        assert time.monotonic() < deadline, "the consumers did not finish within 15 s"
-        time.sleep(0.05)
+    settled(stack, tenant, (LeadScorer.name, LeadRouter.name))
 
 
 def tasks_of(stack: Stack, lead: str) -> int:
@@ -159,12 +141,12 @@ def test_a_qualified_lead_goes_once_to_the_best_matching_rep_with_a_task(
     assert made.get("errors") is None, made
 
     lead = ok(stack, CREATE, tenant, input=LEAD)["createLead"]["lead"]["id"]
-    settled(stack, tenant)
+    routed(stack, tenant)
     below = routing_of(stack, tenant, lead)
     assert (below["score"], below["routing"]) == (65, None)
 
     ok(stack, TOUCH, tenant, input={"leadId": lead, **PRICING})
-    settled(stack, tenant)
+    routed(stack, tenant)
     found = routing_of(stack, tenant, lead)
     routing = found["routing"]
     assert found["score"] == 72
@@ -201,14 +183,14 @@ def test_a_qualified_lead_goes_once_to_the_best_matching_rep_with_a_task(
             "relatedTo": {"type": "LEAD", "id": lead},
         },
     )
-    settled(stack, tenant)
+    routed(stack, tenant)
     again = routing_of(stack, tenant, lead)
     assert again["score"] == 74
     assert again["routing"] == routing
     assert tasks_of(stack, lead) == 1
     # Nor does every one of its lead.scored events handled again (a redelivery).
     assert redeliver(stack, lead) == 3
-    settled(stack, tenant)
+    routed(stack, tenant)
     assert routing_of(stack, tenant, lead)["routing"] == routing
     assert tasks_of(stack, lead) == 1
 
@@ -220,7 +202,7 @@ def test_without_a_sales_rep_the_task_is_unassigned_and_the_reason_says_so(
     lead = ok(stack, CREATE, tenant, input={**LEAD, "source": "Existing customer"})
     lead_id = lead["createLead"]["lead"]["id"]
     ok(stack, TOUCH, tenant, input={"leadId": lead_id, **PRICING})
-    settled(stack, tenant)
+    routed(stack, tenant)
     found = routing_of(stack, tenant, lead_id)
     assert found["owner"] is None
     assert found["routing"]["assignedTo"] is None

@@ -5,7 +5,6 @@ change and leadScoreChanged fires; manual adjustments stay; a tenant's rules are
 from __future__ import annotations
 
 import asyncio
-import time
 from itertools import pairwise
 from typing import Any
 
@@ -15,6 +14,7 @@ from crmgraph.db import models
 from crmgraph.events.consumers.lead_scorer import LeadScorer
 from tests.e2e.graphql_ws import connect
 from tests.e2e.test_subscriptions import bearer, mutate, relayed, subscribed, ws_url
+from tests.settle import settled
 from tests.stack import Stack
 
 CREATE = "mutation($input: CreateLeadInput!) { createLead(input: $input) { lead { id } } }"
@@ -56,22 +56,7 @@ def ok(stack: Stack, query: str, tenant: str, **variables: Any) -> dict[str, Any
 
 def scored(stack: Stack, tenant: str) -> None:
     """Waits until the lead-scorer has handled every event of the tenant so far."""
-
-    async def pending() -> int:
-        outbox, delivery = models.OutboxEvent, models.OutboxDelivery
-        async with stack.runtime.sessions() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(delivery)
-                .join(outbox, outbox.id == delivery.outbox_id)
-                .where(outbox.tenant_id == tenant, delivery.consumer == LeadScorer.name)
-            )
-        return int(count or 0)
-
-    deadline = time.monotonic() + 15
-    while stack.call(pending):
-        assert time.monotonic() < deadline, "the lead-scorer did not score within 15 s"
-        time.sleep(0.05)
+    settled(stack, tenant, LeadScorer.name)
 
 
 def scored_events(stack: Stack, lead_id: str) -> int:
@@ -146,7 +131,7 @@ async def test_the_consumer_scores_a_lead_and_leadscoring_explains_why(
         live = []
         while not live or live[-1]["newScore"] != 79:
             live.append(
-                (await asyncio.wait_for(client.receive(), 10))["payload"]["data"][
+                (await asyncio.wait_for(client.receive(), 60))["payload"]["data"][
                     "leadScoreChanged"
                 ]
             )

@@ -5,6 +5,7 @@ shim creates is then revoked through the document's link."""
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from schemathesis import BaseSchema, Case, GenerationMode, Response
@@ -42,6 +43,8 @@ def loaded(stack: Stack, tenant: str) -> BaseSchema:
     return schema
 
 
+# About 25 operations x 2 modes x MAX_EXAMPLES requests: minutes on a loaded 2-core machine.
+@pytest.mark.timeout(600)
 def test_every_operation_answers_as_documented(stack: Stack, tenant: str) -> None:
     schema = loaded(stack, tenant)
     operations = [result.ok() for result in schema.get_all_operations()]

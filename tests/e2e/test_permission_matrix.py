@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLInputType, coerce_input_value
 
-from crmgraph.auth import needs, rbac
+from crmgraph.auth import needs, rbac, read_needs
 from tests.isolation_cases import (
     CASES,
     ENTITY_IDS,
@@ -64,7 +64,13 @@ def python_args(kind: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 def expected(key: str, role: str, owner: bool, args: dict[str, Any]) -> list[str] | None:
     """The permissions of the first need the role fails, None if it passes them all."""
-    held = rbac.permissions_for([role])
+    return expected_of(key, rbac.permissions_for([role]), owner, args)
+
+
+def expected_of(
+    key: str, held: frozenset[str], owner: bool, args: dict[str, Any]
+) -> list[str] | None:
+    """The permissions of the first need `held` fails, None if it passes them all."""
     for need in needs.FIELDS[key]:
         if need.when is not None and not need.when(args):
             continue
@@ -169,8 +175,49 @@ def test_every_role_resolves_entities_as_declared(
     for role in ROLES:
         body = ask(stack, tenant, role, ids.user, query, {"r": refs}, url=url)
         held = rbac.permissions_for([role])
-        permission = needs.ENTITIES[typename]
+        permission = read_needs.ENTITIES[typename]
         allowed = rbac.grant(held, *permission.split(":", 1)).allowed
         check(body, None if allowed else [permission], f"_entities as {role}")
         if allowed:
             assert body["data"]["_entities"] == [{"id": refs[0]["id"]}], body
+
+
+# Reports, analytics, dashboards and forecasts name no owner. Whether a sales rep may read
+# each (the API design's role, whose reads are tenant-level), and whether a rep of a tenant's
+# own role with reads at the `own` level may: not where the answer counts other users' deals
+# or activities (crmgraph.auth.needs marks those tenant_wide); a rep's own figures, named by
+# user id, and a tenant's settings, which are no one's rows, yes.
+OWN_READS = frozenset({
+    "accounts:read:own", "activities:read:own", "campaigns:read:own", "contacts:read:own",
+    "deals:read:own", "leads:read:own", "pipelines:read", "reports:sales:own",
+})  # fmt: skip
+AGGREGATES = {  # name: (sales rep, own-level reads)
+    "dashboardData": (False, False),  # the whole tenant's sales
+    "dealForecast": (True, False),  # every user's deals of the pipeline
+    "pipelineAnalytics": (True, False),
+    "pipelineReport": (True, False),
+    "customerHealth": (True, False),  # every user's deals and activities of the account
+    "revenueAttribution": (False, False),  # every user's won deals; a rep has no campaigns
+    "performanceMetrics": (True, True),  # the caller's own figures
+    "salesDashboard": (True, True),
+    "leadScoringRules": (True, True),  # the tenant's settings
+    "customerHealthWeights": (True, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AGGREGATES))
+def test_reports_naming_no_owner_are_decided_for_own_level_grants(
+    stack: Stack, readers: tuple[str, Ids], name: str
+) -> None:
+    tenant, ids = readers
+    args = CASES[("query", name)][0].args(ids, ids)
+    key, py = f"Query.{name}", python_args("query", name, args)
+    query = operation(SCHEMA, "query", name, args, shallow=True)
+    for held, allowed in zip(
+        (rbac.permissions_for(["sales_rep"]), OWN_READS), AGGREGATES[name], strict=True
+    ):
+        wanted = expected_of(key, held, True, py)
+        assert (wanted is None) == allowed, f"{key} declared otherwise for {sorted(held)}"
+        token = stack.token(tenant, user_id=ids.user, roles=(), permissions=tuple(sorted(held)))
+        body = stack.graphql(query, args, headers={"authorization": f"Bearer {token}"}).json()
+        check(body, wanted, f"{name} with {sorted(held)}")

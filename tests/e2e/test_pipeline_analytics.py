@@ -3,11 +3,24 @@ isolation (README: Pipeline analytics)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.e2e.sales_data import DAY, LEAD, LOST, PROPOSAL, WON, Spec, add_deals, add_pipeline
+from crmgraph.db import models
+from tests.e2e.sales_data import (
+    DAY,
+    LEAD,
+    LOST,
+    PROPOSAL,
+    WON,
+    Pipeline,
+    Spec,
+    add_deals,
+    add_pipeline,
+)
 from tests.stack import Stack
 
 ANALYTICS = """query($p: ID!, $period: AnalyticsPeriod!) {
@@ -155,3 +168,41 @@ def test_pipeline_report_gathers_analytics_and_forecast(stack: Stack, tenant: st
     for who, pipeline_id in [(f"{tenant}_b", p), (tenant, "00000000-0000-0000-0000-000000000000")]:
         body = stack.graphql(REPORT, {"p": pipeline_id}, tenant=who).json()
         assert body == {"data": {"pipelineReport": None}}, body
+
+
+STAGE_TIMES = """query($p: ID!) { pipeline(id: $p) { stages { name averageTimeInStage } } }"""
+
+
+async def add_deal_recorded_late(stack: Stack, tenant: str, pipeline: Pipeline) -> None:
+    """A deal created 30 days ago in Lead whose recorded history starts with its move to
+    Proposal 18 days ago (no change recorded its creation, as for an imported deal)."""
+    now = datetime.now(UTC)
+    lead, proposal = pipeline.stages[LEAD], pipeline.stages[PROPOSAL]
+    async with stack.runtime.sessions() as session, session.begin():
+        deal = models.Deal(
+            tenant_id=tenant, title="Imported", value=Decimal(1000), pipeline_id=pipeline.id,
+            stage_id=proposal, probability=50, status="ACTIVE",
+            created_at=now - 30 * DAY, stage_entered_at=now - 18 * DAY,
+        )  # fmt: skip
+        session.add(deal)
+        await session.flush()
+        session.add(models.DealStageChange(tenant_id=tenant, deal_id=deal.id,
+                                           created_at=now - 18 * DAY, from_stage_id=lead,
+                                           to_stage_id=proposal))  # fmt: skip
+
+
+def test_a_stay_before_the_first_recorded_change_counts_as_everywhere(
+    stack: Stack, tenant: str
+) -> None:
+    pipeline = stack.call(lambda: add_pipeline(stack, tenant))
+    stack.call(lambda: add_deal_recorded_late(stack, tenant, pipeline))
+
+    data = analytics(stack, tenant, str(pipeline.id), "ALL_TIME")
+    body = stack.graphql(STAGE_TIMES, {"p": str(pipeline.id)}, tenant=tenant).json()
+
+    assert body.get("errors") is None, body
+    metrics = {s["name"]: s["averageTimeInStage"] for s in body["data"]["pipeline"]["stages"]}
+    # One definition of a stay (crmgraph.db.stage_stays): Lead from creation to the first
+    # recorded change (12 days), Proposal since then (18 days so far).
+    assert stage_rows(data)[:2] == [("Lead", 1, 1, 100.0, 12.0), ("Proposal", 1, 0, 0.0, 18.0)]
+    assert (metrics["Lead"], metrics["Proposal"]) == (12, 18)

@@ -5,20 +5,18 @@ writing rules needs pipelines:manage."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crmgraph.db import models
+from crmgraph.events.consumers.automation import AutomationConsumer
 from tests.e2e.test_pipelines import seed_pipeline  # Lead, Proposal, Closed
+from tests.settle import settled
 from tests.stack import Stack
-
-T = TypeVar("T")
 
 SET_RULES = """mutation($p: ID!, $s: ID!, $rules: [AutomationRuleInput!]) {
   updatePipelineStage(pipelineId: $p, stageId: $s, input: {automationRules: $rules}) {
@@ -39,17 +37,6 @@ def ok(stack: Stack, query: str, tenant: str, **variables: Any) -> Any:
     body = stack.graphql(query, variables, tenant=tenant).json()
     assert body.get("errors") is None, body
     return body["data"]
-
-
-def eventually(read: Callable[[], T], done: Callable[[T], bool], timeout: float = 90) -> T:
-    # Generous: the session's one stack serves every end-to-end test, and its consumers may
-    # be working through other tests' events first.
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 async def add_user(stack: Stack, tenant: str) -> UUID:
@@ -113,7 +100,8 @@ def test_a_deal_entering_a_stage_gets_the_task_and_owner_of_its_rule(
 
     big = world.deal("Big", 20000)
     small = world.deal("Small", 500)
-    runs = eventually(world.runs, lambda r: r["totalCount"] >= 2)
+    settled(stack, tenant, AutomationConsumer.name)
+    runs = world.runs()
 
     by_deal = {edge["node"]["deal"]["id"]: edge["node"] for edge in runs["edges"]}
     assert runs["totalCount"] == 2
@@ -152,27 +140,19 @@ async def redeliver(stack: Stack, event_id: str) -> None:
         e = models.OutboxEvent
         outbox_id = await session.scalar(select(e.id).where(e.event_id == UUID(event_id)))
         assert outbox_id is not None
-        session.add(models.OutboxDelivery(consumer="automation", outbox_id=outbox_id))
-
-
-async def pending(stack: Stack, event_id: str) -> int:
-    async with stack.runtime.sessions() as session:
-        d, e = models.OutboxDelivery, models.OutboxEvent
-        stmt = select(func.count()).select_from(d).join(e, e.id == d.outbox_id)
-        return int(await session.scalar(stmt.where(e.event_id == UUID(event_id),
-                                                   d.consumer == "automation")) or 0)  # fmt: skip
+        session.add(models.OutboxDelivery(consumer=AutomationConsumer.name, outbox_id=outbox_id))
 
 
 def test_a_redelivered_event_runs_its_rule_once(stack: Stack, tenant: str) -> None:
     world = World(stack, tenant)
     big = world.deal("Big", 20000)
-    [edge] = eventually(lambda: world.runs(big), lambda r: r["totalCount"] == 1)["edges"]
+    settled(stack, tenant, AutomationConsumer.name)
+    [edge] = world.runs(big)["edges"]
     event_id = edge["node"]["eventId"]
 
     stack.call(lambda: redeliver(stack, event_id))
-    handled = eventually(lambda: stack.call(lambda: pending(stack, event_id)), lambda n: n == 0)
+    settled(stack, tenant, AutomationConsumer.name)
 
-    assert handled == 0
     assert world.runs(big)["totalCount"] == 1
     tasks = ok(stack, DEAL, tenant, id=big)["deal"]["activities"]["edges"]
     assert len(tasks) == 1
@@ -182,8 +162,9 @@ def test_another_tenants_rules_never_fire(stack: Stack, tenant: str) -> None:
     ours, theirs = World(stack, tenant), World(stack, f"t_{uuid.uuid4().hex[:12]}")
 
     big = ours.deal("Big", 20000)
-    eventually(lambda: ours.runs(big), lambda r: r["totalCount"] == 1)
+    settled(stack, tenant, AutomationConsumer.name)
 
+    assert ours.runs(big)["totalCount"] == 1
     assert theirs.runs()["totalCount"] == 0
     # ...nor does either see the other's runs.
     assert ours.runs(big, tenant=theirs.tenant)["totalCount"] == 0

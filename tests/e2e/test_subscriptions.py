@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import func, select
 
-from crmgraph.db import models
 from crmgraph.db.scoping import Scope
 from crmgraph.domain import contacts, deals
 from crmgraph.events.bus import channel_for
@@ -20,6 +18,7 @@ from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from subgraphs.deals.subscriptions import DEAL_CHANGES
 from tests.e2e.graphql_ws import GraphQLWebSocket, connect
 from tests.factories import make_pipeline
+from tests.settle import settled
 from tests.stack import Stack
 
 STAGE_CHANGED = ("deal.stage_changed",)
@@ -68,21 +67,7 @@ def relayed(stack: Stack, tenant: str) -> None:
     """Waits until the Redis publisher has published the tenant's events so far: a
     subscription started now sees only what happens next."""
 
-    async def pending() -> int:
-        outbox, delivery = models.OutboxEvent, models.OutboxDelivery
-        async with stack.runtime.sessions() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(delivery)
-                .join(outbox, outbox.id == delivery.outbox_id)
-                .where(outbox.tenant_id == tenant, delivery.consumer == RedisPublisher.name)
-            )
-        return int(count or 0)
-
-    deadline = time.monotonic() + 5
-    while stack.call(pending):
-        assert time.monotonic() < deadline, "the Redis publisher did not publish within 5 s"
-        time.sleep(0.02)
+    settled(stack, tenant, RedisPublisher.name)
 
 
 async def mutate(stack: Stack, tenant: str, query: str, **variables: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.db import models
@@ -129,3 +129,28 @@ async def test_last_stage_cannot_be_removed(
             )
 
     assert (raised.value.code, raised.value.field) == ("VALIDATION_ERROR", "stageId")
+
+
+async def test_one_stage_move_is_stamped_with_one_instant(
+    sessions: async_sessionmaker[AsyncSession], scope: Scope
+) -> None:
+    """Creating a deal in a closed stage, or moving one there: the change row, the deal's
+    stage_entered_at and its close date are the same instant, so the stay they bound is 0,
+    not a few milliseconds below it (README: a stay, Sales forecasts and pipeline analytics)."""
+    async with sessions() as session, session.begin():
+        lead, won = await make_pipeline(session, scope, 10, 100)
+        new = [deals.NewDeal(title=t, value=1, pipeline_id=lead.pipeline_id, stage_id=s.id)
+               for t, s in (("closed", won), ("moved", lead))]  # fmt: skip
+        closed = await deals.create_deal(session, scope=scope, data=new[0])
+        moved = await deals.create_deal(session, scope=scope, data=new[1])
+        move = await deals.move_deal_stage(
+            session, scope=scope, deal_id=moved.id, stage_id=won.id, reason=None
+        )
+        await session.flush()
+        created = await session.scalar(
+            select(models.DealStageChange.created_at).where(
+                models.DealStageChange.deal_id == closed.id
+            )
+        )
+    assert created == closed.stage_entered_at == closed.actual_close_date
+    assert move.change.created_at == moved.stage_entered_at == moved.actual_close_date

@@ -29,6 +29,17 @@ def test_scale_one_is_the_full_data_set_and_small_scales_keep_one_of_each() -> N
     assert sizes(0.5)["deals"] == 100_000
 
 
+def test_tenants_option_puts_the_same_counts_in_fewer_tenants() -> None:
+    assert sizes(1.0, tenants=1) == {**FULL, "tenants": 1}
+    assert sizes(0.02)["tenants"] == 2
+    deals = [row for table, rows in Generator(0.02, 7, tenants=1).tables()
+             if table == "deals" for row in rows]  # fmt: skip
+    assert len(deals) == sizes(0.02)["deals"]
+    assert {row[1] for row in deals} == {"bench00"}
+    with pytest.raises(ValueError, match="at least 1"):
+        sizes(1.0, tenants=0)
+
+
 def test_same_seed_gives_same_rows() -> None:
     def first_rows(seed: int) -> list[list[Row]]:
         return [rows[:3] for _, rows in Generator(0.001, seed=seed).tables()]
@@ -81,9 +92,14 @@ def test_each_deal_history_is_one_chain_ending_at_its_stage() -> None:
             assert after["created_at"] > before["created_at"]
         assert chain[-1]["to_stage_id"] == deal["stage_id"]
         assert deal["stage_entered_at"] == chain[-1]["created_at"]
-        assert [stages[c["to_stage_id"]]["position"] for c in chain] == list(
-            range(1, len(chain) + 1)
-        )
+        positions = [stages[c["to_stage_id"]]["position"] for c in chain]
+        if deal["status"] == "LOST":  # from an open stage straight to Closed Lost
+            assert positions[-1] == len(STAGES) and positions[-2] < len(STAGES) - 1
+            assert {stages[c["to_stage_id"]]["probability"] for c in chain[:-1]} <= set(
+                range(1, 100)
+            )
+            positions = positions[:-1]
+        assert positions == list(range(1, len(positions) + 1))
         assert {stages[c["to_stage_id"]]["pipeline_id"] for c in chain} == {deal["pipeline_id"]}
 
 

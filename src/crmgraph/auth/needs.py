@@ -1,6 +1,7 @@
-"""What every operation needs: the one table the GraphQL fields, `_entities`, subscriptions
-and the SSE feed read their permission checks from (the REST routes': its companion
-crmgraph.auth.route_needs, which states a route mirroring a field with that field's needs).
+"""What every operation needs: the one table the GraphQL fields read their permission checks
+from (`_entities`, subscriptions and the SSE feed: its companion crmgraph.auth.read_needs;
+the REST routes': crmgraph.auth.route_needs, which states a route mirroring a field with
+that field's needs).
 
 FIELDS maps `Type.field` of the supergraph to the needs its resolver checks, all of which
 must pass; a need passes with any one of its permissions (`resource:action`). Every field of
@@ -13,10 +14,8 @@ only at the `own` (or `team`) level then passes only for rows it (or its team) o
 makes a need apply only to some arguments (convertLead needs deals:write when it makes one).
 `tenant_wide` lets only a grant at the tenant level pass (dashboardData shows the whole tenant).
 
-ENTITIES gives each entity type the permission `_entities` needs on every subgraph, as the
-query reading it would; EVENTS gives each domain
-event's aggregate the permission a subscriber or SSE listener needs to receive it: the read
-permission of what it carries.
+What reading an entity, receiving an event and seeing a customer journey step need is
+crmgraph.auth.read_needs.
 """
 
 from __future__ import annotations
@@ -96,7 +95,17 @@ def _stages_have_rules(a: Mapping[str, Any]) -> bool:
     return any(argument({"s": stage}, "s.automation_rules") for stage in stages)
 
 
-HEALTH_READS = (*need("accounts:read"), *need("deals:read"), *need("activities:read"))
+# Reports, analytics and forecasts name no owner. Where the answer counts other users' rows
+# (deals, activities), the read behind it is tenant-wide: an `own` grant, which passes any
+# need without an owner, must not add up everyone's deals. A role's reads are tenant-level
+# (README: Reads are tenant-wide), so sales reps pass; a tenant's role granting reads at the
+# `own` level does not. A tenant's settings (scoring rules, health weights) are no one's rows.
+HEALTH_READS = (
+    *need("accounts:read"),  # the account asked about
+    *need("deals:read", tenant_wide=True),  # every user's deals of it
+    *need("activities:read", tenant_wide=True),  # and every user's activities
+)
+PIPELINE_REPORT_READS = (*need("deals:read", tenant_wide=True), *need("pipelines:read"))
 
 FIELDS: Mapping[str, tuple[Need, ...]] = {
     # accounts
@@ -177,10 +186,11 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     # the tenant level passes (a rep's reports:sales:own does not).
     "Query.dashboardData": need("reports:sales", tenant_wide=True),
     # sales reporting (README: Sales forecasts and pipeline analytics): deals of a pipeline
-    "Query.dealForecast": (*need("deals:read"), *need("pipelines:read")),
-    "Query.pipelineAnalytics": (*need("deals:read"), *need("pipelines:read")),
-    "Query.pipelineReport": (*need("deals:read"), *need("pipelines:read")),
-    "Deal.winProbability": need("activities:read"),  # counts the deal's activities
+    "Query.dealForecast": PIPELINE_REPORT_READS,
+    "Query.pipelineAnalytics": PIPELINE_REPORT_READS,
+    "Query.pipelineReport": PIPELINE_REPORT_READS,
+    # counts the deal's activities, and rests on the tenant's closed deals, anyone's
+    "Deal.winProbability": (*need("activities:read"), *need("deals:read", tenant_wide=True)),
     "Mutation.createDeal": need("deals:write"),
     "Mutation.updateDeal": need("deals:write", owner=("id", "deal")),
     "Mutation.moveDealStage": need("deals:move_stage", "deals:write", owner=("deal_id", "deal")),
@@ -221,13 +231,10 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
     "LeadRouting.task": need("activities:read"),  # the qualification task routing made
     # marketing: campaigns, touchpoints, attribution (the leads subgraph)
     **reads(
-        "campaigns",
-        "Query.campaign",
-        "Query.campaigns",
-        "Query.revenueAttribution",
-        "Lead.touchpoints",
-        "Contact.touchpoints",
+        "campaigns", "Query.campaign", "Query.campaigns", "Lead.touchpoints", "Contact.touchpoints"
     ),
+    # attributes every user's won deals to the campaigns
+    "Query.revenueAttribution": need("campaigns:read", tenant_wide=True),
     "Mutation.createCampaign": need("campaigns:write"),
     "Mutation.updateCampaign": need("campaigns:write"),
     "Mutation.recordTouchpoint": need("campaigns:write"),
@@ -254,65 +261,5 @@ FIELDS: Mapping[str, tuple[Need, ...]] = {
 }
 
 
-ENTITIES: Mapping[str, str] = {
-    "Account": "accounts:read",
-    "User": "users:read",
-    "Contact": "contacts:read",
-    "CustomerOverview": "contacts:read",
-    "Deal": "deals:read",
-    "Lead": "leads:read",
-    "Task": "activities:read",
-    "Event": "activities:read",
-    "Communication": "activities:read",
-    "Pipeline": "pipelines:read",
-    "PipelineStage": "pipelines:read",
-    "PipelineReport": "pipelines:read",
-}
-
-# By aggregate (the topic's first part): a deal.* event carries a deal.
-EVENTS: Mapping[str, str] = {
-    "account": "accounts:read",
-    "activity": "activities:read",
-    "task": "activities:read",
-    "api_key": "api_keys:read",
-    "campaign": "campaigns:read",
-    "touchpoint": "campaigns:read",
-    "contact": "contacts:read",
-    "deal": "deals:read",
-    "lead": "leads:read",
-    "pipeline": "pipelines:read",
-    "zoho": "zoho:read",  # raw Zoho records: tenant admins (tenant:*) only
-}
-
-
 def holds(held: Iterable[str], permission: str) -> rbac.Grant:
     return rbac.grant(held, *permission.split(":", 1))
-
-
-def may_receive(held: Iterable[str], topic: str) -> bool:
-    """Whether permissions `held` may receive events of topic (unknown topics: never)."""
-    permission = EVENTS.get(topic.split(".", 1)[0])
-    return permission is not None and holds(held, permission).allowed
-
-
-# What each step of a customer journey shows (Query.customerJourney): a caller sees only the
-# steps whose rows it may read.
-JOURNEY_STEPS: Mapping[str, str] = {
-    "TOUCHPOINT": "campaigns:read",
-    "ACTIVITY": "activities:read",
-    "DEAL_CREATED": "deals:read",
-    "STAGE_MOVE": "deals:read",
-    "DEAL_CLOSED": "deals:read",
-}
-
-
-def may_see_step(held: Iterable[str], kind: str) -> bool:
-    """Whether permissions `held` may see a customer journey step of kind (unknown: never)."""
-    permission = JOURNEY_STEPS.get(kind)
-    return permission is not None and holds(held, permission).allowed
-
-
-def may_resolve(held: Iterable[str], typename: str) -> bool:
-    """Whether permissions `held` may resolve entities of typename (unknown types: never)."""
-    permission = ENTITIES.get(typename)
-    return permission is not None and holds(held, permission).allowed

@@ -44,9 +44,10 @@ def bearer(*permissions: str) -> RouteNeed:
 
 def all_of(needs: tuple[Need, ...]) -> tuple[str, ...]:
     """The permissions of needs that are each one plain permission (no alternatives, owner
-    or condition), as a REST route requires them: so a route states a GraphQL field's needs."""
+    or condition), as a REST route requires them: so a route states a GraphQL field's needs.
+    A tenant-wide need is one: a route's permissions pass only at the tenant level."""
     for one in needs:
-        if len(one.any_of) != 1 or one.owner is not None or one.when is not None or one.tenant_wide:
+        if len(one.any_of) != 1 or one.owner is not None or one.when is not None:
             raise ValueError(f"a route needs plain permissions, not {one}")
     return tuple(one.any_of[0] for one in needs)
 
@@ -86,4 +87,7 @@ ROUTES: Mapping[str, RouteNeed] = {
     # What its GraphQL twin (Query.customerHealth) needs: accounts, deals and activities.
     "GET /api/v1/analytics/customer-health/{account_id}": bearer(*all_of(HEALTH_READS)),
     "GET /api/v1/analytics/revenue-attribution": bearer("campaigns:read"),
+    # Mutation.updatePipelineStage's automationRules and PipelineStage.automationRules.
+    "GET /api/v1/pipelines/{pipeline_id}/stages/{stage_id}/automation": bearer("pipelines:read"),
+    "POST /api/v1/pipelines/{pipeline_id}/stages/{stage_id}/automation": bearer("pipelines:manage"),
 }

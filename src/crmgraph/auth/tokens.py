@@ -29,8 +29,13 @@ ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 # crmgraph into a flood against the identity provider.
 JWKS_REFRESH_SECONDS = 2.0
 # Verified tokens are remembered (their exact text) so a client's every request does not pay
-# for signature checking again; bounded, and never past the token's exp.
+# for signature checking again; bounded, never past the token's exp, and never past the
+# withdrawal of the JWKS key that signed it.
 VERIFIED_CACHE_SIZE = 4096
+
+
+# The JWKS kid and key a token was verified with; None for a PEM key or the HS256 secret.
+_JwksKey = tuple[str, jwt.PyJWK] | None
 
 
 def unauthenticated(message: str) -> DomainError:
@@ -75,36 +80,47 @@ class TokenVerifier:
         self._settings = settings
         self._jwks = JwksCache(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
         self._pem = settings.jwt_public_key_pem()
-        self._verified: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        # token -> (valid until, claims, the JWKS kid and key that verified it, if any)
+        self._verified: OrderedDict[str, tuple[float, dict[str, Any], _JwksKey]] = OrderedDict()
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims. A token verified in the last auth_cache_seconds is taken from
-        memory until its exp (leeway included); failures are never cached."""
+        memory until its exp (leeway included), unless the JWKS key that verified it has been
+        withdrawn or replaced since; failures are never cached."""
         now = time.time()
         hit = self._verified.get(token)
-        if hit is not None and now < hit[0]:
+        if hit is not None and now < hit[0] and self._still_published(hit[2]):
             self._verified.move_to_end(token)
             return hit[1]
-        claims = await self._verify(token)
+        self._verified.pop(token, None)
+        claims, signer = await self._verify(token)
         expires = float(claims["exp"]) + self._settings.jwt_leeway_seconds
-        self._verified[token] = (min(expires, now + self._settings.auth_cache_seconds), claims)
+        until = min(expires, now + self._settings.auth_cache_seconds)
+        self._verified[token] = (until, claims, signer)
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
         return claims
 
-    async def _verify(self, token: str) -> dict[str, Any]:
+    def _still_published(self, signer: _JwksKey) -> bool:
+        if signer is None or self._jwks is None:
+            return True  # a PEM key or secret: fixed for the life of the process
+        kid, key = signer
+        return self._jwks.keys.get(kid) is key
+
+    async def _verify(self, token: str) -> tuple[dict[str, Any], _JwksKey]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise unauthenticated("invalid token: not a JWT") from exc
         algorithm = str(header.get("alg", ""))
         key: Any
+        signer: _JwksKey = None
         if algorithm == "HS256":
             if not self._settings.jwt_secret:
                 raise unauthenticated("invalid token: HS256 tokens are not accepted here")
             key = self._settings.jwt_secret
         elif algorithm in ASYMMETRIC:
-            key = await self._asymmetric_key(header)
+            key, signer = await self._asymmetric_key(header)
         else:
             raise unauthenticated(f"invalid token: algorithm {algorithm!r} is not accepted")
         try:
@@ -119,14 +135,15 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise unauthenticated(f"invalid token: {exc}") from exc
-        return claims
+        return claims, signer
 
-    async def _asymmetric_key(self, header: Mapping[str, Any]) -> Any:
+    async def _asymmetric_key(self, header: Mapping[str, Any]) -> tuple[Any, _JwksKey]:
         kid = header.get("kid")
         if self._jwks is not None and isinstance(kid, str):
-            return (await self._jwks.key(kid)).key
+            published = await self._jwks.key(kid)
+            return published.key, (kid, published)
         if self._pem is not None:
-            return self._pem
+            return self._pem, None
         raise unauthenticated("invalid token: no key configured for asymmetric tokens")
 
 

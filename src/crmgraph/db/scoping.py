@@ -105,3 +105,9 @@ async def rows_by_id(
     write reads but does not change (a deal's stages)."""
     stmt: Select[Any] = scoped(select(model).where(model.id.in_(set(ids))), model, scope)
     return {row.id: row for row in await session.scalars(stmt)}
+
+
+def tenant_sql(alias: str, param: str) -> str:
+    """The SQL text form of tenant_filter, for statements written as text (crmgraph.compiled):
+    `alias.tenant_id = param`, param a placeholder bound to the caller's tenant."""
+    return f"{alias}.tenant_id = {param}"

@@ -78,6 +78,14 @@ async def create_api_key(
     for i, permission in enumerate(data.permissions):
         if permission in ("*",) or ":" not in permission:
             raise validation.invalid(f"permissions.{i}", f"{permission!r} is not a permission")
+        if set(permission.split(":")[1:]) & {"own", "team"}:
+            # A key acts for no user: `own` and `team` would name nobody's rows, and lists
+            # are not filtered by owner, so such a grant would read or write too much.
+            raise validation.invalid(
+                f"permissions.{i}",
+                f"{permission!r}: an API key is no user, so own and team levels do not "
+                "apply; grant resource:action for the whole tenant, or leave it out",
+            )
     secret = "cs_" + secrets.token_urlsafe(30)
     key = models.ApiKey(
         tenant_id=scope.tenant_id,

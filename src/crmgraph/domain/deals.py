@@ -99,6 +99,9 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
                          lock=False)  # fmt: skip
     probability = stage.probability if data.probability is None else data.probability
     status = status_for_stage(stage)
+    # One instant for entering the stage, closing in it and the recorded change: a stay
+    # bounded by two of them is never a few milliseconds below 0 (crmgraph.db.stage_stays).
+    now = utcnow()
     deal = models.Deal(
         tenant_id=scope.tenant_id,
         title=validation.required_text(data.title, field="title"),
@@ -107,7 +110,8 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
         pipeline_id=pipeline.id,
         stage_id=stage.id,
         status=status,
-        actual_close_date=None if status == "ACTIVE" else utcnow(),
+        actual_close_date=None if status == "ACTIVE" else now,
+        stage_entered_at=now,
         probability=validation.percentage(probability, field="probability"),
         contact_id=data.contact_id,
         account_id=account_id,
@@ -123,7 +127,7 @@ async def create_deal(session: AsyncSession, *, scope: Scope, data: NewDeal) -> 
     session.add(
         models.DealStageChange(
             tenant_id=scope.tenant_id, deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id,
-            changed_by_id=scope.user_id, reason="created",
+            changed_by_id=scope.user_id, reason="created", created_at=now,
         )
     )  # fmt: skip
     await outbox.record(session, scope=scope, event=payloads.DealCreated, row=deal)
@@ -180,6 +184,7 @@ async def move_deal_stage(
         raise validation.invalid("stageId", "the stage is not in the deal's pipeline")
     if stage.id == deal.stage_id:
         raise DomainError(ErrorCode.CONFLICT, "the deal is in that stage already", field="stageId")
+    now = utcnow()  # the change, the stage entry and a close: one instant (as create_deal)
     change = models.DealStageChange(
         tenant_id=scope.tenant_id,
         deal_id=deal.id,
@@ -187,9 +192,9 @@ async def move_deal_stage(
         to_stage_id=stage.id,
         changed_by_id=scope.user_id,
         reason=reason,
+        created_at=now,
     )
     session.add(change)
-    now = utcnow()
     deal.stage_id = stage.id
     deal.stage_entered_at = now
     deal.probability = stage.probability

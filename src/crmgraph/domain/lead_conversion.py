@@ -16,7 +16,7 @@ from crmgraph.domain.accounts import NewAccount, create_account
 from crmgraph.domain.contacts import NewContact, create_contact, full_name
 from crmgraph.domain.deals import NewDeal, create_deal
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox, payloads
+from crmgraph.events import lead_payloads, outbox, payloads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +78,11 @@ async def convert_lead(
         "deal_id": None if deal is None else str(deal.id),
     }
     await outbox.record(
-        session, scope=scope, event=payloads.LeadConverted, row=lead, extra={"conversion": result}
+        session,
+        scope=scope,
+        event=lead_payloads.LeadConverted,
+        row=lead,
+        extra={"conversion": result},
     )
     return Converted(lead=lead, contact=contact, account=account, deal=deal)
 

@@ -22,7 +22,7 @@ from crmgraph.domain import bounds, validation
 from crmgraph.domain.lead_scoring_facts import lead_facts, tenant_rules
 from crmgraph.domain.scoring import Adjustment, Explanation, explain, score_lead
 from crmgraph.domain.scoring.explanation import explanation_json
-from crmgraph.events import outbox, payloads
+from crmgraph.events import lead_payloads, outbox
 
 MANUAL_SCORE = "manual_score"  # the adjustment a score set by hand is kept as
 MAX_ADJUSTMENT = 100
@@ -237,5 +237,5 @@ async def _rescore(
     )
     lead.score = score
     session.add(row)
-    await outbox.record(session, scope=scope, event=payloads.LeadScored, row=lead, extra=extra)
+    await outbox.record(session, scope=scope, event=lead_payloads.LeadScored, row=lead, extra=extra)
     return row

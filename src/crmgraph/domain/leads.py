@@ -17,7 +17,7 @@ from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, sent
 from crmgraph.domain.lead_scoring import rescore_lead
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox, payloads
+from crmgraph.events import lead_payloads, outbox
 
 LEAD_STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "UNQUALIFIED", "CONVERTED")
 QUALIFIED_SCORE = 70
@@ -61,7 +61,7 @@ async def create_lead(session: AsyncSession, *, scope: Scope, data: NewLead) -> 
     session.add(lead)
     if data.score is not None:  # kept as the manual_score adjustment; no change to record
         await rescore_lead(session, scope, lead, target=data.score)
-    await outbox.record(session, scope=scope, event=payloads.LeadCreated, row=lead)
+    await outbox.record(session, scope=scope, event=lead_payloads.LeadCreated, row=lead)
     return lead
 
 
@@ -122,7 +122,7 @@ async def update_lead(
         setattr(lead, name, value)
     if score is not None:
         await rescore_lead(session, scope, lead, target=score)
-    await outbox.record(session, scope=scope, event=payloads.LeadUpdated, row=lead)
+    await outbox.record(session, scope=scope, event=lead_payloads.LeadUpdated, row=lead)
     return lead
 
 
@@ -130,7 +130,7 @@ async def delete_lead(session: AsyncSession, *, scope: Scope, lead_id: UUID) -> 
     """Contacts converted from the lead stay, without their leadSource."""
     lead = await get_scoped(session, models.Lead, lead_id, scope=scope)
     # Recorded first: the event carries the snapshot of the row about to go.
-    await outbox.record(session, scope=scope, event=payloads.LeadDeleted, row=lead)
+    await outbox.record(session, scope=scope, event=lead_payloads.LeadDeleted, row=lead)
     await session.execute(
         update(models.Contact)
         .where(tenant_filter(models.Contact, scope), models.Contact.lead_id == lead.id)
@@ -167,7 +167,7 @@ async def qualify_lead(
         setattr(lead, name, value)
     if score is not None:
         await rescore_lead(session, scope, lead, target=score)
-    await outbox.record(session, scope=scope, event=payloads.LeadQualified, row=lead)
+    await outbox.record(session, scope=scope, event=lead_payloads.LeadQualified, row=lead)
     return lead
 
 

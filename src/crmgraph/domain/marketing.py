@@ -21,7 +21,7 @@ from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import validation
 from crmgraph.domain.changes import UNSET, Maybe, Rule, apply_changes, camel, sent
 from crmgraph.errors import DomainError, ErrorCode
-from crmgraph.events import outbox, payloads
+from crmgraph.events import lead_payloads, outbox
 
 CAMPAIGN_STATUSES = ("PLANNED", "ACTIVE", "PAUSED", "COMPLETED", "CANCELLED")
 TEXT = 200  # utm parameters and channel: the columns' length
@@ -77,7 +77,7 @@ async def create_campaign(
     apply_changes(campaign, values, RULES)
     await _unique_zoho_id(session, scope, campaign)
     session.add(campaign)
-    await outbox.record(session, scope=scope, event=payloads.CampaignCreated, row=campaign)
+    await outbox.record(session, scope=scope, event=lead_payloads.CampaignCreated, row=campaign)
     return campaign
 
 
@@ -118,7 +118,7 @@ async def update_campaign(
     apply_changes(campaign, values, RULES)
     if "zoho_id" in values:
         await _unique_zoho_id(session, scope, campaign)
-    await outbox.record(session, scope=scope, event=payloads.CampaignUpdated, row=campaign)
+    await outbox.record(session, scope=scope, event=lead_payloads.CampaignUpdated, row=campaign)
     return campaign
 
 
@@ -163,5 +163,5 @@ async def record_touchpoint(
         **texts,
     )
     session.add(touch)
-    await outbox.record(session, scope=scope, event=payloads.TouchpointRecorded, row=touch)
+    await outbox.record(session, scope=scope, event=lead_payloads.TouchpointRecorded, row=touch)
     return touch

@@ -142,10 +142,12 @@ async def update_pipeline_stage(
     pipeline_id: UUID,
     stage_id: UUID,
     changes: StageChanges,
+    rules_field: str = "automationRules",
 ) -> models.PipelineStage:
-    """Rewrites the stage's automation rules when given ([] or null removes them). Changing rules
-    will need the pipelines:manage permission; that check belongs on the GraphQL field, as a
-    permission class, not here."""
+    """Rewrites the stage's automation rules when given ([] or null removes them); their
+    errors name rules_field (the caller's name for the list). Changing rules needs the
+    pipelines:manage permission, checked where the caller's operation is declared
+    (auth/needs.py, auth/route_needs.py), not here."""
     pipeline, stage = await _pipeline_stage(session, scope, pipeline_id, stage_id)
     values = sent(changes)
     if "order" in values:
@@ -154,13 +156,22 @@ async def update_pipeline_stage(
     if "automation_rules" in values:
         keep = {rule.id for rule in rules_from_json(stage.automation_rules) if rule.id}
         stage.automation_rules = await stored_rules(
-            session, scope, values.pop("automation_rules") or (), keep=keep
+            session, scope, values.pop("automation_rules") or (), field=rules_field, keep=keep
         )
     apply_changes(stage, values, {
         "name": lambda v: validation.required_text(v, field="name", max_length=200),
         "probability": lambda v: validation.percentage(v, field="probability"),
     })  # fmt: skip
     await _record_stage_change(session, scope, pipeline, stage, change="stage_updated")
+    return stage
+
+
+async def pipeline_stage(
+    session: AsyncSession, *, scope: Scope, pipeline_id: UUID, stage_id: UUID
+) -> models.PipelineStage:
+    """The tenant's stage of the pipeline (NOT_FOUND, or VALIDATION_ERROR when the stage is
+    another pipeline's)."""
+    _, stage = await _pipeline_stage(session, scope, pipeline_id, stage_id)
     return stage
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crmgraph.auth import needs
+from crmgraph.auth import read_needs
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, get_scoped, scoped
 from crmgraph.domain import bounds, validation
@@ -100,7 +100,7 @@ async def create_subscription(
     await addresses.validate_target(url, allow_private=allow_private)
     events = filters.validate_events(data.events)
     for i, topic in enumerate(events):
-        if not needs.may_receive(scope.permissions, topic):
+        if not read_needs.may_receive(scope.permissions, topic):
             raise validation.invalid(
                 f"events.{i}", f"your permissions do not let you read {topic} events"
             )

@@ -18,7 +18,7 @@ WANTS: Mapping[str, frozenset[Topic] | None] = {
     "redis-publisher": None,
     "webhooks": None,
     "zoho-mapper": frozenset({Topic.ZOHO_RECORD_RECEIVED}),
-    # The events of rows the graph holds (crmgraph.graph.model.TOPICS, which a test holds
+    # The events of rows the graph holds (crmgraph.graph.changes.TOPICS, which a test holds
     # equal to this).
     "graph-projection": frozenset(
         {

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from broadcaster import Broadcast, Event
 
-from crmgraph.auth.needs import may_receive
+from crmgraph.auth.read_needs import may_receive
 from crmgraph.db.scoping import Scope, same_tenant
 from crmgraph.events.bus import BusEvent, channel_for
 from crmgraph.events.codec import PayloadError
@@ -124,7 +124,7 @@ async def readable_events(
     ready: asyncio.Event | None = None,
 ) -> AsyncIterator[Envelope[Payload]]:
     """tenant_events of the scope's tenant, less each event its permissions may not read
-    (crmgraph.auth.needs.EVENTS: a deal's events need deals:read). Every subscription and
+    (crmgraph.auth.read_needs.EVENTS: a deal's events need deals:read). Every subscription and
     the SSE feed read their events through here."""
     async for event in tenant_events(broadcast, scope.tenant_id, topics, ready=ready):
         if visible(scope, event):

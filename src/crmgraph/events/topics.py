@@ -1,7 +1,7 @@
 """Every domain event's topic: the one place a topic name is written.
 
 A topic is `<aggregate>.<verb>`; the aggregate part names what the event is about and picks
-the permission a listener needs (crmgraph.auth.needs.EVENTS). Each topic has exactly one
+the permission a listener needs (crmgraph.auth.read_needs.EVENTS). Each topic has exactly one
 payload class (crmgraph.events.payloads).
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import orjson
 from starlette.applications import Starlette
@@ -101,7 +102,13 @@ class CrmGraphQL(GraphQL[Context, None]):
         return await Context.build(self.runtime, request, response)
 
 
-def create_subgraph_app(name: str, schema: Schema, runtime: Runtime) -> ASGIApp:
+def create_subgraph_app(
+    name: str,
+    schema: Schema,
+    runtime: Runtime,
+    front: Callable[[ASGIApp], ASGIApp] | None = None,
+) -> ASGIApp:
+    """front: what answers before Strawberry, behind the router's secret (compiled reads)."""
     secret = require_router_secret(runtime.settings)
     graphql = CrmGraphQL(schema, runtime)
 
@@ -118,4 +125,4 @@ def create_subgraph_app(name: str, schema: Schema, runtime: Runtime) -> ASGIApp:
             Route("/health", health),
         ]
     )
-    return RouterOnly(app, secret)
+    return RouterOnly(app if front is None else front(app), secret)

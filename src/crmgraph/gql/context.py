@@ -27,6 +27,8 @@ from crmgraph.runtime import Runtime
 from subgraphs.loaders import Loaders
 
 R = TypeVar("R")
+# The ASGI scope's key for an outcome of authentication made before Context.build.
+AUTHENTICATED = "crmgraph.authenticated"
 P = TypeVar("P", bound=Payload)
 
 
@@ -48,7 +50,13 @@ class Context:
         A WebSocket is authenticated at connection_init instead (authenticate_connection)."""
         context = cls(runtime=runtime, request=request, response=response)
         if not isinstance(request, WebSocket):
-            await context._authenticate({k.lower(): v for k, v in request.headers.items()})
+            # The compiled-reads front (crmgraph.compiled.hook) authenticated it already when
+            # it passed the request on: once per request, one security log line per failure.
+            known = request.scope.get(AUTHENTICATED)
+            if known is not None:
+                context._auth = known
+            else:
+                await context._authenticate({k.lower(): v for k, v in request.headers.items()})
         return context
 
     async def authenticate_connection(self) -> None:

@@ -81,13 +81,39 @@ def attach(types: Iterable[type]) -> None:
                 field.extensions.append(Checked(key))
 
 
-async def _passes(info: Info, scope: Scope, need: needs.Need, args: Mapping[str, Any]) -> bool:
+def _levels(scope: Scope, need: needs.Need) -> list[str]:
     grants = [needs.holds(scope.permissions, p) for p in need.any_of]
-    levels = [g.level for g in grants if g.allowed]
+    return [g.level for g in grants if g.allowed]
+
+
+def decided(scope: Scope, need: needs.Need) -> bool | None:
+    """Whether the caller passes need from its permissions alone; None when that depends on
+    the row's owner (a grant at the `own` or `team` level)."""
+    levels = _levels(scope, need)
     if need.tenant_wide:
         return "tenant" in levels
     if not levels or need.owner is None or "tenant" in levels:
         return bool(levels)
+    return None
+
+
+def field_allowed(scope: Scope, key: str) -> bool | None:
+    """Whether the caller may resolve field key (Type.field of needs.FIELDS) whatever its
+    arguments and rows: True, False, or None when a need depends on them. For compiled
+    reads (crmgraph.compiled), which run no resolver."""
+    verdicts = [
+        None if need.when is not None else decided(scope, need)
+        for need in needs.FIELDS.get(key, ())
+    ]
+    if False in verdicts:
+        return False
+    return None if None in verdicts else True
+
+
+async def _passes(info: Info, scope: Scope, need: needs.Need, args: Mapping[str, Any]) -> bool:
+    verdict = decided(scope, need)
+    if verdict is not None or need.owner is None:
+        return bool(verdict)
     raw_id = needs.argument(args, need.owner.argument)
     if raw_id is None or scope.user_id is None:
         return False
@@ -98,7 +124,7 @@ async def _passes(info: Info, scope: Scope, need: needs.Need, args: Mapping[str,
         return False
     if owner_id == scope.user_id:
         return True
-    if "team" in levels and scope.team is not None:
+    if "team" in _levels(scope, need) and scope.team is not None:
         user = await loaders.user_by_id.load(owner_id)
         return user is not None and user.team == scope.team
     return False

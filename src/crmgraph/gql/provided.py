@@ -9,7 +9,7 @@ tenant-scoped loaders and builds the values with the same domain functions.
 card() fills the entity's provided fields as plain data when the field that returns it is
 resolved (so each of them is a plain attribute to graphql-core, its cheapest kind of field),
 and only when the query asks for any of them. Permissions: the owner's `_entities` needs
-what crmgraph.auth.needs.ENTITIES gives the type, so asking for a provided field needs it too.
+what crmgraph.auth.read_needs.ENTITIES gives the type, so asking for a provided field needs it too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 from uuid import UUID
 
-from crmgraph.auth import needs
+from crmgraph.auth import read_needs
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Info
 from crmgraph.gql.permissions import deny
@@ -44,8 +44,8 @@ def card(
     if child_names(info).isdisjoint(provided):
         return stub()
     scope = info.context.scope
-    if not needs.may_resolve(scope.permissions, typename):
-        deny(scope, (needs.ENTITIES[typename],), info.field_name)
+    if not read_needs.may_resolve(scope.permissions, typename):
+        deny(scope, (read_needs.ENTITIES[typename],), info.field_name)
     return loader.now_or_later(key, lambda row: _build(row, key, build))
 
 

@@ -14,7 +14,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext
 
-from crmgraph.auth import needs
+from crmgraph.auth import read_needs
 from crmgraph.gql.context import Info
 from crmgraph.gql.errors import DomainErrors, is_unexpected
 from crmgraph.gql.permissions import attach, deny
@@ -26,7 +26,7 @@ FEDERATION_VERSION = "2.9"
 
 
 class SubgraphSchema(strawberry.federation.Schema):
-    """The router's _entities lookups need the read permission crmgraph.auth.needs.ENTITIES
+    """The router's _entities lookups need the read permission crmgraph.auth.read_needs.ENTITIES
     gives the type, on every subgraph: the same as the query that reads it."""
 
     async def entities_resolver(  # type: ignore[override]
@@ -39,8 +39,8 @@ class SubgraphSchema(strawberry.federation.Schema):
         for index, representation in enumerate(representations):
             by_type.setdefault(str(representation.get("__typename")), []).append(index)  # type: ignore[attr-defined]
         for typename in by_type:
-            if not needs.may_resolve(scope.permissions, typename):
-                wanted = needs.ENTITIES.get(typename, "undeclared")
+            if not read_needs.may_resolve(scope.permissions, typename):
+                wanted = read_needs.ENTITIES.get(typename, "undeclared")
                 deny(scope, (wanted,), f"_entities:{typename}")
         results: list[Any] = [None] * len(representations)
 

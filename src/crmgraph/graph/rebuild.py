@@ -1,6 +1,6 @@
 """`crmgraph graph rebuild [--tenant T]`: write the graph projection afresh from PostgreSQL.
 
-It writes what the outbox consumer writes (crmgraph.graph.model's nodes, through the same
+It writes what the outbox consumer writes (crmgraph.graph.nodes' nodes, through the same
 GraphStore.project), in batches of BATCH rows read in id order: first every node, then, in a
 second pass, every node's links and the account relationships (so a link's target exists
 whatever order the rows come in). MERGE and the version rule make it idempotent and safe
@@ -21,7 +21,7 @@ from crmgraph.db import models
 from crmgraph.db.models import TenantRow
 from crmgraph.db.scoping import scoped
 from crmgraph.events import states
-from crmgraph.graph import model
+from crmgraph.graph import nodes
 from crmgraph.graph.model import Changes, Node, Relationship
 from crmgraph.graph.port import GraphStore
 
@@ -36,30 +36,30 @@ def _state(cls: type[Any], row: TenantRow) -> Any:
 
 
 def _user(row: models.User) -> Node:
-    return model.user(row.tenant_id, row.id, row.name, row.email, row.updated_at)
+    return nodes.user(row.tenant_id, row.id, row.name, row.email, row.updated_at)
 
 
 # What is projected of each table, in the order written.
 SOURCES: list[tuple[str, type[TenantRow], Callable[[Any], Node | Relationship]]] = [
     ("users", models.User, _user),
-    ("accounts", models.Account, lambda r: model.account(_state(states.AccountState, r))),
-    ("contacts", models.Contact, lambda r: model.contact(_state(states.ContactState, r))),
-    ("leads", models.Lead, lambda r: model.lead(_state(states.LeadState, r))),
-    ("deals", models.Deal, lambda r: model.deal(_state(states.DealState, r))),
-    ("campaigns", models.Campaign, lambda r: model.campaign(_state(states.CampaignState, r))),
+    ("accounts", models.Account, lambda r: nodes.account(_state(states.AccountState, r))),
+    ("contacts", models.Contact, lambda r: nodes.contact(_state(states.ContactState, r))),
+    ("leads", models.Lead, lambda r: nodes.lead(_state(states.LeadState, r))),
+    ("deals", models.Deal, lambda r: nodes.deal(_state(states.DealState, r))),
+    ("campaigns", models.Campaign, lambda r: nodes.campaign(_state(states.CampaignState, r))),
     ("touchpoints", models.Touchpoint,
-     lambda r: model.touchpoint(_state(states.TouchpointState, r))),
-    ("pipelines", models.Pipeline, lambda r: model.pipeline(_state(states.PipelineState, r))),
+     lambda r: nodes.touchpoint(_state(states.TouchpointState, r))),
+    ("pipelines", models.Pipeline, lambda r: nodes.pipeline(_state(states.PipelineState, r))),
     ("stages", models.PipelineStage,
-     lambda r: model.stage(_state(states.PipelineStageState, r))),
+     lambda r: nodes.stage(_state(states.PipelineStageState, r))),
     ("stage moves", models.DealStageChange,
-     lambda r: model.stage_move(_state(states.DealStageChangeState, r))),
-    ("tasks", models.Task, lambda r: model.activity(_state(states.TaskState, r))),
-    ("events", models.Event, lambda r: model.activity(_state(states.EventState, r))),
+     lambda r: nodes.stage_move(_state(states.DealStageChangeState, r))),
+    ("tasks", models.Task, lambda r: nodes.activity(_state(states.TaskState, r))),
+    ("events", models.Event, lambda r: nodes.activity(_state(states.EventState, r))),
     ("communications", models.Communication,
-     lambda r: model.activity(_state(states.CommunicationState, r))),
+     lambda r: nodes.activity(_state(states.CommunicationState, r))),
     ("relationships", models.AccountRelationship,
-     lambda r: model.relationship(_state(states.AccountRelationshipState, r))),
+     lambda r: nodes.relationship(_state(states.AccountRelationshipState, r))),
 ]  # fmt: skip
 # Which rows of a table are projected (all unless named): a deal's first stage is no move
 # (its history row has no from-stage), and deal.stage_changed events carry only moves.

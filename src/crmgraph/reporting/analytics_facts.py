@@ -7,40 +7,55 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.db.sql_time import seconds_between
-from crmgraph.db.types import UTCDateTime
+from crmgraph.db.stage_stays import stage_stays
 from crmgraph.reporting.pipeline_analytics import ClosedFacts, StageFacts
-from crmgraph.reporting.stage_history import stage_entries
 
 
 async def stage_facts(
     session: AsyncSession, scope: Scope, pipeline_id: UUID, start: datetime | None, now: datetime
 ) -> list[StageFacts]:
-    """Per stage, from the recorded entries into it at or after start: the deals that
-    entered, those that later entered a stage of higher order above 0%, and the stays (to
-    the deal's next change; for its current stage, to now if ACTIVE or its close date)."""
+    """Per stage, from the stays in it begun at or after start (crmgraph.db.stage_stays): the
+    deals that entered, those that later entered a stage of higher order above 0%, and the
+    number and total length of the stays."""
     d, st = models.Deal, models.PipelineStage
     stages = list(
         await session.scalars(scoped(select(st), st, scope).where(st.pipeline_id == pipeline_id))
     )
     if not stages:
         return []
-    h = stage_entries(scope, d.pipeline_id == pipeline_id, since=start).c
-    advanced = h.later_position > h.position
-    until = case((h.status == "ACTIVE", literal(now, UTCDateTime())), else_=h.actual_close_date)
-    seconds = seconds_between(h.created_at, func.coalesce(h.left_at, until))
-    stmt = select(
-        h.to_stage_id,
-        func.count(func.distinct(h.deal_id)),
-        func.count(func.distinct(case((advanced, h.deal_id)))),
-        func.count(seconds),
-        func.sum(seconds),
-    ).group_by(h.to_stage_id)
+    deal_ids = scoped(select(d.id), d, scope).where(d.pipeline_id == pipeline_id)
+    h = stage_stays(scope, now, deal_ids=deal_ids, since=start).subquery().c
+    seconds = seconds_between(h.entered_at, h.left_at)
+    # Per deal and stage first (a hash aggregate), then per stage: counts of deals without
+    # a DISTINCT over all the stays.
+    per_deal = (
+        select(
+            h.stage_id,
+            func.max(h.later_position).label("later"),
+            func.count(seconds).label("stays"),
+            func.sum(seconds).label("seconds"),
+        )
+        .group_by(h.stage_id, h.deal_id)
+        .subquery()
+    )
+    p = per_deal.c
+    stmt = (
+        select(
+            p.stage_id,
+            func.count(),
+            func.count(case((p.later > st.position, 1))),
+            func.sum(p.stays),
+            func.sum(p.seconds),
+        )
+        .join(st, st.id == p.stage_id)
+        .group_by(p.stage_id)
+    )
     found = {row[0]: row[1:] for row in await session.execute(stmt)}
     facts = []
     for s in stages:

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, scoped
 from crmgraph.db.sql_time import seconds_between
+from crmgraph.db.stage_stays import stage_stays
 from crmgraph.domain.deals import days_in_stage
 from crmgraph.reporting import win_factors
-from crmgraph.reporting.stage_history import stage_entries
 from crmgraph.reporting.win_probability import (
     ACTIVITY_BOUNDS,
     DAYS_BOUNDS,
@@ -69,23 +69,23 @@ def activity_counts(scope: Scope, deal_ids: Select[Any] | Collection[UUID]) -> A
 
 
 async def cohort_cells(
-    session: AsyncSession, scope: Scope, pipeline_ids: Collection[UUID]
+    session: AsyncSession, scope: Scope, pipeline_ids: Collection[UUID], now: datetime
 ) -> list[CohortCell]:
-    """The closed deals of the pipelines, grouped by each stage they reached (a recorded
-    entry into it) with their bands; a deal's days in a stage add up all its stays there."""
+    """The closed deals of the pipelines, grouped by each stage they stayed in
+    (crmgraph.db.stage_stays) with their bands; a deal's days in a stage add up all its
+    stays there."""
     d = models.Deal
     closed = scoped(select(d.id), d, scope).where(
         d.pipeline_id.in_(pipeline_ids), d.status.in_(("WON", "LOST"))
     )
-    h = stage_entries(scope, d.pipeline_id.in_(pipeline_ids), d.status.in_(("WON", "LOST"))).c
-    end = func.coalesce(h.left_at, h.actual_close_date, h.created_at)
+    h = stage_stays(scope, now, deal_ids=closed).subquery().c
     stays = (
         select(
             h.deal_id,
-            h.to_stage_id.label("stage_id"),
-            func.sum(seconds_between(h.created_at, end)).label("seconds"),
+            h.stage_id,
+            func.sum(seconds_between(h.entered_at, h.left_at)).label("seconds"),
         )
-        .group_by(h.deal_id, h.to_stage_id)
+        .group_by(h.deal_id, h.stage_id)
         .subquery()
     )
     acts = activity_counts(scope, closed)
@@ -142,7 +142,7 @@ async def win_probabilities(
     counts: dict[UUID, int] = dict(
         (deal_id, int(n)) for deal_id, n in await session.execute(select(acts))
     )
-    cells = await cohort_cells(session, scope, {row[0].pipeline_id for row in rows})
+    cells = await cohort_cells(session, scope, {row[0].pipeline_id for row in rows}, now)
     found = {}
     for deal, stage_name, stage_probability in rows:
         facts = OpenDeal(

@@ -32,6 +32,7 @@ from crmgraph.rest.operations import Operation, Reply, routes_of
 from crmgraph.rest.rate_limit import rate_limit_middleware
 from crmgraph.rest.security import security_middleware
 from crmgraph.rest.sse import sse_operations
+from crmgraph.rest.stage_automation import stage_automation_operations
 from crmgraph.rest.webhooks import webhook_operations
 from crmgraph.rest.zoho_orgs import zoho_org_operations
 from crmgraph.rest.zoho_webhooks import PREFIX as ZOHO_WEBHOOKS
@@ -51,6 +52,7 @@ OPERATIONS: list[Callable[[Runtime], list[Operation]]] = [
     zoho_webhook_operations,
     analytics_operations,
     customer_health_operations,
+    stage_automation_operations,
 ]
 
 

@@ -14,6 +14,7 @@ from crmgraph.auth.route_needs import ROUTES
 from crmgraph.domain.bounds import HEALTH_MONTHS
 from crmgraph.domain.customer_health import account_health
 from crmgraph.domain.health import DEFAULT_MONTHS, HealthReport
+from crmgraph.domain.health.parts import parts
 from crmgraph.domain.validation import invalid
 from crmgraph.gql.ids import parse_id
 from crmgraph.rest.auth import scope_of
@@ -85,6 +86,7 @@ class CustomerHealthView(BaseModel):
 
     @classmethod
     def of(cls, r: HealthReport) -> CustomerHealthView:
+        p = parts(r)
         return cls(
             company=Company(id=str(r.facts.account_id), name=r.facts.name),
             health_score=HealthScore(
@@ -95,38 +97,13 @@ class CustomerHealthView(BaseModel):
                 last_updated=r.computed_at,
             ),
             score_breakdown={
-                f"{c.component.name}_health": ComponentView(
-                    score=c.component.score,
-                    weight=c.weight,
-                    factors=[
-                        FactorView(name=f.name, value=f.value, points=f.points)
-                        for f in c.component.factors
-                    ],
-                )
-                for c in r.components
+                f"{c['name']}_health": ComponentView.model_validate(c) for c in p["components"]
             },
-            risk_factors=[
-                RiskView(
-                    type=x.type,
-                    severity=x.severity,
-                    description=x.description,
-                    recommendation=x.recommendation,
-                )
-                for x in r.risks
-            ],
-            opportunities=[
-                OpportunityView(
-                    type=o.type,
-                    confidence=o.confidence,
-                    description=o.description,
-                    estimated_value=o.estimated_value,
-                    recommendation=o.recommendation,
-                )
-                for o in r.opportunities
-            ],
+            risk_factors=[RiskView.model_validate(x) for x in p["risks"]],
+            opportunities=[OpportunityView.model_validate(o) for o in p["opportunities"]],
             historical_trend=Trend(
                 timeframe=f"last_{len(r.trend)}_months",
-                data_points=[MonthView(month=m.month, score=m.score) for m in r.trend],
+                data_points=[MonthView.model_validate(m) for m in p["trend"]],
             ),
         )
 

@@ -29,15 +29,8 @@ from crmgraph.db.scoping import Scope, tenant_filter
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.envelope import Envelope
-from crmgraph.events.payloads import (
-    ActivityEvent,
-    DealEvent,
-    DealStageChanged,
-    LeadEvent,
-    LeadScored,
-    Payload,
-    TaskEvent,
-)
+from crmgraph.events.lead_payloads import LeadEvent, LeadScored
+from crmgraph.events.payloads import ActivityEvent, DealEvent, DealStageChanged, Payload, TaskEvent
 from crmgraph.events.stream import readable, readable_events, visible
 from crmgraph.events.topics import Topic
 from crmgraph.rest.auth import scope_of

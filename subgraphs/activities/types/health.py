@@ -10,6 +10,7 @@ from enum import Enum
 import strawberry
 
 from crmgraph.domain.health import HealthReport, Weights
+from crmgraph.domain.health.parts import parts
 
 
 @strawberry.enum(description="healthy: score >= 70; at risk: >= 40; critical: below 40.")
@@ -82,6 +83,7 @@ class CustomerHealth:
 
     @classmethod
     def from_report(cls, report: HealthReport) -> CustomerHealth:
+        p = parts(report)
         return cls(
             account_id=strawberry.ID(str(report.facts.account_id)),
             account_name=report.facts.name,
@@ -92,36 +94,16 @@ class CustomerHealth:
             computed_at=report.computed_at,
             components=[
                 HealthComponent(
-                    name=c.component.name,
-                    score=c.component.score,
-                    weight=c.weight,
-                    factors=[
-                        HealthFactor(name=f.name, value=f.value, points=f.points)
-                        for f in c.component.factors
-                    ],
+                    name=c["name"],
+                    score=c["score"],
+                    weight=c["weight"],
+                    factors=[HealthFactor(**f) for f in c["factors"]],
                 )
-                for c in report.components
+                for c in p["components"]
             ],
-            risk_factors=[
-                HealthRisk(
-                    type=r.type,
-                    severity=r.severity,
-                    description=r.description,
-                    recommendation=r.recommendation,
-                )
-                for r in report.risks
-            ],
-            opportunities=[
-                HealthOpportunity(
-                    type=o.type,
-                    confidence=o.confidence,
-                    description=o.description,
-                    estimated_value=o.estimated_value,
-                    recommendation=o.recommendation,
-                )
-                for o in report.opportunities
-            ],
-            trend=[HealthMonth(month=m.month, score=m.score) for m in report.trend],
+            risk_factors=[HealthRisk(**x) for x in p["risks"]],
+            opportunities=[HealthOpportunity(**o) for o in p["opportunities"]],
+            trend=[HealthMonth(**m) for m in p["trend"]],
         )
 
 

@@ -4,7 +4,7 @@ not, by forecast category, with the deals behind each number (README: Deal forec
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from typing import TypeAlias
 from uuid import UUID
 
 import strawberry
@@ -12,6 +12,7 @@ import strawberry
 from crmgraph.db import models
 from crmgraph.domain import validation
 from crmgraph.gql.context import Info
+from crmgraph.gql.enums import graphql_enum
 from crmgraph.gql.ids import uuid_or_none
 from crmgraph.reporting import forecast
 from crmgraph.reporting.forecast_facts import forecast_deals, forecast_rows, pipeline_exists
@@ -20,25 +21,21 @@ from subgraphs.deals.types.deal import Deal
 DEFAULT_DEALS = 20
 
 
-@strawberry.enum(description="Buckets of a forecast year.")
-class ForecastPeriod(Enum):
-    MONTH = "MONTH"
-    QUARTER = "QUARTER"
-
-
-@strawberry.enum(description="Where a deal stands in a forecast (README: Deal forecast).")
-class ForecastCategory(Enum):
-    CLOSED = strawberry.enum_value("CLOSED", description="Won, counted by its close date.")
-    COMMIT = strawberry.enum_value(
-        "COMMIT", description=f"Open at {forecast.COMMIT_FROM}% or more."
-    )
-    BEST_CASE = strawberry.enum_value(
-        "BEST_CASE",
-        description=f"Open at {forecast.BEST_CASE_FROM}% to under {forecast.COMMIT_FROM}%.",
-    )
-    PIPELINE = strawberry.enum_value(
-        "PIPELINE", description=f"Open under {forecast.BEST_CASE_FROM}%."
-    )
+ForecastPeriod: TypeAlias = forecast.Period
+graphql_enum(ForecastPeriod, name="ForecastPeriod", description="Buckets of a forecast year.")
+ForecastCategory: TypeAlias = forecast.Category
+graphql_enum(
+    ForecastCategory,
+    name="ForecastCategory",
+    description="Where a deal stands in a forecast (README: Deal forecast).",
+    values={
+        forecast.Category.CLOSED: "Won, counted by its close date.",
+        forecast.Category.COMMIT: f"Open at {forecast.COMMIT_FROM}% or more.",
+        forecast.Category.BEST_CASE: f"Open at {forecast.BEST_CASE_FROM}% to under "
+        f"{forecast.COMMIT_FROM}%.",
+        forecast.Category.PIPELINE: f"Open under {forecast.BEST_CASE_FROM}%.",
+    },
+)
 
 
 @strawberry.type(description="The deals of one category in a bucket.")
@@ -90,7 +87,7 @@ class ForecastBucket:
             expected=float(bucket.expected),
             categories=[
                 ForecastCategoryAmount(
-                    category=ForecastCategory[cat.name],
+                    category=cat,
                     deal_count=amounts.deals,
                     value=float(amounts.value),
                     weighted_value=float(amounts.weighted),
@@ -110,10 +107,9 @@ class ForecastBucket:
         limit = info.context.runtime.settings.max_page_size
         if not 0 <= first <= limit:
             raise validation.invalid("first", f"first must be 0 to {limit}")
-        wanted = None if category is None else forecast.Category[category.name]
         async with info.context.session() as session:
             rows = await forecast_deals(
-                session, info.context.scope, self.pipeline_id, (self.start, self.end), wanted,
+                session, info.context.scope, self.pipeline_id, (self.start, self.end), category,
                 first,
             )  # fmt: skip
         return [
@@ -128,8 +124,7 @@ class ForecastBucket:
 
 def _category(row: models.Deal) -> ForecastCategory:
     # The lists hold ACTIVE and WON deals only, which always have a category.
-    found = forecast.category(row.status, row.probability) or forecast.Category.CLOSED
-    return ForecastCategory[found.name]
+    return forecast.category(row.status, row.probability) or forecast.Category.CLOSED
 
 
 @strawberry.type(description="A pipeline's forecast for a year (README: Deal forecast).")
@@ -148,7 +143,7 @@ class ForecastData:
     def of(cls, pipeline_id: UUID, found: forecast.Forecast) -> ForecastData:
         return cls(
             pipeline_id=strawberry.ID(str(pipeline_id)),
-            period=ForecastPeriod(found.period.value),
+            period=found.period,
             year=found.year,
             buckets=[ForecastBucket.of(pipeline_id, b) for b in found.buckets],
             total=ForecastBucket.of(pipeline_id, found.total),
@@ -162,14 +157,13 @@ async def deal_forecast(
 ) -> ForecastData | None:
     """The forecast of the tenant's pipeline for year (this year, UTC, unless given); None
     for an unknown pipeline."""
-    chosen = forecast.Period(period.value)
     year = datetime.now(UTC).year if year is None else year
-    edges = forecast.boundaries(chosen, year)
+    edges = forecast.boundaries(period, year)
     async with info.context.session() as session:
         if not await pipeline_exists(session, info.context.scope, pipeline):
             return None
         rows = await forecast_rows(session, info.context.scope, pipeline, edges)
-    return ForecastData.of(pipeline, forecast.forecast(chosen, year, rows))
+    return ForecastData.of(pipeline, forecast.forecast(period, year, rows))
 
 
 @strawberry.federation.type(keys=["id"])

@@ -4,26 +4,27 @@ the API design's deal-probability response (README: Deal win probability)."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 
+from crmgraph.gql.enums import graphql_enum
 from crmgraph.reporting.win_facts import WinProbability as Found
-from crmgraph.reporting.win_probability import MIN_HISTORY
+from crmgraph.reporting.win_probability import MIN_HISTORY, Method
 
-
-@strawberry.enum(description="How a win probability was found.")
-class WinProbabilityMethod(Enum):
-    HISTORY = strawberry.enum_value(
-        "HISTORY",
-        description="From the tenant's closed deals that reached the stage, the similar ones "
-        "shrunk toward all of them and those toward the stage probability.",
-    )
-    STAGE_PROBABILITY = strawberry.enum_value(
-        "STAGE_PROBABILITY",
-        description=f"Fewer than {MIN_HISTORY} closed deals reached the stage: its probability.",
-    )
-    CLOSED = strawberry.enum_value("CLOSED", description="The deal is WON (1) or LOST (0).")
+WinProbabilityMethod: TypeAlias = Method
+graphql_enum(
+    WinProbabilityMethod,
+    name="WinProbabilityMethod",
+    description="How a win probability was found.",
+    values={
+        Method.HISTORY: "From the tenant's closed deals that reached the stage, the similar "
+        "ones shrunk toward all of them and those toward the stage probability.",
+        Method.STAGE_PROBABILITY: f"Fewer than {MIN_HISTORY} closed deals reached the stage: "
+        "its probability.",
+        Method.CLOSED: "The deal is WON (1) or LOST (0).",
+    },
+)
 
 
 @strawberry.type(description="Something that lowers a deal's chances, and what to do.")
@@ -76,7 +77,7 @@ class WinProbability:
             probability=est.probability,
             low=est.low,
             high=est.high,
-            method=WinProbabilityMethod[est.method.name],
+            method=est.method,
             based_on_deals=cohorts.match_deals,
             similar_deals_won=cohorts.match_won,
             similar_deals_lost=cohorts.match_lost,

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from strawberry.permission import PermissionExtension
 from strawberry.types.base import get_object_definition
 
-from crmgraph.auth import needs, route_needs
+from crmgraph.auth import needs, read_needs, route_needs
 from crmgraph.events.topics import Topic
 from crmgraph.gql.permissions import Checked, attach, declared
 from crmgraph.gql.schema import build_schema
@@ -44,12 +44,12 @@ def test_every_declared_field_is_in_the_supergraph() -> None:
 
 
 def test_every_entity_type_is_declared() -> None:
-    assert set(needs.ENTITIES) == set(entity_types(SCHEMA))
+    assert set(read_needs.ENTITIES) == set(entity_types(SCHEMA))
 
 
 def test_every_topic_a_subscriber_or_the_feed_reads_is_declared() -> None:
     # Every topic there is (subscribers and the feed can only name these).
-    assert {t for t in Topic if t.aggregate not in needs.EVENTS} == set()
+    assert {t for t in Topic if t.aggregate not in read_needs.EVENTS} == set()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -146,7 +146,7 @@ def test_convert_lead_needs_the_write_permission_of_what_it_makes(
 def test_events_need_the_read_permission_of_what_they_carry(
     held: set[str], topic: str, receives: bool
 ) -> None:
-    assert needs.may_receive(held, topic) is receives
+    assert read_needs.may_receive(held, topic) is receives
 
 
 async def test_scope_of_checks_bearer_routes_only() -> None:
@@ -203,3 +203,5 @@ def test_a_route_takes_only_plain_permissions_of_a_field() -> None:
         route_needs.all_of(needs.need("deals:move_stage", "deals:write"))
     with pytest.raises(ValueError, match="plain permissions"):
         route_needs.all_of(needs.need("deals:write", owner=("id", "deal")))
+    # a route's permissions pass only at the tenant level, as a tenant-wide need's do
+    assert route_needs.all_of(needs.need("deals:read", tenant_wide=True)) == ("deals:read",)

@@ -25,6 +25,9 @@ SCOPE = Scope(tenant_id="t_keys", subject="admin")
         ({"expires_at": datetime.now(UTC) - timedelta(seconds=1)}, "expiresAt"),
         ({"permissions": ("deals:read", "*")}, "permissions.1"),
         ({"permissions": ("everything",)}, "permissions.0"),
+        # A key is no user: an own-level read passed every ownerless field (all deals).
+        ({"permissions": ("contacts:read", "deals:read:own")}, "permissions.1"),
+        ({"permissions": ("users:team:read",)}, "permissions.0"),
         ({"name": "  "}, "name"),
     ],
 )

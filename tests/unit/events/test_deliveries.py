@@ -153,6 +153,6 @@ def test_the_topic_table_names_the_registered_consumers() -> None:
 
 
 def test_the_graph_projection_gets_every_event_of_a_row_the_graph_holds() -> None:
-    from crmgraph.graph.model import TOPICS
+    from crmgraph.graph.changes import TOPICS
 
     assert WANTS["graph-projection"] == TOPICS

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
-from crmgraph.events import codec, payloads
+from crmgraph.events import codec, lead_payloads, payloads
 from crmgraph.events.payloads import PAYLOADS
 from crmgraph.events.topics import Topic
 
@@ -60,11 +60,11 @@ def test_old_rows_keep_what_they_said() -> None:
     due = decoded("task.due")
     key = decoded("api_key.created")
 
-    assert isinstance(scored, payloads.LeadScored)
+    assert isinstance(scored, lead_payloads.LeadScored)
     assert (scored.previous_score, scored.new_score) == (40, 55)
-    assert scored.factors == [payloads.ScoreFactor(factor="fit", points=15, reason=None)]
-    assert isinstance(converted, payloads.LeadConverted)
-    assert converted.conversion == payloads.Conversion(
+    assert scored.factors == [lead_payloads.ScoreFactor(factor="fit", points=15, reason=None)]
+    assert isinstance(converted, lead_payloads.LeadConverted)
+    assert converted.conversion == lead_payloads.Conversion(
         contact_id=UUID(int=4), account_id=UUID(int=1), deal_id=None
     )
     assert isinstance(created, payloads.PipelineCreated)

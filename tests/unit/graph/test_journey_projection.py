@@ -9,7 +9,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from crmgraph.events import codec, payloads, states
-from crmgraph.graph.model import Deletion, changes_of
+from crmgraph.graph.changes import changes_of
+from crmgraph.graph.model import Deletion
 
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 TENANT = "t1"

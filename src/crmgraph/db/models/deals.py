@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crmgraph.db.models.base import Base, Money, TenantRow, UserRef, ZohoLinked
 from crmgraph.db.types import utcnow
 
+REPORT_COLUMNS = ("status", "value", "probability", "expected_close_date", "actual_close_date",
+                  "created_at", "stage_id", "stage_entered_at", "owner_id")  # fmt: skip
+
 
 class Deal(ZohoLinked, TenantRow, Base):
     __tablename__ = "deals"
@@ -26,6 +29,14 @@ class Deal(ZohoLinked, TenantRow, Base):
         Index(None, "account_id"),
         Index(None, "owner_id"),
         Index(None, "tenant_id", "zoho_id", unique=True),
+        # The reports (crmgraph.reporting) read a pipeline's deals from this index alone.
+        Index(
+            "ix_deals_tenant_id_pipeline_id_id_reports",
+            "tenant_id",
+            "pipeline_id",
+            "id",
+            postgresql_include=REPORT_COLUMNS,
+        ),
     )
 
     title: Mapped[str] = mapped_column(String(300))
@@ -47,7 +58,19 @@ class Deal(ZohoLinked, TenantRow, Base):
 
 class DealStageChange(TenantRow, Base):
     __tablename__ = "deal_stage_changes"
-    __table_args__ = (Index(None, "deal_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "deal_id", "created_at"),
+        # Stays (crmgraph.db.stage_stays): each deal's changes in order, from the index alone.
+        Index(
+            "ix_deal_stage_changes_tenant_id_deal_id_created_at_id",
+            "tenant_id",
+            "deal_id",
+            "created_at",
+            "id",
+            postgresql_include=("from_stage_id", "to_stage_id"),
+        ),
+        Index(None, "tenant_id", "created_at"),
+    )
 
     deal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
     from_stage_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pipeline_stages.id"))

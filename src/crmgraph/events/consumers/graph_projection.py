@@ -1,5 +1,5 @@
 """The graph projection: keeps Neo4j's copy of accounts, contacts, leads, deals, users,
-campaigns, touchpoints and their links current from the outbox (crmgraph.graph.model says
+campaigns, touchpoints and their links current from the outbox (crmgraph.graph.changes says
 what each event writes).
 
 Ordered, so a row's events reach the graph in the order they were written and a link's
@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.consumers.base import Consumer
 from crmgraph.events.envelope import Envelope
-from crmgraph.graph.model import changes_of, combined
+from crmgraph.graph.changes import changes_of
+from crmgraph.graph.model import combined
 from crmgraph.graph.port import GraphStore
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from crmgraph.events.bus import BusEvent
 from crmgraph.events.consumers.base import Consumer, batch_session
 from crmgraph.events.consumers.lead_scorer import locked_lead
 from crmgraph.events.envelope import Envelope
-from crmgraph.events.payloads import LeadScored
+from crmgraph.events.lead_payloads import LeadScored
 
 
 class LeadRouter(Consumer):

@@ -27,7 +27,8 @@ from crmgraph.domain.lead_scoring import rescore_lead
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.consumers.base import Consumer, batch_session
 from crmgraph.events.envelope import Envelope
-from crmgraph.events.payloads import ActivityEvent, LeadCreated, LeadUpdated, TouchpointRecorded
+from crmgraph.events.lead_payloads import LeadCreated, LeadUpdated, TouchpointRecorded
+from crmgraph.events.payloads import ActivityEvent
 
 
 def lead_of(event: BusEvent) -> UUID | None:

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, UTC, tenant_row
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -28,18 +27,11 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=16), nullable=False),
         sa.Column("subject", sa.String(length=500), nullable=True),
         sa.Column("content", sa.Text(), nullable=False),
-        sa.Column("occurred_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column(
-            "participant_ids",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("occurred_at", UTC(), nullable=False),
+        sa.Column("participant_ids", JSON, nullable=True),
         sa.Column("related_type", sa.String(length=16), nullable=True),
         sa.Column("related_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_communications")),
     )
     with op.batch_alter_table("communications", schema=None) as batch_op:
@@ -63,20 +55,13 @@ def upgrade() -> None:
         "events",
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("start_time", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("end_time", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("start_time", UTC(), nullable=False),
+        sa.Column("end_time", UTC(), nullable=False),
         sa.Column("location", sa.String(length=300), nullable=True),
-        sa.Column(
-            "attendee_ids",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("attendee_ids", JSON, nullable=True),
         sa.Column("related_type", sa.String(length=16), nullable=True),
         sa.Column("related_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -108,13 +93,9 @@ def upgrade() -> None:
         sa.Column("aggregate_type", sa.String(length=32), nullable=False),
         sa.Column("aggregate_id", sa.Uuid(), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column(
-            "payload",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("published_at", crmgraph.db.types.UTCDateTime(), nullable=True),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("created_at", UTC(), nullable=False),
+        sa.Column("published_at", UTC(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
         sa.UniqueConstraint(
             "aggregate_id", "sequence", name=op.f("uq_outbox_events_aggregate_id_sequence")
@@ -130,10 +111,7 @@ def upgrade() -> None:
         "pipelines",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pipelines")),
     )
     with op.batch_alter_table("pipelines", schema=None) as batch_op:
@@ -149,10 +127,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=64), nullable=False),
         sa.Column("team", sa.String(length=100), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("tenant_id", "email", name=op.f("uq_users_tenant_id_email")),
     )
@@ -164,22 +139,11 @@ def upgrade() -> None:
         sa.Column("employees", sa.Integer(), nullable=True),
         sa.Column("annual_revenue", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column(
-            "address",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.Column(
-            "custom_fields",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("address", JSON, nullable=True),
+        sa.Column("custom_fields", JSON, nullable=True),
         sa.Column("parent_account_id", sa.Uuid(), nullable=True),
         sa.Column("owner_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["owner_id"], ["users.id"], name=op.f("fk_accounts_owner_id_users")
         ),
@@ -218,18 +182,11 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=100), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
-        sa.Column(
-            "custom_fields",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("custom_fields", JSON, nullable=True),
         sa.Column("qualification_notes", sa.Text(), nullable=True),
         sa.Column("owner_id", sa.Uuid(), nullable=True),
-        sa.Column("converted_at", crmgraph.db.types.UTCDateTime(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("converted_at", UTC(), nullable=True),
+        *tenant_row(),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_leads_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_leads")),
     )
@@ -253,15 +210,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("probability", sa.Integer(), nullable=False),
-        sa.Column(
-            "automation_rules",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("automation_rules", JSON, nullable=True),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["pipeline_id"],
             ["pipelines.id"],
@@ -277,17 +227,14 @@ def upgrade() -> None:
         "tasks",
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("due_date", crmgraph.db.types.UTCDateTime(), nullable=True),
+        sa.Column("due_date", UTC(), nullable=True),
         sa.Column("priority", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("assigned_to_id", sa.Uuid(), nullable=True),
-        sa.Column("due_notified_at", crmgraph.db.types.UTCDateTime(), nullable=True),
+        sa.Column("due_notified_at", UTC(), nullable=True),
         sa.Column("related_type", sa.String(length=16), nullable=True),
         sa.Column("related_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["assigned_to_id"], ["users.id"], name=op.f("fk_tasks_assigned_to_id_users")
         ),
@@ -316,10 +263,7 @@ def upgrade() -> None:
         sa.Column("related_account_id", sa.Uuid(), nullable=False),
         sa.Column("relationship_type", sa.String(length=64), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -350,23 +294,12 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=50), nullable=True),
         sa.Column("company", sa.String(length=300), nullable=True),
         sa.Column("job_title", sa.String(length=200), nullable=True),
-        sa.Column(
-            "address",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.Column(
-            "custom_fields",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("address", JSON, nullable=True),
+        sa.Column("custom_fields", JSON, nullable=True),
         sa.Column("account_id", sa.Uuid(), nullable=True),
         sa.Column("owner_id", sa.Uuid(), nullable=True),
         sa.Column("lead_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_contacts_account_id_accounts")
         ),
@@ -399,15 +332,8 @@ def upgrade() -> None:
         sa.Column("lead_id", sa.Uuid(), nullable=False),
         sa.Column("previous_score", sa.Integer(), nullable=False),
         sa.Column("new_score", sa.Integer(), nullable=False),
-        sa.Column(
-            "factors",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("factors", JSON, nullable=True),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],
@@ -432,22 +358,15 @@ def upgrade() -> None:
         sa.Column("stage_id", sa.Uuid(), nullable=False),
         sa.Column("probability", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("expected_close_date", crmgraph.db.types.UTCDateTime(), nullable=True),
-        sa.Column("actual_close_date", crmgraph.db.types.UTCDateTime(), nullable=True),
+        sa.Column("expected_close_date", UTC(), nullable=True),
+        sa.Column("actual_close_date", UTC(), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column(
-            "custom_fields",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("custom_fields", JSON, nullable=True),
         sa.Column("contact_id", sa.Uuid(), nullable=True),
         sa.Column("account_id", sa.Uuid(), nullable=True),
         sa.Column("owner_id", sa.Uuid(), nullable=True),
-        sa.Column("stage_entered_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("stage_entered_at", UTC(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_deals_account_id_accounts")
         ),
@@ -492,10 +411,7 @@ def upgrade() -> None:
         sa.Column("to_stage_id", sa.Uuid(), nullable=False),
         sa.Column("changed_by_id", sa.Uuid(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["changed_by_id"], ["users.id"], name=op.f("fk_deal_stage_changes_changed_by_id_users")
         ),

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, UTC, tenant_row
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -28,25 +27,14 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "permissions",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("permissions", JSON, nullable=False),
         sa.Column("rate_limit_tier", sa.String(length=32), nullable=False),
-        sa.Column(
-            "ip_allowlist",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.Column("expires_at", crmgraph.db.types.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", crmgraph.db.types.UTCDateTime(), nullable=True),
-        sa.Column("last_used_at", crmgraph.db.types.UTCDateTime(), nullable=True),
+        sa.Column("ip_allowlist", JSON, nullable=True),
+        sa.Column("expires_at", UTC(), nullable=True),
+        sa.Column("revoked_at", UTC(), nullable=True),
+        sa.Column("last_used_at", UTC(), nullable=True),
         sa.Column("created_by", sa.String(length=200), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key", name=op.f("uq_api_keys_key")),
     )
@@ -61,12 +49,8 @@ def upgrade() -> None:
         "tenant_roles",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=64), nullable=False),
-        sa.Column(
-            "permissions",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("permissions", JSON, nullable=False),
+        sa.Column("updated_at", UTC(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "role", name=op.f("pk_tenant_roles")),
     )
 

@@ -16,32 +16,19 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, UTC, tenant_row
 
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-UTC = crmgraph.db.types.UTCDateTime
-
-
-def _tenant_columns() -> list[sa.Column[object]]:
-    return [
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("updated_at", UTC(), nullable=False),
-    ]
-
 
 def upgrade() -> None:
     op.create_table(
         "zoho_orgs",
-        *_tenant_columns(),
+        *tenant_row(),
         sa.Column("org_id", sa.String(length=64), nullable=False),
         sa.Column("secret", sa.Text(), nullable=True),
         sa.Column("tokens", JSON, nullable=False),
@@ -50,7 +37,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "zoho_inbound_events",
-        *_tenant_columns(),
+        *tenant_row(),
         sa.Column("org_id", sa.String(length=64), nullable=False),
         sa.Column("module", sa.String(length=32), nullable=False),
         sa.Column("source_format", sa.String(length=32), nullable=False),

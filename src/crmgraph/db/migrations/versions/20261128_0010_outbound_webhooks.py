@@ -15,25 +15,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, UTC, tenant_row
 
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
-
-def _row_columns() -> list[sa.Column[object]]:
-    return [
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-    ]
 
 
 def upgrade() -> None:
@@ -46,10 +34,10 @@ def upgrade() -> None:
         sa.Column("retry_config", JSON, nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
-        sa.Column("disabled_at", crmgraph.db.types.UTCDateTime(), nullable=True),
+        sa.Column("disabled_at", UTC(), nullable=True),
         sa.Column("disabled_reason", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(length=200), nullable=True),
-        *_row_columns(),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )
     with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
@@ -69,7 +57,7 @@ def upgrade() -> None:
         sa.Column("response_excerpt", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
-        *_row_columns(),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
             ["webhook_subscriptions.id"],
@@ -97,8 +85,8 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(length=64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        *_row_columns(),
+        sa.Column("next_attempt_at", UTC(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
             ["webhook_subscriptions.id"],

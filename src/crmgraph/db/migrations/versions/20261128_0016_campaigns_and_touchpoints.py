@@ -16,21 +16,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import UTC, tenant_row
 
 revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _row_columns() -> list[sa.Column[object]]:
-    return [
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-    ]
 
 
 def upgrade() -> None:
@@ -39,11 +30,11 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=True),
         sa.Column("budget", sa.Numeric(precision=18, scale=2), nullable=True),
-        sa.Column("start_date", crmgraph.db.types.UTCDateTime(), nullable=True),
-        sa.Column("end_date", crmgraph.db.types.UTCDateTime(), nullable=True),
+        sa.Column("start_date", UTC(), nullable=True),
+        sa.Column("end_date", UTC(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("zoho_id", sa.String(length=64), nullable=True),
-        *_row_columns(),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
     )
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
@@ -71,8 +62,8 @@ def upgrade() -> None:
         sa.Column("referrer", sa.Text(), nullable=True),
         sa.Column("landing_page", sa.Text(), nullable=True),
         sa.Column("channel", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        *_row_columns(),
+        sa.Column("occurred_at", UTC(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["lead_id"], ["leads.id"], name=op.f("fk_touchpoints_lead_id_leads"),
             ondelete="CASCADE",

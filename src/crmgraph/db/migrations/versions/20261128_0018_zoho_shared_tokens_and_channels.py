@@ -17,32 +17,19 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, UTC, tenant_row
 
 revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UTC = crmgraph.db.types.UTCDateTime
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
-
-def _tenant_columns() -> list[sa.Column[object]]:
-    return [
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("updated_at", UTC(), nullable=False),
-    ]
-
 
 def upgrade() -> None:
     op.create_table(
         "zoho_access_tokens",
-        *_tenant_columns(),
+        *tenant_row(),
         sa.Column("org_id", sa.String(length=64), nullable=False),
         sa.Column("client_hash", sa.String(length=64), nullable=False),
         sa.Column("access_token", sa.Text(), nullable=False),
@@ -53,7 +40,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "zoho_watch_channels",
-        *_tenant_columns(),
+        *tenant_row(),
         sa.Column("org_id", sa.String(length=64), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
         sa.Column("events", JSON, nullable=False),

@@ -14,24 +14,21 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, UTC, tenant_row
 
 revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
     op.create_table(
         "lead_scoring_rules",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("rules", _JSON, nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("rules", JSON, nullable=False),
+        sa.Column("updated_at", UTC(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_lead_scoring_rules")),
     )
     op.create_table(
@@ -41,10 +38,7 @@ def upgrade() -> None:
         sa.Column("points", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],
@@ -63,8 +57,8 @@ def upgrade() -> None:
         "lead_score_explanations",
         sa.Column("lead_id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("explanation", _JSON, nullable=False),
-        sa.Column("computed_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        sa.Column("explanation", JSON, nullable=False),
+        sa.Column("computed_at", UTC(), nullable=False),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, tenant_row
 
 revision: str = "0020"
 down_revision: str | None = "0019"
@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 STAGES = sa.table(
     "pipeline_stages",
     sa.column("id", sa.Uuid()),
-    sa.column("automation_rules", crmgraph.db.types.JSONType),
+    sa.column("automation_rules", JSON),
 )
 
 
@@ -40,12 +40,9 @@ def upgrade() -> None:
         sa.Column("stage_id", sa.Uuid(), nullable=False),
         sa.Column("deal_id", sa.Uuid(), nullable=False),
         sa.Column("outcome", sa.String(length=32), nullable=False),
-        sa.Column("actions", crmgraph.db.types.JSONType, nullable=False),
+        sa.Column("actions", JSON, nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_automation_runs")),
         sa.UniqueConstraint(
             "event_id", "rule_id", name=op.f("uq_automation_runs_event_id_rule_id")

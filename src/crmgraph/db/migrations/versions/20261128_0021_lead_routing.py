@@ -14,36 +14,30 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import crmgraph.db.types
+from crmgraph.db.migrations.columns import JSON, tenant_row
 
 revision: str = "0021"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
     op.add_column(
         "users",
-        sa.Column("specializations", _JSON, nullable=False, server_default=sa.text("'[]'")),
+        sa.Column("specializations", JSON, nullable=False, server_default=sa.text("'[]'")),
     )
     op.create_table(
         "lead_routings",
         sa.Column("lead_id", sa.Uuid(), nullable=False),
         sa.Column("rep_id", sa.Uuid(), nullable=True),
         sa.Column("task_id", sa.Uuid(), nullable=True),
-        sa.Column("matched", _JSON, nullable=False),
+        sa.Column("matched", JSON, nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", crmgraph.db.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", crmgraph.db.types.UTCDateTime(), nullable=False),
+        *tenant_row(),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],

@@ -1,0 +1,91 @@
+"""SQL expressions that render a value as JSON text byte for byte as the resolver path does
+(Strawberry's serializers, then orjson): compact, keys in selection order. An expression
+yields SQL NULL where it cannot promise that; NULL spreads through `||` to the whole answer,
+which then goes to the resolvers (crmgraph.compiled.plan)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+NULL_JSON = "'null'"
+
+
+def literal(text: str) -> str:
+    """text as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def json_literal(value: object) -> str:
+    """A constant (a key, a __typename) as SQL text of its JSON."""
+    return literal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def nullable(expr: str, rendered: str) -> str:
+    """rendered (JSON of expr) or JSON null when expr is NULL."""
+    return f"(CASE WHEN {expr} IS NULL THEN {NULL_JSON} ELSE {rendered} END)"
+
+
+def string(expr: str) -> str:
+    # PostgreSQL escapes as orjson does: \" \\ \b \f \n \r \t, other controls as \u00xx.
+    return f"coalesce(to_json({expr})::text, {NULL_JSON})"
+
+
+def integer(expr: str) -> str:
+    return f"coalesce(({expr})::text, {NULL_JSON})"
+
+
+def boolean(expr: str) -> str:
+    return f"(CASE WHEN {expr} THEN 'true' ELSE 'false' END)"
+
+
+def float_(expr: str) -> str:
+    """A numeric as Python's float(value) through orjson: 48000.0, 1234.5. Outside
+    [1e-4, 1e15) the two spell numbers differently (exponents): NULL, so the resolvers answer."""
+    x = f"({expr})::float8"
+    whole = f"trunc({x})::numeric::text || '.0'"
+    return (
+        f"(CASE WHEN {expr} IS NULL THEN {NULL_JSON} "
+        f"WHEN abs({x}) >= 1e15 OR (abs({x}) < 1e-4 AND {x} <> 0) THEN NULL "
+        f"WHEN {x} = trunc({x}) THEN {whole} ELSE {x}::text END)"
+    )
+
+
+def iso_datetime(expr: str) -> str:
+    """A timestamptz as Python's datetime.isoformat() in UTC, unquoted: microseconds only
+    when there are any, +00:00 for the zone."""
+    utc = f"({expr} AT TIME ZONE 'UTC')"
+    micro = f"to_char({utc}, 'US')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        f"|| (CASE WHEN {micro} = '000000' THEN '' ELSE '.' || {micro} END) || '+00:00'"
+    )
+
+
+def datetime_(expr: str) -> str:
+    return nullable(expr, f"'\"' || {iso_datetime(expr)} || '\"'")
+
+
+def uuid_id(expr: str) -> str:
+    """A uuid column as an ID: its text in quotes."""
+    return nullable(expr, f"'\"' || ({expr})::text || '\"'")
+
+
+def obj(members: Sequence[tuple[str, str]]) -> str:
+    """A JSON object of (key, JSON text expression) in that order."""
+    if not members:
+        return "'{}'"
+    parts = []
+    for n, (key, value) in enumerate(members):
+        prefix = ("{" if n == 0 else ",") + json.dumps(key, ensure_ascii=False) + ":"
+        parts.append(f"{literal(prefix)} || {value}")
+    return "(" + " || ".join(parts) + " || '}')"
+
+
+def array_agg(element: str, order: str) -> str:
+    """An aggregate: the JSON array of element over the group's rows in order; NULL when
+    any element is NULL (string_agg would skip it)."""
+    return (
+        f"(CASE WHEN count(*) = 0 THEN '[]' WHEN bool_and(({element}) IS NOT NULL) "
+        f"THEN '[' || string_agg({element}, ',' ORDER BY {order}) || ']' END)"
+    )

@@ -39,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from crmgraph import native_router
 from crmgraph.auth.tokens import issue_token
 from crmgraph.config import DEV_JWT_SECRET, Settings
 from crmgraph.dataset import load
@@ -94,6 +95,7 @@ PG_DEALS_PAGE = """{ allDeals(first: 50, condition: { tenantId: "bench00" }
   pipelineStageByStageId { name }
   contactByContactId { firstName lastName email accountByAccountId { name } }
   accountByAccountId { name industry } } } }"""
+NATIVE_PORT = 4100 + PORT_OFFSET  # Hive Router, the `native` target
 PEERS = {"postgraphile", "sql"}  # side-by-side targets; they answer these operations only
 PEER_OPERATIONS = {"deal_by_id", "deals_page_50"}
 SQL_PATHS = {"deal_by_id": "/deal", "deals_page_50": "/deals"}
@@ -185,6 +187,7 @@ def stack(
     peers: Collection[str] = (),
     workers: dict[str, int] | None = None,
     peer_workers: int = 1,
+    native: bool = False,
 ) -> Iterator[dict[str, str]]:
     """One process per subgraph (workers: more for some, sharing the port with
     SO_REUSEPORT) plus the router, and the requested peers (postgraphile, sql) with
@@ -280,6 +283,12 @@ def stack(
             {name: proc.pid for name, proc in zip([*names, "rest", "router"], procs, strict=True)}
         )
         GROUPS["router"] = [procs[-1].pid, rest_pid]
+        if native:  # Hive Router beside Hive Gateway, on the same subgraphs
+            procs.append(_native_router({**env, **sub_urls}, supergraph, logs, workers))
+            PIDS["native"] = procs[-1].pid
+            GROUPS["native"] = [procs[-1].pid]
+            urls["native"] = f"http://127.0.0.1:{NATIVE_PORT}/graphql"
+            _wait(urls["native"].replace("/graphql", "/health"))
         if "postgraphile" in peers:
             procs.append(_postgraphile(settings, logs, peer_workers))
             PIDS["postgraphile"] = procs[-1].pid
@@ -320,6 +329,26 @@ def stack(
     finally:
         terminate(procs)
         GROUPS.clear()
+
+
+def _native_router(
+    env: dict[str, str], supergraph: Path, logs: Path, workers: dict[str, int]
+) -> subprocess.Popen[bytes]:
+    """Hive Router (`make hive-router`) with as many worker threads as Hive Gateway has
+    processes, no rate limits (it has none) and no in-flight deduplication."""
+    config = logs / "hive-router.json"
+    env = {**env, "CRMGRAPH_GATEWAY_LOG_LEVEL": "error"}
+    native_router.write_config(env, supergraph=supergraph, port=NATIVE_PORT, out=config)
+    return subprocess.Popen(
+        [str(native_router.binary())],
+        env={
+            **env,
+            "ROUTER_CONFIG_FILE_PATH": str(config),
+            "ROUTER_HTTP_WORKERS": str(workers.get("router", 1)),
+        },
+        stdout=(logs / "native.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _postgraphile(settings: Settings, logs: Path, workers: int) -> subprocess.Popen[bytes]:
@@ -461,8 +490,8 @@ def peer_workers_for(workers: dict[str, int]) -> int:
 
 def serves(target: str) -> set[str]:
     """The GROUPS that run while `target` is measured; every other one is stopped."""
-    if target == "router":
-        return {*PORTS, "router"}
+    if target in ("router", "native"):
+        return {*PORTS, target}
     if target == "subgraph":
         return {"deals"}
     return {target}
@@ -487,7 +516,8 @@ def main() -> int:
     parser.add_argument(
         "--targets",
         default="router,subgraph,postgraphile,sql",
-        help="router and subgraph are ours; postgraphile and sql are the peers",
+        help="router (Hive Gateway), native (Hive Router, `make hive-router`) and subgraph "
+        "are ours; postgraphile and sql are the peers",
     )
     parser.add_argument(
         "--hold",
@@ -544,9 +574,12 @@ def main() -> int:
         return hold(settings, workdir, peers, ids, token, workers, peer_workers)
     results: list[Result] = []
     failures: list[dict[str, Any]] = []
-    with stack(settings, workdir, peers, workers, peer_workers) as urls:
+    native = "native" in wanted
+    with stack(settings, workdir, peers, workers, peer_workers, native) as urls:
         for operation in operations:
             targets = {"router": urls["router"]}
+            if native:
+                targets["native"] = urls["native"]
             if operation == "deal_by_id":
                 targets["subgraph"] = urls["deals"]
             if operation in PEER_OPERATIONS:

@@ -22,6 +22,10 @@ export JWT_SECRET="${JWT_SECRET:-crmgraph-local-development-key-not-for-producti
 # the router's questions about callers (rate limits) only with it. A fresh one each run.
 export CRMGRAPH_ROUTER_SECRET="${CRMGRAPH_ROUTER_SECRET:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 mkdir -p .run
+if [ "${CRMGRAPH_ROUTER:-hive-gateway}" = hive-router ]; then
+  hive_router=$(.venv/bin/python -c 'from crmgraph import native_router; print(native_router.binary())')
+  [ -x "$hive_router" ] || { echo "crmgraph: $hive_router is missing: run make hive-router" >&2; exit 2; }
+fi
 
 .venv/bin/crmgraph migrate
 .venv/bin/crmgraph seed
@@ -36,7 +40,18 @@ trap cleanup EXIT INT TERM
 
 .venv/bin/crmgraph serve --all > .run/subgraphs.log 2>&1 &
 pids+=($!)
-(cd router-config && exec node_modules/.bin/hive-gateway supergraph) > .run/router.log 2>&1 &
+# CRMGRAPH_ROUTER=hive-router: the native router (built by `make hive-router`, not by `make run`).
+router_health=http://127.0.0.1:${CRMGRAPH_GATEWAY_PORT:-4000}/healthcheck
+case "${CRMGRAPH_ROUTER:-hive-gateway}" in
+  hive-gateway)
+    (cd router-config && exec node_modules/.bin/hive-gateway supergraph) > .run/router.log 2>&1 & ;;
+  hive-router)
+    .venv/bin/python -m crmgraph.native_router --supergraph schema/supergraph.graphql \
+        --out .run/hive-router.json
+    ROUTER_CONFIG_FILE_PATH=.run/hive-router.json "$hive_router" > .run/router.log 2>&1 &
+    router_health=${router_health%/healthcheck}/health ;;
+  *) echo "crmgraph: CRMGRAPH_ROUTER must be hive-gateway or hive-router" >&2; exit 2 ;;
+esac
 pids+=($!)
 
 # One line per process that is not up yet, then the banner (scripts/wait-for.sh is quiet).
@@ -47,7 +62,7 @@ wait_for() {  # name url
   fi
 }
 wait_for "the subgraphs and REST shim" http://127.0.0.1:8000/health
-wait_for "the router" http://127.0.0.1:4000/healthcheck
+wait_for "the router" "$router_health"
 
 token=$(.venv/bin/crmgraph token --tenant demo)
 cat <<MSG

@@ -20,6 +20,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 
@@ -49,6 +50,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if self.connection_acknowledged:
                 with contextlib.suppress(Exception):
                     await self.send_message({"type": "ping"})
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        # graphql-transport-ws allows `"payload": null`, which Hive Router sends (its credentials
+        # ride on the upgrade request); Strawberry accepts only an object and closes with 4400.
+        if message.get("payload", {}) is None:
+            message = {**message, "payload": {}}
+        await super().handle_connection_init(message)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # Each operation checks the connection's credentials again, not only connection_init:

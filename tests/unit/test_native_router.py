@@ -1,0 +1,77 @@
+"""crmgraph.native_router: Hive Router's configuration made from the router's environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from crmgraph import native_router
+from crmgraph.native_router import ConfigError, router_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "s" * 40
+
+
+def config(**env: str) -> dict:  # type: ignore[type-arg]
+    return router_config({"CRMGRAPH_ROUTER_SECRET": SECRET, **env},
+                         supergraph=Path("/x/supergraph.graphql"), port=4100)  # fmt: skip
+
+
+def test_the_makefile_builds_the_version_the_stack_runs() -> None:
+    pinned = re.search(r"^HIVE_ROUTER_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert pinned is not None
+    assert pinned.group(1) == native_router.VERSION
+    assert native_router.binary().parent.parent.name == native_router.VERSION
+
+
+@pytest.mark.parametrize("secret", ["", "short", "x" * 31, "a b" * 20, "{" + "x" * 40 + "}"])
+def test_no_router_without_a_usable_secret(secret: str) -> None:
+    with pytest.raises(ConfigError, match="CRMGRAPH_ROUTER_SECRET"):
+        router_config({"CRMGRAPH_ROUTER_SECRET": secret}, supergraph=Path("s"), port=1)
+
+
+def test_subgraphs_get_the_routers_secret_and_the_clients_credentials_only() -> None:
+    rules = config()["headers"]["all"]["request"]
+    propagated = rules[0]["propagate"]["named"]
+    assert "authorization" in propagated and "x-api-key" in propagated
+    assert "x-router-secret" not in propagated
+    assert rules[-1] == {"insert": {"name": "x-router-secret", "value": SECRET}}
+
+
+def test_nothing_is_deduplicated_and_subgraph_errors_pass_unmasked() -> None:
+    made = config()
+    assert made["traffic_shaping"]["all"]["dedupe_enabled"] is False
+    assert made["error_masking"] == {"enabled": False}
+    assert made["supergraph"] == {"source": "file", "path": "/x/supergraph.graphql"}
+    assert made["http"] == {"host": "127.0.0.1", "port": 4100}
+
+
+def test_limits_come_from_the_same_variables_as_hive_gateways() -> None:
+    limits = config(CRMGRAPH_MAX_DEPTH="5", CRMGRAPH_MAX_BODY_BYTES="2048")["limits"]
+    assert limits["max_depth"] == {"n": 5}
+    assert limits["max_aliases"] == {"n": 30}
+    assert limits["max_request_body_size"] == "2048B"
+    with pytest.raises(ConfigError, match="CRMGRAPH_MAX_DEPTH"):
+        config(CRMGRAPH_MAX_DEPTH="-1")
+    assert config(CRMGRAPH_INTROSPECTION="false")["introspection"] is False
+
+
+def test_a_cors_wildcard_stands_for_one_host_label() -> None:
+    cors = config(CRMGRAPH_CORS_ORIGINS="https://app.example.com/, https://*.example.org")["cors"]
+    [policy] = cors["policies"]
+    assert policy["origins"] == ["https://app.example.com"]
+    [pattern] = policy["match_origin"]
+    assert re.match(pattern, "https://crm.example.org")
+    assert not re.match(pattern, "https://a.b.example.org")
+    assert not re.match(pattern, "https://example.org.evil.com")
+    assert cors["allow_any_origin"] is False
+
+
+def test_the_written_file_is_its_owners_only(tmp_path: Path) -> None:
+    out = tmp_path / "router.json"
+    native_router.write_config({"CRMGRAPH_ROUTER_SECRET": SECRET}, supergraph=tmp_path / "s",
+                               port=1, out=out)  # fmt: skip
+    assert out.stat().st_mode & 0o077 == 0
+    assert SECRET in out.read_text()

@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--socket", type=Path, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per question
     # It opens no database: the database's own requirements (CRMGRAPH_SECRETS_KEY) do not apply.
     settings = Settings(database_url="sqlite+aiosqlite:///:memory:")
     try:

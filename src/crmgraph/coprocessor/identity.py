@@ -8,6 +8,7 @@ and while the shim does not answer each credential counts in a bucket of its own
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -46,7 +47,7 @@ class Identities:
         self._url = url
         self._headers = {"content-type": "application/json", "x-router-secret": secret or ""}
         self._client: httpx.AsyncClient | None = None
-        self._cache: dict[bytes, tuple[float, Identity]] = {}
+        self._cache: dict[bytes, tuple[float, asyncio.Future[Identity]]] = {}
         self._down_until = 0.0
         self._warned_at = 0.0
 
@@ -58,21 +59,27 @@ class Identities:
         key = hashlib.sha256(orjson.dumps(credentials, option=orjson.OPT_SORT_KEYS)).digest()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
-            return cached[1]
+            return await cached[1]  # one question per credential, however many requests wait
         # Without the shim and without the client's address, each credential counts on its
         # own: one bucket for every caller would limit them all together.
         unverified = Caller(f"cred:{key.hex()}", TIERS[0])
         if now < self._down_until:
             return unverified
-        answer = await self._ask(credentials)
-        if answer is None:
-            self._down_until = time.monotonic() + RETRY_SECONDS
-            return unverified
         if len(self._cache) >= MAX_CACHED:
             self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
             if len(self._cache) >= MAX_CACHED:
                 self._cache.clear()
+        answer = asyncio.ensure_future(self._answer(key, credentials, unverified))
         self._cache[key] = (now + CACHE_SECONDS, answer)
+        return await answer
+
+    async def _answer(self, key: bytes, credentials: Mapping[str, str], unverified: Caller
+                      ) -> Identity:  # fmt: skip
+        answer = await self._ask(credentials)
+        if answer is None:
+            self._down_until = time.monotonic() + RETRY_SECONDS
+            self._cache.pop(key, None)
+            return unverified
         return answer
 
     async def _ask(self, credentials: Mapping[str, str]) -> Identity | None:

@@ -77,7 +77,12 @@ class Router:
 
     def wait(self, timeout: float = 10) -> None:
         for process in (self.process, self.coprocessor):
-            if process is not None:
+            if process is None:
+                continue
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:  # a loaded machine: not left running
+                process.kill()
                 process.wait(timeout)
 
     def log(self) -> str:

@@ -284,9 +284,14 @@ def stack(
         )
         GROUPS["router"] = [procs[-1].pid, rest_pid]
         if native:  # Hive Router beside Hive Gateway, on the same subgraphs
-            procs.append(_native_router({**env, **sub_urls}, supergraph, logs, workers))
-            PIDS["native"] = procs[-1].pid
-            GROUPS["native"] = [procs[-1].pid]
+            native_env = {**env, **sub_urls, "CRMGRAPH_AUTH_URL": f"{rest_url}/internal/introspect"}
+            started = _native_router(native_env, supergraph, logs, workers)
+            procs.extend(started)
+            PIDS["native"] = started[-1].pid
+            if len(started) > 1:
+                PIDS["coprocessor"] = started[0].pid
+            # The REST shim answers the coprocessor's questions about callers.
+            GROUPS["native"] = [p.pid for p in started] + [rest_pid] * (len(started) > 1)
             urls["native"] = f"http://127.0.0.1:{NATIVE_PORT}/graphql"
             _wait(urls["native"].replace("/graphql", "/health"))
         if "postgraphile" in peers:
@@ -333,13 +338,25 @@ def stack(
 
 def _native_router(
     env: dict[str, str], supergraph: Path, logs: Path, workers: dict[str, int]
-) -> subprocess.Popen[bytes]:
+) -> list[subprocess.Popen[bytes]]:
     """Hive Router (`make hive-router`) with as many worker threads as Hive Gateway has
-    processes, no rate limits (it has none) and no in-flight deduplication."""
+    processes and no in-flight deduplication, after its coprocessor (crmgraph.coprocessor:
+    the rate limits, as high as Hive Gateway's here) unless BENCH_COPROCESSOR=off."""
     config = logs / "hive-router.json"
-    env = {**env, "CRMGRAPH_GATEWAY_LOG_LEVEL": "error"}
+    env = {**env, "CRMGRAPH_GATEWAY_LOG_LEVEL": "error", "CRMGRAPH_RATE_LIMITS": BENCH_RATE_LIMITS}
+    started = []
+    if os.environ.get("BENCH_COPROCESSOR", "on") != "off":
+        socket = Path(f"/tmp/crmgraph-bench-{PORT_OFFSET}.sock")
+        env["CRMGRAPH_COPROCESSOR_SOCKET"] = str(socket)
+        started.append(subprocess.Popen(
+            [sys.executable, "-m", "crmgraph.coprocessor", "--socket", str(socket)],
+            env=env, stdout=(logs / "coprocessor.log").open("wb"), stderr=subprocess.STDOUT,
+        ))  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
     native_router.write_config(env, supergraph=supergraph, port=NATIVE_PORT, out=config)
-    return subprocess.Popen(
+    router = subprocess.Popen(
         [str(native_router.binary())],
         env={
             **env,
@@ -349,6 +366,7 @@ def _native_router(
         stdout=(logs / "native.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
+    return [*started, router]
 
 
 def _postgraphile(settings: Settings, logs: Path, workers: int) -> subprocess.Popen[bytes]:
@@ -571,7 +589,8 @@ def main() -> int:
     workers = parse_workers(args.workers)
     peer_workers = args.peer_workers or peer_workers_for(workers)
     if args.hold:
-        return hold(settings, workdir, peers, ids, token, workers, peer_workers)
+        return hold(settings, workdir, peers, ids, token, workers, peer_workers,
+                    "native" in wanted)  # fmt: skip
     results: list[Result] = []
     failures: list[dict[str, Any]] = []
     native = "native" in wanted
@@ -723,9 +742,10 @@ def hold(
     token: str,
     workers: dict[str, int],
     peer_workers: int,
+    native: bool = False,
 ) -> int:
     """Keep the stack up for profiling: writes each operation's bodies beside the URLs."""
-    with stack(settings, workdir, peers, workers, peer_workers) as urls:
+    with stack(settings, workdir, peers, workers, peer_workers, native) as urls:
         for operation in ("deal_by_id", "deals_page_50", "complex_filter", "customer_overview"):
             for target in ("router", *sorted(peers)):
                 if target in PEERS and operation not in PEER_OPERATIONS:

@@ -46,6 +46,11 @@ case "${CRMGRAPH_ROUTER:-hive-gateway}" in
   hive-gateway)
     (cd router-config && exec node_modules/.bin/hive-gateway supergraph) > .run/router.log 2>&1 & ;;
   hive-router)
+    # Its rate limits: the coprocessor on a unix socket (crmgraph.coprocessor).
+    export CRMGRAPH_COPROCESSOR_SOCKET=${CRMGRAPH_COPROCESSOR_SOCKET:-$PWD/.run/coprocessor.sock}
+    .venv/bin/python -m crmgraph.coprocessor --socket "$CRMGRAPH_COPROCESSOR_SOCKET" \
+        > .run/coprocessor.log 2>&1 &
+    pids+=($!)
     .venv/bin/python -m crmgraph.native_router --supergraph schema/supergraph.graphql \
         --out .run/hive-router.json
     ROUTER_CONFIG_FILE_PATH=.run/hive-router.json "$hive_router" > .run/router.log 2>&1 &

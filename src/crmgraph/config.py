@@ -139,6 +139,12 @@ class Settings(BaseSettings):
         default=True,
         validation_alias=AliasChoices("CRMGRAPH_RATE_LIMITS_ENABLED", "rate_limits_enabled"),
     )
+    # Where the native router's coprocessor (crmgraph.coprocessor) asks who a caller is: the
+    # REST shim's /internal/introspect, as Hive Gateway's rate limiter does.
+    auth_url: str = Field(
+        default="http://127.0.0.1:8000/internal/introspect",
+        validation_alias=AliasChoices("CRMGRAPH_AUTH_URL", "auth_url"),
+    )
 
     @field_validator("database_url")
     @classmethod

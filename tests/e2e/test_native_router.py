@@ -18,6 +18,7 @@ import websockets
 
 from crmgraph import native_router
 from tests.e2e.graphql_ws import PROTOCOL, GraphQLWebSocket, connect
+from tests.e2e.test_api_keys import codes, create_key
 from tests.e2e.test_subscriptions import (
     MOVE,
     STAGE_CHANGED,
@@ -120,3 +121,18 @@ async def test_a_deal_stage_change_arrives_through_the_native_router(
     assert change["deal"] == {"title": "Big deal", "contact": {"fullName": "Ada Byron"}}
     assert change["reason"] == "budget approved"
     assert json.dumps(event).count("errors") == 0
+
+
+def test_an_allow_listed_key_is_refused_through_the_native_router_from_elsewhere(
+    stack: Stack, tenant: str, native: str
+) -> None:
+    # Allowed from the router's own address: a subgraph that took the router's address for its
+    # client's would let a caller connecting from 127.0.0.2 through.
+    created = create_key(stack, tenant, permissions=["deals:read"], ipWhitelist=["127.0.0.1"])
+    headers = {"x-api-key": created["apiKey"]["key"], "x-api-secret": created["secret"]}
+
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as client:
+        body = client.post(native, json={"query": "{ deals { totalCount } }"}, headers=headers)
+
+    assert codes(body.json()) == ["UNAUTHENTICATED"]
+    assert "not allowed from None" in body.json()["errors"][0]["message"]

@@ -6,7 +6,8 @@ and the WebSocket upgrade). Anything else reaching a subgraph port, a local proc
 gets 401 UNAUTHENTICATED, except GET /health. On a request that carries the secret, the last
 X-Forwarded-For entry (the hop the router appends: the address its client connected from)
 becomes the ASGI client address, as uvicorn's proxy-headers middleware would do for a trusted
-proxy; without the secret nothing of the request is believed, because nothing of it runs.
+proxy, and without one the address is unknown (None); without the secret nothing of the
+request is believed, because nothing of it runs.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ class RouterOnly:
             await _refuse(scope, receive, send)
             return
         forwarded = headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            scope = {**scope, "client": (forwarded, 0)}
+        # A router that does not say (Hive Router 0.2.0 cannot) leaves the client unknown:
+        # its own address is not its client's, and an allow-listed API key is then refused.
+        scope = {**scope, "client": (forwarded, 0) if forwarded else None}
         await self.app(scope, receive, send)
 
 

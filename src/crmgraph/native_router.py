@@ -161,8 +161,16 @@ def router_config(
             }
         },
         "override_subgraph_urls": {"subgraphs": overrides},
-        # Subgraph errors reach clients unchanged, with their codes (as with Hive Gateway).
-        "error_masking": {"enabled": False},
+        # Subgraph errors reach clients unchanged, with their codes (as with Hive Gateway): no
+        # "Unexpected error" masking, and without the router's `service` (the subgraph's name)
+        # and `affectedPath` extensions, which are not in our error format.
+        "error_masking": {
+            "enabled": True,
+            "all": {
+                "enabled": False,
+                "extensions": {"mode": "deny", "keys": ["service", "affectedPath"]},
+            },
+        },
         "cors": _cors(cors_origins(env)),
         "csrf": {"enabled": True, "required_headers": list(CSRF_PREFLIGHT_HEADERS)},
         "limits": {

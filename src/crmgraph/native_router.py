@@ -174,7 +174,8 @@ def router_config(
         "cors": _cors(cors_origins(env)),
         "csrf": {"enabled": True, "required_headers": list(CSRF_PREFLIGHT_HEADERS)},
         "limits": {
-            "max_depth": {"n": _positive(env, "CRMGRAPH_MAX_DEPTH")},
+            # Fragments do not add a level, as with graphql-armor.
+            "max_depth": {"n": _positive(env, "CRMGRAPH_MAX_DEPTH"), "flatten_fragments": True},
             "max_aliases": {"n": _positive(env, "CRMGRAPH_MAX_ALIASES")},
             "max_tokens": {"n": _positive(env, "CRMGRAPH_MAX_TOKENS")},
             "max_request_body_size": f"{_positive(env, 'CRMGRAPH_MAX_BODY_BYTES')}B",

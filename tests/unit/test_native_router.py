@@ -50,7 +50,7 @@ def test_nothing_is_deduplicated_and_subgraph_errors_pass_unmasked() -> None:
 
 def test_limits_come_from_the_same_variables_as_hive_gateways() -> None:
     limits = config(CRMGRAPH_MAX_DEPTH="5", CRMGRAPH_MAX_BODY_BYTES="2048")["limits"]
-    assert limits["max_depth"] == {"n": 5}
+    assert limits["max_depth"] == {"n": 5, "flatten_fragments": True}
     assert limits["max_aliases"] == {"n": 30}
     assert limits["max_request_body_size"] == "2048B"
     with pytest.raises(ConfigError, match="CRMGRAPH_MAX_DEPTH"):

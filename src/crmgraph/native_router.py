@@ -38,6 +38,7 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "x-xss-protection": "1; mode=block",
+    "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'",
     "referrer-policy": "strict-origin-when-cross-origin",
     "vary": "Origin",
 }

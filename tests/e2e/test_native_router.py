@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from crmgraph import native_router
 from crmgraph.events.bus import channel_for
 from tests.e2e.graphql_ws import PROTOCOL, GraphQLWebSocket, connect
+from tests.e2e.test_security_headers import HEADERS as SECURITY_HEADERS
 from tests.e2e.test_subscriptions import (
     MOVE,
     STAGE_CHANGED,
@@ -191,3 +192,28 @@ async def _until_subscribed(stack: Stack, tenant: str) -> None:
                 await asyncio.sleep(0.02)
     finally:
         await redis.aclose()
+
+
+def test_graphiql_answers_a_browser_on_get_graphql(native: str) -> None:
+    with httpx.stream("GET", native, headers={"accept": "text/html"}, timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        page = b"".join(response.iter_bytes()).decode(errors="replace")
+    assert "<html" in page.lower()
+
+
+def test_prometheus_metrics_count_the_routers_requests(
+    stack: Stack, tenant: str, native: str
+) -> None:
+    stack.graphql("{ __typename }", tenant=tenant, url=native)
+    metrics = httpx.get(native.removesuffix("/graphql") + "/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert "# TYPE http_server_request_duration" in metrics.text, metrics.text[:2000]
+
+
+def test_graphql_responses_carry_the_security_headers(
+    stack: Stack, tenant: str, native: str
+) -> None:
+    response = stack.graphql("{ __typename }", tenant=tenant, url=native)
+    assert {k: response.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS

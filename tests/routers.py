@@ -13,7 +13,7 @@ import httpx
 
 from crmgraph import native_router
 from tests.ports import free_port
-from tests.stack import ROUTER, ROUTER_KIND, Stack, _wait
+from tests.stack import ROUTER, ROUTER_KIND, Stack, _wait, stop_process
 
 R = TypeVar("R")
 
@@ -59,8 +59,7 @@ def extra_router(stack: Stack, env: Mapping[str, str], name: str) -> Iterator[st
         _wait(ready, name, timeout=120)
         yield f"http://127.0.0.1:{port}/graphql"
     finally:
-        router.terminate()
-        router.wait(timeout=10)
+        stop_process(router)
 
 
 NATIVE = ROUTER_KIND == "hive-router"

@@ -32,7 +32,7 @@ from tests.e2e.test_subscriptions import (
     subscribed,
 )
 from tests.ports import free_port
-from tests.stack import Stack, _wait
+from tests.stack import Stack, _wait, stop_process
 
 DEAL = "query($id: ID!) { deal(id: $id) { id title stage contact { fullName } } }"
 
@@ -61,8 +61,7 @@ def closing(router: subprocess.Popen[bytes]) -> Iterator[None]:
     try:
         yield
     finally:
-        router.terminate()
-        router.wait(timeout=10)
+        stop_process(router)
 
 
 def _healthy(router: subprocess.Popen[bytes], port: int, log: Path) -> bool:

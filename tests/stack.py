@@ -35,6 +35,17 @@ ROUTER_KIND = os.environ.get("CRMGRAPH_ROUTER", "hive-gateway")
 R = TypeVar("R")
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s: Hive Router logged "router stopped" and was still
+    running 10 s later on a loaded machine."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 class Stack:
     def __init__(self, settings: Settings, *, workdir: Path) -> None:
         # A fresh router secret per stack: its router sends it, its subgraphs require it.
@@ -82,8 +93,7 @@ class Stack:
 
     def stop(self) -> None:
         if self._router is not None:
-            self._router.terminate()
-            self._router.wait(timeout=10)
+            stop_process(self._router)
         if self._servers is not None and self._serving is not None:
             self._servers.stop()
             self._serving.result(timeout=10)

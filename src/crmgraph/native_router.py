@@ -38,6 +38,7 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "x-xss-protection": "1; mode=block",
+    "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'",
     "referrer-policy": "strict-origin-when-cross-origin",
     "vary": "Origin",
 }
@@ -163,12 +164,21 @@ def router_config(
             }
         },
         "override_subgraph_urls": {"subgraphs": overrides},
-        # Subgraph errors reach clients unchanged, with their codes (as with Hive Gateway).
-        "error_masking": {"enabled": False},
+        # Subgraph errors reach clients unchanged, with their codes (as with Hive Gateway): no
+        # "Unexpected error" masking, and without the router's `service` (the subgraph's name)
+        # and `affectedPath` extensions, which are not in our error format.
+        "error_masking": {
+            "enabled": True,
+            "all": {
+                "enabled": False,
+                "extensions": {"mode": "deny", "keys": ["service", "affectedPath"]},
+            },
+        },
         "cors": _cors(cors_origins(env)),
         "csrf": {"enabled": True, "required_headers": list(CSRF_PREFLIGHT_HEADERS)},
         "limits": {
-            "max_depth": {"n": _positive(env, "CRMGRAPH_MAX_DEPTH")},
+            # Fragments do not add a level, as with graphql-armor.
+            "max_depth": {"n": _positive(env, "CRMGRAPH_MAX_DEPTH"), "flatten_fragments": True},
             "max_aliases": {"n": _positive(env, "CRMGRAPH_MAX_ALIASES")},
             "max_tokens": {"n": _positive(env, "CRMGRAPH_MAX_TOKENS")},
             "max_request_body_size": f"{_positive(env, 'CRMGRAPH_MAX_BODY_BYTES')}B",

@@ -11,11 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.routers import per_router
 from tests.stack import Stack
 
 CREATE = 'mutation { createAccount(input: {name: "Forged"}) { account { id } } }'
 COUNT = "{ accounts { totalCount } }"
 QUERY = "{ __typename }"
+#: Hive Router 0.2.0's one CSRF refusal (403 CSRF_PREVENTION_FAILED), whatever was missing.
+NATIVE_REFUSAL = "Required CSRF header(s) not present"
 
 
 def accounts(stack: Stack, tenant: str) -> int:
@@ -58,9 +61,12 @@ def test_post_that_is_not_json_is_refused_before_anything_runs(
         response = httpx.post(stack.router_url, content=content, headers=headers, timeout=30)
 
     assert "content-type" in response.request.headers or content_type is None
-    assert refusal(response) == (415, ["INVALID_CONTENT_TYPE_HEADER"])
-    assert response.json()["errors"][0]["message"] == (
-        '\'content-type\' header must be one of: "application/json" or "application/graphql+json"'
+    assert refusal(response) == per_router(
+        (415, ["INVALID_CONTENT_TYPE_HEADER"]), (403, ["CSRF_PREVENTION_FAILED"])
+    )
+    assert response.json()["errors"][0]["message"] == per_router(
+        '\'content-type\' header must be one of: "application/json" or "application/graphql+json"',
+        NATIVE_REFUSAL,
     )
     assert (statements[0], sum(stack.requests.values())) == (0, called)
     assert accounts(stack, tenant) == 0
@@ -72,8 +78,9 @@ def test_plain_get_is_refused_as_possible_csrf(stack: Stack, tenant: str) -> Non
         stack.router_url, params={"query": COUNT}, headers=bearer(stack, tenant), timeout=30
     )
 
-    assert refusal(response) == (400, ["CSRF_ERROR"])
-    assert "apollo-require-preflight" in response.json()["errors"][0]["message"]
+    assert refusal(response) == per_router((400, ["CSRF_ERROR"]), (403, ["CSRF_PREVENTION_FAILED"]))
+    message = response.json()["errors"][0]["message"]
+    assert per_router("apollo-require-preflight", NATIVE_REFUSAL) in message
     assert sum(stack.requests.values()) == called
 
 
@@ -81,7 +88,9 @@ def test_get_with_a_non_json_content_type_is_refused(stack: Stack, tenant: str) 
     headers = {**bearer(stack, tenant), "content-type": "text/plain"}
     response = httpx.get(stack.router_url, params={"query": QUERY}, headers=headers, timeout=30)
 
-    assert refusal(response) == (415, ["INVALID_CONTENT_TYPE_HEADER"])
+    assert refusal(response) == per_router(
+        (415, ["INVALID_CONTENT_TYPE_HEADER"]), (403, ["CSRF_PREVENTION_FAILED"])
+    )
 
 
 @pytest.mark.parametrize(

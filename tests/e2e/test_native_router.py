@@ -1,9 +1,10 @@
 """Hive Router, the native (Rust) router, in front of the stack's subgraphs: queries, errors
-and a subscription over graphql-ws through it, and the subgraphs' side of its WebSocket (a
-connection_init whose payload is null, which graphql-transport-ws allows)."""
+and a subscription over graphql-ws and over SSE through it, and the subgraphs' side of its
+WebSocket (a bare upgrade, the router's headers in the connection_init payload)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -15,10 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from redis.asyncio import Redis
 
 from crmgraph import native_router
+from crmgraph.events.bus import channel_for
 from tests.e2e.graphql_ws import PROTOCOL, GraphQLWebSocket, connect
 from tests.e2e.test_api_keys import codes, create_key
+from tests.e2e.test_security_headers import HEADERS as SECURITY_HEADERS
 from tests.e2e.test_subscriptions import (
     MOVE,
     STAGE_CHANGED,
@@ -29,7 +33,7 @@ from tests.e2e.test_subscriptions import (
     subscribed,
 )
 from tests.ports import free_port
-from tests.stack import Stack, _wait
+from tests.stack import Stack, _wait, stop_process
 
 DEAL = "query($id: ID!) { deal(id: $id) { id title stage contact { fullName } } }"
 
@@ -58,8 +62,7 @@ def closing(router: subprocess.Popen[bytes]) -> Iterator[None]:
     try:
         yield
     finally:
-        router.terminate()
-        router.wait(timeout=10)
+        stop_process(router)
 
 
 def _healthy(router: subprocess.Popen[bytes], port: int, log: Path) -> bool:
@@ -71,17 +74,43 @@ def _healthy(router: subprocess.Popen[bytes], port: int, log: Path) -> bool:
     return False
 
 
-async def test_a_subgraph_acknowledges_a_connection_init_with_a_null_payload(
+async def _connection_init(
+    stack: Stack, payload: dict[str, Any] | None, protocols: tuple[str, ...] = (PROTOCOL,)
+) -> dict[str, Any]:
+    """What a subgraph answers to a bare upgrade and then connection_init with payload."""
+    url = stack.subgraph_url("deals").replace("http://", "ws://")
+    async with websockets.connect(url, subprotocols=list(protocols)) as socket:  # type: ignore[arg-type]
+        client = GraphQLWebSocket(socket)
+        try:
+            await client.send({"type": "connection_init", "payload": payload})
+            return await asyncio.wait_for(client.receive(), 10)
+        except websockets.ConnectionClosed as closed:
+            return {"closed": closed.rcvd.code if closed.rcvd else None}
+
+
+async def test_a_subgraph_takes_the_router_secret_from_the_connection_init_payload(
     stack: Stack, tenant: str
 ) -> None:
-    # Hive Router sends `"payload": null` and the credentials on the upgrade request.
-    url = stack.subgraph_url("deals").replace("http://", "ws://")
+    # Hive Router's upgrade carries no headers: they come as the connection_init payload.
     headers = {**bearer(stack, tenant), "x-router-secret": stack.router_secret}
-    async with websockets.connect(url, subprotocols=[PROTOCOL],  # type: ignore[list-item]
-                                  additional_headers=headers) as socket:  # fmt: skip
-        client = GraphQLWebSocket(socket)
-        await client.send({"type": "connection_init", "payload": None})
-        assert (await client.receive())["type"] == "connection_ack"
+    assert (await _connection_init(stack, headers))["type"] == "connection_ack"
+
+
+@pytest.mark.parametrize("secret", [None, "wrong-" * 8])
+async def test_a_bare_upgrade_without_the_router_secret_in_its_payload_is_closed(
+    stack: Stack, tenant: str, secret: str | None
+) -> None:
+    payload = bearer(stack, tenant) | ({"x-router-secret": secret} if secret else {})
+    assert await _connection_init(stack, payload) == {"closed": 4403}
+    assert await _connection_init(stack, None) == {"closed": 4403}
+
+
+async def test_a_bare_upgrade_gets_only_the_protocol_whose_payload_is_checked(
+    stack: Stack, tenant: str
+) -> None:
+    # The legacy graphql-ws protocol would run its connection_init without our check.
+    answer = await _connection_init(stack, bearer(stack, tenant), protocols=("graphql-ws",))
+    assert answer == {"closed": 4406}  # Strawberry's "Subprotocol not acceptable"
 
 
 def test_a_query_through_the_native_router_answers_as_the_stack_does(
@@ -101,6 +130,9 @@ def test_subgraph_errors_pass_the_native_router_unchanged(
     query = 'mutation { deleteDeal(id: "00000000-0000-0000-0000-000000000000") { deleted } }'
     through: dict[str, Any] = stack.graphql(query, url=native, headers=rep).json()
     assert through == stack.graphql(query, headers=rep).json()
+    # A subgraph's `locations` would point into the router's query, not the client's document
+    # (`mutation{deleteDeal` column 10): the subgraphs leave them out (gql/errors.py).
+    assert all("locations" not in error for error in through["errors"])
     assert [e["extensions"]["code"] for e in through["errors"]] == ["FORBIDDEN"]
     anonymous: dict[str, Any] = stack.graphql("{ deals { totalCount } }", url=native).json()
     assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
@@ -136,3 +168,67 @@ def test_an_allow_listed_key_is_refused_through_the_native_router_from_elsewhere
 
     assert codes(body.json()) == ["UNAUTHENTICATED"]
     assert "not allowed from None" in body.json()["errors"][0]["message"]
+
+
+async def test_a_deal_stage_change_arrives_over_sse_through_the_native_router(
+    stack: Stack, tenant: str, native: str
+) -> None:
+    ids = make_deal(stack, tenant)
+    body = {"query": STAGE_CHANGES, "variables": {"pipelineId": ids["pipeline"]}}
+    headers = {**bearer(stack, tenant), "accept": "text/event-stream"}
+    async with (
+        httpx.AsyncClient(timeout=30) as client,
+        client.stream("POST", native, json=body, headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.aiter_lines()
+        await _until_subscribed(stack, tenant)
+        moved = stack.graphql(MOVE, {"deal": ids["deal"], "stage": ids["Proposal"]},
+                              tenant=tenant, url=native)  # fmt: skip
+        assert "errors" not in moved.json(), moved.json()
+        async with asyncio.timeout(10):
+            async for line in lines:
+                if line.startswith("data:"):
+                    event = json.loads(line.removeprefix("data:"))
+                    break
+    change = event["data"]["dealStageChanged"]
+    assert change["deal"] == {"title": "Big deal", "contact": {"fullName": "Ada Byron"}}
+    assert change["reason"] == "budget approved"
+
+
+async def _until_subscribed(stack: Stack, tenant: str) -> None:
+    """Redis counts a subscriber on the tenant's stage-change channel (test_subscriptions)."""
+    channel = channel_for(tenant, STAGE_CHANGED[0])
+    redis = Redis.from_url(stack.settings.redis_url)
+    try:
+        async with asyncio.timeout(10):
+            while not (await redis.pubsub_numsub(channel))[0][1]:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        await redis.aclose()
+
+
+def test_graphiql_answers_a_browser_on_get_graphql(native: str) -> None:
+    with httpx.stream("GET", native, headers={"accept": "text/html"}, timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        page = b"".join(response.iter_bytes()).decode(errors="replace")
+    assert "<html" in page.lower()
+
+
+def test_prometheus_metrics_count_the_routers_requests(
+    stack: Stack, tenant: str, native: str
+) -> None:
+    stack.graphql("{ __typename }", tenant=tenant, url=native)
+    metrics = httpx.get(native.removesuffix("/graphql") + "/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert "# TYPE http_server_request_duration" in metrics.text, metrics.text[:2000]
+
+
+def test_graphql_responses_carry_the_security_headers(
+    stack: Stack, tenant: str, native: str
+) -> None:
+    response = stack.graphql("{ __typename }", tenant=tenant, url=native)
+    assert {k: response.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS

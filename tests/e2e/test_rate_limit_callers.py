@@ -50,8 +50,7 @@ def router(stack: Stack) -> Iterator[str]:
         wait_ready(stack, started, port, "callers")
         yield f"http://127.0.0.1:{port}/graphql"
     finally:
-        started.terminate()
-        started.wait(10)
+        started.stop()
 
 
 def ws(url: str) -> str:
@@ -297,6 +296,5 @@ def test_while_the_rest_shim_is_down_callers_are_counted_by_address(
         assert log.count('"event":"auth_unavailable"') == 1
     finally:
         client.close()
-        started.terminate()
-        started.wait(10)
+        started.stop()
         server.should_exit = True

@@ -18,8 +18,8 @@ import redis
 import uvicorn
 
 from crmgraph.rest.app import create_rest_app
-from tests.e2e.routers import Router
 from tests.ports import free_port
+from tests.routers import Router, router_env
 from tests.stack import Stack, _wait
 
 # Refill is one token per 10 s for users, so a test never sees a token come back;
@@ -41,7 +41,7 @@ HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 def start_router(stack: Stack, port: int, name: str, **env: str) -> Router:
     """A router of the stack's kind (Hive Gateway, or Hive Router with its coprocessor)."""
-    return Router(stack, port, name, env)
+    return Router(stack, port, name, router_env(stack, **env))
 
 
 def wait_ready(stack: Stack, router: Router, port: int, name: str) -> None:
@@ -61,8 +61,7 @@ def routers(stack: Stack) -> Iterator[dict[str, str]]:
         started = {}
         for name, (port, env) in specs.items():
             router = start_router(stack, port, name, **env)
-            cleanup.callback(router.wait, 10)
-            cleanup.callback(router.terminate)
+            cleanup.callback(router.stop)
             started[name] = (router, port)
         for name, (router, port) in started.items():
             wait_ready(stack, router, port, name)

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +24,8 @@ from starlette.websockets import WebSocket
 
 from subgraphs.registry import NAMES
 from tests.e2e.graphql_ws import PROTOCOL, connect
-from tests.e2e.test_rate_limits import start_router, wait_ready
 from tests.ports import free_port
+from tests.routers import extra_router, per_router
 from tests.stack import ROUTER, Stack
 
 DEALS = "{ deals { totalCount } }"
@@ -111,13 +112,19 @@ async def test_a_direct_websocket_without_the_router_secret_is_refused(
     url = stack.subgraph_url("deals").replace("http://", "ws://")
     token = {"authorization": f"Bearer {stack.token(tenant)}"}
 
-    for headers in (token, {**token, "x-router-secret": "guess"}):
-        with pytest.raises(websockets.InvalidStatus) as refused:
-            async with websockets.connect(url, subprotocols=[PROTOCOL],  # type: ignore[list-item]
-                                          additional_headers=headers):  # fmt: skip
-                pass
-        assert refused.value.response.status_code == 401
-        assert json.loads(refused.value.response.body or b"{}") == REFUSED
+    guess = {**token, "x-router-secret": "guess"}
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(url, subprotocols=[PROTOCOL],  # type: ignore[list-item]
+                                      additional_headers=guess):  # fmt: skip
+            pass
+    assert refused.value.response.status_code == 401
+    assert json.loads(refused.value.response.body or b"{}") == REFUSED
+    # An upgrade without the header (Hive Router's) is closed at connection_init without the
+    # secret in its payload, before anything runs.
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        async with connect(url, params=token):
+            pass
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
     async with connect(url, headers={**token, "x-router-secret": stack.router_secret}):
         pass  # acknowledged
 
@@ -148,19 +155,17 @@ class Recorder:
 @pytest.fixture(scope="module")
 def recording_router(stack: Stack) -> Iterator[tuple[str, Recorder]]:
     recorder = Recorder()
-    port, deals_port = free_port(), free_port()
+    deals_port = free_port()
     server = uvicorn.Server(uvicorn.Config(recorder.app, host="127.0.0.1", port=deals_port,
                                            log_level="warning"))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deals = f"http://127.0.0.1:{deals_port}/graphql"
-    router = start_router(stack, port, "recording-router", CRMGRAPH_DEALS_URL=deals)
+    env = {**os.environ, **stack._router_env(), "CRMGRAPH_DEALS_URL": deals}
     try:
-        wait_ready(stack, router, port, "recording-router")
-        yield f"http://127.0.0.1:{port}/graphql", recorder
+        with extra_router(stack, env, "recording-router") as url:
+            yield url, recorder
     finally:
-        router.terminate()
-        router.wait(timeout=10)
         server.should_exit = True
         thread.join(timeout=5)
 
@@ -196,17 +201,24 @@ async def test_the_router_sends_its_secret_on_the_subgraph_websocket(
         assert await asyncio.to_thread(recorder.ws_seen.wait, 10)
 
     headers, payload = recorder.ws[0]
-    assert headers["x-router-secret"] == stack.router_secret
-    assert headers["x-forwarded-for"] == "10.9.9.9, 127.0.0.1"
-    assert "x-router-secret" not in {k.lower() for k in payload}
+    # Hive Gateway sends its headers on the upgrade; Hive Router as the connection_init payload.
+    sent, other = per_router((headers, payload), (payload, headers))
+    assert sent["x-router-secret"] == stack.router_secret
+    assert sent.get("x-forwarded-for") == "10.9.9.9, 127.0.0.1"
+    assert "x-router-secret" not in {k.lower() for k in other}
 
 
 def test_the_router_refuses_to_start_without_a_router_secret(stack: Stack) -> None:
     env: dict[str, Any] = {**os.environ, **stack._subgraph_env()}
     env.pop("CRMGRAPH_ROUTER_SECRET")
     port = str(free_port())
-    command = [str(ROUTER / "node_modules/.bin/hive-gateway"), "supergraph",
-               str(stack.workdir / "supergraph.graphql"), "--port", port]  # fmt: skip
+    supergraph = str(stack.workdir / "supergraph.graphql")
+    # Hive Router's configuration is written by crmgraph.native_router, which refuses.
+    command = per_router(
+        [str(ROUTER / "node_modules/.bin/hive-gateway"), "supergraph", supergraph, "--port", port],
+        [sys.executable, "-m", "crmgraph.native_router", "--supergraph", supergraph,
+         "--port", port, "--out", str(stack.workdir / "refused-router.json")],
+    )  # fmt: skip
 
     for secret in (None, "too-short"):
         if secret is not None:

@@ -18,6 +18,7 @@ from crmgraph.events.consumers.redis_publisher import RedisPublisher
 from subgraphs.deals.subscriptions import DEAL_CHANGES
 from tests.e2e.graphql_ws import GraphQLWebSocket, connect
 from tests.factories import make_pipeline
+from tests.routers import NATIVE
 from tests.settle import settled
 from tests.stack import Stack
 
@@ -210,6 +211,15 @@ async def test_subscription_needs_the_read_permission(stack: Stack, tenant: str)
 
 async def test_token_in_the_upgrade_headers_authenticates_too(stack: Stack, tenant: str) -> None:
     ids = make_deal(stack, tenant)
+    if NATIVE:  # Hive Router 0.2.0 reads a WebSocket's credentials from connection_init only
+        async with connect(ws_url(stack), headers=bearer(stack, tenant)) as client:
+            await client.subscribe("subscription { dealUpdated { id } }")
+            async with asyncio.timeout(10):
+                message = await client.receive()
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [
+            "UNAUTHENTICATED"
+        ]
+        return
     async with connect(ws_url(stack), headers=bearer(stack, tenant)) as client:
         id_ = await subscribed(
             stack, client, "subscription($p: ID) { dealUpdated(pipelineId: $p) { title stage } }",

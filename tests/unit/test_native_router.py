@@ -43,14 +43,14 @@ def test_subgraphs_get_the_routers_secret_and_the_clients_credentials_only() -> 
 def test_nothing_is_deduplicated_and_subgraph_errors_pass_unmasked() -> None:
     made = config()
     assert made["traffic_shaping"]["all"]["dedupe_enabled"] is False
-    assert made["error_masking"] == {"enabled": False}
+    assert made["error_masking"]["all"]["enabled"] is False  # messages pass unredacted
     assert made["supergraph"] == {"source": "file", "path": "/x/supergraph.graphql"}
     assert made["http"] == {"host": "127.0.0.1", "port": 4100}
 
 
 def test_limits_come_from_the_same_variables_as_hive_gateways() -> None:
     limits = config(CRMGRAPH_MAX_DEPTH="5", CRMGRAPH_MAX_BODY_BYTES="2048")["limits"]
-    assert limits["max_depth"] == {"n": 5}
+    assert limits["max_depth"] == {"n": 5, "flatten_fragments": True}
     assert limits["max_aliases"] == {"n": 30}
     assert limits["max_request_body_size"] == "2048B"
     with pytest.raises(ConfigError, match="CRMGRAPH_MAX_DEPTH"):

@@ -27,7 +27,7 @@ from strawberry.types.unset import UnsetType
 from crmgraph.errors import DomainError
 from crmgraph.gql.context import Context
 from crmgraph.gql.errors import map_error
-from crmgraph.gql.router_gate import RouterOnly, require_router_secret
+from crmgraph.gql.router_gate import PENDING, RouterOnly, require_router_secret
 from crmgraph.health import status_of
 from crmgraph.runtime import Runtime
 
@@ -52,9 +52,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     await self.send_message({"type": "ping"})
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        # graphql-transport-ws allows `"payload": null`, which Hive Router sends (its credentials
-        # ride on the upgrade request); Strawberry accepts only an object and closes with 4400.
-        if message.get("payload", {}) is None:
+        # An upgrade without the router's secret (Hive Router's) must carry it here, before
+        # anything runs (gql.router_gate.PENDING).
+        check = self.context.request.scope.get(PENDING)
+        payload = message.get("payload")
+        if check is not None and not (isinstance(payload, dict) and check(payload)):
+            await self.websocket.close(code=4403, reason="Forbidden")
+            return
+        # graphql-transport-ws allows `"payload": null`; Strawberry accepts only an object and
+        # closes with 4400.
+        if payload is None:
             message = {**message, "payload": {}}
         await super().handle_connection_init(message)
 

@@ -44,11 +44,11 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    # No `locations`: a subgraph answers the router's query, which the client never saw, so
+    # they would point into the wrong document (Hive Gateway dropped them, Hive Router does
+    # not). The client's own document errors come from the router, with their locations.
     return GraphQLError(
         message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
         path=error.path,
         original_error=None,
         extensions=extensions,

@@ -1,28 +1,49 @@
-"""A router of the stack's kind (tests/stack.py ROUTER_KIND) started by a test with its own
-variables: Hive Gateway, or Hive Router with its coprocessor (crmgraph.coprocessor, the rate
-limits) beside it. Both write to `<workdir>/<name>.log`."""
+"""Routers of the stack's kind (tests/stack.py ROUTER_KIND: Hive Gateway, or Hive Router with
+its coprocessor, crmgraph.coprocessor, beside it for the rate limits) started by a test with
+an environment of its own, on the stack's supergraph: for tests that need a router configured
+differently from the stack's (introspection off, a failing subgraph, rate limits); and what a
+client sees where the two kinds differ. Each writes to `<workdir>/<name>.log`."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 from crmgraph import native_router
-from tests.stack import ROUTER, ROUTER_KIND, Stack, _wait
+from tests.ports import free_port
+from tests.stack import ROUTER, ROUTER_KIND, Stack, _wait, stop_process
+
+R = TypeVar("R")
+NATIVE = ROUTER_KIND == "hive-router"
+
+
+def per_router(gateway: R, native: R) -> R:
+    """What a client sees from the stack's router where the two differ (bench/README.md's
+    behaviour matrix; README: Errors)."""
+    return native if NATIVE else gateway
+
+
+def router_env(stack: Stack, **env: str) -> dict[str, str]:
+    """The stack's router environment with env over it."""
+    return {**os.environ, **stack._router_env(), **env}
 
 
 class Router:
     """One router process, and the coprocessor it calls (native only)."""
 
-    def __init__(self, stack: Stack, port: int, name: str, env: dict[str, str]) -> None:
+    def __init__(self, stack: Stack, port: int, name: str, env: Mapping[str, str]) -> None:
+        """env: the router's whole environment (tests build it from the stack's)."""
         self.log_path = stack.workdir / f"{name}.log"
         self.port = port
         self.name = name
-        env = {**os.environ, **stack._router_env(), **env}
+        env = dict(env)
         supergraph = stack.workdir / "supergraph.graphql"
         log = self.log_path.open("wb")
         self.coprocessor: subprocess.Popen[bytes] | None = None
@@ -70,20 +91,22 @@ class Router:
 
         _wait(ready, self.name, timeout=timeout)
 
-    def terminate(self) -> None:
+    def stop(self) -> None:
         for process in (self.process, self.coprocessor):
             if process is not None and process.poll() is None:
-                process.terminate()
-
-    def wait(self, timeout: float = 10) -> None:
-        for process in (self.process, self.coprocessor):
-            if process is None:
-                continue
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:  # a loaded machine: not left running
-                process.kill()
-                process.wait(timeout)
+                stop_process(process)
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+
+@contextmanager
+def extra_router(stack: Stack, env: Mapping[str, str], name: str) -> Iterator[str]:
+    """A router started with env (the whole environment), stopped on exit; yields its
+    /graphql URL."""
+    router = Router(stack, free_port(), name, env)
+    try:
+        router.wait_ready()
+        yield router.url
+    finally:
+        router.stop()

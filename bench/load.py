@@ -75,8 +75,9 @@ def run_wrk(
         capture_output=True,
         text=True,
         errors="replace",
-        check=True,
     )
+    if out.returncode != 0:  # say why: the script's error or wrk's is on its output
+        raise RuntimeError(f"wrk exited {out.returncode}:\n{out.stdout}\n{out.stderr}")
     match = re.search(r"RESULT (\{.*\})", out.stdout)
     if not match:
         raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")

@@ -66,6 +66,7 @@ ACCOUNT = Spec(
     lambda d: d.account_ids,
 )  # fmt: skip
 SPECS = [CONTACT, ACCOUNT]
+NUMERIC_SORTS = {"CREATED_AT", "UPDATED_AT", "EMPLOYEES", "ANNUAL_REVENUE"}
 
 
 @st.composite
@@ -98,6 +99,12 @@ def page(draw: st.DrawFn, spec: Spec, data: Data) -> Case:
     cursors = data.entity_cursors.get(spec.many, [])[::3]
     args = draw(page_arguments(case, spec.sorts, cursors, spec.filters))
     body = draw(connection_body(draw(selection(spec, case))))
+    sort = next((name for name in spec.sorts if f"field: {name}," in args), "CREATED_AT")
+    if "ursor" in body and sort not in NUMERIC_SORTS:
+        # A text sort value outside ASCII (the data has some) is left to the resolvers
+        # when a cursor is rendered (crmgraph.compiled.roots.cursor_value): both answer
+        # alike, but the compiled path need not be the one that did.
+        case.plain = case.plain_b = False
     case.query = f"{_declare(case, case.declared)} {{ {spec.many}{args} {{ {body} }} }}"
     return case
 

@@ -382,8 +382,13 @@ neo4j_packages() {
 }
 
 # bin/neo4j / bin/neo4j-admin with the right JAVA_HOME.
+# `neo4j_cmd --detach ...` runs it in a session of its own (setsid; --wait keeps $! the
+# launcher): the server it forks then outlives the shell or tool that ran `make services`,
+# which may signal its whole process group on exit, as pg_ctl's and redis-server's do.
 neo4j_cmd() {
-    env JAVA_HOME="$NEO4J_JAVA" NEO4J_HOME="$NEO4J_HOME" NEO4J_CONF="$NEO4J_HOME/conf" \
+    local detach=()
+    if [[ $1 == --detach ]]; then detach=(setsid --wait); shift; fi
+    "${detach[@]}" env JAVA_HOME="$NEO4J_JAVA" NEO4J_HOME="$NEO4J_HOME" NEO4J_CONF="$NEO4J_HOME/conf" \
         "$SCRIPT_DIR/neo4j/bin/$1" "${@:2}"
 }
 
@@ -488,7 +493,7 @@ neo4j_launch() {
     # Neo4j recommends >= 40000 open files (it warns otherwise); containers
     # often forbid raising the hard limit, then at least use all of it.
     ulimit -n 40000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-    neo4j_cmd neo4j start >"$NEO4J_HOME/logs/start.log" 2>&1 </dev/null &
+    neo4j_cmd --detach neo4j start >"$NEO4J_HOME/logs/start.log" 2>&1 </dev/null &
     NEO4J_LAUNCH_PID=$!
 }
 

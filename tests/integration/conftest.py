@@ -4,6 +4,7 @@ both databases."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -47,3 +48,13 @@ async def sessions(
     engine = create_engine(settings)
     yield create_session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+def subgraph_settings(pg_settings: Settings) -> Settings:
+    """pg_settings for a subgraph app run inside the test: a router secret of its own (the
+    requests send it as the router does), no Neo4j, no outbox consumers."""
+    return pg_settings.model_copy(
+        update={"router_secret": secrets.token_urlsafe(32), "neo4j_uri": None,
+                "consumers_in_process": False}
+    )  # fmt: skip

@@ -5,7 +5,6 @@ crmgraph.domain.deals answers for that instant."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -30,12 +29,9 @@ MICRO = timedelta(microseconds=1)
 
 
 async def test_days_in_stage_and_overdue_count_from_the_request_instant(
-    pg_settings: Settings,
+    subgraph_settings: Settings,
 ) -> None:
-    settings = pg_settings.model_copy(
-        update={"router_secret": secrets.token_urlsafe(32), "neo4j_uri": None,
-                "consumers_in_process": False, "compiled_reads": True}
-    )  # fmt: skip
+    settings = subgraph_settings.model_copy(update={"compiled_reads": True})
     runtime = await Runtime.open(settings)
     try:
         tenant = f"t_{uuid.uuid4().hex[:12]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
@@ -17,6 +18,7 @@ from strawberry.types import Info as StrawberryInfo
 from crmgraph.auth.recheck import rechecked
 from crmgraph.db.errors import is_write_conflict
 from crmgraph.db.scoping import Scope, team_members
+from crmgraph.db.types import utcnow
 from crmgraph.errors import CONCURRENT_WRITE, DomainError, ErrorCode
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.payloads import Payload
@@ -41,6 +43,7 @@ class Context:
     _auth: Scope | DomainError | None = None
     # crmgraph.gql.selection.child_names, per query position (id of its field node).
     selections: dict[int, frozenset[str]] = field(default_factory=dict)
+    _instant: datetime | None = None
 
     @classmethod
     async def build(
@@ -58,6 +61,16 @@ class Context:
             else:
                 await context._authenticate({k.lower(): v for k, v in request.headers.items()})
         return context
+
+    def now(self) -> datetime:
+        """The instant computed fields (daysInStage, isOverdue, daysUntilDue) count from: one
+        per HTTP request, so no answer straddles two clocks (the compiled reads bind one
+        instant too); a fresh reading over a WebSocket, whose operations outlive any instant."""
+        if isinstance(self.request, WebSocket):
+            return utcnow()
+        if self._instant is None:
+            self._instant = utcnow()
+        return self._instant
 
     async def authenticate_connection(self) -> None:
         """WebSocket: credentials from the connection_init payload (graphql-ws

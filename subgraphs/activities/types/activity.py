@@ -4,13 +4,14 @@ extended.py, which refer to activities in turn: named lazily here (strawberry.la
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
 
 from crmgraph.db import models
+from crmgraph.domain import activity_times
 from crmgraph.gql.context import Info
 from crmgraph.gql.entities import by_ids
 from crmgraph.gql.ids import parse_id
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 EXTENDED = "subgraphs.activities.types.extended"
 LazyRelated = Annotated["RelatedEntity", strawberry.lazy(EXTENDED)]
 LazyContact = Annotated["Contact", strawberry.lazy(EXTENDED)]
-RECENT = timedelta(days=7)
 
 
 @strawberry.federation.type(keys=REFERENCE_ONLY)
@@ -92,13 +92,12 @@ class Task:
         return await by_ids(info.context.loaders.task_by_id, ids, cls.from_row)
 
     @strawberry.field(description="Due in the past and not completed or cancelled.")
-    def is_overdue(self) -> bool:
-        open_ = self.status in (TaskStatus.PENDING, TaskStatus.IN_PROGRESS)
-        return open_ and self.due_date is not None and self.due_date < datetime.now(UTC)
+    def is_overdue(self, info: Info) -> bool:
+        return activity_times.task_is_overdue(self.status.value, self.due_date, info.context.now())
 
     @strawberry.field(description="Whole days until the due date (negative when overdue).")
-    def days_until_due(self) -> int | None:
-        return None if self.due_date is None else (self.due_date - datetime.now(UTC)).days
+    def days_until_due(self, info: Info) -> int | None:
+        return activity_times.days_until(self.due_date, info.context.now())
 
 
 @strawberry.federation.type(keys=["id"], description="A meeting or call in the calendar.")
@@ -143,8 +142,8 @@ class Event:
         return int((self.end_time - self.start_time).total_seconds() // 60)
 
     @strawberry.field(description="Starts in the future.")
-    def is_upcoming(self) -> bool:
-        return self.start_time > datetime.now(UTC)
+    def is_upcoming(self, info: Info) -> bool:
+        return activity_times.is_upcoming(self.start_time, info.context.now())
 
 
 @strawberry.federation.type(keys=["id"], description="A logged email, call, meeting, message.")
@@ -185,9 +184,8 @@ class Communication:
         return await by_ids(info.context.loaders.communication_by_id, ids, cls.from_row)
 
     @strawberry.field(description="Took place within the last 7 days (not in the future).")
-    def is_recent(self) -> bool:
-        now = datetime.now(UTC)
-        return now - RECENT <= self.timestamp <= now
+    def is_recent(self, info: Info) -> bool:
+        return activity_times.is_recent(self.timestamp, info.context.now())
 
 
 Activity = Annotated[Task | Event | Communication, strawberry.union("Activity")]

@@ -115,12 +115,12 @@ class Deal:
         return float(Decimal(self.row.value) * self.probability / 100)
 
     @strawberry.field(description="Whole days since the deal entered its current stage.")
-    def days_in_stage(self) -> int:
-        return deals.days_in_stage(self.row)
+    def days_in_stage(self, info: Info) -> int:
+        return deals.days_in_stage(self.row, info.context.now())
 
     @strawberry.field(description="Still ACTIVE after its expected close date.")
-    def is_overdue(self) -> bool:
-        return deals.is_overdue(self.row)
+    def is_overdue(self, info: Info) -> bool:
+        return deals.is_overdue(self.row, info.context.now())
 
     @strawberry.field
     def pipeline(self) -> Pipeline:

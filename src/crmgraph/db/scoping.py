@@ -191,12 +191,22 @@ def may_read_owner(
     """Whether the caller may read a row of resource owned by owner_id (None: no one), team
     being the ids of its team's users: the rule of owner_filter for a row in hand (an
     event). Resources without owners and tenant-level reads pass."""
+    owners = readable_owners(scope, resource, team)
+    return owners is None or (owner_id is not None and owner_id in owners)
+
+
+def readable_owners(
+    scope: Scope | str, resource: str, team: Collection[UUID] = ()
+) -> frozenset[UUID] | None:
+    """The owners whose rows of resource the caller may read, None for every row (the
+    tenant level, or no caller): the rule of owner_filter as a set, for may_read_owner and a
+    store that cannot run owner_filter's SQL (the Neo4j adapter matches owners in Cypher)."""
     level = read_level(scope, resource)
-    if level is None:
-        return True
-    if owner_id is None or scope.user_id is None:
-        return False
-    return owner_id == scope.user_id or (level == "team" and owner_id in team)
+    if level is None or isinstance(scope, str):
+        return None
+    if scope.user_id is None:
+        return frozenset()
+    return frozenset({scope.user_id, *(team if level == "team" else ())})
 
 
 async def team_members(session: AsyncSession, scope: Scope) -> frozenset[UUID]:

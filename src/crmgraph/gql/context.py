@@ -106,7 +106,7 @@ class Context:
     @cached_property
     def graph_loaders(self) -> GraphLoaders:
         """Hierarchy questions over self.graph, batched per request level."""
-        return GraphLoaders(self.graph, self.scope.tenant_id)
+        return GraphLoaders(self.graph, self.scope, self.session)
 
     def _forget_reads(self) -> None:
         """After a write or before a subscription's next event: what this context read

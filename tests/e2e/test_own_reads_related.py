@@ -1,19 +1,26 @@
 """Reads at the own and team level through the router, where rows are reached through other
 rows: an account's hierarchy and its deal sum, a customer journey's steps, a filter on a
-related table and the names the REST export joins in. A tenant's role reading at the own
-level sees none of another user's rows there; the positive controls read the same at the
-tenant level."""
+related table, the names the REST export joins in, and a subscription's team after a user
+moved out of it. A tenant's role reading at the own level sees none of another user's rows
+there; the positive controls read the same at the tenant level."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy import update
 
-from tests.e2e.test_own_reads import as_, make_user
+from crmgraph.db import models
+from subgraphs.deals.subscriptions import DEAL_CHANGES
+from tests.e2e.graphql_ws import connect
+from tests.e2e.test_event_permissions import all_listening
+from tests.e2e.test_own_reads import UPDATE, UPDATED, as_, make_user
 from tests.e2e.test_rbac import override_role, pipeline
-from tests.e2e.test_subscriptions import bearer
+from tests.e2e.test_subscriptions import bearer, ws_url
 from tests.stack import Stack
 
 READS = ("pipelines:read", "campaigns:read")
@@ -143,3 +150,33 @@ def test_the_rest_export_names_only_readable_contacts_and_accounts(
     rows = {deal["title"]: deal for deal in reply.json()["data"]}
     assert (rows["ada on cy"]["contact.name"], rows["ada on cy"]["account.name"]) == names
     assert rows["ada deal"]["account.name"] == "Ada Parent"
+
+
+async def test_a_subscription_stops_sending_a_user_moved_out_of_the_team(
+    stack: Stack, tenant: str, world: dict[str, str]
+) -> None:
+    """bob leaves north while ada's team-level subscription is open: his deal's events stop
+    reaching her within CREDENTIAL_CHECK_SECONDS (the team is read again at that interval)."""
+    params = bearer(stack, tenant, user_id=world["ada"], roles=("team_reader",), team="north")
+    async with connect(ws_url(stack), params=params) as client:
+        id_ = await client.subscribe(UPDATED)
+        await asyncio.to_thread(all_listening, stack, tenant, len(DEAL_CHANGES))
+
+        async def move_bob() -> None:
+            async with stack.runtime.sessions() as session, session.begin():
+                await session.execute(update(models.User).where(
+                    models.User.id == UUID(world["bob"])).values(team="south"))  # fmt: skip
+
+        await asyncio.to_thread(stack.call, move_bob)
+        await asyncio.sleep(stack.settings.credential_check_seconds + 0.5)
+        for name in ("bob", "ada"):
+            await asyncio.to_thread(
+                as_, stack, tenant, world[name], UPDATE, id=world[f"{name}_deal"], t=f"{name} 3"
+            )
+        got: list[str] = []
+        while not got or got[-1] != "ada 3":
+            async with asyncio.timeout(10):
+                message = await client.receive()
+            if message.get("id") == id_ and message["type"] == "next":
+                got.append(message["payload"]["data"]["dealUpdated"]["title"])
+    assert got == ["ada 3"]

@@ -1,7 +1,7 @@
 """Reads at the own and team level that reach rows through other rows, on the domain
 functions and both graph adapters (SQL on PostgreSQL and SQLite, Neo4j after a rebuild):
 a filter on a related table, the names the deal export joins in, an account's deal sum
-below it, and a customer journey's steps.
+below it, a customer journey's steps, and a stream's team read again after a user moved.
 One rule for all of them: crmgraph.db.scoping's."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crmgraph.config import Settings
@@ -22,7 +22,7 @@ from crmgraph.db import models
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.filtering import Condition, Filter, Related, predicates
 from crmgraph.db.migrate import upgrade
-from crmgraph.db.scoping import Scope, team_members, visible
+from crmgraph.db.scoping import LiveTeam, Scope, team_members, visible
 from crmgraph.domain.deal_export import export_deals
 from crmgraph.domain.journey_reads import check_readable_subject, readable_steps
 from crmgraph.errors import DomainError, ErrorCode
@@ -216,3 +216,16 @@ async def test_the_export_names_only_readable_contacts_and_accounts(
     )
     rows = [row async for page in pages for row in page]
     assert sorted(rows) == sorted([("ada deal", None, "Ada Parent"), ("ada on cy", *names)])
+
+
+async def test_a_live_team_is_read_again_after_its_interval(tables: World) -> None:
+    scope = tables.scope(*TEAM)
+    bob = tables.ids["bob"]
+    every = LiveTeam(tables.sessions, scope, every=3600)
+    now = LiveTeam(tables.sessions, scope, every=0)
+    assert bob in await every.fresh() and bob in await now.fresh()
+    async with tables.sessions() as session, session.begin():
+        await session.execute(update(models.User).where(models.User.id == bob).values(team="x"))
+    assert bob in await every.fresh()  # not yet due
+    assert bob not in await now.fresh()
+    assert set(await now.fresh()) == {tables.ids["ada"]}

@@ -129,7 +129,8 @@ class Query:
 
     @strawberry.field(
         description="The ordered path of a contact or an account (pass one): touchpoints, "
-        "activities, deals opened and closed, stage moves; only the kinds the caller may read."
+        "activities, deals opened and closed, stage moves; only the steps whose rows the "
+        "caller may read."
     )
     async def customer_journey(
         self,

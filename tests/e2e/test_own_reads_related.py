@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import update
 
 from crmgraph.db import models
+from crmgraph.db.scoping import Scope
+from crmgraph.domain import accounts
 from subgraphs.deals.subscriptions import DEAL_CHANGES
 from tests.e2e.graphql_ws import connect
 from tests.e2e.test_event_permissions import all_listening
@@ -180,3 +182,28 @@ async def test_a_subscription_stops_sending_a_user_moved_out_of_the_team(
             if message.get("id") == id_ and message["type"] == "next":
                 got.append(message["payload"]["data"]["dealUpdated"]["title"])
     assert got == ["ada 3"]
+
+
+def test_own_relatives_past_a_hundred_hidden_ones_still_show(
+    stack: Stack, tenant: str, world: dict[str, str]
+) -> None:
+    """101 more children of cy's come before ada's grandchild (depth 1 before 2): the
+    hundred descendants an own-level reader sees are the first hundred it may read."""
+
+    async def children() -> None:  # as createAccount makes them, events and all
+        cy = Scope(tenant_id=tenant, user_id=UUID(world["cy"]))
+        async with stack.runtime.sessions() as session, session.begin():
+            for i in range(101):
+                new = accounts.NewAccount(name=f"Cy {i}", parent_account_id=UUID(world["parent"]))
+                await accounts.create_account(session, scope=cy, data=new)
+
+    stack.call(children)
+    query = """query($id: ID!) { accountHierarchy(accountId: $id) {
+      descendants { account { name } depth } } }"""
+    mine = as_(stack, tenant, world["ada"], query, "own_reader", "north", id=world["parent"])
+    assert mine["accountHierarchy"]["descendants"] == [
+        {"account": {"name": "Ada Grandchild"}, "depth": 2}
+    ]
+    everyone = as_(stack, tenant, world["ada"], query, "tenant_reader", id=world["parent"])
+    assert len(everyone["accountHierarchy"]["descendants"]) == 100
+    assert all(d["depth"] == 1 for d in everyone["accountHierarchy"]["descendants"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -18,6 +18,8 @@ from crmgraph.gql.entity_filters import AccountType
 from crmgraph.gql.ids import parse_id
 from crmgraph.gql.shared_types import Address, json_out
 from crmgraph.graph.port import Ranked, Related
+
+T = TypeVar("T")
 
 
 @strawberry.federation.type(keys=["id"], description="A customer company.")
@@ -155,21 +157,38 @@ class AccountLink:
 
 async def _links(info: Info, account_id: UUID) -> list[AccountLink]:
     found: list[Related] = await info.context.graph_loaders.relationships.load(account_id)
-    found = found[: bounds.ACCOUNT_RELATIONSHIPS]
     others = [r.related_account_id if r.account_id == account_id else r.account_id
               for r in found]  # fmt: skip
-    rows = await info.context.loaders.account_by_id.load_many(others)
+    kept = await _readable(info, list(zip(found, others, strict=True)),
+                           bounds.ACCOUNT_RELATIONSHIPS)  # fmt: skip
     return [AccountLink(id=strawberry.ID(str(r.id)), relationship_type=r.type,
                         direction=RelationshipDirection.OUTGOING if r.account_id == account_id
                         else RelationshipDirection.INCOMING, account=Account.from_row(row))
-            for r, row in zip(found, rows, strict=True) if row is not None]  # fmt: skip
+            for r, row in kept]  # fmt: skip
 
 
 async def _members(info: Info, ranked: list[Ranked]) -> list[HierarchyMember]:
-    ranked = ranked[: bounds.HIERARCHY_MEMBERS]
-    rows = await info.context.loaders.account_by_id.load_many([r.account_id for r in ranked])
-    return [HierarchyMember(account=Account.from_row(row), depth=r.depth)
-            for r, row in zip(ranked, rows, strict=True) if row is not None]  # fmt: skip
+    pairs = [(r, r.account_id) for r in ranked]
+    kept = await _readable(info, pairs, bounds.HIERARCHY_MEMBERS)
+    return [HierarchyMember(account=Account.from_row(row), depth=r.depth) for r, row in kept]
+
+
+async def _readable(
+    info: Info, found: list[tuple[T, UUID]], limit: int
+) -> list[tuple[T, models.Account]]:
+    """The first `limit` of found whose account the caller may read (the account loader
+    leaves out the others), with it. Read a window of `limit` at a time: a caller reading
+    accounts at the own level, whose first hundred relatives are others', still gets its
+    own further down; a caller reading them all needs only the first window."""
+    kept: list[tuple[T, models.Account]] = []
+    for start in range(0, len(found), limit):
+        window = found[start : start + limit]
+        rows = await info.context.loaders.account_by_id.load_many([i for _, i in window])
+        kept += [(item, row) for (item, _), row in zip(window, rows, strict=True)
+                 if row is not None]  # fmt: skip
+        if len(kept) >= limit:
+            break
+    return kept[:limit]
 
 
 @strawberry.federation.type(keys=["id"], description="A member of the tenant's staff.")

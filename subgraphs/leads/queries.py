@@ -8,6 +8,7 @@ import strawberry
 
 from crmgraph.auth.read_needs import may_see_step
 from crmgraph.db import models
+from crmgraph.domain.journey_reads import check_readable_subject, readable_steps
 from crmgraph.domain.lead_scoring_facts import tenant_rules
 from crmgraph.domain.revenue_report import request_of, revenue_report
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
@@ -128,7 +129,8 @@ class Query:
 
     @strawberry.field(
         description="The ordered path of a contact or an account (pass one): touchpoints, "
-        "activities, deals opened and closed, stage moves; only the kinds the caller may read."
+        "activities, deals opened and closed, stage moves; only the steps whose rows the "
+        "caller may read."
     )
     async def customer_journey(
         self,
@@ -143,13 +145,21 @@ class Query:
     ) -> Connection[CustomerJourneyStep]:
         args = page_args(first, after, last, before, pagination)
         context = info.context
+        contact = parse_optional_id(contact_id, field="contactId")
+        account = parse_optional_id(account_id, field="accountId")
+        # Sessions open no connection for a caller reading tenant-wide (no statement), and
+        # none is held while the graph answers.
+        async with context.session() as session:
+            await check_readable_subject(
+                session, context.scope, contact_id=contact, account_id=account
+            )
         steps = await context.graph.customer_journey(
-            context.scope.tenant_id,
-            contact_id=parse_optional_id(contact_id, field="contactId"),
-            account_id=parse_optional_id(account_id, field="accountId"),
+            context.scope.tenant_id, contact_id=contact, account_id=account
         )
         held = context.scope.permissions
-        visible = [s for s in steps if may_see_step(held, s.kind.value)]
+        kinds = [s for s in steps if may_see_step(held, s.kind.value)]
+        async with context.session() as session:
+            visible = await readable_steps(session, context.scope, kinds)
         max_size = context.runtime.settings.max_page_size
         return memory_connection(
             visible, step_key, CustomerJourneyStep.of, args, max_size, name="customer-journey"

@@ -1,7 +1,10 @@
 """Filters as plain data (field, operator, value), turned into SQL in one place.
 
 The GraphQL layer builds Filter values from its inputs; nothing here knows GraphQL. Nested
-filters (deals whose account's industry is X) become tenant-scoped IN-subqueries.
+filters (deals whose account's industry is X) become IN-subqueries over the related rows the
+caller may read (crmgraph.db.scoping.visible): a caller reading accounts only at the own
+level cannot learn, by filtering deals on an account's name, what another user's accounts
+are called; to it such a filter matches no deal.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from sqlalchemy import ColumnElement, String, cast, false, func, or_, select, tr
 from sqlalchemy.orm import InstrumentedAttribute
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, tenant_filter
+from crmgraph.db.scoping import Scope, visible
 
 OPERATORS = frozenset(
     {"eq", "ne", "in", "nin", "contains", "startsWith", "endsWith", "gt", "gte", "lt", "lte",
@@ -79,9 +82,8 @@ def _predicate(
 ) -> ColumnElement[bool]:
     if isinstance(cond, Related):
         target, fk = RELATIONS[(model, cond.relation)]
-        inner = select(target.id).where(
-            tenant_filter(target, scope), *predicates(target, cond.filter, scope)
-        )
+        inner = visible(select(target.id), target, scope)
+        inner = inner.where(*predicates(target, cond.filter, scope))
         return column(model, fk).in_(inner)
     if isinstance(cond, JsonCondition):
         json_col = column(model, cond.column)

@@ -11,7 +11,8 @@ crmgraph.gql.permissions decide."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, TypeVarTuple
 from uuid import UUID
@@ -191,12 +192,22 @@ def may_read_owner(
     """Whether the caller may read a row of resource owned by owner_id (None: no one), team
     being the ids of its team's users: the rule of owner_filter for a row in hand (an
     event). Resources without owners and tenant-level reads pass."""
+    owners = readable_owners(scope, resource, team)
+    return owners is None or (owner_id is not None and owner_id in owners)
+
+
+def readable_owners(
+    scope: Scope | str, resource: str, team: Collection[UUID] = ()
+) -> frozenset[UUID] | None:
+    """The owners whose rows of resource the caller may read, None for every row (the
+    tenant level, or no caller): the rule of owner_filter as a set, for may_read_owner and a
+    store that cannot run owner_filter's SQL (the Neo4j adapter matches owners in Cypher)."""
     level = read_level(scope, resource)
-    if level is None:
-        return True
-    if owner_id is None or scope.user_id is None:
-        return False
-    return owner_id == scope.user_id or (level == "team" and owner_id in team)
+    if level is None or isinstance(scope, str):
+        return None
+    if scope.user_id is None:
+        return frozenset()
+    return frozenset({scope.user_id, *(team if level == "team" else ())})
 
 
 async def team_members(session: AsyncSession, scope: Scope) -> frozenset[UUID]:
@@ -206,3 +217,40 @@ async def team_members(session: AsyncSession, scope: Scope) -> frozenset[UUID]:
     user = models.User
     stmt = scoped(select(user.id), user, scope).where(user.team == scope.team)
     return frozenset(await session.scalars(stmt))
+
+
+class LiveTeam(Collection[UUID]):
+    """The ids of the caller's team's users as a stream that stays open (a subscription, the
+    SSE feed) sees them: read when it opens, then again by fresh() once `every` seconds have
+    passed since the last read (the stream calls it before judging an event), so a user
+    moved out of the team stops counting within that interval. Only a caller reading some
+    owned resource at the team level and having a team reads anything."""
+
+    def __init__(self, sessions: Callable[[], AsyncSession], scope: Scope, every: float) -> None:
+        self._sessions = sessions
+        self._scope = scope
+        self._every = every
+        self._ids: frozenset[UUID] = frozenset()
+        self._read_at: float | None = None
+
+    async def fresh(self) -> LiveTeam:
+        """Itself, its ids read again when older than `every` seconds."""
+        due = self._read_at is None or time.monotonic() - self._read_at >= self._every
+        if due and self._scope.team is not None and self._by_team():
+            async with self._sessions() as session:
+                self._ids = await team_members(session, self._scope)
+        if due:
+            self._read_at = time.monotonic()
+        return self
+
+    def _by_team(self) -> bool:
+        return any(read_level(self._scope, r) == "team" for r, _ in OWNED.values())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+    def __iter__(self) -> Iterator[UUID]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)

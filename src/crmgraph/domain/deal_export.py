@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from crmgraph.db import models
 from crmgraph.db.filtering import Filter, predicates
 from crmgraph.db.pagination import PageArgs, Sort, between_cursors, cursor_of, ordering
-from crmgraph.db.scoping import Scope, tenant_filter, visible
+from crmgraph.db.scoping import Scope, owner_filter, tenant_filter, visible
 from crmgraph.domain import validation
 
 D, C, A = models.Deal, models.Contact, models.Account
@@ -58,7 +58,10 @@ def checked_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
 
 def statement(scope: Scope, fields: Sequence[str], page: Subquery) -> Select[Any]:
     """The deals of page (a subquery of deal rows) with the keyset's columns (created_at,
-    id), then those of fields, in the keyset's order."""
+    id), then those of fields, in the keyset's order. A contact's or account's columns are
+    those of a row the caller may read (crmgraph.db.scoping.owner_filter), else empty: a
+    caller reading contacts at the own level exports its deal's contact's name only when the
+    contact is its own."""
     deal = aliased(D, page)
     columns = [getattr(deal, name) if name in OWN else RELATED[name] for name in fields]
     stmt = select(
@@ -66,8 +69,12 @@ def statement(scope: Scope, fields: Sequence[str], page: Subquery) -> Select[Any
     )
     stmt = stmt.join(S, and_(S.id == deal.stage_id, tenant_filter(S, scope)))
     stmt = stmt.join(P, and_(P.id == deal.pipeline_id, tenant_filter(P, scope)))
-    stmt = stmt.outerjoin(C, and_(C.id == deal.contact_id, tenant_filter(C, scope)))
-    stmt = stmt.outerjoin(A, and_(A.id == deal.account_id, tenant_filter(A, scope)))
+    stmt = stmt.outerjoin(
+        C, and_(C.id == deal.contact_id, tenant_filter(C, scope), *owner_filter(C, scope))
+    )
+    stmt = stmt.outerjoin(
+        A, and_(A.id == deal.account_id, tenant_filter(A, scope), *owner_filter(A, scope))
+    )
     return stmt.order_by(deal.created_at, deal.id)
 
 

@@ -14,7 +14,7 @@ from uuid import UUID
 from broadcaster import Broadcast, Event
 
 from crmgraph.auth.read_needs import EVENTS, may_receive
-from crmgraph.db.scoping import Scope, may_read_owner, same_tenant
+from crmgraph.db.scoping import LiveTeam, Scope, may_read_owner, same_tenant
 from crmgraph.events.bus import BusEvent, channel_for
 from crmgraph.events.codec import PayloadError
 from crmgraph.events.envelope import Envelope
@@ -122,15 +122,15 @@ async def readable_events(
     topics: Sequence[str],
     *,
     ready: asyncio.Event | None = None,
-    team: Collection[UUID] = (),
+    team: LiveTeam | None = None,
 ) -> AsyncIterator[Envelope[Payload]]:
     """tenant_events of the scope's tenant, less each event its permissions may not read
     (crmgraph.auth.read_needs.EVENTS: a deal's events need deals:read; at the own or team
-    level only of the caller's or its team's rows, team the ids of its team's users:
-    crmgraph.db.scoping.team_members). Every subscription and the SSE feed read their events
-    through here."""
+    level only of the caller's or its team's rows, team the ids of its team's users as they
+    are now, give or take its interval: crmgraph.db.scoping.LiveTeam). Every subscription
+    and the SSE feed read their events through here."""
     async for event in tenant_events(broadcast, scope.tenant_id, topics, ready=ready):
-        if visible(scope, event, team):
+        if visible(scope, event, () if team is None else await team.fresh()):
             yield event
 
 

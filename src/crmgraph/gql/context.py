@@ -17,7 +17,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from crmgraph.auth.recheck import rechecked
 from crmgraph.db.errors import is_write_conflict
-from crmgraph.db.scoping import Scope, team_members
+from crmgraph.db.scoping import LiveTeam, Scope
 from crmgraph.db.types import utcnow
 from crmgraph.errors import CONCURRENT_WRITE, DomainError, ErrorCode
 from crmgraph.events.envelope import Envelope
@@ -119,7 +119,7 @@ class Context:
     @cached_property
     def graph_loaders(self) -> GraphLoaders:
         """Hierarchy questions over self.graph, batched per request level."""
-        return GraphLoaders(self.graph, self.scope.tenant_id)
+        return GraphLoaders(self.graph, self.scope, self.session)
 
     def _forget_reads(self) -> None:
         """After a write or before a subscription's next event: what this context read
@@ -135,10 +135,9 @@ class Context:
         old. Every subscription reads here, so here its credentials are re-checked while it
         is open; once they fail it ends with UNAUTHENTICATED."""
         topics = [kind.TOPIC for kind in kinds]
-        async with self.session() as session:
-            team = await team_members(session, self.scope)
-        stream = readable_events(self.runtime.broadcast, self.scope, topics, team=team)
         every = self.runtime.settings.credential_check_seconds
+        team = await LiveTeam(self.session, self.scope, every).fresh()
+        stream = readable_events(self.runtime.broadcast, self.scope, topics, team=team)
         async for event in rechecked(stream, self.reauthenticate, every):
             self._forget_reads()
             # The topic picks the payload class (codec.decode): the narrowing always holds.

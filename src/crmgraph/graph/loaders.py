@@ -1,6 +1,8 @@
 """Per-request loaders over the GraphStore port's questions (a request's RequestGraph,
 crmgraph.graph.read_your_writes): every account a request level asks about goes into one
-graph query (one per question and level, never one per account)."""
+graph query (one per question and level, never one per account). Accounts a caller may not
+read are left out by the account loaders these ids go through; the sum of deal values keeps
+to the deals the caller may read in the graph's statement itself."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from functools import cached_property
 from typing import TypeVar
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crmgraph.db.scoping import Scope, limited_reads, team_members
 from crmgraph.graph.port import GraphReader, Ranked, Related
 from crmgraph.loaders.base import Loader
 
@@ -17,9 +22,15 @@ V = TypeVar("V")
 
 
 class GraphLoaders:
-    def __init__(self, graph: GraphReader, tenant: str) -> None:
+    """scope: the caller; sessions read its team when its deal sums must keep to it."""
+
+    def __init__(
+        self, graph: GraphReader, scope: Scope, sessions: Callable[[], AsyncSession]
+    ) -> None:
         self._graph = graph
-        self._tenant = tenant
+        self._scope = scope
+        self._tenant = scope.tenant_id
+        self._sessions = sessions
 
     def _over(
         self, ask: Callable[[str, Sequence[UUID]], Awaitable[dict[UUID, V]]], absent: V
@@ -53,6 +64,12 @@ class GraphLoaders:
     @cached_property
     def rolled_up_deal_value(self) -> Loader[UUID, Decimal]:
         async def ask(tenant: str, ids: Sequence[UUID]) -> dict[UUID, Decimal]:
-            return await self._graph.deal_value_rollup(tenant, ids, include_descendants=True)
+            team: frozenset[UUID] = frozenset()
+            if "deals" in limited_reads(self._scope):
+                async with self._sessions() as session:
+                    team = await team_members(session, self._scope)
+            return await self._graph.deal_value_rollup(
+                tenant, ids, include_descendants=True, reader=self._scope, team=team
+            )
 
         return self._over(ask, Decimal(0))

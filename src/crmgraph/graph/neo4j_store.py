@@ -9,7 +9,7 @@ tenant at every node it matches; edges are only ever written between nodes of on
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, LiteralString
@@ -19,6 +19,7 @@ from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase, Record
 from neo4j.exceptions import ServiceUnavailable as DriverUnavailable
 from neo4j.exceptions import SessionExpired
 
+from crmgraph.db.scoping import Scope, readable_owners
 from crmgraph.domain.attribution import Journey
 from crmgraph.domain.customer_journey import JourneyStep, check_subject
 from crmgraph.errors import DomainError, ErrorCode, ServiceUnavailable
@@ -59,9 +60,14 @@ CYCLE = (
 
 
 def _rollup(depth: int) -> LiteralString:
+    """$owners: the ids of the users whose deals the caller may read, null for all
+    (crmgraph.db.scoping.readable_owners: owner_filter's rule, matched on OWNS edges here;
+    a deal whose owner's node is missing is no one's, as a deal without an owner)."""
     return (f"UNWIND $ids AS id MATCH {ACCOUNT} "
             f"OPTIONAL MATCH (n)-[:PARENT_OF*0..{depth}]->(:Account)<-[:FOR_ACCOUNT]-(d:Deal) "
-            "WHERE d.status = 'ACTIVE' RETURN id, sum(d.value_cents) AS cents")  # fmt: skip
+            "WHERE d.status = 'ACTIVE' AND ($owners IS NULL OR EXISTS { "
+            "MATCH (o:User {tenant_id: $tenant})-[:OWNS]->(d) WHERE o.id IN $owners }) "
+            "RETURN id, sum(d.value_cents) AS cents")  # fmt: skip
 
 
 CENT = Decimal("0.01")
@@ -162,10 +168,18 @@ class Neo4jGraphStore:
         return bool(records[0]["cycle"])
 
     async def deal_value_rollup(
-        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool
-    ) -> dict[UUID, Decimal]:
+        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool,
+        reader: Scope | None = None, team: Collection[UUID] = (),
+    ) -> dict[UUID, Decimal]:  # fmt: skip
+        """Filtered by owner in Cypher (_rollup's $owners), not afterwards: a sum cannot be
+        taken apart once the server has added it up."""
         found = {i: CENT * 0 for i in ids}
-        for r in await self._pairs("deal_value_rollup", ROLLUP[include_descendants], tenant, ids):
+        owners = readable_owners(tenant if reader is None else reader, "deals", team)
+        once = [str(i) for i in dict.fromkeys(ids)]  # a repeated id would be summed twice
+        records = await self._read("deal_value_rollup", ROLLUP[include_descendants], tenant=tenant,
+                                   ids=once, owners=None if owners is None
+                                   else sorted(str(o) for o in owners))  # fmt: skip
+        for r in records:
             found[UUID(r["id"])] = (Decimal(int(r["cents"] or 0)) / 100).quantize(CENT)
         return found
 

@@ -9,13 +9,14 @@ children and relationships by id, ancestors nearest first, descendants by depth 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
+from crmgraph.db.scoping import Scope
 from crmgraph.domain.attribution import Journey
 from crmgraph.domain.customer_journey import JourneyStep
 from crmgraph.graph.model import Changes
@@ -74,10 +75,14 @@ class GraphReader(Protocol):
         ...
 
     async def deal_value_rollup(
-        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool
-    ) -> dict[UUID, Decimal]:
+        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool,
+        reader: Scope | None = None, team: Collection[UUID] = (),
+    ) -> dict[UUID, Decimal]:  # fmt: skip
         """The total value of each account's ACTIVE deals, with those of all its descendants
-        when include_descendants (every id is a key; exact, as the Money columns)."""
+        when include_descendants (every id is a key; exact, as the Money columns). With a
+        reader (a caller) reading deals only at the own or team level, of its deals only (its
+        team's: team, the ids crmgraph.db.scoping.team_members reads), by the rule of
+        crmgraph.db.scoping.owner_filter; without one, of every deal."""
         ...
 
     # --- Marketing journeys (revenue attribution, customer journeys) -----------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -27,6 +27,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from crmgraph.db.scoping import Scope
 from crmgraph.domain.attribution import Journey
 from crmgraph.domain.customer_journey import JourneyStep
 from crmgraph.errors import ServiceUnavailable
@@ -119,12 +120,15 @@ class RequestGraph:
         return await self._answer(tenant, lambda g: g.would_create_cycle(tenant, child, new_parent))
 
     async def deal_value_rollup(
-        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool
-    ) -> dict[UUID, Decimal]:
-        return await self._answer(
-            tenant,
-            lambda g: g.deal_value_rollup(tenant, ids, include_descendants=include_descendants),
-        )
+        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool,
+        reader: Scope | None = None, team: Collection[UUID] = (),
+    ) -> dict[UUID, Decimal]:  # fmt: skip
+        def ask(g: GraphReader) -> Awaitable[dict[UUID, Decimal]]:
+            return g.deal_value_rollup(
+                tenant, ids, include_descendants=include_descendants, reader=reader, team=team
+            )
+
+        return await self._answer(tenant, ask)
 
     async def revenue_journeys(
         self, tenant: str, start: datetime, end: datetime, *, non_converting: bool = False

@@ -7,7 +7,7 @@ for all the accounts asked (PostgreSQL and SQLite alike), counted in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from crmgraph.db import models
 from crmgraph.db.engine import ping as db_ping
-from crmgraph.db.scoping import scoped, tenant_filter
+from crmgraph.db.scoping import Scope, owner_filter, scoped, tenant_filter
 from crmgraph.domain.attribution import Journey
 from crmgraph.domain.customer_journey import JourneyStep
 from crmgraph.graph import sql_customer_journey, sql_journeys
@@ -128,8 +128,10 @@ class SqlGraphStore:
         return any(ranked.account_id == child for ranked in above)
 
     async def deal_value_rollup(
-        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool
-    ) -> dict[UUID, Decimal]:
+        self, tenant: str, ids: Sequence[UUID], *, include_descendants: bool,
+        reader: Scope | None = None, team: Collection[UUID] = (),
+    ) -> dict[UUID, Decimal]:  # fmt: skip
+        """team is not needed: owner_filter reads the reader's team in the statement."""
         d = models.Deal
         found = {i: CENT * 0 for i in ids}
         if include_descendants:
@@ -140,6 +142,7 @@ class SqlGraphStore:
             stmt = select(d.account_id, func.sum(d.value)).where(d.account_id.in_(ids))
             stmt = stmt.group_by(d.account_id)
         stmt = stmt.where(tenant_filter(d, tenant), d.status == "ACTIVE")
+        stmt = stmt.where(*owner_filter(d, tenant if reader is None else reader))
         for root, total in await self._rows("deal_value_rollup", stmt):
             found[root] = Decimal(total or 0).quantize(CENT)
         return found

@@ -25,7 +25,7 @@ from starlette.responses import StreamingResponse
 from crmgraph.auth.recheck import rechecked
 from crmgraph.auth.route_needs import ROUTES
 from crmgraph.db.models import OutboxEvent
-from crmgraph.db.scoping import Scope, team_members, tenant_filter
+from crmgraph.db.scoping import LiveTeam, Scope, tenant_filter
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.events.bus import BusEvent
 from crmgraph.events.envelope import Envelope
@@ -136,8 +136,8 @@ async def feed(
     """Only events the caller's permissions may read (a deal's need deals:read), live or
     replayed: the same filter as the subscriptions."""
     subscribed = asyncio.Event()
-    async with runtime.read_sessions() as session:
-        team = await team_members(session, scope)
+    every = runtime.settings.credential_check_seconds
+    team = await LiveTeam(runtime.read_sessions, scope, every).fresh()
     live = readable_events(runtime.broadcast, scope, TOPICS, ready=subscribed, team=team)
     queue: asyncio.Queue[Event] = asyncio.Queue()
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.db import models
-from crmgraph.db.scoping import Scope, limited_reads, may_read_owner, visible
+from crmgraph.db.scoping import Scope, limited_reads, may_read_owner, readable_owners, visible
 from tests.factories import make_pipeline
 
 TENANT = f"t_owner_{uuid.uuid4().hex[:8]}"
@@ -88,4 +88,9 @@ def test_the_rule_for_a_row_in_hand() -> None:
     assert not may_read_owner(caller("deals:read:own"), "deals", None)
     assert may_read_owner(caller("deals:read"), "deals", CY)
     assert limited_reads(caller("deals:read:own", "contacts:read")) == {"deals"}
+    # the same rule as a set, for a store matching owners itself (Neo4j)
+    assert readable_owners(caller("deals:read:team"), "deals", team) == {ADA, BOB}
+    assert readable_owners(caller("deals:read:own"), "deals", team) == {ADA}
+    assert readable_owners(caller("deals:read"), "deals", team) is None
+    assert readable_owners(TENANT, "deals") is None
     assert limited_reads(caller("tenant:*")) == frozenset()

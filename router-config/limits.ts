@@ -6,6 +6,7 @@
 // The cost limit is ours: Hive Gateway's `demandControl` prices each subgraph
 // request as it is sent, so the first subgraph has already run when a nested
 // list in another subgraph takes the total over the limit.
+import { readFileSync } from 'node:fs';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -36,63 +37,17 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 /**
- * The most items each list field without a slicing argument returns, keyed `Type.field`.
- * Each is a true bound that the subgraphs enforce: src/crmgraph/domain/bounds.py (refused
- * on write or cut on read), or the maximum page size. tests/unit/test_list_bounds.py checks
- * that every list field of the supergraph is sliced or listed here, and that these numbers
- * are the subgraphs'. Lists of scalars and enums are left out: leaves cost nothing.
+ * The most items each list field without a slicing argument returns, keyed `Type.field`:
+ * list-sizes.json, the one source of list sizes. The subgraphs print the same numbers as
+ * `@listSize(assumedSize:)` into the supergraph (crmgraph.gql.costs), which is what Hive
+ * Router's demand control prices by. Each is a true bound that the subgraphs enforce;
+ * tests/unit/test_list_bounds.py checks that every list field of the supergraph is sliced
+ * or listed there, and that these numbers are the subgraphs'. Lists of scalars and enums
+ * are left out: leaves cost nothing.
  */
-export const LIST_SIZES: Readonly<Record<string, number>> = {
-  'Account.childAccounts': 20,
-  'Account.relationships': 100,
-  'AccountHierarchy.ancestors': 100,
-  'AccountHierarchy.children': 20,
-  'AccountHierarchy.descendants': 100,
-  'AccountHierarchy.relationships': 100,
-  'AttributionInsights.topPerforming': 3,
-  'AutomationRule.actions': 10,
-  'AutomationRule.conditions': 10,
-  'Communication.participants': 50,
-  'Contact.touchpoints': 100,
-  'CustomerHealth.components': 4,
-  'CustomerHealth.opportunities': 2,
-  'CustomerHealth.riskFactors': 6,
-  'CustomerHealth.trend': 24,
-  'CustomerOverview.activities': MAX_PAGE_SIZE,
-  'CustomerOverview.deals': MAX_PAGE_SIZE,
-  'DashboardData.widgets': 8,
-  'DashboardWidget.series': 20,
-  'Deal.stageHistory': 100,
-  'Event.attendees': 50,
-  'ForecastBucket.categories': 4,
-  'ForecastData.buckets': 12,
-  'HealthComponent.factors': 4,
-  'Lead.scoringHistory': 100,
-  'Lead.touchpoints': 100,
-  'LeadScore.adjustments': 20,
-  'LeadScore.breakdown': 3,
-  'LeadScore.keyFactors': 5,
-  'LeadScore.scoringFactors': 20,
-  'LeadScoreComponent.factors': 15,
-  'LeadScoreHistory.scoringFactors': 20,
-  'LeadScoringRule.bands': 10,
-  'LeadScoringRule.matches': 10,
-  'LeadScoringRules.rules': 15,
-  'Pipeline.stages': 20,
-  'PipelineBreakdown.stageMetrics': 20,
-  'PipelineAnalytics.stages': 20,
-  'PipelineStage.automationRules': 10,
-  'Query.activityTimeline': MAX_PAGE_SIZE,
-  'Query.apiKeys': 100,
-  'Query.pipelines': 20,
-  'Query.searchContacts': MAX_PAGE_SIZE,
-  'Query.webhookSubscriptions': 100,
-  'RevenueAttribution.attribution': 100,
-  'SalesReport.pipelineBreakdown': 20,
-  'SalesReport.topPerformers': 10,
-  'WinProbability.riskFactors': 5,
-  'WinProbability.successIndicators': 3,
-};
+export const LIST_SIZES: Readonly<Record<string, number>> = JSON.parse(
+  readFileSync(new URL('./list-sizes.json', import.meta.url), 'utf8'),
+).lists;
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */
 const SLICING_ARGUMENTS = ['first', 'last', 'pagination'];

@@ -15,20 +15,27 @@ import {
   getNamedType,
   getNullableType,
   GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isInputObjectType,
   isCompositeType,
   isInterfaceType,
   isListType,
   isObjectType,
   Kind,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
+  type GraphQLInputType,
   type GraphQLSchema,
+  type SelectionNode,
   type SelectionSetNode,
   type ValidationContext,
+  valueFromAST,
 } from 'graphql';
-import { getArgumentValues } from 'graphql/execution/values.js';
+import { getArgumentValues, getDirectiveValues } from 'graphql/execution/values.js';
 
 /** The page a connection returns without first/last (the subgraphs' DEFAULT_PAGE_SIZE). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -164,7 +171,10 @@ function limitBodySize(limit: number): GatewayPlugin {
  * size is `first`, `last`, `pagination.first` or `pagination.last` (variables are
  * read), else DEFAULT_PAGE_SIZE; any other list's is its bound in LIST_SIZES.
  * Connection, edge and PageInfo wrappers and scalars cost nothing, so
- * `deals(first: 20) { edges { node { id } } }` costs 20.
+ * `deals(first: 20) { edges { node { id } } }` costs 20. Each input object in a
+ * field's arguments costs 1 (`pagination: {first: 20}` adds 1), and a field that
+ * @skip/@include leaves out costs nothing: the rules of Hive Router's demand
+ * control, so both routers price an operation alike (README: Limits).
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -197,13 +207,18 @@ export function operationCost(
           isObjectType(parent) || isInterfaceType(parent)
             ? parent.getFields()[selection.name.value]
             : undefined;
-        if (!field || selection.name.value.startsWith('__')) continue;
+        if (!field || selection.name.value.startsWith('__') || !included(selection, variables)) {
+          continue;
+        }
         const named = getNamedType(field.type);
+        cost += factor * argumentsCost(field, selection, variables);
         const inner = factor * listSize(field, parent, selection, variables);
         if (isCompositeType(named) && !isWrapper(named.name)) cost += inner;
         if (selection.selectionSet && isCompositeType(named)) {
           cost += walk(selection.selectionSet, named, inner, spreading);
         }
+      } else if (!included(selection, variables)) {
+        continue;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition
           ? schema.getType(selection.typeCondition.name.value)
@@ -221,6 +236,44 @@ export function operationCost(
     return cost;
   };
   return walk(operation.selectionSet, root, 1, new Set());
+}
+
+/** Whether @skip/@include keep a selection, by their literal or variable `if`. */
+function included(node: SelectionNode, variables: Record<string, unknown>): boolean {
+  const skip = getDirectiveValues(GraphQLSkipDirective, node, variables);
+  if (skip?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+}
+
+/** 1 for each input object in a field's arguments, nested ones and list items too. */
+function argumentsCost(
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): number {
+  let cost = 0;
+  for (const argument of node.arguments ?? []) {
+    const type = field.args.find((arg) => arg.name === argument.name.value)?.type;
+    if (type) cost += inputCost(valueFromAST(argument.value, type, variables) ?? null, type);
+  }
+  return cost;
+}
+
+function inputCost(value: unknown, type: GraphQLInputType): number {
+  if (value === null || value === undefined) return 0;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    return Array.isArray(value)
+      ? value.reduce((sum: number, item) => sum + inputCost(item, nullable.ofType), 0)
+      : 0;
+  }
+  if (!isInputObjectType(nullable) || typeof value !== 'object') return 0;
+  const fields = nullable.getFields();
+  let cost = 1;
+  for (const [name, item] of Object.entries(value as Record<string, unknown>)) {
+    if (fields[name]) cost += inputCost(item, fields[name].type);
+  }
+  return cost;
 }
 
 const isWrapper = (typeName: string): boolean =>

@@ -6,6 +6,7 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
 COPY subgraphs ./subgraphs
 COPY router-config/rate-limit.lua ./router-config/rate-limit.lua
+COPY router-config/list-sizes.json ./router-config/list-sizes.json
 RUN pip install . && useradd --system --home /app crmgraph
 USER crmgraph
 # Listen on all interfaces inside the container; compose publishes only the router and REST.

@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse } from 'graphql';
+import { Kind, parse } from 'graphql';
 import { composeServices } from '@theguild/federation-composition';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +34,54 @@ export const SUBGRAPHS = [
 export function subgraphUrl(name, port, env = process.env) {
   const override = env[`CRMGRAPH_${name.toUpperCase()}_URL`];
   return override && override.trim() ? override.trim() : `http://127.0.0.1:${port}/graphql`;
+}
+
+// The subgraphs size a connection by `pagination.first` too (crmgraph.gql.costs), a path into
+// an input argument that Hive Router's demand control reads, but this composition refuses
+// (LIST_SIZE_INVALID_SLICING_ARGUMENT): composed without such paths, which are put back
+// into the supergraph's @listSize afterwards. `nested` maps `Type.field` to the full list.
+export function withoutNestedSlicing(typeDefs, nested) {
+  const definitions = typeDefs.definitions.map((type) => {
+    if (!type.fields || !type.name) return type;
+    const fields = type.fields.map((field) => {
+      const directives = (field.directives ?? []).map((directive) => {
+        if (directive.name.value !== 'listSize') return directive;
+        const args = directive.arguments.map((arg) => {
+          if (arg.name.value !== 'slicingArguments' || arg.value.kind !== Kind.LIST) return arg;
+          const all = arg.value.values.map((v) => v.value);
+          if (!all.some((path) => path.includes('.'))) return arg;
+          nested.set(`${type.name.value}.${field.name.value}`, all);
+          const values = arg.value.values.filter((v) => !v.value.includes('.'));
+          return { ...arg, value: { ...arg.value, values } };
+        });
+        return { ...directive, arguments: args };
+      });
+      return { ...field, directives };
+    });
+    return { ...type, fields };
+  });
+  return { ...typeDefs, definitions };
+}
+
+export function withNestedSlicing(supergraph, nested) {
+  let sdl = supergraph;
+  for (const [coordinate, paths] of nested) {
+    const [type, field] = coordinate.split('.');
+    const typeStart = sdl.search(new RegExp(`^(type|interface) ${type}\\b`, 'm'));
+    const fieldAt = typeStart < 0 ? -1 : sdl.indexOf(`\n  ${field}`, typeStart);
+    const fieldRe = new RegExp(`^  ${field}[(:]`);
+    if (fieldAt < 0 || !fieldRe.test(sdl.slice(fieldAt + 1))) {
+      throw new Error(`compose: ${coordinate} not found in the supergraph`);
+    }
+    const next = sdl.slice(fieldAt + 1).search(/\n  [A-Za-z_]\w*[(:]|\n}/) + fieldAt + 1;
+    const directive = sdl.indexOf('@listSize(', fieldAt);
+    const list = directive < 0 ? -1 : sdl.indexOf('slicingArguments: [', directive);
+    if (list < 0 || list > next) throw new Error(`compose: ${coordinate} lost its @listSize`);
+    const end = sdl.indexOf(']', list);
+    const printed = `slicingArguments: [${paths.map((p) => JSON.stringify(p)).join(', ')}`;
+    sdl = sdl.slice(0, list) + printed + sdl.slice(end);
+  }
+  return sdl;
 }
 
 function fail(lines) {
@@ -74,11 +122,12 @@ function main() {
 
   const services = [];
   const parseErrors = [];
+  const nested = new Map();
   for (const { name, port } of SUBGRAPHS) {
     const file = resolve(schemaDir, `${name}.graphql`);
     const sdl = readFileSync(file, 'utf8');
     try {
-      services.push({ name, url: subgraphUrl(name, port), typeDefs: parse(sdl) });
+      services.push({ name, url: subgraphUrl(name, port), typeDefs: withoutNestedSlicing(parse(sdl), nested) });
     } catch (err) {
       parseErrors.push(`  [${name}] ${file}: ${err.message}`);
     }
@@ -101,7 +150,7 @@ function main() {
     fail(lines);
   }
 
-  const output = result.supergraphSdl.replace(/\s*$/, '') + '\n';
+  const output = withNestedSlicing(result.supergraphSdl, nested).replace(/\s*$/, '') + '\n';
 
   if (args.check) {
     const current = existsSync(outPath) ? readFileSync(outPath, 'utf8') : null;

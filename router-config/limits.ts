@@ -6,6 +6,7 @@
 // The cost limit is ours: Hive Gateway's `demandControl` prices each subgraph
 // request as it is sent, so the first subgraph has already run when a nested
 // list in another subgraph takes the total over the limit.
+import { readFileSync } from 'node:fs';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -14,20 +15,27 @@ import {
   getNamedType,
   getNullableType,
   GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isInputObjectType,
   isCompositeType,
   isInterfaceType,
   isListType,
   isObjectType,
   Kind,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
+  type GraphQLInputType,
   type GraphQLSchema,
+  type SelectionNode,
   type SelectionSetNode,
   type ValidationContext,
+  valueFromAST,
 } from 'graphql';
-import { getArgumentValues } from 'graphql/execution/values.js';
+import { getArgumentValues, getDirectiveValues } from 'graphql/execution/values.js';
 
 /** The page a connection returns without first/last (the subgraphs' DEFAULT_PAGE_SIZE). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -36,63 +44,17 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 /**
- * The most items each list field without a slicing argument returns, keyed `Type.field`.
- * Each is a true bound that the subgraphs enforce: src/crmgraph/domain/bounds.py (refused
- * on write or cut on read), or the maximum page size. tests/unit/test_list_bounds.py checks
- * that every list field of the supergraph is sliced or listed here, and that these numbers
- * are the subgraphs'. Lists of scalars and enums are left out: leaves cost nothing.
+ * The most items each list field without a slicing argument returns, keyed `Type.field`:
+ * list-sizes.json, the one source of list sizes. The subgraphs print the same numbers as
+ * `@listSize(assumedSize:)` into the supergraph (crmgraph.gql.costs), which is what Hive
+ * Router's demand control prices by. Each is a true bound that the subgraphs enforce;
+ * tests/unit/test_list_bounds.py checks that every list field of the supergraph is sliced
+ * or listed there, and that these numbers are the subgraphs'. Lists of scalars and enums
+ * are left out: leaves cost nothing.
  */
-export const LIST_SIZES: Readonly<Record<string, number>> = {
-  'Account.childAccounts': 20,
-  'Account.relationships': 100,
-  'AccountHierarchy.ancestors': 100,
-  'AccountHierarchy.children': 20,
-  'AccountHierarchy.descendants': 100,
-  'AccountHierarchy.relationships': 100,
-  'AttributionInsights.topPerforming': 3,
-  'AutomationRule.actions': 10,
-  'AutomationRule.conditions': 10,
-  'Communication.participants': 50,
-  'Contact.touchpoints': 100,
-  'CustomerHealth.components': 4,
-  'CustomerHealth.opportunities': 2,
-  'CustomerHealth.riskFactors': 6,
-  'CustomerHealth.trend': 24,
-  'CustomerOverview.activities': MAX_PAGE_SIZE,
-  'CustomerOverview.deals': MAX_PAGE_SIZE,
-  'DashboardData.widgets': 8,
-  'DashboardWidget.series': 20,
-  'Deal.stageHistory': 100,
-  'Event.attendees': 50,
-  'ForecastBucket.categories': 4,
-  'ForecastData.buckets': 12,
-  'HealthComponent.factors': 4,
-  'Lead.scoringHistory': 100,
-  'Lead.touchpoints': 100,
-  'LeadScore.adjustments': 20,
-  'LeadScore.breakdown': 3,
-  'LeadScore.keyFactors': 5,
-  'LeadScore.scoringFactors': 20,
-  'LeadScoreComponent.factors': 15,
-  'LeadScoreHistory.scoringFactors': 20,
-  'LeadScoringRule.bands': 10,
-  'LeadScoringRule.matches': 10,
-  'LeadScoringRules.rules': 15,
-  'Pipeline.stages': 20,
-  'PipelineBreakdown.stageMetrics': 20,
-  'PipelineAnalytics.stages': 20,
-  'PipelineStage.automationRules': 10,
-  'Query.activityTimeline': MAX_PAGE_SIZE,
-  'Query.apiKeys': 100,
-  'Query.pipelines': 20,
-  'Query.searchContacts': MAX_PAGE_SIZE,
-  'Query.webhookSubscriptions': 100,
-  'RevenueAttribution.attribution': 100,
-  'SalesReport.pipelineBreakdown': 20,
-  'SalesReport.topPerformers': 10,
-  'WinProbability.riskFactors': 5,
-  'WinProbability.successIndicators': 3,
-};
+export const LIST_SIZES: Readonly<Record<string, number>> = JSON.parse(
+  readFileSync(new URL('./list-sizes.json', import.meta.url), 'utf8'),
+).lists;
 
 /** Arguments that size a list, as GitHub's `first`/`last` and Apollo's `slicingArguments`. */
 const SLICING_ARGUMENTS = ['first', 'last', 'pagination'];
@@ -209,7 +171,10 @@ function limitBodySize(limit: number): GatewayPlugin {
  * size is `first`, `last`, `pagination.first` or `pagination.last` (variables are
  * read), else DEFAULT_PAGE_SIZE; any other list's is its bound in LIST_SIZES.
  * Connection, edge and PageInfo wrappers and scalars cost nothing, so
- * `deals(first: 20) { edges { node { id } } }` costs 20.
+ * `deals(first: 20) { edges { node { id } } }` costs 20. Each input object in a
+ * field's arguments costs 1 (`pagination: {first: 20}` adds 1), and a field that
+ * @skip/@include leaves out costs nothing: the rules of Hive Router's demand
+ * control, so both routers price an operation alike (README: Limits).
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -242,13 +207,18 @@ export function operationCost(
           isObjectType(parent) || isInterfaceType(parent)
             ? parent.getFields()[selection.name.value]
             : undefined;
-        if (!field || selection.name.value.startsWith('__')) continue;
+        if (!field || selection.name.value.startsWith('__') || !included(selection, variables)) {
+          continue;
+        }
         const named = getNamedType(field.type);
+        cost += factor * argumentsCost(field, selection, variables);
         const inner = factor * listSize(field, parent, selection, variables);
         if (isCompositeType(named) && !isWrapper(named.name)) cost += inner;
         if (selection.selectionSet && isCompositeType(named)) {
           cost += walk(selection.selectionSet, named, inner, spreading);
         }
+      } else if (!included(selection, variables)) {
+        continue;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition
           ? schema.getType(selection.typeCondition.name.value)
@@ -266,6 +236,44 @@ export function operationCost(
     return cost;
   };
   return walk(operation.selectionSet, root, 1, new Set());
+}
+
+/** Whether @skip/@include keep a selection, by their literal or variable `if`. */
+function included(node: SelectionNode, variables: Record<string, unknown>): boolean {
+  const skip = getDirectiveValues(GraphQLSkipDirective, node, variables);
+  if (skip?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+}
+
+/** 1 for each input object in a field's arguments, nested ones and list items too. */
+function argumentsCost(
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): number {
+  let cost = 0;
+  for (const argument of node.arguments ?? []) {
+    const type = field.args.find((arg) => arg.name === argument.name.value)?.type;
+    if (type) cost += inputCost(valueFromAST(argument.value, type, variables) ?? null, type);
+  }
+  return cost;
+}
+
+function inputCost(value: unknown, type: GraphQLInputType): number {
+  if (value === null || value === undefined) return 0;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    return Array.isArray(value)
+      ? value.reduce((sum: number, item) => sum + inputCost(item, nullable.ofType), 0)
+      : 0;
+  }
+  if (!isInputObjectType(nullable) || typeof value !== 'object') return 0;
+  const fields = nullable.getFields();
+  let cost = 1;
+  for (const [name, item] of Object.entries(value as Record<string, unknown>)) {
+    if (fields[name]) cost += inputCost(item, fields[name].type);
+  }
+  return cost;
 }
 
 const isWrapper = (typeName: string): boolean =>

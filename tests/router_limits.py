@@ -1,11 +1,13 @@
-"""The router's cost table (LIST_SIZES and the page sizes of router-config/limits.ts), read
-from its source so tests price lists exactly as the router does."""
+"""The router's cost table (router-config/list-sizes.json and the page sizes of
+router-config/limits.ts), read from its source so tests price lists exactly as the router does."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
 from pathlib import Path
+
+from crmgraph.gql.costs import list_sizes
 
 LIMITS_TS = Path(__file__).resolve().parents[1] / "router-config" / "limits.ts"
 
@@ -19,10 +21,6 @@ def ts_constant(name: str) -> int:
 
 @cache
 def declared_sizes() -> dict[str, int]:
-    """LIST_SIZES of limits.ts: `Type.field` -> the size the router prices that list by."""
-    body = re.search(r"export const LIST_SIZES\b[^{]*\{(.*?)\n\};", LIMITS_TS.read_text(), re.S)
-    assert body is not None, "limits.ts has no LIST_SIZES table"
-    sizes = {}
-    for key, value in re.findall(r"^\s*'([\w.]+)':\s*(\w+),", body.group(1), re.M):
-        sizes[key] = int(value) if value.isdigit() else ts_constant(value)
-    return sizes
+    """list-sizes.json, limits.ts's LIST_SIZES: `Type.field` -> the size the routers price
+    that list by."""
+    return list_sizes()

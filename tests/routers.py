@@ -38,8 +38,10 @@ def router_env(stack: Stack, **env: str) -> dict[str, str]:
 class Router:
     """One router process, and the coprocessor it calls (native only)."""
 
-    def __init__(self, stack: Stack, port: int, name: str, env: Mapping[str, str]) -> None:
-        """env: the router's whole environment (tests build it from the stack's)."""
+    def __init__(self, stack: Stack, port: int, name: str, env: Mapping[str, str],
+                 kind: str = ROUTER_KIND) -> None:  # fmt: skip
+        """env: the router's whole environment (tests build it from the stack's); kind:
+        hive-gateway or hive-router, the stack's unless a test compares the two."""
         self.log_path = stack.workdir / f"{name}.log"
         self.port = port
         self.name = name
@@ -48,7 +50,7 @@ class Router:
         log = self.log_path.open("wb")
         self.coprocessor: subprocess.Popen[bytes] | None = None
         self.socket: Path | None = None
-        if ROUTER_KIND == "hive-router":
+        if kind == "hive-router":
             # A unix socket path must be short (108 bytes): not under the test's workdir.
             self.socket = socket = Path(f"/tmp/crmgraph-coproc-{os.getpid()}-{port}.sock")
             env["CRMGRAPH_COPROCESSOR_SOCKET"] = str(socket)
@@ -101,10 +103,11 @@ class Router:
 
 
 @contextmanager
-def extra_router(stack: Stack, env: Mapping[str, str], name: str) -> Iterator[str]:
-    """A router started with env (the whole environment), stopped on exit; yields its
-    /graphql URL."""
-    router = Router(stack, free_port(), name, env)
+def extra_router(stack: Stack, env: Mapping[str, str], name: str,
+                 kind: str = ROUTER_KIND) -> Iterator[str]:  # fmt: skip
+    """A router of kind (the stack's by default) started with env (the whole environment),
+    stopped on exit; yields its /graphql URL."""
+    router = Router(stack, free_port(), name, env, kind)
     try:
         router.wait_ready()
         yield router.url

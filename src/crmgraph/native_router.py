@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from crmgraph.db.pagination import DEFAULT_PAGE_SIZE
+
 #: The pinned release: the newest whose locked build works with this machine's rustc (1.95).
 VERSION = "0.2.0"
 #: Where `make hive-router` installs it: one directory per version, outside the repository.
@@ -60,6 +62,7 @@ DEFAULT_LIMITS = {
     "CRMGRAPH_MAX_DEPTH": 12,
     "CRMGRAPH_MAX_ALIASES": 30,
     "CRMGRAPH_MAX_TOKENS": 2000,
+    "CRMGRAPH_MAX_COST": 8000,
     "CRMGRAPH_MAX_BODY_BYTES": 1_000_000,
 }
 
@@ -183,6 +186,7 @@ def router_config(
             "max_tokens": {"n": _positive(env, "CRMGRAPH_MAX_TOKENS")},
             "max_request_body_size": f"{_positive(env, 'CRMGRAPH_MAX_BODY_BYTES')}B",
         },
+        "demand_control": demand_control(_positive(env, "CRMGRAPH_MAX_COST")),
         "introspection": _flag(env, "CRMGRAPH_INTROSPECTION", True),
         "laboratory": {"enabled": True},
         "subscriptions": {"enabled": True, "websocket": {"all": {"path": "/graphql"}}},
@@ -198,6 +202,24 @@ def router_config(
             for name in RATE_LIMIT_HEADERS
         ]
     return config
+
+
+def demand_control(max_cost: int) -> dict[str, Any]:
+    """The cost limit: 0.2.0's demand control prices by the supergraph's @listSize and @cost
+    (crmgraph.gql.costs, from router-config/list-sizes.json, as limits.ts does). A connection
+    without first/last/pagination is a default page, as in limits.ts; the same number is what
+    0.2.0 takes for the entities of each `_entities` fetch (README: Limits)."""
+    return {
+        "enabled": True,
+        "operation_cost": {
+            "max": max_cost,
+            "mode": "enforce",
+            # Hive Gateway puts both in the refusal's extensions.cost; 0.2.0 cannot.
+            "expose_headers": {"estimated": True, "max": True},
+        },
+        "default_list_size": {"all": DEFAULT_PAGE_SIZE},
+        "subgraphs_budget": {"mode": "measure"},
+    }
 
 
 def coprocessor(socket: Path) -> dict[str, Any]:

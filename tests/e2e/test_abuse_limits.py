@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_deals_api import GET_DEALS_WITH_COMPLEX_FILTER
-from tests.routers import extra_router, per_router
+from tests.routers import NATIVE, extra_router, per_router
 from tests.stack import Stack
 
 # 004's "AccountHierarchyWithDeals", unchanged: 10 levels deep, under the limit of 12.
@@ -49,6 +49,34 @@ def refused(stack: Stack, query: str, variables: dict[str, Any] | None = None, *
 
 def codes(errors: list[dict[str, Any]]) -> list[str]:
     return [e["extensions"]["code"] for e in errors]
+
+
+def priced(
+    stack: Stack, query: str, variables: dict[str, Any] | None = None, **kw: Any
+) -> tuple[str, int | None]:
+    """("refused", the estimate) when the router refused the operation for its cost before any
+    subgraph ran, else ("ran", the estimate when the router tells it): Hive Gateway states it
+    in a refusal's `extensions.cost`, Hive Router in `X-Cost-Estimated` on every answer."""
+    requests = dict(stack.requests)
+    with stack.counting_statements() as statements:
+        response = stack.graphql(query, variables, **kw)
+    body = response.json()
+    native = response.headers.get("x-cost-estimated")
+    if "COST_ESTIMATED_TOO_EXPENSIVE" not in codes(body.get("errors", [])):
+        assert "errors" not in body, body
+        return "ran", per_router(None, native and int(native))
+    assert stack.requests == requests and statements[0] == 0
+    assert body.get("data") is None and codes(body["errors"]) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    error = body["errors"][0]
+    headers = response.headers
+    native_cost = NATIVE and {"estimated": int(native), "max": int(headers["x-cost-max"])}
+    cost = native_cost or error["extensions"]["cost"]
+    assert cost["max"] == 8000
+    assert error["message"] == per_router(
+        f"Query cost {cost['estimated']} exceeds the maximum of 8000",
+        "Operation estimated cost exceeds max cost",
+    )
+    return "refused", int(cost["estimated"])
 
 
 def test_query_deeper_than_the_limit_is_refused_before_any_subgraph_runs(
@@ -100,43 +128,47 @@ def test_lists_in_lists_over_the_cost_limit_are_refused(stack: Stack, tenant: st
     query = """{ deals(first: 100) { edges { node { title
         activities(first: 100) { edges { node { ... on Task { title } } } } } } } }"""
 
-    errors = refused(stack, query, tenant=tenant)
-
-    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
-    assert errors[0]["extensions"]["cost"] == {"estimated": 10100, "max": 8000}
+    # Hive Router prices each deal's activities (another subgraph) as 20 deals' worth
+    # (README: Limits): 100 + 20 x (1 + 100), under the limit.
+    assert priced(stack, query, tenant=tenant) == per_router(
+        ("refused", 100 + 100 * 100), ("ran", 100 + 20 * (1 + 100))
+    )
 
 
 def test_cost_reads_page_sizes_from_variables_and_pagination(stack: Stack, tenant: str) -> None:
     query = """query($n: Int) { contacts(pagination: {first: $n}) { edges { node {
         deals(first: $n) { edges { node { title } } } } } } }"""
 
-    errors = refused(stack, query, {"n": 90}, tenant=tenant)
-    accepted = stack.graphql(query, {"n": 80}, tenant=tenant).json()
-
-    assert errors[0]["extensions"]["cost"] == {"estimated": 90 + 90 * 90, "max": 8000}
-    assert accepted == {"data": {"contacts": {"edges": []}}}
+    # The pagination input object costs 1.
+    assert priced(stack, query, {"n": 90}, tenant=tenant) == per_router(
+        ("refused", 1 + 90 + 90 * 90), ("ran", 1 + 90 + 20 * (1 + 90))
+    )
+    assert priced(stack, query, {"n": 80}, tenant=tenant) == per_router(
+        ("ran", None), ("ran", 1 + 80 + 20 * (1 + 80))
+    )
+    assert stack.graphql(query, {"n": 80}, tenant=tenant).json() == {
+        "data": {"contacts": {"edges": []}}
+    }
 
 
 def test_missing_page_size_costs_the_default_page(stack: Stack, tenant: str) -> None:
-    # 20 contacts x 20 deals x 20 activities, each list without first.
+    # 20 contacts x 20 deals x 20 activities, each list without first; with Hive Router each
+    # subgraph's part is priced for 20 parents (README: Limits).
     query = """{ contacts { edges { node { deals { edges { node {
         activities { edges { node { __typename } } } } } } } } } }"""
 
-    errors = refused(stack, query, tenant=tenant)
-
-    assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 8000
+    assert priced(stack, query, tenant=tenant) == per_router(
+        ("refused", 20 + 400 + 8000), ("ran", 20 + 20 * (1 + 20) + 20 * (1 + 20))
+    )
 
 
 def test_plain_lists_cost_their_declared_bound_at_every_level(stack: Stack, tenant: str) -> None:
-    # 20 pipelines x 20 stages x 10 rules x 10 conditions (limits.ts LIST_SIZES).
+    # 20 pipelines x 20 stages x 10 rules x 10 conditions (router-config/list-sizes.json).
     values = "{ pipelines { stages { automationRules { conditions { field } } } } }"
     rules = "{ pipelines { id stages { id automationRules { trigger } } } }"
 
-    errors = refused(stack, values, tenant=tenant)
-    body = stack.graphql(rules, tenant=tenant).json()
-
-    assert errors[0]["extensions"]["cost"]["estimated"] == 20 + 400 + 4_000 + 40_000
-    assert body == {"data": {"pipelines": []}}
+    assert priced(stack, values, tenant=tenant) == ("refused", 20 + 400 + 4_000 + 40_000)
+    assert stack.graphql(rules, tenant=tenant).json() == {"data": {"pipelines": []}}
 
 
 # Six fields deep. DealStageChange has no id, yet each stageHistory holds up to 100 moves.
@@ -157,10 +189,7 @@ CHILD_ACCOUNTS_CYCLE = """query($id: ID!) { account(id: $id) { childAccounts { c
 def test_cycle_is_priced_at_every_level(
     stack: Stack, tenant: str, query: str, estimated: int
 ) -> None:
-    errors = refused(stack, query, {"id": str(uuid.uuid4())}, tenant=tenant)
-
-    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
-    assert errors[0]["extensions"]["cost"]["estimated"] == estimated
+    assert priced(stack, query, {"id": str(uuid.uuid4())}, tenant=tenant) == ("refused", estimated)
 
 
 def test_wide_alias_attack_on_a_small_list_is_refused(stack: Stack, tenant: str) -> None:
@@ -168,20 +197,17 @@ def test_wide_alias_attack_on_a_small_list_is_refused(stack: Stack, tenant: str)
     one = "deal(id: $id) { stageHistory { changedBy { id } deal { id } } }"
     query = "query($id: ID!) { " + " ".join(f"a{i}: {one}" for i in range(30)) + " }"
 
-    errors = refused(stack, query, {"id": str(uuid.uuid4())}, tenant=tenant)
-
-    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
-    assert errors[0]["extensions"]["cost"]["estimated"] == 30 * (1 + 100 + 100 + 100)
+    assert priced(stack, query, {"id": str(uuid.uuid4())}, tenant=tenant) == (
+        "refused",
+        30 * (1 + 100 + 100 + 100),
+    )
 
 
 def test_aliases_inside_a_nested_list_multiply_its_size(stack: Stack, tenant: str) -> None:
     aliases = " ".join(f"a{i}: stageHistory {{ newStage }}" for i in range(30))
     query = "{ deals(first: 100) { edges { node { " + aliases + " } } } }"
 
-    errors = refused(stack, query, tenant=tenant)
-
-    assert codes(errors) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
-    assert errors[0]["extensions"]["cost"]["estimated"] == 100 + 30 * 100 * 100
+    assert priced(stack, query, tenant=tenant) == ("refused", 100 + 30 * 100 * 100)
 
 
 def test_too_many_tokens_are_refused(stack: Stack, tenant: str) -> None:

@@ -1,10 +1,12 @@
 """Every list field of the supergraph is priced by the router's cost limit, by a bound the
 subgraphs really enforce: a slicing argument (first/last/pagination), or its entry in
-LIST_SIZES (router-config/limits.ts) equal to the bound in crmgraph.domain.bounds."""
+router-config/list-sizes.json (read by limits.ts, printed into the supergraph as @listSize)
+equal to the bound in crmgraph.domain.bounds."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from graphql import (
     GraphQLInterfaceType,
@@ -15,6 +17,7 @@ from graphql import (
     is_leaf_type,
     is_list_type,
     parse,
+    value_from_ast_untyped,
 )
 
 from crmgraph.config import Settings
@@ -115,6 +118,59 @@ def test_every_declared_size_is_a_list_of_the_supergraph() -> None:
 
 def test_declared_sizes_are_the_bounds_the_subgraphs_enforce() -> None:
     assert declared_sizes() == ENFORCED
+
+
+def directives(name: str, node: Any) -> list[dict[str, Any]]:
+    """The arguments of each `@name` on a supergraph AST node."""
+    return [
+        {arg.name.value: value_from_ast_untyped(arg.value) for arg in d.arguments or ()}
+        for d in node.directives or ()
+        if d.name.value == name
+    ]
+
+
+def test_the_supergraph_carries_every_list_size_for_hive_router() -> None:
+    schema = build_ast_schema(
+        parse((ROOT / "schema" / "supergraph.graphql").read_text()), assume_valid_sdl=True
+    )
+    sized: dict[str, Any] = {}
+    for name, type_ in schema.type_map.items():
+        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType) and type_.ast_node:
+            for field_name, field in type_.fields.items():
+                for found in directives("listSize", field.ast_node):
+                    sized[f"{name}.{field_name}"] = found
+    assumed = {k: v["assumedSize"] for k, v in sized.items() if "assumedSize" in v}
+    sliced = {k: v for k, v in sized.items() if "assumedSize" not in v}
+
+    assert assumed == declared_sizes()
+    assert sized["Query.deals"] == {
+        "requireOneSlicingArgument": False,
+        "slicingArguments": ["pagination.first", "pagination.last", "first", "last"],
+        "sizedFields": ["edges"],
+    }
+    for coordinate, found in sliced.items():
+        type_name, field_name = coordinate.split(".")
+        args = set(schema.type_map[type_name].fields[field_name].args)  # type: ignore[union-attr]
+        assert {path.split(".")[0] for path in found["slicingArguments"]} == args & SLICING
+        assert found["requireOneSlicingArgument"] is False
+    assert len(sliced) == sum(
+        1
+        for t in schema.type_map.values()
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType) and t.ast_node
+        for f in t.fields.values()
+        if SLICING & set(f.args)
+    )
+
+
+def test_connection_wrappers_cost_nothing_in_the_supergraph() -> None:
+    schema = build_ast_schema(
+        parse((ROOT / "schema" / "supergraph.graphql").read_text()), assume_valid_sdl=True
+    )
+    wrappers = [n for n in schema.type_map if n == "PageInfo" or n.endswith(("Connection", "Edge"))]
+    costs = {n: directives("cost", schema.type_map[n].ast_node) for n in wrappers}
+
+    assert len(wrappers) > 3
+    assert costs == {n: [{"weight": 0}] for n in wrappers}
 
 
 def test_connection_default_page_is_the_subgraphs() -> None:

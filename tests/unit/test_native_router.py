@@ -9,6 +9,7 @@ import pytest
 
 from crmgraph import native_router
 from crmgraph.native_router import ConfigError, router_config
+from tests.router_limits import ts_constant
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s" * 40
@@ -56,6 +57,18 @@ def test_limits_come_from_the_same_variables_as_hive_gateways() -> None:
     with pytest.raises(ConfigError, match="CRMGRAPH_MAX_DEPTH"):
         config(CRMGRAPH_MAX_DEPTH="-1")
     assert config(CRMGRAPH_INTROSPECTION="false")["introspection"] is False
+
+
+def test_the_cost_limit_comes_from_max_cost_with_the_default_page() -> None:
+    cost = config(CRMGRAPH_MAX_COST="500")["demand_control"]
+    assert cost["enabled"] is True
+    assert cost["operation_cost"]["max"] == 500
+    assert cost["operation_cost"]["mode"] == "enforce"
+    # A connection without first/last/pagination is priced as a default page, as in limits.ts.
+    assert cost["default_list_size"] == {"all": ts_constant("DEFAULT_PAGE_SIZE")}
+    assert config()["demand_control"]["operation_cost"]["max"] == 8000
+    with pytest.raises(ConfigError, match="CRMGRAPH_MAX_COST"):
+        config(CRMGRAPH_MAX_COST="0")
 
 
 def test_a_cors_wildcard_stands_for_one_host_label() -> None:

@@ -1,7 +1,7 @@
 """The most items each plain (unpaginated) list field of the API returns.
 
-The router's cost limit prices these lists by exactly these numbers (LIST_SIZES in
-router-config/limits.ts; tests/unit/test_list_bounds.py keeps the two equal), so each must
+The routers' cost limits price these lists by exactly these numbers
+(router-config/list-sizes.json; tests/unit/test_list_bounds.py keeps the two equal), so each must
 be a true bound: lists the client writes are refused beyond it (VALIDATION_ERROR), lists of
 rows that grow on their own are cut to it when read. Paginated lists are bounded by
 Settings.max_page_size instead. Nested lists multiply (a pipeline's stages' rules' conditions

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.federation.schema_directives import Cost
 
 from crmgraph.db.models import TenantRow
 from crmgraph.db.pagination import Page, PageArgs
@@ -15,7 +16,14 @@ T = TypeVar("T")
 M = TypeVar("M", bound=TenantRow)
 
 
-@strawberry.federation.type(shareable=True, description="Relay page information.")
+# Connections, their edges and PageInfo only carry a page: the nodes are what the routers'
+# cost limits count (crmgraph.gql.costs, router-config/limits.ts).
+WEIGHTLESS = [Cost(weight=0)]
+
+
+@strawberry.federation.type(
+    shareable=True, description="Relay page information.", directives=WEIGHTLESS
+)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
@@ -23,13 +31,13 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.type
+@strawberry.type(directives=WEIGHTLESS)
 class Edge(Generic[T]):
     node: T
     cursor: str
 
 
-@strawberry.type
+@strawberry.type(directives=WEIGHTLESS)
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo

@@ -15,6 +15,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext
 
 from crmgraph.auth import read_needs
+from crmgraph.gql import costs
 from crmgraph.gql.context import Info
 from crmgraph.gql.errors import DomainErrors, is_unexpected
 from crmgraph.gql.permissions import attach, deny
@@ -102,11 +103,19 @@ def build_schema(
         kwargs["mutation"] = mutation
     if subscription is not None:
         kwargs["subscription"] = subscription
-    schema = SubgraphSchema(
-        query=query,
-        types=list(types),
-        extensions=EXTENSIONS,
-        federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
-        **kwargs,
-    )
+
+    def build() -> SubgraphSchema:
+        return SubgraphSchema(
+            query=query,
+            types=list(types),
+            extensions=EXTENSIONS,
+            federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
+            **kwargs,
+        )
+
+    schema = build()
+    # The list fields are known once Strawberry has resolved every type; built again, the
+    # schema prints their @listSize and links it (crmgraph.gql.costs).
+    if costs.annotate(schema.schema_converter.type_map):
+        schema = build()
     return schema

@@ -409,7 +409,9 @@ def _wait_graphql(url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"{url} did not answer")
 
 
-def _wait(url: str, timeout: float = 60) -> None:
+# Eight Python processes importing at once took over 60 s at load 20-30 (other engineers'
+# tests on the 2 cores); the tests' routers wait 120 s for the same reason.
+def _wait(url: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

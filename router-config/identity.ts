@@ -1,8 +1,12 @@
 // Whom the rate limits count: the verified identity behind a request's credentials, asked of
 // the REST shim's POST /internal/introspect (RFC 7662 in spirit), which verifies them with the
 // same code as the subgraphs: Bearer JWTs and X-API-Key + X-API-Secret against the key table.
-// Answers are cached per credential for a few seconds. A request without credentials counts
-// against its client address; while the shim does not answer, so does every request.
+// Answers are cached per credential for a few seconds and refreshed ahead of expiry in the
+// background (one question per credential at a time), so once a caller has been identified no
+// request of theirs waits for the shim: at every expiry all of them used to (bench/README.md,
+// issue 16's stall). A request without credentials counts against its client address; while
+// the shim does not answer, so does every request whose credentials it has not answered for
+// within the grace period.
 import { createHash } from 'node:crypto';
 
 export const TIERS = ['authenticated_user', 'api_integration', 'premium_integration'] as const;
@@ -23,6 +27,10 @@ export interface IdentityConfig {
   secret: string | undefined;
   /** How long an answer (valid or not) is reused for the same credentials. */
   cacheMs: number;
+  /** From this age on, the first request with the credentials asks again in the background. */
+  refreshMs: number;
+  /** How long past cacheMs an answer is still used while its refresh has not come back. */
+  graceMs: number;
   /** How long the shim is left alone after it did not answer. */
   retryMs: number;
   timeoutMs: number;
@@ -36,7 +44,15 @@ export function identityFromEnv(env: NodeJS.ProcessEnv): IdentityConfig {
   } catch {
     throw new Error(`CRMGRAPH_AUTH_URL must be a URL, got ${JSON.stringify(url)}`);
   }
-  return { url, secret: env.CRMGRAPH_ROUTER_SECRET || undefined, cacheMs: 5000, retryMs: 2000, timeoutMs: 1000 };
+  return {
+    url,
+    secret: env.CRMGRAPH_ROUTER_SECRET || undefined,
+    cacheMs: 5000,
+    refreshMs: 4000,
+    graceMs: 5000,
+    retryMs: 2000,
+    timeoutMs: 1000,
+  };
 }
 
 /** A caller to count, or credentials that did not verify (UNAUTHENTICATED, nothing counted). */
@@ -62,8 +78,16 @@ export function credentialsOf(...sources: Array<Record<string, unknown> | undefi
   return found;
 }
 
+/** An answer asked for at `at`: `value` once the shim gave it; `refreshing` while asked again. */
+interface Entry {
+  at: number;
+  answer: Promise<Identity>;
+  value?: Identity;
+  refreshing: boolean;
+}
+
 export class Identifier {
-  private cache = new Map<string, { expires: number; answer: Promise<Identity> }>();
+  private cache = new Map<string, Entry>();
   private downUntil = 0;
   private warnedAt = 0;
 
@@ -81,20 +105,46 @@ export class Identifier {
     // The address is part of the question: an API key may be limited to some addresses.
     const key = createHash('sha256').update(JSON.stringify([credentials, address ?? null])).digest('base64');
     const cached = this.cache.get(key);
-    if (cached && cached.expires > now) return cached.answer;
+    if (cached) {
+      const age = now - cached.at;
+      if (cached.value && age < this.config.cacheMs + this.config.graceMs) {
+        if (age >= this.config.refreshMs) this.refresh(key, cached, credentials, address);
+        return cached.value;
+      }
+      if (!cached.value && age < this.config.cacheMs) return cached.answer; // asked, not answered yet
+    }
     if (now < this.downUntil) return byAddress;
-    const answer = this.ask(credentials, address).then((identity) => {
-      if (identity) return identity;
-      this.cache.delete(key);
+    const entry: Entry = { at: now, answer: Promise.resolve(byAddress), refreshing: false };
+    entry.answer = this.ask(credentials, address).then((identity) => {
+      if (identity) return (entry.value = identity);
+      if (this.cache.get(key) === entry) this.cache.delete(key);
       this.downUntil = Date.now() + this.config.retryMs;
       return byAddress;
     });
-    this.remember(key, now, answer);
-    return answer;
+    this.remember(key, entry);
+    return entry.answer;
   }
 
-  /** Entries all live cacheMs, so the oldest inserted go first when the cache is full. */
-  private remember(key: string, now: number, answer: Promise<Identity>): void {
+  /**
+   * Asks again for an answer in use, once at a time per credential; requests meanwhile get the
+   * answer in hand. Without a new answer the old one serves until its grace period ends.
+   */
+  private refresh(key: string, entry: Entry, credentials: Credentials, address: string | undefined): void {
+    if (entry.refreshing || Date.now() < this.downUntil) return;
+    entry.refreshing = true;
+    void this.ask(credentials, address).then((identity) => {
+      entry.refreshing = false;
+      if (!identity) {
+        this.downUntil = Date.now() + this.config.retryMs;
+        return;
+      }
+      if (this.cache.get(key) !== entry) return; // evicted meanwhile
+      this.remember(key, { at: Date.now(), answer: Promise.resolve(identity), value: identity, refreshing: false });
+    });
+  }
+
+  /** Entries all live as long, so the oldest (re)inserted go first when the cache is full. */
+  private remember(key: string, entry: Entry): void {
     this.cache.delete(key);
     if (this.cache.size >= MAX_CACHED) {
       for (const old of this.cache.keys()) {
@@ -102,7 +152,7 @@ export class Identifier {
         if (this.cache.size < MAX_CACHED * 0.9) break;
       }
     }
-    this.cache.set(key, { expires: now + this.config.cacheMs, answer });
+    this.cache.set(key, entry);
   }
 
   /** The shim's answer, or null when it did not give one. */

@@ -70,3 +70,17 @@ def test_another_content_type_is_refused_in_the_graphql_error_format(
     answer = to_subgraph(stack, tenant, b"{ __typename }", "text/plain")
     assert answer.status_code == 400
     assert codes(checked(answer)) == ["BAD_REQUEST"]
+
+
+def test_variables_that_do_not_fit_the_schema_are_refused_with_a_code(
+    stack: Stack, tenant: str
+) -> None:
+    """graphql-js's refusals of variables reached clients without extensions.code."""
+    cases = [
+        ("query($v: ID!) { deal(id: $v) { id } }", {"v": None}),
+        ("query($n: Int) { deals(first: $n) { totalCount } }", {"n": 2**31}),
+    ]
+    for query, variables in cases:
+        answer = stack.graphql(query, variables, tenant=tenant)
+        assert answer.status_code == 400, answer.text
+        assert codes(checked(answer)) == ["BAD_USER_INPUT"], answer.text

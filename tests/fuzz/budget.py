@@ -21,3 +21,9 @@ def examples(default: int = DEFAULT_EXAMPLES) -> int:
 def seconds(default: float = DEFAULT_SECONDS) -> float:
     """Wall-clock budget of a run over many operations."""
     return float(os.environ.get("CRMGRAPH_FUZZ_SECONDS", default))
+
+
+def timeout(at_default: float, default_examples: int = DEFAULT_EXAMPLES) -> float:
+    """A test's pytest timeout: what it needs at the default budget, scaled with the budget."""
+    scale = max(1.0, examples(default_examples) / default_examples)
+    return at_default * scale + max(0.0, seconds() - DEFAULT_SECONDS)

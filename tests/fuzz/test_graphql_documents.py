@@ -20,7 +20,7 @@ from tests.stack import Stack
 ROLES = ("tenant_admin", "sales_rep")
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(budget.timeout(900))
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_hostile_documents_get_documented_answers(stack: Stack, tenant: str, shape: str) -> None:
     tokens = {role: stack.token(tenant, roles=(role,)) for role in ROLES}

@@ -115,6 +115,7 @@ def test_malformed_requests_get_documented_refusals(stack: Stack, tenant: str, c
             if case == "slow sender":
                 assert_alive(stack)  # everyone else is served while one client dribbles
             answer = sending.result()
+            print(f"malformed HTTP: {case} to {target.name}: {answer.status} {answer.body[:120]!r}")
             if case == "truncated" and (answer.status, answer.body) in {(0, b""), (400, b"")}:
                 # The sender gave up: its request never reached the API, and the HTTP server
                 # closes without an answer (uvicorn) or with a bare 400 (Node) that no one reads.

@@ -9,7 +9,7 @@ ROUTER := router-config
 SERVICES := scripts/services.sh
 
 .PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports \
-        schema-check lint test test-unit clean
+        schema-check lint test test-unit fuzz clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,15 @@ lint: $(BIN)/.installed  ## ruff and mypy --strict
 
 test: install services lint $(HIVE_ROUTER)  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
+
+# The fuzzers (tests/fuzz and the REST shim's schemathesis run) with a long budget; `make
+# test` runs them with a small one. Larger: CRMGRAPH_FUZZ_EXAMPLES=1000 CRMGRAPH_FUZZ_SECONDS=3600.
+CRMGRAPH_FUZZ_EXAMPLES ?= 200
+CRMGRAPH_FUZZ_SECONDS ?= 900
+fuzz: install services  ## the fuzzers with a long budget (README, Reliability: fuzzing)
+	set -a && eval "$$($(SERVICES) env)" && set +a && \
+	    CRMGRAPH_FUZZ_EXAMPLES=$(CRMGRAPH_FUZZ_EXAMPLES) CRMGRAPH_FUZZ_SECONDS=$(CRMGRAPH_FUZZ_SECONDS) \
+	    $(BIN)/pytest -q -s tests/fuzz tests/e2e/test_openapi_conformance.py
 
 test-unit: $(BIN)/.installed  ## the tests that need no services
 	$(BIN)/pytest -q tests/unit

@@ -8,6 +8,7 @@ import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
 import { SUBGRAPHS } from './compose.mjs';
 import { corsFor, corsOriginsFromEnv, securityHeaders } from './http-security.ts';
 import { csrfPrevention } from './http-security.ts';
+import { errorCodes } from './error-codes.ts';
 import { abuseLimitPlugins, limitsFromEnv } from './limits.ts';
 import { RateLimiter, rateLimitPlugin, rateLimitsFromEnv } from './rate-limit.ts';
 
@@ -146,6 +147,7 @@ export const gatewayConfig = defineConfig({
   plugins: () => [
     securityHeaders,
     csrfPrevention,
+    errorCodes,
     ...abuseLimitPlugins(limits),
     rateLimitPlugin(rateLimiter),
     collectForwardedHeaders,

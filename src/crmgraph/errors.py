@@ -15,6 +15,9 @@ class ErrorCode(StrEnum):
     REQUEST_ENTITY_TOO_LARGE = "REQUEST_ENTITY_TOO_LARGE"
     INTEGRATION_ERROR = "INTEGRATION_ERROR"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # A request that is no GraphQL request at all (not a JSON object, another content type):
+    # the router's code for the same refusal.
+    BAD_REQUEST = "BAD_REQUEST"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -27,6 +30,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.REQUEST_ENTITY_TOO_LARGE: 413,
     ErrorCode.INTEGRATION_ERROR: 502,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
+    ErrorCode.BAD_REQUEST: 400,
 }
 
 

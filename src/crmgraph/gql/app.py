@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
@@ -24,9 +26,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 
-from crmgraph.errors import DomainError
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Context
-from crmgraph.gql.errors import map_error
+from crmgraph.gql.errors import map_error, refusal
 from crmgraph.gql.router_gate import PENDING, RouterOnly, require_router_secret
 from crmgraph.health import status_of
 from crmgraph.runtime import Runtime
@@ -91,6 +93,31 @@ class CrmGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: Schema, runtime: Runtime) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Strawberry answers a request it cannot read (another content type, a body that is
+        # not JSON) in plain text: answer in the GraphQL error format, as the router does.
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as refused:
+            code = ErrorCode.NOT_FOUND if refused.status_code == 404 else ErrorCode.BAD_REQUEST
+            error = DomainError(code, refused.reason)
+            response = JSONResponse(refusal(error), status_code=refused.status_code)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # Strawberry lets a body that is not UTF-8 (json.loads raises UnicodeDecodeError) or
+        # is JSON but not an object (`null`: AttributeError) through as a 500.
+        try:
+            parsed = super().parse_json(data)
+        except ValueError as exc:  # UnicodeDecodeError is one
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return parsed
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than json.dumps on a 50-item page. A str, not bytes:

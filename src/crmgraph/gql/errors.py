@@ -36,6 +36,12 @@ def map_error(error: GraphQLError, *, debug: bool = False) -> GraphQLError:
     return _with(error, message, {"code": ErrorCode.INTERNAL_SERVER_ERROR.value})
 
 
+def refusal(error: DomainError) -> dict[str, object]:
+    """The whole body of a request refused before any operation runs (by the router's secret,
+    or because it is no GraphQL request), in the GraphQL error format."""
+    return {"errors": [{"message": error.message, "extensions": {"code": error.code.value}}]}
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, DomainError | GraphQLError):

@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketClose
 
 from crmgraph.config import MAKE_SECRET, Settings
 from crmgraph.errors import ConfigurationError, DomainError, ErrorCode
+from crmgraph.gql.errors import refusal
 from crmgraph.security_log import security_event
 
 HEADER = "x-router-secret"
@@ -103,8 +104,7 @@ class RouterOnly:
 
 async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
     """401 with the GraphQL error body; on a WebSocket, as the answer to its upgrade."""
-    error = {"message": REFUSED.message, "extensions": {"code": REFUSED.code.value}}
-    response = JSONResponse({"errors": [error]}, status_code=401)
+    response = JSONResponse(refusal(REFUSED), status_code=401)
     if scope["type"] == "http":
         await response(scope, receive, send)
         return

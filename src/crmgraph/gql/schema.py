@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Sequence
+from functools import cached_property
 from typing import Any
 
 import strawberry
@@ -15,12 +16,22 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext
 
 from crmgraph.auth import read_needs
+from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql import costs
 from crmgraph.gql.context import Info
 from crmgraph.gql.errors import DomainErrors, is_unexpected
 from crmgraph.gql.permissions import attach, deny
 
 log = logging.getLogger("crmgraph.gql")
+
+
+def _typename(representation: object) -> str | None:
+    """A representation's `__typename`, None when it is not an object naming a type."""
+    if isinstance(representation, dict):
+        name = representation.get("__typename")
+        return name if isinstance(name, str) else None
+    return None
+
 
 # @theguild/federation-composition (used by the router) accepts federation up to v2.9.
 FEDERATION_VERSION = "2.9"
@@ -37,13 +48,21 @@ class SubgraphSchema(strawberry.federation.Schema):
         time, concurrently per type; the others one by one, as Strawberry does."""
         scope = info.context.scope
         by_type: dict[str, list[int]] = {}
+        results: list[Any] = [None] * len(representations)
         for index, representation in enumerate(representations):
-            by_type.setdefault(str(representation.get("__typename")), []).append(index)  # type: ignore[attr-defined]
+            typename = _typename(representation)
+            if typename is not None and typename in self.entity_types:
+                by_type.setdefault(typename, []).append(index)
+            else:  # that entity's error, as graphql-core reports an Exception in a list
+                results[index] = DomainError(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"this subgraph resolves no entities of type {typename!r}",
+                    field=f"representations.{index}.__typename",
+                )
         for typename in by_type:
             if not read_needs.may_resolve(scope.permissions, typename):
                 wanted = read_needs.ENTITIES.get(typename, "undeclared")
                 deny(scope, (wanted,), f"_entities:{typename}")
-        results: list[Any] = [None] * len(representations)
 
         async def resolve(typename: str, indexes: list[int]) -> None:
             origin = self.schema_converter.type_map[typename].definition.origin  # type: ignore[union-attr]
@@ -70,6 +89,12 @@ class SubgraphSchema(strawberry.federation.Schema):
 
         await asyncio.gather(*(resolve(t, i) for t, i in by_type.items()))
         return results
+
+    @cached_property
+    def entity_types(self) -> frozenset[str]:
+        """The types this subgraph resolves in `_entities` (its `_Entity` union)."""
+        union = self._schema.type_map.get("_Entity")
+        return frozenset(t.name for t in getattr(union, "types", ()))
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

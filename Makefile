@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports \
+.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -67,11 +67,16 @@ schema: install  ## regenerate schema/*.graphql from the code and recompose the 
 	cd $(ROUTER) && node compose.mjs
 
 lint: $(BIN)/.installed  ## ruff and mypy --strict
-	$(BIN)/ruff check src subgraphs tests bench
-	$(BIN)/ruff format --check src subgraphs tests bench
-	$(BIN)/mypy src subgraphs
+	$(BIN)/ruff check src subgraphs tests bench scaleout
+	$(BIN)/ruff format --check src subgraphs tests bench scaleout
+	$(BIN)/mypy src subgraphs scaleout
 
-test: install services lint $(HIVE_ROUTER)  ## start the real services, lint, build the native router once, run every test
+# The scale-out layout's balancer (scaleout/haproxy.py): Debian's package.
+haproxy:
+	command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy)
+
+test: install services lint $(HIVE_ROUTER) haproxy  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
 
 test-unit: $(BIN)/.installed  ## the tests that need no services

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy \
+.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -109,3 +109,6 @@ bench-graph: install services  ## hierarchy of 10,000 accounts, attribution over
 bench-reports: install services  ## forecast, analytics and the sales reports over 200,000 deals, p95 (issue 15)
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)
+
+soak: install services haproxy  ## the scale-out layout under load, sampled each minute (SOAK_ARGS="--minutes 3 --subscribers 50")
+	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python -m scaleout.soak $(SOAK_ARGS)

@@ -48,6 +48,7 @@ class Load:
         self.connected = self.events = self.requests = self.errors = 0
         self._stopping = asyncio.Event()
         self._subscribers: list[asyncio.Task[None]] = []
+        self._sockets: list[websockets.ClientConnection] = []
 
     async def _post(self, query: str, token: str, **variables: Any) -> dict[str, Any] | None:
         """The answer's data, or None (counted as an error)."""
@@ -105,18 +106,17 @@ class Load:
             await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
                 "query": CHANGES, "variables": {"p": self.pipeline}}}))  # fmt: skip
             self.connected += 1
+            self._sockets.append(ws)
             ready.set()
             try:
-                while not self._stopping.is_set():
-                    try:
-                        raw = await asyncio.wait_for(ws.recv(), timeout=1)
-                    except TimeoutError:
-                        continue
-                    message = json.loads(raw)
-                    if message["type"] == "ping":
+                # Until the server closes it, or stop() does.
+                async for raw in ws:
+                    kind = json.loads(raw)["type"]
+                    self.events += kind == "next"
+                    if kind == "ping":
                         await ws.send(json.dumps({"type": "pong"}))
-                    elif message["type"] == "next":
-                        self.events += 1
+            except websockets.ConnectionClosed:
+                pass
             finally:
                 self.connected -= 1
 
@@ -148,5 +148,6 @@ class Load:
         self._stopping.set()
 
     async def close(self) -> None:
+        await asyncio.gather(*(ws.close() for ws in self._sockets), return_exceptions=True)
         await asyncio.gather(*self._subscribers, return_exceptions=True)
         await self.client.aclose()

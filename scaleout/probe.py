@@ -37,32 +37,40 @@ def open_sockets(pid: int) -> int:
     return count
 
 
-async def redis_clients(url: str) -> int:
-    """Connections Redis has open now (CLIENT LIST), this probe's own not counted."""
-    from redis.asyncio import Redis
+class Shared:
+    """Counts of the shared services' connections, through one connection to each held for
+    the whole run (so that a crowded server cannot refuse the probe half way)."""
 
-    client = Redis.from_url(url)
-    try:
-        return len(await client.client_list()) - 1
-    finally:
-        await client.aclose()
+    def __init__(self, redis_url: str, database_url: str) -> None:
+        from redis.asyncio import Redis
+        from sqlalchemy.ext.asyncio import create_async_engine
 
+        self.redis = Redis.from_url(redis_url)
+        # The shared Redis of a development machine serves other runs too: count only the
+        # clients on this run's database number (CLIENT LIST's db field).
+        self.redis_db = int(self.redis.connection_pool.connection_kwargs.get("db") or 0)
+        self.engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
 
-async def postgres_backends(url: str) -> int:
-    """Client backends connected to url's database (pg_stat_activity), this probe's not
-    counted."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
+    async def redis_clients(self) -> int:
+        """Connections to Redis on this run's database number now (CLIENT LIST), this
+        probe's own not counted."""
+        clients = await self.redis.client_list()
+        return sum(int(c.get("db", -1)) == self.redis_db for c in clients) - 1
 
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
+    async def postgres_backends(self) -> int:
+        """Client backends connected to the database (pg_stat_activity), this probe's not
+        counted."""
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
             found = await conn.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                     " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
                 )
             )
-    finally:
-        await engine.dispose()
-    return int(found or 0)
+        return int(found or 0)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()

@@ -55,14 +55,14 @@ async def fresh_database(url: str) -> str:
     return soak_url
 
 
-async def sample(cluster: Cluster, load: Load, env: dict[str, str], started: float) -> Sample:
-    members = [m for m in cluster.members]
+async def sample(cluster: Cluster, load: Load, shared: probe.Shared, started: float) -> Sample:
+    members = cluster.members
     return Sample(
         minute=round((time.monotonic() - started) / 60, 2),
         rss_kb={m.name: probe.rss_kb(m.pid) for m in members},
         sockets={m.name: probe.open_sockets(m.pid) for m in members},
-        redis_clients=await probe.redis_clients(env["REDIS_URL"]),
-        postgres_backends=await probe.postgres_backends(env["DATABASE_URL"]),
+        redis_clients=await shared.redis_clients(),
+        postgres_backends=await shared.postgres_backends(),
         subscribers=load.connected,
         events=load.events,
         requests=load.requests,
@@ -71,6 +71,8 @@ async def sample(cluster: Cluster, load: Load, env: dict[str, str], started: flo
 
 
 async def soak(cluster: Cluster, env: dict[str, str], args: argparse.Namespace) -> list[Sample]:
+    shared = probe.Shared(env["REDIS_URL"], env["DATABASE_URL"])
+    await shared.postgres_backends()  # its connection, before the load takes them all
     load = Load(cluster.address("router"), env["JWT_SECRET"], rate=args.rate)
     await load.prepare()
     await load.subscribe(args.subscribers)
@@ -81,13 +83,22 @@ async def soak(cluster: Cluster, env: dict[str, str], args: argparse.Namespace) 
         for n in range(int(args.minutes * 60 // args.interval) + 1):
             if n:
                 await asyncio.sleep(started + n * args.interval - time.monotonic())
-            samples.append(await sample(cluster, load, env, started))
+            samples.append(await sample(cluster, load, shared, started))
             print(table(samples).splitlines()[-1], file=sys.stderr, flush=True)
     finally:
         load.stop()
         await running
         await load.close()
+        await shared.close()
     return samples
+
+
+def redis_database(url: str, db: int) -> str:
+    """url with its database number set to db (redis://host:port/db)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 def commit() -> str:
@@ -109,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rest", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / ".run" / "soak")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=13,
+        help="the Redis database number the layout uses: its clients are counted",
+    )
     args = parser.parse_args(argv)
     measured, load_before = commit(), os.getloadavg()
     # Fresh secrets for this run unless given (Settings, here and in the servers, read them).
@@ -117,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     env = {
         **os.environ,
         "DATABASE_URL": asyncio.run(fresh_database(os.environ["DATABASE_URL"])),
+        "REDIS_URL": redis_database(os.environ["REDIS_URL"], args.redis_db),
         "CRMGRAPH_RATE_LIMITS_ENABLED": "false",  # one client; the limits are not under test
-        "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "4"),
+        # Small pools: the PostgreSQL a development machine shares (max_connections 100 by
+        # default) has room for the layout's dozen processes.
+        "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "2"),
     }
     layout = Layout(routers=args.routers, processes=args.processes, rest=args.rest,
                     workers=args.workers)  # fmt: skip

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak \
+.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak k8s-check \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -76,7 +76,12 @@ haproxy:
 	command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
 	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy)
 
-test: install services lint $(HIVE_ROUTER) haproxy  ## start the real services, lint, build the native router once, run every test
+# deploy/k8s is current and passes deploy/validate (Go; built once into ~/.cache/crmgraph).
+k8s-check: $(BIN)/.installed
+	$(BIN)/python -m scaleout.manifests --check
+	$(BIN)/python -m scaleout.manifests --validate
+
+test: install services lint $(HIVE_ROUTER) haproxy k8s-check  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
 
 test-unit: $(BIN)/.installed  ## the tests that need no services

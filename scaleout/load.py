@@ -46,6 +46,7 @@ class Load:
         self.stages: list[str] = []
         self.deals: list[str] = []
         self.connected = self.events = self.requests = self.errors = 0
+        self.error_samples: list[str] = []
         self._stopping = asyncio.Event()
         self._subscribers: list[asyncio.Task[None]] = []
         self._sockets: list[websockets.ClientConnection] = []
@@ -59,14 +60,20 @@ class Load:
                 headers={"authorization": f"Bearer {token}"},
             )  # fmt: skip
             body = response.json()
-        except (httpx.HTTPError, ValueError):
-            self.errors += 1
+        except (httpx.HTTPError, ValueError) as exc:
+            self._failed(f"{type(exc).__name__}: {exc}")
             return None
         if response.status_code != 200 or body.get("errors"):
-            self.errors += 1
+            self._failed(f"{response.status_code}: {str(body.get('errors'))[:300]}")
             return None
         data: dict[str, Any] = body["data"]
         return data
+
+    def _failed(self, why: str) -> None:
+        """Counts an error; the first few are kept for the report."""
+        self.errors += 1
+        if len(self.error_samples) < 10:
+            self.error_samples.append(why)
 
     async def prepare(self) -> None:
         """The tenant's pipeline and deals to move."""

@@ -70,7 +70,9 @@ async def sample(cluster: Cluster, load: Load, shared: probe.Shared, started: fl
     )
 
 
-async def soak(cluster: Cluster, env: dict[str, str], args: argparse.Namespace) -> list[Sample]:
+async def soak(
+    cluster: Cluster, env: dict[str, str], args: argparse.Namespace
+) -> tuple[list[Sample], list[str]]:
     shared = probe.Shared(env["REDIS_URL"], env["DATABASE_URL"])
     await shared.postgres_backends()  # its connection, before the load takes them all
     load = Load(cluster.address("router"), env["JWT_SECRET"], rate=args.rate)
@@ -90,7 +92,7 @@ async def soak(cluster: Cluster, env: dict[str, str], args: argparse.Namespace) 
         await running
         await load.close()
         await shared.close()
-    return samples
+    return samples, load.error_samples
 
 
 def redis_database(url: str, db: int) -> str:
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                     workers=args.workers)  # fmt: skip
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     with start(layout, env, args.out / f"{stamp}-layout") as cluster:
-        samples = asyncio.run(soak(cluster, env, args))
+        samples, errors = asyncio.run(soak(cluster, env, args))
     warmup = warmup_samples(args.minutes, args.interval)
     failed = failures(samples, warmup)
     report: dict[str, Any] = {
@@ -155,12 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         "warmup_samples": warmup,
         "samples": [s.row() for s in samples],
         "failures": failed,
+        "first_errors": errors,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{stamp}-{measured}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(table(samples))
-    print(f"warm-up: {warmup} sample(s); report: {path}")
+    print(f"warm-up: {warmup} interval(s); report: {path}")
+    print("".join(f"error: {e}\n" for e in errors), end="")
     print("\n".join(failed) if failed else "flat: no memory or connection growth after warm-up")
     return 1 if failed else 0
 

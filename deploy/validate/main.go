@@ -51,36 +51,39 @@ func (m *manifests) decode(file string, doc []byte) {
 		m.fail("%s: %v", file, err)
 		return
 	}
-	switch head.APIVersion + " " + head.Kind {
-	case "apps/v1 Deployment":
-		add(m, file, doc, &m.deployments)
-	case "v1 Service":
-		add(m, file, doc, &m.services)
-	case "autoscaling/v2 HorizontalPodAutoscaler":
-		add(m, file, doc, &m.hpas)
-	case "policy/v1 PodDisruptionBudget":
-		add(m, file, doc, &m.pdbs)
-	case "batch/v1 Job":
-		add(m, file, doc, &m.jobs)
-	case "v1 ConfigMap":
-		add(m, file, doc, &m.configMaps)
-	case "v1 Namespace":
-		add(m, file, doc, &m.namespaces)
-	case "v1 Secret":
+	kind := head.APIVersion + " " + head.Kind
+	if decode, known := m.decoders()[kind]; known {
+		decode(file, doc)
+	} else if kind == "v1 Secret" {
 		m.fail("%s: a Secret with values is checked in; reference one created out of band", file)
-	default:
-		m.fail("%s: unexpected kind %s %s", file, head.APIVersion, head.Kind)
+	} else {
+		m.fail("%s: unexpected kind %s", file, kind)
 	}
 }
 
-// add decodes doc strictly into the list's type and appends it, or records why not.
-func add[T any](m *manifests, file string, doc []byte, list *[]T) {
-	var v T
-	if err := yaml.UnmarshalStrict(doc, &v); err != nil {
-		m.fail("%s: %T: %v", file, v, err)
-		return
+// decoders: for each kind the manifests may hold, what decodes a document of it.
+func (m *manifests) decoders() map[string]func(string, []byte) {
+	return map[string]func(string, []byte){
+		"apps/v1 Deployment":                     adder(m, &m.deployments),
+		"v1 Service":                             adder(m, &m.services),
+		"autoscaling/v2 HorizontalPodAutoscaler": adder(m, &m.hpas),
+		"policy/v1 PodDisruptionBudget":          adder(m, &m.pdbs),
+		"batch/v1 Job":                           adder(m, &m.jobs),
+		"v1 ConfigMap":                           adder(m, &m.configMaps),
+		"v1 Namespace":                           adder(m, &m.namespaces),
 	}
-	*list = append(*list, v)
+}
+
+// adder decodes a document strictly into the list's type and appends it, or records why not.
+func adder[T any](m *manifests, list *[]T) func(string, []byte) {
+	return func(file string, doc []byte) {
+		var v T
+		if err := yaml.UnmarshalStrict(doc, &v); err != nil {
+			m.fail("%s: %T: %v", file, v, err)
+			return
+		}
+		*list = append(*list, v)
+	}
 }
 
 func (m *manifests) checkPod(owner string, pod corev1.PodSpec) {

@@ -131,6 +131,7 @@ class Cluster:
             "processes": [m.describe() for m in self.members],
             "stats_socket": str(self.stats_socket),
             "check_bound_seconds": haproxy.DETECTION_BOUND_S,
+            "hang_check_bound_seconds": haproxy.HANG_DETECTION_BOUND_S,
         }
 
 

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports \
+.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak k8s-check \
         schema-check lint test test-unit fuzz clean
 
 help:  ## list the targets
@@ -67,11 +67,21 @@ schema: install  ## regenerate schema/*.graphql from the code and recompose the 
 	cd $(ROUTER) && node compose.mjs
 
 lint: $(BIN)/.installed  ## ruff and mypy --strict
-	$(BIN)/ruff check src subgraphs tests bench
-	$(BIN)/ruff format --check src subgraphs tests bench
-	$(BIN)/mypy src subgraphs
+	$(BIN)/ruff check src subgraphs tests bench scaleout
+	$(BIN)/ruff format --check src subgraphs tests bench scaleout
+	$(BIN)/mypy src subgraphs scaleout
 
-test: install services lint $(HIVE_ROUTER)  ## start the real services, lint, build the native router once, run every test
+# The scale-out layout's balancer (scaleout/haproxy.py): Debian's package.
+haproxy:
+	command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy)
+
+# deploy/k8s is current and passes deploy/validate (Go; built once into ~/.cache/crmgraph).
+k8s-check: $(BIN)/.installed
+	$(BIN)/python -m scaleout.manifests --check
+	$(BIN)/python -m scaleout.manifests --validate
+
+test: install services lint $(HIVE_ROUTER) haproxy k8s-check  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
 
 # The fuzzers (tests/fuzz and the REST shim's schemathesis run) with a long budget; `make
@@ -113,3 +123,6 @@ bench-graph: install services  ## hierarchy of 10,000 accounts, attribution over
 bench-reports: install services  ## forecast, analytics and the sales reports over 200,000 deals, p95 (issue 15)
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)
+
+soak: install services haproxy  ## the scale-out layout under load, sampled each minute (SOAK_ARGS="--minutes 3 --subscribers 50")
+	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python -m scaleout.soak $(SOAK_ARGS)

@@ -1,0 +1,68 @@
+"""The soak's verdict over its samples (pure: no processes, no services).
+
+Warm-up: the first `warmup` intervals of load (the runner picks a fifth of the run, at least
+one interval, at most five minutes), while pools fill and caches (query plans, compiled
+reads, the JIT) settle. The baseline is the sample taken when warm-up ends (samples[warmup];
+samples[0] is taken as the load starts); the run fails when any process's memory at the end
+is more than MEMORY_GROWTH above its baseline, or Redis' clients or PostgreSQL's backends at
+the end are more than at the baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MEMORY_GROWTH = 0.10
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One interval's measures: per process (by member name) RSS in KiB and sockets."""
+
+    minute: float
+    rss_kb: dict[str, int]
+    sockets: dict[str, int]
+    redis_clients: int
+    postgres_backends: int
+    subscribers: int  # connected at the time
+    events: int  # subscription messages received so far
+    requests: int  # queries and mutations answered so far
+    errors: int  # of those, answered with an error or not at all
+
+    def row(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def failures(samples: list[Sample], warmup: int) -> list[str]:
+    """Why the run fails; empty when memory stayed flat and connections did not grow."""
+    if len(samples) <= warmup + 1:
+        return [f"only {len(samples)} samples: none after warm-up ({warmup} intervals)"]
+    base, last = samples[warmup], samples[-1]
+    found = []
+    for name, before in base.rss_kb.items():
+        after = last.rss_kb.get(name, 0)
+        if after == 0:
+            found.append(f"{name}: gone (no memory at the end)")
+        elif before and after > before * (1 + MEMORY_GROWTH):
+            found.append(f"{name}: memory {before} -> {after} KiB (+{after / before - 1:.0%})")
+    if last.redis_clients > base.redis_clients:
+        found.append(f"Redis clients grew {base.redis_clients} -> {last.redis_clients}")
+    if last.postgres_backends > base.postgres_backends:
+        found.append(
+            f"PostgreSQL backends grew {base.postgres_backends} -> {last.postgres_backends}"
+        )
+    return found
+
+
+def table(samples: list[Sample]) -> str:
+    """Minute by minute: RSS (MiB) and sockets per process, then the shared counts."""
+    names = list(samples[0].rss_kb) if samples else []
+    head = ["min", *names, "redis", "pg", "subs", "events", "reqs", "errs"]
+    lines = ["  ".join(f"{h:>10}" for h in head)]
+    for s in samples:
+        cells = [f"{s.minute:.1f}"]
+        cells += [f"{s.rss_kb[n] / 1024:.0f}M/{s.sockets[n]}" for n in names]
+        cells += [str(v) for v in (s.redis_clients, s.postgres_backends, s.subscribers,
+                                   s.events, s.requests, s.errors)]  # fmt: skip
+        lines.append("  ".join(f"{c:>10}" for c in cells))
+    return "\n".join(lines)

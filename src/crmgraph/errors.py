@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     REQUEST_ENTITY_TOO_LARGE = "REQUEST_ENTITY_TOO_LARGE"
     INTEGRATION_ERROR = "INTEGRATION_ERROR"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -27,7 +28,13 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.REQUEST_ENTITY_TOO_LARGE: 413,
     ErrorCode.INTEGRATION_ERROR: 502,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
 }
+
+# What a SERVICE_UNAVAILABLE answer tells the client to wait before trying again (REST's
+# Retry-After header, GraphQL's extensions.retryAfter): about how long a restarted
+# PostgreSQL or Redis takes to answer again.
+RETRY_AFTER_SECONDS = 5
 
 
 UNSTORABLE = "the input holds a value that cannot be stored (for example a NUL character)"
@@ -58,6 +65,17 @@ class DomainError(Exception):
         if self.details:
             out["details"] = self.details
         return out
+
+
+def dependency_down(service: str) -> DomainError:
+    """The answer to a request that needs a backing service (PostgreSQL, Redis) which does
+    not answer: SERVICE_UNAVAILABLE with retryAfter, at once rather than a hang. Reads that
+    do not need the service go on."""
+    return DomainError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        f"{service} is unavailable; try again in {RETRY_AFTER_SECONDS} s",
+        details={"retryAfter": RETRY_AFTER_SECONDS},
+    )
 
 
 class ServiceUnavailable(Exception):

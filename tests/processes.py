@@ -32,6 +32,7 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
         "JWT_ISSUER": "crmgraph-dev",
         "JWT_JWKS_URL": "",
         "CONSUMERS_IN_PROCESS": "false",
+        "DB_POOL_SIZE": "2",  # the shared PostgreSQL serves many test runs at once
         "CRMGRAPH_ROUTER_SECRET": extra.pop("router_secret", secrets.token_urlsafe(32)),
     }
     env.update(extra)
@@ -46,9 +47,10 @@ def token(settings: Settings, tenant: str) -> str:
 
 
 class Subgraph:
-    """`crmgraph serve NAME --port P` with its output in log; stop() SIGKILLs what is left."""
+    """`crmgraph serve NAME --port P` (name None: `crmgraph serve --rest`, the REST shim) with
+    its output in log; stop() SIGKILLs what is left."""
 
-    def __init__(self, settings: Settings, name: str, log: Path, **env: str) -> None:
+    def __init__(self, settings: Settings, name: str | None, log: Path, **env: str) -> None:
         self.port = free_port()
         self.router_secret = secrets.token_urlsafe(32)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -56,22 +58,26 @@ class Subgraph:
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
         self.headers = {"x-router-secret": self.router_secret}
         environment = process_env(settings, router_secret=self.router_secret, **env)
+        command = [CRMGRAPH, "serve", "--rest"]
+        if name is not None:
+            command = [CRMGRAPH, "serve", name, "--port", str(self.port)]
+        environment["REST_PORT"] = str(self.port)
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [CRMGRAPH, "serve", name, "--port", str(self.port)],
+                command,
                 env=environment, stdout=out, stderr=out,
             )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"crmgraph serve {name} exited; see {log}")
+                raise RuntimeError(f"crmgraph serve {name or '--rest'} exited; see {log}")
             try:
-                if httpx.get(f"{self.base}/livez", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"crmgraph serve {name} not up in 60 s; see {log}")
+        raise TimeoutError(f"crmgraph serve {name or '--rest'} not up in 60 s; see {log}")
 
     def stop(self) -> None:
         if self.process.poll() is None:

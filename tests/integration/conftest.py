@@ -16,6 +16,7 @@ from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
 from tests.conftest import admin
+from tests.integration.consumers.support import PrivateRedis
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -47,3 +48,12 @@ async def sessions(
     engine = create_engine(settings)
     yield create_session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, to stop for real (the shared one serves others)."""
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()

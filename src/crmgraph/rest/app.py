@@ -107,10 +107,5 @@ def create_rest_app(runtime: Runtime) -> Starlette:
             ),
             rate_limit_middleware(runtime, operations),
         ],
-        # OSError: connecting to PostgreSQL was refused or timed out (data_error says 503).
-        exception_handlers={
-            DomainError: domain_error,
-            DBAPIError: data_error,
-            OSError: data_error,
-        },
+        exception_handlers={DomainError: domain_error, DBAPIError: data_error},
     )

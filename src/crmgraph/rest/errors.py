@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Scope
 
-from crmgraph.db.errors import is_unreachable, is_unstorable_value, is_write_conflict
+from crmgraph.db.errors import is_unstorable_value, is_write_conflict
 from crmgraph.errors import (
     CONCURRENT_WRITE,
     HTTP_STATUS,
@@ -20,7 +20,6 @@ from crmgraph.errors import (
     UNSTORABLE,
     DomainError,
     ErrorCode,
-    dependency_down,
 )
 from crmgraph.rest.envelope import envelope
 
@@ -93,9 +92,7 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value the client sent: a 400, not a 500; it rolled the write
     back for a concurrent write of the same rows: a 409, as GraphQL answers; other database
-    failures stay server errors; an unreachable database is a 503 with Retry-After."""
-    if is_unreachable(exc):
-        return error_response(request, dependency_down("PostgreSQL"))
+    failures stay server errors (an unreachable database: crmgraph.rest.observe's 503)."""
     if is_write_conflict(exc):
         return error_response(request, DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE))
     if not is_unstorable_value(exc):

@@ -2,7 +2,8 @@
 serve other test runs): PostgreSQL killed, a request that needs it gets SERVICE_UNAVAILABLE
 with retryAfter at once (GraphQL), or 503 with Retry-After (REST), and /readyz says
 unavailable; Redis killed, queries still answer, /readyz stays ready, and a new subscription
-is refused with SERVICE_UNAVAILABLE and completed instead of waiting in silence."""
+is refused with SERVICE_UNAVAILABLE and completed instead of waiting in silence; Neo4j
+killed, contacts and the account hierarchy still answer and /readyz stays ready."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from crmgraph.config import Settings
+from crmgraph.db.engine import create_engine
 from crmgraph.db.migrate import upgrade
 from tests.e2e.graphql_ws import connect
+from tests.integration.consumers.neo4j_server import PrivateNeo4j
 from tests.integration.consumers.support import PrivateRedis
 from tests.private_postgres import PrivatePostgres
 from tests.processes import Subgraph, token
@@ -114,3 +118,68 @@ async def test_redis_down_queries_answer_and_subscriptions_are_refused(
     assert error["extensions"] == UNAVAILABLE
     assert error["message"] == "Redis is unavailable; try again in 5 s"
     assert second == {"id": sent, "type": "complete"}
+
+
+HIERARCHY = "query($id: ID!) { accountHierarchy(accountId: $id) { children { name } } }"
+CREATE = """mutation($name: String!, $parent: ID) {
+  createAccount(input: {name: $name, parentAccountId: $parent}) { account { id } } }"""
+PROJECTING = """SELECT count(*) FROM outbox_deliveries
+    WHERE consumer = 'graph-projection' AND state = 'pending'"""
+
+
+@pytest.mark.timeout(480)  # a private Neo4j takes minutes to start on a loaded machine
+async def test_neo4j_down_contacts_and_hierarchy_still_answer(
+    own_pg_settings: Settings, tmp_path: Path
+) -> None:
+    """The graph's questions fall back to SQL (README, The graph), so a process stays ready
+    (/readyz) and answers, though /health says a dependency is down."""
+    with PrivateNeo4j(tmp_path) as neo4j:
+        settings = own_pg_settings.model_copy(update={"neo4j_uri": neo4j.uri})
+        # The accounts process runs the consumers: the projection gets the accounts.
+        accounts = Subgraph(settings, "accounts", tmp_path / "accounts.log",
+                            CONSUMERS_IN_PROCESS="true")  # fmt: skip
+        contacts = Subgraph(settings, "contacts", tmp_path / "contacts.log")
+        auth = bearer(settings)
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+
+                async def ask(where: Subgraph, query: str, **variables: str | None) -> object:
+                    answer = await client.post(
+                        where.url, json={"query": query, "variables": variables},
+                        headers={**where.headers, **auth},
+                    )  # fmt: skip
+                    return answer.json()
+
+                made = await ask(accounts, CREATE, name="Parent", parent=None)
+                parent = made["data"]["createAccount"]["account"]["id"]  # type: ignore[index]
+                await ask(accounts, CREATE, name="Child", parent=parent)
+                await wait_for(PROJECTING, settings, want=0)
+                before = await ask(accounts, HIERARCHY, id=parent)
+                neo4j.stop()
+                hierarchy = await ask(accounts, HIERARCHY, id=parent)
+                listed = await ask(contacts, CONTACTS)
+                readyz = await client.get(f"{accounts.base}/readyz")
+                health = await client.get(f"{accounts.base}/health")
+        finally:
+            accounts.stop()
+            contacts.stop()
+
+    children = {"data": {"accountHierarchy": {"children": [{"name": "Child"}]}}}
+    assert before == children
+    assert hierarchy == children
+    assert listed == {"data": {"contacts": {"totalCount": 0}}}
+    assert (readyz.status_code, readyz.json()) == (200, {"status": "ok"})
+    assert (health.status_code, health.json()) == (503, {"status": "unavailable"})
+
+
+async def wait_for(sql: str, settings: Settings, want: int, within: float = 90) -> None:
+    engine = create_engine(settings)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                async with engine.connect() as conn:
+                    if (await conn.execute(text(sql))).scalar() == want:
+                        return
+                await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()

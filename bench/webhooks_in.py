@@ -211,7 +211,9 @@ def main() -> int:
     shim = subprocess.Popen([sys.executable, "-m", "crmgraph.cli", "serve", "--rest"], env=env,
                             cwd=ROOT, stdout=(logs / "webhooks-rest.log").open("wb"),
                             stderr=subprocess.STDOUT)  # fmt: skip
-    workers = [subprocess.Popen([sys.executable, "-m", "crmgraph.cli", "worker"], env=env,
+    # Several workers on one host: each its own probe port (WORKER_HEALTH_PORT=0).
+    workers = [subprocess.Popen([sys.executable, "-m", "crmgraph.cli", "worker"],
+                                env={**env, "WORKER_HEALTH_PORT": "0"},
                                 cwd=ROOT, stdout=(logs / f"webhooks-worker{i}.log").open("wb"),
                                 stderr=subprocess.STDOUT)
                for i in range(args.workers)]  # fmt: skip

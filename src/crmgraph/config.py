@@ -106,6 +106,14 @@ class Settings(BaseSettings):
     # Server processes also run the outbox consumers (crmgraph.events.consumers): `make run`
     # and the tests. Off where `crmgraph worker` processes run them instead.
     consumers_in_process: bool = True
+    # Graceful shutdown (crmgraph.server, README: Health and shutdown). On SIGTERM a process
+    # answers /readyz with 503 for SHUTDOWN_DELAY_SECONDS while still serving (so a load
+    # balancer stops sending first), closes its WebSockets with 1001, stops accepting, and
+    # gives in-flight requests and outbox batches SHUTDOWN_DRAIN_SECONDS to finish.
+    shutdown_delay_seconds: float = Field(default=0.0, ge=0, le=300)
+    shutdown_drain_seconds: float = Field(default=20.0, gt=0, le=3600)
+    # `crmgraph worker`'s /livez and /readyz listener (on HOST); 0: a port the kernel picks.
+    worker_health_port: int = Field(default=8010, ge=0, le=65535)
     # Per process: the read pool holds at most this many PostgreSQL connections, the write pool
     # half as many (at least 2); a process running the consumers adds the runner's pool and
     # one to LISTEN (crmgraph.runtime.connection_budget: 12, or 24, with the default 8). A

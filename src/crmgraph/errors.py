@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     # A request that is no GraphQL request at all (not a JSON object, another content type):
     # the router's code for the same refusal.
     BAD_REQUEST = "BAD_REQUEST"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -31,7 +32,13 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTEGRATION_ERROR: 502,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
     ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
 }
+
+# What a SERVICE_UNAVAILABLE answer tells the client to wait before trying again (REST's
+# Retry-After header, GraphQL's extensions.retryAfter): about how long a restarted
+# PostgreSQL or Redis takes to answer again.
+RETRY_AFTER_SECONDS = 5
 
 
 UNSTORABLE = "the input holds a value that cannot be stored (for example a NUL character)"
@@ -62,6 +69,17 @@ class DomainError(Exception):
         if self.details:
             out["details"] = self.details
         return out
+
+
+def dependency_down(service: str) -> DomainError:
+    """The answer to a request that needs a backing service (PostgreSQL, Redis) which does
+    not answer: SERVICE_UNAVAILABLE with retryAfter, at once rather than a hang. Reads that
+    do not need the service go on."""
+    return DomainError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        f"{service} is unavailable; try again in {RETRY_AFTER_SECONDS} s",
+        details={"retryAfter": RETRY_AFTER_SECONDS},
+    )
 
 
 class ServiceUnavailable(Exception):

@@ -23,6 +23,7 @@ from crmgraph.graph.neo4j_store import Neo4jGraphStore
 from crmgraph.graph.port import GraphStore
 from crmgraph.graph.read_your_writes import GraphReads
 from crmgraph.graph.sql_store import SqlGraphStore
+from crmgraph.lifecycle import Lifecycle
 
 
 def connection_budget(settings: Settings, *, consumers: bool) -> int:
@@ -55,6 +56,8 @@ class Runtime:
     read_sessions: async_sessionmaker[AsyncSession]
     # Requests' graph reads: Neo4j while the projection has their tenant's writes, else SQL.
     graph_reads: GraphReads = field(init=False)
+    # Draining after SIGTERM, and the open WebSockets (crmgraph.server's shutdown).
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     _runner_engines: list[AsyncEngine] = field(default_factory=list)
     _runners: list[ConsumerRunner] = field(default_factory=list)
 

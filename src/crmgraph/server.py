@@ -1,4 +1,7 @@
-"""Run subgraphs and the REST shim: one uvicorn server per port, all in one event loop."""
+"""Run subgraphs and the REST shim: one uvicorn server per port, all in one event loop; and
+`crmgraph worker`. Both shut down gracefully on SIGTERM (README, Health and shutdown):
+/readyz turns 503 (draining), WebSockets close with 1001, in-flight requests and outbox
+batches get SHUTDOWN_DRAIN_SECONDS to finish; a second signal exits at once."""
 
 from __future__ import annotations
 
@@ -6,17 +9,21 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import signal
 import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import uvicorn
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from crmgraph.config import Settings
-from crmgraph.events.consumers.runner import ConsumerRunner, serve_runner
+from crmgraph.events.consumers.runner import ConsumerRunner, drain_runner, serve_runner
 from crmgraph.gql.router_gate import require_router_secret
+from crmgraph.lifecycle import Lifecycle
+from crmgraph.probes import probe_routes
 from crmgraph.rest.app import create_rest_app
 from crmgraph.runtime import Runtime
 from subgraphs.registry import PORTS, create_app
@@ -52,7 +59,11 @@ class Servers:
     # reuse_port: bind with SO_REUSEPORT, so several processes can serve one port and the
     # kernel spreads connections over them (`crmgraph serve NAME --reuse-port`, run N times).
     reuse_port: bool = False
+    # How long in-flight requests (and the consumers' batches) may take to finish once the
+    # servers stop; then they are cancelled. None: as long as they take.
+    drain_seconds: float | None = None
     _sockets: dict[int, list[socket.socket]] = field(default_factory=dict)
+    _shutting_down: asyncio.Task[None] | None = None
 
     def add(self, app: ASGIApp, host: str, port: int, log_level: str) -> None:
         # proxy_headers off: uvicorn would otherwise replace the peer address with the
@@ -67,6 +78,9 @@ class Servers:
             access_log=False,
             proxy_headers=False,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            timeout_graceful_shutdown=(
+                None if self.drain_seconds is None else math.ceil(self.drain_seconds)
+            ),
         )
         self.servers.append(_Server(config))
         if self.reuse_port:
@@ -84,14 +98,35 @@ class Servers:
                 *(s.serve(sockets=self._sockets.get(n)) for n, s in enumerate(self.servers))
             )
         finally:
-            if running is not None:
-                running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
+            if running is not None and self.consumers is not None:
+                await drain_runner(self.consumers, running, self.drain_seconds)
 
     def stop(self) -> None:
         for server in self.servers:
             server.should_exit = True
+
+    def signalled(self, lifecycle: Lifecycle, delay: float) -> None:
+        """SIGTERM or SIGINT: the first shuts down gracefully (shut_down), another at once."""
+        if self._shutting_down is None:
+            self._shutting_down = asyncio.create_task(self.shut_down(lifecycle, delay))
+            return
+        log.warning("second signal: exiting without waiting for in-flight requests")
+        for server in self.servers:
+            server.should_exit = server.force_exit = True
+
+    async def shut_down(self, lifecycle: Lifecycle, delay: float) -> None:
+        """Not ready (/readyz: 503 draining) but still serving for delay seconds, so a load
+        balancer takes the process out first; then close the WebSockets with 1001, stop
+        accepting and let in-flight requests finish (drain_seconds, uvicorn's graceful
+        shutdown)."""
+        lifecycle.draining = True
+        log.info("shutting down: draining for up to %s s", self.drain_seconds)
+        if delay:
+            await asyncio.sleep(delay)
+        closed = await lifecycle.close_sockets()
+        if closed:
+            log.info("closed %d WebSocket(s) with 1001 going away", closed)
+        self.stop()
 
     @property
     def started(self) -> bool:
@@ -115,7 +150,9 @@ def build_servers(
     if consumers is None:
         consumers = settings.consumers_in_process
     runner = runtime.create_runner() if consumers else None
-    servers = Servers(consumers=runner, reuse_port=reuse_port)
+    servers = Servers(
+        consumers=runner, reuse_port=reuse_port, drain_seconds=settings.shutdown_drain_seconds
+    )
     for name in names:
         app = create_app(name, runtime)
         servers.add(app, settings.host, ports[name], log_level)
@@ -140,7 +177,9 @@ async def serve(
     settle_garbage_collector()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, servers.stop)
+        loop.add_signal_handler(
+            sig, servers.signalled, runtime.lifecycle, settings.shutdown_delay_seconds
+        )
     try:
         await servers.run()
     finally:
@@ -159,15 +198,35 @@ def settle_garbage_collector() -> None:
 
 
 async def worker(settings: Settings) -> None:
-    """`crmgraph worker`: only the outbox consumers, until SIGINT/SIGTERM."""
+    """`crmgraph worker`: only the outbox consumers, and /livez and /readyz on
+    WORKER_HEALTH_PORT, until SIGINT/SIGTERM; then the batches in flight finish (within
+    SHUTDOWN_DRAIN_SECONDS) and commit before it exits, while /readyz says draining."""
     runtime = await Runtime.open(settings)
     stop = asyncio.Event()
+
+    def signalled() -> None:
+        runtime.lifecycle.draining = True
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, signalled)
     runner = runtime.create_runner()
+    probes = _Server(
+        uvicorn.Config(
+            Starlette(routes=probe_routes(runtime)),
+            host=settings.host,
+            port=settings.worker_health_port,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+        )
+    )
+    probing = asyncio.create_task(probes.serve())
     log.info("worker running consumers: %s", ", ".join(c.name for c in runner.consumers))
     try:
-        await serve_runner(runner, stop)
+        await serve_runner(runner, stop, drain_seconds=settings.shutdown_drain_seconds)
     finally:
+        probes.should_exit = True
+        await probing
         await runtime.close()

@@ -17,6 +17,7 @@ from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.migrate import upgrade
 from tests.conftest import admin
+from tests.integration.consumers.support import PrivateRedis
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -58,3 +59,12 @@ def subgraph_settings(pg_settings: Settings) -> Settings:
         update={"router_secret": secrets.token_urlsafe(32), "neo4j_uri": None,
                 "consumers_in_process": False}
     )  # fmt: skip
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, to stop for real (the shared one serves others)."""
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()

@@ -23,7 +23,7 @@ def test_each_subgraph_is_a_service_on_its_registry_port() -> None:
     services = compose()
     for name, port in PORTS.items():
         assert services[name]["command"] == ["serve", name]
-        assert f"127.0.0.1:{port}/health" in " ".join(services[name]["healthcheck"]["test"])
+        assert f"127.0.0.1:{port}/readyz" in " ".join(services[name]["healthcheck"]["test"])
         assert services["router"]["environment"][f"CRMGRAPH_{name.upper()}_URL"] == (
             f"http://{name}:{port}/graphql"
         )

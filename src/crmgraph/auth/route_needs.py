@@ -62,8 +62,8 @@ ZOHO_SIGNED = RouteNeed(Auth.SIGNATURE, signer=ZOHO_ORG)
 
 # The REST shim's routes that act for a caller (crmgraph.rest.auth.scope_of checks bearer
 # ones at the tenant level, at any level when by_owner, SYSTEM_ADMIN as itself) or for a
-# signing sender; /health, /openapi.json and /oauth2/token take no caller's credentials,
-# and /internal/introspect only the router's secret.
+# signing sender; /health, /livez, /readyz, /openapi.json and /oauth2/token take no
+# caller's credentials, and /internal/introspect only the router's secret.
 ROUTES: Mapping[str, RouteNeed] = {
     "GET /health/details": bearer(SYSTEM_ADMIN),
     "GET /metrics": bearer(SYSTEM_ADMIN),  # consumer lag names the infrastructure, as details do

@@ -21,6 +21,7 @@ from crmgraph.compiled.documents import Documents
 from crmgraph.compiled.plan import Binding, Plan, PlanCache, RootCompiler, compile_operation, shape
 from crmgraph.compiled.selection import Unknown
 from crmgraph.config import Mode
+from crmgraph.db.errors import is_unreachable
 from crmgraph.errors import DomainError
 from crmgraph.gql.context import AUTHENTICATED
 from crmgraph.runtime import Runtime
@@ -55,7 +56,12 @@ class CompiledReads:
             await self.app(scope, receive, send)
             return
         body = await _read(receive)
-        answer = await self.answer(Request(scope), body, scope)
+        try:
+            answer = await self.answer(Request(scope), body, scope)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            answer = None  # the resolvers answer it in the error format (SERVICE_UNAVAILABLE)
         if answer is None:
             self.counts.resolvers += 1
             await self.app(scope, _replay(body, receive), send)

@@ -20,6 +20,8 @@ from crmgraph.db.sealed import attach
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.secrets_at_rest import keyring_for
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+
 
 def default_pool_size(settings: Settings, *, reads: bool = False) -> int:
     """The size of the read pool (DB_POOL_SIZE) or of the write pool (half that, at least 2)."""
@@ -60,6 +62,9 @@ def _create_engine(settings: Settings, *, reads: bool, pool_size: int | None) ->
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     size = default_pool_size(settings, reads=reads) if pool_size is None else pool_size
+    # A server that does not answer fails a new connection in seconds (asyncpg waits 60 by
+    # default): the request gets SERVICE_UNAVAILABLE instead of hanging.
+    options["connect_args"] = {"timeout": CONNECT_TIMEOUT_SECONDS}
     engine = create_async_engine(url, pool_size=size, max_overflow=0, **options)
     event.listen(engine.sync_engine, "checkout", _drop_if_closed)
     return engine

@@ -65,6 +65,12 @@ class BusEvent:
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
 
 
+def available(broadcast: Broadcast) -> bool:
+    """Whether the bus can take a subscription now: Redis is connected (always in memory)."""
+    backend = getattr(broadcast, "_backend", None)
+    return not isinstance(backend, ResilientRedisBackend) or backend.connected.is_set()
+
+
 async def ping(url: str) -> str:
     """The Redis server version, or 'in-memory'; raises ServiceUnavailable naming the URL."""
     if url.startswith("memory://"):

@@ -15,7 +15,8 @@ from broadcaster import Broadcast, Event
 
 from crmgraph.auth.read_needs import EVENTS, may_receive
 from crmgraph.db.scoping import LiveTeam, Scope, may_read_owner, same_tenant
-from crmgraph.events.bus import BusEvent, channel_for
+from crmgraph.errors import dependency_down
+from crmgraph.events.bus import BusEvent, available, channel_for
 from crmgraph.events.codec import PayloadError
 from crmgraph.events.envelope import Envelope
 from crmgraph.events.payloads import ActivityEvent, Payload
@@ -95,6 +96,9 @@ async def tenant_events(
     """Events of tenant_id on topics, in arrival order, each at most once. The channels
     carry the tenant, so another tenant's events never arrive; a mismatch is dropped too.
     ready is set once subscribed: what is published from then on arrives."""
+    if not available(broadcast):
+        # Subscribed now, it would wait in silence until Redis is back: refuse instead.
+        raise dependency_down("Redis")
     merged: asyncio.Queue[Event] = asyncio.Queue()
     async with AsyncExitStack() as stack:
         forwarders = []

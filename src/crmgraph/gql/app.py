@@ -1,5 +1,5 @@
-"""The ASGI app of one subgraph: Strawberry's GraphQL endpoint with our context, plus /health,
-behind the router's secret (gql.router_gate)."""
+"""The ASGI app of one subgraph: Strawberry's GraphQL endpoint with our context, plus /health
+and the probes (crmgraph.probes), behind the router's secret (gql.router_gate)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,11 @@ from strawberry.types.unset import UnsetType
 
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Context
-from crmgraph.gql.errors import map_error, refusal
+from crmgraph.gql.errors import http_answer, map_error, refusal
 from crmgraph.gql.router_gate import PENDING, RouterOnly, require_router_secret
 from crmgraph.health import status_of
+from crmgraph.lifecycle import CutShort
+from crmgraph.probes import probe_routes
 from crmgraph.runtime import Runtime
 
 # Server pings on idle WebSockets (graphql-transport-ws `ping`; clients answer `pong`), so
@@ -42,7 +44,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle(self) -> None:
         pinger = asyncio.create_task(self._keep_alive())
         try:
-            await super().handle()
+            # Held open until it ends: a draining process closes it with 1001.
+            with self.context.runtime.lifecycle.open_socket(self.websocket):
+                await super().handle()
         finally:
             pinger.cancel()
 
@@ -157,6 +161,8 @@ def create_subgraph_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            *probe_routes(runtime),
         ]
     )
-    return RouterOnly(app if front is None else front(app), secret)
+    gated = RouterOnly(app if front is None else front(app), secret)
+    return CutShort(gated, lambda: runtime.lifecycle.draining, http_answer)

@@ -6,12 +6,21 @@ import logging
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from starlette.responses import JSONResponse
+from starlette.types import Scope
 from strawberry.extensions import SchemaExtension
 from strawberry.types import StreamExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from crmgraph.db.errors import is_unstorable_value
-from crmgraph.errors import UNSTORABLE, DomainError, ErrorCode
+from crmgraph.db.errors import is_unreachable, is_unstorable_value
+from crmgraph.errors import (
+    HTTP_STATUS,
+    RETRY_AFTER_SECONDS,
+    UNSTORABLE,
+    DomainError,
+    ErrorCode,
+    dependency_down,
+)
 
 log = logging.getLogger("crmgraph.gql")
 
@@ -23,6 +32,9 @@ def map_error(error: GraphQLError, *, debug: bool = False) -> GraphQLError:
         # Syntax and validation errors: already client-facing.
         extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
         return _with(error, error.message, extensions)
+    if is_unreachable(original):
+        # The database does not answer: SERVICE_UNAVAILABLE with retryAfter, not a 500.
+        original = dependency_down("PostgreSQL")
     if isinstance(original, DomainError):
         extensions = {"code": original.code.value}
         if original.field is not None:
@@ -39,14 +51,28 @@ def map_error(error: GraphQLError, *, debug: bool = False) -> GraphQLError:
 def refusal(error: DomainError) -> dict[str, object]:
     """The whole body of a request refused before any operation runs (by the router's secret,
     or because it is no GraphQL request), in the GraphQL error format."""
-    return {"errors": [{"message": error.message, "extensions": {"code": error.code.value}}]}
+    extensions = {"code": error.code.value, **error.details}
+    return {"errors": [{"message": error.message, "extensions": extensions}]}
+
+
+def http_answer(_: Scope, error: DomainError) -> JSONResponse:
+    """A subgraph's answer when no operation ran (crmgraph.lifecycle.CutShort): one error
+    with its code and details in extensions, the code's HTTP status, Retry-After on a 503."""
+    headers = None
+    if error.code is ErrorCode.SERVICE_UNAVAILABLE:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse(
+        refusal(error),
+        status_code=HTTP_STATUS[error.code],
+        headers=headers,
+    )
 
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, DomainError | GraphQLError):
         return False
-    return not is_unstorable_value(original)
+    return not (is_unstorable_value(original) or is_unreachable(original))
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

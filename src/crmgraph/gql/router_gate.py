@@ -3,10 +3,11 @@ X-Forwarded-For is believed.
 
 The router sends CRMGRAPH_ROUTER_SECRET in `x-router-secret` on every subgraph request (HTTP
 and the WebSocket upgrade). Anything else reaching a subgraph port, a local process included,
-gets 401 UNAUTHENTICATED, except GET /health. Hive Router (crmgraph.native_router) opens its
-subgraph WebSockets with a bare upgrade and sends its headers, the secret among them, as the
-graphql-transport-ws connection_init payload: such an upgrade is accepted only to read that
-message (PENDING), and the socket closes with 4403 unless the payload carries the secret.
+gets 401 UNAUTHENTICATED, except GET /health, /livez and /readyz. Hive Router
+(crmgraph.native_router) opens its subgraph WebSockets with a bare upgrade and sends its
+headers, the secret among them, as the graphql-transport-ws connection_init payload: such an
+upgrade is accepted only to read that message (PENDING), and the socket closes with 4403
+unless the payload carries the secret.
 On a request that carries the secret, the last X-Forwarded-For entry (the hop the router
 appends: the address its client connected from) becomes the ASGI client address, as uvicorn's
 proxy-headers middleware would do for a trusted proxy, and without one (and on a bare upgrade)
@@ -30,7 +31,7 @@ from crmgraph.gql.errors import refusal
 from crmgraph.security_log import security_event
 
 HEADER = "x-router-secret"
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/livez", "/readyz"})
 #: Scope key of a WebSocket upgrade that came without the secret: a check of the
 #: connection_init payload (gql.app.TransportWSHandler runs it before anything else).
 PENDING = "crmgraph.router_secret_in_payload"

@@ -16,13 +16,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
 from crmgraph.errors import DomainError
+from crmgraph.lifecycle import CutShort
 from crmgraph.rest.analytics import analytics_operations
 from crmgraph.rest.api_keys import api_key_operations
 from crmgraph.rest.body_limit import BodyLimitMiddleware
 from crmgraph.rest.bulk import bulk_operations
 from crmgraph.rest.customer_health import customer_health_operations
 from crmgraph.rest.docs import docs_page
-from crmgraph.rest.errors import data_error, domain_error
+from crmgraph.rest.errors import data_error, domain_error, scope_error
 from crmgraph.rest.health import health_operations
 from crmgraph.rest.introspect import introspect_operations
 from crmgraph.rest.oauth import oauth_operations
@@ -95,6 +96,8 @@ def create_rest_app(runtime: Runtime) -> Starlette:
         # Oversized bodies are refused before they are counted or read; the 413 still gets
         # the security and CORS headers, and every answer its X-Request-ID.
         middleware=[
+            # A request the shutdown's drain cut short: 503 with Retry-After, not a 500.
+            Middleware(CutShort, draining=lambda: runtime.lifecycle.draining, answer=scope_error),
             Middleware(ObserveMiddleware, routes=routes),
             *security_middleware(runtime.settings),
             Middleware(

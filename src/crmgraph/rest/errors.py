@@ -10,9 +10,17 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import Scope
 
 from crmgraph.db.errors import is_unstorable_value, is_write_conflict
-from crmgraph.errors import CONCURRENT_WRITE, HTTP_STATUS, UNSTORABLE, DomainError, ErrorCode
+from crmgraph.errors import (
+    CONCURRENT_WRITE,
+    HTTP_STATUS,
+    RETRY_AFTER_SECONDS,
+    UNSTORABLE,
+    DomainError,
+    ErrorCode,
+)
 from crmgraph.rest.envelope import envelope
 
 M = TypeVar("M", bound=BaseModel)
@@ -44,11 +52,18 @@ def error_response(request: Request, error: DomainError) -> JSONResponse:
     if request.url.path.startswith(ZOHO_WEBHOOKS):
         return _zoho_error(request, error)
     headers = {"WWW-Authenticate": "Bearer"} if error.code is ErrorCode.UNAUTHENTICATED else None
+    if error.code is ErrorCode.SERVICE_UNAVAILABLE:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(
         envelope(request, None, success=False, errors=[body]),
         status_code=HTTP_STATUS[error.code],
         headers=headers,
     )
+
+
+def scope_error(scope: Scope, error: DomainError) -> JSONResponse:
+    """error_response for a request known only by its ASGI scope (crmgraph.lifecycle.CutShort)."""
+    return error_response(Request(scope), error)
 
 
 def _zoho_error(request: Request, error: DomainError) -> JSONResponse:
@@ -63,9 +78,10 @@ def _zoho_error(request: Request, error: DomainError) -> JSONResponse:
         "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "request_id": body["meta"]["requestId"],
     }
-    return JSONResponse(
-        body, status_code=HTTP_STATUS[error.code], headers={"X-Correlation-ID": correlation}
-    )
+    headers = {"X-Correlation-ID": correlation}
+    if error.code is ErrorCode.SERVICE_UNAVAILABLE:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return JSONResponse(body, status_code=HTTP_STATUS[error.code], headers=headers)
 
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -76,7 +92,7 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value the client sent: a 400, not a 500; it rolled the write
     back for a concurrent write of the same rows: a 409, as GraphQL answers; other database
-    failures stay server errors."""
+    failures stay server errors (an unreachable database: crmgraph.rest.observe's 503)."""
     if is_write_conflict(exc):
         return error_response(request, DomainError(ErrorCode.CONFLICT, CONCURRENT_WRITE))
     if not is_unstorable_value(exc):

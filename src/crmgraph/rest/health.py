@@ -1,4 +1,5 @@
-"""GET /health (readiness, for anyone), GET /health/details and GET /metrics (system admins).
+"""GET /health (every dependency, for anyone), GET /livez and GET /readyz (the probes of
+crmgraph.probes, for anyone), GET /health/details and GET /metrics (system admins).
 
 The plain answer says only whether every dependency answers; which dependencies there are,
 where they live and which versions they run names the infrastructure, so that part needs
@@ -16,9 +17,10 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from crmgraph import __version__
+from crmgraph import __version__, probes
 from crmgraph.auth.route_needs import ROUTES
 from crmgraph.health import status_of
+from crmgraph.probes import LIVE_PATH, READY_PATH
 from crmgraph.rest.auth import scope_of
 from crmgraph.rest.envelope import envelope
 from crmgraph.rest.metrics import exposition
@@ -28,12 +30,19 @@ from crmgraph.webhooks.queue_metrics import webhook_queue
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 Ready = Literal["ok", "unavailable"]
+Probe = Literal["ok", "unavailable", "draining"]
 
 
 class Health(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Ready
+
+
+class ProbeStatus(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Probe
 
 
 class ServiceStatus(BaseModel):
@@ -66,6 +75,14 @@ def health_operations(runtime: Runtime) -> list[Operation]:
         status, code = status_of(ok)
         data = Health.model_validate({"status": status})
         return JSONResponse(envelope(request, data.model_dump(), success=ok), status_code=code)
+
+    async def live(request: Request) -> JSONResponse:
+        return JSONResponse(envelope(request, {"status": "ok"}))
+
+    async def ready(request: Request) -> JSONResponse:
+        status, code = await probes.readiness(runtime)
+        data = ProbeStatus.model_validate({"status": status}).model_dump()
+        return JSONResponse(envelope(request, data, success=code == 200), status_code=code)
 
     async def details(request: Request) -> JSONResponse:
         await scope_of(request, runtime, needs=ROUTES["GET /health/details"])
@@ -104,6 +121,15 @@ def health_operations(runtime: Runtime) -> list[Operation]:
     return [
         Operation("GET", "/health", health, name="health", replies=readiness(Health),
                   summary="Readiness, for anyone: does every dependency answer?"),
+        Operation("GET", LIVE_PATH, live, name="liveness",
+                  replies={200: Reply("The process answers", ProbeStatus)},
+                  summary="Liveness, for anyone: the process's event loop answers"),
+        Operation("GET", READY_PATH, ready, name="readiness",
+                  replies={200: Reply("PostgreSQL answers and the process is not draining",
+                                      ProbeStatus),
+                           503: Reply("PostgreSQL does not answer (unavailable), or the "
+                                      "process is shutting down (draining)", ProbeStatus)},
+                  summary="Readiness, for anyone: may this process be sent requests?"),
         Operation("GET", "/health/details", details, name="healthDetails",
                   replies=readiness(HealthDetails),
                   summary="Each dependency's status, address (password masked) and version, "

@@ -4,7 +4,8 @@ response, whatever answers it: a route, an error, the body limit's 413, the rate
 
 An exception no handler turned into a response is answered here as the usual error envelope
 (500, INTERNAL_SERVER_ERROR, no detail) carrying the request id, and logged with it; it is
-then re-raised, so the server still logs its traceback.
+then re-raised, so the server still logs its traceback. A database that does not answer is
+no such fault: 503 SERVICE_UNAVAILABLE with Retry-After, whichever layer found it down.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.db.errors import is_unreachable
+from crmgraph.errors import DomainError, ErrorCode, dependency_down
 from crmgraph.rest.errors import error_response
 from crmgraph.rest.metrics import UNMATCHED, observe_request
 from crmgraph.rest.request_id import HEADER, assign
@@ -60,7 +62,13 @@ class ObserveMiddleware:
 
         try:
             await self.app(scope, receive, sending)
-        except Exception:
+        except Exception as exc:
+            if is_unreachable(exc) and not responded:
+                # Not a fault of ours: 503 SERVICE_UNAVAILABLE with Retry-After, no traceback.
+                log.warning("request %s: database unavailable: %s", request_id, exc)
+                down = dependency_down("PostgreSQL")
+                await error_response(Request(scope), down)(scope, receive, sending)
+                return
             log.exception("request %s failed", request_id)
             if not responded:  # a started response cannot be replaced
                 error = DomainError(ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error")

@@ -22,7 +22,11 @@ RATE_LIMITED = {"description": "Over a rate limit (Retry-After says when to try 
                     "schema": {"$ref": "#/components/schemas/RateLimited"}}}}  # fmt: skip
 DESCRIPTIONS = {400: "Invalid input", 401: "Missing or invalid credentials",
                 403: "Insufficient permissions", 404: "Not found", 409: "Conflict",
-                413: "Request body too large"}  # fmt: skip
+                413: "Request body too large",
+                503: "SERVICE_UNAVAILABLE: PostgreSQL is down, or the server shut down before "
+                     "the request finished (Retry-After says when to try again)"}  # fmt: skip
+# What answers without PostgreSQL and at once: never a 503 of its own.
+ALWAYS_AVAILABLE = frozenset({"/livez", "/openapi.json", "/docs"})
 META = {
     "type": "object",
     "required": ["timestamp", "version", "requestId"],
@@ -117,6 +121,8 @@ def error_statuses(op: Operation) -> list[int]:
         statuses.add(403)
     if op.body is not None:
         statuses.add(400)
+    if op.path not in ALWAYS_AVAILABLE:
+        statuses.add(503)
     return sorted(statuses)
 
 

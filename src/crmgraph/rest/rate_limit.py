@@ -43,7 +43,7 @@ from crmgraph.security_log import security_event
 log = logging.getLogger("crmgraph.rate_limit")
 
 # The router's own questions are not a caller's requests (and carry the caller's credentials).
-UNCOUNTED = frozenset({"/health", "/openapi.json", INTROSPECT})
+UNCOUNTED = frozenset({"/health", "/livez", "/readyz", "/openapi.json", INTROSPECT})
 
 
 @dataclass(frozen=True)
@@ -166,8 +166,8 @@ def _decision(
 
 
 class RateLimitMiddleware:
-    """Counts every HTTP request except /health, /openapi.json and the router's introspection;
-    over a limit, 429; credentials that do not verify, 401 (counted nowhere)."""
+    """Counts every HTTP request except /health, the probes, /openapi.json and the router's
+    introspection; over a limit, 429; credentials that do not verify, 401 (counted nowhere)."""
 
     def __init__(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from broadcaster import Broadcast
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.events import bus
-from tests.integration.consumers.support import RECEIVER_SECRET, PrivateRedis
+from tests.integration.consumers.support import RECEIVER_SECRET
 from tests.webhook_receiver import Receiver
 
 
@@ -41,14 +40,6 @@ async def broadcast(outbox_settings: Settings) -> AsyncIterator[Broadcast]:
     await running.connect()
     yield running
     await running.disconnect()
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 @pytest.fixture

@@ -232,6 +232,7 @@ async def start_worker(
         "REDIS_URL": settings.redis_url,
         "NEO4J_URI": settings.neo4j_uri or "",
         "NEO4J_PASSWORD": settings.neo4j_password,
+        "WORKER_HEALTH_PORT": "0",  # several workers at once: each its own probe port
         **(extra_env or {}),
     }
     with log.open("ab") as out:

@@ -159,10 +159,10 @@ def test_every_declared_route_is_a_route_of_the_rest_shim() -> None:
     nobody = cast(Runtime, None)  # routes only keep it for their requests
     operations, _ = all_operations(nobody)
     served = {op.key for op in operations}
-    # Readiness for load balancers, the document, the token exchange (its own credentials)
-    # and the router's introspection (the router's secret).
-    public = {"GET /health", "GET /openapi.json", "GET /docs", "POST /oauth2/token",
-              "POST /internal/introspect"}  # fmt: skip
+    # Health and the probes for load balancers, the document, the token exchange (its own
+    # credentials) and the router's introspection (the router's secret).
+    public = {"GET /health", "GET /livez", "GET /readyz", "GET /openapi.json", "GET /docs",
+              "POST /oauth2/token", "POST /internal/introspect"}  # fmt: skip
     assert set(route_needs.ROUTES) == served - public
     # Zoho's webhooks are proven by the organisation's signature or token, not a bearer.
     signed = {

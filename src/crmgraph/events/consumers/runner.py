@@ -17,6 +17,10 @@ others poll. A write of this process (a request's, or a batch's own events) wake
 consumers it gave deliveries to (events.written), once: the leader then skips that commit's
 NOTIFY. A NOTIFY says nothing of what was written, so one from another process wakes all.
 The due-task scan (events.due_tasks) runs here too.
+
+stop() ends it gracefully: no consumer claims another batch, a batch in flight finishes
+and commits, then run() returns (drain_runner bounds the wait, then cancels: a batch cut
+short rolls back and its deliveries stay pending, for another worker).
 """
 
 from __future__ import annotations
@@ -100,6 +104,12 @@ class ConsumerRunner:
         self.empty_claims: Counter[str] = Counter()
         # Per prefetching consumer: did its last batch need the prefetch (start with it)?
         self._prefetch_first: dict[str, bool] = {}
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Claim no more batches; run() returns once the batches in flight have committed."""
+        self._stopping.set()
+        self.wake()
 
     def wake(self, consumers: Collection[str] | None = None) -> None:
         """Look for new deliveries now instead of at the next poll: those of consumers
@@ -213,8 +223,14 @@ class ConsumerRunner:
         if self.listener is not None:
             work.append(self.listener.run())
         tasks = [asyncio.create_task(job) for job in work]
+        lanes = tasks[: len(self._lanes)]
         try:
-            await asyncio.gather(*tasks)
+            # The lanes end only after stop(); any task's failure ends the runner.
+            waiting = set(tasks)
+            while not all(lane.done() for lane in lanes):
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
         finally:
             for task in tasks:
                 task.cancel()
@@ -228,7 +244,7 @@ class ConsumerRunner:
         name = lane.consumer.name
         backoff = 0.0
         failing: str | None = None
-        while True:
+        while not self._stopping.is_set():
             # Cleared before the batch looks, not after: a wake-up that comes while it
             # runs is for a row it may not have seen, and must bring another look.
             lane.wake.clear()
@@ -241,7 +257,7 @@ class ConsumerRunner:
                     log.warning("consumer %s paused, database unavailable: %s", name, exc)
                 failing = "database"
                 backoff = min(max(backoff * 2, 0.1), self.max_backoff)
-                await asyncio.sleep(backoff)
+                await self._nap(backoff)
                 continue
             backoff = 0.0
             if batch.pause is not None:
@@ -250,13 +266,19 @@ class ConsumerRunner:
                 failing = "backend"
                 # A little past the retry time: the loop's timers may fire a clock tick early,
                 # and a claim before it would find nothing due and wait a whole poll.
-                await asyncio.sleep(batch.pause + RETRY_SLACK)
+                await self._nap(batch.pause + RETRY_SLACK)
                 continue
             if failing is not None and batch.claimed:
                 log.warning("consumer %s resumed", name)
                 failing = None
             if batch.claimed < lane.consumer.batch_size or batch.retry_in is not None:
                 await self._idle(lane, batch.retry_in)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep, or less when stop() comes."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
 
     async def _idle(self, lane: _Lane, retry_in: float | None) -> None:
         # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
@@ -284,11 +306,29 @@ class ConsumerRunner:
             await asyncio.sleep(self.due_interval)
 
 
-async def serve_runner(runner: ConsumerRunner, stop: asyncio.Event) -> None:
-    """Run the runner until stop is set."""
+async def serve_runner(
+    runner: ConsumerRunner, stop: asyncio.Event, *, drain_seconds: float | None = None
+) -> None:
+    """Run the runner until stop is set, then drain it (drain_runner)."""
     task = asyncio.create_task(runner.run(), name="crmgraph-consumers")
     try:
         await stop.wait()
+    finally:
+        await drain_runner(runner, task, drain_seconds)
+
+
+async def drain_runner(
+    runner: ConsumerRunner, task: asyncio.Task[None], drain_seconds: float | None
+) -> None:
+    """Stop runner (running as task) gracefully: its batches in flight commit, within
+    drain_seconds (None: however long); past that it is cancelled and they roll back."""
+    runner.stop()
+    try:
+        async with asyncio.timeout(drain_seconds):
+            await asyncio.shield(task)
+    except TimeoutError:
+        log.warning("consumers still busy after %s s: cancelled, their batches roll back",
+                    drain_seconds)  # fmt: skip
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,0 +1,185 @@
+"""Real outages under real `crmgraph serve` processes, on private servers (the shared ones
+serve other test runs): PostgreSQL killed, a request that needs it gets SERVICE_UNAVAILABLE
+with retryAfter at once (GraphQL), or 503 with Retry-After (REST), and /readyz says
+unavailable; Redis killed, queries still answer, /readyz stays ready, and a new subscription
+is refused with SERVICE_UNAVAILABLE and completed instead of waiting in silence; Neo4j
+killed, contacts and the account hierarchy still answer and /readyz stays ready."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from crmgraph.config import Settings
+from crmgraph.db.engine import create_engine
+from crmgraph.db.migrate import upgrade
+from tests.e2e.graphql_ws import connect
+from tests.integration.consumers.neo4j_server import PrivateNeo4j
+from tests.integration.consumers.support import PrivateRedis
+from tests.private_postgres import PrivatePostgres
+from tests.processes import Subgraph, token
+
+CONTACTS = "{ contacts(first: 5) { totalCount } }"
+UNAVAILABLE = {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
+
+
+@pytest.fixture
+async def private_pg(pg_settings: Settings) -> AsyncIterator[tuple[PrivatePostgres, Settings]]:
+    server = await asyncio.to_thread(PrivatePostgres)
+    try:
+        await asyncio.to_thread(server.start)
+        settings = pg_settings.model_copy(update={"database_url": server.url})
+        await upgrade(settings)
+        yield server, settings
+    finally:
+        await asyncio.to_thread(server.remove)
+
+
+def bearer(settings: Settings) -> dict[str, str]:
+    return {"authorization": f"Bearer {token(settings, f't_{uuid.uuid4().hex[:8]}')}"}
+
+
+async def test_postgres_down_is_503_with_retry_after_not_a_hang(
+    private_pg: tuple[PrivatePostgres, Settings], tmp_path: Path
+) -> None:
+    server, settings = private_pg
+    contacts = Subgraph(settings, "contacts", tmp_path / "contacts.log")
+    rest = Subgraph(settings, None, tmp_path / "rest.log")
+    auth = bearer(settings)
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            query = {"json": {"query": CONTACTS}, "headers": {**contacts.headers, **auth}}
+            assert (await client.post(contacts.url, **query)).json() == {
+                "data": {"contacts": {"totalCount": 0}}
+            }
+            await asyncio.to_thread(server.stop)
+
+            started = time.monotonic()
+            graphql = await client.post(contacts.url, **query)
+            webhooks = await client.get(f"{rest.base}/api/v1/webhooks", headers=auth)
+            took = time.monotonic() - started
+            readyz = await client.get(f"{contacts.base}/readyz")
+            rest_readyz = await client.get(f"{rest.base}/readyz")
+            livez = await client.get(f"{contacts.base}/livez")
+    finally:
+        contacts.stop()
+        rest.stop()
+
+    assert took < 10, took
+    [error] = graphql.json()["errors"]
+    assert error["extensions"] == UNAVAILABLE
+    assert error["message"] == "PostgreSQL is unavailable; try again in 5 s"
+    assert webhooks.status_code == 503
+    assert webhooks.headers["retry-after"] == "5"
+    body = webhooks.json()
+    assert body["success"] is False
+    assert body["errors"][0]["code"] == "SERVICE_UNAVAILABLE"
+    assert body["errors"][0]["details"] == {"retryAfter": 5}
+    assert (readyz.status_code, readyz.json()) == (503, {"status": "unavailable"})
+    assert rest_readyz.status_code == 503
+    assert rest_readyz.json()["data"] == {"status": "unavailable"}
+    assert livez.status_code == 200
+
+
+async def test_redis_down_queries_answer_and_subscriptions_are_refused(
+    pg_settings: Settings, private_redis: PrivateRedis, tmp_path: Path
+) -> None:
+    settings = pg_settings.model_copy(update={"redis_url": private_redis.url})
+    contacts = Subgraph(settings, "contacts", tmp_path / "contacts.log")
+    auth = bearer(settings)
+    try:
+        private_redis.stop()
+        await asyncio.sleep(0.5)  # the process's bus notices the connection gone
+        async with httpx.AsyncClient(timeout=30) as client:
+            query = {"json": {"query": CONTACTS}, "headers": {**contacts.headers, **auth}}
+            answer = await client.post(contacts.url, **query)
+            readyz = await client.get(f"{contacts.base}/readyz")
+            health = await client.get(f"{contacts.base}/health")
+        async with connect(contacts.ws_url, headers=contacts.headers, params=auth) as ws:
+            sent = await ws.subscribe("subscription { contactUpdated { id } }")
+            async with asyncio.timeout(10):
+                first = await ws.receive()
+                second = await ws.receive()
+    finally:
+        contacts.stop()
+
+    assert answer.json() == {"data": {"contacts": {"totalCount": 0}}}
+    assert (readyz.status_code, readyz.json()) == (200, {"status": "ok"})
+    assert (health.status_code, health.json()) == (503, {"status": "unavailable"})
+    assert first["type"] == "next" and first["id"] == sent
+    [error] = first["payload"]["errors"]
+    assert error["extensions"] == UNAVAILABLE
+    assert error["message"] == "Redis is unavailable; try again in 5 s"
+    assert second == {"id": sent, "type": "complete"}
+
+
+HIERARCHY = "query($id: ID!) { accountHierarchy(accountId: $id) { children { name } } }"
+CREATE = """mutation($name: String!, $parent: ID) {
+  createAccount(input: {name: $name, parentAccountId: $parent}) { account { id } } }"""
+PROJECTING = """SELECT count(*) FROM outbox_deliveries
+    WHERE consumer = 'graph-projection' AND state = 'pending'"""
+
+
+@pytest.mark.timeout(480)  # a private Neo4j takes minutes to start on a loaded machine
+async def test_neo4j_down_contacts_and_hierarchy_still_answer(
+    own_pg_settings: Settings, tmp_path: Path
+) -> None:
+    """The graph's questions fall back to SQL (README, The graph), so a process stays ready
+    (/readyz) and answers, though /health says a dependency is down."""
+    with PrivateNeo4j(tmp_path) as neo4j:
+        settings = own_pg_settings.model_copy(update={"neo4j_uri": neo4j.uri})
+        # The accounts process runs the consumers: the projection gets the accounts.
+        accounts = Subgraph(settings, "accounts", tmp_path / "accounts.log",
+                            CONSUMERS_IN_PROCESS="true")  # fmt: skip
+        contacts = Subgraph(settings, "contacts", tmp_path / "contacts.log")
+        auth = bearer(settings)
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+
+                async def ask(where: Subgraph, query: str, **variables: str | None) -> object:
+                    answer = await client.post(
+                        where.url, json={"query": query, "variables": variables},
+                        headers={**where.headers, **auth},
+                    )  # fmt: skip
+                    return answer.json()
+
+                made = await ask(accounts, CREATE, name="Parent", parent=None)
+                parent = made["data"]["createAccount"]["account"]["id"]  # type: ignore[index]
+                await ask(accounts, CREATE, name="Child", parent=parent)
+                await wait_for(PROJECTING, settings, want=0)
+                before = await ask(accounts, HIERARCHY, id=parent)
+                neo4j.stop()
+                hierarchy = await ask(accounts, HIERARCHY, id=parent)
+                listed = await ask(contacts, CONTACTS)
+                readyz = await client.get(f"{accounts.base}/readyz")
+                health = await client.get(f"{accounts.base}/health")
+        finally:
+            accounts.stop()
+            contacts.stop()
+
+    children = {"data": {"accountHierarchy": {"children": [{"name": "Child"}]}}}
+    assert before == children
+    assert hierarchy == children
+    assert listed == {"data": {"contacts": {"totalCount": 0}}}
+    assert (readyz.status_code, readyz.json()) == (200, {"status": "ok"})
+    assert (health.status_code, health.json()) == (503, {"status": "unavailable"})
+
+
+async def wait_for(sql: str, settings: Settings, want: int, within: float = 90) -> None:
+    engine = create_engine(settings)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                async with engine.connect() as conn:
+                    if (await conn.execute(text(sql))).scalar() == want:
+                        return
+                await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()

@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ROUTER_DIR = ROOT / "router-config"
 GATEWAY = ROUTER_DIR / "node_modules" / ".bin" / "hive-gateway"
 #: Health paths per kind of process, the ones the balancer checks (and deploy/ probes).
-HEALTH = {"router": "/healthcheck", "rest": "/health", "subgraph": "/health"}
+# What the balancer checks: readiness, so a process draining after SIGTERM or without its
+# database leaves rotation (not /health, which also fails while Redis or Neo4j is down).
+HEALTH = {"router": "/healthcheck", "rest": "/readyz", "subgraph": "/readyz"}
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,9 @@ def _start(layout: Layout, env: Mapping[str, str], workdir: Path, members: list[
         members.append(_spawn("rest", i, [*cli, "serve", "--rest"],
                               {**base, "REST_PORT": str(port)}, workdir, port))  # fmt: skip
     for i in range(1, layout.workers + 1):
-        members.append(_spawn("worker", i, [*cli, "worker"], base, workdir))
+        # Several workers on one host: each health listener on a port of the kernel's choice.
+        members.append(_spawn("worker", i, [*cli, "worker"],
+                              {**base, "WORKER_HEALTH_PORT": "0"}, workdir))  # fmt: skip
     supergraph = workdir / "supergraph.graphql"
     subprocess.run(["node", "compose.mjs", "--out", str(supergraph)], cwd=ROUTER_DIR,
                    env={**base, **urls}, check=True, capture_output=True)  # fmt: skip

@@ -21,9 +21,9 @@ MISTAKES = {
                       'unknown field "replica"'),
     "secret as a literal": ("router.yaml", FORK, FORK + LITERAL,
                             "JWT_SECRET must come from a secretKeyRef"),
-    "probe on a closed port": ("rest.yaml", "            path: /health\n            port: http\n",
-                               "            path: /health\n            port: 9999\n",
-                               "probe /health on port 9999"),
+    "probe on a closed port": ("rest.yaml", "            path: /readyz\n            port: http\n",
+                               "            path: /readyz\n            port: 9999\n",
+                               "probe /readyz on port 9999"),
     "no requests": ("worker.yaml", "          requests:\n            cpu: 250m\n",
                     "          requests:\n            cpu: '0'\n", "no CPU or memory request"),
     "service selects nothing": ("rest.yaml", REST_SELECTOR, REST_SELECTOR.replace("rest", "resty"),
@@ -67,11 +67,12 @@ def test_a_checked_in_secret_is_refused(tmp_path: Path) -> None:
 def test_probe_paths_come_from_the_values_file(tmp_path: Path) -> None:
     values = yaml.safe_load(manifests.VALUES.read_text())
     for kind in values["probes"].values():
-        kind.update(readiness="/readyz", liveness="/livez")
+        kind.update(readiness="/ready-elsewhere", liveness="/live-elsewhere")
     files = manifests.render(values)
     probes = [
         (c["readinessProbe"]["httpGet"]["path"], c["livenessProbe"]["httpGet"]["path"])
         for objects in files.values() for o in objects if o["kind"] == "Deployment"
         for c in o["spec"]["template"]["spec"]["containers"] if "ports" in c
     ]  # fmt: skip
-    assert len(probes) == 8 and set(probes) == {("/readyz", "/livez")}
+    # Every Deployment's probes are the values file's (the worker's on its health listener).
+    assert len(probes) == 9 and set(probes) == {("/ready-elsewhere", "/live-elsewhere")}

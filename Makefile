@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports \
+.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports chaos \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -69,7 +69,7 @@ schema: install  ## regenerate schema/*.graphql from the code and recompose the 
 lint: $(BIN)/.installed  ## ruff and mypy --strict
 	$(BIN)/ruff check src subgraphs tests bench
 	$(BIN)/ruff format --check src subgraphs tests bench
-	$(BIN)/mypy src subgraphs
+	$(BIN)/mypy src subgraphs bench/chaos
 
 test: install services lint $(HIVE_ROUTER)  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
@@ -104,3 +104,6 @@ bench-graph: install services  ## hierarchy of 10,000 accounts, attribution over
 bench-reports: install services  ## forecast, analytics and the sales reports over 200,000 deals, p95 (issue 15)
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)
+
+chaos: install  ## full stack on private services, mixed load and faults, then the loss checker (CHAOS_SECONDS, CHAOS_FAULTS)
+	$(BIN)/python -m bench.chaos --seconds $${CHAOS_SECONDS:-300} --faults $${CHAOS_FAULTS:-20}

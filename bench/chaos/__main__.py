@@ -12,9 +12,11 @@ import json
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -226,7 +228,21 @@ async def run(args: argparse.Namespace, before: dict[str, str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     # The Neo4j driver logs each refused connection while a server starts or is down.
     logging.getLogger("neo4j").setLevel(logging.CRITICAL)
-    return asyncio.run(run(parse(argv), measured()))
+    return asyncio.run(_stoppable(run(parse(argv), measured())))
+
+
+async def _stoppable(job: Coroutine[Any, Any, int]) -> int:
+    """SIGTERM or SIGINT cancels the run, so its finally stops what it started: the
+    processes live in sessions of their own and would outlive it."""
+    task = asyncio.ensure_future(job)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        print("chaos: stopped by a signal; everything it started is stopped", flush=True)
+        return 2
 
 
 if __name__ == "__main__":

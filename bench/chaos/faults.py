@@ -7,6 +7,7 @@ what it hit answers again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import signal
 import time
@@ -78,23 +79,30 @@ class Injector:
         self.stack, self.services = stack, services
 
     async def run(self, faults: list[Fault], started: float, stop: asyncio.Event) -> None:
+        """Each fault at its time, in a task of its own, so a slow recovery (Neo4j takes
+        minutes to start on a loaded machine) holds back only faults on the same target;
+        none starts once the load is over, and those under way finish."""
+        locks: dict[str, asyncio.Lock] = {}
+        running = []
         for fault in faults:
             delay = started + fault.at - time.monotonic()
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                    return  # the load ended first
-                except TimeoutError:
-                    pass
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(delay, 0))
+            if stop.is_set():
+                break
+            lock = locks.setdefault(fault.target, asyncio.Lock())
+            running.append(asyncio.create_task(self._one(fault, started, lock)))
+        await asyncio.gather(*running)
+
+    async def _one(self, fault: Fault, started: float, lock: asyncio.Lock) -> None:
+        async with lock:
             fault.started = time.time()
-            print(
-                f"chaos: +{time.monotonic() - started:5.1f}s {fault.kind} {fault.target}",
-                flush=True,
-            )
+            print(f"chaos: +{time.monotonic() - started:5.1f}s {fault.kind} {fault.target}",
+                  flush=True)  # fmt: skip
             try:
                 await self.inject(fault)
                 fault.ended = time.time()
-            except Exception as exc:  # a fault that could not be undone ends the run's trust
+            except Exception as exc:  # reported: the run cannot vouch for what followed
                 fault.error = f"{type(exc).__name__}: {exc}"[:300]
                 print(f"chaos: {fault.kind} {fault.target} failed: {fault.error}", flush=True)
 

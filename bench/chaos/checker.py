@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ class Check:
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # the check could not run: nothing is proven
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -45,8 +46,17 @@ class Check:
             "duplicated": len(self.duplicated),
             "lost_examples": self.lost[:10],
             "duplicated_examples": self.duplicated[:10],
+            "error": self.error,
             **self.notes,
         }
+
+
+async def guarded(name: str, check: Coroutine[Any, Any, Check]) -> Check:
+    """The check, or one that says why it could not run (a service still down)."""
+    try:
+        return await check
+    except Exception as exc:
+        return Check(name, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 async def _rows(sessions: async_sessionmaker[AsyncSession], sql: str, **params: Any) -> list[Any]:

@@ -19,6 +19,9 @@ from subgraphs.registry import NAMES
 
 PAUSE_SECONDS = 20.0  # past the load's 15 s client timeout and the router's own
 OUTAGE_SECONDS = 5.0
+# How long a process may take to answer again: one restarted while Neo4j is down cannot
+# start before Neo4j is back (README, Reliability), minutes on a loaded machine.
+RECOVERY_SECONDS = 600.0
 # Every kind once before any twice: (kind, target).
 KINDS: list[tuple[str, str]] = [
     *[("kill", name) for name in NAMES],
@@ -130,4 +133,4 @@ class Injector:
         # The supervisor restarts it; wait until it has died (a SIGTERM takes a moment) and
         # answers again.
         time.sleep(0.5)
-        self.stack.wait_ready([name])
+        self.stack.wait_ready([name], timeout=RECOVERY_SECONDS)

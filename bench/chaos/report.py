@@ -55,6 +55,8 @@ def build(
         "client_errors": dict(errors.most_common()),
         "checks": [c.as_json() for c in checks],
         "lost": sum(len(c.lost) for c in checks),
+        "unchecked": [c.name for c in checks if c.error is not None],
+        "unrecovered": [f"{f.kind} {f.target}" for f in faults if f.error is not None],
         "duplicated": sum(len(c.duplicated) for c in checks),
     }
 
@@ -87,7 +89,15 @@ def text(report: dict[str, Any]) -> str:
             k: v
             for k, v in c.items()
             if k
-            not in {"name", "checked", "lost", "duplicated", "lost_examples", "duplicated_examples"}
+            not in {
+                "name",
+                "checked",
+                "lost",
+                "duplicated",
+                "error",
+                "lost_examples",
+                "duplicated_examples",
+            }
         }
         lines.append(
             f"  {c['name']:<22} checked {c['checked']:6d}  lost {c['lost']:4d}  "
@@ -95,6 +105,12 @@ def text(report: dict[str, Any]) -> str:
         )
         lines += [f"      lost: {e}" for e in c["lost_examples"]]
         lines += [f"      duplicated: {e}" for e in c["duplicated_examples"]]
+    lines += [f"  {c['name']}: COULD NOT RUN: {c['error']}" for c in report["checks"] if c["error"]]
+    if report["unrecovered"]:
+        lines += [
+            "",
+            "not back in time (see the fault's error): " + ", ".join(report["unrecovered"]),
+        ]
     lines += ["", f"LOST {report['lost']}, DUPLICATED {report['duplicated']}"]
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ TENANT = "chaos"
 ORG_ID = "chaos-org-1"
 ZOHO_SECRET = "chaos-zoho-webhook-secret-0123456789"
 RECEIVER_SECRET = "whsec_chaos-receiver-secret-0123456789"
+FAILING_DELIVERIES = 20
 CREATED_TASK = "chaos: deal created"
 ENTERED_TASK = "chaos: entered Won"
 PIPELINE = """mutation($stages: [StageInput!]!) {
@@ -83,7 +84,8 @@ def make_world(router_url: str, rest_url: str, token: str, env: dict[str, str]) 
         check=True,
         capture_output=True,
     )
-    receiver = Receiver(RECEIVER_SECRET)
+    # The first deliveries fail, so retries (and their backoff) are part of every run.
+    receiver = Receiver(RECEIVER_SECRET, script={"/hook": [503] * FAILING_DELIVERIES})
     receiver.start()
     registered = httpx.post(
         f"{rest_url}/api/v1/webhooks",

@@ -33,6 +33,7 @@ def test_short_chaos_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert out.exists(), stdout[-3000:] + stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["faults_injected"] == 5, stdout[-3000:]
+    assert report["unchecked"] == [], stdout[-3000:]
     assert (report["lost"], report["duplicated"]) == (0, 0), stdout[-5000:]
     assert run.returncode == 0, stdout[-3000:] + stderr[-3000:]
     # The load ran: every kind of operation succeeded some of the time.

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak k8s-check \
+.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak k8s-check chaos \
         schema-check lint test test-unit fuzz clean
 
 help:  ## list the targets
@@ -69,7 +69,7 @@ schema: install  ## regenerate schema/*.graphql from the code and recompose the 
 lint: $(BIN)/.installed  ## ruff and mypy --strict
 	$(BIN)/ruff check src subgraphs tests bench scaleout
 	$(BIN)/ruff format --check src subgraphs tests bench scaleout
-	$(BIN)/mypy src subgraphs scaleout
+	$(BIN)/mypy src subgraphs scaleout bench/chaos
 
 # The scale-out layout's balancer (scaleout/haproxy.py): Debian's package.
 haproxy:
@@ -126,3 +126,6 @@ bench-reports: install services  ## forecast, analytics and the sales reports ov
 
 soak: install services haproxy  ## the scale-out layout under load, sampled each minute (SOAK_ARGS="--minutes 3 --subscribers 50")
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python -m scaleout.soak $(SOAK_ARGS)
+
+chaos: install  ## full stack on private services, mixed load and faults, then the loss checker (CHAOS_SECONDS, CHAOS_FAULTS)
+	$(BIN)/python -m bench.chaos --seconds $${CHAOS_SECONDS:-300} --faults $${CHAOS_FAULTS:-20}

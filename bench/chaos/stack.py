@@ -1,0 +1,192 @@
+"""The chaos run's stack: one OS process per subgraph, the REST shim, the router (Hive
+Gateway) and `crmgraph worker`, each in a process group of its own so that a fault (SIGKILL,
+SIGSTOP) hits one of them and its children only. A supervisor restarts a process that died,
+after RESTART_DELAY, as a process manager would; its port stays the same."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from subgraphs.registry import NAMES
+from tests.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUTER_DIR = ROOT / "router-config"
+RESTART_DELAY = 1.0  # seconds between a process's death and its restart
+READY_TIMEOUT = 180.0
+
+
+@dataclass
+class Managed:
+    """A supervised process: how to start it, where it logs, how to see it is up."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log: Path
+    health: str
+    cwd: Path = ROOT
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+    # While True the supervisor leaves it alone (a fault holds it stopped or paused).
+    held: bool = False
+    died_at: float | None = None
+    exits: list[int] = field(default_factory=list)
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.starts += 1
+        self.died_at = None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, sig: signal.Signals) -> None:
+        """To its whole process group (Node's and uvicorn's children too)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.signal(signal.SIGCONT)
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.process.wait(timeout=15)
+
+    def ready(self) -> bool:
+        if not self.health:
+            return self.alive()
+        try:
+            return self.alive() and httpx.get(self.health, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+class ChaosStack:
+    """The processes on one set of ports; env holds the services' URLs and secrets."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.env, self.workdir = env, workdir
+        self.logs = workdir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in NAMES}
+        self.rest_port = free_port()
+        self.router_port = free_port()
+        self.rest_url = f"http://127.0.0.1:{self.rest_port}"
+        self.router_url = f"http://127.0.0.1:{self.router_port}/graphql"
+        self.ws_url = f"ws://127.0.0.1:{self.router_port}/graphql"
+        self.processes: dict[str, Managed] = {}
+        self._supervising = True
+
+    def _subgraph_urls(self) -> dict[str, str]:
+        return {
+            f"CRMGRAPH_{n.upper()}_URL": f"http://127.0.0.1:{p}/graphql"
+            for n, p in self.ports.items()
+        }
+
+    def build(self) -> None:
+        crmgraph = [sys.executable, "-m", "crmgraph.cli"]
+        server_env = {**self.env, "CONSUMERS_IN_PROCESS": "false", "DEBUG": "false"}
+        for name, port in self.ports.items():
+            self.processes[name] = Managed(
+                name,
+                [*crmgraph, "serve", name, "--port", str(port)],
+                server_env,
+                self.logs / f"{name}.log",
+                f"http://127.0.0.1:{port}/health",
+            )
+        self.processes["rest"] = Managed(
+            "rest",
+            [*crmgraph, "serve", "--rest"],
+            {**server_env, "REST_PORT": str(self.rest_port)},
+            self.logs / "rest.log",
+            f"{self.rest_url}/health",
+        )
+        supergraph = self.workdir / "supergraph.graphql"
+        router_env = {**self.env, **self._subgraph_urls()}
+        subprocess.run(
+            ["node", "compose.mjs", "--out", str(supergraph)],
+            cwd=ROUTER_DIR,
+            env=router_env,
+            check=True,
+            capture_output=True,
+        )
+        router_env.update(
+            {
+                "CRMGRAPH_SUPERGRAPH": str(supergraph),
+                "CRMGRAPH_GATEWAY_PORT": str(self.router_port),
+                "CRMGRAPH_GATEWAY_LOG_LEVEL": "error",
+                "CRMGRAPH_AUTH_URL": f"{self.rest_url}/internal/introspect",
+                "FORK": "1",
+            }
+        )
+        gateway = str(ROUTER_DIR / "node_modules/.bin/hive-gateway")
+        self.processes["router"] = Managed(
+            "router",
+            [gateway, "supergraph", str(supergraph), "--port", str(self.router_port)],
+            router_env,
+            self.logs / "router.log",
+            f"http://127.0.0.1:{self.router_port}/healthcheck",
+            cwd=ROUTER_DIR,
+        )
+        self.processes["worker"] = Managed(
+            "worker", [*crmgraph, "worker"], self.env, self.logs / "worker.log", ""
+        )
+
+    def start(self) -> None:
+        for managed in self.processes.values():
+            managed.start()
+        self.wait_ready(list(self.processes))
+
+    def wait_ready(self, names: list[str], timeout: float = READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(names)
+        while waiting and time.monotonic() < deadline:
+            waiting = [n for n in waiting if not self.processes[n].ready()]
+            time.sleep(0.3)
+        if waiting:
+            raise TimeoutError(f"not ready after {timeout}s: {waiting} (logs in {self.logs})")
+
+    async def supervise(self) -> None:
+        """Restarts each process that died (not one a fault holds), RESTART_DELAY later."""
+        while self._supervising:
+            now = time.monotonic()
+            for managed in self.processes.values():
+                if managed.held or managed.process is None or managed.alive():
+                    continue
+                if managed.died_at is None:
+                    managed.died_at = now
+                    managed.exits.append(managed.process.returncode)
+                elif now - managed.died_at >= RESTART_DELAY:
+                    managed.start()
+            await asyncio.sleep(0.2)
+
+    def stop(self) -> None:
+        self._supervising = False
+        # The router first: clients stop reaching the servers before they go.
+        for name in ["router", *[n for n in self.processes if n != "router"]]:
+            self.processes[name].held = True
+            self.processes[name].stop()

@@ -72,7 +72,7 @@ class Subgraph:
             if self.process.poll() is not None:
                 raise RuntimeError(f"crmgraph serve {name or '--rest'} exited; see {log}")
             try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

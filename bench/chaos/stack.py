@@ -152,8 +152,10 @@ class ChaosStack:
             f"http://127.0.0.1:{self.router_port}/healthcheck",
             cwd=ROUTER_DIR,
         )
+        # Its health listener on a port of the kernel's choice: 8010 may be another's here.
+        worker_env = {**self.env, "WORKER_HEALTH_PORT": "0"}
         self.processes["worker"] = Managed(
-            "worker", [*crmgraph, "worker"], self.env, self.logs / "worker.log", ""
+            "worker", [*crmgraph, "worker"], worker_env, self.logs / "worker.log", ""
         )
 
     def start(self) -> None:

@@ -83,13 +83,16 @@ def dependency_down(service: str) -> DomainError:
 
 
 class ServiceUnavailable(Exception):
-    """A backing service (PostgreSQL, Redis, Neo4j) cannot be reached or is misconfigured."""
+    """A backing service (PostgreSQL, Redis, Neo4j) cannot be reached or is misconfigured;
+    `down` when nothing answered at all (an outage that passes), not when it refused us (a
+    wrong password, a wrong database: configuration)."""
 
-    def __init__(self, service: str, url: str, reason: str) -> None:
+    def __init__(self, service: str, url: str, reason: str, *, down: bool = False) -> None:
         super().__init__(f"{service} unreachable at {url}: {reason}")
         self.service = service
         self.url = url
         self.reason = reason
+        self.down = down
 
 
 class TransientFailure(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 
 from broadcaster import Broadcast
@@ -35,6 +36,9 @@ def connection_budget(settings: Settings, *, consumers: bool) -> int:
     return requests + (runner_pool_size(CONSUMERS) + 1 if consumers else 0)
 
 
+log = logging.getLogger("crmgraph.runtime")
+
+
 @dataclass(frozen=True)
 class ServiceHealth:
     service: str
@@ -63,7 +67,8 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
-        """Connect everything; ServiceUnavailable names the first service that does not answer."""
+        """Connect everything; ServiceUnavailable names the first service that does not answer
+        (a Neo4j that is down excepted: _ping_graph)."""
         engine = db_engine.create_engine(settings)
         tables = SqlGraphStore(engine)
         graph: GraphStore = (
@@ -94,7 +99,7 @@ class Runtime:
         try:
             await db_engine.ping(engine)
             await bus.ping(settings.redis_url)
-            await graph.ping()
+            await _ping_graph(graph)
             await broadcast.connect()
         except BaseException:
             await runtime._close_quietly()
@@ -164,3 +169,15 @@ class Runtime:
             else:
                 out.append(ServiceHealth(service, url, True, result))
         return out
+
+
+async def _ping_graph(graph: GraphStore) -> None:
+    """A Neo4j that does not answer yet does not keep a process from starting: its graph
+    questions are answered from PostgreSQL meanwhile (GraphReads), and the projection's
+    deliveries wait for it in the outbox (README, The graph). Refused credentials do."""
+    try:
+        await graph.ping()
+    except ServiceUnavailable as exc:
+        if not exc.down:
+            raise
+        log.warning("starting without Neo4j: %s; graph reads use PostgreSQL until it answers", exc)

@@ -23,6 +23,7 @@ from crmgraph.db.migrate import upgrade
 from tests.e2e.graphql_ws import connect
 from tests.integration.consumers.neo4j_server import PrivateNeo4j
 from tests.integration.consumers.support import PrivateRedis
+from tests.ports import free_port
 from tests.private_postgres import PrivatePostgres
 from tests.processes import Subgraph, token
 
@@ -183,3 +184,36 @@ async def wait_for(sql: str, settings: Settings, want: int, within: float = 90) 
                 await asyncio.sleep(0.1)
     finally:
         await engine.dispose()
+
+
+async def test_a_process_starts_while_neo4j_is_down(
+    own_pg_settings: Settings, tmp_path: Path
+) -> None:
+    """A restart during a Neo4j outage (a chaos run saw Neo4j take 150-225 s to come back)
+    does not keep a process down for it: it starts, is ready, and answers contacts and the
+    account hierarchy from PostgreSQL; /health still says Neo4j is down."""
+    nothing = free_port()  # no Neo4j listens here
+    settings = own_pg_settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{nothing}"})
+    accounts = Subgraph(settings, "accounts", tmp_path / "accounts.log")
+    auth = bearer(settings)
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def ask(query: str, **variables: str | None) -> object:
+                answer = await client.post(
+                    accounts.url, json={"query": query, "variables": variables},
+                    headers={**accounts.headers, **auth},
+                )  # fmt: skip
+                return answer.json()
+
+            made = await ask(CREATE, name="Parent", parent=None)
+            parent = made["data"]["createAccount"]["account"]["id"]  # type: ignore[index]
+            await ask(CREATE, name="Child", parent=parent)
+            hierarchy = await ask(HIERARCHY, id=parent)
+            readyz = await client.get(f"{accounts.base}/readyz")
+            health = await client.get(f"{accounts.base}/health")
+    finally:
+        accounts.stop()
+    assert hierarchy == {"data": {"accountHierarchy": {"children": [{"name": "Child"}]}}}
+    assert (readyz.status_code, readyz.json()) == (200, {"status": "ok"})
+    assert health.status_code == 503

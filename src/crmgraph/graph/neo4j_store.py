@@ -93,7 +93,9 @@ class Neo4jGraphStore:
                 "CALL dbms.components() YIELD versions RETURN versions[0] AS version"
             )
         except Exception as exc:  # the driver raises many kinds; all mean "not answering"
-            raise ServiceUnavailable("Neo4j", self._uri, str(exc) or type(exc).__name__) from exc
+            reason = str(exc) or type(exc).__name__
+            down = isinstance(exc, DriverUnavailable | OSError)  # not an AuthError, say
+            raise ServiceUnavailable("Neo4j", self._uri, reason, down=down) from exc
         return str(records[0]["version"])
 
     async def close(self) -> None:

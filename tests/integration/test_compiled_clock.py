@@ -21,6 +21,7 @@ from crmgraph.domain import deals
 from crmgraph.runtime import Runtime
 from subgraphs.deals.app import create_app
 from tests.factories import make_deal_world
+from tests.integration.compiled_cases import front_of
 
 QUERY = "query($id: ID!) { deal(id: $id) { daysInStage isOverdue } }"
 ENTERED = datetime(2020, 1, 1, 6, 30, tzinfo=UTC)
@@ -41,7 +42,7 @@ async def test_days_in_stage_and_overdue_count_from_the_request_instant(
                 stage_entered_at=ENTERED, expected_close_date=CLOSE, status="ACTIVE"))  # fmt: skip
             row = await session.scalar(select(models.Deal).where(models.Deal.id == deal_id))
         assert row is not None
-        front = create_app(runtime).app  # type: ignore[attr-defined]
+        front = front_of(create_app(runtime))
         assert isinstance(front, CompiledReads)
         token = issue_token(settings, tenant_id=tenant, subject=f"dev:{tenant}",
                             roles=("tenant_admin",), permissions=(), extra={})  # fmt: skip

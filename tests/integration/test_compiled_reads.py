@@ -31,7 +31,14 @@ from subgraphs.accounts.app import create_app as accounts_app
 from subgraphs.contacts.app import create_app as contacts_app
 from subgraphs.deals.app import create_app as deals_app
 from tests.factories import make_deal_world
-from tests.integration.compiled_cases import BENCH_AND_DESIGN, DEAL_BY_ID, Case, Data, cases
+from tests.integration.compiled_cases import (
+    BENCH_AND_DESIGN,
+    DEAL_BY_ID,
+    Case,
+    Data,
+    cases,
+    front_of,
+)
 from tests.integration.compiled_entity_cases import ENTITY_EXAMPLES, entity_cases
 
 APPS = {"deals": deals_app, "contacts": contacts_app, "accounts": accounts_app}
@@ -53,11 +60,6 @@ class Pair:
     @property
     def counts(self) -> Any:
         return self.subgraphs["deals"].front.counts
-
-
-def _front(app: Any) -> Any:
-    """What is behind the router's gate (crmgraph.gql.router_gate.RouterOnly)."""
-    return app.app
 
 
 async def _vary(
@@ -116,14 +118,14 @@ async def pair(pg_settings: Settings) -> AsyncIterator[Pair]:
     sides = {}
     for name, create in APPS.items():
         app_on, app_off = create(on), create(off)
-        assert isinstance(_front(app_on), CompiledReads), name
-        assert not isinstance(_front(app_off), CompiledReads), name
+        assert isinstance(front_of(app_on), CompiledReads), name
+        assert front_of(app_off) is None, name
         sides[name] = Side(
             httpx.AsyncClient(transport=httpx.ASGITransport(app_on), base_url=f"http://{name}",
                               headers=headers),
             httpx.AsyncClient(transport=httpx.ASGITransport(app_off), base_url=f"http://{name}",
                               headers=headers),
-            _front(app_on),
+            front_of(app_on),
         )  # fmt: skip
     data = Data(tenants, deal_ids, callers(base, tenants, reader))
     data.contact_ids = [v[0] for v in varied]

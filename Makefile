@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports \
+.PHONY: help install hive-router lint-rust run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports \
         schema-check lint test test-unit clean
 
 help:  ## list the targets
@@ -56,10 +56,17 @@ schema: install  ## regenerate schema/*.graphql from the code and recompose the 
 	$(BIN)/crmgraph schema --out schema
 	cd $(ROUTER) && node compose.mjs
 
-lint: $(BIN)/.installed  ## ruff and mypy --strict
+lint: $(BIN)/.installed  ## ruff and mypy --strict, and rustfmt on router-native (clippy: make lint-rust)
 	$(BIN)/ruff check src subgraphs tests bench
 	$(BIN)/ruff format --check src subgraphs tests bench
 	$(BIN)/mypy src subgraphs
+	if command -v cargo >/dev/null; then cargo fmt --manifest-path router-native/Cargo.toml --check; fi
+
+# Not in `make lint`: clippy checks the dependencies once first (minutes), then seconds.
+lint-rust:  ## clippy (warnings are errors) and rustfmt on router-native, the native router's plugins
+	cargo fmt --manifest-path router-native/Cargo.toml --check
+	nice cargo clippy --manifest-path router-native/Cargo.toml --locked --all-targets \
+	    --target-dir $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/crmgraph/hive-router/clippy-target -- -D warnings
 
 test: install services lint hive-router  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q

@@ -8,7 +8,6 @@ use hive_router::{
     async_trait,
     http::HeaderValue,
     plugins::{
-        plugin_context::PluginContext,
         hooks::{
             on_http_request::{OnHttpRequestHookFuture, OnHttpRequestHookPayload},
             on_plugin_init::{OnPluginInitPayload, OnPluginInitResult},
@@ -16,6 +15,7 @@ use hive_router::{
                 OnSubgraphHttpRequestHookPayload, OnSubgraphHttpRequestHookResult,
             },
         },
+        plugin_context::PluginContext,
         plugin_trait::{RouterPlugin, StartHookPayload},
     },
 };
@@ -31,7 +31,9 @@ pub struct ClientAddress {
 impl ClientAddress {
     /// The client's address as the rate limits name it, if the plugin saw the request.
     pub fn of(context: &PluginContext) -> Option<String> {
-        context.get_ref::<ClientAddress>().and_then(|a| a.peer.clone())
+        context
+            .get_ref::<ClientAddress>()
+            .and_then(|a| a.peer.clone())
     }
 
     fn forwarded_for(&self) -> Option<String> {

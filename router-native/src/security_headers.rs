@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 
 use hive_router::{
     async_trait,
-    ntex::http::header::{
-        HeaderName, HeaderValue, CONTENT_SECURITY_POLICY, CONTENT_TYPE, VARY,
-    },
+    ntex::http::header::{HeaderName, HeaderValue, CONTENT_SECURITY_POLICY, CONTENT_TYPE, VARY},
     plugins::{
         hooks::{
             on_http_request::{OnHttpRequestHookFuture, OnHttpRequestHookPayload},
@@ -80,7 +78,8 @@ impl RouterPlugin for SecurityHeaders {
                     }
                     let vary = headers.get(VARY).and_then(|v| v.to_str().ok());
                     let listed = vary.is_some_and(|v| {
-                        v.split(',').any(|p| p.trim().eq_ignore_ascii_case(&self.vary))
+                        v.split(',')
+                            .any(|p| p.trim().eq_ignore_ascii_case(&self.vary))
                     });
                     if !listed {
                         let value = match vary {

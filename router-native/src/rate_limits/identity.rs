@@ -20,7 +20,11 @@ use serde::Deserialize;
 
 use super::warn::Warner;
 
-pub const TIERS: [&str; 3] = ["authenticated_user", "api_integration", "premium_integration"];
+pub const TIERS: [&str; 3] = [
+    "authenticated_user",
+    "api_integration",
+    "premium_integration",
+];
 const MAX_CACHED: usize = 10_000;
 
 /// A caller to count (its bucket and tier), or credentials that did not verify.
@@ -246,7 +250,7 @@ impl Inner {
             }
         }
         let body = serde_json::json!({ "headers": headers, "address": address });
-        let result = async {
+        let result: Result<Identity, String> = async {
             let response = self
                 .client
                 .post(&self.config.url)
@@ -306,7 +310,8 @@ mod tests {
 
     #[test]
     fn an_active_answer_names_a_bucket_and_a_known_tier() {
-        let answer = serde_json::json!({"active": true, "bucket": "key:1", "tier": "premium_integration"});
+        let answer =
+            serde_json::json!({"active": true, "bucket": "key:1", "tier": "premium_integration"});
         assert_eq!(
             parse_answer(&answer),
             Some(Identity::Caller {
@@ -315,13 +320,22 @@ mod tests {
             })
         );
         let odd = serde_json::json!({"active": true, "bucket": "key:1", "tier": "gold"});
-        assert!(matches!(parse_answer(&odd), Some(Identity::Caller { tier: "authenticated_user", .. })));
+        assert!(matches!(
+            parse_answer(&odd),
+            Some(Identity::Caller {
+                tier: "authenticated_user",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn an_inactive_answer_carries_the_message_and_nonsense_is_no_answer() {
         let answer = serde_json::json!({"active": false, "error": {"message": "key revoked"}});
-        assert_eq!(parse_answer(&answer), Some(Identity::Refused("key revoked".into())));
+        assert_eq!(
+            parse_answer(&answer),
+            Some(Identity::Refused("key revoked".into()))
+        );
         assert_eq!(parse_answer(&serde_json::json!({"bucket": "x"})), None);
     }
 }

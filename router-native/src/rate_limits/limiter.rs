@@ -170,7 +170,11 @@ fn ceil_seconds(ms: i64) -> i64 {
 /// One caller's keys share a Redis Cluster hash slot (`{...}`), as in rate_limit_store.py.
 pub fn keys_for(bucket: &str, fields: &[String]) -> Vec<String> {
     let base = format!("{KEY_PREFIX}{{{}}}", safe(bucket));
-    let mut keys = vec![format!("{base}:b"), format!("{base}:h"), format!("{base}:d")];
+    let mut keys = vec![
+        format!("{base}:b"),
+        format!("{base}:h"),
+        format!("{base}:d"),
+    ];
     keys.extend(fields.iter().map(|f| format!("{base}:op:{f}")));
     keys
 }

@@ -195,7 +195,9 @@ fn limited_fields(selection_set: &SelectionSet, limited: &BTreeMap<String, i64>)
                 SelectionItem::Field(field) if limited.contains_key(&field.name) => {
                     found.push(field.name.clone())
                 }
-                SelectionItem::InlineFragment(fragment) => walk(&fragment.selections, limited, found),
+                SelectionItem::InlineFragment(fragment) => {
+                    walk(&fragment.selections, limited, found)
+                }
                 _ => {}
             }
         }

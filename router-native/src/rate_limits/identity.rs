@@ -207,7 +207,9 @@ impl Identities {
             }
             answer
         });
-        task.map(|joined| joined.ok().flatten()).boxed().shared()
+        FutureExt::map(task, |joined| joined.ok().flatten())
+            .boxed()
+            .shared()
     }
 
     fn refresh_in_background(&self, key: Key) {

@@ -22,8 +22,9 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub struct Config {
     headers: BTreeMap<String, String>,
-    /// The Content-Security-Policy of HTML answers (the GraphiQL page loads its editor).
+    /// The Content-Security-Policy of the GraphiQL page (an HTML answer on `graphiql_path`).
     html_csp: String,
+    graphiql_path: String,
     /// Added to Vary when absent: CORS answers depend on the Origin.
     vary: String,
 }
@@ -31,6 +32,7 @@ pub struct Config {
 pub struct SecurityHeaders {
     headers: Vec<(HeaderName, HeaderValue)>,
     html_csp: HeaderValue,
+    graphiql_path: String,
     vary: String,
 }
 
@@ -54,6 +56,7 @@ impl RouterPlugin for SecurityHeaders {
         payload.initialize_plugin(SecurityHeaders {
             headers,
             html_csp: HeaderValue::from_str(&config.html_csp)?,
+            graphiql_path: config.graphiql_path,
             vary: config.vary,
         })
     }
@@ -63,16 +66,19 @@ impl RouterPlugin for SecurityHeaders {
         payload: OnHttpRequestHookPayload<'req>,
     ) -> OnHttpRequestHookFuture<'req> {
         Box::pin(async move {
+            // 0.2.0's 404 is an HTML landing page too: it keeps the API's policy.
+            let graphiql = payload.router_http_request.path() == self.graphiql_path;
             payload.on_end(move |end| {
                 end.map_response(|mut response| {
                     let headers = response.headers_mut();
                     for (name, value) in &self.headers {
                         headers.insert(name.clone(), value.clone());
                     }
-                    let html = headers
-                        .get(CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|t| t.starts_with("text/html"));
+                    let html = graphiql
+                        && headers
+                            .get(CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|t| t.starts_with("text/html"));
                     if html {
                         headers.insert(CONTENT_SECURITY_POLICY, self.html_csp.clone());
                     }

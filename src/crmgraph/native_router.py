@@ -222,7 +222,10 @@ def plugins(env: Mapping[str, str], secret: str) -> dict[str, Any]:
     """The blocks of our plugins (router-native/src): security headers on every answer, the
     client's address to the subgraphs, and the rate limits when they are on."""
     blocks: dict[str, Any] = {
-        "crmgraph_security_headers": {"enabled": True, "config": security_headers()},
+        "crmgraph_security_headers": {
+            "enabled": True,
+            "config": {**security_headers(), "graphiql_path": "/graphql"},
+        },
         "crmgraph_client_address": {"enabled": True, "config": {}},
     }
     settings = _settings(env, secret)

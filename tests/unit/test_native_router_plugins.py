@@ -54,7 +54,7 @@ def test_both_routers_read_one_table_of_security_headers() -> None:
     table = json.loads((ROOT / "router-config" / "security-headers.json").read_text())
     block = config()["plugins"]["crmgraph_security_headers"]["config"]
 
-    assert block == {k: v for k, v in table.items() if k != "//"}
+    assert block == {**{k: v for k, v in table.items() if k != "//"}, "graphiql_path": "/graphql"}
     assert block["headers"]["X-Frame-Options"] == "DENY"
     assert "security-headers.json" in (ROOT / "router-config" / "http-security.ts").read_text()
     # Header rules would add them to executed operations only; the plugin does every answer.

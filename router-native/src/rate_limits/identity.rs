@@ -123,6 +123,7 @@ impl Identities {
                 cache: Mutex::new(HashMap::new()),
                 down_until: Mutex::new(None),
                 warner: Warner::new(
+                    "auth_unavailable",
                     "the REST shim did not say who the caller is; counting by address",
                 ),
             }),

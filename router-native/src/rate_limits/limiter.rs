@@ -81,7 +81,10 @@ impl Limiter {
             client: redis::Client::open(redis_url)?,
             connection: Mutex::new(None),
             script: Script::new(SCRIPT),
-            warner: Warner::new("Redis did not answer; requests pass without rate limits"),
+            warner: Warner::new(
+                "rate_limits_unavailable",
+                "Redis did not answer; requests pass without rate limits",
+            ),
         })
     }
 

@@ -7,13 +7,16 @@ use std::{
 };
 
 pub struct Warner {
+    event: &'static str,
     what: &'static str,
     last: Mutex<Option<Instant>>,
 }
 
 impl Warner {
-    pub fn new(what: &'static str) -> Self {
+    /// `event` names the line as Hive Gateway's identity.ts and limiter name theirs.
+    pub fn new(event: &'static str, what: &'static str) -> Self {
         Self {
+            event,
             what,
             last: Mutex::new(None),
         }
@@ -26,7 +29,13 @@ impl Warner {
             return;
         }
         *last = Some(now);
-        // One line of its own on stderr, where the router's log goes.
-        eprintln!("{}: {cause}", self.what);
+        // One JSON line of its own on stderr, where the router's log goes.
+        let line = serde_json::json!({
+            "level": "warn",
+            "event": self.event,
+            "at": chrono::Utc::now().to_rfc3339(),
+            "message": format!("{}: {cause}", self.what),
+        });
+        eprintln!("{line}");
     }
 }

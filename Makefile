@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 ROUTER := router-config
 SERVICES := scripts/services.sh
 
-.PHONY: help install hive-router run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak k8s-check chaos \
+.PHONY: help install hive-router lint-rust run services services-stop services-status migrate seed schema bench bench-subscriptions bench-webhooks bench-graph bench-reports haproxy soak k8s-check chaos \
         schema-check lint test test-unit fuzz clean
 
 help:  ## list the targets
@@ -26,23 +26,13 @@ $(ROUTER)/node_modules/.installed: $(ROUTER)/package.json $(ROUTER)/package-lock
 
 install: $(BIN)/.installed $(ROUTER)/node_modules/.installed  ## create .venv, install Python and npm dependencies
 
-# Hive Router (the native router, Rust): built once per version into a cache outside the
-# repository and reused (crmgraph.native_router.VERSION must match). The first build takes
-# about 14 minutes on 2 idle cores; 0.3.x needs rustc 1.97. `--features graphiql` bundles the
-# GraphiQL page; without it the build script runs an npm install that the registry here refuses.
-# An interrupted build resumes from $(HIVE_ROUTER_ROOT)/build, which is removed once installed.
-HIVE_ROUTER_VERSION := 0.2.0
-HIVE_ROUTER_ROOT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/crmgraph/hive-router/$(HIVE_ROUTER_VERSION)
-HIVE_ROUTER := $(HIVE_ROUTER_ROOT)/bin/hive_router
-
-$(HIVE_ROUTER):
-	command -v cargo >/dev/null || (echo "make hive-router needs cargo (rustup.rs)" >&2; exit 1)
-	mkdir -p $(HIVE_ROUTER_ROOT)
-	time nice cargo install hive-router --version $(HIVE_ROUTER_VERSION) --locked \
-	    --features graphiql --root $(HIVE_ROUTER_ROOT) --target-dir $(HIVE_ROUTER_ROOT)/build
-	rm -rf $(HIVE_ROUTER_ROOT)/build
-
-hive-router: $(HIVE_ROUTER)  ## build the native router once (cached by version; CRMGRAPH_ROUTER=hive-router)
+# The native router: Hive Router 0.2.0 with our plugins (router-native/), built by
+# scripts/build-hive-router.sh into ~/.cache/crmgraph/hive-router/<version>-crmgraph-<hash of
+# router-native>/ (crmgraph.native_router.binary()), once per version of the crate: quick
+# when it is built already. The first build takes 15-30 minutes (nice); `make run` does not
+# wait for it.
+hive-router: $(BIN)/.installed  ## build the native router with our plugins once (cached by source hash; CRMGRAPH_ROUTER=hive-router)
+	scripts/build-hive-router.sh
 
 run: install  ## embedded mode: SQLite, in-memory pub/sub; router with GraphiQL on :4000
 	scripts/run.sh
@@ -66,10 +56,17 @@ schema: install  ## regenerate schema/*.graphql from the code and recompose the 
 	$(BIN)/crmgraph schema --out schema
 	cd $(ROUTER) && node compose.mjs
 
-lint: $(BIN)/.installed  ## ruff and mypy --strict
+lint: $(BIN)/.installed  ## ruff and mypy --strict, and rustfmt on router-native (clippy: make lint-rust)
 	$(BIN)/ruff check src subgraphs tests bench scaleout
 	$(BIN)/ruff format --check src subgraphs tests bench scaleout
 	$(BIN)/mypy src subgraphs scaleout bench/chaos
+	if command -v cargo >/dev/null; then cargo fmt --manifest-path router-native/Cargo.toml --check; fi
+
+# Not in `make lint`: clippy checks the dependencies once first (minutes), then seconds.
+lint-rust:  ## clippy (warnings are errors) and rustfmt on router-native, the native router's plugins
+	cargo fmt --manifest-path router-native/Cargo.toml --check
+	nice cargo clippy --manifest-path router-native/Cargo.toml --locked --all-targets \
+	    --target-dir $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/crmgraph/hive-router/clippy-target -- -D warnings
 
 # The scale-out layout's balancer (scaleout/haproxy.py): Debian's package.
 haproxy:
@@ -81,7 +78,7 @@ k8s-check: $(BIN)/.installed
 	$(BIN)/python -m scaleout.manifests --check
 	$(BIN)/python -m scaleout.manifests --validate
 
-test: install services lint $(HIVE_ROUTER) haproxy k8s-check  ## start the real services, lint, build the native router once, run every test
+test: install services lint hive-router haproxy k8s-check  ## start the real services, lint, build the native router once, run every test
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/pytest -q
 
 # The fuzzers (tests/fuzz and the REST shim's schemathesis run) with a long budget; `make

@@ -288,10 +288,7 @@ def stack(
             started = _native_router(native_env, supergraph, logs, workers)
             procs.extend(started)
             PIDS["native"] = started[-1].pid
-            if len(started) > 1:
-                PIDS["coprocessor"] = started[0].pid
-            # The REST shim answers the coprocessor's questions about callers.
-            GROUPS["native"] = [p.pid for p in started] + [rest_pid] * (len(started) > 1)
+            GROUPS["native"] = [p.pid for p in started]
             urls["native"] = f"http://127.0.0.1:{NATIVE_PORT}/graphql"
             _wait(urls["native"].replace("/graphql", "/health"))
         if "postgraphile" in peers:
@@ -339,22 +336,13 @@ def stack(
 def _native_router(
     env: dict[str, str], supergraph: Path, logs: Path, workers: dict[str, int]
 ) -> list[subprocess.Popen[bytes]]:
-    """Hive Router (`make hive-router`) with as many worker threads as Hive Gateway has
-    processes and no in-flight deduplication, after its coprocessor (crmgraph.coprocessor:
-    the rate limits, as high as Hive Gateway's here) unless BENCH_COPROCESSOR=off."""
+    """Our Hive Router build (`make hive-router`) with as many worker threads as Hive Gateway
+    has processes and no in-flight deduplication; its rate-limit plugin counts in Redis, with
+    limits as high as Hive Gateway's here, unless BENCH_NATIVE_LIMITS=off."""
     config = logs / "hive-router.json"
     env = {**env, "CRMGRAPH_GATEWAY_LOG_LEVEL": "error", "CRMGRAPH_RATE_LIMITS": BENCH_RATE_LIMITS}
-    started = []
-    if os.environ.get("BENCH_COPROCESSOR", "on") != "off":
-        socket = Path(f"/tmp/crmgraph-bench-{PORT_OFFSET}.sock")
-        env["CRMGRAPH_COPROCESSOR_SOCKET"] = str(socket)
-        started.append(subprocess.Popen(
-            [sys.executable, "-m", "crmgraph.coprocessor", "--socket", str(socket)],
-            env=env, stdout=(logs / "coprocessor.log").open("wb"), stderr=subprocess.STDOUT,
-        ))  # fmt: skip
-        deadline = time.monotonic() + 60
-        while not socket.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+    if os.environ.get("BENCH_NATIVE_LIMITS", "on") == "off":
+        env["CRMGRAPH_RATE_LIMITS_ENABLED"] = "false"
     native_router.write_config(env, supergraph=supergraph, port=NATIVE_PORT, out=config)
     router = subprocess.Popen(
         [str(native_router.binary())],
@@ -366,7 +354,7 @@ def _native_router(
         stdout=(logs / "native.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    return [*started, router]
+    return [router]
 
 
 def _postgraphile(settings: Settings, logs: Path, workers: int) -> subprocess.Popen[bytes]:

@@ -1,6 +1,8 @@
 // Security headers and CORS for every gateway response ("Security Headers and
 // CORS" in the API design), and CSRF prevention for GraphQL requests. The REST
 // shim sends the same headers (src/crmgraph/rest/security.py); keep the two in step.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 
@@ -12,30 +14,15 @@ export const DEFAULT_CORS_ORIGINS = [
   'http://127.0.0.1:4000',
 ];
 
-const API_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'";
+// One table for both routers: crmgraph.native_router gives the same file to Hive Router.
+const TABLE = JSON.parse(
+  readFileSync(fileURLToPath(new URL('./security-headers.json', import.meta.url)), 'utf8'),
+) as { headers: Record<string, string>; html_csp: string; vary: string };
 
-// Hive Laboratory (GET /graphql, text/html) is one page of inline script that
-// starts its editor workers from blob: URLs and loads monaco from jsdelivr.
-const GRAPHIQL_CDN = 'https://cdn.jsdelivr.net';
-const GRAPHIQL_CSP = [
-  "default-src 'self'",
-  `script-src 'self' 'unsafe-inline' 'unsafe-eval' blob: ${GRAPHIQL_CDN}`,
-  `worker-src 'self' blob: ${GRAPHIQL_CDN}`,
-  `style-src 'self' 'unsafe-inline' ${GRAPHIQL_CDN}`,
-  `font-src 'self' data: ${GRAPHIQL_CDN}`,
-  "img-src 'self' data: blob:",
-  `connect-src 'self' ${GRAPHIQL_CDN}`,
-  "frame-ancestors 'none'",
-].join('; ');
-
-export const SECURITY_HEADERS: Record<string, string> = {
-  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'X-XSS-Protection': '1; mode=block',
-  'Content-Security-Policy': API_CSP,
-  'Referrer-Policy': 'strict-origin-when-cross-origin',
-};
+export const SECURITY_HEADERS: Record<string, string> = TABLE.headers;
+// Hive Laboratory (GET /graphql, text/html) is one page of inline script that starts its
+// editor workers from blob: URLs and loads monaco from jsdelivr: it gets this policy instead.
+const GRAPHIQL_CSP = TABLE.html_csp;
 
 /** Adds SECURITY_HEADERS to every response, with a GraphiQL-friendly CSP on HTML. */
 export const securityHeaders: GatewayPlugin = {
@@ -48,8 +35,8 @@ export const securityHeaders: GatewayPlugin = {
     }
     // The CORS headers below depend on the Origin, so caches must key on it.
     const vary = response.headers.get('vary');
-    if (!vary?.toLowerCase().split(/,\s*/).includes('origin')) {
-      response.headers.set('Vary', vary ? `${vary}, Origin` : 'Origin');
+    if (!vary?.toLowerCase().split(/,\s*/).includes(TABLE.vary.toLowerCase())) {
+      response.headers.set('Vary', vary ? `${vary}, ${TABLE.vary}` : TABLE.vary);
     }
   },
 } as GatewayPlugin;

@@ -23,7 +23,7 @@ export JWT_SECRET="${JWT_SECRET:-crmgraph-local-development-key-not-for-producti
 export CRMGRAPH_ROUTER_SECRET="${CRMGRAPH_ROUTER_SECRET:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 mkdir -p .run
 if [ "${CRMGRAPH_ROUTER:-hive-gateway}" = hive-router ]; then
-  hive_router=$(.venv/bin/python -c 'from crmgraph import native_router; print(native_router.binary())')
+  hive_router=$(.venv/bin/python -m crmgraph.native_router --binary)
   [ -x "$hive_router" ] || { echo "crmgraph: $hive_router is missing: run make hive-router" >&2; exit 2; }
 fi
 
@@ -46,11 +46,6 @@ case "${CRMGRAPH_ROUTER:-hive-gateway}" in
   hive-gateway)
     (cd router-config && exec node_modules/.bin/hive-gateway supergraph) > .run/router.log 2>&1 & ;;
   hive-router)
-    # Its rate limits: the coprocessor on a unix socket (crmgraph.coprocessor).
-    export CRMGRAPH_COPROCESSOR_SOCKET=${CRMGRAPH_COPROCESSOR_SOCKET:-$PWD/.run/coprocessor.sock}
-    .venv/bin/python -m crmgraph.coprocessor --socket "$CRMGRAPH_COPROCESSOR_SOCKET" \
-        > .run/coprocessor.log 2>&1 &
-    pids+=($!)
     .venv/bin/python -m crmgraph.native_router --supergraph schema/supergraph.graphql \
         --out .run/hive-router.json
     ROUTER_CONFIG_FILE_PATH=.run/hive-router.json "$hive_router" > .run/router.log 2>&1 &

@@ -1,5 +1,5 @@
-"""Routers of the stack's kind (tests/stack.py ROUTER_KIND: Hive Gateway, or Hive Router with
-its coprocessor, crmgraph.coprocessor, beside it for the rate limits) started by a test with
+"""Routers of the stack's kind (tests/stack.py ROUTER_KIND: Hive Gateway, or our Hive Router
+build with its plugins, crmgraph.native_router) started by a test with
 an environment of its own, on the stack's supergraph: for tests that need a router configured
 differently from the stack's (introspection off, a failing subgraph, rate limits); and what a
 client sees where the two kinds differ. Each writes to `<workdir>/<name>.log`."""
@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TypeVar
 
 import httpx
@@ -36,7 +34,7 @@ def router_env(stack: Stack, **env: str) -> dict[str, str]:
 
 
 class Router:
-    """One router process, and the coprocessor it calls (native only)."""
+    """One router process."""
 
     def __init__(self, stack: Stack, port: int, name: str, env: Mapping[str, str],
                  kind: str = ROUTER_KIND) -> None:  # fmt: skip
@@ -48,16 +46,7 @@ class Router:
         env = dict(env)
         supergraph = stack.workdir / "supergraph.graphql"
         log = self.log_path.open("wb")
-        self.coprocessor: subprocess.Popen[bytes] | None = None
-        self.socket: Path | None = None
         if kind == "hive-router":
-            # A unix socket path must be short (108 bytes): not under the test's workdir.
-            self.socket = socket = Path(f"/tmp/crmgraph-coproc-{os.getpid()}-{port}.sock")
-            env["CRMGRAPH_COPROCESSOR_SOCKET"] = str(socket)
-            self.coprocessor = subprocess.Popen(
-                [sys.executable, "-m", "crmgraph.coprocessor", "--socket", str(socket)],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
             config = stack.workdir / f"{name}.router.json"
             native_router.write_config(env, supergraph=supergraph, port=port, out=config)
             env["ROUTER_CONFIG_FILE_PATH"] = str(config)
@@ -76,16 +65,12 @@ class Router:
         return f"http://127.0.0.1:{self.port}/graphql"
 
     def poll(self) -> int | None:
-        if self.coprocessor is not None and self.coprocessor.poll() is not None:
-            return self.coprocessor.returncode
         return self.process.poll()
 
     def wait_ready(self, timeout: float = 120) -> None:  # a loaded machine: a minute and more
         def ready() -> bool:
             if self.poll() is not None:
                 raise RuntimeError(self.log_path.read_text()[-2000:])
-            if self.socket is not None and not self.socket.exists():
-                return False
             try:
                 return httpx.get(self.health, timeout=1).is_success
             except httpx.HTTPError:
@@ -94,9 +79,8 @@ class Router:
         _wait(ready, self.name, timeout=timeout)
 
     def stop(self) -> None:
-        for process in (self.process, self.coprocessor):
-            if process is not None and process.poll() is None:
-                stop_process(process)
+        if self.process.poll() is None:
+            stop_process(self.process)
 
     def log(self) -> str:
         return self.log_path.read_text()

@@ -147,8 +147,8 @@ class Settings(BaseSettings):
         default=True,
         validation_alias=AliasChoices("CRMGRAPH_RATE_LIMITS_ENABLED", "rate_limits_enabled"),
     )
-    # Where the native router's coprocessor (crmgraph.coprocessor) asks who a caller is: the
-    # REST shim's /internal/introspect, as Hive Gateway's rate limiter does.
+    # Where the native router's rate-limit plugin (crmgraph.native_router writes it) asks who a
+    # caller is: the REST shim's /internal/introspect, as Hive Gateway's rate limiter does.
     auth_url: str = Field(
         default="http://127.0.0.1:8000/internal/introspect",
         validation_alias=AliasChoices("CRMGRAPH_AUTH_URL", "auth_url"),

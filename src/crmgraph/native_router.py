@@ -1,28 +1,42 @@
 """Hive Router (the native, Rust federation router) configured from the router's environment:
 the variables router-config/gateway.config.ts reads for Hive Gateway (router-config/README.md),
-turned into Hive Router's own configuration file. `CRMGRAPH_ROUTER=hive-router` picks it in
-tests/stack.py and scripts/run.sh; `make hive-router` builds the pinned binary once.
+turned into Hive Router's own configuration file, plugins' blocks included (our build of it,
+router-native/, adds rate limits, the client-address hop and security headers as Rust
+plugins). `CRMGRAPH_ROUTER=hive-router` picks it in tests/stack.py and scripts/run.sh;
+`make hive-router` builds the binary that binary() names, once per version of router-native/.
 
     python -m crmgraph.native_router --supergraph FILE --port N --out router.config.json
+    python -m crmgraph.native_router --binary     # where the build for this checkout goes
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from crmgraph.config import Settings
 from crmgraph.db.pagination import DEFAULT_PAGE_SIZE
+from crmgraph.rest.rate_limit_config import rate_limits_from
 
 #: The pinned release: the newest whose locked build works with this machine's rustc (1.95).
 VERSION = "0.2.0"
-#: Where `make hive-router` installs it: one directory per version, outside the repository.
+#: Where `make hive-router` builds it, outside the repository: one directory per source hash.
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "crmgraph" / "hive-router"
+REPO = Path(__file__).resolve().parents[2]
+#: Our build of Hive Router: the crate and its plugins.
+PACKAGE = REPO / "router-native"
+#: Compiled into the build (include_str!), so part of what names it.
+BUILD_INPUTS = (REPO / "router-config" / "rate-limit.lua",)
+#: The security headers table both routers read (http-security.ts too).
+SECURITY_HEADERS_FILE = REPO / "router-config" / "security-headers.json"
 
 SUBGRAPHS = ("contacts", "deals", "leads", "accounts", "activities", "pipelines")
 #: Client headers passed to every subgraph (gateway.config.ts FORWARDED_HEADERS).
@@ -34,23 +48,18 @@ DEFAULT_CORS_ORIGINS = (
     "http://localhost:4000",
     "http://127.0.0.1:4000",
 )
-#: router-config/http-security.ts SECURITY_HEADERS, on every response.
-SECURITY_HEADERS = {
-    "strict-transport-security": "max-age=31536000; includeSubDomains",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "x-xss-protection": "1; mode=block",
-    "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'",
-    "referrer-policy": "strict-origin-when-cross-origin",
-    "vary": "Origin",
-}
 #: router-config/http-security.ts corsFor: what a listed origin may send and read.
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Accept", "X-API-Key", "X-API-Secret",
                       "X-Tenant-ID", "X-Request-ID")  # fmt: skip
 CORS_EXPOSE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
                        "Retry-After", "X-Request-ID")  # fmt: skip
-#: Set by the coprocessor on the request, copied onto the answer (router-config/rate-limit.ts).
-RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+#: Whom a request counts against (crmgraph_rate_limits): the REST shim's answer for a
+#: credential is reused FRESH_MS, refreshed in the background from REFRESH_MS on (no request
+#: waits on an expiring answer), and still served GRACE_MS after FRESH_MS while the shim does
+#: not answer; RETRY_MS leaves a silent shim alone; TIMEOUT_MS bounds one question. The
+#: same timings as Hive Gateway's (router-config/identity.ts identityFromEnv).
+IDENTITY_TIMINGS = {"fresh_ms": 5000, "refresh_ms": 4000, "grace_ms": 5000, "retry_ms": 2000,
+                    "timeout_ms": 1000}  # fmt: skip
 #: router-config/http-security.ts CSRF_PREFLIGHT_HEADERS.
 CSRF_PREFLIGHT_HEADERS = (
     "apollo-require-preflight",
@@ -71,8 +80,30 @@ class ConfigError(ValueError):
     """A router variable with a value the router cannot start with."""
 
 
-def binary(version: str = VERSION) -> Path:
-    return CACHE / version / "bin" / "hive_router"
+def build_inputs() -> list[Path]:
+    """What the build is made from: router-native's manifest, lock file and sources, and the
+    files they compile in."""
+    sources = sorted(p for p in (PACKAGE / "src").rglob("*.rs") if p.is_file())
+    return [PACKAGE / "Cargo.toml", PACKAGE / "Cargo.lock", *sources, *BUILD_INPUTS]
+
+
+def build_key() -> str:
+    """A hash of build_inputs(): a changed plugin is built afresh, an unchanged one reused."""
+    digest = hashlib.sha256()
+    for path in build_inputs():
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def binary() -> Path:
+    """The one path every starter runs (scripts/run.sh, tests, bench): this checkout's build."""
+    return CACHE / f"{VERSION}-crmgraph-{build_key()}" / "hive_router"
+
+
+def security_headers() -> dict[str, object]:
+    """router-config/security-headers.json without its comment."""
+    table = json.loads(SECURITY_HEADERS_FILE.read_text())
+    return {k: v for k, v in table.items() if k != "//"}
 
 
 def router_secret(env: Mapping[str, str]) -> str:
@@ -158,14 +189,7 @@ def router_config(
         "log": {"level": env.get("CRMGRAPH_GATEWAY_LOG_LEVEL", "info") or "info"},
         # Each client request gets its own subgraph requests (no in-flight deduplication).
         "traffic_shaping": {"all": {"dedupe_enabled": False}},
-        "headers": {
-            "all": {
-                "request": request_headers,
-                "response": [
-                    {"insert": {"name": k, "value": v}} for k, v in SECURITY_HEADERS.items()
-                ],
-            }
-        },
+        "headers": {"all": {"request": request_headers}},
         "override_subgraph_urls": {"subgraphs": overrides},
         # Subgraph errors reach clients unchanged, with their codes (as with Hive Gateway): no
         # "Unexpected error" masking, and without the router's `service` (the subgraph's name)
@@ -194,13 +218,7 @@ def router_config(
         "websocket": {"enabled": True, "headers": {"source": "connection"}},
         "telemetry": {"metrics": {"exporters": [{"kind": "prometheus", "path": "/metrics"}]}},
     }
-    socket = env.get("CRMGRAPH_COPROCESSOR_SOCKET", "").strip()
-    if socket and _flag(env, "CRMGRAPH_RATE_LIMITS_ENABLED", True):
-        config["coprocessor"] = coprocessor(Path(socket))
-        config["headers"]["all"]["response"] += [
-            {"insert": {"name": name, "expression": f'.request.headers."{name}"'}}
-            for name in RATE_LIMIT_HEADERS
-        ]
+    config["plugins"] = plugins(env, secret)
     return config
 
 
@@ -222,27 +240,51 @@ def demand_control(max_cost: int) -> dict[str, Any]:
     }
 
 
-def coprocessor(socket: Path) -> dict[str, Any]:
-    """The rate limits (crmgraph.coprocessor on `socket`): asked once per GraphQL request
-    with its headers and operation; it adds X-RateLimit-* to the request's headers, which the
-    response rules copy onto the answer (a second call per request would cost more)."""
-    if not socket.is_absolute():
-        raise ConfigError(f"CRMGRAPH_COPROCESSOR_SOCKET must be an absolute path, got {socket}")
-    return {
-        "url": f"unix://{socket}",
-        "protocol": "http1",
-        # Above the coprocessor's own waits (the REST shim 1 s, Redis 0.5 s): past it, 0.2.0
-        # answers 500, where the coprocessor would have let the request pass.
-        "timeout": "3s",
-        # graphql.request, not router.request: it runs after CORS preflights and the GraphiQL
-        # page are answered (Hive Gateway does not count those either), and the router's CORS
-        # headers go on its 429 too. Of the body, what names the expensive root fields.
-        "stages": {
-            "graphql": {
-                "request": {"include": {"headers": True, "body": ["query", "operationName"]}}
-            }
+def plugins(env: Mapping[str, str], secret: str) -> dict[str, Any]:
+    """The blocks of our plugins (router-native/src): security headers on every answer, the
+    client's address to the subgraphs, and the rate limits when they are on."""
+    blocks: dict[str, Any] = {
+        "crmgraph_security_headers": {
+            "enabled": True,
+            "config": {**security_headers(), "graphiql_path": "/graphql"},
         },
+        "crmgraph_client_address": {"enabled": True, "config": {}},
     }
+    settings = _settings(env, secret)
+    try:
+        limits = rate_limits_from(settings)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if limits.enabled:
+        if settings.redis_url.startswith("memory://"):  # the embedded mode of `make run`
+            print("crmgraph: Hive Router counts rate limits in Redis only: none without "
+                  "REDIS_URL", file=sys.stderr)  # fmt: skip
+            return blocks
+        blocks["crmgraph_rate_limits"] = {"enabled": True, "config": {
+            "redis_url": settings.redis_url,
+            "identity": {"url": settings.auth_url, "router_secret": secret, **IDENTITY_TIMINGS},
+            "tiers": {name: asdict(tier) for name, tier in limits.tiers.items()},
+            # A list, not an object: field names keep their case whatever the config loader does.
+            "operations": [{"field": f, "per_minute": n} for f, n in limits.operations.items()],
+        }}  # fmt: skip
+    return blocks
+
+
+def _settings(env: Mapping[str, str], secret: str) -> Settings:
+    """Settings (the one reader of these variables) from env rather than the process's own."""
+    names = {"REDIS_URL": "redis_url", "CRMGRAPH_RATE_LIMITS": "rate_limits",
+             "CRMGRAPH_RATE_LIMITS_ENABLED": "rate_limits_enabled",
+             "CRMGRAPH_AUTH_URL": "auth_url"}  # fmt: skip
+    # Each from env or its default, never from this process's own environment.
+    given: dict[str, Any] = {
+        field: env[name] if env.get(name) else Settings.model_fields[field].default
+        for name, field in names.items()
+    }
+    try:
+        # It opens no database: the database's own requirements do not apply.
+        return Settings(database_url="sqlite+aiosqlite:///:memory:", router_secret=secret, **given)
+    except ValueError as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from exc
 
 
 def write_config(env: Mapping[str, str], *, supergraph: Path, port: int, out: Path,
@@ -257,13 +299,19 @@ def write_config(env: Mapping[str, str], *, supergraph: Path, port: int, out: Pa
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crmgraph.native_router", description=__doc__)
-    parser.add_argument("--supergraph", type=Path, required=True)
+    parser.add_argument("--binary", action="store_true", help="print binary() and stop")
+    parser.add_argument("--supergraph", type=Path)
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("CRMGRAPH_GATEWAY_PORT", 4000))
     )
     parser.add_argument("--host", default=os.environ.get("CRMGRAPH_GATEWAY_HOST", "127.0.0.1"))
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.binary:
+        print(binary())
+        return 0
+    if args.supergraph is None or args.out is None:
+        parser.error("--supergraph and --out are required")
     try:
         write_config(os.environ, supergraph=args.supergraph, port=args.port, out=args.out,
                      host=args.host)  # fmt: skip

@@ -23,7 +23,7 @@ from tests.routers import NATIVE, Router, router_env
 from tests.stack import Stack, _wait, stop_process
 
 pytestmark = pytest.mark.skipif(
-    NATIVE, reason="Hive Router's caller cache is its coprocessor's (issue 16, branch i16-plugin)"
+    NATIVE, reason="Hive Router's: tests/e2e/test_rate_limit_identity_cache.py"
 )
 
 # Generous limits: the test reads X-RateLimit-Remaining to see which bucket each request hit.

@@ -155,19 +155,29 @@ async def test_a_deal_stage_change_arrives_through_the_native_router(
     assert json.dumps(event).count("errors") == 0
 
 
-def test_an_allow_listed_key_is_refused_through_the_native_router_from_elsewhere(
+def test_an_allow_listed_key_is_judged_by_the_clients_address_through_the_native_router(
     stack: Stack, tenant: str, native: str
 ) -> None:
     # Allowed from the router's own address: a subgraph that took the router's address for its
-    # client's would let a caller connecting from 127.0.0.2 through.
+    # client's would let a caller connecting from 127.0.0.2 through. The router's
+    # crmgraph_client_address plugin sends the client's address on (X-Forwarded-For).
     created = create_key(stack, tenant, permissions=["deals:read"], ipWhitelist=["127.0.0.1"])
     headers = {"x-api-key": created["apiKey"]["key"], "x-api-secret": created["secret"]}
+    query = {"query": "{ deals { totalCount } }"}
 
     with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as client:
-        body = client.post(native, json={"query": "{ deals { totalCount } }"}, headers=headers)
+        elsewhere = client.post(native, json=query, headers=headers)
+        # A client's own X-Forwarded-For proves nothing: the router appends the real address.
+        forged = client.post(
+            native, json=query, headers={**headers, "x-forwarded-for": "127.0.0.1"}
+        )
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.1")) as client:
+        listed = client.post(native, json=query, headers=headers)
 
-    assert codes(body.json()) == ["UNAUTHENTICATED"]
-    assert "not allowed from None" in body.json()["errors"][0]["message"]
+    assert codes(elsewhere.json()) == ["UNAUTHENTICATED"]
+    assert "not allowed from 127.0.0.2" in elsewhere.json()["errors"][0]["message"]
+    assert codes(forged.json()) == ["UNAUTHENTICATED"]
+    assert "errors" not in listed.json(), listed.json()
 
 
 async def test_a_deal_stage_change_arrives_over_sse_through_the_native_router(

@@ -23,17 +23,8 @@ from crmgraph.rest.app import create_rest_app
 from tests.e2e.graphql_ws import connect
 from tests.e2e.test_rate_limits import DEALS, LIMITS, post, start_router, wait_ready
 from tests.ports import free_port
-from tests.stack import ROUTER_KIND, Stack, _wait
-
-# Hive Router 0.2.0 calls its coprocessor for HTTP requests only (not for graphql-ws
-# operations), and tells it no client address: bench/README.md's behaviour matrix.
-NATIVE = ROUTER_KIND == "hive-router"
-not_over_ws_natively = pytest.mark.skipif(
-    NATIVE, reason="Hive Router 0.2.0 does not pass graphql-ws operations to its coprocessor"
-)
-no_address_natively = pytest.mark.skipif(
-    NATIVE, reason="Hive Router 0.2.0 tells its coprocessor no client address"
-)
+from tests.routers import NATIVE
+from tests.stack import Stack, _wait
 
 CREATE_ACCOUNT = 'mutation { createAccount(input: {name: "Counted"}) { account { id } } }'
 DEAL_UPDATES = "subscription { dealUpdated { id } }"
@@ -101,7 +92,6 @@ def rate_limited(message: dict[str, Any]) -> int:
     return retry
 
 
-@not_over_ws_natively
 def test_websocket_queries_and_mutations_use_the_http_bucket(
     stack: Stack, tenant: str, router: str
 ) -> None:
@@ -117,13 +107,16 @@ def test_websocket_queries_and_mutations_use_the_http_bucket(
     assert answers[0]["payload"] == {"data": {"deals": {"totalCount": 0}}}
     # The gateway runs no mutation that came over WebSocket (the upgrade was a GET); it
     # still counts as an operation.
-    assert answers[1]["payload"]["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    # Hive Router runs it (counted all the same).
+    if NATIVE:
+        assert "createAccount" in answers[1]["payload"]["data"]
+    else:
+        assert answers[1]["payload"]["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert third.status_code == 200
     assert third.headers["X-RateLimit-Remaining"] == "0"
     assert fourth.status_code == 429
 
 
-@not_over_ws_natively
 def test_a_subscription_counts_once_when_it_starts(stack: Stack, tenant: str, router: str) -> None:
     token = stack.token(tenant)
 
@@ -143,7 +136,6 @@ def test_a_subscription_counts_once_when_it_starts(stack: Stack, tenant: str, ro
     assert fourth.status_code == 429
 
 
-@not_over_ws_natively
 def test_http_requests_exhaust_the_bucket_for_websocket_operations(
     stack: Stack, tenant: str, router: str
 ) -> None:
@@ -186,15 +178,14 @@ def test_a_forged_token_naming_a_victim_is_refused_and_costs_the_victim_nothing(
     }]}  # fmt: skip
     assert refusals[0].headers["WWW-Authenticate"] == "Bearer"
     assert "X-RateLimit-Remaining" not in refusals[0].headers
-    if not NATIVE:  # natively the subgraph refuses it (the coprocessor sees no WebSocket)
-        assert over_ws[0]["payload"]["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
-    assert reached == (1 if NATIVE else 0)  # natively the WebSocket one reaches a subgraph
+    assert over_ws[0]["payload"]["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert reached == 0
     assert first.headers["X-RateLimit-Remaining"] == "2"
     assert second.headers["X-RateLimit-Remaining"] == "1"
     assert second.headers["X-RateLimit-Limit"] == "6"
     # The shim verified the forged token once: the router keeps its answer for a while.
     failures = [r for r in caplog.records if "authentication_failed" in r.getMessage()]
-    assert len(failures) == (2 if NATIVE else 1)  # natively, and the subgraph the WebSocket's
+    assert len(failures) == 1
 
 
 def create_key(stack: Stack, tenant: str, tier: str = "api_integration") -> dict[str, str]:
@@ -228,7 +219,6 @@ def test_an_api_key_with_a_wrong_secret_is_refused_and_costs_the_key_nothing(
     assert second.headers["X-RateLimit-Remaining"] == "4"
 
 
-@no_address_natively
 def test_requests_without_credentials_share_one_bucket_per_client_address(
     stack: Stack, router: str
 ) -> None:
@@ -250,7 +240,6 @@ def test_requests_without_credentials_share_one_bucket_per_client_address(
     assert elsewhere.headers["X-RateLimit-Remaining"] == "2"
 
 
-@no_address_natively
 def test_while_the_rest_shim_is_down_callers_are_counted_by_address(
     stack: Stack, tenant: str
 ) -> None:

@@ -40,7 +40,7 @@ HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
 def start_router(stack: Stack, port: int, name: str, **env: str) -> Router:
-    """A router of the stack's kind (Hive Gateway, or Hive Router with its coprocessor)."""
+    """A router of the stack's kind (Hive Gateway, or our Hive Router build)."""
     return Router(stack, port, name, router_env(stack, **env))
 
 
@@ -232,7 +232,7 @@ def test_requests_pass_without_limits_when_redis_is_down(
     assert [r.json() for r in responses] == [{"data": {"deals": {"totalCount": 0}}}] * 5
     assert "X-RateLimit-Limit" not in responses[0].headers
     log = (stack.workdir / "no-redis.log").read_text()
-    # Said once (a minute), by Hive Gateway's limiter or by Hive Router's coprocessor.
+    # Said once (a minute), by Hive Gateway's limiter or by Hive Router's rate-limit plugin.
     assert log.count("Redis did not answer; requests pass without rate limits") == 1
 
 

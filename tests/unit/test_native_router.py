@@ -20,11 +20,12 @@ def config(**env: str) -> dict:  # type: ignore[type-arg]
                          supergraph=Path("/x/supergraph.graphql"), port=4100)  # fmt: skip
 
 
-def test_the_makefile_builds_the_version_the_stack_runs() -> None:
-    pinned = re.search(r"^HIVE_ROUTER_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+def test_the_build_is_of_the_version_the_configuration_is_written_for() -> None:
+    manifest = (ROOT / "router-native" / "Cargo.toml").read_text()
+    pinned = re.search(r'^hive-router = \{ version = "=(\S+)"', manifest, re.M)
     assert pinned is not None
     assert pinned.group(1) == native_router.VERSION
-    assert native_router.binary().parent.parent.name == native_router.VERSION
+    assert native_router.binary().parent.name.startswith(f"{native_router.VERSION}-crmgraph-")
 
 
 @pytest.mark.parametrize("secret", ["", "short", "x" * 31, "a b" * 20, "{" + "x" * 40 + "}"])

@@ -20,6 +20,7 @@ from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql import costs
 from crmgraph.gql.context import Info
 from crmgraph.gql.errors import DomainErrors, is_unexpected
+from crmgraph.gql.execution import PerEventExecutor
 from crmgraph.gql.permissions import attach, deny
 
 log = logging.getLogger("crmgraph.gql")
@@ -134,6 +135,7 @@ def build_schema(
             query=query,
             types=list(types),
             extensions=EXTENSIONS,
+            execution_context_class=PerEventExecutor,
             federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
             **kwargs,
         )

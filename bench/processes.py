@@ -66,8 +66,12 @@ def only_running(groups: dict[str, list[int]], keep: Iterable[str]) -> Iterator[
     """Stop every group's processes (with their children) but those of `keep`; continue
     them on exit."""
     keep = set(keep)
+    # A process may belong to several groups (the REST shim and the worker serve both
+    # routers): one that a kept group needs keeps running.
+    kept = {pid for name, pids in groups.items() if name in keep for p in pids
+            for pid in tree(p)}  # fmt: skip
     stopped = [pid for name, pids in groups.items() if name not in keep for p in pids
-               for pid in tree(p)]  # fmt: skip
+               for pid in tree(p) if pid not in kept]  # fmt: skip
     _signal(stopped, signal.SIGSTOP)
     try:
         yield

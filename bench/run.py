@@ -201,6 +201,11 @@ def stack(
         "JWT_SECRET": DEV_JWT_SECRET,
         "REST_PORT": str(8000 + PORT_OFFSET),
         "CRMGRAPH_ROUTER_SECRET": ROUTER_SECRET,
+        # As deployed (docker-compose.yml, deploy/values.yaml): the outbox consumers run in
+        # one `crmgraph worker`, not in every server process, where each would poll the
+        # outbox and the webhook jobs on its own (about 17 % of a core per process at rest).
+        "CONSUMERS_IN_PROCESS": "false",
+        "WORKER_HEALTH_PORT": "0",
     }
     procs: list[subprocess.Popen[bytes]] = []
     urls = {}
@@ -248,6 +253,16 @@ def stack(
         )
         rest_pid = procs[-1].pid
         _wait(f"{rest_url}/health")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "crmgraph.cli", "worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=(logs / "worker.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        worker_pid = procs[-1].pid
         router_port = 4000 + PORT_OFFSET
         procs.append(
             subprocess.Popen(
@@ -280,15 +295,18 @@ def stack(
             health = url.replace("/graphql", "/healthcheck" if name == "router" else "/health")
             _wait(health)
         PIDS.update(
-            {name: proc.pid for name, proc in zip([*names, "rest", "router"], procs, strict=True)}
+            {
+                name: proc.pid
+                for name, proc in zip([*names, "rest", "worker", "router"], procs, strict=True)
+            }
         )
-        GROUPS["router"] = [procs[-1].pid, rest_pid]
+        GROUPS["router"] = [procs[-1].pid, rest_pid, worker_pid]
         if native:  # Hive Router beside Hive Gateway, on the same subgraphs
             native_env = {**env, **sub_urls, "CRMGRAPH_AUTH_URL": f"{rest_url}/internal/introspect"}
             started = _native_router(native_env, supergraph, logs, workers)
             procs.extend(started)
             PIDS["native"] = started[-1].pid
-            GROUPS["native"] = [p.pid for p in started]
+            GROUPS["native"] = [*(p.pid for p in started), rest_pid, worker_pid]
             urls["native"] = f"http://127.0.0.1:{NATIVE_PORT}/graphql"
             _wait(urls["native"].replace("/graphql", "/health"))
         if "postgraphile" in peers:

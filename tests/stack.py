@@ -75,6 +75,8 @@ class Stack:
         self.runtime = self.call(lambda: Runtime.open(self.settings))
         for engine in (self.runtime.engine, self.runtime.read_engine):
             event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+        if self.runtime.direct_reads is not None:  # compiled reads, beside SQLAlchemy
+            self.runtime.direct_reads.observers.append(lambda sql: self._count(None, None, sql))
         self._servers = build_servers(
             self.runtime, NAMES, rest=True, ports=self.ports, log_level="warning"
         )

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crmgraph.auth.authenticate import Authenticator
 from crmgraph.config import Settings, mask_url
+from crmgraph.db import direct_reads
 from crmgraph.db import engine as db_engine
+from crmgraph.db.direct_reads import DirectReads
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.events import bus, written
 from crmgraph.events.consumers import CONSUMERS, consumer_names
@@ -33,6 +35,8 @@ def connection_budget(settings: Settings, *, consumers: bool) -> int:
     x this must stay under PostgreSQL's max_connections (README, DB_POOL_SIZE)."""
     requests = db_engine.default_pool_size(settings, reads=True)
     requests += db_engine.default_pool_size(settings)
+    if direct_reads.applies(settings):
+        requests += direct_reads.direct_size(settings)
     return requests + (runner_pool_size(CONSUMERS) + 1 if consumers else 0)
 
 
@@ -60,6 +64,8 @@ class Runtime:
     read_sessions: async_sessionmaker[AsyncSession]
     # Requests' graph reads: Neo4j while the projection has their tenant's writes, else SQL.
     graph_reads: GraphReads = field(init=False)
+    # Compiled reads' connections (PostgreSQL with COMPILED_READS on), else None.
+    direct_reads: DirectReads | None = None
     # Draining after SIGTERM, and the open WebSockets (crmgraph.server's shutdown).
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     _runner_engines: list[AsyncEngine] = field(default_factory=list)
@@ -96,6 +102,9 @@ class Runtime:
         )
         projection = graph if settings.neo4j_uri else None
         runtime.graph_reads = GraphReads(projection, tables, runtime.read_sessions)
+        if direct_reads.applies(settings):
+            size = direct_reads.direct_size(settings)
+            runtime.direct_reads = DirectReads(settings.database_url, size)
         try:
             await db_engine.ping(engine)
             await bus.ping(settings.redis_url)
@@ -138,6 +147,8 @@ class Runtime:
         await self.graph.close()
         for engine in self._runner_engines:
             await engine.dispose()
+        if self.direct_reads is not None:
+            await self.direct_reads.close()
         await self.read_engine.dispose()
         await self.engine.dispose()
 

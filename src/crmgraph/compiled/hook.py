@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from graphql import GraphQLError
@@ -21,6 +20,7 @@ from crmgraph.compiled.documents import Documents
 from crmgraph.compiled.plan import Binding, Plan, PlanCache, RootCompiler, compile_operation, shape
 from crmgraph.compiled.selection import Unknown
 from crmgraph.config import Mode
+from crmgraph.db.direct_reads import DirectReads
 from crmgraph.db.errors import is_unreachable
 from crmgraph.errors import DomainError
 from crmgraph.gql.context import AUTHENTICATED
@@ -41,10 +41,16 @@ class Counts:
 
 class CompiledReads:
     def __init__(
-        self, app: ASGIApp, schema: Schema, runtime: Runtime, roots: Mapping[str, RootCompiler]
+        self,
+        app: ASGIApp,
+        schema: Schema,
+        runtime: Runtime,
+        roots: Mapping[str, RootCompiler],
+        reads: DirectReads,
     ) -> None:
         self.app = app
         self.runtime = runtime
+        self.reads = reads
         self.schema = schema._schema
         self.roots = roots
         self.documents = Documents(self.schema)
@@ -124,14 +130,10 @@ class CompiledReads:
             parameters = plan.parameters(binding)
         except REFUSALS:
             return None
-        # Through SQLAlchemy's driver-level call (its prepared statements, its events: the
-        # tests count statements), not its ORM or its SQL compiler.
-        async with self.runtime.read_engine.connect() as connection:
-            result = await connection.exec_driver_sql(plan.sql, tuple(parameters))
-            data: Any = result.scalar()
+        data = await self.reads.fetch_text(plan.sql, parameters)
         if data is None:  # something the resolvers answer with an error, or spell otherwise
             return None
-        return b'{"data":' + str(data).encode() + b"}"
+        return b'{"data":' + data.encode() + b"}"
 
 
 async def _read(receive: Receive) -> bytes:
@@ -164,12 +166,13 @@ def compiled_front(
     schema: Schema, runtime: Runtime, roots: Mapping[str, RootCompiler]
 ) -> Callable[[ASGIApp], ASGIApp]:
     """What crmgraph.gql.app.create_subgraph_app puts in front of a subgraph's routes: the
-    compiled reads where Settings.compiled_reads is on and the database is PostgreSQL."""
-    settings = runtime.settings
+    compiled reads where Settings.compiled_reads is on and the database is PostgreSQL (where
+    the runtime has their connections: crmgraph.db.direct_reads.applies)."""
 
     def front(app: ASGIApp) -> ASGIApp:
-        if not settings.compiled_reads or settings.mode is not Mode.FULL:
+        reads = runtime.direct_reads
+        if reads is None or runtime.settings.mode is not Mode.FULL:
             return app
-        return CompiledReads(app, schema, runtime, roots)
+        return CompiledReads(app, schema, runtime, roots, reads)
 
     return front

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from crmgraph.config import Settings, mask_url
+from crmgraph.db import direct_reads
 from crmgraph.db.sealed import attach
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.secrets_at_rest import keyring_for
@@ -24,8 +25,13 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 def default_pool_size(settings: Settings, *, reads: bool = False) -> int:
-    """The size of the read pool (DB_POOL_SIZE) or of the write pool (half that, at least 2)."""
-    return settings.db_pool_size if reads else max(2, settings.db_pool_size // 2)
+    """The size of the read pool (DB_POOL_SIZE, less what compiled reads take on PostgreSQL:
+    crmgraph.db.direct_reads) or of the write pool (half DB_POOL_SIZE, at least 2)."""
+    if not reads:
+        return max(2, settings.db_pool_size // 2)
+    if direct_reads.applies(settings):
+        return max(1, settings.db_pool_size - direct_reads.direct_size(settings))
+    return settings.db_pool_size
 
 
 def create_engine(

@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": load_before,
         "cores": os.cpu_count(),
         "args": {k: str(v) for k, v in vars(args).items()},
+        "db_pool_size": env["DB_POOL_SIZE"],
         "warmup_samples": warmup,
         "samples": [s.row() for s in samples],
         "failures": failed,

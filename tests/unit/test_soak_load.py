@@ -1,0 +1,35 @@
+"""The soak's load (scaleout.load) against a server that never answers: it keeps at most
+MAX_IN_FLIGHT requests open and counts the rest as errors, instead of queueing them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from scaleout.load import MAX_IN_FLIGHT, Load
+
+
+async def test_a_layout_that_does_not_answer_gets_at_most_max_in_flight_requests() -> None:
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # read nothing, answer nothing
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    load = Load(f"http://127.0.0.1:{port}/graphql", "x" * 32, rate=400, deals=1)
+    load.deals, load.stages = ["d"], ["s"]
+    running = asyncio.create_task(load.run())
+    await asyncio.sleep(0.6)
+    opened = len(held)
+    load.stop()
+    server.close()
+    for writer in held:
+        writer.close()  # the requests in flight fail now, not after the client's timeout
+    await running
+    await load.close()
+    # The server saw no more connections than the bound; every request past it was refused
+    # by the client, counted as an error, sent nowhere.
+    assert 0 < opened <= MAX_IN_FLIGHT
+    assert load.requests > MAX_IN_FLIGHT + 20
+    assert load.errors == load.requests
+    assert any(e.startswith("not sent:") for e in load.error_samples)

@@ -125,12 +125,18 @@ class Load:
             self._sockets.append(ws)
             ready.set()
             try:
-                # Until the server closes it, or stop() does.
+                # Until the server closes it or ends the subscription, or stop() does.
                 async for raw in ws:
-                    kind = json.loads(raw)["type"]
+                    message = json.loads(raw)
+                    kind = message["type"]
                     self.events += kind == "next"
                     if kind == "ping":
                         await ws.send(json.dumps({"type": "pong"}))
+                    elif kind in ("error", "complete"):
+                        # An open socket without its subscription receives nothing: the
+                        # subscriber is gone, though the connection stays.
+                        self._failed(f"subscription ended: {str(message)[:300]}")
+                        break
             except websockets.ConnectionClosed as exc:
                 if not self._stopping.is_set():
                     self._failed(f"subscriber closed: {exc}")

@@ -33,3 +33,32 @@ async def test_a_layout_that_does_not_answer_gets_at_most_max_in_flight_requests
     assert load.requests > MAX_IN_FLIGHT + 20
     assert load.errors == load.requests
     assert any(e.startswith("not sent:") for e in load.error_samples)
+
+
+async def test_a_subscription_the_server_ends_is_a_subscriber_gone() -> None:
+    import json
+
+    import websockets
+
+    async def graphql_ws(ws: websockets.ServerConnection) -> None:
+        await ws.recv()  # connection_init
+        await ws.send(json.dumps({"type": "connection_ack"}))
+        subscribe = json.loads(await ws.recv())
+        await ws.send(json.dumps({"id": subscribe["id"], "type": "next", "payload": {}}))
+        await ws.send(json.dumps({"id": subscribe["id"], "type": "error", "payload": [
+            {"message": "QueuePool limit reached"}]}))  # fmt: skip
+        await ws.wait_closed()  # the socket stays open: only the subscription ended
+
+    async with websockets.serve(graphql_ws, "127.0.0.1", 0,
+                                subprotocols=["graphql-transport-ws"]) as server:  # type: ignore[list-item]  # fmt: skip
+        port = next(iter(server.sockets)).getsockname()[1]
+        load = Load(f"http://127.0.0.1:{port}/graphql", "x" * 32, rate=1)
+        load.pipeline = "p"
+        await load.subscribe(1)
+        for _ in range(100):
+            if load.connected == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert (load.connected, load.events) == (0, 1)
+        assert load.error_samples[0].startswith("subscription ended:")
+        await load.close()

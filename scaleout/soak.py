@@ -25,7 +25,7 @@ from typing import Any
 from scaleout import probe
 from scaleout.layout import ROOT, Cluster, Layout, start
 from scaleout.load import Load
-from scaleout.verdict import Sample, failures, table
+from scaleout.verdict import Sample, failures, per_process, table
 
 DATABASE = "crmgraph_soak"
 
@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "warmup_samples": warmup,
         "samples": [s.row() for s in samples],
         "failures": failed,
+        "per_process": per_process(samples, warmup),
         "first_errors": errors,
     }
     args.out.mkdir(parents=True, exist_ok=True)

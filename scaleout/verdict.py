@@ -83,6 +83,24 @@ def _load_failures(samples: list[Sample], base: Sample, last: Sample) -> list[st
     return found
 
 
+def per_process(samples: list[Sample], warmup: int) -> list[dict[str, Any]]:
+    """Per process: RSS (KiB) at the baseline and at the end, its growth, and its
+    connections to PostgreSQL and Redis at both (what README's Soak figures show)."""
+    if len(samples) <= warmup:
+        return []
+    base, last = samples[warmup], samples[-1]
+    rows = []
+    for name, before in base.rss_kb.items():
+        after = last.rss_kb.get(name, 0)
+        rows.append({
+            "process": name, "rss_kb_baseline": before, "rss_kb_end": after,
+            "growth": round(after / before - 1, 4) if before else None,
+            "connections_baseline": base.connections.get(name, {}),
+            "connections_end": last.connections.get(name, {}),
+        })  # fmt: skip
+    return rows
+
+
 def table(samples: list[Sample]) -> str:
     """Minute by minute: RSS (MiB) and sockets per process, then the shared counts."""
     names = list(samples[0].rss_kb) if samples else []

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from scaleout import probe
 from scaleout.soak import warmup_samples
-from scaleout.verdict import Sample, failures, table
+from scaleout.verdict import Sample, failures, per_process, table
 
 
 def sample(minute: float, rss: int = 100_000, redis: int = 10, pg: int = 8,
@@ -120,3 +120,15 @@ def test_connections_to_counts_the_process_tcp_connections_by_remote_port() -> N
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     assert probe.connections_to(gone.pid, {"postgres": 5432}) == {"postgres": 0}
+
+
+def test_per_process_gives_baseline_end_growth_and_connections() -> None:
+    samples = [sample(0, 50_000), sample(1), sample(2, deals_pg=3, **{"deals-1": 110_000})]
+    rows = {row["process"]: row for row in per_process(samples, warmup=1)}
+    assert rows["deals-1"] == {
+        "process": "deals-1", "rss_kb_baseline": 100_000, "rss_kb_end": 110_000,
+        "growth": 0.1, "connections_baseline": {"postgres": 2, "redis": 3},
+        "connections_end": {"postgres": 3, "redis": 3},
+    }  # fmt: skip
+    assert rows["router-1"]["growth"] == 0.0
+    assert per_process(samples[:1], warmup=1) == []

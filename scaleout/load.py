@@ -79,9 +79,15 @@ class Load:
         return data
 
     def _failed(self, why: str) -> None:
-        """Counts an error; the first few are kept for the report."""
+        """Counts a failed request and keeps why (_keep)."""
         self.errors += 1
-        if len(self.error_samples) < 10:
+        self._keep(why)
+
+    def _keep(self, why: str) -> None:
+        """The first three of each kind (the text before its first colon) are kept for the
+        report: a flood of one kind must not hide a rarer one (a subscriber's close)."""
+        kind = why.split(":", 1)[0]
+        if sum(e.split(":", 1)[0] == kind for e in self.error_samples) < 3:
             self.error_samples.append(why)
 
     async def prepare(self) -> None:
@@ -135,11 +141,11 @@ class Load:
                     elif kind in ("error", "complete"):
                         # An open socket without its subscription receives nothing: the
                         # subscriber is gone, though the connection stays.
-                        self._failed(f"subscription ended: {str(message)[:300]}")
+                        self._keep(f"subscription ended: {str(message)[:300]}")
                         break
             except websockets.ConnectionClosed as exc:
                 if not self._stopping.is_set():
-                    self._failed(f"subscriber closed: {exc}")
+                    self._keep(f"subscriber closed: {exc}")
             finally:
                 self.connected -= 1
 

@@ -19,7 +19,10 @@ async def test_a_layout_that_does_not_answer_gets_at_most_max_in_flight_requests
     load = Load(f"http://127.0.0.1:{port}/graphql", "x" * 32, rate=400, deals=1)
     load.deals, load.stages = ["d"], ["s"]
     running = asyncio.create_task(load.run())
-    await asyncio.sleep(0.6)
+    for _ in range(600):  # until well past the bound (seconds on a loaded machine)
+        if load.requests > MAX_IN_FLIGHT + 20:
+            break
+        await asyncio.sleep(0.05)
     opened = len(held)
     load.stop()
     server.close()
@@ -59,6 +62,19 @@ async def test_a_subscription_the_server_ends_is_a_subscriber_gone() -> None:
             if load.connected == 0:
                 break
             await asyncio.sleep(0.05)
-        assert (load.connected, load.events) == (0, 1)
+        assert (load.connected, load.events, load.errors) == (0, 1, 0)  # no request failed
         assert load.error_samples[0].startswith("subscription ended:")
         await load.close()
+
+
+async def test_kept_errors_are_the_first_three_of_each_kind() -> None:
+    load = Load("http://127.0.0.1:1/graphql", "x" * 32, rate=1)
+    for i in range(20):
+        load._failed(f"not sent: {i} requests in flight")
+    load._keep("subscriber closed: keepalive ping timeout")
+    assert load.errors == 20
+    assert load.error_samples == [
+        "not sent: 0 requests in flight", "not sent: 1 requests in flight",
+        "not sent: 2 requests in flight", "subscriber closed: keepalive ping timeout",
+    ]  # fmt: skip
+    await load.close()

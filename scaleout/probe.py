@@ -1,6 +1,6 @@
-"""What the soak samples each interval: each process's resident memory and open sockets
-(from /proc), Redis' connected clients (CLIENT LIST) and PostgreSQL's backends
-(pg_stat_activity)."""
+"""What the soak samples each interval: each process's resident memory, open sockets and TCP
+connections to given ports (from /proc), Redis' connected clients (CLIENT LIST) and
+PostgreSQL's backends (pg_stat_activity)."""
 
 from __future__ import annotations
 
@@ -20,21 +20,46 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def open_sockets(pid: int) -> int:
-    """File descriptors of the process that are sockets (TCP, unix; listening included)."""
-    fds = Path(f"/proc/{pid}/fd")
-    count = 0
+def _socket_inodes(pid: int) -> set[str]:
+    """The inodes of the process's sockets (its /proc/<pid>/fd links `socket:[inode]`)."""
+    found: set[str] = set()
     try:
-        entries = list(fds.iterdir())
+        entries = list(Path(f"/proc/{pid}/fd").iterdir())
     except OSError:
-        return 0
+        return found
     for fd in entries:
         try:
-            if os.readlink(fd).startswith("socket:"):
-                count += 1
+            link = os.readlink(fd)
         except OSError:  # closed while we looked
             continue
-    return count
+        if link.startswith("socket:["):
+            found.add(link[8:-1])
+    return found
+
+
+def connections_to(pid: int, ports: dict[str, int]) -> dict[str, int]:
+    """The process's TCP connections (any state but LISTEN) by the name of the remote port
+    they go to: ports maps a name (postgres, redis) to a port; 0 each for a gone process."""
+    counts = dict.fromkeys(ports, 0)
+    inodes = _socket_inodes(pid)
+    by_port = {port: name for name, port in ports.items()}
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local, remote (hex addr:port), state (0A = LISTEN), ..., inode (10th column)
+            remote_port, state, inode = int(fields[2].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            if state != "0A" and inode in inodes and remote_port in by_port:
+                counts[by_port[remote_port]] += 1
+    return counts
+
+
+def open_sockets(pid: int) -> int:
+    """File descriptors of the process that are sockets (TCP, unix; listening included)."""
+    return len(_socket_inodes(pid))
 
 
 class Shared:

@@ -25,7 +25,7 @@ from typing import Any
 from scaleout import probe
 from scaleout.layout import ROOT, Cluster, Layout, start
 from scaleout.load import Load
-from scaleout.verdict import Sample, failures, table
+from scaleout.verdict import Sample, failures, per_process, table
 
 DATABASE = "crmgraph_soak"
 
@@ -55,12 +55,24 @@ async def fresh_database(url: str) -> str:
     return soak_url
 
 
-async def sample(cluster: Cluster, load: Load, shared: probe.Shared, started: float) -> Sample:
+def service_ports(env: dict[str, str]) -> dict[str, int]:
+    """The ports of PostgreSQL and Redis (from DATABASE_URL and REDIS_URL): each process's
+    connections to them are counted."""
+    from urllib.parse import urlsplit
+
+    return {"postgres": urlsplit(env["DATABASE_URL"]).port or 5432,
+            "redis": urlsplit(env["REDIS_URL"]).port or 6379}  # fmt: skip
+
+
+async def sample(
+    cluster: Cluster, load: Load, shared: probe.Shared, started: float, ports: dict[str, int]
+) -> Sample:
     members = cluster.members
     return Sample(
         minute=round((time.monotonic() - started) / 60, 2),
         rss_kb={m.name: probe.rss_kb(m.pid) for m in members},
         sockets={m.name: probe.open_sockets(m.pid) for m in members},
+        connections={m.name: probe.connections_to(m.pid, ports) for m in members},
         redis_clients=await shared.redis_clients(),
         postgres_backends=await shared.postgres_backends(),
         subscribers=load.connected,
@@ -81,11 +93,12 @@ async def soak(
     started = time.monotonic()
     running = asyncio.create_task(load.run())
     samples = []
+    ports = service_ports(env)
     try:
         for n in range(int(args.minutes * 60 // args.interval) + 1):
             if n:
                 await asyncio.sleep(started + n * args.interval - time.monotonic())
-            samples.append(await sample(cluster, load, shared, started))
+            samples.append(await sample(cluster, load, shared, started, ports))
             print(table(samples).splitlines()[-1], file=sys.stderr, flush=True)
     finally:
         load.stop()
@@ -154,9 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": load_before,
         "cores": os.cpu_count(),
         "args": {k: str(v) for k, v in vars(args).items()},
+        "db_pool_size": env["DB_POOL_SIZE"],
         "warmup_samples": warmup,
         "samples": [s.row() for s in samples],
         "failures": failed,
+        "per_process": per_process(samples, warmup),
         "first_errors": errors,
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from tests.e2e.graphql_ws import connect
 from tests.e2e.test_subscriptions import make_deal
 from tests.ports import free_port
 from tests.processes import Subgraph
-from tests.routers import Router, router_env
+from tests.routers import Router, per_router, router_env
 from tests.stack import Stack
 
 STAGE_CHANGES = """subscription($pipelineId: ID!) {
@@ -34,6 +34,10 @@ CONTACTS = "{ contacts(first: 5) { edges { node { fullName } } } }"
 #: (CRMGRAPH_SUBGRAPH_TIMEOUT_MS below), on a loaded machine.
 TIMEOUT_MS = 8000
 UNAVAILABLE = {"code": "SERVICE_UNAVAILABLE", "retryAfter": RETRY_AFTER_SECONDS}
+#: Hive Router 0.2.0 has codes of its own for both faults, and answers a timeout with 200
+#: (router-config/README.md, Subgraph faults).
+LOST = per_router(UNAVAILABLE, {"code": "SUBGRAPH_WEBSOCKET_CLIENT_FAILURE"})
+TIMED_OUT = per_router((503, UNAVAILABLE), (200, {"code": "SUBGRAPH_REQUEST_TIMEOUT"}))
 # The stack, a subgraph process and a router start in a test: minutes on a loaded machine.
 pytestmark = pytest.mark.timeout(480)
 
@@ -115,11 +119,9 @@ async def test_a_killed_subgraph_ends_its_subscriptions_with_service_unavailable
         async with asyncio.timeout(60):
             while not seen or seen[-1]["type"] not in ("complete", "error"):
                 seen.append(await client.receive())
-    assert {m["id"] for m in seen} == {sub}
-    assert seen[0]["type"] in ("next", "error"), seen
-    errors = seen[0]["payload"]["errors"] if seen[0]["type"] == "next" else seen[0]["payload"]
-    assert [e.get("extensions") for e in errors] == [UNAVAILABLE], seen
-    assert seen[-1]["type"] in ("complete", "error"), seen
+    assert [(m["id"], m["type"]) for m in seen] == [(sub, "next"), (sub, "complete")], seen
+    errors = seen[0]["payload"]["errors"]
+    assert [e.get("extensions") for e in errors] == [LOST], seen
 
 
 def test_a_paused_subgraph_is_given_up_on_in_bounded_time(
@@ -140,10 +142,10 @@ def test_a_paused_subgraph_is_given_up_on_in_bounded_time(
     finally:
         faulty.deals.process.send_signal(signal.SIGCONT)
     assert took < TIMEOUT_MS / 1000 + 5, took
-    assert held.status_code == 503, (held.status_code, held.text)
-    assert held.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     [error] = held.json()["errors"]
-    assert error["extensions"] == UNAVAILABLE, error
+    assert (held.status_code, error["extensions"]) == TIMED_OUT, (held.status_code, error)
+    if held.status_code == 503:
+        assert held.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     assert other.json() == {"data": {"contact": {"id": made["contact"], "fullName": "Ada Byron"}}}
     after = ask(stack, faulty.router.url, tenant, DEAL, id=made["deal"])
     assert after.json() == before.json()

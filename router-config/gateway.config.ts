@@ -11,10 +11,12 @@ import { csrfPrevention } from './http-security.ts';
 import { errorCodes } from './error-codes.ts';
 import { abuseLimitPlugins, limitsFromEnv } from './limits.ts';
 import { RateLimiter, rateLimitPlugin, rateLimitsFromEnv } from './rate-limit.ts';
+import { subgraphFaults, subgraphTimeoutFromEnv } from './subgraph-faults.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
 const limits = limitsFromEnv(env);
+const subgraphTimeoutMs = subgraphTimeoutFromEnv(env);
 /** One limiter (one Redis connection) for the process, however often plugins are built. */
 const rateLimiter = new RateLimiter(rateLimitsFromEnv(env));
 /** CRMGRAPH_DEBUG (or DEBUG) = true: masked errors carry the original message and stack. */
@@ -151,6 +153,7 @@ export const gatewayConfig = defineConfig({
     ...abuseLimitPlugins(limits),
     rateLimitPlugin(rateLimiter),
     collectForwardedHeaders,
+    subgraphFaults(subgraphTimeoutMs),
   ],
 
   // Client -> subgraph headers over HTTP (queries, mutations, _entities calls), and the

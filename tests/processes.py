@@ -48,9 +48,11 @@ def token(settings: Settings, tenant: str) -> str:
 
 class Subgraph:
     """`crmgraph serve NAME --port P` (name None: `crmgraph serve --rest`, the REST shim) with
-    its output in log; stop() SIGKILLs what is left."""
+    its output in log; stop() SIGKILLs what is left. ready_within: how long it may take to be
+    ready (/readyz) before it is killed and the start fails."""
 
-    def __init__(self, settings: Settings, name: str | None, log: Path, **env: str) -> None:
+    def __init__(self, settings: Settings, name: str | None, log: Path,
+                 ready_within: float = 60, **env: str) -> None:  # fmt: skip
         self.port = free_port()
         self.router_secret = secrets.token_urlsafe(32)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -67,7 +69,7 @@ class Subgraph:
                 command,
                 env=environment, stdout=out, stderr=out,
             )  # fmt: skip
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"crmgraph serve {name or '--rest'} exited; see {log}")
@@ -77,7 +79,10 @@ class Subgraph:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"crmgraph serve {name or '--rest'} not up in 60 s; see {log}")
+        self.stop()  # not left running when the start is given up
+        raise TimeoutError(
+            f"crmgraph serve {name or '--rest'} not up in {ready_within:g} s; see {log}"
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -74,6 +74,8 @@ DEFAULT_LIMITS = {
     "CRMGRAPH_MAX_TOKENS": 2000,
     "CRMGRAPH_MAX_COST": 8000,
     "CRMGRAPH_MAX_BODY_BYTES": 1_000_000,
+    # router-config/subgraph-faults.ts: a subgraph request not answered by then is given up.
+    "CRMGRAPH_SUBGRAPH_TIMEOUT_MS": 10_000,
 }
 
 
@@ -189,7 +191,13 @@ def router_config(
         "http": {"host": host, "port": port},
         "log": {"level": env.get("CRMGRAPH_GATEWAY_LOG_LEVEL", "info") or "info"},
         # Each client request gets its own subgraph requests (no in-flight deduplication).
-        "traffic_shaping": {"all": {"dedupe_enabled": False}},
+        # A subgraph that does not answer (a paused process) is given up on after this.
+        "traffic_shaping": {
+            "all": {
+                "dedupe_enabled": False,
+                "request_timeout": f"{_positive(env, 'CRMGRAPH_SUBGRAPH_TIMEOUT_MS')}ms",
+            }
+        },
         "headers": {"all": {"request": request_headers}},
         "override_subgraph_urls": {"subgraphs": overrides},
         # Subgraph errors reach clients unchanged, with their codes (as with Hive Gateway): no

@@ -50,6 +50,22 @@ def test_nothing_is_deduplicated_and_subgraph_errors_pass_unmasked() -> None:
     assert made["http"] == {"host": "127.0.0.1", "port": 4100}
 
 
+def test_a_silent_subgraph_is_given_up_on_after_the_gateways_timeout() -> None:
+    timeout = re.search(
+        r"DEFAULT_SUBGRAPH_TIMEOUT_MS = ([0-9_]+);",
+        (ROOT / "router-config" / "subgraph-faults.ts").read_text(),
+    )
+    assert timeout is not None
+    shaping = config()["traffic_shaping"]["all"]
+    assert shaping["request_timeout"] == f"{int(timeout.group(1).replace('_', ''))}ms"
+    assert (
+        config(CRMGRAPH_SUBGRAPH_TIMEOUT_MS="2500")["traffic_shaping"]["all"]["request_timeout"]
+        == "2500ms"
+    )
+    with pytest.raises(ConfigError, match="CRMGRAPH_SUBGRAPH_TIMEOUT_MS"):
+        config(CRMGRAPH_SUBGRAPH_TIMEOUT_MS="soon")
+
+
 def test_limits_come_from_the_same_variables_as_hive_gateways() -> None:
     limits = config(CRMGRAPH_MAX_DEPTH="5", CRMGRAPH_MAX_BODY_BYTES="2048")["limits"]
     assert limits["max_depth"] == {"n": 5, "flatten_fragments": True}

@@ -428,7 +428,7 @@ def test_subgraph_that_is_down_is_reported_without_details(
             "errors": [
                 {
                     "message": "Failed to send request to subgraph: client error (Connect)",
-                    "extensions": {"code": "SUBREQUEST_HTTP_ERROR"},
+                    "extensions": {"code": "SERVICE_UNAVAILABLE"},
                 }
             ],
         },

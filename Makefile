@@ -85,7 +85,7 @@ test: install services lint hive-router haproxy k8s-check  ## start the real ser
 # test` runs them with a small one. Larger: CRMGRAPH_FUZZ_EXAMPLES=1000 CRMGRAPH_FUZZ_SECONDS=3600.
 CRMGRAPH_FUZZ_EXAMPLES ?= 200
 CRMGRAPH_FUZZ_SECONDS ?= 900
-fuzz: install services  ## the fuzzers with a long budget (README, Reliability: fuzzing)
+fuzz: install services hive-router  ## the fuzzers with a long budget, against both routers (README, Reliability: fuzzing)
 	set -a && eval "$$($(SERVICES) env)" && set +a && \
 	    CRMGRAPH_FUZZ_EXAMPLES=$(CRMGRAPH_FUZZ_EXAMPLES) CRMGRAPH_FUZZ_SECONDS=$(CRMGRAPH_FUZZ_SECONDS) \
 	    $(BIN)/pytest -q -s tests/fuzz tests/e2e/test_openapi_conformance.py

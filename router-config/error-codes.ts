@@ -5,10 +5,20 @@
 // are; found by the fuzzers (tests/fuzz). They get BAD_USER_INPUT, Apollo's code for input
 // that does not fit the schema. Errors of a field (with a `path`) come from the subgraphs or
 // the gateway's masking, which always set a code, and are left alone.
+//
+// One table for both routers (error-codes.json): crmgraph.native_router gives it to Hive
+// Router's crmgraph_error_codes plugin, which also renames that router's own codes; those
+// never come from Hive Gateway, whose refusals already carry the codes the table names.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 
-export const UNCODED_INPUT = 'BAD_USER_INPUT';
+const TABLE = JSON.parse(
+  readFileSync(fileURLToPath(new URL('./error-codes.json', import.meta.url)), 'utf8'),
+) as { uncoded: string };
+
+export const UNCODED_INPUT = TABLE.uncoded;
 
 function needsCode(error: any): boolean {
   return !error?.extensions?.code && !error?.path;

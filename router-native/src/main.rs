@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 mod client_address;
+mod error_codes;
 mod rate_limits;
 mod security_headers;
 
@@ -22,6 +23,7 @@ async fn main() -> Result<(), RouterInitError> {
     let registry = PluginRegistry::new()
         .register::<security_headers::SecurityHeaders>()
         .register::<client_address::ClientAddressPlugin>()
-        .register::<rate_limits::RateLimits>();
+        .register::<rate_limits::RateLimits>()
+        .register::<error_codes::ErrorCodes>();
     router_entrypoint(registry).await
 }

@@ -37,6 +37,8 @@ PACKAGE = REPO / "router-native"
 BUILD_INPUTS = (REPO / "router-config" / "rate-limit.lua",)
 #: The security headers table both routers read (http-security.ts too).
 SECURITY_HEADERS_FILE = REPO / "router-config" / "security-headers.json"
+#: The error codes both routers answer with (error-codes.ts too).
+ERROR_CODES_FILE = REPO / "router-config" / "error-codes.json"
 
 SUBGRAPHS = ("contacts", "deals", "leads", "accounts", "activities", "pipelines")
 #: Client headers passed to every subgraph (gateway.config.ts FORWARDED_HEADERS).
@@ -105,7 +107,16 @@ def binary() -> Path:
 
 def security_headers() -> dict[str, object]:
     """router-config/security-headers.json without its comment."""
-    table = json.loads(SECURITY_HEADERS_FILE.read_text())
+    return _table(SECURITY_HEADERS_FILE)
+
+
+def error_codes() -> dict[str, object]:
+    """router-config/error-codes.json without its comment."""
+    return _table(ERROR_CODES_FILE)
+
+
+def _table(path: Path) -> dict[str, object]:
+    table = json.loads(path.read_text())
     return {k: v for k, v in table.items() if k != "//"}
 
 
@@ -258,6 +269,7 @@ def plugins(env: Mapping[str, str], secret: str) -> dict[str, Any]:
             "config": {**security_headers(), "graphiql_path": "/graphql"},
         },
         "crmgraph_client_address": {"enabled": True, "config": {}},
+        "crmgraph_error_codes": {"enabled": True, "config": error_codes()},
     }
     settings = _settings(env, secret)
     try:

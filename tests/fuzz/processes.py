@@ -1,12 +1,14 @@
-"""The processes a fuzz run must leave alive and within bounded memory: the router (a child
-process) and the subgraphs with the REST shim (tests/stack.py serves them in this process)."""
+"""The processes a fuzz run must leave alive and within bounded memory: the router fuzzed (a
+child process, tests/fuzz/conftest.py) and the subgraphs with the REST shim (tests/stack.py
+serves them in this process)."""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,19 @@ from tests.stack import Stack
 RSS_GROWTH_LIMIT = 256 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class FuzzedRouter:
+    """One router process the fuzzers send to."""
+
+    kind: str
+    url: str
+    pid: int
+    #: The stack's own router: the subgraphs and the REST shim are fuzzed beside it only.
+    own: bool
+    #: The exit status, None while it runs.
+    poll: Callable[[], int | None]
+
+
 def rss(pid: int) -> int:
     """Resident set size in bytes, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -26,17 +41,16 @@ def rss(pid: int) -> int:
     raise AssertionError(f"process {pid} has no VmRSS: it is gone")
 
 
-def watched(stack: Stack) -> dict[str, int]:
+def watched(router: FuzzedRouter) -> dict[str, int]:
     """Name -> pid of each process the fuzzers send to."""
-    assert stack._router is not None
-    return {"router": stack._router.pid, "subgraphs and REST shim": os.getpid()}
+    return {router.kind: router.pid, "subgraphs and REST shim": os.getpid()}
 
 
 @contextmanager
-def bounded_memory(stack: Stack, interval: float = 0.2) -> Iterator[dict[str, int]]:
+def bounded_memory(router: FuzzedRouter, interval: float = 0.2) -> Iterator[dict[str, int]]:
     """Samples every watched process's RSS while inside; on exit, fails when one's peak rose
     more than RSS_GROWTH_LIMIT over its start. Yields the peaks (name -> bytes)."""
-    pids = watched(stack)
+    pids = watched(router)
     start = {name: rss(pid) for name, pid in pids.items()}
     peaks = dict(start)
     done = threading.Event()
@@ -58,10 +72,10 @@ def bounded_memory(stack: Stack, interval: float = 0.2) -> Iterator[dict[str, in
     assert not grown, f"resident memory grew by MiB {grown} (limit {RSS_GROWTH_LIMIT // 2**20})"
 
 
-def assert_alive(stack: Stack) -> None:
+def assert_alive(stack: Stack, router: FuzzedRouter) -> None:
     """The router still runs and every server answers a plain request."""
-    assert stack._router is not None and stack._router.poll() is None, "the router exited"
-    body = stack.graphql("{ __typename }").json()
+    assert router.poll() is None, f"{router.kind} exited"
+    body = stack.graphql("{ __typename }", url=router.url).json()
     assert body == {"data": {"__typename": "Query"}}, body
     for name in stack.ports:
         health = httpx.get(stack.subgraph_url(name).replace("/graphql", "/health"), timeout=30)

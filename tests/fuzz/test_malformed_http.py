@@ -1,8 +1,8 @@
-"""Malformed HTTP against the router, a subgraph (with and without the router's secret) and
-the REST shim, over raw sockets: truncated bodies, wrong or missing content types, broken
-JSON, a gzip bomb, 10 MB bodies (declared and chunked), a slow sender. No answer is a 5xx,
-every refusal is in the documented format (tests/fuzz/refusals.py), every process stays up
-and within bounded memory."""
+"""Malformed HTTP against each router (tests/fuzz/conftest.py), a subgraph (with and without
+the router's secret) and the REST shim, over raw sockets: truncated bodies, wrong or missing
+content types, broken JSON, a gzip bomb, 10 MB bodies (declared and chunked), a slow sender.
+No answer is a 5xx, every refusal is in the documented format (tests/fuzz/refusals.py), every
+process stays up and within bounded memory."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from functools import cache
 import pytest
 
 from tests.fuzz import budget
-from tests.fuzz.processes import assert_alive, bounded_memory
+from tests.fuzz.processes import FuzzedRouter, assert_alive, bounded_memory
 from tests.fuzz.refusals import check_answer
 from tests.fuzz.wire import exchange
 from tests.stack import Stack
@@ -35,13 +35,18 @@ class Target:
     rest: bool
 
 
-def targets(stack: Stack, tenant: str) -> list[Target]:
+def targets(stack: Stack, tenant: str, router: FuzzedRouter) -> list[Target]:
+    """The router; beside the stack's own router, a subgraph and the REST shim too (beside the
+    other kind's they would only be sent the same requests again)."""
     query = json.dumps({"query": "{ __typename }"}).encode()
     bearer = f"Bearer {stack.token(tenant)}"
     secret = {"x-router-secret": stack.router_secret, "Authorization": bearer}
     key = json.dumps({"name": "fuzz", "permissions": ["contacts:read"]}).encode()
+    fuzzed = Target(router.kind, router.url, {"Authorization": bearer}, query, rest=False)
+    if not router.own:
+        return [fuzzed]
     return [
-        Target("router", stack.router_url, {"Authorization": bearer}, query, rest=False),
+        fuzzed,
         Target("subgraph", stack.subgraph_url("contacts"), secret, query, rest=False),
         Target("subgraph-unsigned", stack.subgraph_url("contacts"), {}, query, rest=False),
         Target("rest", f"{stack.rest_url}/api-keys", {"Authorization": bearer}, key, rest=True),
@@ -107,14 +112,16 @@ NAMES = list(cases(Target("", "", {}, b"{}", rest=False)))
 
 @pytest.mark.timeout(budget.timeout(600))
 @pytest.mark.parametrize("case", NAMES)
-def test_malformed_requests_get_documented_refusals(stack: Stack, tenant: str, case: str) -> None:
+def test_malformed_requests_get_documented_refusals(
+    stack: Stack, router: FuzzedRouter, tenant: str, case: str
+) -> None:
     failures = []
-    with bounded_memory(stack), ThreadPoolExecutor(1) as pool:
-        for target in targets(stack, tenant):
+    with bounded_memory(router), ThreadPoolExecutor(1) as pool:
+        for target in targets(stack, tenant, router):
             head, body, options = cases(target)[case]
             sending = pool.submit(exchange, target.url, {**target.head, **head}, body, **options)
             if case == "slow sender":
-                assert_alive(stack)  # everyone else is served while one client dribbles
+                assert_alive(stack, router)  # everyone else is served while one dribbles
             answer = sending.result()
             print(f"malformed HTTP: {case} to {target.name}: {answer.status} {answer.body[:120]!r}")
             if case == "truncated" and (answer.status, answer.body) in {(0, b""), (400, b"")}:
@@ -126,5 +133,5 @@ def test_malformed_requests_get_documented_refusals(stack: Stack, tenant: str, c
                 check_answer(answer.status, answer.headers, answer.body, rest=target.rest)
             except AssertionError as failed:
                 failures.append(f"{case} to {target.name}: {failed}")
-    assert_alive(stack)
+    assert_alive(stack, router)
     assert not failures, "\n".join(failures)

@@ -11,6 +11,7 @@ import pytest
 
 from crmgraph import native_router
 from crmgraph.native_router import ConfigError
+from tests.fuzz.refusals import DOCUMENTED_CODES
 from tests.unit.test_native_router import ROOT, SECRET, config
 
 REDIS = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
@@ -59,6 +60,21 @@ def test_both_routers_read_one_table_of_security_headers() -> None:
     assert "security-headers.json" in (ROOT / "router-config" / "http-security.ts").read_text()
     # Header rules would add them to executed operations only; the plugin does every answer.
     assert "response" not in config()["headers"]["all"]
+
+
+def test_both_routers_read_one_table_of_error_codes() -> None:
+    """Every code a router's refusal is renamed to is one README documents (the fuzzers'
+    check, tests/fuzz/refusals.py), and no router code is claimed by two of ours; a
+    documented code is only given its status."""
+    table = json.loads((ROOT / "router-config" / "error-codes.json").read_text())
+    block = config()["plugins"]["crmgraph_error_codes"]
+
+    assert block == {"enabled": True, "config": {k: v for k, v in table.items() if k != "//"}}
+    assert set(table["codes"]) | {table["uncoded"]} <= DOCUMENTED_CODES
+    theirs = [(code, ours) for ours, rename in table["codes"].items() for code in rename["router"]]
+    assert len(theirs) == len(dict(theirs))
+    assert all(code == ours for code, ours in theirs if code in DOCUMENTED_CODES)
+    assert "error-codes.json" in (ROOT / "router-config" / "error-codes.ts").read_text()
 
 
 def test_a_changed_plugin_names_a_new_build_and_an_unchanged_one_the_same(

@@ -34,10 +34,11 @@ CONTACTS = "{ contacts(first: 5) { edges { node { fullName } } } }"
 #: (CRMGRAPH_SUBGRAPH_TIMEOUT_MS below), on a loaded machine.
 TIMEOUT_MS = 8000
 UNAVAILABLE = {"code": "SERVICE_UNAVAILABLE", "retryAfter": RETRY_AFTER_SECONDS}
-#: Hive Router 0.2.0 has codes of its own for both faults, and answers a timeout with 200
-#: (router-config/README.md, Subgraph faults).
-LOST = per_router(UNAVAILABLE, {"code": "SUBGRAPH_WEBSOCKET_CLIENT_FAILURE"})
-TIMED_OUT = per_router((503, UNAVAILABLE), (200, {"code": "SUBGRAPH_REQUEST_TIMEOUT"}))
+#: Hive Router 0.2.0's own codes for both faults (SUBGRAPH_WEBSOCKET_CLIENT_FAILURE,
+#: SUBGRAPH_REQUEST_TIMEOUT) become ours (router-config/error-codes.json), without
+#: retryAfter, and it answers a timeout with 200 (router-config/README.md, Subgraph faults).
+LOST = per_router(UNAVAILABLE, {"code": "SERVICE_UNAVAILABLE"})
+TIMED_OUT = per_router((503, UNAVAILABLE), (200, {"code": "SERVICE_UNAVAILABLE"}))
 # The stack, a subgraph process and a router start in a test: minutes on a loaded machine.
 pytestmark = pytest.mark.timeout(480)
 

@@ -5,6 +5,8 @@
 #![recursion_limit = "256"]
 
 mod client_address;
+mod cost;
+mod graphql_json;
 mod rate_limits;
 mod security_headers;
 
@@ -21,7 +23,9 @@ async fn main() -> Result<(), RouterInitError> {
     // Registration order is hook order: the client's address is known before it is counted.
     let registry = PluginRegistry::new()
         .register::<security_headers::SecurityHeaders>()
+        .register::<graphql_json::GraphqlJson>()
         .register::<client_address::ClientAddressPlugin>()
-        .register::<rate_limits::RateLimits>();
+        .register::<rate_limits::RateLimits>()
+        .register::<cost::CostLimit>();
     router_entrypoint(registry).await
 }

@@ -211,6 +211,7 @@ def router_config(
             "max_tokens": {"n": _positive(env, "CRMGRAPH_MAX_TOKENS")},
             "max_request_body_size": f"{_positive(env, 'CRMGRAPH_MAX_BODY_BYTES')}B",
         },
+        "demand_control": demand_control(_positive(env, "CRMGRAPH_MAX_COST")),
         "introspection": _flag(env, "CRMGRAPH_INTROSPECTION", True),
         "laboratory": {"enabled": True},
         "subscriptions": {"enabled": True, "websocket": {"all": {"path": "/graphql"}}},
@@ -222,18 +223,30 @@ def router_config(
     return config
 
 
-def cost_limit(max_cost: int) -> dict[str, Any]:
-    """The cost limit (router-native/src/cost), not 0.2.0's demand control, which prices each
-    subgraph request alone: it prices the whole operation as limits.ts does, by the
-    supergraph's @listSize and @cost (crmgraph.gql.costs, from router-config/list-sizes.json);
-    a list that nothing sizes is a default page, as in limits.ts (README: Limits)."""
-    return {"enabled": True, "config": {"max": max_cost, "default_list_size": DEFAULT_PAGE_SIZE}}
+def demand_control(max_cost: int) -> dict[str, Any]:
+    """The cost limit: 0.2.0's demand control prices by the supergraph's @listSize and @cost
+    (crmgraph.gql.costs, from router-config/list-sizes.json, as limits.ts does). A connection
+    without first/last/pagination is a default page, as in limits.ts; the same number is what
+    0.2.0 takes for the entities of each `_entities` fetch (README: Limits). The plugin
+    crmgraph_cost_limit (router-native/src/cost) is built in but off: it ignores the
+    request's variables so far."""
+    return {
+        "enabled": True,
+        "operation_cost": {
+            "max": max_cost,
+            "mode": "enforce",
+            # Hive Gateway puts both in the refusal's extensions.cost; 0.2.0 cannot.
+            "expose_headers": {"estimated": True, "max": True},
+        },
+        "default_list_size": {"all": DEFAULT_PAGE_SIZE},
+        "subgraphs_budget": {"mode": "measure"},
+    }
 
 
 def plugins(env: Mapping[str, str], secret: str) -> dict[str, Any]:
     """The blocks of our plugins (router-native/src): security headers on every answer,
-    `application/graphql+json` taken as JSON, the client's address to the subgraphs, the cost
-    limit, and the rate limits when they are on."""
+    `application/graphql+json` taken as JSON, the client's address to the subgraphs, and the
+    rate limits when they are on."""
     blocks: dict[str, Any] = {
         "crmgraph_security_headers": {
             "enabled": True,
@@ -241,7 +254,6 @@ def plugins(env: Mapping[str, str], secret: str) -> dict[str, Any]:
         },
         "crmgraph_graphql_json": {"enabled": True, "config": {}},
         "crmgraph_client_address": {"enabled": True, "config": {}},
-        "crmgraph_cost_limit": cost_limit(_positive(env, "CRMGRAPH_MAX_COST")),
     }
     settings = _settings(env, secret)
     try:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_deals_api import GET_DEALS_WITH_COMPLEX_FILTER
-from tests.routers import extra_router, per_router
+from tests.routers import NATIVE, extra_router, per_router
 from tests.stack import Stack
 
 # 004's "AccountHierarchyWithDeals", unchanged: 10 levels deep, under the limit of 12.
@@ -55,23 +55,27 @@ def priced(
     stack: Stack, query: str, variables: dict[str, Any] | None = None, **kw: Any
 ) -> tuple[str, int | None]:
     """("refused", the estimate) when the router refused the operation for its cost before any
-    subgraph ran, else ("ran", None): both routers state the estimate in a refusal's
-    `extensions.cost` only."""
+    subgraph ran, else ("ran", the estimate when the router tells it): Hive Gateway states it
+    in a refusal's `extensions.cost`, Hive Router in `X-Cost-Estimated` on every answer."""
     requests = dict(stack.requests)
     with stack.counting_statements() as statements:
         response = stack.graphql(query, variables, **kw)
     body = response.json()
-    assert response.headers.get("x-cost-estimated") is None
+    native = response.headers.get("x-cost-estimated")
     if "COST_ESTIMATED_TOO_EXPENSIVE" not in codes(body.get("errors", [])):
         assert "errors" not in body, body
-        return "ran", None
+        return "ran", per_router(None, native and int(native))
     assert stack.requests == requests and statements[0] == 0
     assert body.get("data") is None and codes(body["errors"]) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
-    assert response.status_code == httpx.codes.OK
     error = body["errors"][0]
-    cost = error["extensions"]["cost"]
+    headers = response.headers
+    native_cost = NATIVE and {"estimated": int(native), "max": int(headers["x-cost-max"])}
+    cost = native_cost or error["extensions"]["cost"]
     assert cost["max"] == 8000
-    assert error["message"] == f"Query cost {cost['estimated']} exceeds the maximum of 8000"
+    assert error["message"] == per_router(
+        f"Query cost {cost['estimated']} exceeds the maximum of 8000",
+        "Operation estimated cost exceeds max cost",
+    )
     return "refused", int(cost["estimated"])
 
 
@@ -124,8 +128,11 @@ def test_lists_in_lists_over_the_cost_limit_are_refused(stack: Stack, tenant: st
     query = """{ deals(first: 100) { edges { node { title
         activities(first: 100) { edges { node { ... on Task { title } } } } } } } }"""
 
-    # Each deal's activities come from another subgraph: priced by the deals around them.
-    assert priced(stack, query, tenant=tenant) == ("refused", 100 + 100 * 100)
+    # Hive Router prices each deal's activities (another subgraph) as 20 deals' worth
+    # (README: Limits): 100 + 20 x (1 + 100), under the limit.
+    assert priced(stack, query, tenant=tenant) == per_router(
+        ("refused", 100 + 100 * 100), ("ran", 100 + 20 * (1 + 100))
+    )
 
 
 def test_cost_reads_page_sizes_from_variables_and_pagination(stack: Stack, tenant: str) -> None:
@@ -133,19 +140,26 @@ def test_cost_reads_page_sizes_from_variables_and_pagination(stack: Stack, tenan
         deals(first: $n) { edges { node { title } } } } } } }"""
 
     # The pagination input object costs 1.
-    assert priced(stack, query, {"n": 90}, tenant=tenant) == ("refused", 1 + 90 + 90 * 90)
-    assert priced(stack, query, {"n": 80}, tenant=tenant) == ("ran", None)
+    assert priced(stack, query, {"n": 90}, tenant=tenant) == per_router(
+        ("refused", 1 + 90 + 90 * 90), ("ran", 1 + 90 + 20 * (1 + 90))
+    )
+    assert priced(stack, query, {"n": 80}, tenant=tenant) == per_router(
+        ("ran", None), ("ran", 1 + 80 + 20 * (1 + 80))
+    )
     assert stack.graphql(query, {"n": 80}, tenant=tenant).json() == {
         "data": {"contacts": {"edges": []}}
     }
 
 
 def test_missing_page_size_costs_the_default_page(stack: Stack, tenant: str) -> None:
-    # 20 contacts x 20 deals x 20 activities, each list without first.
+    # 20 contacts x 20 deals x 20 activities, each list without first; with Hive Router each
+    # subgraph's part is priced for 20 parents (README: Limits).
     query = """{ contacts { edges { node { deals { edges { node {
         activities { edges { node { __typename } } } } } } } } } }"""
 
-    assert priced(stack, query, tenant=tenant) == ("refused", 20 + 400 + 8000)
+    assert priced(stack, query, tenant=tenant) == per_router(
+        ("refused", 20 + 400 + 8000), ("ran", 20 + 20 * (1 + 20) + 20 * (1 + 20))
+    )
 
 
 def test_plain_lists_cost_their_declared_bound_at_every_level(stack: Stack, tenant: str) -> None:

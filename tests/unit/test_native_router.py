@@ -61,14 +61,13 @@ def test_limits_come_from_the_same_variables_as_hive_gateways() -> None:
 
 
 def test_the_cost_limit_comes_from_max_cost_with_the_default_page() -> None:
-    # Our plugin prices the whole operation; 0.2.0's demand control (each subgraph request
-    # alone) stays off.
-    assert "demand_control" not in config()
-    cost = config(CRMGRAPH_MAX_COST="500")["plugins"]["crmgraph_cost_limit"]
+    cost = config(CRMGRAPH_MAX_COST="500")["demand_control"]
     assert cost["enabled"] is True
-    # A list that nothing sizes is priced as a default page, as in limits.ts.
-    assert cost["config"] == {"max": 500, "default_list_size": ts_constant("DEFAULT_PAGE_SIZE")}
-    assert config()["plugins"]["crmgraph_cost_limit"]["config"]["max"] == 8000
+    assert cost["operation_cost"]["max"] == 500
+    assert cost["operation_cost"]["mode"] == "enforce"
+    # A connection without first/last/pagination is priced as a default page, as in limits.ts.
+    assert cost["default_list_size"] == {"all": ts_constant("DEFAULT_PAGE_SIZE")}
+    assert config()["demand_control"]["operation_cost"]["max"] == 8000
     with pytest.raises(ConfigError, match="CRMGRAPH_MAX_COST"):
         config(CRMGRAPH_MAX_COST="0")
 

@@ -5,7 +5,9 @@
 #![recursion_limit = "256"]
 
 mod client_address;
+mod cost;
 mod error_codes;
+mod graphql_json;
 mod rate_limits;
 mod security_headers;
 
@@ -22,8 +24,10 @@ async fn main() -> Result<(), RouterInitError> {
     // Registration order is hook order: the client's address is known before it is counted.
     let registry = PluginRegistry::new()
         .register::<security_headers::SecurityHeaders>()
+        .register::<graphql_json::GraphqlJson>()
         .register::<client_address::ClientAddressPlugin>()
         .register::<rate_limits::RateLimits>()
+        .register::<cost::CostLimit>()
         .register::<error_codes::ErrorCodes>();
     router_entrypoint(registry).await
 }

@@ -246,7 +246,9 @@ def demand_control(max_cost: int) -> dict[str, Any]:
     """The cost limit: 0.2.0's demand control prices by the supergraph's @listSize and @cost
     (crmgraph.gql.costs, from router-config/list-sizes.json, as limits.ts does). A connection
     without first/last/pagination is a default page, as in limits.ts; the same number is what
-    0.2.0 takes for the entities of each `_entities` fetch (README: Limits)."""
+    0.2.0 takes for the entities of each `_entities` fetch (README: Limits). The plugin
+    crmgraph_cost_limit (router-native/src/cost) is built in but off: it ignores the
+    request's variables so far."""
     return {
         "enabled": True,
         "operation_cost": {
@@ -261,13 +263,15 @@ def demand_control(max_cost: int) -> dict[str, Any]:
 
 
 def plugins(env: Mapping[str, str], secret: str) -> dict[str, Any]:
-    """The blocks of our plugins (router-native/src): security headers on every answer, the
-    client's address to the subgraphs, and the rate limits when they are on."""
+    """The blocks of our plugins (router-native/src): security headers on every answer,
+    `application/graphql+json` taken as JSON, the client's address to the subgraphs, and the
+    rate limits when they are on."""
     blocks: dict[str, Any] = {
         "crmgraph_security_headers": {
             "enabled": True,
             "config": {**security_headers(), "graphiql_path": "/graphql"},
         },
+        "crmgraph_graphql_json": {"enabled": True, "config": {}},
         "crmgraph_client_address": {"enabled": True, "config": {}},
         "crmgraph_error_codes": {"enabled": True, "config": error_codes()},
     }

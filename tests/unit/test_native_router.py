@@ -88,6 +88,10 @@ def test_the_cost_limit_comes_from_max_cost_with_the_default_page() -> None:
         config(CRMGRAPH_MAX_COST="0")
 
 
+def test_graphql_json_requests_are_taken_as_json() -> None:
+    assert config()["plugins"]["crmgraph_graphql_json"] == {"enabled": True, "config": {}}
+
+
 def test_a_cors_wildcard_stands_for_one_host_label() -> None:
     cors = config(CRMGRAPH_CORS_ORIGINS="https://app.example.com/, https://*.example.org")["cors"]
     [policy] = cors["policies"]

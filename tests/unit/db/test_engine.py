@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.pool import QueuePool
 
 from crmgraph.config import Settings
+from crmgraph.db.direct_reads import direct_size
 from crmgraph.db.engine import create_engine
 
 URL = "postgresql+asyncpg://u:p@127.0.0.1:1/crm"
@@ -20,12 +21,15 @@ def budget(settings: Settings, *, reads: bool) -> tuple[int, int]:
 def test_pools_never_open_more_than_their_size() -> None:
     settings = Settings(database_url=URL)
 
-    assert budget(settings, reads=True) == (8, 0)
+    # The reads' DB_POOL_SIZE: half for the compiled reads' own connections, half pooled.
+    assert budget(settings, reads=True) == (4, 0)
+    assert direct_size(settings) == 4
     assert budget(settings, reads=False) == (4, 0)
 
 
 def test_db_pool_size_sets_the_budget() -> None:
     settings = Settings(database_url=URL, db_pool_size=3)
 
-    assert budget(settings, reads=True) == (3, 0)
+    assert budget(settings, reads=True) == (2, 0)
+    assert direct_size(settings) == 1
     assert budget(settings, reads=False) == (2, 0)

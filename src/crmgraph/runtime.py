@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from broadcaster import Broadcast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,6 +16,8 @@ from crmgraph.config import Settings, mask_url
 from crmgraph.db import direct_reads
 from crmgraph.db import engine as db_engine
 from crmgraph.db.direct_reads import DirectReads
+from crmgraph.db.scoping import TeamKey, team_reads
+from crmgraph.db.shared_reads import SharedReads
 from crmgraph.errors import ServiceUnavailable
 from crmgraph.events import bus, written
 from crmgraph.events.consumers import CONSUMERS, consumer_names
@@ -64,6 +67,8 @@ class Runtime:
     read_sessions: async_sessionmaker[AsyncSession]
     # Requests' graph reads: Neo4j while the projection has their tenant's writes, else SQL.
     graph_reads: GraphReads = field(init=False)
+    # Team members for open streams, one read per team and interval (db.scoping.LiveTeam).
+    teams: SharedReads[TeamKey, frozenset[UUID]] = field(init=False)
     # Compiled reads' connections (PostgreSQL with COMPILED_READS on), else None.
     direct_reads: DirectReads | None = None
     # Draining after SIGTERM, and the open WebSockets (crmgraph.server's shutdown).
@@ -102,6 +107,7 @@ class Runtime:
         )
         projection = graph if settings.neo4j_uri else None
         runtime.graph_reads = GraphReads(projection, tables, runtime.read_sessions)
+        runtime.teams = team_reads(runtime.read_sessions)
         if direct_reads.applies(settings):
             size = direct_reads.direct_size(settings)
             runtime.direct_reads = DirectReads(settings.database_url, size)

@@ -6,6 +6,7 @@ One rule for all of them: crmgraph.db.scoping's."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from crmgraph.db import models
 from crmgraph.db.engine import create_engine, create_session_factory
 from crmgraph.db.filtering import Condition, Filter, Related, predicates
 from crmgraph.db.migrate import upgrade
-from crmgraph.db.scoping import LiveTeam, Scope, team_members, visible
+from crmgraph.db.scoping import LiveTeam, Scope, team_members, team_reads, visible
 from crmgraph.domain.deal_export import export_deals
 from crmgraph.domain.journey_reads import check_readable_subject, readable_steps
 from crmgraph.errors import DomainError, ErrorCode
@@ -221,11 +222,31 @@ async def test_the_export_names_only_readable_contacts_and_accounts(
 async def test_a_live_team_is_read_again_after_its_interval(tables: World) -> None:
     scope = tables.scope(*TEAM)
     bob = tables.ids["bob"]
-    every = LiveTeam(tables.sessions, scope, every=3600)
-    now = LiveTeam(tables.sessions, scope, every=0)
+    every = LiveTeam(team_reads(tables.sessions), scope, every=3600)
+    now = LiveTeam(team_reads(tables.sessions), scope, every=0)
     assert bob in await every.fresh() and bob in await now.fresh()
     async with tables.sessions() as session, session.begin():
         await session.execute(update(models.User).where(models.User.id == bob).values(team="x"))
     assert bob in await every.fresh()  # not yet due
     assert bob not in await now.fresh()
     assert set(await now.fresh()) == {tables.ids["ada"]}
+
+
+async def test_streams_of_one_team_share_one_read_of_it(tables: World) -> None:
+    # Each open subscription re-checks its team on its interval: 200 of them read it 100
+    # times a second (a soak) until the process shared one read per team.
+    opened: list[int] = []
+
+    def counting_sessions() -> AsyncSession:
+        opened.append(1)
+        return tables.sessions()
+
+    teams = team_reads(counting_sessions)
+    streams = [LiveTeam(teams, tables.scope(*TEAM), every=3600) for _ in range(50)]
+    found = await asyncio.gather(*(stream.fresh() for stream in streams))
+    assert all(set(team) == {tables.ids["ada"], tables.ids["bob"]} for team in found)
+    assert len(opened) == 1
+    other = Scope(tenant_id=tables.tenant, user_id=tables.ids["cy"], team="south",
+                  permissions=frozenset(TEAM))  # fmt: skip
+    assert set(await LiveTeam(teams, other, every=3600).fresh()) == {tables.ids["cy"]}
+    assert len(opened) == 2

@@ -10,8 +10,6 @@ permissions through auth.rbac, or a tenant's own tenant_roles rows (cached brief
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -26,6 +24,7 @@ from crmgraph.auth.tokens import TokenVerifier, unauthenticated
 from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.db.scoping import Scope, same_tenant, scoped
+from crmgraph.db.shared_reads import SharedReads
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.security_log import security_event
 
@@ -36,8 +35,8 @@ class Authenticator:
         self._sessions = sessions
         self._tokens = TokenVerifier(settings)
         self.api_keys = ApiKeys(settings, sessions)
-        self._roles: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {}
-        self._roles_reading: dict[str, asyncio.Future[dict[str, tuple[str, ...]]]] = {}
+        # One read per tenant at a time, shared by every caller (crmgraph.db.shared_reads).
+        self._roles = SharedReads(self._read_role_overrides)
 
     async def authenticate(self, headers: Mapping[str, str], client: str | None = None) -> Scope:
         """headers: lower-case names; client: the caller's address, as the app established it
@@ -85,27 +84,13 @@ class Authenticator:
         raise unauthenticated("missing credentials: send Authorization: Bearer <token>")
 
     async def role_overrides(self, tenant_id: str) -> dict[str, tuple[str, ...]]:
-        cached = self._roles.get(tenant_id)
-        if cached is not None and time.monotonic() - cached[0] < self._settings.auth_cache_seconds:
-            return cached[1]
-        # One read per tenant at a time: when the cache lapses, every open subscription's
-        # credential re-check wants it at once (200 of them queued on a pool of two, a soak
-        # saw, until checks and writes timed out waiting for a connection).
-        reading = self._roles_reading.get(tenant_id)
-        if reading is None:
-            reading = asyncio.ensure_future(self._read_role_overrides(tenant_id))
-            self._roles_reading[tenant_id] = reading
-            reading.add_done_callback(lambda _: self._roles_reading.pop(tenant_id, None))
-        # shield: a caller that goes away does not cancel the read the others wait for.
-        return await asyncio.shield(reading)
+        return await self._roles.get(tenant_id, self._settings.auth_cache_seconds)
 
     async def _read_role_overrides(self, tenant_id: str) -> dict[str, tuple[str, ...]]:
         roles = models.TenantRole
         async with self._sessions() as session:
             rows = await session.scalars(scoped(select(roles), roles, tenant_id))
-            found = {row.role: tuple(row.permissions) for row in rows}
-        self._roles[tenant_id] = (time.monotonic(), found)
-        return found
+            return {row.role: tuple(row.permissions) for row in rows}
 
 
 def switch_tenant(scope: Scope, tenant_id: str | None) -> Scope:

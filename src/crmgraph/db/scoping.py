@@ -11,7 +11,6 @@ crmgraph.gql.permissions decide."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, TypeVarTuple
@@ -32,6 +31,7 @@ from crmgraph.db.models import (
     TenantRole,
     TenantRow,
 )
+from crmgraph.db.shared_reads import SharedReads
 from crmgraph.errors import DomainError, ErrorCode
 
 Ts = TypeVarTuple("Ts")
@@ -214,33 +214,52 @@ async def team_members(session: AsyncSession, scope: Scope) -> frozenset[UUID]:
     """The ids of the users of the caller's team (none without a team)."""
     if scope.team is None:
         return frozenset()
+    return await _members(session, scope.tenant_id, scope.team)
+
+
+async def _members(session: AsyncSession, tenant_id: str, team: str) -> frozenset[UUID]:
     user = models.User
-    stmt = scoped(select(user.id), user, scope).where(user.team == scope.team)
+    stmt = scoped(select(user.id), user, tenant_id).where(user.team == team)
     return frozenset(await session.scalars(stmt))
+
+
+# A team as a process shares its users among open streams: (tenant id, team).
+TeamKey = tuple[str, str]
+
+
+def team_reads(sessions: Callable[[], AsyncSession]) -> SharedReads[TeamKey, frozenset[UUID]]:
+    """The users of each team, read once for all of a process's open streams that ask
+    within the age they accept (LiveTeam): crmgraph.runtime.Runtime.teams."""
+
+    async def read(key: TeamKey) -> frozenset[UUID]:
+        async with sessions() as session:
+            return await _members(session, *key)
+
+    return SharedReads(read)
 
 
 class LiveTeam(Collection[UUID]):
     """The ids of the caller's team's users as a stream that stays open (a subscription, the
-    SSE feed) sees them: read when it opens, then again by fresh() once `every` seconds have
-    passed since the last read (the stream calls it before judging an event), so a user
-    moved out of the team stops counting within that interval. Only a caller reading some
-    owned resource at the team level and having a team reads anything."""
+    SSE feed) sees them: read when it opens, then again by fresh() (the stream calls it
+    before judging an event) whenever the answer is `every` seconds old, so a user moved out
+    of the team stops counting within that interval. The answer comes from teams, shared by
+    the process's streams of the same team: one read per team and interval, not one per
+    stream. Only a caller reading some owned resource at the team level and having a team
+    reads anything."""
 
-    def __init__(self, sessions: Callable[[], AsyncSession], scope: Scope, every: float) -> None:
-        self._sessions = sessions
+    def __init__(
+        self, teams: SharedReads[TeamKey, frozenset[UUID]], scope: Scope, every: float
+    ) -> None:
+        self._teams = teams
         self._scope = scope
         self._every = every
         self._ids: frozenset[UUID] = frozenset()
-        self._read_at: float | None = None
 
     async def fresh(self) -> LiveTeam:
         """Itself, its ids read again when older than `every` seconds."""
-        due = self._read_at is None or time.monotonic() - self._read_at >= self._every
-        if due and self._scope.team is not None and self._by_team():
-            async with self._sessions() as session:
-                self._ids = await team_members(session, self._scope)
-        if due:
-            self._read_at = time.monotonic()
+        if self._scope.team is not None and self._by_team():
+            key = (self._scope.tenant_id, self._scope.team)
+            self._ids = await self._teams.get(key, self._every)
         return self
 
     def _by_team(self) -> bool:

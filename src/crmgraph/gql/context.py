@@ -136,7 +136,7 @@ class Context:
         is open; once they fail it ends with UNAUTHENTICATED."""
         topics = [kind.TOPIC for kind in kinds]
         every = self.runtime.settings.credential_check_seconds
-        team = await LiveTeam(self.session, self.scope, every).fresh()
+        team = await LiveTeam(self.runtime.teams, self.scope, every).fresh()
         stream = readable_events(self.runtime.broadcast, self.scope, topics, team=team)
         async for event in rechecked(stream, self.reauthenticate, every):
             self._forget_reads()

@@ -137,7 +137,7 @@ async def feed(
     replayed: the same filter as the subscriptions."""
     subscribed = asyncio.Event()
     every = runtime.settings.credential_check_seconds
-    team = await LiveTeam(runtime.read_sessions, scope, every).fresh()
+    team = await LiveTeam(runtime.teams, scope, every).fresh()
     live = readable_events(runtime.broadcast, scope, TOPICS, ready=subscribed, team=team)
     queue: asyncio.Queue[Event] = asyncio.Queue()
 

@@ -18,10 +18,6 @@ from tests.fuzz.refusals import check_answer
 from tests.stack import Stack
 
 ROLES = ("tenant_admin", "sales_rep")
-#: Shapes that find an open bug of Hive Router's (README, Fuzzing: its parse errors echo one
-#: byte of a multi-byte character, a body that is not UTF-8): expected to fail there until
-#: it is fixed, and reported XPASS when an example did not reach it.
-OPEN_ON_NATIVE = frozenset({"unicode", "random bodies"})
 
 
 @pytest.mark.timeout(budget.timeout(900))
@@ -29,9 +25,6 @@ OPEN_ON_NATIVE = frozenset({"unicode", "random bodies"})
 def test_hostile_documents_get_documented_answers(
     stack: Stack, router: FuzzedRouter, tenant: str, shape: str, request: pytest.FixtureRequest
 ) -> None:
-    if router.kind == "hive-router" and shape in OPEN_ON_NATIVE:
-        reason = "open: Hive Router's parse errors can be a body that is not UTF-8"
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
     tokens = {role: stack.token(tenant, roles=(role,)) for role in ROLES}
 
     with httpx.Client(timeout=60) as client, bounded_memory(router):

@@ -6,6 +6,7 @@ import strawberry
 
 from crmgraph.db import models
 from crmgraph.domain import contacts
+from crmgraph.domain.contacts import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS
 from crmgraph.gql.connections import Connection, PaginationInput, page_args
 from crmgraph.gql.context import Info
 from crmgraph.gql.entity_filters import ContactFilter, filter_of
@@ -44,7 +45,9 @@ class Query:
 
     @strawberry.field(
         description="Contacts whose name, email or company contain every word of query "
-        "(ignoring case), by last name; at most the maximum page size (100).",
+        "(ignoring case), by last name; at most the maximum page size (100). query: 1 to "
+        f"{MAX_SEARCH_WORDS} words, at most {MAX_SEARCH_LENGTH} characters "
+        "(else VALIDATION_ERROR).",
     )
     async def search_contacts(
         self, info: Info, query: str, filters: ContactFilter | None = None

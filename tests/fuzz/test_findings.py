@@ -164,3 +164,17 @@ def test_a_parse_error_names_what_it_met_every_time(
             message = parsed["errors"][0]["message"]  # type: ignore[index]
             assert any(n in message for n in named), message
 
+
+def test_a_search_of_thousands_of_words_is_refused_at_once(
+    stack: Stack, router: FuzzedRouter, tenant: str
+) -> None:
+    """A long string of short words (the fuzzers' "long strings" shape) became three LIKEs a
+    word: an INTERNAL_SERVER_ERROR past asyncpg's 32,767 parameters, and 20,000 words held
+    the contacts subgraph past the router's 10 s subgraph timeout (503)."""
+    query = "query($q: String!) { searchContacts(query: $q) { id } }"
+    body = {"query": query, "variables": {"q": "0 " * 20_000}}
+    headers = {"authorization": f"Bearer {stack.token(tenant)}"}
+    answer = httpx.post(router.url, json=body, headers=headers, timeout=30)
+    parsed = checked(answer)
+    assert codes(parsed) == ["VALIDATION_ERROR"], answer.text
+    assert parsed["errors"][0]["extensions"]["field"] == "query"  # type: ignore[index]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import AsyncExitStack
@@ -24,22 +25,39 @@ from crmgraph.events.payloads import ActivityEvent, Payload
 log = logging.getLogger("crmgraph.events.stream")
 
 
-class Recent:
-    """The last `size` keys seen: a republished event (same event_id) is dropped."""
+class FirstArrivals:
+    """Which arrival of each event id a process's bus connection (one Broadcast) delivered
+    first, for the last `size` event ids: a republished event (same event_id, a new
+    message) is dropped by every subscriber. Broadcaster hands the same Event object to each
+    subscriber of a channel, so an arrival is that object, and one table serves them all: a
+    window of 1,024 ids per subscriber cost ~20 MiB at 200 subscribers (a soak), this
+    ~1,024 messages per process. A subscriber that joined after an event's first arrival
+    drops its republication too: it subscribed after the event."""
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self._keys: OrderedDict[UUID, None] = OrderedDict()
+        self._first: OrderedDict[UUID, Event] = OrderedDict()
 
-    def seen(self, key: UUID) -> bool:
-        """Whether key was seen before; remembers it either way."""
-        if key in self._keys:
-            self._keys.move_to_end(key)
+    def first(self, key: UUID, arrival: Event) -> bool:
+        """Whether arrival is the first of key (remembered when it is the first seen)."""
+        found = self._first.get(key)
+        if found is None:
+            self._first[key] = arrival
+            if len(self._first) > self.size:
+                self._first.popitem(last=False)
             return True
-        self._keys[key] = None
-        if len(self._keys) > self.size:
-            self._keys.popitem(last=False)
-        return False
+        return found is arrival
+
+
+_arrivals: weakref.WeakKeyDictionary[Broadcast, FirstArrivals] = weakref.WeakKeyDictionary()
+
+
+def first_arrivals(broadcast: Broadcast) -> FirstArrivals:
+    """The table of broadcast's arrivals (each connection delivers its own Event objects)."""
+    table = _arrivals.get(broadcast)
+    if table is None:
+        table = _arrivals[broadcast] = FirstArrivals()
+    return table
 
 
 def readable(event: BusEvent) -> Envelope[Payload] | None:
@@ -111,12 +129,13 @@ async def tenant_events(
         stack.callback(lambda: [task.cancel() for task in forwarders])
         if ready is not None:
             ready.set()
-        recent = Recent()
+        arrivals = first_arrivals(broadcast)
         while True:
-            event = _decode((await merged.get()).message)
+            arrival = await merged.get()
+            event = _decode(arrival.message)
             if event is None or not same_tenant(event.tenant_id, tenant_id):
                 continue
-            if not recent.seen(event.event_id):
+            if arrivals.first(event.event_id, arrival):
                 yield event
 
 

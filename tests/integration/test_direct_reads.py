@@ -120,3 +120,17 @@ async def test_an_sql_error_keeps_the_connection(pg_settings: Settings) -> None:
         assert await backends(pg_settings, name) == [pid]
     finally:
         await reads.close()
+
+
+async def test_the_sessions_plan_generically_and_price_random_reads_as_cached(
+    pg_settings: Settings,
+) -> None:
+    reads = reads_named(pg_settings, "direct-settings")
+    try:
+        assert await reads.fetch_text("SELECT current_setting('plan_cache_mode')", []) == (
+            "force_generic_plan"
+        )
+        assert await reads.fetch_text("SELECT current_setting('random_page_cost')", []) == "1.1"
+        assert await backends(pg_settings, "direct-settings")  # the URL's name still applies
+    finally:
+        await reads.close()

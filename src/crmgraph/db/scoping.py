@@ -251,19 +251,17 @@ class LiveTeam(Collection[UUID]):
         self, teams: SharedReads[TeamKey, frozenset[UUID]], scope: Scope, every: float
     ) -> None:
         self._teams = teams
-        self._scope = scope
         self._every = every
         self._ids: frozenset[UUID] = frozenset()
+        # Decided once: fresh() runs before every event the stream judges.
+        by_team = any(read_level(scope, r) == "team" for r, _ in OWNED.values())
+        self._key = (scope.tenant_id, scope.team) if scope.team is not None and by_team else None
 
     async def fresh(self) -> LiveTeam:
         """Itself, its ids read again when older than `every` seconds."""
-        if self._scope.team is not None and self._by_team():
-            key = (self._scope.tenant_id, self._scope.team)
-            self._ids = await self._teams.get(key, self._every)
+        if self._key is not None:
+            self._ids = await self._teams.get(self._key, self._every)
         return self
-
-    def _by_team(self) -> bool:
-        return any(read_level(self._scope, r) == "team" for r, _ in OWNED.values())
 
     def __contains__(self, item: object) -> bool:
         return item in self._ids

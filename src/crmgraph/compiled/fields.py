@@ -63,23 +63,27 @@ def provided(
     c: Compiler,
     type_: GraphQLObjectType,
     wanted: Field,
-    id_expr: str,
+    holder: str,
+    key: str,
     table: str,
     members_of: Callable[[str], list[tuple[str, str]]],
     card_fields: tuple[str, ...],
 ) -> str:
-    """An entity along an @provides path (crmgraph.gql.provided.card): its key alone unless
-    the query writes a provided field below, then its row, read with the owner's permission."""
+    """An entity along an @provides path (crmgraph.gql.provided.card), keyed by column key
+    of row alias holder: its key alone unless the query writes a provided field below, then
+    its row (joined beside holder), read with the owner's permission."""
+    id_expr = f"{holder}.{key}"
     if written_names(wanted.selection_sets(), c.fragments).isdisjoint(card_fields):
         return entity_key(c, type_, wanted, id_expr)
     if not read_needs.may_resolve(c.scope.permissions, type_.name):
         raise Unknown(f"{type_.name}: the resolvers refuse it")
-    row = c.alias("p")
-    found = (
-        f"(SELECT {j.obj(members_of(row))} FROM {table} {row} "
-        f"WHERE {row}.id = {id_expr} AND {tenant_sql(row, c.tenant())})"
+    tenant = c.tenant()
+    row = c.left_join(holder, table, lambda r: f"{r}.id = {id_expr} AND {tenant_sql(r, tenant)}")
+    # A key whose row is missing (or another tenant's): NULL, the resolvers answer.
+    return (
+        f"(CASE WHEN {id_expr} IS NULL THEN {j.NULL_JSON} WHEN {row}.id IS NULL THEN NULL "
+        f"ELSE {j.obj(members_of(row))} END)"
     )
-    return j.nullable(id_expr, found)
 
 
 def columns(

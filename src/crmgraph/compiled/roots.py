@@ -102,7 +102,7 @@ def by_id(entity: Entity) -> RootCompiler:
         node = entity.node(c, object_type(c.schema, entity.typename), wanted, d)
         return (
             f"(SELECT CASE WHEN count(*) = 0 THEN 'null' ELSE max(e) END FROM "
-            f"(SELECT {node} AS e FROM {entity.table} {d} WHERE {d}.id = {ident} "
+            f"(SELECT {node} AS e FROM {entity.table} {d}{c.joins(d)} WHERE {d}.id = {ident} "
             f"AND {tenant_sql(d, c.tenant())}) {c.alias('x')})"
         )
 
@@ -133,7 +133,7 @@ def entities(entity: Entity) -> RootCompiler:
             f"CASE WHEN {d}.id IS NULL THEN 'null' ELSE {node} END AS e "
             f"FROM unnest({wanted_ids}) WITH ORDINALITY AS {r}(id, ord) "
             f"LEFT JOIN {entity.table} {d} ON {d}.id = {r}.id "
-            f"AND {tenant_sql(d, c.tenant())}) {c.alias('x')})"
+            f"AND {tenant_sql(d, c.tenant())}{c.joins(d)}) {c.alias('x')})"
         )
 
     return compile_
@@ -218,8 +218,7 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
             else:
                 raise Unknown(f"{connection_type.name}.{field.name}")
         cursors = "cursor" in uses
-        rows = ", ".join([*edge_columns, *([f"{cur} AS cur"] if cursors else []),
-                          f"row_number() OVER (ORDER BY {order}) AS n"])  # fmt: skip
+        rows = ", ".join([*edge_columns, *([f"{cur} AS cur"] if cursors else []), f"{d}.n"])
         lists = "".join(f", {j.array_agg(f'e{n}', 'n')} AS e{n}" for n in range(len(edge_columns)))
         ends = (
             ", (array_agg(cur ORDER BY n))[1] AS first_cur, "
@@ -229,8 +228,11 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
         )
         more = "more" in uses
         return (
-            f"(WITH {p} AS (SELECT {rows} FROM {d} {d} WHERE {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT {size}{' + 1' if more else ''}) "
+            # The page's rows first, then what they join: a join above the ORDER BY would
+            # join every matching row before the sort when no index gives the order.
+            f"(WITH {p} AS (SELECT {rows} FROM (SELECT {d}.*, row_number() OVER "
+            f"(ORDER BY {order}) AS n FROM {d} {d} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT {size}{' + 1' if more else ''}) {d}{c.joins(d)}) "
             f"SELECT {j.obj(members)} FROM (SELECT count(*) AS k{ends}{lists} "
             f"FROM {p} WHERE n <= {size}) {a}"
             + (f", (SELECT count(*) > {size} AS more FROM {p}) {m})" if more else ")")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, cast
 
 from broadcaster import BroadcastBackend, Event
 from redis.asyncio import Redis
@@ -26,8 +27,9 @@ CONNECT_WAIT = 5.0
 
 
 class ResilientRedisBackend(BroadcastBackend):
-    def __init__(self, url: str) -> None:
-        self._conn: Redis = Redis.from_url(url, socket_connect_timeout=2)
+    def __init__(self, url: str, client_name: str = "crmgraph-bus") -> None:
+        # Both connections carry client_name (Redis's CLIENT LIST shows whose they are).
+        self._conn: Redis = Redis.from_url(url, socket_connect_timeout=2, client_name=client_name)
         self._channels: set[str] = set()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._pubsub: PubSub | None = None
@@ -41,6 +43,12 @@ class ResilientRedisBackend(BroadcastBackend):
         with contextlib.suppress(TimeoutError):  # asyncio.timeout: see events.consumers.runner
             async with asyncio.timeout(CONNECT_WAIT):
                 await self.connected.wait()
+        # The connection publish() uses, opened now rather than at a process's first publish
+        # (which may come hours later, when a worker takes the publisher's turn): a process
+        # holds its two bus connections from the start, and a count of them that grows
+        # means a leak (make soak). With Redis down the pool opens it at the first publish.
+        with contextlib.suppress(RedisError, OSError):
+            await cast(Awaitable[bool], self._conn.ping())  # redis-py types sync and async
 
     async def disconnect(self) -> None:
         if self._listener is not None:

@@ -56,6 +56,15 @@ class Entity:
         return bool(column(self.model, name).expression.nullable)
 
 
+@dataclass
+class Reads:
+    """What a connection's selection reads beyond its rows. Unread, neither is computed:
+    a cursor is a base64 of JSON per row, about a fifth of the 50-deal page's time."""
+
+    cursors: bool = False  # an edge's cursor, the start or end cursor
+    more: bool = False  # hasNextPage: one row past the page
+
+
 def _get(value: Any, name: str) -> Any:
     return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
@@ -194,10 +203,7 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
         )
         connection_type = child(c.schema.query_type, wanted)  # type: ignore[arg-type]
         cur = cursor(entity, sort, d)
-        # What the selection reads beyond the rows: "cursor" (an edge's cursor, start or end
-        # cursor), "more" (hasNextPage, one row past the page). Unread, neither is computed:
-        # a cursor is a base64 of JSON per row, about a fifth of the 50-deal page's time.
-        uses: set[str] = set()
+        reads = Reads()
         edge_columns: list[str] = []
         members: list[tuple[str, str]] = []
         p, a, m = c.alias("p"), c.alias("a"), c.alias("m")
@@ -209,15 +215,15 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
                 members.append((field.key, total))
             elif field.name == "edges":
                 name = f"e{len(edge_columns)}"
-                element = edge(c, entity, child(connection_type, field), field, d, cur, uses)
+                element = edge(c, entity, child(connection_type, field), field, d, cur, reads)
                 edge_columns.append(f"{element} AS {name}")
                 members.append((field.key, f"{a}.{name}"))
             elif field.name == "pageInfo":
-                info = page_info(c, child(connection_type, field), field, a, m, has_after, uses)
+                info = page_info(c, child(connection_type, field), field, a, m, has_after, reads)
                 members.append((field.key, info))
             else:
                 raise Unknown(f"{connection_type.name}.{field.name}")
-        cursors = "cursor" in uses
+        cursors = reads.cursors
         rows = ", ".join([*edge_columns, *([f"{cur} AS cur"] if cursors else []), f"{d}.n"])
         lists = "".join(f", {j.array_agg(f'e{n}', 'n')} AS e{n}" for n in range(len(edge_columns)))
         ends = (
@@ -226,7 +232,7 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
             if cursors
             else ""
         )
-        more = "more" in uses
+        more = reads.more
         return (
             # The page's rows first, then what they join: a join above the ORDER BY would
             # join every matching row before the sort when no index gives the order.
@@ -248,14 +254,14 @@ def edge(
     wanted: Field,
     d: str,
     cur: str,
-    uses: set[str],
+    reads: Reads,
 ) -> str:
     members = []
     for field in c.fields(type_, wanted.selection_sets()):
         if field.name == "__typename":
             members.append((field.key, j.json_literal(type_.name)))
         elif field.name == "cursor":
-            uses.add("cursor")
+            reads.cursors = True
             members.append((field.key, f"to_json({cur})::text"))
         elif field.name == "node":
             members.append((field.key, entity.node(c, child(type_, field), field, d)))
@@ -271,7 +277,7 @@ def page_info(
     a: str,
     m: str,
     has_after: bool,
-    uses: set[str],
+    reads: Reads,
 ) -> str:
     members = []
     for field in c.fields(type_, wanted.selection_sets()):
@@ -279,12 +285,12 @@ def page_info(
         if name == "__typename":
             value = j.json_literal(type_.name)
         elif name == "hasNextPage":
-            uses.add("more")
+            reads.more = True
             value = j.boolean(f"{m}.more")
         elif name == "hasPreviousPage":
             value = j.json_literal(has_after)
         elif name in ("startCursor", "endCursor"):
-            uses.add("cursor")
+            reads.cursors = True
             end = f"{a}.{'first_cur' if name == 'startCursor' else 'last_cur'}"
             value = f"(CASE WHEN {a}.k = 0 THEN 'null' ELSE to_json({end})::text END)"
         else:

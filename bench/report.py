@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import goal
 from load import WrkRun
 from plot import plot
 from processes import PG_DIR, node_version
@@ -158,6 +159,7 @@ def write(
         for r in results
     ]
     lines += ratios(results)
+    lines += goal.markdown(list(results))
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     plot(path)
     print(f"bench: wrote {path.relative_to(ROOT)}, .md and .png", file=sys.stderr)
@@ -182,7 +184,7 @@ def ratios(results: list[Result]) -> list[str]:
     rps = {(r.operation, r.target, r.concurrency): r.rps for r in results}
     rows = []
     for operation, target, concurrency in rps:
-        if target not in ("router", "subgraph"):
+        if target not in ("router", "native", "subgraph"):
             continue
         cells = []
         for peer in ("postgraphile", "sql"):

@@ -541,7 +541,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--targets",
-        default="router,subgraph,postgraphile,sql",
+        default="router,native,subgraph,postgraphile,sql",
         help="router (Hive Gateway), native (Hive Router, `make hive-router`) and subgraph "
         "are ours; postgraphile and sql are the peers",
     )

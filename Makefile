@@ -96,7 +96,7 @@ test-unit: $(BIN)/.installed  ## the tests that need no services
 clean:  ## remove the virtualenv, node_modules and .run (stop services first)
 	rm -rf $(VENV) $(ROUTER)/node_modules .run
 
-bench: install services  ## wrk through the full stack, then the fan-out; results in bench/results/ (bench/README.md)
+bench: install services hive-router  ## wrk through the full stack, then the fan-out; results in bench/results/ (bench/README.md)
 	command -v wrk >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
 	$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/pip install --quiet -e '.[dev,bench]'
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python bench/run.py
@@ -124,5 +124,6 @@ bench-reports: install services  ## forecast, analytics and the sales reports ov
 soak: install services haproxy  ## the scale-out layout under load, sampled each minute (SOAK_ARGS="--minutes 3 --subscribers 50")
 	set -a && eval "$$($(SERVICES) env)" && set +a && $(BIN)/python -m scaleout.soak $(SOAK_ARGS)
 
-chaos: install  ## full stack on private services, mixed load and faults, then the loss checker (CHAOS_SECONDS, CHAOS_FAULTS)
-	$(BIN)/python -m bench.chaos --seconds $${CHAOS_SECONDS:-300} --faults $${CHAOS_FAULTS:-20}
+chaos: install haproxy  ## full stack on private services, mixed load and faults, then the loss checker (CHAOS_SECONDS, CHAOS_FAULTS, CHAOS_COPIES)
+	$(BIN)/python -m bench.chaos --seconds $${CHAOS_SECONDS:-300} --faults $${CHAOS_FAULTS:-20} \
+	    --copies $${CHAOS_COPIES:-2}

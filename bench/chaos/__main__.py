@@ -50,6 +50,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--faults", type=int, default=20, help="faults injected [20]")
     parser.add_argument("--seed", type=int, default=17, help="the schedule's and load's seed")
     parser.add_argument("--kinds", default="", help="only these, e.g. kill:worker,outage:redis")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="processes of every tier; above 1, the scale-out layout behind HAProxy [1]",
+    )
     parser.add_argument("--report", type=Path, default=ROOT / ".run/chaos/report.json")
     return parser.parse_args(argv)
 
@@ -135,8 +141,8 @@ async def run(args: argparse.Namespace, before: dict[str, str]) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     pg, redis, neo4j = PrivatePostgres(workdir), PrivateRedis(workdir), ChaosNeo4j(workdir)
     stack: ChaosStack | None = None
-    faults = schedule(args.seconds, args.faults, args.seed, kinds_of(args.kinds))
-    planned = ", ".join(f"+{f.at}s {f.kind} {f.target}" for f in faults) or "none"
+    faults = schedule(args.seconds, args.faults, args.seed, kinds_of(args.kinds), args.copies)
+    planned = ", ".join(f"+{f.at}s {f.kind} {f.member or f.target}" for f in faults) or "none"
     print(f"chaos: fault schedule (seed {args.seed}): {planned}", flush=True)
     try:
         print(f"chaos: starting PostgreSQL, Redis and Neo4j under {workdir}", flush=True)
@@ -154,9 +160,10 @@ async def run(args: argparse.Namespace, before: dict[str, str]) -> int:
             cwd=ROOT,
             capture_output=True,
         )
-        stack = ChaosStack(env, workdir)
+        stack = ChaosStack(env, workdir, args.copies)
         stack.build()
-        print("chaos: starting the subgraphs, REST shim, router and worker", flush=True)
+        print(f"chaos: starting {args.copies} of each subgraph, REST shim, router and worker",
+              flush=True)  # fmt: skip
         await asyncio.to_thread(stack.start)
         settings = Settings(
             database_url=pg.url,
@@ -220,6 +227,7 @@ async def run(args: argparse.Namespace, before: dict[str, str]) -> int:
         meta: dict[str, Any] = {
             "seconds": args.seconds,
             "seed": args.seed,
+            "copies": args.copies,
             **before,
             "settle_seconds": took,
             "restarts": {n: m.starts - 1 for n, m in stack.processes.items()},

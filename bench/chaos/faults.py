@@ -47,7 +47,8 @@ class Service(Protocol):
 class Fault:
     at: float  # seconds after the load started, as scheduled
     kind: str
-    target: str
+    target: str  # a service, or a tier of processes
+    member: str = ""  # which process of the tier, in the scale-out layout (<tier>-<n>)
     started: float = 0.0  # wall clock
     ended: float | None = None  # wall clock: what it hit answers again
     error: str | None = None
@@ -57,11 +58,17 @@ class Fault:
 
 
 def schedule(
-    seconds: float, count: int, seed: int, kinds: list[tuple[str, str]] | None = None
+    seconds: float,
+    count: int,
+    seed: int,
+    kinds: list[tuple[str, str]] | None = None,
+    copies: int = 1,
 ) -> list[Fault]:
     """count faults spread over the run (none in its first 10 s or its last 20 %, so the
-    system is seen recovering), kinds in a seeded order, each once before any again."""
+    system is seen recovering), kinds in a seeded order, each once before any again; with
+    copies of each process (ChaosStack.copies), a process fault hits a seeded one of them."""
     rng = random.Random(seed)
+    picks = random.Random(seed + 1)  # which copy: the kinds and times stay those of copies=1
     pool: list[tuple[str, str]] = []
     out = []
     if count <= 0:
@@ -73,7 +80,9 @@ def schedule(
             pool = list(kinds or KINDS)
             rng.shuffle(pool)
         kind, target = pool.pop()
-        out.append(Fault(round(first + n * step + rng.uniform(0, step * 0.3), 1), kind, target))
+        at = round(first + n * step + rng.uniform(0, step * 0.3), 1)
+        member = f"{target}-{picks.randint(1, copies)}" if copies > 1 and kind != "outage" else ""
+        out.append(Fault(at, kind, target, member))
     return out
 
 
@@ -100,14 +109,15 @@ class Injector:
     async def _one(self, fault: Fault, started: float, lock: asyncio.Lock) -> None:
         async with lock:
             fault.started = time.time()
-            print(f"chaos: +{time.monotonic() - started:5.1f}s {fault.kind} {fault.target}",
+            hit = fault.member or fault.target
+            print(f"chaos: +{time.monotonic() - started:5.1f}s {fault.kind} {hit}",
                   flush=True)  # fmt: skip
             try:
                 await self.inject(fault)
                 fault.ended = time.time()
             except Exception as exc:  # reported: the run cannot vouch for what followed
                 fault.error = f"{type(exc).__name__}: {exc}"[:300]
-                print(f"chaos: {fault.kind} {fault.target} failed: {fault.error}", flush=True)
+                print(f"chaos: {fault.kind} {hit} failed: {fault.error}", flush=True)
 
     async def inject(self, fault: Fault) -> None:
         if fault.kind == "outage":
@@ -116,7 +126,8 @@ class Injector:
             await asyncio.sleep(OUTAGE_SECONDS)
             await asyncio.to_thread(service.start)
             return
-        managed = self.stack.processes[fault.target]
+        name = fault.member or fault.target
+        managed = self.stack.processes[name]
         if fault.kind == "kill":
             managed.signal(signal.SIGKILL)
         elif fault.kind == "restart":
@@ -127,7 +138,7 @@ class Injector:
             await asyncio.sleep(PAUSE_SECONDS)
             managed.signal(signal.SIGCONT)
             managed.held = False
-        await asyncio.to_thread(self._wait_back, fault.target)
+        await asyncio.to_thread(self._wait_back, name)
 
     def _wait_back(self, name: str) -> None:
         # The supervisor restarts it; wait until it has died (a SIGTERM takes a moment) and

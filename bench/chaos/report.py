@@ -56,14 +56,15 @@ def build(
         "checks": [c.as_json() for c in checks],
         "lost": sum(len(c.lost) for c in checks),
         "unchecked": [c.name for c in checks if c.error is not None],
-        "unrecovered": [f"{f.kind} {f.target}" for f in faults if f.error is not None],
+        "unrecovered": [f"{f.kind} {f.member or f.target}" for f in faults if f.error is not None],
         "duplicated": sum(len(c.duplicated) for c in checks),
     }
 
 
 def text(report: dict[str, Any]) -> str:
     lines = [
-        f"chaos run: {report['seconds']} s, seed {report['seed']}, commit "
+        f"chaos run: {report['seconds']} s, seed {report['seed']}, "
+        f"{report.get('copies', 1)} of each process, commit "
         f"{report['commit']}, load before: {report['load_before']}",
         "",
         "operations:",
@@ -80,7 +81,8 @@ def text(report: dict[str, Any]) -> str:
         took = f"{f['ended'] - f['started']:.1f} s" if f["ended"] else f"FAILED {f['error']}"
         if not f["started"]:
             took = "not reached"
-        lines.append(f"  +{f['at']:6.1f}s {f['kind']:<8} {f['target']:<12} back after {took}")
+        hit = f.get("member") or f["target"]
+        lines.append(f"  +{f['at']:6.1f}s {f['kind']:<8} {hit:<12} back after {took}")
     lines += ["", "errors seen by clients:"]
     lines += [f"  {n:6d}  {what}" for what, n in report["client_errors"].items()] or ["  none"]
     lines += ["", "checks:"]

@@ -1,7 +1,8 @@
 """The chaos run's stack: one OS process per subgraph, the REST shim, the router (Hive
-Gateway) and `crmgraph worker`, each in a process group of its own so that a fault (SIGKILL,
-SIGSTOP) hits one of them and its children only. A supervisor restarts a process that died,
-after RESTART_DELAY, as a process manager would; its port stays the same."""
+Gateway) and `crmgraph worker` (or several of each behind HAProxy: ChaosStack.copies), each
+in a process group of its own so that a fault (SIGKILL, SIGSTOP) hits one of them and its
+children only. A supervisor restarts a process that died, after RESTART_DELAY, as a process
+manager would; its port stays the same."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from scaleout import haproxy
+from scaleout.layout import HEALTH
 from subgraphs.registry import NAMES
 from tests.ports import free_port
 
@@ -86,47 +89,63 @@ class Managed:
 
 
 class ChaosStack:
-    """The processes on one set of ports; env holds the services' URLs and secrets."""
+    """The processes on one set of ports; env holds the services' URLs and secrets.
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env, self.workdir = env, workdir
+    copies > 1 is the scale-out layout (scaleout.layout) under the same faults: that many
+    processes of every tier (each subgraph, the REST shim, the router, the worker), named
+    <tier>-<n>, sharing the services, behind HAProxy with one address per tier
+    (scaleout.haproxy). The routers and the load reach every tier through it, so a fault
+    hits one process of a tier and the balancer sends its traffic to the others."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, copies: int = 1) -> None:
+        self.env, self.workdir, self.copies = env, workdir, copies
         self.logs = workdir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.ports = {name: free_port() for name in NAMES}
-        self.rest_port = free_port()
-        self.router_port = free_port()
-        self.rest_url = f"http://127.0.0.1:{self.rest_port}"
-        self.router_url = f"http://127.0.0.1:{self.router_port}/graphql"
-        self.ws_url = f"ws://127.0.0.1:{self.router_port}/graphql"
+        # Each tier's address: its one process's port, or the balancer's frontend for it.
+        self.front = {tier: free_port() for tier in [*NAMES, "rest", "router"]}
+        self.ports: dict[str, int] = {}  # each process's own port, by name
+        self.rest_url = f"http://127.0.0.1:{self.front['rest']}"
+        self.router_url = f"http://127.0.0.1:{self.front['router']}/graphql"
+        self.ws_url = f"ws://127.0.0.1:{self.front['router']}/graphql"
         self.processes: dict[str, Managed] = {}
+        self.balancer: subprocess.Popen[bytes] | None = None
         self._supervising = True
 
-    def _subgraph_urls(self) -> dict[str, str]:
-        return {
-            f"CRMGRAPH_{n.upper()}_URL": f"http://127.0.0.1:{p}/graphql"
-            for n, p in self.ports.items()
-        }
+    def copies_of(self, tier: str) -> list[tuple[str, int]]:
+        """(process name, port) of each copy of tier: one copy serves on the tier's address
+        under the tier's name. A worker has no port (0)."""
+        if self.copies == 1:
+            found = [(tier, self.front.get(tier, 0))]
+        else:
+            found = [(f"{tier}-{n}", 0 if tier == "worker" else free_port())
+                     for n in range(1, self.copies + 1)]  # fmt: skip
+        self.ports.update((name, port) for name, port in found if port)
+        return found
 
     def build(self) -> None:
         crmgraph = [sys.executable, "-m", "crmgraph.cli"]
         server_env = {**self.env, "CONSUMERS_IN_PROCESS": "false", "DEBUG": "false"}
-        for name, port in self.ports.items():
+        for tier in NAMES:
+            for name, port in self.copies_of(tier):
+                self.processes[name] = Managed(
+                    name,
+                    [*crmgraph, "serve", tier, "--port", str(port)],
+                    server_env,
+                    self.logs / f"{name}.log",
+                    f"http://127.0.0.1:{port}/health",
+                )
+        for name, port in self.copies_of("rest"):
             self.processes[name] = Managed(
                 name,
-                [*crmgraph, "serve", name, "--port", str(port)],
-                server_env,
+                [*crmgraph, "serve", "--rest"],
+                {**server_env, "REST_PORT": str(port)},
                 self.logs / f"{name}.log",
                 f"http://127.0.0.1:{port}/health",
             )
-        self.processes["rest"] = Managed(
-            "rest",
-            [*crmgraph, "serve", "--rest"],
-            {**server_env, "REST_PORT": str(self.rest_port)},
-            self.logs / "rest.log",
-            f"{self.rest_url}/health",
-        )
         supergraph = self.workdir / "supergraph.graphql"
-        router_env = {**self.env, **self._subgraph_urls()}
+        urls = {f"CRMGRAPH_{n.upper()}_URL": f"http://127.0.0.1:{self.front[n]}/graphql"
+                for n in NAMES}  # fmt: skip
+        router_env = {**self.env, **urls}
         subprocess.run(
             ["node", "compose.mjs", "--out", str(supergraph)],
             cwd=ROUTER_DIR,
@@ -137,31 +156,53 @@ class ChaosStack:
         router_env.update(
             {
                 "CRMGRAPH_SUPERGRAPH": str(supergraph),
-                "CRMGRAPH_GATEWAY_PORT": str(self.router_port),
                 "CRMGRAPH_GATEWAY_LOG_LEVEL": "error",
                 "CRMGRAPH_AUTH_URL": f"{self.rest_url}/internal/introspect",
                 "FORK": "1",
             }
         )
         gateway = str(ROUTER_DIR / "node_modules/.bin/hive-gateway")
-        self.processes["router"] = Managed(
-            "router",
-            [gateway, "supergraph", str(supergraph), "--port", str(self.router_port)],
-            router_env,
-            self.logs / "router.log",
-            f"http://127.0.0.1:{self.router_port}/healthcheck",
-            cwd=ROUTER_DIR,
-        )
+        for name, port in self.copies_of("router"):
+            self.processes[name] = Managed(
+                name,
+                [gateway, "supergraph", str(supergraph), "--port", str(port)],
+                {**router_env, "CRMGRAPH_GATEWAY_PORT": str(port)},
+                self.logs / f"{name}.log",
+                f"http://127.0.0.1:{port}/healthcheck",
+                cwd=ROUTER_DIR,
+            )
         # Its health listener on a port of the kernel's choice: 8010 may be another's here.
         worker_env = {**self.env, "WORKER_HEALTH_PORT": "0"}
-        self.processes["worker"] = Managed(
-            "worker", [*crmgraph, "worker"], worker_env, self.logs / "worker.log", ""
-        )
+        for name, _ in self.copies_of("worker"):
+            self.processes[name] = Managed(
+                name, [*crmgraph, "worker"], worker_env, self.logs / f"{name}.log", ""
+            )
+
+    def _balance(self) -> None:
+        """HAProxy over the copies of each tier, with scaleout.layout's checks; returns once
+        every process is in rotation."""
+        tiers = [
+            haproxy.Tier(tier, port, HEALTH.get(tier, HEALTH["subgraph"]),
+                         [("127.0.0.1", p) for n, p in self.ports.items()
+                          if n.rsplit("-", 1)[0] == tier],
+                         "roundrobin" if tier == "rest" else "leastconn")
+            for tier, port in self.front.items()
+        ]  # fmt: skip
+        self.balancer, stats_socket = haproxy.start(tiers, self.workdir)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if all(s.status == "UP" for s in haproxy.stats(stats_socket)):
+                    return
+            time.sleep(0.3)
+        raise TimeoutError(f"the balancer's checks are not all UP (see {self.workdir})")
 
     def start(self) -> None:
         for managed in self.processes.values():
             managed.start()
         self.wait_ready(list(self.processes))
+        if self.copies > 1:
+            self._balance()
 
     def wait_ready(self, names: list[str], timeout: float = READY_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -188,7 +229,11 @@ class ChaosStack:
 
     def stop(self) -> None:
         self._supervising = False
-        # The router first: clients stop reaching the servers before they go.
-        for name in ["router", *[n for n in self.processes if n != "router"]]:
+        # The routers first: clients stop reaching the servers before they go.
+        routers = [n for n in self.processes if n.split("-")[0] == "router"]
+        for name in [*routers, *[n for n in self.processes if n not in routers]]:
             self.processes[name].held = True
             self.processes[name].stop()
+        if self.balancer is not None and self.balancer.poll() is None:
+            self.balancer.terminate()
+            self.balancer.wait(timeout=15)

@@ -1,6 +1,7 @@
 """bench/chaos's pure parts: the fault schedule is seeded and covers every kind before any
-twice, a subscriber's miss is excused only near a fault on the pub/sub path, and the report
-counts every check's lost and duplicated and names checks that could not run."""
+twice (with copies, a process fault names one copy), a subscriber's miss is excused only
+near a fault on the pub/sub path, and the report counts every check's lost and duplicated
+and names checks that could not run."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ def test_schedule_is_seeded_and_every_kind_comes_before_any_repeats() -> None:
     assert all(10 <= f.at <= 240 for f in faults)  # none in the last fifth: recovery is seen
     assert [f.at for f in faults] == sorted(f.at for f in faults)
     assert schedule(300, 0, seed=5) == []
+
+
+def test_with_copies_a_process_fault_hits_one_copy_of_its_tier() -> None:
+    one = schedule(300, 2 * len(KINDS), seed=5)
+    two = schedule(300, 2 * len(KINDS), seed=5, copies=2)
+    assert all(f.member == "" for f in one)
+    assert [(f.kind, f.target) for f in two] == [(f.kind, f.target) for f in one]
+    for fault in two:
+        if fault.kind == "outage":
+            assert fault.member == ""
+        else:
+            assert fault.member in (f"{fault.target}-1", f"{fault.target}-2")
+    assert {f.member for f in two if f.target == "router"} == {"router-1", "router-2"}
 
 
 def test_only_misses_near_a_pubsub_fault_are_excused() -> None:

@@ -21,11 +21,12 @@ from crmgraph.auth import read_needs
 from crmgraph.compiled import jsontext as j
 from crmgraph.compiled.fields import NodeCompiler, object_type
 from crmgraph.compiled.filters import filter_sql
+from crmgraph.compiled.page_limit import page_limit
 from crmgraph.compiled.plan import Binding, Compiler, RootCompiler
 from crmgraph.compiled.selection import Field, Unknown
 from crmgraph.db.filtering import Filter, column
 from crmgraph.db.models import TenantRow
-from crmgraph.db.pagination import PageArgs, Sort, decode_cursor, page_size
+from crmgraph.db.pagination import PageArgs, Sort, decode_cursor
 from crmgraph.db.scoping import tenant_sql
 from crmgraph.gql.filters import sort_of
 from crmgraph.gql.ids import parse_id, uuid_or_none
@@ -180,7 +181,8 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
             where = given.get("pagination") or given
             return PageArgs(first=_get(where, "first"), after=_get(where, "after"))
 
-        size = c.param(lambda b: page_size(page(b), max_page_size)[0], "int")
+        limit = page_limit(c, wanted.node, _get(source, "first"), max_page_size, page)
+        size = limit.size
         d = entity.table  # the filter's predicates name the table: the row goes by that name
         matching = f"{tenant_sql(d, c.tenant())} AND {condition}"  # what totalCount counts
         where = [matching]
@@ -238,7 +240,7 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
             # join every matching row before the sort when no index gives the order.
             f"(WITH {p} AS (SELECT {rows} FROM (SELECT {d}.*, row_number() OVER "
             f"(ORDER BY {order}) AS n FROM {d} {d} WHERE {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT {size}{' + 1' if more else ''}) {d}{c.joins(d)}) "
+            f"ORDER BY {order} LIMIT {limit.limit(more)}) {d}{c.joins(d)}{limit.keep(d, more)}) "
             f"SELECT {j.obj(members)} FROM (SELECT count(*) AS k{ends}{lists} "
             f"FROM {p} WHERE n <= {size}) {a}"
             + (f", (SELECT count(*) > {size} AS more FROM {p}) {m})" if more else ")")

@@ -4,9 +4,10 @@
 // hang or a subscription that looks as if it ended normally.
 //
 // - A query or mutation's request to a subgraph is given up after CRMGRAPH_SUBGRAPH_TIMEOUT_MS
-//   (a paused process holds the connection open and never answers). The client gets the error
-//   on the fields that subgraph was to resolve, with HTTP 503 and Retry-After; what other
-//   subgraphs answered is still in `data`.
+//   (a paused process holds the connection open and never answers), or fails to reach it (a
+//   refused connection, a balancer's 502/503/504 page). The client gets the error on the
+//   fields that subgraph was to resolve, with HTTP 503 and Retry-After; what other subgraphs
+//   answered is still in `data`.
 // - A subscription whose subgraph WebSocket is lost (the process killed, a network cut) ends
 //   with a `next` carrying that error, then `complete`. The graphql-ws client under Hive
 //   Gateway's WebSocket transport would otherwise reconnect and subscribe again in silence
@@ -73,7 +74,29 @@ function guardedStream(source: AsyncIterable<any>, subgraph: string): AsyncItera
   };
 }
 
-/** A request that cannot take longer than `ms`: on time-out its fetch is aborted. */
+/**
+ * Whether a subgraph's answer says it could not be reached rather than what it resolved: the
+ * HTTP executor's result for a failed fetch (connection refused or reset: SUBREQUEST_HTTP_ERROR)
+ * or for a 502, 503 or 504 whose body is no GraphQL response (a balancer with no process of the
+ * subgraph in rotation, such as HAProxy's "No server is available", or a proxy that timed out:
+ * RESPONSE_VALIDATION_FAILED with the response's status). A subgraph's own 503 is a GraphQL
+ * response with its SERVICE_UNAVAILABLE and passes as it is.
+ */
+export function unreachable(result: any): boolean {
+  const errors = result?.errors;
+  if (result?.data != null || !Array.isArray(errors) || errors.length === 0) return false;
+  return errors.every((error: any) => {
+    const extensions = error?.extensions ?? {};
+    if (extensions.code === 'SUBREQUEST_HTTP_ERROR') return true;
+    const status = Number(extensions.response?.status);
+    return extensions.code === 'RESPONSE_VALIDATION_FAILED' && [502, 503, 504].includes(status);
+  });
+}
+
+/**
+ * A request that cannot take longer than `ms`: on time-out its fetch is aborted. An answer
+ * that says the subgraph could not be reached (unreachable) is SERVICE_UNAVAILABLE too.
+ */
 function bounded(executor: any, request: any, subgraph: string, ms: number): Promise<any> {
   const timeout = AbortSignal.timeout(ms);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
@@ -83,6 +106,10 @@ function bounded(executor: any, request: any, subgraph: string, ms: number): Pro
     timeout.addEventListener('abort', onAbort, { once: true });
   });
   return Promise.race([Promise.resolve(executor({ ...request, signal })), expired])
+    .then((result) => {
+      if (unreachable(result)) throw unavailable(subgraph, true);
+      return result;
+    })
     .catch((error) => {
       throw timeout.aborted ? unavailable(subgraph, true) : error;
     })

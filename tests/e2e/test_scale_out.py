@@ -2,8 +2,9 @@
 deals subgraphs (one of the others), two REST shims and two workers on one PostgreSQL and
 Redis, behind HAProxy. Requests spread over the routers, a subscription on one router sees
 a mutation made through the other, a SIGKILLed router or subgraph process is routed around
-once the balancer's checks notice (haproxy.DETECTION_BOUND_S), and the workers share the
-outbox with each event delivered once."""
+once the balancer's checks notice (haproxy.DETECTION_BOUND_S), a tier with no process in
+rotation is SERVICE_UNAVAILABLE to clients (and never a silent subscription), and the
+workers share the outbox with each event delivered once."""
 
 from __future__ import annotations
 
@@ -170,6 +171,80 @@ def test_a_killed_process_is_routed_around_once_the_checks_notice(
     for _ in range(6):
         graphql(cluster.address("router"), headers, DEALS)
     assert sessions_by_server(cluster, tier)[victim.name] > before
+
+
+def set_tier(cluster: Cluster, tier: str, state: str) -> None:
+    """Every process of tier out of rotation (maint) or back into it (ready), by HAProxy's
+    admin socket: the balancer then answers the tier's requests with its own 503 page."""
+    for member in cluster.tier(tier):
+        haproxy.command(cluster.stats_socket, f"set server {tier}/{member.name} state {state}")
+
+
+def back_in_rotation(cluster: Cluster, tier: str) -> None:
+    set_tier(cluster, tier, "ready")
+    for member in cluster.tier(tier):
+        cluster.wait_status(member, "UP", timeout=30)
+
+
+def test_a_tier_with_no_process_in_rotation_is_service_unavailable(
+    cluster: Cluster, world: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    """The balancer's 503 page for the deals tier (what every process failing /readyz while
+    PostgreSQL is down gives, found by make chaos) reaches the client as SERVICE_UNAVAILABLE
+    with HTTP 503 and Retry-After, not as INTERNAL_SERVER_ERROR."""
+    headers = world[0]
+    set_tier(cluster, "deals", "maint")
+    try:
+        response = httpx.post(cluster.address("router"), json={"query": DEALS},
+                              headers=headers, timeout=30)  # fmt: skip
+    finally:
+        back_in_rotation(cluster, "deals")
+    assert response.status_code == 503, response.text
+    assert response.headers.get("retry-after") == "5", response.headers
+    errors = response.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["SERVICE_UNAVAILABLE"], errors
+    assert errors[0]["extensions"]["retryAfter"] == 5
+    graphql(cluster.address("router"), headers, DEALS)
+
+
+def test_a_subscription_made_while_its_tier_is_out_of_rotation_is_never_silent(
+    cluster: Cluster, world: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    """Subscribed while no deals process is in rotation, then the processes come back: the
+    subscription either ends with an error (the client subscribes again) or delivers the
+    events made afterwards. Seen in make chaos: subscriptions acknowledged just as
+    PostgreSQL came back received nothing until their router restarted."""
+    headers, ids = world
+    deal = graphql(cluster.address("router"), headers, CREATE_DEAL, t="watched late")
+    deal_id = deal["createDeal"]["deal"]["id"]
+
+    async def run() -> dict[str, Any]:
+        ws = cluster.address("router").replace("http://", "ws://")
+        async with connect(ws, params=headers) as client:
+            await asyncio.to_thread(set_tier, cluster, "deals", "maint")
+            try:
+                sub = await client.subscribe(CHANGES, {"p": ids["pipeline"]})
+                await asyncio.sleep(1.0)
+            finally:
+                await asyncio.to_thread(back_in_rotation, cluster, "deals")
+            for stage in ("Qualification", "Proposal", "Negotiation", "Qualification"):
+                await asyncio.to_thread(graphql, cluster.address("router"), headers, MOVE,
+                                        d=deal_id, s=ids[stage])  # fmt: skip
+                try:
+                    message = await asyncio.wait_for(client.receive(), timeout=10)
+                except TimeoutError:
+                    continue
+                assert message["id"] == sub, message
+                return dict(message)
+        raise AssertionError("the subscription stayed silent: no event, no error")
+
+    message = asyncio.run(run())
+    assert message["type"] in ("next", "error"), message  # a bare complete says nothing
+    if message["type"] == "next" and not message["payload"].get("errors"):
+        assert message["payload"]["data"]["dealStageChanged"]["deal"]["id"] == deal_id
+    else:  # an error the client acts on: SERVICE_UNAVAILABLE, then it subscribes again
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", message
 
 
 def test_workers_share_the_outbox_and_deliver_each_event_once(

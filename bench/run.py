@@ -579,6 +579,9 @@ def main() -> int:
         help=f"seconds of wrk at {WARMUP_CONCURRENCY} clients before each target is measured",
     )
     args = parser.parse_args()
+    # A SIGTERM (kill, pkill) unwinds like Ctrl-C, so the stack's finally stops every process
+    # it started, the stopped ones included; Python's default would leave them all running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     wanted = set(args.targets.split(","))
     operations = args.operations.split(",")
     peers = wanted & PEERS if PEER_OPERATIONS & set(operations) else set()
@@ -763,7 +766,6 @@ def hold(
         (workdir / "token").write_text(token)
         (workdir / "router-secret").write_text(ROUTER_SECRET)  # for subgraphs called directly
         print(json.dumps({"urls": urls, "pids": PIDS, "workdir": str(workdir)}), flush=True)
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on kill
         try:
             while True:
                 time.sleep(3600)

@@ -412,14 +412,17 @@ def test_subgraph_that_is_down_is_reported_without_details(
 ) -> None:
     body = stack.graphql("{ leads(first: 1) { totalCount } }", tenant=tenant, url=locked_router)
 
+    # Hive Gateway: unreachable is SERVICE_UNAVAILABLE (router-config/subgraph-faults.ts),
+    # the subgraph named, its address not.
     assert body.json() == per_router(
         {
             "data": None,
             "errors": [
                 {
-                    "message": "Unexpected error.",
+                    "message": "the leads service is unavailable; try again in 5 s",
+                    "locations": [{"line": 1, "column": 3}],
                     "path": ["leads"],
-                    "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5},
                 }
             ],
         },

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +22,7 @@ from sqlalchemy import text
 from crmgraph.config import Settings
 from crmgraph.db.engine import create_engine
 from crmgraph.db.migrate import upgrade
-from tests.e2e.graphql_ws import connect
+from tests.e2e.graphql_ws import GraphQLWebSocket, connect
 from tests.integration.consumers.neo4j_server import PrivateNeo4j
 from tests.integration.consumers.support import PrivateRedis
 from tests.ports import free_port
@@ -87,6 +89,98 @@ async def test_postgres_down_is_503_with_retry_after_not_a_hang(
     assert rest_readyz.status_code == 503
     assert rest_readyz.json()["data"] == {"status": "unavailable"}
     assert livez.status_code == 200
+
+
+CREATE_CONTACT = """mutation($email: String!) {
+  createContact(input: {firstName: "Ada", lastName: "Outage", email: $email}) {
+    contact { id } } }"""
+CONTACT_UPDATED = "subscription { contactUpdated { id } }"
+
+
+class Inbox:
+    """A WebSocket's messages by operation id: waiting for one loses none of another's."""
+
+    def __init__(self, ws: GraphQLWebSocket) -> None:
+        self.ws = ws
+        self.by_id: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+
+    async def until_next(self, id_: str, within: float) -> list[dict[str, Any]]:
+        """Messages of id_ up to its next `next`, `complete` or `error`."""
+        seen = []
+        async with asyncio.timeout(within):
+            while True:
+                waiting = self.by_id[id_]
+                while waiting:
+                    seen.append(waiting.pop(0))
+                    if seen[-1]["type"] in ("next", "complete", "error"):
+                        return seen
+                message = await self.ws.receive()
+                self.by_id[message.get("id")].append(message)
+
+
+async def test_postgres_down_a_websocket_refuses_new_operations_and_keeps_its_streams(
+    private_pg: tuple[PrivatePostgres, Settings], tmp_path: Path
+) -> None:
+    """Each operation over a WebSocket, and every open subscription every 1 s here, checks
+    the connection's credentials against PostgreSQL (role overrides, not cached here). While
+    it is down, a new subscription is refused with SERVICE_UNAVAILABLE and completed (it was
+    left unanswered: acknowledged by the router, then silent), and an open one goes on (its
+    check ended it with an internal error): after the outage, both it and a new one get the
+    next event."""
+    server, settings = private_pg
+    contacts = Subgraph(settings, "contacts", tmp_path / "contacts.log",
+                        CONSUMERS_IN_PROCESS="true", AUTH_CACHE_SECONDS="0",
+                        CREDENTIAL_CHECK_SECONDS="1")  # fmt: skip
+    auth = bearer(settings)
+    try:
+        async with (
+            httpx.AsyncClient(timeout=30) as client,
+            connect(contacts.ws_url, headers=contacts.headers, params=auth) as ws,
+        ):
+
+            async def create(email: str) -> str:
+                """The contact's id, once PostgreSQL takes the write."""
+                query = {"query": CREATE_CONTACT, "variables": {"email": email}}
+                deadline = time.monotonic() + 60
+                while True:
+                    answer = (await client.post(
+                        contacts.url, json=query, headers={**contacts.headers, **auth}
+                    )).json()  # fmt: skip
+                    if "errors" not in answer or time.monotonic() > deadline:
+                        return str(answer["data"]["createContact"]["contact"]["id"])
+                    await asyncio.sleep(0.5)
+
+            inbox = Inbox(ws)
+            open_before = await ws.subscribe(CONTACT_UPDATED)
+            await asyncio.sleep(1)  # subscribed to Redis
+            first = await create("before@example.com")
+            before = await inbox.until_next(open_before, 30)
+
+            await asyncio.to_thread(server.stop)
+            during = await ws.subscribe(CONTACT_UPDATED)
+            refused = await inbox.until_next(during, 10)
+            completed = await inbox.until_next(during, 10)
+            await asyncio.sleep(2.5)  # the open subscription's check runs during the outage
+            await asyncio.to_thread(server.start)
+
+            second = await create("after@example.com")  # once the process reaches it again
+            kept = await inbox.until_next(open_before, 30)
+            open_after = await ws.subscribe(CONTACT_UPDATED)
+            await asyncio.sleep(1)
+            third = await create("later@example.com")
+            new = await inbox.until_next(open_after, 30)
+            kept_later = await inbox.until_next(open_before, 30)
+    finally:
+        contacts.stop()
+
+    assert before[-1]["payload"] == {"data": {"contactUpdated": {"id": first}}}
+    [error] = refused[-1]["payload"]["errors"]
+    assert error["extensions"] == UNAVAILABLE, refused
+    assert error["message"] == "PostgreSQL is unavailable; try again in 5 s"
+    assert completed == [{"id": during, "type": "complete"}]
+    assert kept[-1]["payload"] == {"data": {"contactUpdated": {"id": second}}}, kept
+    assert new[-1]["payload"] == {"data": {"contactUpdated": {"id": third}}}, new
+    assert kept_later[-1]["payload"] == {"data": {"contactUpdated": {"id": third}}}
 
 
 async def test_redis_down_queries_answer_and_subscriptions_are_refused(

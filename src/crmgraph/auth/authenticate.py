@@ -23,9 +23,10 @@ from crmgraph.auth.api_key_auth import ApiKeys, scope_for_key
 from crmgraph.auth.tokens import TokenVerifier, unauthenticated
 from crmgraph.config import Settings
 from crmgraph.db import models
+from crmgraph.db.errors import is_unreachable
 from crmgraph.db.scoping import Scope, same_tenant, scoped
 from crmgraph.db.shared_reads import SharedReads
-from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.errors import DomainError, ErrorCode, dependency_down
 from crmgraph.security_log import security_event
 
 
@@ -41,10 +42,14 @@ class Authenticator:
     async def authenticate(self, headers: Mapping[str, str], client: str | None = None) -> Scope:
         """headers: lower-case names; client: the caller's address, as the app established it
         (subgraphs: gql.router_gate; REST: client_ip). Failures are logged as security
-        events, then raised."""
+        events, then raised. A database that does not answer is SERVICE_UNAVAILABLE
+        (crmgraph.errors.dependency_down), not a failed authentication: the credentials
+        could not be checked, so no security event is logged."""
         try:
             scope = await self._authenticate(headers, client)
         except Exception as exc:
+            if is_unreachable(exc):
+                raise dependency_down("PostgreSQL") from exc
             security_event(
                 "authentication_failed",
                 request_id=headers.get("x-request-id"),

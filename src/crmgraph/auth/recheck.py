@@ -4,7 +4,10 @@ A credential checked once when a stream opens would outlive its revocation for a
 client stays connected. rechecked() passes a stream's items on and, every `every` seconds
 (whether or not items arrive), awaits `check`; when check finds the credentials no longer
 valid, the stream ends with credential_revoked(): the caller turns that into its protocol's
-error (a GraphQL error, an SSE error event).
+error (a GraphQL error, an SSE error event). A check that cannot run (SERVICE_UNAVAILABLE:
+the database is down) is no verdict: the stream goes on and is checked again an interval
+later. A revocation is written to that database, so none can be missed while it is down;
+one made as it comes back is seen at the next check.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ async def rechecked(
     stream: AsyncIterator[T], check: Callable[[], Awaitable[object]], every: float
 ) -> AsyncIterator[T]:
     """stream's items; DomainError (credential_revoked) once check raises UNAUTHENTICATED.
-    Other failures of check propagate as they are."""
+    SERVICE_UNAVAILABLE from check is retried an interval later; other failures of check
+    propagate as they are."""
 
     async def following() -> object:
         try:
@@ -52,9 +56,12 @@ async def rechecked(
                 try:
                     await check()
                 except DomainError as exc:
-                    if exc.code is not ErrorCode.UNAUTHENTICATED:
+                    if exc.code is ErrorCode.UNAUTHENTICATED:
+                        raise credential_revoked(exc) from exc
+                    if exc.code is not ErrorCode.SERVICE_UNAVAILABLE:
                         raise
-                    raise credential_revoked(exc) from exc
+                    # Not checked (the database is down): no verdict, so the stream goes on
+                    # and checks again in `every` seconds.
                 due = time.monotonic() + every
             if pending.done():
                 item = pending.result()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,12 +30,14 @@ from strawberry.types.unset import UnsetType
 
 from crmgraph.errors import DomainError, ErrorCode
 from crmgraph.gql.context import Context
-from crmgraph.gql.errors import http_answer, map_error, refusal
+from crmgraph.gql.errors import http_answer, is_unexpected, map_error, refusal
 from crmgraph.gql.router_gate import PENDING, RouterOnly, require_router_secret
 from crmgraph.health import status_of
 from crmgraph.lifecycle import CutShort
 from crmgraph.probes import probe_routes
 from crmgraph.runtime import Runtime
+
+log = logging.getLogger("crmgraph.gql")
 
 # Server pings on idle WebSockets (graphql-transport-ws `ping`; clients answer `pong`), so
 # proxies keep them open and dead peers show up.
@@ -74,8 +78,23 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # Each operation checks the connection's credentials again, not only connection_init:
         # a key revoked since must not start anything on a connection opened before.
-        await self.context.authenticate_connection()
+        try:
+            await self.context.authenticate_connection()
+        except Exception as exc:
+            # The check could not run (SERVICE_UNAVAILABLE: the database is down). Raised
+            # from here, the operation would stay registered and never answered: a
+            # subscription acknowledged by the router, then silent. It is refused instead,
+            # as a failed subscription resolver is (_handle_pre_execution_error).
+            await self._refuse(operation, exc)
+            return
         await super().run_operation(operation)
+
+    async def _refuse(self, operation: Operation[Context, None], exc: Exception) -> None:
+        error = GraphQLError(str(exc), original_error=exc)
+        if is_unexpected(error):
+            log.error("operation %s refused", operation.id, exc_info=exc)
+        await operation.send_next(ExecutionResult(data=None, errors=[map_error(error)]))
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
     async def _handle_pre_execution_error(
         self, operation: Operation[Context, None], result: PreExecutionError

@@ -88,11 +88,18 @@ class Context:
         try:
             self._auth = await self.runtime.authenticator.authenticate(headers, client)
         except DomainError as exc:
+            if exc.code is ErrorCode.SERVICE_UNAVAILABLE and isinstance(self._auth, Scope):
+                # A WebSocket whose credentials were checked before, and could not be checked
+                # again now (the database is down): they stand, and the caller hears why
+                # (TransportWSHandler.run_operation refuses its operation; a stream checks
+                # again later: auth.recheck). Its open streams go on meanwhile.
+                raise
             self._auth = exc
 
     async def reauthenticate(self) -> Scope:
         """The same credentials checked again (a key may have been revoked since); raises
-        the failure, which later fields of the connection see too."""
+        the failure, which later fields of the connection see too, or SERVICE_UNAVAILABLE
+        when they could not be checked (the earlier answer then stands)."""
         await self.authenticate_connection()
         return self.scope
 

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crmgraph.auth.authenticate import Authenticator, client_ip
 from crmgraph.config import Settings
-from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.errors import DomainError
 from crmgraph.rest.callers import Caller, by_zoho_org, identify
 from crmgraph.rest.errors import correlation_id, error_response
 from crmgraph.rest.introspect import PATH as INTROSPECT
@@ -199,8 +199,8 @@ class RateLimitMiddleware:
                 caller, verified = await identify(self.authenticator, headers, address)
                 tenant = verified.tenant_id if verified else None
         except DomainError as exc:
-            if exc.code is not ErrorCode.UNAUTHENTICATED:
-                raise
+            # Credentials that do not verify, or that could not be checked (the database
+            # down: SERVICE_UNAVAILABLE with Retry-After): answered here, in the envelope.
             await error_response(Request(scope), exc)(scope, receive, send)
             return
         decision = await self.limiter.hit(caller)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from crmgraph.auth.recheck import rechecked
-from crmgraph.errors import DomainError, ErrorCode
+from crmgraph.errors import DomainError, ErrorCode, dependency_down
 
 
 class Credential:
@@ -82,3 +82,33 @@ async def test_other_errors_pass_unchanged_and_the_end_of_the_source_ends_it() -
         async for _ in rechecked(items(asyncio.Queue(), asyncio.Event()), denied, every=0.01):
             pass
     assert raised.value.code is ErrorCode.FORBIDDEN
+
+
+async def test_a_check_that_cannot_run_is_no_verdict_and_the_stream_goes_on() -> None:
+    """The database down (SERVICE_UNAVAILABLE): checked again an interval later; a
+    revocation is still seen once a check can run."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    closed = asyncio.Event()
+    credential = Credential()
+    unreachable = True
+
+    async def check() -> None:
+        if unreachable:
+            credential.checks += 1
+            raise dependency_down("PostgreSQL")
+        await credential.check()
+
+    stream = rechecked(items(queue, closed), check, every=0.02)
+    pending = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.15)  # several checks fail meanwhile
+    queue.put_nowait(1)
+    assert await pending == 1
+    assert credential.checks >= 3 and not closed.is_set()
+
+    unreachable = False
+    credential.revoked = True
+    with pytest.raises(DomainError) as raised:
+        async with asyncio.timeout(2):
+            await anext(stream)
+    assert raised.value.code is ErrorCode.UNAUTHENTICATED
+    assert closed.is_set()

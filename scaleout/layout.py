@@ -194,25 +194,14 @@ def _start(layout: Layout, env: Mapping[str, str], workdir: Path, members: list[
     for i, port in enumerate(free_ports(layout.routers), start=1):
         command = [str(GATEWAY), "supergraph", str(supergraph), "--port", str(port)]
         members.append(_spawn("router", i, command, router_env, workdir, port, cwd=ROUTER_DIR))
-    tiers_cfg = [
-        haproxy.Tier(
-            name=tier,
-            port=front[tier],
-            health=HEALTH.get(tier, HEALTH["subgraph"]),
-            servers=[("127.0.0.1", m.port) for m in members if m.tier == tier and m.port],
-            # Subscriptions hold a router (and, behind it, a subgraph) for their lifetime.
-            balance="leastconn" if tier != "rest" else "roundrobin",
-        )
-        for tier in tiers
-    ]
+    servers = {tier: [m.port for m in members if m.tier == tier and m.port] for tier in tiers}
     for member in members:
         if member.port is not None:
             health = HEALTH.get(member.tier, HEALTH["subgraph"])
             _wait_healthy(member, f"{member.url}{health}", workdir)
-    balancer, stats_socket = haproxy.start(tiers_cfg, workdir)
+    balancer, stats_socket = balance(front, servers, workdir)
     members.append(Member("balancer", 1, balancer))
     cluster = Cluster(members, front, stats_socket, router_secret, workdir)
-    _wait(lambda: _all_up(cluster), "the balancer's checks of every server", 60)
     return cluster
 
 
@@ -242,15 +231,41 @@ def _wait_healthy(member: Member, url: str, workdir: Path) -> None:
     _wait(ready, member.name, 240)
 
 
-def _all_up(cluster: Cluster) -> bool:
-    balancer = cluster.tier("balancer")[0].process
-    if balancer.poll() is not None:
-        log = (cluster.workdir / "haproxy.log").read_text()[-2000:]
-        raise RuntimeError(f"haproxy exited ({balancer.returncode}): {log}")
+def balance(
+    front: Mapping[str, int], servers: Mapping[str, list[int]], workdir: Path,
+    timeout: float = 60,
+) -> tuple[subprocess.Popen[bytes], Path]:  # fmt: skip
+    """HAProxy with one address per tier (front: tier -> its port) over the tier's processes
+    (servers: tier -> their ports on 127.0.0.1), checked at HEALTH; returns the balancer and
+    its admin socket once every server is UP."""
+    tiers = [
+        haproxy.Tier(
+            name=tier,
+            port=port,
+            health=HEALTH.get(tier, HEALTH["subgraph"]),
+            servers=[("127.0.0.1", p) for p in servers.get(tier, [])],
+            # Subscriptions hold a router (and, behind it, a subgraph) for their lifetime.
+            balance="leastconn" if tier != "rest" else "roundrobin",
+        )
+        for tier, port in front.items()
+    ]
+    balancer, stats_socket = haproxy.start(tiers, workdir)
+
+    def all_up() -> bool:
+        if balancer.poll() is not None:
+            log = (workdir / "haproxy.log").read_text()[-2000:]
+            raise RuntimeError(f"haproxy exited ({balancer.returncode}): {log}")
+        try:
+            return all(s.status == "UP" for s in haproxy.stats(stats_socket))
+        except OSError:
+            return False
+
     try:
-        return all(s.status == "UP" for s in cluster.stats())
-    except OSError:
-        return False
+        _wait(all_up, "the balancer's checks of every server", timeout)
+    except BaseException:
+        balancer.terminate()
+        raise
+    return balancer, stats_socket
 
 
 def _wait(ready: Any, what: str, timeout: float) -> None:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from scaleout import haproxy
-from scaleout.layout import HEALTH
+from scaleout.layout import balance
 from subgraphs.registry import NAMES
 from tests.ports import free_port
 
@@ -34,11 +33,13 @@ class Managed:
     """A supervised process: how to start it, where it logs, how to see it is up."""
 
     name: str
+    tier: str  # a subgraph's name, rest, router or worker
     command: list[str]
     env: dict[str, str]
     log: Path
     health: str
     cwd: Path = ROOT
+    port: int = 0  # what it serves on; 0 for a worker
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
     # While True the supervisor leaves it alone (a fault holds it stopped or paused).
@@ -103,7 +104,6 @@ class ChaosStack:
         self.logs.mkdir(parents=True, exist_ok=True)
         # Each tier's address: its one process's port, or the balancer's frontend for it.
         self.front = {tier: free_port() for tier in [*NAMES, "rest", "router"]}
-        self.ports: dict[str, int] = {}  # each process's own port, by name
         self.rest_url = f"http://127.0.0.1:{self.front['rest']}"
         self.router_url = f"http://127.0.0.1:{self.front['router']}/graphql"
         self.ws_url = f"ws://127.0.0.1:{self.front['router']}/graphql"
@@ -115,12 +115,9 @@ class ChaosStack:
         """(process name, port) of each copy of tier: one copy serves on the tier's address
         under the tier's name. A worker has no port (0)."""
         if self.copies == 1:
-            found = [(tier, self.front.get(tier, 0))]
-        else:
-            found = [(f"{tier}-{n}", 0 if tier == "worker" else free_port())
-                     for n in range(1, self.copies + 1)]  # fmt: skip
-        self.ports.update((name, port) for name, port in found if port)
-        return found
+            return [(tier, self.front.get(tier, 0))]
+        return [(f"{tier}-{n}", 0 if tier == "worker" else free_port())
+                for n in range(1, self.copies + 1)]  # fmt: skip
 
     def build(self) -> None:
         crmgraph = [sys.executable, "-m", "crmgraph.cli"]
@@ -129,18 +126,22 @@ class ChaosStack:
             for name, port in self.copies_of(tier):
                 self.processes[name] = Managed(
                     name,
+                    tier,
                     [*crmgraph, "serve", tier, "--port", str(port)],
                     server_env,
                     self.logs / f"{name}.log",
                     f"http://127.0.0.1:{port}/health",
+                    port=port,
                 )
         for name, port in self.copies_of("rest"):
             self.processes[name] = Managed(
                 name,
+                "rest",
                 [*crmgraph, "serve", "--rest"],
                 {**server_env, "REST_PORT": str(port)},
                 self.logs / f"{name}.log",
                 f"http://127.0.0.1:{port}/health",
+                port=port,
             )
         supergraph = self.workdir / "supergraph.graphql"
         urls = {f"CRMGRAPH_{n.upper()}_URL": f"http://127.0.0.1:{self.front[n]}/graphql"
@@ -165,37 +166,29 @@ class ChaosStack:
         for name, port in self.copies_of("router"):
             self.processes[name] = Managed(
                 name,
+                "router",
                 [gateway, "supergraph", str(supergraph), "--port", str(port)],
                 {**router_env, "CRMGRAPH_GATEWAY_PORT": str(port)},
                 self.logs / f"{name}.log",
                 f"http://127.0.0.1:{port}/healthcheck",
                 cwd=ROUTER_DIR,
+                port=port,
             )
         # Its health listener on a port of the kernel's choice: 8010 may be another's here.
         worker_env = {**self.env, "WORKER_HEALTH_PORT": "0"}
         for name, _ in self.copies_of("worker"):
             self.processes[name] = Managed(
-                name, [*crmgraph, "worker"], worker_env, self.logs / f"{name}.log", ""
+                name, "worker", [*crmgraph, "worker"], worker_env, self.logs / f"{name}.log", ""
             )
 
     def _balance(self) -> None:
-        """HAProxy over the copies of each tier, with scaleout.layout's checks; returns once
+        """HAProxy over the copies of each tier (scaleout.layout.balance); returns once
         every process is in rotation."""
-        tiers = [
-            haproxy.Tier(tier, port, HEALTH.get(tier, HEALTH["subgraph"]),
-                         [("127.0.0.1", p) for n, p in self.ports.items()
-                          if n.rsplit("-", 1)[0] == tier],
-                         "roundrobin" if tier == "rest" else "leastconn")
-            for tier, port in self.front.items()
-        ]  # fmt: skip
-        self.balancer, stats_socket = haproxy.start(tiers, self.workdir)
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                if all(s.status == "UP" for s in haproxy.stats(stats_socket)):
-                    return
-            time.sleep(0.3)
-        raise TimeoutError(f"the balancer's checks are not all UP (see {self.workdir})")
+        servers: dict[str, list[int]] = {}
+        for managed in self.processes.values():
+            if managed.port:
+                servers.setdefault(managed.tier, []).append(managed.port)
+        self.balancer, _ = balance(self.front, servers, self.workdir, READY_TIMEOUT)
 
     def start(self) -> None:
         for managed in self.processes.values():
@@ -230,7 +223,7 @@ class ChaosStack:
     def stop(self) -> None:
         self._supervising = False
         # The routers first: clients stop reaching the servers before they go.
-        routers = [n for n in self.processes if n.split("-")[0] == "router"]
+        routers = [n for n, m in self.processes.items() if m.tier == "router"]
         for name in [*routers, *[n for n in self.processes if n not in routers]]:
             self.processes[name].held = True
             self.processes[name].stop()

@@ -28,6 +28,10 @@ class WrkRun:
     p95_us: int
     p99_us: int
     first_wrong: str
+    # The share of the machine's CPU time the hypervisor gave to others during the run
+    # (/proc/stat's steal), in percent: this machine is a VM, and a run with steal measured
+    # less than the code can do (bench/README.md, noise).
+    steal_pct: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -54,6 +58,7 @@ def run_wrk(
     headers: dict[str, str] | None = None,
 ) -> WrkRun:
     threads = min(2, concurrency)
+    before = cpu_times()
     out = subprocess.run(
         [
             "wrk",
@@ -81,4 +86,18 @@ def run_wrk(
     match = re.search(r"RESULT (\{.*\})", out.stdout)
     if not match:
         raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
-    return WrkRun(**json.loads(match.group(1)))
+    return WrkRun(**json.loads(match.group(1)), steal_pct=steal_pct(before, cpu_times()))
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far by kind, in ticks (/proc/stat's `cpu` line: user, nice,
+    system, idle, iowait, irq, softirq, steal, ...)."""
+    with open("/proc/stat") as stat:
+        return [int(n) for n in stat.readline().split()[1:]]
+
+
+def steal_pct(before: list[int], after: list[int]) -> float:
+    """Of the CPU time between two cpu_times(), the share stolen (index 7), in percent."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent[:8])  # guest time is counted in user already
+    return round(100 * spent[7] / total, 2) if total > 0 and len(spent) > 7 else 0.0

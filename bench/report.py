@@ -42,6 +42,7 @@ class Result:
     wrong: int = 0
     socket_errors: int = 0
     first_wrong: str = ""
+    steal_pct: float = 0.0  # median of the repetitions' (load.WrkRun.steal_pct)
 
 
 def summarize(
@@ -67,6 +68,7 @@ def summarize(
         wrong=sum(r.wrong for r, _ in runs),
         socket_errors=sum(r.socket_errors for r, _ in runs),
         first_wrong=next((r.first_wrong for r, _ in runs if r.first_wrong), ""),
+        steal_pct=med([r.steal_pct for r, _ in runs]),
     )
 
 
@@ -150,12 +152,12 @@ def write(
     lines = [] if document["passed"] else [_failed(document), ""]
     lines += [
         "| operation | target | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors "
-        "| SQL/req |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| SQL/req | steal % |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r.operation} | {r.target} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms} | "
-        f"{r.p95_ms} | {r.p99_ms} | {r.errors} | {r.sql_per_request} |"
+        f"{r.p95_ms} | {r.p99_ms} | {r.errors} | {r.sql_per_request} | {r.steal_pct} |"
         for r in results
     ]
     lines += ratios(results)

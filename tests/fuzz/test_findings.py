@@ -178,3 +178,23 @@ def test_a_search_of_thousands_of_words_is_refused_at_once(
     parsed = checked(answer)
     assert codes(parsed) == ["VALIDATION_ERROR"], answer.text
     assert parsed["errors"][0]["extensions"]["field"] == "query"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field"),
+    [
+        ('createCampaign(input: {name: "Fuzzed", budget: $v}) { campaign { id } }', "budget"),
+        ('createAccount(input: {name: "Fuzzed", annualRevenue: $v}) { account { id } }',
+         "annualRevenue"),
+    ],
+)  # fmt: skip
+def test_an_amount_no_money_column_holds_is_a_validation_error(
+    stack: Stack, router: FuzzedRouter, tenant: str, mutation: str, field: str
+) -> None:
+    """A budget of 7.29e274 was an INTERNAL_SERVER_ERROR: Decimal could not round it to
+    cents. Money is NUMERIC(18, 2): anything from 10^16 is refused as bad input."""
+    body = {"query": f"mutation($v: Float) {{ {mutation} }}", "variables": {"v": 7.29e274}}
+    headers = {"authorization": f"Bearer {stack.token(tenant)}"}
+    answer = checked(httpx.post(router.url, json=body, headers=headers, timeout=30))
+    assert codes(answer) == ["VALIDATION_ERROR"], answer
+    assert answer["errors"][0]["extensions"]["field"] == field  # type: ignore[index]

@@ -46,11 +46,20 @@ def email(value: str, *, field: str = "email") -> str:
     return checked
 
 
+# Money columns are NUMERIC(18, 2) (crmgraph.db.models.base.Money): under 10^16 once rounded
+# to the cent. Checked before rounding too: Decimal cannot round an amount of more than 26
+# digits to cents (InvalidOperation: a 1e274 budget was an INTERNAL_SERVER_ERROR).
+MONEY_LIMIT = Decimal(10) ** 16
+CENT = Decimal("0.01")
+
+
 def non_negative_money(value: float | Decimal, *, field: str) -> Decimal:
     amount = Decimal(str(value))
     if not amount.is_finite() or amount < 0:
         raise invalid(field, f"{field} must not be negative")
-    return amount.quantize(Decimal("0.01"))
+    if amount >= MONEY_LIMIT or (rounded := amount.quantize(CENT)) >= MONEY_LIMIT:
+        raise invalid(field, f"{field} must be less than {MONEY_LIMIT:f}")
+    return rounded
 
 
 def percentage(value: int, *, field: str) -> int:

@@ -5,7 +5,8 @@ response, whatever answers it: a route, an error, the body limit's 413, the rate
 An exception no handler turned into a response is answered here as the usual error envelope
 (500, INTERNAL_SERVER_ERROR, no detail) carrying the request id, and logged with it; it is
 then re-raised, so the server still logs its traceback. A database that does not answer is
-no such fault: 503 SERVICE_UNAVAILABLE with Retry-After, whichever layer found it down.
+no such fault: 503 SERVICE_UNAVAILABLE with Retry-After, whichever layer found it down. Nor
+is a client that disconnects before its body has arrived: status 499, no traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +27,7 @@ from crmgraph.rest.metrics import UNMATCHED, observe_request
 from crmgraph.rest.request_id import HEADER, assign
 
 log = logging.getLogger("crmgraph.rest.requests")
+CLIENT_CLOSED = 499
 
 
 def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:
@@ -62,6 +64,11 @@ class ObserveMiddleware:
 
         try:
             await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            # The client went away before its body arrived (a truncated body, a dropped
+            # connection): there is no one to answer and nothing failed here. Counted and
+            # logged as 499, nginx's "client closed request", without a traceback.
+            status = CLIENT_CLOSED
         except Exception as exc:
             if is_unreachable(exc) and not responded:
                 # Not a fault of ours: 503 SERVICE_UNAVAILABLE with Retry-After, no traceback.

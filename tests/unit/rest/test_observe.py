@@ -4,6 +4,8 @@ template; request ids are bounded."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -25,8 +27,13 @@ async def item(request: Request) -> JSONResponse:
     return JSONResponse({"id": request.path_params["item_id"]})
 
 
+async def echo(request: Request) -> JSONResponse:
+    return JSONResponse({"length": len(await request.body())})
+
+
 def app() -> Starlette:
-    routes = [Route("/boom", boom), Route("/items/{item_id}", item)]
+    routes = [Route("/boom", boom), Route("/items/{item_id}", item),
+              Route("/echo", echo, methods=["POST"])]  # fmt: skip
     return Starlette(routes=routes, middleware=[Middleware(ObserveMiddleware, routes=routes)])
 
 
@@ -73,3 +80,30 @@ async def test_requests_are_counted_by_route_template_and_status_class() -> None
 )  # fmt: skip
 def test_only_bounded_plain_request_ids_are_echoed(given: str | None, echoed: bool) -> None:
     assert sane(given) == (given if echoed else None)
+
+
+async def test_a_client_gone_before_its_body_arrived_is_a_499_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Was logged as a failure with Starlette's ClientDisconnect traceback (make fuzz, a
+    body shorter than its Content-Length) and answered with a 500 no one read."""
+    sent: list[dict[str, object]] = []
+    scope = {"type": "http", "method": "POST", "path": "/echo", "raw_path": b"/echo",
+             "query_string": b"", "headers": [(b"content-length", b"100")],
+             "http_version": "1.1", "scheme": "http", "server": ("t", 80),
+             "client": ("127.0.0.1", 1), "root_path": ""}  # fmt: skip
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    before = count("POST", "/echo", "4xx")
+    with caplog.at_level(logging.INFO, logger="crmgraph.rest.requests"):
+        await app()(scope, receive, send)  # type: ignore[arg-type]
+
+    assert sent == []
+    assert count("POST", "/echo", "4xx") == before + 1
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+    assert " 499 " in caplog.records[0].getMessage()

@@ -83,7 +83,15 @@ async def _vary(
                 company=None if n % 4 == 1 else f"Co {n % 3}",
                 last_name="L\u00a0" if n == 6 and odd_name else f"L{n}"))  # fmt: skip
         kinds = ["CUSTOMER", "PROSPECT", "PARTNER", "VENDOR", "OTHER"]
-        revenue = [None, Decimal("1250000.50"), Decimal("99.99"), Decimal("0"), Decimal("7e6")]
+        # 10^13 and up: the money formatting's float8 branch (crmgraph.compiled.jsontext); as
+        # a double this one is 99999999999999.98.
+        revenue = [
+            None,
+            Decimal("1250000.50"),
+            Decimal("99.99"),
+            Decimal("0"),
+            Decimal("99999999999999.99"),
+        ]
         for n, ident in enumerate(accounts):
             await session.execute(update(models.Account).where(models.Account.id == ident).values(
                 type=kinds[n % 5], annual_revenue=revenue[n % 5],

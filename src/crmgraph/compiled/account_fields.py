@@ -20,7 +20,7 @@ ACCOUNT: dict[str, Column] = {
     "website": lambda a: j.string(f"{a}.website"),
     "industry": lambda a: j.string(f"{a}.industry"),
     "employees": lambda a: j.integer(f"{a}.employees"),
-    "annualRevenue": lambda a: j.float_(f"{a}.annual_revenue"),
+    "annualRevenue": lambda a: j.money(f"{a}.annual_revenue"),
     "type": lambda a: f"(CASE WHEN {a}.type IN ({TYPES}) THEN to_json({a}.type)::text END)",
     "createdAt": lambda a: j.datetime_(f"{a}.created_at"),
     "updatedAt": lambda a: j.datetime_(f"{a}.updated_at"),

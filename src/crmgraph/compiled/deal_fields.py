@@ -29,7 +29,7 @@ def deal_columns(c: Compiler) -> dict[str, Column]:
     return {
         "id": lambda d: j.uuid_id(f"{d}.id"),
         "title": lambda d: j.string(f"{d}.title"),
-        "value": lambda d: j.float_(f"{d}.value"),
+        "value": lambda d: j.money(f"{d}.value"),
         "currency": lambda d: j.string(f"{d}.currency"),
         "probability": lambda d: j.integer(f"{d}.probability"),
         "status": lambda d: j.string(f"{d}.status"),  # DealStatus: names are the stored values

@@ -51,6 +51,18 @@ def float_(expr: str) -> str:
     )
 
 
+def money(expr: str) -> str:
+    """A NUMERIC(18, 2) column (crmgraph.db.models.base.Money) as float_ spells it, cheaper:
+    below 1e13 a value has at most 15 significant digits, so its double's shortest spelling
+    is the decimal's own without trailing zeros (1234.5; 48000.0 when whole), and numeric
+    arithmetic gives it without going through float8. Larger values take float_'s way."""
+    return (
+        f"(CASE WHEN {expr} IS NULL THEN {NULL_JSON} WHEN abs({expr}) >= 1e13 THEN {float_(expr)} "
+        f"WHEN {expr} = trunc({expr}) THEN trunc({expr})::text || '.0' "
+        f"ELSE trim_scale({expr})::text END)"
+    )
+
+
 def iso_datetime(expr: str) -> str:
     """A timestamptz as Python's datetime.isoformat() in UTC, unquoted: microseconds only
     when there are any, +00:00 for the zone."""

@@ -96,8 +96,14 @@ def obj(members: Sequence[tuple[str, str]]) -> str:
 
 def array_agg(element: str, order: str) -> str:
     """An aggregate: the JSON array of element over the group's rows in order; NULL when
-    any element is NULL (string_agg would skip it)."""
+    any element is NULL (string_agg and array_to_string would skip it).
+
+    element appears in one aggregate only: PostgreSQL pulls a subquery's expressions up into
+    the aggregates above it and computes each aggregate's argument on its own, so a second
+    aggregate of element (a bool_and beside the string_agg) built every row's JSON twice.
+    The two array_aggs here are the same aggregate, which PostgreSQL computes once."""
+    items = f"array_agg({element} ORDER BY {order})"
     return (
-        f"(CASE WHEN count(*) = 0 THEN '[]' WHEN bool_and(({element}) IS NOT NULL) "
-        f"THEN '[' || string_agg({element}, ',' ORDER BY {order}) || ']' END)"
+        f"(CASE WHEN count(*) = 0 THEN '[]' WHEN array_position({items}, NULL) IS NULL "
+        f"THEN '[' || array_to_string({items}, ',') || ']' END)"
     )

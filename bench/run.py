@@ -622,15 +622,15 @@ def main() -> int:
                 failures.append(report.failure(operation, wrong.target, "answers", wrong))
                 print(f"bench: {wrong}", file=sys.stderr)
                 continue
-            for target, url in targets.items():
-                with only_running(GROUPS, serves(target)):
-                    point = Point(operation, target, url, *files[target], token)
-                    measure(point, args, settings, ids, results, failures)
+            points = [Point(operation, t, u, *files[t], token) for t, u in targets.items()]
+            measure(points, args, settings, ids, results, failures)
     run = {
         "commit": measured,
         "scale": ids.get("scale", args.scale),
         "seconds": args.seconds,
         "repetitions": args.repetitions,
+        "order": "rounds: each repetition runs every concurrency on every target of an"
+        " operation in turn, the targets' order reversed every other round",
         "processes": {
             "crmgraph": {
                 **{name: workers.get(name, 1) for name in PORTS},
@@ -686,34 +686,50 @@ class Point:
 
 
 def measure(
-    point: Point,
+    points: list[Point],
     args: argparse.Namespace,
     settings: Settings,
     ids: dict[str, Any],
     results: list[Result],
     failures: list[dict[str, Any]],
 ) -> None:
-    """The warm-up (the same for every target), then each concurrency's repetitions; a
-    point with any wrong answer or error goes to `failures`."""
-    operation, target = point.operation, point.target
-    if operation == "move_deal_stage":
-        asyncio.run(reset_stages(settings, ids))
-    warm = point.load(WARMUP_CONCURRENCY, args.warmup)
-    if warm.failures:
-        failures.append(report.failure(operation, target, "warm-up", warm))
-    for concurrency in (int(c) for c in args.concurrency.split(",")):
-        runs = []
-        for _ in range(args.repetitions):
+    """One operation's targets side by side: each target's warm-up (the same for every
+    target), then the repetitions in rounds. A round runs each concurrency on every target in
+    turn, the order reversed every other round, so a change of the machine's speed during the
+    minutes of a run falls on every target alike rather than on the one measured then. Only
+    the measured target runs (the others are stopped, SIGSTOP). A point with any wrong answer
+    or error goes to `failures`."""
+    operation = points[0].operation
+    for point in points:
+        with only_running(GROUPS, serves(point.target)):
             if operation == "move_deal_stage":
                 asyncio.run(reset_stages(settings, ids))
-            before = asyncio.run(transactions(settings))
-            found = point.load(concurrency, args.seconds)
-            after = asyncio.run(transactions(settings))
-            runs.append((found, (after - before) / max(1, found.requests)))
-        results.append(summarize(operation, target, concurrency, runs))
-        print(json.dumps(asdict(results[-1])), file=sys.stderr)
-        if results[-1].errors:
-            failures.append(report.failure(operation, target, f"c={concurrency}", results[-1]))
+            warm = point.load(WARMUP_CONCURRENCY, args.warmup)
+        if warm.failures:
+            failures.append(report.failure(operation, point.target, "warm-up", warm))
+    levels = [int(c) for c in args.concurrency.split(",")]
+    runs: dict[tuple[str, int], list[tuple[WrkRun, float]]] = {}
+    for repetition in range(args.repetitions):
+        for concurrency in levels:
+            for point in points if repetition % 2 == 0 else points[::-1]:
+                with only_running(GROUPS, serves(point.target)):
+                    if operation == "move_deal_stage":
+                        asyncio.run(reset_stages(settings, ids))
+                    before = asyncio.run(transactions(settings))
+                    found = point.load(concurrency, args.seconds)
+                    after = asyncio.run(transactions(settings))
+                per_request = (after - before) / max(1, found.requests)
+                runs.setdefault((point.target, concurrency), []).append((found, per_request))
+    for concurrency in levels:
+        for point in points:
+            results.append(
+                summarize(operation, point.target, concurrency, runs[(point.target, concurrency)])
+            )
+            print(json.dumps(asdict(results[-1])), file=sys.stderr)
+            if results[-1].errors:
+                failures.append(
+                    report.failure(operation, point.target, f"c={concurrency}", results[-1])
+                )
 
 
 def expect(

@@ -228,9 +228,11 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
         cursors = reads.cursors
         rows = ", ".join([*edge_columns, *([f"{cur} AS cur"] if cursors else []), f"{d}.n"])
         lists = "".join(f", {j.array_agg(f'e{n}', 'n')} AS e{n}" for n in range(len(edge_columns)))
+        # One aggregate of cur for both ends (see jsontext.array_agg): two would each
+        # compute every row's cursor.
         ends = (
             ", (array_agg(cur ORDER BY n))[1] AS first_cur, "
-            "(array_agg(cur ORDER BY n DESC))[1] AS last_cur"
+            "(array_agg(cur ORDER BY n))[count(*)::int] AS last_cur"
             if cursors
             else ""
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -93,21 +93,28 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         error = GraphQLError(str(exc), original_error=exc)
         if is_unexpected(error):
             log.error("operation %s refused", operation.id, exc_info=exc)
-        await operation.send_next(ExecutionResult(data=None, errors=[map_error(error)]))
+        await self._answer_errors(operation, [error])
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
     async def _handle_pre_execution_error(
         self, operation: Operation[Context, None], result: PreExecutionError
     ) -> None:
-        # A subscription resolver that fails before its first event (no credentials, no
-        # permission) answers like graphql-js does: `next` with the errors, then `complete`.
-        # An `error` message is for invalid documents; the router would mask these as
-        # "Unexpected error." and drop the code.
+        # An `error` message is for invalid documents; the router would mask a DomainError
+        # sent so as "Unexpected error." and drop the code. Strawberry completes after this.
         if result.errors and all(isinstance(e.original_error, DomainError) for e in result.errors):
-            errors = [map_error(e) for e in result.errors]
-            await operation.send_next(ExecutionResult(data=None, errors=errors))
+            await self._answer_errors(operation, result.errors)
             return
         await super()._handle_pre_execution_error(operation, result)
+
+    @staticmethod
+    async def _answer_errors(
+        operation: Operation[Context, None], errors: Sequence[GraphQLError]
+    ) -> None:
+        """How an operation that fails before its first result answers (no credentials, no
+        permission, a check that could not run), as graphql-js does: `next` with the errors
+        in our envelope (crmgraph.errors), then `complete` (the caller's)."""
+        mapped = [map_error(e) for e in errors]
+        await operation.send_next(ExecutionResult(data=None, errors=mapped))
 
 
 class CrmGraphQL(GraphQL[Context, None]):

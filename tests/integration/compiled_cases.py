@@ -11,18 +11,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from crmgraph.compiled.hook import CompiledReads
-
-
-def front_of(app: Any) -> Any:
-    """The compiled-reads front of a subgraph's app, found through the wrappers in front of
-    it (crmgraph.lifecycle.CutShort, crmgraph.gql.router_gate.RouterOnly); None without one."""
-    while not isinstance(app, CompiledReads):
-        app = getattr(app, "app", None)
-        if app is None:
-            return None
-    return app
-
 
 @dataclass
 class Data:

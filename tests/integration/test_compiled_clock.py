@@ -13,7 +13,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 from sqlalchemy import select, update
 
 from crmgraph.auth.tokens import issue_token
-from crmgraph.compiled.hook import CompiledReads
+from crmgraph.compiled.hook import CompiledReads, front_of
 from crmgraph.compiled.plan import Binding, compile_operation
 from crmgraph.config import Settings
 from crmgraph.db import models
@@ -21,7 +21,6 @@ from crmgraph.domain import deals
 from crmgraph.runtime import Runtime
 from subgraphs.deals.app import create_app
 from tests.factories import make_deal_world
-from tests.integration.compiled_cases import front_of
 
 QUERY = "query($id: ID!) { deal(id: $id) { daysInStage isOverdue } }"
 ENTERED = datetime(2020, 1, 1, 6, 30, tzinfo=UTC)

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crmgraph.auth.tokens import issue_token
-from crmgraph.compiled.hook import CompiledReads
+from crmgraph.compiled.hook import CompiledReads, front_of
 from crmgraph.config import Settings
 from crmgraph.db import models
 from crmgraph.gql.router_gate import HEADER
@@ -37,7 +37,6 @@ from tests.integration.compiled_cases import (
     Case,
     Data,
     cases,
-    front_of,
 )
 from tests.integration.compiled_entity_cases import ENTITY_EXAMPLES, entity_cases
 

@@ -176,3 +176,13 @@ def compiled_front(
         return CompiledReads(app, schema, runtime, roots, reads)
 
     return front
+
+
+def front_of(app: object) -> CompiledReads | None:
+    """The compiled-reads front of a subgraph's app, found through the wrappers in front of
+    it (crmgraph.lifecycle.CutShort, crmgraph.gql.router_gate.RouterOnly); None without one."""
+    while not isinstance(app, CompiledReads):
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return app

@@ -56,6 +56,11 @@ COMPLEX = """query GetDealsWithComplexFilter { deals(
 # compiler); the test data has one deal of that title.
 ESCAPED = """{ deals(filter: { title: { contains: "it's \\\\ 100%_" } }) {
   totalCount edges { node { id title } } } }"""
+# Every text a deal card reads, with cursors: rows whose texts need no escaping and rows
+# where one text does (a control character, a quote, a backslash; the test data's).
+TEXTS = """{ deals(first: 50) { edges { cursor node { id title description stage
+  contact { fullName firstName company email account { name } } account { name industry } } }
+  pageInfo { startCursor endCursor } } }"""
 # The router's entity fetch of deals (a deal card asked through another subgraph).
 ENTITIES = """query($representations: [_Any!]!) { _entities(representations: $representations)
   { __typename ... on Deal { id title value stage weightedValue isOverdue } } }"""
@@ -75,6 +80,7 @@ BENCH_AND_DESIGN: list[Callable[[Data], Case]] = [
     lambda d: Case(ENTITIES, {"representations": representations(d)}),
     # Nothing to read: a statement of no parameters (one given an unused tenant failed).
     lambda d: Case("{ __typename }"),
+    lambda d: Case(TEXTS),
     lambda d: Case(ESCAPED),
 ]
 

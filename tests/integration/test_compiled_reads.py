@@ -79,7 +79,7 @@ async def _vary(
         for n, ident in enumerate(contacts):
             await session.execute(update(models.Contact).where(models.Contact.id == ident).values(
                 phone=phones[n % 5], job_title=None if n % 3 else f"Head of {n}",
-                company=None if n % 4 == 1 else f"Co {n % 3}",
+                company=None if n % 4 == 1 else "Co\x01" if n == 2 else f"Co {n % 3}",
                 last_name="L\u00a0" if n == 6 and odd_name else f"L{n}"))  # fmt: skip
         kinds = ["CUSTOMER", "PROSPECT", "PARTNER", "VENDOR", "OTHER"]
         # 10^13 and up: the money formatting's float8 branch (crmgraph.compiled.jsontext); as
@@ -117,6 +117,12 @@ async def pair(pg_settings: Settings) -> AsyncIterator[Pair]:
             .where(models.Deal.id == deal_ids[0][4])
             .values(title="it's \\ 100%_ off")
         )
+        # Descriptions with control characters for some deals, plain text for most: a row's
+        # texts go in plain quotes only when none needs escaping (crmgraph.compiled.jsontext).
+        for n, deal_id in enumerate(deal_ids[0][:12]):
+            await session.execute(update(models.Deal).where(models.Deal.id == deal_id).values(
+                description=[None, "two\nlines", "plain words", "a\ttab", "unit\x1fsep",
+                             "bell\x07", 'say "so"'][n % 7]))  # fmt: skip
         # Owners for the callers reading at the own and team level: ada and bob of team
         # north, cy of south, five deals each.
         reader = await owners_of(session, tenants[0], deal_ids[0])

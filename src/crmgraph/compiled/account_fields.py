@@ -21,7 +21,7 @@ ACCOUNT: dict[str, Column] = {
     "industry": lambda a: j.string(f"{a}.industry"),
     "employees": lambda a: j.integer(f"{a}.employees"),
     "annualRevenue": lambda a: j.money(f"{a}.annual_revenue"),
-    "type": lambda a: f"(CASE WHEN {a}.type IN ({TYPES}) THEN to_json({a}.type)::text END)",
+    "type": lambda a: f"(CASE WHEN {a}.type IN ({TYPES}) THEN {j.plain(f'{a}.type')} END)",
     "createdAt": lambda a: j.datetime_(f"{a}.created_at"),
     "updatedAt": lambda a: j.datetime_(f"{a}.updated_at"),
 }

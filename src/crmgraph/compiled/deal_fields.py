@@ -88,7 +88,7 @@ def deal_object(c: Compiler, type_: GraphQLObjectType, wanted: Field, d: str) ->
                 return f"{s}.id = {d}.stage_id AND {tenant_sql(s, tenant)}"
 
             s = c.left_join(d, "pipeline_stages", stage_row)
-            return f"to_json(coalesce({s}.name, ''))::text"
+            return j.escaped(f"coalesce({s}.name, '')")
         keys = {"pipelineStage": "stage_id", "pipeline": "pipeline_id", "owner": "owner_id"}
         if name in keys:
             return entity_key(c, child_type(type_, child), child, f"{d}.{keys[name]}")

@@ -30,7 +30,7 @@ def stripped(expr: str) -> str:
     """The JSON of Python's expr.strip() (crmgraph.domain.contacts.full_name)."""
     trimmed = f"btrim({expr}, ' ')"
     edges = f"'^{OTHER_SPACES}|{OTHER_SPACES}$'"
-    return f"(CASE WHEN {trimmed} ~ {edges} THEN NULL ELSE to_json({trimmed})::text END)"
+    return f"(CASE WHEN {trimmed} ~ {edges} THEN NULL ELSE {j.escaped(trimmed)} END)"
 
 
 def object_type(schema: GraphQLSchema, name: str) -> GraphQLObjectType:

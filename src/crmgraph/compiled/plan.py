@@ -189,7 +189,10 @@ def compile_operation(
             raise Unknown(f"Query.{wanted.name}")
         compiler.allowed(f"{query.name}.{wanted.name}")
         members.append((wanted.key, root(compiler, wanted, query.fields[wanted.name])))
-    return Plan("SELECT " + jsontext.obj(members), tuple(compiler.getters))
+    sql = "SELECT " + jsontext.obj(members)
+    if "\x00" in sql:  # a text not settled by jsontext.row, or a NUL in a filter's literal
+        raise Unknown("NUL in the statement")
+    return Plan(sql, tuple(compiler.getters))
 
 
 def shape(variables: VariableValues) -> tuple[tuple[str, object], ...]:

@@ -112,7 +112,8 @@ def by_id(entity: Entity) -> RootCompiler:
         node = entity.node(c, object_type(c.schema, entity.typename), wanted, d)
         return (
             f"(SELECT CASE WHEN count(*) = 0 THEN 'null' ELSE max(e) END FROM "
-            f"(SELECT {node} AS e FROM {entity.table} {d}{c.joins(d)} WHERE {d}.id = {ident} "
+            f"(SELECT {j.row(node)} AS e FROM {entity.table} {d}{c.joins(d)} "
+            f"WHERE {d}.id = {ident} "
             f"AND {tenant_sql(d, c.tenant())}) {c.alias('x')})"
         )
 
@@ -140,7 +141,7 @@ def entities(entity: Entity) -> RootCompiler:
         node = entity.node(c, object_type(c.schema, entity.typename), wanted, d)
         return (
             f"(SELECT {j.array_agg('e', 'ord')} FROM (SELECT {r}.ord, "
-            f"CASE WHEN {d}.id IS NULL THEN 'null' ELSE {node} END AS e "
+            f"CASE WHEN {d}.id IS NULL THEN 'null' ELSE {j.row(node)} END AS e "
             f"FROM unnest({wanted_ids}) WITH ORDINALITY AS {r}(id, ord) "
             f"LEFT JOIN {entity.table} {d} ON {d}.id = {r}.id "
             f"AND {tenant_sql(d, c.tenant())}{c.joins(d)}) {c.alias('x')})"
@@ -218,7 +219,7 @@ def connection(entity: Entity, max_page_size: int, schema: Schema, dialect: Dial
             elif field.name == "edges":
                 name = f"e{len(edge_columns)}"
                 element = edge(c, entity, child(connection_type, field), field, d, cur, reads)
-                edge_columns.append(f"{element} AS {name}")
+                edge_columns.append(f"{j.row(element)} AS {name}")
                 members.append((field.key, f"{a}.{name}"))
             elif field.name == "pageInfo":
                 info = page_info(c, child(connection_type, field), field, a, m, has_after, reads)
@@ -266,7 +267,7 @@ def edge(
             members.append((field.key, j.json_literal(type_.name)))
         elif field.name == "cursor":
             reads.cursors = True
-            members.append((field.key, f"to_json({cur})::text"))
+            members.append((field.key, j.plain(cur)))
         elif field.name == "node":
             members.append((field.key, entity.node(c, child(type_, field), field, d)))
         else:
@@ -296,7 +297,7 @@ def page_info(
         elif name in ("startCursor", "endCursor"):
             reads.cursors = True
             end = f"{a}.{'first_cur' if name == 'startCursor' else 'last_cur'}"
-            value = f"(CASE WHEN {a}.k = 0 THEN 'null' ELSE to_json({end})::text END)"
+            value = f"(CASE WHEN {a}.k = 0 THEN 'null' ELSE {j.plain(end)} END)"
         else:
             raise Unknown(f"{type_.name}.{name}")
         members.append((field.key, value))

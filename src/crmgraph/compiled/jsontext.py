@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 
 NULL_JSON = "'null'"
-# escaped()'s mark around a text expression; row() replaces it. PostgreSQL refuses NUL in a
-# statement, so a mark left behind fails loudly instead of answering wrong.
+# escaped()'s mark around a text expression; row() replaces it. A statement with a mark left
+# behind goes to the resolvers (crmgraph.compiled.plan.compile_operation looks for NUL).
 _MARK = re.compile("\x00(.*?)\x01", re.DOTALL)
 # What to_json (PostgreSQL's escape_json) escapes in a text: the quote, the backslash and
 # the control characters; text cannot hold NUL. A regular expression of PostgreSQL's.

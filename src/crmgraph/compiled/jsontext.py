@@ -53,7 +53,7 @@ def row(expr: str) -> str:
     slow = _MARK.sub(lambda m: f"to_json({m.group(1)})::text", expr)
     if len(texts) < 2:
         return slow
-    fast = _MARK.sub(lambda m: f"('\"' || ({m.group(1)})::text || '\"')", expr)
+    fast = _MARK.sub(lambda m: plain(f"({m.group(1)})::text"), expr)
     joined = " || ".join(f"coalesce(({text})::text, '')" for text in texts)
     return f"(CASE WHEN ({joined}) ~ {NEEDS_ESCAPING} THEN {slow} ELSE {fast} END)"
 
